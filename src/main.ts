@@ -1,2 +1,122 @@
+/**
+ * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
+ * outputs and the job summary, and turn every failure into annotations the user can act on.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-core.info('hello');
+import { createClients, explainAwsError } from './aws.js';
+import { systemClock } from './clock.js';
+import { type Config, inputsFromEnv, readConfig } from './config.js';
+import { dockerCli } from './docker.js';
+import { UserError } from './errors.js';
+import type { Log } from './log.js';
+import { DeploymentFailed, runPipeline } from './pipeline.js';
+import { renderSummary, type RunReport, StageTimer } from './report.js';
+
+const coreLog: Log = {
+  info: (m) => core.info(m),
+  warning: (m) => core.warning(m),
+  notice: (m) => core.notice(m),
+  debug: (m) => core.debug(m),
+  secret: (v) => core.setSecret(v),
+};
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig(inputsFromEnv(env), env);
+  } catch (e) {
+    fail(e);
+    return;
+  }
+
+  const timer = new StageTimer();
+  const report: RunReport = {
+    ok: false,
+    region: config.region,
+    cluster: config.cluster,
+    service: config.service,
+    images: [],
+    diagnostics: [],
+    stages: timer.stages,
+  };
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error('The run was cancelled.'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    await runPipeline(
+      config,
+      {
+        clients: createClients(config.region, config.maxRetries),
+        docker: dockerCli(),
+        log: coreLog,
+        clock: systemClock,
+        fs: {
+          readFile: (f) => readFile(f, 'utf8'),
+          writeFile: (f, d) => writeFile(f, d, 'utf8'),
+          mkdir: async (d) => {
+            await mkdir(d, { recursive: true });
+          },
+        },
+        setOutput: (name, value) => core.setOutput(name, value),
+        onDeploymentStarted: (d) => core.saveState('deployment', JSON.stringify(d)),
+        signal: abort.signal,
+      },
+      timer,
+      report,
+    );
+    report.ok = true;
+  } catch (e) {
+    if (e instanceof DeploymentFailed) {
+      report.message = e.message;
+      for (const line of e.diagnostics) core.error(line);
+      core.setFailed(e.message);
+    } else {
+      report.message = (e as Error)?.message?.split('\n')[0];
+      fail(e);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  await writeSummary(report);
+}
+
+async function writeSummary(report: RunReport): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(renderSummary(report)).write();
+  } catch (e) {
+    core.warning(`Could not write the job summary: ${(e as Error).message}`);
+  }
+}
+
+function fail(e: unknown): void {
+  if (e instanceof UserError) {
+    for (const p of e.problems) {
+      core.error(`${p.what} Fix: ${p.fix}`, {
+        title: p.where,
+        file: p.file,
+        startLine: p.line,
+        startColumn: p.column,
+      });
+    }
+    core.setFailed(
+      e.problems.length === 1
+        ? `${e.problems[0]?.where}: see the error above.`
+        : `${e.problems.length} problems, see the errors above.`,
+    );
+    return;
+  }
+  const explained = explainAwsError(e);
+  if (explained !== undefined) {
+    core.setFailed(explained);
+    return;
+  }
+  const err = e as Error;
+  core.setFailed(err?.stack && core.isDebug() ? err.stack : (err?.message ?? String(e)));
+}
+
+await main();

@@ -1,0 +1,488 @@
+/**
+ * Every input of the action, read and validated into one typed Config. Pure: it takes the
+ * inputs and the environment as values, so it is tested table-driven and nothing touches
+ * AWS or Docker before the whole Config is known to be good. All problems are reported at
+ * once, each naming the input and the fix.
+ */
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Problems } from './errors.js';
+
+export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
+export type ShaTag = 'full' | 'short' | 'both';
+
+/** How one container's image is produced: built from a context, or an existing image. */
+export interface BuildSpec {
+  context: string;
+  file?: string;
+  target?: string;
+  buildArgs: string[];
+  /** ECR repository name the image is pushed to. */
+  repository: string;
+}
+
+export interface ContainerSpec {
+  /** The container in the task definition; undefined means "the only container there is". */
+  name?: string;
+  image?: string;
+  build?: BuildSpec;
+}
+
+export type TaskDefinitionSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'family'; family: string }
+  | { kind: 'arn'; arn: string }
+  | { kind: 'service' };
+
+export interface Config {
+  region: string;
+  workspace: string;
+  sha: string;
+  containers: ContainerSpec[];
+  build: {
+    platforms: string[];
+    cacheFrom: string[];
+    cacheTo: string[];
+    network?: string;
+    provenance: boolean;
+    push: boolean;
+    tags: string[];
+    shaTag: ShaTag;
+  };
+  createRepository: boolean;
+  taskDefinition: TaskDefinitionSource;
+  taskDefinitionFamily?: string;
+  cluster: string;
+  service?: string;
+  deployMode: DeployMode;
+  waitForServiceStability: boolean;
+  waitForMinutes: number;
+  pollIntervalSeconds: number;
+  forceNewDeployment: boolean;
+  desiredCount?: number;
+  codedeploy: {
+    appspecPath?: string;
+    application?: string;
+    deploymentGroup?: string;
+    deploymentConfig?: string;
+    description?: string;
+  };
+  containerPort?: number;
+  rollbackOnTimeout: boolean;
+  maxRetries: number;
+  outputDir: string;
+}
+
+/** Reads one input as the runner passes it (`INPUT_<NAME>`); '' when absent. */
+export type InputReader = (name: string) => string;
+
+export function inputsFromEnv(env: NodeJS.ProcessEnv): InputReader {
+  return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const TASK_DEFINITION_ARN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
+const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const IMAGE_REF =
+  /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
+export function parseList(value: string, { commas = true } = {}): string[] {
+  const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
+  return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
+}
+
+export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
+  const problems = new Problems();
+  const bad = (where: string, what: string, fix: string) => problems.add({ where, what, fix });
+
+  const bool = (name: string, dflt: boolean): boolean => {
+    const raw = input(name);
+    if (raw === '') return dflt;
+    if (['true', 'True', 'TRUE'].includes(raw)) return true;
+    if (['false', 'False', 'FALSE'].includes(raw)) return false;
+    bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
+    return dflt;
+  };
+  const int = (name: string, dflt: number | undefined, min: number, max: number): number | undefined => {
+    const raw = input(name);
+    if (raw === '') return dflt;
+    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      bad(
+        name,
+        `"${raw}" is not a whole number from ${min} to ${max}.`,
+        `Set ${name} to a number in that range.`,
+      );
+      return dflt;
+    }
+    return Number(raw);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
+    const raw = input(name);
+    if (raw === '') return dflt;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    bad(
+      name,
+      `"${raw}" is not one of ${allowed.join(', ')}.`,
+      `Set ${name} to one of: ${allowed.join(', ')}.`,
+    );
+    return dflt;
+  };
+
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const inWorkspace = (name: string, value: string): string => {
+    const resolved = path.resolve(workspace, value);
+    const rel = path.relative(workspace, resolved);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      bad(
+        name,
+        `"${value}" is outside the workspace (${workspace}).`,
+        'Use a path inside the repository checkout, relative to its root.',
+      );
+    }
+    return resolved;
+  };
+  const optionalPath = (name: string): string | undefined => {
+    const raw = input(name);
+    return raw === '' ? undefined : inWorkspace(name, raw);
+  };
+
+  const region = input('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  if (region === '') {
+    bad(
+      'aws-region',
+      'No AWS region is set.',
+      'Set the aws-region input, or AWS_REGION (aws-actions/configure-aws-credentials sets it).',
+    );
+  } else if (!REGION.test(region)) {
+    bad('aws-region', `"${region}" is not an AWS region name.`, 'Use a region code such as us-east-1.');
+  }
+
+  const sha = env.GITHUB_SHA ?? '';
+
+  const buildArgs = parseList(input('build-args'), { commas: false });
+  for (const arg of buildArgs) {
+    const name = arg.split('=')[0] ?? '';
+    if (!arg.includes('=') || !BUILD_ARG_NAME.test(name)) {
+      bad(
+        'build-args',
+        `"${arg}" is not NAME=value.`,
+        'Write one NAME=value per line; NAME is letters, digits and _.',
+      );
+    }
+  }
+
+  const tags = parseList(input('tags'));
+  for (const tag of tags) {
+    if (!DOCKER_TAG.test(tag)) {
+      bad(
+        'tags',
+        `"${tag}" is not a valid image tag.`,
+        'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.',
+      );
+    }
+  }
+  const shaTag = oneOf('sha-tag', ['full', 'short', 'both'] as const, 'full');
+
+  const repository = input('ecr-repository');
+
+  const image = input('image');
+  if (image !== '' && !IMAGE_REF.test(image)) {
+    bad(
+      'image',
+      `"${image}" is not an image reference.`,
+      'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.',
+    );
+  }
+  const context = input('context') || '.';
+  const file = input('file');
+  const target = input('target');
+  const buildFor = (spec: Partial<BuildSpec>, where: string): BuildSpec => {
+    const repo = spec.repository ?? repository;
+    if (repo === '') {
+      bad(
+        where === 'containers' ? 'containers' : 'ecr-repository',
+        'An image is to be built but no ECR repository is named for it.',
+        where === 'containers'
+          ? 'Give the container a repository: key, or set the ecr-repository input.'
+          : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.',
+      );
+    } else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
+      const uri = repo.split('.amazonaws.com/');
+      bad(
+        where,
+        `"${repo}" is not an ECR repository name.`,
+        uri.length === 2
+          ? `Give only the repository name: ${uri[1]}.`
+          : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.',
+      );
+    }
+    const ctx = inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? context);
+    const f = spec.file ?? (file || undefined);
+    return {
+      context: ctx,
+      file: f === undefined ? undefined : inWorkspace(where === 'containers' ? 'containers' : 'file', f),
+      target: spec.target ?? (target || undefined),
+      buildArgs: spec.buildArgs ?? buildArgs,
+      repository: repo,
+    };
+  };
+
+  const containerName = input('container-name');
+  if (containerName !== '' && !ECS_NAME.test(containerName)) {
+    bad('container-name', `"${containerName}" is not a container name.`, 'Use letters, digits, - and _.');
+  }
+  let containers: ContainerSpec[] = [];
+  const containersRaw = input('containers');
+  if (containersRaw !== '') {
+    if (image !== '' || containerName !== '') {
+      bad(
+        'containers',
+        'containers is given together with image or container-name.',
+        'Use containers alone for several containers, or container-name (and image) for one.',
+      );
+    }
+    containers = parseContainers(containersRaw, problems, buildFor);
+  } else {
+    const name = containerName || undefined;
+    containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+  }
+
+  const taskDefinitionFile = input('task-definition');
+  const family = input('task-definition-family');
+  const arn = input('task-definition-arn');
+  const starts = [taskDefinitionFile, family, arn].filter((s) => s !== '').length;
+  let taskDefinition: TaskDefinitionSource = { kind: 'service' };
+  if (starts > 1) {
+    bad(
+      'task-definition',
+      'More than one of task-definition, task-definition-family and task-definition-arn is set.',
+      'Choose one starting point for the task definition.',
+    );
+  }
+  if (taskDefinitionFile !== '') {
+    taskDefinition = { kind: 'file', path: inWorkspace('task-definition', taskDefinitionFile) };
+  } else if (arn !== '') {
+    if (!TASK_DEFINITION_ARN.test(arn)) {
+      bad(
+        'task-definition-arn',
+        `"${arn}" is not a task definition ARN.`,
+        'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.',
+      );
+    }
+    taskDefinition = { kind: 'arn', arn };
+  } else if (family !== '') {
+    if (!ECS_NAME.test(family)) {
+      bad(
+        'task-definition-family',
+        `"${family}" is not a task definition family.`,
+        'Use letters, digits, - and _.',
+      );
+    }
+    taskDefinition = { kind: 'family', family };
+  }
+
+  const cluster = input('cluster') || 'default';
+  if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
+    bad('cluster', `"${cluster}" is not a cluster name or ARN.`, 'Use the cluster name, e.g. default.');
+  }
+  const service = input('service') || undefined;
+  if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
+    bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
+  }
+  const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'] as const, 'auto');
+  if (service === undefined && deployMode !== 'none') {
+    bad(
+      'service',
+      `deploy-mode is ${deployMode} but no service is named.`,
+      'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.',
+    );
+  }
+  if (taskDefinition.kind === 'service' && service === undefined) {
+    bad(
+      'task-definition',
+      'No task definition is given and there is no service to take the current one from.',
+      'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).',
+    );
+  }
+
+  const codedeployNames = (name: string): string | undefined => {
+    const raw = input(name);
+    if (raw !== '' && !CODEDEPLOY_NAME.test(raw)) {
+      bad(
+        name,
+        `"${raw}" is not a valid CodeDeploy name.`,
+        'Use up to 100 letters, digits and _ . + = , @ -.',
+      );
+    }
+    return raw || undefined;
+  };
+  const description = input('codedeploy-deployment-description') || undefined;
+  if (description !== undefined && description.length > 512) {
+    bad(
+      'codedeploy-deployment-description',
+      `is ${description.length} characters long.`,
+      'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).',
+    );
+  }
+
+  const config: Config = {
+    region,
+    workspace,
+    sha,
+    containers,
+    build: {
+      platforms: parseList(input('platforms')),
+      cacheFrom: parseList(input('cache-from'), { commas: false }),
+      cacheTo: parseList(input('cache-to'), { commas: false }),
+      network: input('network') || undefined,
+      provenance: bool('provenance', false),
+      push: bool('push', true),
+      tags,
+      shaTag,
+    },
+    createRepository: bool('create-repository', false),
+    taskDefinition,
+    taskDefinitionFamily: taskDefinition.kind === 'file' ? family || undefined : undefined,
+    cluster,
+    service,
+    deployMode,
+    waitForServiceStability: bool('wait-for-service-stability', true),
+    waitForMinutes: int('wait-for-minutes', 30, 1, 360) ?? 30,
+    pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
+    forceNewDeployment: bool('force-new-deployment', false),
+    desiredCount: int('desired-count', undefined, 0, 5000),
+    codedeploy: {
+      appspecPath: optionalPath('codedeploy-appspec'),
+      application: codedeployNames('codedeploy-application'),
+      deploymentGroup: codedeployNames('codedeploy-deployment-group'),
+      deploymentConfig: codedeployNames('codedeploy-deployment-config'),
+      description,
+    },
+    containerPort: int('container-port', undefined, 1, 65535),
+    rollbackOnTimeout: bool('rollback-on-timeout', true),
+    maxRetries: int('max-retries', 5, 0, 20) ?? 5,
+    outputDir: input('output-dir')
+      ? path.resolve(workspace, input('output-dir'))
+      : path.join(env.RUNNER_TEMP || path.join(workspace, '.ecs-deploy'), 'ecs-deploy'),
+  };
+
+  const building = config.containers.some((c) => c.build !== undefined);
+  if (building && sha === '' && tags.length === 0) {
+    bad(
+      'tags',
+      'GITHUB_SHA is not set, so the image has no tag.',
+      'Run inside GitHub Actions, or give a tag in the tags input.',
+    );
+  }
+  if (!config.build.push && building && deployMode !== 'none') {
+    bad(
+      'push',
+      'push is false, but the image is to be deployed, and ECS can only run pushed images.',
+      'Set deploy-mode: none to build without deploying, or leave push at true.',
+    );
+  }
+  if (config.taskDefinitionFamily !== undefined && taskDefinition.kind !== 'file') {
+    bad('task-definition-family', 'is ignored here.', 'Remove it.');
+  }
+
+  problems.throwIfAny();
+  return config;
+}
+
+/** The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. */
+export function imageTags(config: Pick<Config, 'sha' | 'build'>): string[] {
+  const shaTags: string[] = [];
+  if (config.sha !== '') {
+    if (config.build.shaTag !== 'short') shaTags.push(config.sha);
+    if (config.build.shaTag !== 'full') shaTags.push(config.sha.slice(0, 7));
+  }
+  return [...new Set([...shaTags, ...config.build.tags])];
+}
+
+function parseContainers(
+  raw: string,
+  problems: Problems,
+  buildFor: (spec: Partial<BuildSpec>, where: string) => BuildSpec,
+): ContainerSpec[] {
+  const bad = (what: string, fix: string) => problems.add({ where: 'containers', what, fix });
+  const example =
+    'Write a YAML mapping, e.g.\n  web:\n    context: .\n  envoy:\n    image: REPOSITORY_URI:TAG';
+  let value: unknown;
+  try {
+    value = parseYaml(raw, { maxAliasCount: 10, uniqueKeys: true });
+  } catch (e) {
+    bad(`is not valid YAML: ${(e as Error).message.split('\n')[0]}`, example);
+    return [];
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    bad('must be a mapping of container name to its image or build.', example);
+    return [];
+  }
+  const out: ContainerSpec[] = [];
+  for (const [name, spec] of Object.entries(value as Record<string, unknown>)) {
+    if (!ECS_NAME.test(name)) {
+      bad(`"${name}" is not a container name.`, 'Use letters, digits, - and _.');
+      continue;
+    }
+    if (typeof spec === 'string') {
+      if (!IMAGE_REF.test(spec))
+        bad(`${name}: "${spec}" is not an image reference.`, 'Use REPOSITORY_URI:TAG.');
+      out.push({ name, image: spec });
+      continue;
+    }
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+      bad(`${name}: must be an image reference or a mapping.`, example);
+      continue;
+    }
+    const s = spec as Record<string, unknown>;
+    const known = ['image', 'context', 'file', 'target', 'build-args', 'repository'];
+    for (const key of Object.keys(s)) {
+      if (!known.includes(key)) bad(`${name}: unknown key "${key}".`, `Use only: ${known.join(', ')}.`);
+    }
+    const str = (key: string): string | undefined => {
+      const v = s[key];
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') {
+        bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
+        return undefined;
+      }
+      return v;
+    };
+    if (s.image !== undefined) {
+      const img = str('image') ?? '';
+      if (!IMAGE_REF.test(img))
+        bad(`${name}.image: "${img}" is not an image reference.`, 'Use REPOSITORY_URI:TAG.');
+      if (['context', 'file', 'target', 'build-args'].some((k) => s[k] !== undefined)) {
+        bad(`${name}: has both image and build keys.`, 'Give either image (deploy as is) or build keys.');
+      }
+      out.push({ name, image: img });
+      continue;
+    }
+    const args = s['build-args'];
+    let buildArgs: string[] | undefined;
+    if (Array.isArray(args)) buildArgs = args.map(String);
+    else if (args !== undefined)
+      bad(`${name}.build-args must be a list of NAME=value.`, 'Write it as a YAML list.');
+    out.push({
+      name,
+      build: buildFor(
+        {
+          context: str('context'),
+          file: str('file'),
+          target: str('target'),
+          buildArgs,
+          repository: str('repository'),
+        },
+        'containers',
+      ),
+    });
+  }
+  if (out.length === 0 && problems.empty) bad('names no container.', example);
+  return out;
+}

@@ -1,0 +1,489 @@
+/**
+ * The pipeline: CodePipeline's Build and Deploy stages in order. Everything that can be
+ * checked is checked before the first change in AWS: inputs, files, the service, the
+ * deployment group, the repositories, the task definition and the appspec. Only then does
+ * it log in, build, push, register and deploy.
+ */
+import path from 'node:path';
+import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type { AwsClients } from './aws.js';
+import { checkCredentials } from './aws.js';
+import type { Clock } from './clock.js';
+import { type Config, imageTags } from './config.js';
+import type { Docker } from './docker.js';
+import {
+  createRepository,
+  findRepository,
+  loginToRegistry,
+  missingRepository,
+  type Repository,
+} from './ecr.js';
+import { type Problem, UserError } from './errors.js';
+import { buildAndPushImage, hasBuildx } from './image.js';
+import type { Log } from './log.js';
+import { registerTaskDefinition } from './register.js';
+import { type RunReport, StageTimer } from './report.js';
+import {
+  type AppSpec,
+  checkAppSpecAgainstTaskDefinition,
+  generateAppSpec,
+  parseAppSpec,
+  renderAppSpec,
+} from './render/appspec.js';
+import { renderImageDefinitions, renderImageDetail } from './render/artifacts.js';
+import { parseDocument, type ParsedDocument } from './render/document.js';
+import { type ImageAssignment, prepareTaskDefinition } from './render/taskdef.js';
+import {
+  createDeployment,
+  defaultCodeDeployNames,
+  type DeploymentGroupTarget,
+  getDeploymentGroup,
+  waitBudgetMs,
+} from './deploy/codedeploy.js';
+import { startRollingDeployment } from './deploy/rolling.js';
+import {
+  describeTargetService,
+  describeTaskDefinition,
+  resolveDeployMode,
+  type ResolvedDeployMode,
+  type TargetService,
+} from './deploy/service.js';
+import { watchCodeDeployDeployment, watchRollingDeployment, type WatchResult } from './deploy/watch.js';
+
+export interface FileSystem {
+  readFile(file: string): Promise<string>;
+  writeFile(file: string, data: string): Promise<void>;
+  mkdir(dir: string): Promise<void>;
+}
+
+export interface PipelineDeps {
+  clients: AwsClients;
+  docker: Docker;
+  log: Log;
+  clock: Clock;
+  fs: FileSystem;
+  setOutput(name: string, value: string): void;
+  /** Told as soon as a deployment exists, so a cancelled run can stop it (post step). */
+  onDeploymentStarted?(deployment: { kind: 'codedeploy' | 'rolling'; id: string }): void;
+  signal?: AbortSignal;
+}
+
+/** A deployment that ran and did not succeed: the report says why. */
+export class DeploymentFailed extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: string[],
+  ) {
+    super(message);
+    this.name = 'DeploymentFailed';
+  }
+}
+
+interface Plan {
+  mode: ResolvedDeployMode;
+  service?: TargetService;
+  group?: DeploymentGroupTarget;
+  source: { doc: unknown; description: string; parsed?: ParsedDocument; file?: string };
+  repositories: Map<string, Repository | undefined>;
+  containerNames: string[];
+  appspec?: { appspec: AppSpec; file?: string };
+}
+
+export async function runPipeline(
+  config: Config,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+): Promise<void> {
+  const { clients, log } = deps;
+  const plan = await timer.run(
+    'Validate',
+    () => validate(config, deps),
+    (p) => `mode ${p.mode}`,
+  );
+  report.mode = plan.mode;
+  deps.setOutput('deploy-mode', plan.mode);
+
+  const tags = imageTags(config);
+  const building = config.containers.filter((c) => c.build !== undefined);
+  const images: ImageAssignment[] = [];
+  if (building.length > 0) {
+    await timer.run(
+      'ECR login',
+      () => loginToRegistry(clients.ecr, deps.docker, log),
+      (l) => l.registry,
+    );
+    const buildx = await hasBuildx(deps.docker);
+    await fsMkdir(deps, config.outputDir);
+    for (const [i, c] of config.containers.entries()) {
+      const name = plan.containerNames[i] as string;
+      if (c.image !== undefined) {
+        images.push({ containerName: name, imageUri: c.image });
+        report.images.push({ container: name, imageUri: c.image });
+        continue;
+      }
+      const spec = c.build!;
+      const built = await timer.run(
+        `Build ${name}`,
+        async () => {
+          let repo = plan.repositories.get(spec.repository);
+          if (repo === undefined) {
+            repo = await createRepository(clients.ecr, spec.repository, log);
+            plan.repositories.set(spec.repository, repo);
+          }
+          return buildAndPushImage(
+            {
+              ecr: clients.ecr,
+              docker: deps.docker,
+              log,
+              buildx,
+              tempDir: config.outputDir,
+              readFile: deps.fs.readFile,
+            },
+            spec,
+            repo,
+            tags,
+            config.build,
+          );
+        },
+        (b) => (b.reused ? `reused ${b.imageUri}` : b.imageUri),
+      );
+      images.push({ containerName: name, imageUri: built.imageUri });
+      report.images.push({
+        container: name,
+        imageUri: built.imageUri,
+        digest: built.digest,
+        reused: built.reused,
+      });
+    }
+  } else {
+    for (const [i, c] of config.containers.entries()) {
+      const name = plan.containerNames[i] as string;
+      images.push({ containerName: name, imageUri: c.image as string });
+      report.images.push({ container: name, imageUri: c.image as string });
+    }
+  }
+  const first = report.images[0];
+  if (first) {
+    deps.setOutput('image-uri', first.imageUri);
+    if (first.digest) {
+      deps.setOutput('image-digest', first.digest);
+      deps.setOutput('image-uri-digest', `${first.imageUri.replace(/:[^:/]+$/, '')}@${first.digest}`);
+    }
+  }
+  deps.setOutput(
+    'images',
+    JSON.stringify(Object.fromEntries(images.map((i) => [i.containerName, i.imageUri]))),
+  );
+
+  const prepared = prepareTaskDefinition(plan.source.doc, images, {
+    source: plan.source.description,
+    where: 'task-definition',
+    parsed: plan.source.parsed,
+    family: config.taskDefinitionFamily,
+  });
+  if (prepared.stripped.length > 0) {
+    log.notice(
+      `Removed read-only fields from the task definition before registering: ${prepared.stripped.join(', ')}.`,
+    );
+  }
+  for (const c of prepared.coerced) log.notice(`Task definition: ${c}`);
+  await fsMkdir(deps, config.outputDir);
+  const out = (name: string) => path.join(config.outputDir, name);
+  await deps.fs.writeFile(out('task-definition.json'), JSON.stringify(prepared.input, null, 2) + '\n');
+  await deps.fs.writeFile(out('imagedefinitions.json'), renderImageDefinitions(images));
+  deps.setOutput('task-definition-path', out('task-definition.json'));
+  deps.setOutput('imagedefinitions-path', out('imagedefinitions.json'));
+  if (images[0]) {
+    await deps.fs.writeFile(out('imageDetail.json'), renderImageDetail(images[0].imageUri));
+    deps.setOutput('imagedetail-path', out('imageDetail.json'));
+  }
+
+  const registered = await timer.run(
+    'Register task definition',
+    () => registerTaskDefinition(clients.ecs, prepared.input),
+    (r) => r.arn,
+  );
+  report.taskDefinitionArn = registered.arn;
+  deps.setOutput('task-definition-arn', registered.arn);
+
+  let watch: (() => Promise<WatchResult>) | undefined;
+  const pollIntervalMs = config.pollIntervalSeconds * 1000;
+  if (plan.mode === 'codedeploy') {
+    const group = plan.group as DeploymentGroupTarget;
+    const rendered = renderAppSpec((plan.appspec as { appspec: AppSpec }).appspec, registered.arn);
+    await deps.fs.writeFile(out('appspec.yaml'), rendered.content);
+    deps.setOutput('appspec-path', out('appspec.yaml'));
+    const id = await timer.run(
+      'CodeDeploy deployment',
+      () =>
+        createDeployment(clients.codedeploy, {
+          application: group.application,
+          deploymentGroup: group.deploymentGroup,
+          deploymentConfigName: config.codedeploy.deploymentConfig,
+          description: config.codedeploy.description ?? defaultDescription(config),
+          appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
+          region: config.region,
+        }),
+      (d) => d,
+    );
+    report.codedeployDeploymentId = id;
+    deps.setOutput('codedeploy-deployment-id', id);
+    deps.onDeploymentStarted?.({ kind: 'codedeploy', id });
+    log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
+    watch = () =>
+      watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
+        deploymentId: id,
+        cluster: config.cluster,
+        service: config.service as string,
+        timeoutMs: waitBudgetMs(group, config.waitForMinutes),
+        pollIntervalMs,
+        rollbackOnTimeout: config.rollbackOnTimeout,
+        clock: deps.clock,
+        log,
+        signal: deps.signal,
+      });
+  } else if (plan.mode === 'rolling') {
+    const previous = plan.service?.taskDefinitionArn;
+    const started = await timer.run(
+      'ECS rolling deployment',
+      () =>
+        startRollingDeployment(clients.ecs, {
+          cluster: config.cluster,
+          service: config.service as string,
+          taskDefinitionArn: registered.arn,
+          forceNewDeployment: config.forceNewDeployment,
+          desiredCount: config.desiredCount,
+        }),
+      (d) => d.deploymentId,
+    );
+    report.ecsDeploymentId = started.deploymentId;
+    deps.setOutput('ecs-deployment-id', started.deploymentId);
+    deps.onDeploymentStarted?.({ kind: 'rolling', id: started.deploymentId });
+    log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${config.service}.`);
+    watch = () =>
+      watchRollingDeployment(clients.ecs, {
+        cluster: config.cluster,
+        service: config.service as string,
+        deploymentId: started.deploymentId,
+        previousTaskDefinitionArn: previous,
+        timeoutMs: config.waitForMinutes * 60_000,
+        pollIntervalMs,
+        rollbackOnTimeout: config.rollbackOnTimeout,
+        clock: deps.clock,
+        log,
+        signal: deps.signal,
+      });
+  } else {
+    timer.skip('Deploy', 'deploy-mode none: task definition registered only');
+  }
+
+  if (watch === undefined) {
+    report.outcome = 'registered';
+  } else if (!config.waitForServiceStability) {
+    timer.skip('Watch', 'wait-for-service-stability is false');
+    report.outcome = 'started';
+  } else {
+    const result = await timer.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
+    report.outcome = result.outcome;
+    report.diagnostics.push(...result.diagnostics);
+    deps.setOutput('deployment-outcome', result.outcome);
+    if (result.outcome !== 'succeeded') {
+      throw new DeploymentFailed(result.message, result.diagnostics);
+    }
+    report.message = result.message;
+  }
+  if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+function defaultDescription(config: Config): string {
+  const sha = config.sha ? ` ${config.sha.slice(0, 7)}` : '';
+  return `Deployed by ecs-deploy-pipeline${sha}`.slice(0, 512);
+}
+
+async function fsMkdir(deps: PipelineDeps, dir: string): Promise<void> {
+  await deps.fs.mkdir(dir);
+}
+
+async function readUserFile(deps: PipelineDeps, file: string, where: string): Promise<string> {
+  try {
+    return await deps.fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError({
+      where,
+      what:
+        code === 'ENOENT' ? `The file ${file} does not exist.` : `The file ${file} cannot be read (${code}).`,
+      fix: `Check the path given in ${where}; it is relative to the repository root.`,
+    });
+  }
+}
+
+/** Everything that can be known before changing anything; all problems reported together. */
+async function validate(config: Config, deps: PipelineDeps): Promise<Plan> {
+  const { clients } = deps;
+  const problems: Problem[] = [];
+  const collect = async <T>(fn: () => Promise<T> | T): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof UserError) {
+        problems.push(...e.problems);
+        return undefined;
+      }
+      throw e;
+    }
+  };
+
+  // Local files first: a typo there should not wait on AWS.
+  let source: Plan['source'] | undefined;
+  if (config.taskDefinition.kind === 'file') {
+    const file = config.taskDefinition.path;
+    source = await collect(async () => {
+      const parsed = parseDocument(
+        await readUserFile(deps, file, 'task-definition'),
+        file,
+        'task-definition',
+      );
+      return { doc: parsed.value, description: file, parsed, file };
+    });
+  }
+  let userAppSpec: Plan['appspec'];
+  if (config.codedeploy.appspecPath !== undefined) {
+    const file = config.codedeploy.appspecPath;
+    userAppSpec = await collect(async () => ({
+      appspec: parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec')
+        .appspec,
+      file,
+    }));
+  }
+  if (problems.length > 0) throw new UserError(problems);
+
+  await checkCredentials(clients);
+
+  let service: TargetService | undefined;
+  if (
+    config.service !== undefined &&
+    (config.deployMode !== 'none' || config.taskDefinition.kind === 'service')
+  ) {
+    service = await describeTargetService(clients.ecs, config.cluster, config.service);
+  }
+  const mode = resolveDeployMode(config.deployMode, service);
+
+  let group: DeploymentGroupTarget | undefined;
+  if (mode === 'codedeploy') {
+    const defaults = defaultCodeDeployNames(config.cluster, config.service as string);
+    group = await collect(() =>
+      getDeploymentGroup(clients.codedeploy, {
+        application: config.codedeploy.application ?? defaults.application,
+        deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
+        deploymentConfigName: config.codedeploy.deploymentConfig,
+        cluster: config.cluster,
+        service: config.service as string,
+      }),
+    );
+  }
+
+  if (source === undefined) {
+    const ref =
+      config.taskDefinition.kind === 'arn'
+        ? config.taskDefinition.arn
+        : config.taskDefinition.kind === 'family'
+          ? config.taskDefinition.family
+          : (service as TargetService).taskDefinitionArn;
+    const described = await describeTaskDefinition(clients.ecs, ref);
+    const description =
+      config.taskDefinition.kind === 'service'
+        ? `the task definition service ${config.service} runs now (${ref})`
+        : `task definition ${ref}`;
+    source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
+  }
+
+  const repositories = new Map<string, Repository | undefined>();
+  for (const c of config.containers) {
+    if (c.build === undefined || repositories.has(c.build.repository)) continue;
+    const repo = await findRepository(clients.ecr, c.build.repository);
+    if (repo === undefined && !config.createRepository) {
+      problems.push(...missingRepository(c.build.repository, config.region).problems);
+    }
+    repositories.set(c.build.repository, repo);
+  }
+
+  const containerNames = await collect(() => resolveContainerNames(config, source as Plan['source']));
+  let appspec: Plan['appspec'];
+  if (containerNames !== undefined) {
+    const tag = imageTags(config)[0] ?? 'latest';
+    const planned = config.containers.map((c, i) => ({
+      containerName: containerNames[i] as string,
+      imageUri: c.image ?? `${repositories.get(c.build!.repository)?.uri ?? c.build!.repository}:${tag}`,
+    }));
+    const taskDefinition = await collect(
+      () =>
+        prepareTaskDefinition(source!.doc, planned, {
+          source: source!.description,
+          where: 'task-definition',
+          parsed: source!.parsed,
+          family: config.taskDefinitionFamily,
+        }).input,
+    );
+    if (mode === 'codedeploy' && taskDefinition !== undefined) {
+      appspec = await collect(() => planAppSpec(config, taskDefinition, userAppSpec, service));
+    }
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return {
+    mode,
+    service,
+    group,
+    source,
+    repositories,
+    containerNames: containerNames as string[],
+    appspec,
+  };
+}
+
+function planAppSpec(
+  config: Config,
+  taskDefinition: RegisterTaskDefinitionCommandInput,
+  user: Plan['appspec'],
+  service: TargetService | undefined,
+): Plan['appspec'] {
+  if (user !== undefined) {
+    checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
+      file: user.file,
+      where: 'codedeploy-appspec',
+    });
+    return user;
+  }
+  const lb = service?.service.loadBalancers?.find((l) => l.containerName !== undefined);
+  return {
+    appspec: generateAppSpec({
+      taskDefinition,
+      containerName:
+        config.containers.length === 1
+          ? (lb?.containerName ?? config.containers[0]?.name)
+          : lb?.containerName,
+      containerPort: config.containerPort ?? lb?.containerPort,
+      platformVersion: service?.service.platformVersion,
+    }),
+  };
+}
+
+/** A container given without a name is the task definition's only container. */
+function resolveContainerNames(config: Config, source: Plan['source']): string[] {
+  const doc = source.doc as {
+    taskDefinition?: { containerDefinitions?: { name?: string }[] };
+    containerDefinitions?: { name?: string }[];
+  };
+  const defs = (doc.taskDefinition ?? doc).containerDefinitions ?? [];
+  const names = defs.map((d) => d.name).filter((n): n is string => typeof n === 'string');
+  return config.containers.map((c) => {
+    if (c.name !== undefined) return c.name;
+    if (names.length === 1) return names[0] as string;
+    throw new UserError({
+      where: 'container-name',
+      what: `The task definition (${source.description}) has ${names.length} containers (${names.join(', ') || 'none'}), so the one to receive the image must be named.`,
+      fix: `Set container-name to one of: ${names.join(', ') || '(add a container to the task definition)'}.`,
+    });
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Report: stage timings and the job summary. The summary is a pure function of what the
+ * run did, so it is tested as text; `main` writes it with core.summary.
+ */
+export type StageResult = 'succeeded' | 'failed' | 'skipped';
+
+export interface StageRecord {
+  name: string;
+  result: StageResult;
+  ms: number;
+  detail?: string;
+}
+
+/** Times each stage and remembers how it ended, for the summary table. */
+export class StageTimer {
+  readonly stages: StageRecord[] = [];
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async run<T>(name: string, fn: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> {
+    const start = this.now();
+    try {
+      const value = await fn();
+      this.stages.push({ name, result: 'succeeded', ms: this.now() - start, detail: detail?.(value) });
+      return value;
+    } catch (e) {
+      this.stages.push({ name, result: 'failed', ms: this.now() - start, detail: firstLine(e) });
+      throw e;
+    }
+  }
+
+  skip(name: string, why: string): void {
+    this.stages.push({ name, result: 'skipped', ms: 0, detail: why });
+  }
+}
+
+function firstLine(e: unknown): string {
+  return ((e as Error)?.message ?? String(e)).split('\n')[0] ?? '';
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 100) / 10;
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export interface RunReport {
+  ok: boolean;
+  region: string;
+  cluster: string;
+  service?: string;
+  mode?: string;
+  images: { container: string; imageUri: string; digest?: string; reused?: boolean }[];
+  taskDefinitionArn?: string;
+  codedeployDeploymentId?: string;
+  ecsDeploymentId?: string;
+  outcome?: string;
+  message?: string;
+  diagnostics: string[];
+  stages: StageRecord[];
+}
+
+export const consoleLinks = {
+  taskDefinition(region: string, arn: string): string {
+    const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
+    return m
+      ? `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions/${m[1]}/${m[2]}?region=${region}`
+      : `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions?region=${region}`;
+  },
+  service(region: string, cluster: string, service: string): string {
+    return `https://${region}.console.aws.amazon.com/ecs/v2/clusters/${cluster}/services/${service}/health?region=${region}`;
+  },
+  codedeployDeployment(region: string, id: string): string {
+    return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${id}?region=${region}`;
+  },
+};
+
+const escapeCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderSummary(r: RunReport): string {
+  const lines: string[] = [];
+  const icon = r.ok ? '✅' : '❌';
+  const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
+  lines.push(`## ${icon} ECS deploy ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
+  if (r.message) lines.push(r.message, '');
+  lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
+  for (const s of r.stages) {
+    const mark = s.result === 'succeeded' ? '✅' : s.result === 'failed' ? '❌' : '⏭️';
+    lines.push(
+      `| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${escapeCell(s.detail ?? '')} |`,
+    );
+  }
+  lines.push('');
+  if (r.images.length > 0) {
+    lines.push('| Container | Image | Digest |', '| --- | --- | --- |');
+    for (const i of r.images) {
+      lines.push(
+        `| ${i.container} | \`${i.imageUri}\`${i.reused ? ' (reused)' : ''} | \`${i.digest ?? '-'}\` |`,
+      );
+    }
+    lines.push('');
+  }
+  const facts: string[] = [];
+  if (r.mode) facts.push(`- Deploy mode: **${r.mode}**`);
+  if (r.taskDefinitionArn) {
+    facts.push(
+      `- Task definition: [\`${r.taskDefinitionArn}\`](${consoleLinks.taskDefinition(r.region, r.taskDefinitionArn)})`,
+    );
+  }
+  if (r.service) {
+    facts.push(`- Service: [${target}](${consoleLinks.service(r.region, r.cluster, r.service)})`);
+  }
+  if (r.codedeployDeploymentId) {
+    facts.push(
+      `- CodeDeploy deployment: [${r.codedeployDeploymentId}](${consoleLinks.codedeployDeployment(r.region, r.codedeployDeploymentId)})`,
+    );
+  }
+  if (r.ecsDeploymentId) facts.push(`- ECS deployment: \`${r.ecsDeploymentId}\``);
+  if (r.outcome) facts.push(`- Outcome: **${r.outcome}**`);
+  lines.push(...facts);
+  if (r.diagnostics.length > 0) {
+    lines.push('', '### What went wrong', '', '```', ...r.diagnostics, '```');
+  }
+  return lines.join('\n') + '\n';
+}
