@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { consoleLinks, formatDuration, renderSummary, StageTimer } from '../../src/report.js';
+
+describe('StageTimer', () => {
+  it('records results and durations, and rethrows failures', async () => {
+    let t = 0;
+    const timer = new StageTimer(() => t);
+    await timer.run(
+      'Build',
+      async () => {
+        t += 1500;
+        return 'img';
+      },
+      (v) => v,
+    );
+    await expect(
+      timer.run('Register', async () => {
+        t += 200;
+        throw new Error('ClientException: bad\nmore');
+      }),
+    ).rejects.toThrow('ClientException');
+    timer.skip('Watch', 'not waiting');
+    expect(timer.stages).toEqual([
+      { name: 'Build', result: 'succeeded', ms: 1500, detail: 'img' },
+      { name: 'Register', result: 'failed', ms: 200, detail: 'ClientException: bad' },
+      { name: 'Watch', result: 'skipped', ms: 0, detail: 'not waiting' },
+    ]);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [250, '250 ms'],
+    [1500, '1.5 s'],
+    [61_000, '1 min 1 s'],
+    [3_600_000, '60 min 0 s'],
+  ])('%d ms', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('renderSummary', () => {
+  const arn = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7';
+  it('shows stages, images, links and the cause of a failure', () => {
+    const md = renderSummary({
+      ok: false,
+      region: 'us-east-1',
+      cluster: 'prod',
+      service: 'web',
+      mode: 'codedeploy',
+      images: [{ container: 'web', imageUri: 'r/app:abc', digest: 'sha256:1' }],
+      taskDefinitionArn: arn,
+      codedeployDeploymentId: 'd-ABC123',
+      outcome: 'failed',
+      message: 'Deployment d-ABC123 failed at AfterAllowTestTraffic.',
+      diagnostics: ['AfterAllowTestTraffic: smoke test | returned 500'],
+      stages: [{ name: 'Watch', result: 'failed', ms: 65_000, detail: 'failed: Failed' }],
+    });
+    expect(md).toContain('## ❌ ECS deploy failed: prod/web');
+    expect(md).toContain('| Watch | ❌ failed | 1 min 5 s | failed: Failed |');
+    expect(md).toContain('| web | `r/app:abc` | `sha256:1` |');
+    expect(md).toContain(
+      `[\`${arn}\`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/web/7?region=us-east-1)`,
+    );
+    expect(md).toContain(
+      '[d-ABC123](https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABC123?region=us-east-1)',
+    );
+    expect(md).toContain('### What went wrong');
+    expect(md).toContain('AfterAllowTestTraffic: smoke test | returned 500');
+  });
+
+  it('escapes table cells', () => {
+    const md = renderSummary({
+      ok: true,
+      region: 'us-east-1',
+      cluster: 'c',
+      images: [],
+      diagnostics: [],
+      stages: [{ name: 'X', result: 'succeeded', ms: 1, detail: 'a|b\nc' }],
+    });
+    expect(md).toContain('| X | ✅ succeeded | 1 ms | a\\|b c |');
+  });
+
+  it('links a service to its console page', () => {
+    expect(consoleLinks.service('eu-west-1', 'c', 's')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/c/services/s/health?region=eu-west-1',
+    );
+  });
+});
