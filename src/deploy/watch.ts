@@ -1,0 +1,461 @@
+import {
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+  type CodeDeployClient,
+  type DeploymentInfo,
+  type DeploymentOverview,
+  type ECSTarget,
+  type ECSTaskSet,
+  type LifecycleEvent,
+} from '@aws-sdk/client-codedeploy';
+import {
+  DescribeServicesCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type ECSClient,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import type { Clock } from '../clock.js';
+import type { Log } from '../log.js';
+import { errorText, isTransientError } from './aws-errors.js';
+import { ecsDiagnostics } from './diagnostics.js';
+
+export interface WatchOptions {
+  timeoutMs: number;
+  pollIntervalMs: number;
+  rollbackOnTimeout: boolean;
+  clock: Clock;
+  log: Log;
+  signal?: AbortSignal;
+}
+
+export type WatchOutcome = 'succeeded' | 'failed' | 'stopped' | 'timed-out';
+
+export interface WatchResult {
+  outcome: WatchOutcome;
+  /** The last status AWS reported: the CodeDeploy status, or our ECS deployment's rolloutState. */
+  status: string;
+  message: string;
+  diagnostics: string[];
+  rollbackRequested: boolean;
+  elapsedMs: number;
+  polls: number;
+}
+
+interface Verdict {
+  outcome: 'succeeded' | 'failed' | 'stopped';
+  message: string;
+}
+
+type LoopEnd = { kind: 'done'; verdict: Verdict } | { kind: 'deadline' } | { kind: 'cancelled' };
+
+/** Prints a line for a key only when its text differs from the last one printed for that key. */
+class Progress {
+  private readonly last = new Map<string, string>();
+  private changed = false;
+  constructor(private readonly log: Log) {}
+
+  report(key: string, line: string): void {
+    if (this.last.get(key) === line) return;
+    this.last.set(key, line);
+    this.log.info(line);
+    this.changed = true;
+  }
+
+  /** Whether anything was printed since the last call. */
+  takeChanged(): boolean {
+    const changed = this.changed;
+    this.changed = false;
+    return changed;
+  }
+}
+
+const BACKOFF_FACTOR = 1.5;
+const BACKOFF_CAP_FLOOR_MS = 15_000;
+
+/**
+ * Polls until a verdict, the deadline or cancellation. A quiet deployment is polled less
+ * and less often (×1.5 per unchanged poll, up to max(4×interval, 15 s)); any change snaps
+ * back to the base interval so the next step is seen promptly. No sleep ends past the
+ * deadline, and the deadline itself gets one last poll.
+ */
+async function pollLoop(
+  opts: WatchOptions,
+  progress: Progress,
+  start: number,
+  poll: () => Promise<Verdict | undefined>,
+): Promise<{ end: LoopEnd; polls: number }> {
+  const { clock, log, signal, pollIntervalMs } = opts;
+  const deadline = start + opts.timeoutMs;
+  const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
+  let interval = pollIntervalMs;
+  let polls = 0;
+  for (;;) {
+    if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
+    polls++;
+    try {
+      const verdict = await poll();
+      if (verdict) return { end: { kind: 'done', verdict }, polls };
+    } catch (err) {
+      if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
+      if (!isTransientError(err)) throw err;
+      log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+    }
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) return { end: { kind: 'deadline' }, polls };
+    interval = progress.takeChanged() ? pollIntervalMs : Math.min(interval * BACKOFF_FACTOR, cap);
+    try {
+      await clock.sleep(Math.min(interval, remaining), signal);
+    } catch (err) {
+      if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
+      throw err;
+    }
+  }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 ? `${Number((ms / 60_000).toFixed(1))} min` : `${Math.round(ms / 1000)} s`;
+}
+
+// ---------------------------------------------------------------------------------------
+// CodeDeploy blue/green
+
+const OVERVIEW_KEYS = ['Pending', 'InProgress', 'Ready', 'Succeeded', 'Failed', 'Skipped'] as const;
+
+function overviewText(o: DeploymentOverview | undefined): string {
+  const counts = OVERVIEW_KEYS.filter((k) => (o?.[k] ?? 0) > 0).map((k) => `${k} ${o?.[k]}`);
+  return counts.length > 0 ? ` (targets: ${counts.join(', ')})` : '';
+}
+
+function hookFailure(e: LifecycleEvent): string {
+  return [e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no message';
+}
+
+function failedEvents(target: ECSTarget | undefined): LifecycleEvent[] {
+  return (target?.lifecycleEvents ?? []).filter((e) => e.status === 'Failed');
+}
+
+function taskSet(target: ECSTarget, label: 'Blue' | 'Green'): ECSTaskSet | undefined {
+  return target.taskSetsInfo?.find((s) => s.taskSetLabel === label);
+}
+
+function reportTarget(progress: Progress, target: ECSTarget): void {
+  for (const e of target.lifecycleEvents ?? []) {
+    // Every event starts Pending; only its progress from there is news.
+    if (!e.status || e.status === 'Pending') continue;
+    const name = e.lifecycleEventName ?? 'unnamed event';
+    const detail = e.status === 'Failed' ? ` - ${hookFailure(e)}` : '';
+    progress.report(`event:${name}`, `  ${name}: ${e.status}${detail}`);
+  }
+  const green = taskSet(target, 'Green');
+  const blue = taskSet(target, 'Blue');
+  if (green?.trafficWeight !== undefined || blue?.trafficWeight !== undefined) {
+    const pct = (s: ECSTaskSet | undefined) => `${Number((s?.trafficWeight ?? 0).toFixed(1))}%`;
+    progress.report('traffic', `  traffic: green ${pct(green)} / blue ${pct(blue)}`);
+  }
+  if (green) {
+    const pending = green.pendingCount ? `, ${green.pendingCount} pending` : '';
+    progress.report(
+      'green',
+      `  green tasks: ${green.runningCount ?? 0}/${green.desiredCount ?? 0} running${pending}`,
+    );
+  }
+}
+
+function readyLine(deploymentId: string, info: DeploymentInfo): string {
+  const ready = info.blueGreenDeploymentConfiguration?.deploymentReadyOption;
+  const wait = ready?.waitTimeInMinutes ? `${ready.waitTimeInMinutes} min` : undefined;
+  const how = `ContinueDeployment (aws deploy continue-deployment --deployment-id ${deploymentId} --deployment-wait-type READY_WAIT)`;
+  if (ready?.actionOnTimeout === 'STOP_DEPLOYMENT') {
+    return `Ready: the green tasks are up; waiting for ${how}.${wait ? ` Remaining ready wait: ${wait}, after which CodeDeploy stops the deployment.` : ''}`;
+  }
+  return `Ready: the green tasks are up; traffic moves to them${wait ? ` after the ready wait (${wait} remaining)` : ''}, or now with ${how}.`;
+}
+
+function codeDeployVerdict(
+  deploymentId: string,
+  info: DeploymentInfo,
+  target: ECSTarget | undefined,
+): Verdict | undefined {
+  const hook = failedEvents(target)[0];
+  const cause = hook
+    ? `${hook.lifecycleEventName} failed: ${hookFailure(hook)}`
+    : (info.errorInformation?.message ?? 'CodeDeploy gave no reason');
+  switch (info.status) {
+    case 'Succeeded':
+      return { outcome: 'succeeded', message: `CodeDeploy deployment ${deploymentId} succeeded.` };
+    case 'Failed':
+      return { outcome: 'failed', message: `CodeDeploy deployment ${deploymentId} failed: ${cause}` };
+    case 'Stopped':
+      return { outcome: 'stopped', message: `CodeDeploy deployment ${deploymentId} was stopped: ${cause}` };
+    default:
+      return undefined;
+  }
+}
+
+function codeDeployDiagnostics(info: DeploymentInfo | undefined, target: ECSTarget | undefined): string[] {
+  const lines: string[] = [];
+  const error = info?.errorInformation;
+  if (error?.code || error?.message) {
+    lines.push(`errorInformation: ${[error.code, error.message].filter(Boolean).join(': ')}`);
+  }
+  const rollback = info?.rollbackInfo;
+  if (rollback?.rollbackMessage || rollback?.rollbackDeploymentId) {
+    const id = rollback.rollbackDeploymentId ? ` (rollback deployment ${rollback.rollbackDeploymentId})` : '';
+    lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
+  }
+  for (const e of failedEvents(target)) {
+    lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+    const tail = e.diagnostics?.logTail?.trim();
+    if (tail) lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
+  }
+  return lines;
+}
+
+/**
+ * Watches one CodeDeploy deployment to its end: GetDeployment for the status, and the
+ * deployment's ECS target for lifecycle events and traffic weights.
+ */
+export async function watchCodeDeployDeployment(
+  cd: CodeDeployClient,
+  ecs: ECSClient,
+  opts: WatchOptions & { deploymentId: string; cluster: string; service: string },
+): Promise<WatchResult> {
+  const { clock, log, signal, deploymentId } = opts;
+  const start = clock.now();
+  const progress = new Progress(log);
+  let info: DeploymentInfo | undefined;
+  let target: ECSTarget | undefined;
+  let targetId: string | undefined;
+  let greenTaskSetId: string | undefined;
+
+  const poll = async (): Promise<Verdict | undefined> => {
+    const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
+    if (!out.deploymentInfo) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
+    const current = out.deploymentInfo;
+    info = current;
+    progress.report(
+      'status',
+      `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
+    );
+    // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
+    if (!targetId) {
+      const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), {
+        abortSignal: signal,
+      });
+      targetId = listed.targetIds?.[0];
+    }
+    if (targetId) {
+      const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
+        abortSignal: signal,
+      });
+      target = got.deploymentTarget?.ecsTarget ?? target;
+      if (target) {
+        reportTarget(progress, target);
+        greenTaskSetId = taskSet(target, 'Green')?.identifer ?? greenTaskSetId;
+      }
+    }
+    if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
+    return codeDeployVerdict(deploymentId, current, target);
+  };
+
+  const { end, polls } = await pollLoop(opts, progress, start, poll);
+  const status = info?.status ?? 'Unknown';
+  const result = (
+    outcome: WatchOutcome,
+    message: string,
+    diagnostics: string[],
+    rollbackRequested = false,
+  ) => ({
+    outcome,
+    status,
+    message,
+    diagnostics,
+    rollbackRequested,
+    elapsedMs: clock.now() - start,
+    polls,
+  });
+  if (end.kind === 'cancelled') {
+    return result(
+      'stopped',
+      `Watch cancelled; CodeDeploy deployment ${deploymentId} was left ${status}.`,
+      [],
+    );
+  }
+  if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+    return result('succeeded', end.verdict.message, []);
+  }
+  const explain = async () => [
+    ...codeDeployDiagnostics(info, target),
+    ...(await ecsDiagnostics(ecs, {
+      cluster: opts.cluster,
+      service: opts.service,
+      since: info?.createTime ?? new Date(start),
+      greenTaskSetId,
+      signal,
+    })),
+  ];
+  if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+
+  let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+  let rollbackRequested = false;
+  if (opts.rollbackOnTimeout) {
+    try {
+      const stopped = await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+      rollbackRequested = true;
+      message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
+    } catch (err) {
+      message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
+    }
+  } else {
+    message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
+  }
+  log.warning(message);
+  return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+// ---------------------------------------------------------------------------------------
+// ECS rolling update
+
+function deploymentLine(d: Deployment): string {
+  const failed = d.failedTasks ? `, ${d.failedTasks} failed tasks` : '';
+  return `ECS deployment ${d.id} (${d.status}): ${d.rolloutState ?? 'no rolloutState'}, running ${d.runningCount ?? 0}/${d.desiredCount ?? 0}, pending ${d.pendingCount ?? 0}${failed}`;
+}
+
+/**
+ * Our deployment succeeded only once it is PRIMARY and COMPLETED with every task running.
+ * The circuit breaker marks it FAILED and starts a new PRIMARY deployment of the previous
+ * task definition; once that finishes ours is gone from the list.
+ */
+export function rollingVerdict(svc: Service, deploymentId: string): Verdict | undefined {
+  const ours = svc.deployments?.find((d) => d.id === deploymentId);
+  const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+  const rolledBack =
+    primary && primary.id !== deploymentId
+      ? `; the deployment circuit breaker rolled back to ${primary.taskDefinition} (deployment ${primary.id})`
+      : '';
+  if (ours?.rolloutState === 'FAILED') {
+    return {
+      outcome: 'failed',
+      message: `ECS deployment ${deploymentId} failed: ${ours.rolloutStateReason ?? 'no reason given'}${rolledBack}.`,
+    };
+  }
+  if (ours?.status === 'PRIMARY') {
+    return ours.rolloutState === 'COMPLETED' && ours.runningCount === ours.desiredCount
+      ? {
+          outcome: 'succeeded',
+          message: `ECS deployment ${deploymentId} completed: ${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running.`,
+        }
+      : undefined;
+  }
+  if (!primary) {
+    return {
+      outcome: 'failed',
+      message: `ECS deployment ${deploymentId} is gone and the service has no PRIMARY deployment.`,
+    };
+  }
+  if (!ours) {
+    return {
+      outcome: 'failed',
+      message: `ECS deployment ${deploymentId} is no longer in the service${rolledBack}.`,
+    };
+  }
+  return {
+    outcome: 'failed',
+    message: `ECS deployment ${deploymentId} was replaced by deployment ${primary.id} of ${primary.taskDefinition} before it completed (another deployment of this service started; a \`concurrency:\` group in the workflow keeps runs apart).`,
+  };
+}
+
+/** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
+export async function watchRollingDeployment(
+  ecs: ECSClient,
+  opts: WatchOptions & {
+    cluster: string;
+    service: string;
+    deploymentId: string;
+    previousTaskDefinitionArn?: string;
+  },
+): Promise<WatchResult> {
+  const { clock, log, signal, cluster, service, deploymentId } = opts;
+  const start = clock.now();
+  const progress = new Progress(log);
+  let ours: Deployment | undefined;
+  // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
+  const since = () => ours?.createdAt ?? new Date(start);
+
+  const poll = async (): Promise<Verdict | undefined> => {
+    const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {
+      abortSignal: signal,
+    });
+    const svc = out.services?.[0];
+    if (!svc || svc.status !== 'ACTIVE') {
+      return {
+        outcome: 'failed',
+        message: `ECS service '${service}' ${svc ? `became ${svc.status}` : 'no longer exists'} in cluster '${cluster}', so deployment ${deploymentId} cannot complete.`,
+      };
+    }
+    ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
+    if (ours) progress.report('deployment', deploymentLine(ours));
+    const from = since().getTime();
+    const events = (svc.events ?? [])
+      .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
+      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+    for (const e of events) progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
+    return rollingVerdict(svc, deploymentId);
+  };
+
+  const { end, polls } = await pollLoop(opts, progress, start, poll);
+  const status = ours?.rolloutState ?? 'UNKNOWN';
+  const result = (
+    outcome: WatchOutcome,
+    message: string,
+    diagnostics: string[],
+    rollbackRequested = false,
+  ) => ({
+    outcome,
+    status,
+    message,
+    diagnostics,
+    rollbackRequested,
+    elapsedMs: clock.now() - start,
+    polls,
+  });
+  if (end.kind === 'cancelled') {
+    return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
+  }
+  if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+    return result('succeeded', end.verdict.message, []);
+  }
+  const explain = () =>
+    ecsDiagnostics(ecs, {
+      cluster,
+      service,
+      since: since(),
+      taskDefinitionArn: ours?.taskDefinition,
+      signal,
+    });
+  if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+
+  const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
+  let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
+  let rollbackRequested = false;
+  const previous = opts.previousTaskDefinitionArn;
+  if (opts.rollbackOnTimeout && previous) {
+    try {
+      await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: previous }));
+      rollbackRequested = true;
+      message += ` Rolled the service back to ${previous} (UpdateService).`;
+    } catch (err) {
+      message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
+    }
+  } else if (opts.rollbackOnTimeout) {
+    message +=
+      ' No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.';
+  } else {
+    message += ' The deployment continues in ECS: rollback on timeout is off.';
+  }
+  log.warning(message);
+  return result('timed-out', message, await explain(), rollbackRequested);
+}
