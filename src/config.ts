@@ -69,6 +69,7 @@ export interface Config {
   };
   containerPort?: number;
   rollbackOnTimeout: boolean;
+  onCancel: 'rollback' | 'leave';
   maxRetries: number;
   outputDir: string;
 }
@@ -366,6 +367,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     },
     containerPort: int('container-port', undefined, 1, 65535),
     rollbackOnTimeout: bool('rollback-on-timeout', true),
+    onCancel: oneOf('on-cancel', ['rollback', 'leave'] as const, 'rollback'),
     maxRetries: int('max-retries', 5, 0, 20) ?? 5,
     outputDir: input('output-dir')
       ? path.resolve(workspace, input('output-dir'))

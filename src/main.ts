@@ -30,6 +30,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     return;
   }
 
+  core.saveState('on-cancel', config.onCancel);
   const timer = new StageTimer();
   const report: RunReport = {
     ok: false,
@@ -61,7 +62,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
           },
         },
         setOutput: (name, value) => core.setOutput(name, value),
-        onDeploymentStarted: (d) => core.saveState('deployment', JSON.stringify(d)),
+        saveState: (name, value) => core.saveState(name, value),
         signal: abort.signal,
       },
       timer,

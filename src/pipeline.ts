@@ -63,8 +63,8 @@ export interface PipelineDeps {
   clock: Clock;
   fs: FileSystem;
   setOutput(name: string, value: string): void;
-  /** Told as soon as a deployment exists, so a cancelled run can stop it (post step). */
-  onDeploymentStarted?(deployment: { kind: 'codedeploy' | 'rolling'; id: string }): void;
+  /** Hands facts to the post step (core.saveState): the registry to log out of, the deployment started, whether it settled. */
+  saveState(name: 'registry' | 'deployment' | 'settled', value: string): void;
   signal?: AbortSignal;
 }
 
@@ -229,7 +229,7 @@ export async function runPipeline(
     );
     report.codedeployDeploymentId = id;
     deps.setOutput('codedeploy-deployment-id', id);
-    deps.onDeploymentStarted?.({ kind: 'codedeploy', id });
+    started(deps, config, 'codedeploy', id);
     log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
     watch = () =>
       watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
@@ -259,7 +259,7 @@ export async function runPipeline(
     );
     report.ecsDeploymentId = started.deploymentId;
     deps.setOutput('ecs-deployment-id', started.deploymentId);
-    deps.onDeploymentStarted?.({ kind: 'rolling', id: started.deploymentId });
+    started(deps, config, 'rolling', started.deploymentId);
     log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${config.service}.`);
     watch = () =>
       watchRollingDeployment(clients.ecs, {
@@ -281,10 +281,13 @@ export async function runPipeline(
   if (watch === undefined) {
     report.outcome = 'registered';
   } else if (!config.waitForServiceStability) {
+    deps.saveState('settled', 'true');
     timer.skip('Watch', 'wait-for-service-stability is false');
     report.outcome = 'started';
   } else {
     const result = await timer.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
+    // A watch cut short by cancellation leaves the deployment to the post step to stop.
+    if (!deps.signal?.aborted) deps.saveState('settled', 'true');
     report.outcome = result.outcome;
     report.diagnostics.push(...result.diagnostics);
     deps.setOutput('deployment-outcome', result.outcome);
@@ -294,6 +297,13 @@ export async function runPipeline(
     report.message = result.message;
   }
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+function started(deps: PipelineDeps, config: Config, kind: 'codedeploy' | 'rolling', id: string): void {
+  deps.saveState(
+    'deployment',
+    JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }),
+  );
 }
 
 function defaultDescription(config: Config): string {

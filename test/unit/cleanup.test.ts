@@ -1,0 +1,135 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { CodeDeployClient, GetDeploymentCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { cleanUp, readSavedState, type SavedState } from '../../src/cleanup.js';
+import type { Docker } from '../../src/docker.js';
+import { MemoryLog } from '../../src/log.js';
+
+const cd = mockClient(CodeDeployClient);
+const ecs = mockClient(ECSClient);
+beforeEach(() => {
+  cd.reset();
+  ecs.reset();
+});
+
+const docker = (): Docker & { calls: string[][] } => {
+  const calls: string[][] = [];
+  return { calls, run: async (args) => (calls.push(args), { exitCode: 0, stdout: '', stderr: '' }) };
+};
+const deps = (d: Docker, log: MemoryLog) => ({
+  codedeploy: () => new CodeDeployClient({ region: 'us-east-1' }),
+  ecs: () => new ECSClient({ region: 'us-east-1' }),
+  docker: d,
+  log,
+});
+const codedeploy = {
+  kind: 'codedeploy' as const,
+  id: 'd-1',
+  cluster: 'c',
+  service: 's',
+  region: 'us-east-1',
+};
+
+describe('readSavedState', () => {
+  it('reads what main saved', () => {
+    const saved: Record<string, string> = {
+      deployment: JSON.stringify(codedeploy),
+      settled: 'true',
+      registry: 'r',
+      'on-cancel': 'leave',
+    };
+    expect(readSavedState((n) => saved[n] ?? '')).toEqual({
+      deployment: codedeploy,
+      settled: true,
+      registry: 'r',
+      onCancel: 'leave',
+    });
+  });
+  it('defaults to rollback and nothing to do', () => {
+    expect(readSavedState(() => '')).toEqual({
+      deployment: undefined,
+      settled: false,
+      registry: undefined,
+      onCancel: 'rollback',
+    });
+  });
+});
+
+describe('cleanUp', () => {
+  it.each(['InProgress', 'Ready', 'Created'])(
+    'stops an unsettled %s CodeDeploy deployment with rollback',
+    async (status) => {
+      cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { status } });
+      cd.on(StopDeploymentCommand).resolves({ status: 'Pending', statusMessage: 'Stopping' });
+      const log = new MemoryLog();
+      await cleanUp({ deployment: codedeploy, settled: false, onCancel: 'rollback' }, deps(docker(), log));
+      expect(cd).toHaveReceivedCommandWith(StopDeploymentCommand, {
+        deploymentId: 'd-1',
+        autoRollbackEnabled: true,
+      });
+      expect(log.text()).toMatch(/stopped it with rollback/);
+    },
+  );
+
+  it.each<[string, Partial<SavedState>, string]>([
+    ['settled', { settled: true }, ''],
+    ['leave', { onCancel: 'leave' }, 'on-cancel is leave'],
+  ])('does not stop when %s', async (_n, state, message) => {
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { status: 'InProgress' } });
+    const log = new MemoryLog();
+    await cleanUp(
+      { deployment: codedeploy, settled: false, onCancel: 'rollback', ...state },
+      deps(docker(), log),
+    );
+    expect(cd).not.toHaveReceivedCommand(StopDeploymentCommand);
+    expect(log.text()).toContain(message);
+  });
+
+  it('does not stop a deployment that already ended', async () => {
+    cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { status: 'Succeeded' } });
+    await cleanUp(
+      { deployment: codedeploy, settled: false, onCancel: 'rollback' },
+      deps(docker(), new MemoryLog()),
+    );
+    expect(cd).not.toHaveReceivedCommand(StopDeploymentCommand);
+  });
+
+  it('reports the state of a rolling deployment it leaves', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          deployments: [
+            {
+              id: 'ecs-svc/1',
+              status: 'PRIMARY',
+              rolloutState: 'IN_PROGRESS',
+              runningCount: 1,
+              desiredCount: 2,
+            },
+          ],
+        },
+      ],
+    });
+    const log = new MemoryLog();
+    await cleanUp(
+      {
+        deployment: { ...codedeploy, kind: 'rolling', id: 'ecs-svc/1' },
+        settled: false,
+        onCancel: 'rollback',
+      },
+      deps(docker(), log),
+    );
+    expect(log.text()).toMatch(/left as it is: PRIMARY IN_PROGRESS, 1\/2 tasks running/);
+  });
+
+  it('logs out of the registry', async () => {
+    const d = docker();
+    await cleanUp(
+      { settled: false, onCancel: 'rollback', registry: '127.0.0.1:5000' },
+      deps(d, new MemoryLog()),
+    );
+    expect(d.calls).toEqual([['logout', '127.0.0.1:5000']]);
+  });
+});
