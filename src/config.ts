@@ -123,6 +123,17 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     }
     return Number(raw);
   };
+  /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
+  const minutes = (name: string, dflt: number): number => {
+    const raw = input(name);
+    if (raw === '') return dflt;
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
+      bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
+      return dflt;
+    }
+    return n;
+  };
   const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
     const raw = input(name);
     if (raw === '') return dflt;
@@ -354,7 +365,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     service,
     deployMode,
     waitForServiceStability: bool('wait-for-service-stability', true),
-    waitForMinutes: int('wait-for-minutes', 30, 1, 360) ?? 30,
+    waitForMinutes: minutes('wait-for-minutes', 30),
     pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
     forceNewDeployment: bool('force-new-deployment', false),
     desiredCount: int('desired-count', undefined, 0, 5000),

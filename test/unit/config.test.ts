@@ -87,13 +87,13 @@ describe('readConfig', () => {
     [
       'numbers',
       {
-        'wait-for-minutes': '90',
+        'wait-for-minutes': '0.5',
         'poll-interval-seconds': '2',
         'desired-count': '0',
         'container-port': '8080',
         'max-retries': '0',
       },
-      { waitForMinutes: 90, pollIntervalSeconds: 2, desiredCount: 0, containerPort: 8080, maxRetries: 0 },
+      { waitForMinutes: 0.5, pollIntervalSeconds: 2, desiredCount: 0, containerPort: 8080, maxRetries: 0 },
     ],
     ['output-dir relative to the workspace', { 'output-dir': 'out' }, { outputDir: '/ws/out' }],
     [
@@ -184,7 +184,7 @@ describe('readConfig', () => {
       'bad number',
       { ...base, 'wait-for-minutes': '10m' },
       env,
-      ['wait-for-minutes: "10m" is not a whole number from 1 to 360.'],
+      ['wait-for-minutes: "10m" is not a number of minutes above 0 and at most 360.'],
     ],
     [
       'port out of range',
