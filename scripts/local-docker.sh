@@ -96,8 +96,8 @@ registry_status() {
 }
 
 with_lock() {
-  mkdir -p "$TMP_DIR"
-  exec 9>"$LOCK_FILE"
+  { mkdir -p "$TMP_DIR" && exec 9>"$LOCK_FILE"; } 2>/dev/null ||
+    fail "cannot write $LOCK_FILE. Fix: run as the user who owns $TMP_DIR (root, for a Docker engine)."
   flock --timeout 600 9 || fail "another local-docker.sh holds $LOCK_FILE for more than 10 minutes"
 }
 
