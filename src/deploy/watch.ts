@@ -320,7 +320,7 @@ export async function watchCodeDeployDeployment(
 // ECS rolling update
 
 function deploymentLine(d: Deployment): string {
-  const failed = d.failedTasks ? `, ${d.failedTasks} failed tasks` : '';
+  const failed = d.failedTasks ? `, failedTasks ${d.failedTasks}` : '';
   return `ECS deployment ${d.id} (${d.status}): ${d.rolloutState ?? 'no rolloutState'}, running ${d.runningCount ?? 0}/${d.desiredCount ?? 0}, pending ${d.pendingCount ?? 0}${failed}`;
 }
 
@@ -339,7 +339,7 @@ export function rollingVerdict(svc: Service, deploymentId: string): Verdict | un
   if (ours?.rolloutState === 'FAILED') {
     return {
       outcome: 'failed',
-      message: `ECS deployment ${deploymentId} failed: ${ours.rolloutStateReason ?? 'no reason given'}${rolledBack}.`,
+      message: `ECS deployment ${deploymentId} failed: ${(ours.rolloutStateReason ?? 'no reason given').replace(/\.$/, '')}${rolledBack}.`,
     };
   }
   if (ours?.status === 'PRIMARY') {

@@ -53,7 +53,9 @@ async function userError(p: Promise<unknown>): Promise<UserError> {
   return err as UserError;
 }
 
-beforeEach(() => cdMock.reset());
+beforeEach(() => {
+  cdMock.reset();
+});
 
 describe('defaultCodeDeployNames', () => {
   it.each([
@@ -117,14 +119,12 @@ describe('getDeploymentGroup', () => {
   });
 
   it('explains that a missing application had the console default name', async () => {
-    cdMock
-      .on(GetDeploymentGroupCommand)
-      .rejects(
-        new ApplicationDoesNotExistException({
-          message: 'No application found for name: AppECS-prod-web',
-          $metadata: {},
-        }),
-      );
+    cdMock.on(GetDeploymentGroupCommand).rejects(
+      new ApplicationDoesNotExistException({
+        message: 'No application found for name: AppECS-prod-web',
+        $metadata: {},
+      }),
+    );
     const err = await userError(getDeploymentGroup(cd, groupOpts));
     expect(err.problems[0]).toMatchObject({
       where: 'codedeploy-application',

@@ -11,7 +11,9 @@ const ecs = new ECSClient({ region: 'us-east-1' });
 const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:6';
 const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7';
 
-beforeEach(() => ecsMock.reset());
+beforeEach(() => {
+  ecsMock.reset();
+});
 
 describe('startRollingDeployment', () => {
   it('updates the service and returns the PRIMARY deployment of the new task definition', async () => {

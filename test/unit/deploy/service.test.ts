@@ -43,7 +43,9 @@ async function userError(p: Promise<unknown>): Promise<UserError> {
   return err as UserError;
 }
 
-beforeEach(() => ecsMock.reset());
+beforeEach(() => {
+  ecsMock.reset();
+});
 
 describe('describeTargetService', () => {
   it('describes the one service and returns its controller, task definition and count', async () => {

@@ -1,0 +1,562 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  CodeDeployClient,
+  GetDeploymentCommand,
+  GetDeploymentTargetCommand,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+  type DeploymentInfo,
+  type ECSTaskSet,
+  type LifecycleEvent,
+} from '@aws-sdk/client-codedeploy';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { MemoryLog } from '../../../src/log.js';
+import { watchCodeDeployDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
+import { ScriptedClock, sdkError } from './fakes.js';
+
+const cdMock = mockClient(CodeDeployClient);
+const ecsMock = mockClient(ECSClient);
+const cd = new CodeDeployClient({ region: 'us-east-1' });
+const ecs = new ECSClient({ region: 'us-east-1' });
+
+const ID = 'd-TEST12345';
+const TARGET = 'prod:web';
+const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
+const CREATED = new Date(T0 - 5_000);
+const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:6';
+const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7';
+
+const HOOKS = [
+  'BeforeInstall',
+  'Install',
+  'AfterInstall',
+  'AllowTestTraffic',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AllowTraffic',
+  'AfterAllowTraffic',
+];
+
+/** Lifecycle events up to `current`: earlier ones Succeeded, `current` as given, the rest Pending. */
+function lifecycle(
+  current: string,
+  status: LifecycleEvent['status'],
+  extra: Partial<LifecycleEvent> = {},
+): LifecycleEvent[] {
+  const at = HOOKS.indexOf(current);
+  return HOOKS.map((name, i) => ({
+    lifecycleEventName: name,
+    status: i < at ? 'Succeeded' : i === at ? status : 'Pending',
+    ...(i === at ? extra : {}),
+  }));
+}
+
+function taskSets(green: number, blue: number, running = 2): ECSTaskSet[] {
+  return [
+    {
+      identifer: 'ecs-svc/green',
+      taskSetLabel: 'Green',
+      trafficWeight: green,
+      runningCount: running,
+      desiredCount: 2,
+    },
+    {
+      identifer: 'ecs-svc/blue',
+      taskSetLabel: 'Blue',
+      trafficWeight: blue,
+      runningCount: 2,
+      desiredCount: 2,
+    },
+  ];
+}
+
+interface Step {
+  status?: DeploymentInfo['status'];
+  info?: Partial<DeploymentInfo>;
+  events?: LifecycleEvent[];
+  sets?: ECSTaskSet[];
+  error?: Error;
+}
+
+/** One Step per poll; the last one repeats. */
+function script(steps: Step[]): void {
+  let i = -1;
+  const step = () => steps[Math.min(i, steps.length - 1)] as Step;
+  cdMock.on(GetDeploymentCommand).callsFake(() => {
+    i++;
+    const s = step();
+    if (s.error) throw s.error;
+    return { deploymentInfo: { deploymentId: ID, status: s.status, createTime: CREATED, ...s.info } };
+  });
+  cdMock.on(ListDeploymentTargetsCommand).callsFake(() => ({ targetIds: step().events ? [TARGET] : [] }));
+  cdMock.on(GetDeploymentTargetCommand).callsFake(() => ({
+    deploymentTarget: {
+      deploymentTargetType: 'ECSTarget',
+      ecsTarget: {
+        deploymentId: ID,
+        targetId: TARGET,
+        lifecycleEvents: step().events,
+        taskSetsInfo: step().sets,
+      },
+    },
+  }));
+}
+
+function options(clock: ScriptedClock, log: MemoryLog, o: Partial<WatchOptions> = {}) {
+  return {
+    deploymentId: ID,
+    cluster: 'prod',
+    service: 'web',
+    timeoutMs: 30 * 60_000,
+    pollIntervalMs: 5_000,
+    rollbackOnTimeout: true,
+    clock,
+    log,
+    ...o,
+  };
+}
+
+beforeEach(() => {
+  cdMock.reset();
+  ecsMock.reset();
+});
+
+describe('watchCodeDeployDeployment', () => {
+  it('follows lifecycle events and traffic shifting to Succeeded, printing only changes', async () => {
+    script([
+      { status: 'Created' },
+      { status: 'InProgress', events: lifecycle('Install', 'InProgress'), sets: taskSets(0, 100, 0) },
+      { status: 'InProgress', events: lifecycle('AllowTraffic', 'InProgress'), sets: taskSets(10, 90) },
+      { status: 'InProgress', events: lifecycle('AllowTraffic', 'InProgress'), sets: taskSets(10, 90) },
+      { status: 'InProgress', events: lifecycle('AfterAllowTraffic', 'Succeeded'), sets: taskSets(100, 0) },
+      {
+        status: 'Succeeded',
+        info: { deploymentOverview: { Succeeded: 1 } },
+        events: lifecycle('AfterAllowTraffic', 'Succeeded'),
+        sets: taskSets(100, 0),
+      },
+    ]);
+    const clock = new ScriptedClock(T0);
+    const log = new MemoryLog();
+    const result = await watchCodeDeployDeployment(cd, ecs, options(clock, log));
+
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      status: 'Succeeded',
+      message: `CodeDeploy deployment ${ID} succeeded.`,
+      diagnostics: [],
+      rollbackRequested: false,
+      elapsedMs: clock.t - T0,
+      polls: 6,
+    });
+    expect(log.lines).toEqual([
+      `CodeDeploy deployment ${ID}: Created`,
+      `CodeDeploy deployment ${ID}: InProgress`,
+      '  BeforeInstall: Succeeded',
+      '  Install: InProgress',
+      '  traffic: green 0% / blue 100%',
+      '  green tasks: 0/2 running',
+      '  Install: Succeeded',
+      '  AfterInstall: Succeeded',
+      '  AllowTestTraffic: Succeeded',
+      '  AfterAllowTestTraffic: Succeeded',
+      '  BeforeAllowTraffic: Succeeded',
+      '  AllowTraffic: InProgress',
+      '  traffic: green 10% / blue 90%',
+      '  green tasks: 2/2 running',
+      '  AllowTraffic: Succeeded',
+      '  AfterAllowTraffic: Succeeded',
+      '  traffic: green 100% / blue 0%',
+      `CodeDeploy deployment ${ID}: Succeeded (targets: Succeeded 1)`,
+    ]);
+    expect(cdMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: ID });
+    expect(cdMock).toHaveReceivedCommandTimes(ListDeploymentTargetsCommand, 2);
+    expect(cdMock).toHaveReceivedCommandWith(GetDeploymentTargetCommand, {
+      deploymentId: ID,
+      targetId: TARGET,
+    });
+    expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
+    expect(ecsMock.calls()).toHaveLength(0);
+  });
+
+  it('says clearly that a Ready deployment waits for ContinueDeployment, then reaches Succeeded', async () => {
+    const info = {
+      blueGreenDeploymentConfiguration: {
+        deploymentReadyOption: { actionOnTimeout: 'STOP_DEPLOYMENT' as const, waitTimeInMinutes: 60 },
+      },
+    };
+    script([
+      { status: 'InProgress', info },
+      { status: 'Ready', info },
+      { status: 'Ready', info },
+      { status: 'Succeeded', info },
+    ]);
+    const log = new MemoryLog();
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), log));
+    expect(result.outcome).toBe('succeeded');
+    const ready = log.lines.filter((l) => l.startsWith('Ready:'));
+    expect(ready).toEqual([
+      `Ready: the green tasks are up; waiting for ContinueDeployment (aws deploy continue-deployment --deployment-id ${ID} --deployment-wait-type READY_WAIT). Remaining ready wait: 60 min, after which CodeDeploy stops the deployment.`,
+    ]);
+  });
+
+  it('surfaces the failed hook, the rollback and what ECS saw when the deployment fails', async () => {
+    const hookMessage = 'smoke test: GET /health on the test listener returned 500';
+    script([
+      {
+        status: 'InProgress',
+        events: lifecycle('AfterAllowTestTraffic', 'InProgress'),
+        sets: taskSets(0, 100),
+      },
+      {
+        status: 'Failed',
+        info: {
+          errorInformation: {
+            code: 'HOOK_EXECUTION_FAILURE',
+            message: 'One or more lifecycle events did not succeed.',
+          },
+          rollbackInfo: {
+            rollbackDeploymentId: 'd-ROLLBACK1',
+            rollbackMessage: 'Automatic rollback triggered.',
+          },
+        },
+        events: lifecycle('AfterAllowTestTraffic', 'Failed', {
+          diagnostics: {
+            errorCode: 'ScriptFailed',
+            message: hookMessage,
+            logTail: 'expected 200, got 500\n',
+          },
+        }),
+        sets: taskSets(0, 100),
+      },
+    ]);
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: 'web',
+          status: 'ACTIVE',
+          events: [
+            {
+              id: 'e3',
+              createdAt: new Date(T0 + 20_000),
+              message: '(service web) has stopped 2 running tasks.',
+            },
+            {
+              id: 'e2',
+              createdAt: new Date(T0),
+              message: '(service web) registered 2 targets in (target-group green)',
+            },
+            {
+              id: 'e1',
+              createdAt: new Date(T0 - 3_600_000),
+              message: '(service web) has reached a steady state.',
+            },
+          ],
+          taskSets: [
+            { id: 'ecs-svc/green', taskDefinition: NEW },
+            { id: 'ecs-svc/blue', taskDefinition: OLD },
+          ],
+        },
+      ],
+    });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2', 't3'] });
+    const pullSecrets =
+      'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed';
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        {
+          taskArn: 't1',
+          taskDefinitionArn: NEW,
+          stopCode: 'TaskFailedToStart',
+          stoppedReason: pullSecrets,
+          stoppedAt: new Date(T0 + 1_000),
+        },
+        {
+          taskArn: 't2',
+          taskDefinitionArn: NEW,
+          stopCode: 'TaskFailedToStart',
+          stoppedReason: pullSecrets,
+          stoppedAt: new Date(T0 + 2_000),
+        },
+        {
+          taskArn: 't3',
+          taskDefinitionArn: OLD,
+          stopCode: 'ServiceSchedulerInitiated',
+          stoppedReason: 'Scaling activity',
+          stoppedAt: new Date(T0 + 3_000),
+        },
+      ],
+    });
+
+    const log = new MemoryLog();
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), log));
+
+    expect(result.outcome).toBe('failed');
+    expect(result.status).toBe('Failed');
+    expect(result.rollbackRequested).toBe(false);
+    expect(result.message).toBe(
+      `CodeDeploy deployment ${ID} failed: AfterAllowTestTraffic failed: ScriptFailed: ${hookMessage}`,
+    );
+    expect(result.diagnostics).toEqual([
+      'errorInformation: HOOK_EXECUTION_FAILURE: One or more lifecycle events did not succeed.',
+      'rollback: Automatic rollback triggered. (rollback deployment d-ROLLBACK1)',
+      `lifecycle event AfterAllowTestTraffic failed: ScriptFailed: ${hookMessage}`,
+      'lifecycle event AfterAllowTestTraffic log tail: expected 200, got 500',
+      `service event ${new Date(T0).toISOString()}: (service web) registered 2 targets in (target-group green)`,
+      `service event ${new Date(T0 + 20_000).toISOString()}: (service web) has stopped 2 running tasks.`,
+      `2 stopped tasks: TaskFailedToStart: ${pullSecrets}`,
+      expect.stringMatching(
+        /^hint: the task execution role .*ssm:GetParameters.*secretsmanager:GetSecretValue.*kms:Decrypt/,
+      ),
+    ]);
+    expect(log.lines).toContain(`  AfterAllowTestTraffic: Failed - ScriptFailed: ${hookMessage}`);
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, {
+      cluster: 'prod',
+      services: ['web'],
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, {
+      cluster: 'prod',
+      serviceName: 'web',
+      desiredStatus: 'STOPPED',
+    });
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeTasksCommand, {
+      cluster: 'prod',
+      tasks: ['t1', 't2', 't3'],
+    });
+    expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
+  });
+
+  it('falls back to tasks stopped since the deployment began once the green task set is gone', async () => {
+    script([{ status: 'Failed', events: lifecycle('Install', 'Failed'), sets: taskSets(0, 100) }]);
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ status: 'ACTIVE', taskSets: [{ id: 'ecs-svc/blue', taskDefinition: OLD }] }],
+    });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2'] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        { taskDefinitionArn: OLD, stoppedReason: 'Task stopped by user', stoppedAt: new Date(T0 - 600_000) },
+        {
+          taskDefinitionArn: NEW,
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          containers: [{ name: 'web', exitCode: 1 }],
+          stoppedAt: new Date(T0 + 1_000),
+        },
+      ],
+    });
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.message).toBe(`CodeDeploy deployment ${ID} failed: Install failed: no message`);
+    expect(result.diagnostics).toEqual([
+      'lifecycle event Install failed: no message',
+      'stopped task: EssentialContainerExited: Essential container in task exited; container web: exit code 1',
+      expect.stringMatching(/^hint: the application exited: read the container's logs/),
+    ]);
+  });
+
+  it('reports a Stopped deployment as stopped, with CodeDeploy reason', async () => {
+    script([
+      { status: 'InProgress' },
+      {
+        status: 'Stopped',
+        info: {
+          errorInformation: { code: 'MANUAL_STOP', message: 'The deployment was stopped by a user.' },
+        },
+      },
+    ]);
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ status: 'ACTIVE', events: [] }] });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result).toMatchObject({
+      outcome: 'stopped',
+      status: 'Stopped',
+      message: `CodeDeploy deployment ${ID} was stopped: The deployment was stopped by a user.`,
+      diagnostics: ['errorInformation: MANUAL_STOP: The deployment was stopped by a user.'],
+      rollbackRequested: false,
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(DescribeTasksCommand);
+  });
+
+  describe('on timeout', () => {
+    beforeEach(() => {
+      script([
+        { status: 'InProgress', events: lifecycle('AllowTraffic', 'InProgress'), sets: taskSets(10, 90) },
+      ]);
+      ecsMock.on(DescribeServicesCommand).resolves({ services: [{ status: 'ACTIVE' }] });
+      ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    });
+
+    it('stops the deployment with rollback when asked to, never sleeping past the deadline', async () => {
+      cdMock.on(StopDeploymentCommand).resolves({ status: 'Pending', statusMessage: 'Stop request pending' });
+      const clock = new ScriptedClock(T0);
+      const log = new MemoryLog();
+      const result = await watchCodeDeployDeployment(cd, ecs, options(clock, log, { timeoutMs: 60_000 }));
+      expect(cdMock).toHaveReceivedCommandTimes(StopDeploymentCommand, 1);
+      expect(cdMock).toHaveReceivedCommandWith(StopDeploymentCommand, {
+        deploymentId: ID,
+        autoRollbackEnabled: true,
+      });
+      expect(result.outcome).toBe('timed-out');
+      expect(result.rollbackRequested).toBe(true);
+      expect(result.status).toBe('InProgress');
+      expect(result.elapsedMs).toBe(60_000);
+      expect(clock.t).toBe(T0 + 60_000);
+      expect(result.message).toBe(
+        `CodeDeploy deployment ${ID} did not finish within 1 min (last status InProgress). Stopped it with rollback (StopDeployment: Pending, Stop request pending).`,
+      );
+      expect(log.lines).toContain(`warning: ${result.message}`);
+    });
+
+    it('leaves the deployment running when rollback on timeout is off', async () => {
+      const result = await watchCodeDeployDeployment(
+        cd,
+        ecs,
+        options(new ScriptedClock(T0), new MemoryLog(), { timeoutMs: 60_000, rollbackOnTimeout: false }),
+      );
+      expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
+      expect(result.outcome).toBe('timed-out');
+      expect(result.rollbackRequested).toBe(false);
+      expect(result.message).toMatch(/keeps running in CodeDeploy: rollback on timeout is off\.$/);
+    });
+
+    it('says so when StopDeployment itself fails', async () => {
+      cdMock
+        .on(StopDeploymentCommand)
+        .rejects(
+          sdkError('AccessDeniedException', 'not authorized to perform: codedeploy:StopDeployment', 400),
+        );
+      const result = await watchCodeDeployDeployment(
+        cd,
+        ecs,
+        options(new ScriptedClock(T0), new MemoryLog(), { timeoutMs: 60_000 }),
+      );
+      expect(result.outcome).toBe('timed-out');
+      expect(result.rollbackRequested).toBe(false);
+      expect(result.message).toMatch(
+        /StopDeployment with rollback failed \(AccessDeniedException: not authorized/,
+      );
+    });
+  });
+
+  it('keeps polling through throttling and 5xx errors', async () => {
+    script([
+      { status: 'InProgress' },
+      { error: sdkError('ThrottlingException', 'Rate exceeded', 400) },
+      { error: sdkError('InternalFailure', 'Service unavailable', 503) },
+      { status: 'Succeeded' },
+    ]);
+    const log = new MemoryLog();
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), log));
+    expect(result.outcome).toBe('succeeded');
+    expect(result.polls).toBe(4);
+    expect(log.lines.filter((l) => l.startsWith('warning:'))).toEqual([
+      'warning: Polling failed for now, trying again: ThrottlingException: Rate exceeded',
+      'warning: Polling failed for now, trying again: InternalFailure: Service unavailable',
+    ]);
+  });
+
+  it('lets other errors through', async () => {
+    script([{ status: 'InProgress' }, { error: sdkError('AccessDeniedException', 'not authorized', 400) }]);
+    await expect(
+      watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog())),
+    ).rejects.toThrow('not authorized');
+  });
+
+  describe('backoff', () => {
+    it('grows ×1.5 while nothing changes, up to 15 s, and ends exactly at the deadline', async () => {
+      script([{ status: 'InProgress' }]);
+      ecsMock.on(DescribeServicesCommand).resolves({ services: [] });
+      ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+      const clock = new ScriptedClock(T0);
+      const result = await watchCodeDeployDeployment(
+        cd,
+        ecs,
+        options(clock, new MemoryLog(), {
+          pollIntervalMs: 1_000,
+          timeoutMs: 60_000,
+          rollbackOnTimeout: false,
+        }),
+      );
+      expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375, 5062.5, 7593.75, 11390.625, 15000, 12828.125]);
+      expect(result.polls).toBe(10);
+      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 10);
+      expect(result.elapsedMs).toBe(60_000);
+    });
+
+    it('goes back to the base interval as soon as something changes', async () => {
+      script([
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress', info: { deploymentOverview: { InProgress: 1 } } },
+        { status: 'InProgress', info: { deploymentOverview: { InProgress: 1 } } },
+        { status: 'Succeeded' },
+      ]);
+      const clock = new ScriptedClock(T0);
+      const result = await watchCodeDeployDeployment(
+        cd,
+        ecs,
+        options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
+      );
+      expect(clock.sleeps).toEqual([1000, 1500, 2250, 1000, 1500]);
+      expect(result.polls).toBe(6);
+    });
+
+    it('caps at four intervals when that is more than 15 s', async () => {
+      script([
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'InProgress' },
+        { status: 'Succeeded' },
+      ]);
+      const clock = new ScriptedClock(T0);
+      await watchCodeDeployDeployment(cd, ecs, options(clock, new MemoryLog(), { pollIntervalMs: 10_000 }));
+      expect(clock.sleeps).toEqual([10_000, 15_000, 22_500, 33_750, 40_000, 40_000]);
+    });
+  });
+
+  it('stops watching when cancelled and leaves the decision to the caller', async () => {
+    script([{ status: 'InProgress' }]);
+    const controller = new AbortController();
+    const clock = new ScriptedClock(T0, (n) => {
+      if (n === 2) controller.abort();
+    });
+    const result = await watchCodeDeployDeployment(
+      cd,
+      ecs,
+      options(clock, new MemoryLog(), { signal: controller.signal }),
+    );
+    expect(result).toMatchObject({
+      outcome: 'stopped',
+      status: 'InProgress',
+      rollbackRequested: false,
+      polls: 2,
+      diagnostics: [],
+      message: `Watch cancelled; CodeDeploy deployment ${ID} was left InProgress.`,
+    });
+    expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
+  });
+
+  it('does not poll at all when already cancelled', async () => {
+    script([{ status: 'InProgress' }]);
+    const controller = new AbortController();
+    controller.abort();
+    const result = await watchCodeDeployDeployment(
+      cd,
+      ecs,
+      options(new ScriptedClock(T0), new MemoryLog(), { signal: controller.signal }),
+    );
+    expect(result.outcome).toBe('stopped');
+    expect(result.polls).toBe(0);
+    expect(cdMock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,374 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type Service,
+  type ServiceEvent,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { MemoryLog } from '../../../src/log.js';
+import { watchRollingDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
+import { ScriptedClock, sdkError } from './fakes.js';
+
+const ecsMock = mockClient(ECSClient);
+const ecs = new ECSClient({ region: 'us-east-1' });
+
+const ID = 'ecs-svc/1111';
+const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
+const CREATED = new Date(T0 - 2_000);
+const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:6';
+const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7';
+
+const ours = (d: Partial<Deployment> = {}): Deployment => ({
+  id: ID,
+  status: 'PRIMARY',
+  taskDefinition: NEW,
+  desiredCount: 2,
+  runningCount: 0,
+  pendingCount: 0,
+  failedTasks: 0,
+  rolloutState: 'IN_PROGRESS',
+  createdAt: CREATED,
+  ...d,
+});
+
+const old = (d: Partial<Deployment> = {}): Deployment => ({
+  id: 'ecs-svc/0000',
+  status: 'ACTIVE',
+  taskDefinition: OLD,
+  desiredCount: 2,
+  runningCount: 2,
+  rolloutState: 'COMPLETED',
+  createdAt: new Date(T0 - 86_400_000),
+  ...d,
+});
+
+const event = (id: string, offsetMs: number, message: string): ServiceEvent => ({
+  id,
+  createdAt: new Date(T0 + offsetMs),
+  message,
+});
+
+const service = (
+  deployments: Deployment[],
+  events: ServiceEvent[] = [],
+  s: Partial<Service> = {},
+): Service => ({
+  serviceName: 'web',
+  status: 'ACTIVE',
+  deployments,
+  // DescribeServices lists events newest first.
+  events: [...events].reverse(),
+  ...s,
+});
+
+/** One DescribeServices answer (or error) per call; the last one repeats. */
+function script(steps: (Service | Error)[]): void {
+  let i = -1;
+  ecsMock.on(DescribeServicesCommand).callsFake(() => {
+    i++;
+    const s = steps[Math.min(i, steps.length - 1)];
+    if (s instanceof Error) throw s;
+    return { services: [s], failures: [] };
+  });
+}
+
+function options(
+  clock: ScriptedClock,
+  log: MemoryLog,
+  o: Partial<WatchOptions & { previousTaskDefinitionArn: string }> = {},
+) {
+  return {
+    cluster: 'prod',
+    service: 'web',
+    deploymentId: ID,
+    previousTaskDefinitionArn: OLD,
+    timeoutMs: 10 * 60_000,
+    pollIntervalMs: 5_000,
+    rollbackOnTimeout: true,
+    clock,
+    log,
+    ...o,
+  };
+}
+
+beforeEach(() => {
+  ecsMock.reset();
+});
+
+describe('watchRollingDeployment', () => {
+  it('succeeds once our deployment is PRIMARY, COMPLETED and fully running, printing only changes', async () => {
+    const started = event('e1', 1_000, '(service web) has started 2 tasks: (task a) (task b).');
+    const steady = event('e2', 40_000, '(service web) has reached a steady state.');
+    const before = event('e0', -3_600_000, '(service web) has reached a steady state.');
+    script([
+      service([ours({ pendingCount: 2 }), old()], [before, started]),
+      service([ours({ runningCount: 1, pendingCount: 1 }), old()], [before, started]),
+      service([ours({ runningCount: 1, pendingCount: 1 }), old()], [before, started]),
+      service([ours({ runningCount: 2, rolloutState: 'COMPLETED' })], [before, started, steady]),
+    ]);
+    const clock = new ScriptedClock(T0);
+    const log = new MemoryLog();
+    const result = await watchRollingDeployment(ecs, options(clock, log));
+
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      status: 'COMPLETED',
+      message: `ECS deployment ${ID} completed: 2/2 tasks of ${NEW} running.`,
+      diagnostics: [],
+      rollbackRequested: false,
+      elapsedMs: clock.t - T0,
+      polls: 4,
+    });
+    expect(log.lines).toEqual([
+      `ECS deployment ${ID} (PRIMARY): IN_PROGRESS, running 0/2, pending 2`,
+      '  (service web) has started 2 tasks: (task a) (task b).',
+      `ECS deployment ${ID} (PRIMARY): IN_PROGRESS, running 1/2, pending 1`,
+      `ECS deployment ${ID} (PRIMARY): COMPLETED, running 2/2, pending 0`,
+      '  (service web) has reached a steady state.',
+    ]);
+    expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, {
+      cluster: 'prod',
+      services: ['web'],
+    });
+    expect(ecsMock.calls().every((c) => c.args[0] instanceof DescribeServicesCommand)).toBe(true);
+  });
+
+  it('keeps waiting while a COMPLETED deployment runs fewer tasks than desired', async () => {
+    script([
+      service([ours({ rolloutState: 'COMPLETED', runningCount: 1 })]),
+      service([ours({ rolloutState: 'COMPLETED', runningCount: 2 })]),
+    ]);
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('succeeded');
+    expect(result.polls).toBe(2);
+  });
+
+  describe('when the circuit breaker rolls back', () => {
+    const rollback = old({
+      id: 'ecs-svc/2222',
+      status: 'PRIMARY',
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${ID}.`,
+      createdAt: new Date(T0 + 30_000),
+    });
+    const pull =
+      'CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:abc: not found';
+
+    beforeEach(() => {
+      ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2', 't3'] });
+      ecsMock.on(DescribeTasksCommand).resolves({
+        tasks: [
+          {
+            taskArn: 't1',
+            taskDefinitionArn: NEW,
+            stopCode: 'TaskFailedToStart',
+            stoppedReason: pull,
+            stoppedAt: new Date(T0 + 5_000),
+          },
+          {
+            taskArn: 't2',
+            taskDefinitionArn: NEW,
+            stopCode: 'TaskFailedToStart',
+            stoppedReason: pull,
+            stoppedAt: new Date(T0 + 9_000),
+          },
+          {
+            taskArn: 't3',
+            taskDefinitionArn: OLD,
+            stoppedReason: 'Scaling activity initiated by deployment',
+            stoppedAt: new Date(T0 + 7_000),
+          },
+        ],
+      });
+    });
+
+    it('reports our FAILED deployment as failed, naming the task definition it rolled back to and why tasks stopped', async () => {
+      const failedToStart = event(
+        'e1',
+        20_000,
+        `(service web) (deployment ${ID}) deployment failed: tasks failed to start.`,
+      );
+      script([
+        service([ours({ failedTasks: 1, pendingCount: 2 }), old()]),
+        service(
+          [
+            rollback,
+            ours({
+              status: 'ACTIVE',
+              failedTasks: 3,
+              rolloutState: 'FAILED',
+              rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+            }),
+          ],
+          [failedToStart],
+        ),
+      ]);
+      const log = new MemoryLog();
+      const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), log));
+
+      expect(result.outcome).toBe('failed');
+      expect(result.status).toBe('FAILED');
+      expect(result.rollbackRequested).toBe(false);
+      expect(result.message).toBe(
+        `ECS deployment ${ID} failed: ECS deployment circuit breaker: tasks failed to start; the deployment circuit breaker rolled back to ${OLD} (deployment ecs-svc/2222).`,
+      );
+      expect(result.diagnostics).toEqual([
+        `service event ${new Date(T0 + 20_000).toISOString()}: (service web) (deployment ${ID}) deployment failed: tasks failed to start.`,
+        `2 stopped tasks: TaskFailedToStart: ${pull}`,
+        expect.stringMatching(/^hint: the image could not be pulled/),
+      ]);
+      expect(log.lines).toContain(
+        `ECS deployment ${ID} (PRIMARY): IN_PROGRESS, running 0/2, pending 2, failedTasks 1`,
+      );
+      expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, {
+        cluster: 'prod',
+        serviceName: 'web',
+        desiredStatus: 'STOPPED',
+      });
+      expect(ecsMock).toHaveReceivedCommandWith(DescribeTasksCommand, {
+        cluster: 'prod',
+        tasks: ['t1', 't2', 't3'],
+      });
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+    });
+
+    it('reports our deployment vanishing behind another PRIMARY as a rollback', async () => {
+      script([service([ours(), old()]), service([{ ...rollback, rolloutState: 'COMPLETED' }])]);
+      const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+      expect(result.outcome).toBe('failed');
+      expect(result.status).toBe('IN_PROGRESS');
+      expect(result.message).toBe(
+        `ECS deployment ${ID} is no longer in the service; the deployment circuit breaker rolled back to ${OLD} (deployment ecs-svc/2222).`,
+      );
+      expect(result.diagnostics).toContain(`2 stopped tasks: TaskFailedToStart: ${pull}`);
+    });
+  });
+
+  it('reports a FAILED deployment without a rollback as failed', async () => {
+    script([
+      service([
+        ours({
+          rolloutState: 'FAILED',
+          rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+        }),
+      ]),
+    ]);
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toBe(
+      `ECS deployment ${ID} failed: ECS deployment circuit breaker: tasks failed to start.`,
+    );
+  });
+
+  it('reports being replaced by a newer deployment as failed, pointing at concurrency', async () => {
+    const newer = ours({ id: 'ecs-svc/3333', taskDefinition: `${NEW.slice(0, -1)}8` });
+    script([service([ours(), old()]), service([newer, ours({ status: 'ACTIVE', runningCount: 1 })])]);
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toMatch(/was replaced by deployment ecs-svc\/3333 of .*web:8 .*concurrency:/);
+  });
+
+  it('fails when the service stops being ACTIVE', async () => {
+    script([service([ours()]), service([ours()], [], { status: 'DRAINING' })]);
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('failed');
+    expect(result.message).toBe(
+      `ECS service 'web' became DRAINING in cluster 'prod', so deployment ${ID} cannot complete.`,
+    );
+  });
+
+  describe('on timeout', () => {
+    beforeEach(() => {
+      script([service([ours({ runningCount: 1 }), old()])]);
+      ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    });
+
+    it('rolls the service back to the previous task definition when asked to', async () => {
+      ecsMock.on(UpdateServiceCommand).resolves({ service: {} });
+      const clock = new ScriptedClock(T0);
+      const result = await watchRollingDeployment(
+        ecs,
+        options(clock, new MemoryLog(), { timeoutMs: 120_000 }),
+      );
+      expect(ecsMock).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+      expect(ecsMock.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
+        cluster: 'prod',
+        service: 'web',
+        taskDefinition: OLD,
+      });
+      expect(result).toMatchObject({
+        outcome: 'timed-out',
+        status: 'IN_PROGRESS',
+        rollbackRequested: true,
+        elapsedMs: 120_000,
+        message: `ECS deployment ${ID} did not complete within 2 min (last rolloutState IN_PROGRESS, running 1/2). Rolled the service back to ${OLD} (UpdateService).`,
+      });
+      expect(clock.t).toBe(T0 + 120_000);
+    });
+
+    it('does not roll back without a previous task definition', async () => {
+      const result = await watchRollingDeployment(
+        ecs,
+        options(new ScriptedClock(T0), new MemoryLog(), {
+          timeoutMs: 120_000,
+          previousTaskDefinitionArn: undefined,
+        }),
+      );
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(result.rollbackRequested).toBe(false);
+      expect(result.message).toMatch(/No previous task definition is known, so nothing was rolled back/);
+    });
+
+    it('does not roll back when rollback on timeout is off', async () => {
+      const result = await watchRollingDeployment(
+        ecs,
+        options(new ScriptedClock(T0), new MemoryLog(), { timeoutMs: 120_000, rollbackOnTimeout: false }),
+      );
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(result.outcome).toBe('timed-out');
+      expect(result.rollbackRequested).toBe(false);
+    });
+  });
+
+  it('keeps polling through throttling and server errors', async () => {
+    script([
+      service([ours()]),
+      sdkError('ThrottlingException', 'Rate exceeded', 400),
+      sdkError('ServerException', 'Internal error', 500),
+      service([ours({ rolloutState: 'COMPLETED', runningCount: 2 })]),
+    ]);
+    const log = new MemoryLog();
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), log));
+    expect(result.outcome).toBe('succeeded');
+    expect(result.polls).toBe(4);
+    expect(log.lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
+  });
+
+  it('returns stopped without rolling back when cancelled', async () => {
+    script([service([ours()])]);
+    const controller = new AbortController();
+    const clock = new ScriptedClock(T0, (n) => {
+      if (n === 3) controller.abort();
+    });
+    const result = await watchRollingDeployment(
+      ecs,
+      options(clock, new MemoryLog(), { signal: controller.signal }),
+    );
+    expect(result).toMatchObject({
+      outcome: 'stopped',
+      rollbackRequested: false,
+      polls: 3,
+      status: 'IN_PROGRESS',
+    });
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+});
