@@ -329,7 +329,7 @@ function deploymentLine(d: Deployment): string {
  * The circuit breaker marks it FAILED and starts a new PRIMARY deployment of the previous
  * task definition; once that finishes ours is gone from the list.
  */
-export function rollingVerdict(svc: Service, deploymentId: string): Verdict | undefined {
+function rollingVerdict(svc: Service, deploymentId: string): Verdict | undefined {
   const ours = svc.deployments?.find((d) => d.id === deploymentId);
   const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
   const rolledBack =
@@ -353,7 +353,7 @@ export function rollingVerdict(svc: Service, deploymentId: string): Verdict | un
   if (!primary) {
     return {
       outcome: 'failed',
-      message: `ECS deployment ${deploymentId} is gone and the service has no PRIMARY deployment.`,
+      message: `ECS deployment ${deploymentId} is ${ours ? ours.status : 'gone'} and the service has no PRIMARY deployment.`,
     };
   }
   if (!ours) {
