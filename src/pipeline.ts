@@ -229,7 +229,7 @@ export async function runPipeline(
     );
     report.codedeployDeploymentId = id;
     deps.setOutput('codedeploy-deployment-id', id);
-    started(deps, config, 'codedeploy', id);
+    recordDeployment(deps, config, 'codedeploy', id);
     log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
     watch = () =>
       watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
@@ -259,7 +259,7 @@ export async function runPipeline(
     );
     report.ecsDeploymentId = started.deploymentId;
     deps.setOutput('ecs-deployment-id', started.deploymentId);
-    started(deps, config, 'rolling', started.deploymentId);
+    recordDeployment(deps, config, 'rolling', started.deploymentId);
     log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${config.service}.`);
     watch = () =>
       watchRollingDeployment(clients.ecs, {
@@ -299,7 +299,7 @@ export async function runPipeline(
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
 }
 
-function started(deps: PipelineDeps, config: Config, kind: 'codedeploy' | 'rolling', id: string): void {
+function recordDeployment(deps: PipelineDeps, config: Config, kind: 'codedeploy' | 'rolling', id: string): void {
   deps.saveState(
     'deployment',
     JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }),

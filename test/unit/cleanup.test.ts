@@ -58,7 +58,7 @@ describe('readSavedState', () => {
 });
 
 describe('cleanUp', () => {
-  it.each(['InProgress', 'Ready', 'Created'])(
+  it.each(['InProgress', 'Ready', 'Created'] as const)(
     'stops an unsettled %s CodeDeploy deployment with rollback',
     async (status) => {
       cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { status } });

@@ -150,7 +150,9 @@ describe('docker argument lists', () => {
 });
 
 const ecr = mockClient(ECRClient);
-beforeEach(() => ecr.reset());
+beforeEach(() => {
+  ecr.reset();
+});
 
 describe('loginToRegistry', () => {
   it('masks the password and passes it on stdin only', async () => {
