@@ -72,11 +72,15 @@ export function parseDocument(text: string, file: string, where: string): Parsed
   return parsed;
 }
 
-/** A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become. */
+/**
+ * A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become.
+ * Compared by shape rather than with this realm's Object.prototype, because structuredClone
+ * and test sandboxes hand over objects from another realm.
+ */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** `containerDefinitions[0].portMappings[1].containerPort`, the way the AWS docs name fields. */

@@ -310,7 +310,7 @@ function assignImages(containers: Container[], images: ImageAssignment[], proble
     if (container.placeholder !== undefined && container.placeholder !== n) {
       problems.at(
         ['containerDefinitions', container.index, 'image'],
-        `Container ${JSON.stringify(container.name)} has the placeholder <IMAGE${container.placeholder}_NAME>, for image ${container.placeholder}, but it is given image ${n}.`,
+        `Container ${JSON.stringify(container.name)} has the placeholder ${String(container.def.image)}, for image ${container.placeholder}, but it is given image ${n}.`,
         `Make ${container.name} entry ${container.placeholder} of \`containers\`, or change its image to <IMAGE${n}_NAME>.`,
       );
       return;
