@@ -1,0 +1,481 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  CodeDeployClient,
+  CreateDeploymentCommand,
+  GetDeploymentCommand,
+  GetDeploymentGroupCommand,
+  ListDeploymentTargetsCommand,
+} from '@aws-sdk/client-codedeploy';
+import {
+  CreateRepositoryCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import type { Clock } from '../../src/clock.js';
+import { readConfig } from '../../src/config.js';
+import type { Docker } from '../../src/docker.js';
+import { UserError } from '../../src/errors.js';
+import { MemoryLog } from '../../src/log.js';
+import { DeploymentFailed, runPipeline, type PipelineDeps } from '../../src/pipeline.js';
+import { type RunReport, StageTimer } from '../../src/report.js';
+
+const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
+const cd = mockClient(CodeDeployClient);
+
+const SHA = 'abcdef0123456789abcdef0123456789abcdef01';
+const TD_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:8';
+const OLD_TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:7';
+const DIGEST = `sha256:${'b'.repeat(64)}`;
+const taskDefinition = {
+  family: 'app',
+  containerDefinitions: [{ name: 'web', image: '<IMAGE1_NAME>', portMappings: [{ containerPort: 8080 }] }],
+};
+const goodAppSpec = `version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: <TASK_DEFINITION>
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080
+`;
+const ec2AppSpec = `version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: x
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080
+Hooks:
+  ApplicationStart:
+    - Location: scripts/start.sh
+      Timeout: 300
+      RunAsUser: root
+`;
+
+const MUTATING = [
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  CreateDeploymentCommand,
+  CreateRepositoryCommand,
+];
+
+class FakeClock implements Clock {
+  t = 0;
+  now() {
+    return this.t;
+  }
+  async sleep(ms: number) {
+    this.t += ms;
+  }
+}
+
+function harness(files: Record<string, string>) {
+  const written: Record<string, string> = {};
+  const outputs: Record<string, string> = {};
+  const state: Record<string, string> = {};
+  const dockerCalls: string[][] = [];
+  const docker: Docker = {
+    run: async (args) => {
+      dockerCalls.push(args);
+      if (args[0] === 'buildx') return { exitCode: 1, stdout: '', stderr: 'not a docker command' };
+      if (args[0] === 'push')
+        return { exitCode: 0, stdout: `${args[1]}: digest: ${DIGEST} size: 1`, stderr: '' };
+      return { exitCode: 0, stdout: '', stderr: '' };
+    },
+  };
+  const log = new MemoryLog();
+  const deps: PipelineDeps = {
+    clients: {
+      ecs: new ECSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+      ecr: new ECRClient({ region: 'us-east-1' }),
+      codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+    },
+    docker,
+    log,
+    clock: new FakeClock(),
+    fs: {
+      readFile: async (f) => {
+        if (f in files) return files[f] as string;
+        if (f in written) return written[f] as string;
+        throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      },
+      writeFile: async (f, d) => {
+        written[f] = d;
+      },
+      mkdir: async () => undefined,
+    },
+    setOutput: (n, v) => {
+      outputs[n] = v;
+    },
+    saveState: (n, v) => {
+      state[n] = v;
+    },
+  };
+  const report: RunReport = {
+    ok: false,
+    region: 'us-east-1',
+    cluster: 'prod',
+    images: [],
+    diagnostics: [],
+    stages: [],
+  };
+  const timer = new StageTimer(() => 0);
+  report.stages = timer.stages;
+  return { deps, written, outputs, state, dockerCalls, log, report, timer };
+}
+
+function config(inputs: Record<string, string>) {
+  return readConfig((n) => inputs[n] ?? '', {
+    GITHUB_WORKSPACE: '/ws',
+    GITHUB_SHA: SHA,
+    AWS_REGION: 'us-east-1',
+    RUNNER_TEMP: '/tmp/r',
+  });
+}
+
+function awsWorld(controller: 'CODE_DEPLOY' | 'ECS') {
+  ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        serviceName: 'web',
+        serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/web',
+        status: 'ACTIVE',
+        taskDefinition: OLD_TD,
+        desiredCount: 2,
+        deploymentController: { type: controller },
+        loadBalancers: [{ containerName: 'web', containerPort: 8080, targetGroupArn: 'tg' }],
+        deployments: [
+          { id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: OLD_TD, rolloutState: 'COMPLETED' },
+        ],
+      },
+    ],
+  });
+  ecs.on(DescribeTaskDefinitionCommand).resolves({
+    taskDefinition: { ...taskDefinition, taskDefinitionArn: OLD_TD, revision: 7, status: 'ACTIVE' },
+    tags: [],
+  });
+  ecr.on(DescribeRepositoriesCommand).resolves({
+    repositories: [
+      {
+        repositoryName: 'app',
+        repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app',
+        imageTagMutability: 'MUTABLE',
+      },
+    ],
+  });
+  ecr.on(GetAuthorizationTokenCommand).resolves({
+    authorizationData: [
+      {
+        authorizationToken: Buffer.from('AWS:pw').toString('base64'),
+        proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      },
+    ],
+  });
+  ecs
+    .on(RegisterTaskDefinitionCommand)
+    .resolves({ taskDefinition: { taskDefinitionArn: TD_ARN, revision: 8 } });
+  cd.on(GetDeploymentGroupCommand).resolves({
+    deploymentGroupInfo: {
+      applicationName: 'AppECS-prod-web',
+      deploymentGroupName: 'DgpECS-prod-web',
+      computePlatform: 'ECS',
+      deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+      ecsServices: [{ clusterName: 'prod', serviceName: 'web' }],
+      blueGreenDeploymentConfiguration: {
+        terminateBlueInstancesOnDeploymentSuccess: { terminationWaitTimeInMinutes: 5 },
+      },
+    },
+  });
+  cd.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-TEST1' });
+  cd.on(GetDeploymentCommand).resolves({ deploymentInfo: { deploymentId: 'd-TEST1', status: 'Succeeded' } });
+  cd.on(ListDeploymentTargetsCommand).resolves({ targetIds: [] });
+  ecs.on(UpdateServiceCommand).resolves({
+    service: {
+      deployments: [
+        { id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: TD_ARN, rolloutState: 'IN_PROGRESS' },
+      ],
+    },
+  });
+}
+
+beforeEach(() => {
+  ecs.reset();
+  ecr.reset();
+  cd.reset();
+});
+
+const base = {
+  'ecr-repository': 'app',
+  cluster: 'prod',
+  service: 'web',
+  'task-definition': 'td.json',
+  'poll-interval-seconds': '1',
+};
+const files = {
+  '/ws/td.json': JSON.stringify(taskDefinition),
+  '/ws/appspec.yaml': goodAppSpec,
+  '/ws/ec2.yaml': ec2AppSpec,
+};
+
+describe('runPipeline', () => {
+  it('blue/green: validates, builds, pushes, registers, deploys and watches, in that order', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(files);
+    await runPipeline(config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }), h.deps, h.timer, h.report);
+
+    const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/app:${SHA}`;
+    expect(h.dockerCalls.map((c) => c[0])).toEqual(['login', 'buildx', 'build', 'push']);
+    expect(ecs).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
+      family: 'app',
+      containerDefinitions: [{ name: 'web', image, portMappings: [{ containerPort: 8080 }] }],
+    });
+    const create = cd.commandCalls(CreateDeploymentCommand)[0]?.args[0].input;
+    expect(create).toMatchObject({
+      applicationName: 'AppECS-prod-web',
+      deploymentGroupName: 'DgpECS-prod-web',
+      revision: { revisionType: 'AppSpecContent' },
+    });
+    expect(create?.revision?.appSpecContent?.content).toContain(`TaskDefinition: "${TD_ARN}"`);
+    expect(h.outputs).toMatchObject({
+      'deploy-mode': 'codedeploy',
+      'image-uri': image,
+      'image-digest': DIGEST,
+      'image-uri-digest': `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@${DIGEST}`,
+      'task-definition-arn': TD_ARN,
+      'codedeploy-deployment-id': 'd-TEST1',
+      'deployment-outcome': 'succeeded',
+    });
+    expect(JSON.parse(h.written['/tmp/r/ecs-deploy/imagedefinitions.json'] as string)).toEqual([
+      { name: 'web', imageUri: image },
+    ]);
+    expect(JSON.parse(h.written['/tmp/r/ecs-deploy/imageDetail.json'] as string)).toEqual({
+      ImageURI: image,
+    });
+    expect(h.written['/tmp/r/ecs-deploy/appspec.yaml']).toContain(TD_ARN);
+    expect(h.state).toMatchObject({
+      registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      settled: 'true',
+    });
+    expect(JSON.parse(h.state.deployment as string)).toEqual({
+      kind: 'codedeploy',
+      id: 'd-TEST1',
+      cluster: 'prod',
+      service: 'web',
+      region: 'us-east-1',
+    });
+    expect(h.report.stages.map((s) => `${s.name}:${s.result}`)).toEqual([
+      'Validate:succeeded',
+      'ECR login:succeeded',
+      'Build web:succeeded',
+      'Register task definition:succeeded',
+      'CodeDeploy deployment:succeeded',
+      'Watch:succeeded',
+    ]);
+  });
+
+  it('generates the appspec from the service load balancer when none is given', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(files);
+    await runPipeline(config(base), h.deps, h.timer, h.report);
+    const content =
+      cd.commandCalls(CreateDeploymentCommand)[0]?.args[0].input.revision?.appSpecContent?.content;
+    expect(content).toMatch(/ContainerName: "web"\s+ContainerPort: 8080/);
+  });
+
+  it('rolling: UpdateService with the new revision and watches our deployment', async () => {
+    awsWorld('ECS');
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({
+        services: [
+          {
+            serviceName: 'web',
+            serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/web',
+            status: 'ACTIVE',
+            taskDefinition: OLD_TD,
+            desiredCount: 1,
+            deploymentController: { type: 'ECS' },
+          },
+        ],
+      })
+      .resolves({
+        services: [
+          {
+            serviceName: 'web',
+            status: 'ACTIVE',
+            desiredCount: 1,
+            runningCount: 1,
+            events: [],
+            deployments: [
+              {
+                id: 'ecs-svc/2',
+                status: 'PRIMARY',
+                taskDefinition: TD_ARN,
+                rolloutState: 'COMPLETED',
+                desiredCount: 1,
+                runningCount: 1,
+              },
+            ],
+          },
+        ],
+      });
+    const h = harness(files);
+    await runPipeline(
+      config({ ...base, image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1', 'ecr-repository': '' }),
+      h.deps,
+      h.timer,
+      h.report,
+    );
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      cluster: 'prod',
+      service: 'web',
+      taskDefinition: TD_ARN,
+      forceNewDeployment: false,
+    });
+    expect(h.dockerCalls).toEqual([]);
+    expect(h.outputs).toMatchObject({
+      'deploy-mode': 'rolling',
+      'ecs-deployment-id': 'ecs-svc/2',
+      'deployment-outcome': 'succeeded',
+    });
+  });
+
+  it('deploy-mode none registers only', async () => {
+    awsWorld('ECS');
+    const h = harness(files);
+    await runPipeline(
+      config({ ...base, 'deploy-mode': 'none', image: 'r/app:1', 'ecr-repository': '' }),
+      h.deps,
+      h.timer,
+      h.report,
+    );
+    expect(ecs).toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+    expect(h.report.outcome).toBe('registered');
+  });
+
+  it.each([
+    ['EC2-style hooks in the appspec', { 'codedeploy-appspec': 'ec2.yaml' }, 'CODE_DEPLOY', /Lambda/],
+    ['a missing appspec file', { 'codedeploy-appspec': 'nope.yaml' }, 'CODE_DEPLOY', /does not exist/],
+    ['a container that is not in the task definition', { 'container-name': 'api' }, 'CODE_DEPLOY', /api/],
+    [
+      'codedeploy for an ECS-controller service',
+      { 'deploy-mode': 'codedeploy' },
+      'ECS',
+      /deploy-mode|controller/i,
+    ],
+    [
+      'rolling for a CODE_DEPLOY service',
+      { 'deploy-mode': 'rolling' },
+      'CODE_DEPLOY',
+      /deploy-mode|controller/i,
+    ],
+  ] as const)('stops on %s before any change', async (_name, inputs, controller, message) => {
+    awsWorld(controller);
+    const h = harness(files);
+    const err = await runPipeline(config({ ...base, ...inputs }), h.deps, h.timer, h.report).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(message);
+    for (const command of MUTATING) {
+      expect(ecs.commandCalls(command as never)).toHaveLength(0);
+      expect(cd.commandCalls(command as never)).toHaveLength(0);
+      expect(ecr.commandCalls(command as never)).toHaveLength(0);
+    }
+    expect(h.dockerCalls).toEqual([]);
+  });
+
+  it('reports a missing repository and a bad appspec port together', async () => {
+    awsWorld('CODE_DEPLOY');
+    ecr
+      .on(DescribeRepositoriesCommand)
+      .rejects(Object.assign(new Error('nope'), { name: 'RepositoryNotFoundException' }));
+    const h = harness({ ...files, '/ws/appspec.yaml': goodAppSpec.replace('8080', '9090') });
+    const err = (await runPipeline(
+      config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }),
+      h.deps,
+      h.timer,
+      h.report,
+    ).catch((e: unknown) => e)) as UserError;
+    expect(err.problems.map((p) => p.where)).toEqual(expect.arrayContaining(['ecr-repository']));
+    expect(err.problems.length).toBeGreaterThanOrEqual(2);
+    expect(err.message).toMatch(/9090/);
+  });
+
+  it('creates a missing repository when allowed, after validation', async () => {
+    awsWorld('CODE_DEPLOY');
+    ecr
+      .on(DescribeRepositoriesCommand)
+      .rejects(Object.assign(new Error('nope'), { name: 'RepositoryNotFoundException' }));
+    ecr
+      .on(CreateRepositoryCommand)
+      .resolves({ repository: { repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app' } });
+    const h = harness(files);
+    await runPipeline(config({ ...base, 'create-repository': 'true' }), h.deps, h.timer, h.report);
+    expect(ecr).toHaveReceivedCommandWith(CreateRepositoryCommand, { repositoryName: 'app' });
+  });
+
+  it('fails with the deployment diagnostics when the deployment fails', async () => {
+    awsWorld('CODE_DEPLOY');
+    cd.on(GetDeploymentCommand).resolves({
+      deploymentInfo: {
+        deploymentId: 'd-TEST1',
+        status: 'Failed',
+        errorInformation: { code: 'ECS_UPDATE_ERROR', message: 'tasks failed' },
+      },
+    });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceName: 'web',
+          serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/web',
+          status: 'ACTIVE',
+          taskDefinition: OLD_TD,
+          desiredCount: 2,
+          deploymentController: { type: 'CODE_DEPLOY' },
+          loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+          events: [],
+        },
+      ],
+    });
+    const h = harness(files);
+    const err = await runPipeline(config(base), h.deps, h.timer, h.report).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeploymentFailed);
+    expect((err as DeploymentFailed).diagnostics.join('\n')).toMatch(/ECS_UPDATE_ERROR/);
+    expect(h.outputs['deployment-outcome']).toBe('failed');
+    expect(h.state.settled).toBe('true');
+  });
+
+  it('leaves a deployment unsettled when the watch is cancelled, for the post step', async () => {
+    awsWorld('CODE_DEPLOY');
+    cd.on(GetDeploymentCommand).resolves({
+      deploymentInfo: { deploymentId: 'd-TEST1', status: 'InProgress' },
+    });
+    const h = harness(files);
+    const abort = new AbortController();
+    abort.abort(new Error('cancelled'));
+    h.deps.signal = abort.signal;
+    await expect(runPipeline(config(base), h.deps, h.timer, h.report)).rejects.toBeInstanceOf(
+      DeploymentFailed,
+    );
+    expect(h.state.deployment).toBeDefined();
+    expect(h.state.settled).toBeUndefined();
+  });
+});
