@@ -108,11 +108,12 @@ export async function runPipeline(
   const building = config.containers.filter((c) => c.build !== undefined);
   const images: ImageAssignment[] = [];
   if (building.length > 0) {
-    await timer.run(
+    const login = await timer.run(
       'ECR login',
       () => loginToRegistry(clients.ecr, deps.docker, log),
       (l) => l.registry,
     );
+    deps.saveState('registry', login.registry);
     const buildx = await hasBuildx(deps.docker);
     await fsMkdir(deps, config.outputDir);
     for (const [i, c] of config.containers.entries()) {

@@ -1,0 +1,92 @@
+/**
+ * The world an end-to-end test deploys into: the local AWS endpoint seeded with a cluster,
+ * a CODE_DEPLOY service with its deployment group, a rolling service with a circuit
+ * breaker, and the example app's ECR repository backed by the real registry.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startEmulator, type Emulator, type Seed } from '../../../emulator/index.js';
+import type { DockerEnv } from '../../support/docker.js';
+
+export const REGION = 'us-east-1';
+export const CLUSTER = 'demo';
+export const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' };
+
+export const exampleTaskDefinition = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.resolve('example-app/task-definition.json'), 'utf8')) as Record<string, unknown>;
+
+/** The example task definition with a concrete image, as the account had it before this run. */
+export function liveTaskDefinition(family: string, image: string): Record<string, unknown> {
+  const td = exampleTaskDefinition();
+  const containers = (td.containerDefinitions as Record<string, unknown>[]).map((c) => ({ ...c, image }));
+  return { ...td, family, containerDefinitions: containers };
+}
+
+export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
+  return {
+    repositories: [{ name: 'example-app', imageTagMutability: 'MUTABLE' }],
+    clusters: [CLUSTER],
+    taskDefinitions: [liveTaskDefinition('example-app', image), liveTaskDefinition('example-rolling', image)],
+    services: [
+      {
+        cluster: CLUSTER,
+        serviceName: 'web',
+        taskDefinition: 'example-app',
+        desiredCount: 2,
+        deploymentController: 'CODE_DEPLOY',
+        launchType: 'FARGATE',
+        loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+      },
+      {
+        cluster: CLUSTER,
+        serviceName: 'rolling',
+        taskDefinition: 'example-rolling',
+        desiredCount: 2,
+        deploymentController: 'ECS',
+        launchType: 'FARGATE',
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: { enable: true, rollback: true },
+          maximumPercent: 200,
+          minimumHealthyPercent: 100,
+        },
+      },
+    ],
+    codedeploy: {
+      applications: ['AppECS-demo-web'],
+      deploymentGroups: [
+        {
+          application: 'AppECS-demo-web',
+          name: 'DgpECS-demo-web',
+          cluster: CLUSTER,
+          service: 'web',
+          deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+          readyWaitMinutes: 0,
+          terminationWaitMinutes: 1,
+          autoRollback: true,
+        },
+      ],
+    },
+  };
+}
+
+export async function startWorld(docker: DockerEnv | undefined, speed = 60): Promise<Emulator> {
+  return startEmulator({
+    region: REGION,
+    credentials: [CREDENTIALS],
+    speed,
+    seed: seed(),
+    registry: docker
+      ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
+      : undefined,
+  });
+}
+
+/** The environment a workflow step has after aws-actions/configure-aws-credentials. */
+export function awsEnv(emulator: Emulator): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: emulator.url,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  };
+}
