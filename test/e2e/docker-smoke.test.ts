@@ -42,27 +42,39 @@ function smokeTests(env: DockerEnv): void {
   const basicAuth = `Basic ${Buffer.from(`${env.registryUser}:${env.registryPassword}`).toString('base64')}`;
   const version = `smoke-${process.pid}`;
   const containerName = `example-app-smoke-${process.pid}`;
+  // Labelled per run, the image has a manifest digest of its own, so deleting that digest from the
+  // registry afterwards cannot take away a tag another test pushed for the same build.
+  const runLabel = `e2e.docker-smoke.run=${process.pid}-${Date.now()}`;
   let dockerConfig: string | undefined;
+  let pushed = false;
   let containerStarted = false;
 
   afterAll(async () => {
-    if (containerStarted) await runDocker(['rm', '--force', containerName]);
-    // The pushed manifest goes too, so the registry holds nothing this test made.
-    const head = await fetch(`http://${env.registryHost}/v2/${repository}/manifests/smoke`, {
-      method: 'HEAD',
-      headers: { authorization: basicAuth, accept: 'application/vnd.docker.distribution.manifest.v2+json' },
-    });
-    const digest = head.headers.get('docker-content-digest');
-    if (digest) {
-      const deleted = await fetch(`http://${env.registryHost}/v2/${repository}/manifests/${digest}`, {
-        method: 'DELETE',
-        headers: { authorization: basicAuth },
-      });
-      expect(deleted.status).toBe(202);
+    try {
+      if (containerStarted) await runDocker(['rm', '--force', containerName]);
+      // The pushed manifest goes too, so the registry holds nothing this test made.
+      if (pushed) {
+        const head = await fetch(`http://${env.registryHost}/v2/${repository}/manifests/smoke`, {
+          method: 'HEAD',
+          headers: {
+            authorization: basicAuth,
+            accept: 'application/vnd.docker.distribution.manifest.v2+json',
+          },
+        });
+        const digest = head.headers.get('docker-content-digest');
+        expect(digest).toMatch(/^sha256:/);
+        const deleted = await fetch(`http://${env.registryHost}/v2/${repository}/manifests/${digest}`, {
+          method: 'DELETE',
+          headers: { authorization: basicAuth },
+        });
+        expect(deleted.status).toBe(202);
+      }
+      // Absent when the build failed; nothing else to remove then.
+      await runDocker(['image', 'rm', '--force', image]).catch(() => undefined);
+    } finally {
+      if (dockerConfig) await rm(dockerConfig, { recursive: true, force: true });
+      await env.stop();
     }
-    await runDocker(['image', 'rm', '--force', image]).catch(() => undefined);
-    if (dockerConfig) await rm(dockerConfig, { recursive: true, force: true });
-    await env.stop();
   }, 60_000);
 
   it('builds example-app from the local base image with npm ci against the mirror', async () => {
@@ -72,6 +84,8 @@ function smokeTests(env: DockerEnv): void {
         '--network',
         'host',
         '--force-rm',
+        '--label',
+        runLabel,
         '--build-arg',
         `BASE_IMAGE=${env.baseImage}`,
         '--build-arg',
@@ -107,6 +121,7 @@ function smokeTests(env: DockerEnv): void {
       { input: env.registryPassword },
     );
     await runDocker(['--config', dockerConfig, 'push', image]);
+    pushed = true;
 
     const tagsUrl = `http://${env.registryHost}/v2/${repository}/tags/list`;
     expect((await fetch(tagsUrl)).status).toBe(401);
