@@ -335,7 +335,7 @@ function checkResources(resources: unknown, problems: FieldProblems): void {
       TARGET_SERVICE_PATH,
       ['Type', 'Properties'],
       problems,
-      'Give TargetService a Type and Properties.',
+      'Write the item of Resources as `- TargetService:` with `Type: AWS::ECS::Service` and Properties.',
     );
   if (!service) return;
   if (service.Type !== 'AWS::ECS::Service') {
