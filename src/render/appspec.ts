@@ -143,7 +143,7 @@ export function generateAppSpec(opts: {
   const { containerName, containerPort } = opts;
   const containers = opts.taskDefinition.containerDefinitions ?? [];
   const problems = new Problems();
-  const describe = (c: ContainerDefinition) =>
+  const summary = (c: ContainerDefinition) =>
     `${c.name} (${mappedPorts(c).join(', ') || 'no port mappings'})`;
 
   let container: ContainerDefinition | undefined;
@@ -152,7 +152,7 @@ export function generateAppSpec(opts: {
     if (!container) {
       problems.add({
         where: 'container-name',
-        what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(describe).join(', ')}.`,
+        what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(summary).join(', ')}.`,
         fix: 'Set `container-name` to the container the load balancer sends traffic to.',
       });
     }
@@ -167,19 +167,19 @@ export function generateAppSpec(opts: {
     } else if (candidates.length > 1) {
       problems.add({
         where: 'container-name',
-        what: `Several containers could receive the load balancer's traffic: ${candidates.map(describe).join(', ')}.`,
+        what: `Several containers could receive the load balancer's traffic: ${candidates.map(summary).join(', ')}.`,
         fix: 'Set `container-name` to the one the load balancer sends traffic to.',
       });
     } else if (containerPort !== undefined) {
       problems.add({
         where: 'container-port',
-        what: `No container maps port ${containerPort}; the containers are ${containers.map(describe).join(', ')}.`,
+        what: `No container maps port ${containerPort}; the containers are ${containers.map(summary).join(', ')}.`,
         fix: `Set \`container-port\` to a mapped port, or add {"containerPort": ${containerPort}} to the portMappings of the container that serves traffic.`,
       });
     } else {
       problems.add({
         where: 'container-port',
-        what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(describe).join(', ')}.`,
+        what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(summary).join(', ')}.`,
         fix: 'Add portMappings to the container that serves traffic (for example {"containerPort": 8080}), or give `codedeploy-appspec`.',
       });
     }
@@ -204,6 +204,7 @@ export function generateAppSpec(opts: {
       port = containerPort ?? ports[0];
     }
   }
+  // Every way of leaving the container or the port unset added a problem above.
   problems.throwIfAny();
 
   const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
@@ -561,7 +562,7 @@ function checkKeys(
 }
 
 /** The known name a misspelt one was most likely meant to be, if any is close. */
-export function closest(name: string, known: readonly string[]): string | undefined {
+function closest(name: string, known: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());

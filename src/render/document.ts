@@ -459,6 +459,8 @@ function parseYaml(text: string, file: string, where: string): ParsedDocument {
     seen.add(key);
     problems.add(problem);
   }
+  // A syntax error leaves a half-built tree whose shape is not worth judging.
+  problems.throwIfAny();
   visit(doc, {
     Pair(_, pair) {
       // yaml would turn a list or map used as a key into a string (and print a warning).

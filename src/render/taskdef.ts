@@ -30,7 +30,7 @@ export interface PreparedTaskDefinition {
   stripped: string[];
   /** e.g. `<IMAGE1_NAME> → web`. */
   replacedPlaceholders: string[];
-  /** Friendly fixes applied, e.g. `cpu 256 → "256"`. */
+  /** Friendly fixes applied, e.g. `task-level cpu 256 → "256"`. */
   coerced: string[];
 }
 
@@ -170,7 +170,7 @@ function coerceTaskSize(input: Record<string, unknown>, problems: FieldProblems)
     const value = input[field];
     if (typeof value === 'number') {
       input[field] = String(value);
-      coerced.push(`${field} ${value} → "${value}"`);
+      coerced.push(`task-level ${field} ${value} → "${value}"`);
     } else if (value !== undefined && typeof value !== 'string') {
       problems.at(
         [field],

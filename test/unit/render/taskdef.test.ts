@@ -146,7 +146,7 @@ describe('prepareTaskDefinition', () => {
       parsed,
     });
     expect(prepared.replacedPlaceholders).toEqual(['<IMAGE1_NAME> → web', '<image2_name> → worker']);
-    expect(prepared.coerced).toEqual(['cpu 512 → "512"', 'memory 1024 → "1024"']);
+    expect(prepared.coerced).toEqual(['task-level cpu 512 → "512"', 'task-level memory 1024 → "1024"']);
     expect(prepared.input.cpu).toBe('512');
     expect(prepared.input.memory).toBe('1024');
     expect(prepared.input.containerDefinitions?.map((c) => c.image)).toEqual([
