@@ -300,7 +300,12 @@ export async function runPipeline(
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
 }
 
-function recordDeployment(deps: PipelineDeps, config: Config, kind: 'codedeploy' | 'rolling', id: string): void {
+function recordDeployment(
+  deps: PipelineDeps,
+  config: Config,
+  kind: 'codedeploy' | 'rolling',
+  id: string,
+): void {
   deps.saveState(
     'deployment',
     JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }),

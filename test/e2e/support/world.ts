@@ -13,7 +13,10 @@ export const CLUSTER = 'demo';
 export const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' };
 
 export const exampleTaskDefinition = (): Record<string, unknown> =>
-  JSON.parse(readFileSync(path.resolve('example-app/task-definition.json'), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(path.resolve('example-app/task-definition.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 /** The example task definition with a concrete image, as the account had it before this run. */
 export function liveTaskDefinition(family: string, image: string): Record<string, unknown> {
