@@ -487,7 +487,7 @@ function parseYaml(text: string, file: string, where: string): ParsedDocument {
     if (!(e instanceof ReferenceError)) throw e;
     throw new UserError({
       where: source,
-      what: `The document's aliases (*name) expand too far: more than ${MAX_ALIAS_COUNT} copies, the shape of a "billion laughs" attack.`,
+      what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
       fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
       ...at(firstAliasOffset(doc)),
     });
