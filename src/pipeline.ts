@@ -86,7 +86,7 @@ interface Plan {
   source: { doc: unknown; description: string; parsed?: ParsedDocument; file?: string };
   repositories: Map<string, Repository | undefined>;
   containerNames: string[];
-  appspec?: { appspec: AppSpec; file?: string };
+  appspec?: { appspec: AppSpec; file?: string; parsed?: ParsedDocument };
 }
 
 export async function runPipeline(
@@ -368,8 +368,7 @@ async function validate(config: Config, deps: PipelineDeps): Promise<Plan> {
   if (config.codedeploy.appspecPath !== undefined) {
     const file = config.codedeploy.appspecPath;
     userAppSpec = await collect(async () => ({
-      appspec: parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec')
-        .appspec,
+      ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
       file,
     }));
   }
@@ -468,6 +467,7 @@ function planAppSpec(
     checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
       file: user.file,
       where: 'codedeploy-appspec',
+      parsed: user.parsed,
     });
     return user;
   }

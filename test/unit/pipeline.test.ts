@@ -479,3 +479,18 @@ describe('runPipeline', () => {
     expect(h.state.settled).toBeUndefined();
   });
 });
+
+describe('runPipeline annotations', () => {
+  it('points an appspec port problem at its line', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness({ ...files, '/ws/appspec.yaml': goodAppSpec.replace('8080', '9090') });
+    const err = (await runPipeline(
+      config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }),
+      h.deps,
+      h.timer,
+      h.report,
+    ).catch((e: unknown) => e)) as UserError;
+    const port = err.problems.find((p) => /9090/.test(p.what));
+    expect(port).toMatchObject({ file: '/ws/appspec.yaml', line: 9 });
+  });
+});
