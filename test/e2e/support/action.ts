@@ -27,6 +27,8 @@ export interface RunOptions {
   workspace: string;
   sha?: string;
   entry?: string;
+  /** For the post step: the state main saved. */
+  state?: Record<string, string>;
   /** Called once the process has started, e.g. to send it a signal later. */
   onStart?(child: import('node:child_process').ChildProcess): void;
   timeoutMs?: number;
@@ -81,6 +83,8 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries(opts.inputs)) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
+  // The runner hands what main saved (GITHUB_STATE) to the post step as STATE_<name>.
+  for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value;
   const entry = opts.entry ?? path.resolve('dist/index.js');
   const child = spawn(process.execPath, [entry], {
     cwd: opts.workspace,
@@ -113,4 +117,12 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
     runnerTemp,
     errors,
   };
+}
+
+/** Runs the post step (dist/post/index.js) with what a main run saved, as the runner does. */
+export function runPost(
+  main: ActionRun,
+  opts: Omit<RunOptions, 'entry' | 'state' | 'inputs'>,
+): Promise<ActionRun> {
+  return runAction({ ...opts, inputs: {}, state: main.state, entry: path.resolve('dist/post/index.js') });
 }
