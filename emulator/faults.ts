@@ -1,0 +1,135 @@
+/**
+ * Fault injection. Request faults are keyed by operation name (`DescribeServices`, or `*` for
+ * every operation) and consumed one per matching call; behaviour faults change what the
+ * emulated services do (a lifecycle hook fails, tasks of a family crash).
+ */
+
+export type LifecycleHook =
+  'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+
+export const LIFECYCLE_HOOKS: readonly LifecycleHook[] = [
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+];
+
+export interface Faults {
+  /** The next `count` calls of `operation` get HTTP 400 `ThrottlingException` "Rate exceeded". */
+  throttle(operation: string, count: number): void;
+  /** The next `count` calls get a server error: 500 `InternalFailure`, or 503 (and other 5xx) `ServiceUnavailable`. */
+  serverError(operation: string, count: number, status?: number): void;
+  /** The next `count` calls are not processed: the connection is destroyed without a response. */
+  dropConnection(operation: string, count: number): void;
+  /** Delays the response of the next `count` calls (all calls when omitted) by `ms` real milliseconds. */
+  latency(operation: string, ms: number, count?: number): void;
+  /** The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event. */
+  failLifecycleEvent(hook: LifecycleHook, message?: string): void;
+  /** Tasks of this task definition family launched from now on stop before reaching RUNNING. */
+  crashTasks(taskDefinitionFamily: string, reason?: string): void;
+  clear(): void;
+}
+
+export type RequestFault = { kind: 'throttle' } | { kind: 'serverError'; status: number } | { kind: 'drop' };
+
+interface Counted<T> {
+  operation: string;
+  remaining: number;
+  fault: T;
+}
+
+export const DEFAULT_CRASH_REASON = 'Essential container in task exited';
+
+function checkCount(what: string, count: number): void {
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`faults.${what}: count must be a positive integer, got ${count}`);
+}
+
+export class FaultInjector implements Faults {
+  private requestFaults: Counted<RequestFault>[] = [];
+  private latencies: Counted<number>[] = [];
+  private lifecycleFailures: { hook: LifecycleHook; message: string | undefined }[] = [];
+  private crashingFamilies = new Map<string, string>();
+
+  throttle(operation: string, count: number): void {
+    checkCount('throttle', count);
+    this.requestFaults.push({ operation, remaining: count, fault: { kind: 'throttle' } });
+  }
+
+  serverError(operation: string, count: number, status = 500): void {
+    checkCount('serverError', count);
+    if (!Number.isInteger(status) || status < 500 || status > 599) {
+      throw new RangeError(`faults.serverError: status must be a 5xx HTTP status, got ${status}`);
+    }
+    this.requestFaults.push({ operation, remaining: count, fault: { kind: 'serverError', status } });
+  }
+
+  dropConnection(operation: string, count: number): void {
+    checkCount('dropConnection', count);
+    this.requestFaults.push({ operation, remaining: count, fault: { kind: 'drop' } });
+  }
+
+  latency(operation: string, ms: number, count?: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new RangeError(`faults.latency: ms must be a non-negative number, got ${ms}`);
+    if (count !== undefined) checkCount('latency', count);
+    this.latencies.push({ operation, remaining: count ?? Infinity, fault: ms });
+  }
+
+  failLifecycleEvent(hook: LifecycleHook, message?: string): void {
+    if (!LIFECYCLE_HOOKS.includes(hook)) {
+      throw new RangeError(
+        `faults.failLifecycleEvent: '${hook}' is not an ECS lifecycle hook (${LIFECYCLE_HOOKS.join(', ')})`,
+      );
+    }
+    this.lifecycleFailures.push({ hook, message });
+  }
+
+  crashTasks(taskDefinitionFamily: string, reason = DEFAULT_CRASH_REASON): void {
+    this.crashingFamilies.set(taskDefinitionFamily, reason);
+  }
+
+  clear(): void {
+    this.requestFaults = [];
+    this.latencies = [];
+    this.lifecycleFailures = [];
+    this.crashingFamilies.clear();
+  }
+
+  /** Consumes and returns the request fault for this call, if any. */
+  takeRequestFault(operation: string): RequestFault | undefined {
+    return take(this.requestFaults, operation);
+  }
+
+  /** Consumes and returns the delay for this call in ms (0 when none). */
+  takeLatency(operation: string): number {
+    return take(this.latencies, operation) ?? 0;
+  }
+
+  /**
+   * For a deployment that runs these hooks: the first pending hook failure it would hit, taken
+   * off the list so it affects only this deployment.
+   */
+  takeLifecycleFailure(
+    hooks: Iterable<string>,
+  ): { hook: LifecycleHook; message: string | undefined } | undefined {
+    const names = new Set(hooks);
+    const index = this.lifecycleFailures.findIndex((f) => names.has(f.hook));
+    if (index < 0) return undefined;
+    return this.lifecycleFailures.splice(index, 1)[0];
+  }
+
+  crashReason(family: string): string | undefined {
+    return this.crashingFamilies.get(family);
+  }
+}
+
+function take<T>(list: Counted<T>[], operation: string): T | undefined {
+  const index = list.findIndex((f) => f.operation === operation || f.operation === '*');
+  if (index < 0) return undefined;
+  const entry = list[index] as Counted<T>;
+  entry.remaining -= 1;
+  if (entry.remaining <= 0) list.splice(index, 1);
+  return entry.fault;
+}

@@ -1,0 +1,148 @@
+/**
+ * A local AWS endpoint for ECR, ECS and CodeDeploy that the real AWS SDK v3 clients talk to
+ * unchanged (set AWS_ENDPOINT_URL to `url`). See emulator/README.md for what it emulates.
+ */
+import { EmulatedClock, Scheduler } from './clock.js';
+import { DEFAULT_TIMINGS, type EmulatorContext, type Timings } from './context.js';
+export { DEFAULT_TIMINGS, FAILED_TASK_THRESHOLD } from './context.js';
+import { CodeDeployEmulator } from './codedeploy.js';
+import { EcrEmulator } from './ecr.js';
+import { EcsEmulator } from './ecs.js';
+import { FaultInjector, type Faults } from './faults.js';
+import { IdGenerator } from './ids.js';
+import { RegistryClient, type RegistryConfig } from './registry.js';
+import { EmulatorServer, isMutatingOperation, type CallRecord } from './server.js';
+import { applySeed, type Seed } from './seed.js';
+import type { EmulatorState } from './state.js';
+
+export type { CallRecord } from './server.js';
+export type { Faults, LifecycleHook } from './faults.js';
+export type { Timings } from './context.js';
+export type { RegistryConfig } from './registry.js';
+export type * from './state.js';
+export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. The server always binds 127.0.0.1 only. */
+  port?: number;
+  region?: string;
+  accountId?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string }[];
+  /** Emulated time runs this many times faster than real time (default 1). */
+  speed?: number;
+  /** Emulated time moves only through `clock.advance(ms)`. */
+  manualClock?: boolean;
+  seed?: Seed;
+  /** The real registry (docker-registry / distribution on 127.0.0.1) behind the emulated ECR. */
+  registry?: RegistryConfig;
+  /** Emulated ms for task start, lifecycle hooks, …; see DEFAULT_TIMINGS. */
+  timings?: Partial<Timings>;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:PORT`: the value for AWS_ENDPOINT_URL. */
+  url: string;
+  port: number;
+  /** Every request with an ECS, ECR or CodeDeploy target, in order of arrival. */
+  calls: CallRecord[];
+  /** The calls whose operation changes state (Create*, Update*, Delete*, …), successful or not. */
+  mutatingCalls(): CallRecord[];
+  faults: Faults;
+  clock: { now(): number; advance(ms: number): void; speed: number };
+  seed(seed: Seed): void;
+  /** The state, brought up to the current emulated time on each read. */
+  readonly state: EmulatorState;
+  /** Closes the server and drops every pending delay; nothing keeps running afterwards. */
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? '000000000000';
+  if (!/^\d{12}$/.test(accountId)) throw new RangeError(`accountId must be 12 digits, got '${accountId}'`);
+  const credentials = new Map(
+    (opts.credentials ?? [{ accessKeyId: 'test', secretAccessKey: 'test' }]).map((c) => [
+      c.accessKeyId,
+      c.secretAccessKey,
+    ]),
+  );
+  const clock = new EmulatedClock({ speed: opts.speed, manual: opts.manualClock });
+  const scheduler = new Scheduler(clock.now());
+  const faults = new FaultInjector();
+  const ctx: EmulatorContext = {
+    region,
+    accountId,
+    scheduler,
+    ids: new IdGenerator(),
+    faults,
+    timings: { ...DEFAULT_TIMINGS, ...opts.timings },
+  };
+  const state: EmulatorState = {
+    ecs: { clusters: new Map(), taskDefinitions: new Map(), services: [], tasks: [] },
+    ecr: { repositories: new Map() },
+    codedeploy: {
+      applications: new Map(),
+      deploymentGroups: new Map(),
+      deploymentConfigs: new Map(),
+      deployments: new Map(),
+    },
+  };
+  const ecs = new EcsEmulator(ctx, state.ecs);
+  const ecr = new EcrEmulator(ctx, state.ecr, opts.registry ? new RegistryClient(opts.registry) : undefined);
+  const codedeploy = new CodeDeployEmulator(ctx, state.codedeploy, ecs);
+  const catchUp = () => scheduler.runUntil(clock.now());
+  const calls: CallRecord[] = [];
+  const server = new EmulatorServer({
+    port: opts.port ?? 0,
+    region,
+    credentials,
+    services: [ecs, ecr, codedeploy],
+    faults,
+    calls,
+    catchUp,
+  });
+  const port = await server.listen();
+
+  const seed = (world: Seed) => {
+    catchUp();
+    applySeed(world, { ctx, ecs, ecr, codedeploy });
+  };
+  if (opts.seed) {
+    try {
+      seed(opts.seed);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls,
+    mutatingCalls: () => calls.filter((c) => isMutatingOperation(c.operation)),
+    faults,
+    clock: {
+      now: () => clock.now(),
+      advance: (ms: number) => {
+        clock.advance(ms);
+        catchUp();
+      },
+      get speed() {
+        return clock.speed;
+      },
+      set speed(value: number) {
+        clock.speed = value;
+      },
+    },
+    seed,
+    get state() {
+      catchUp();
+      return state;
+    },
+    stop: async () => {
+      scheduler.clear();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The HTTP front: AWS JSON 1.1 on `POST /`, routed by `X-Amz-Target`, every request signed
+ * with SigV4, every call recorded, faults applied after authentication. Binds 127.0.0.1 only.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { types } from 'node:util';
+import { verifySignature } from './auth.js';
+import type { ServiceEmulator, ServiceName } from './context.js';
+import { AwsError, isRecord } from './errors.js';
+import type { FaultInjector } from './faults.js';
+
+export interface CallRecord {
+  service: ServiceName;
+  operation: string;
+  input: unknown;
+  /** HTTP status sent; 0 when the connection was dropped without a response. */
+  status: number;
+  errorType?: string;
+  /** Real wall-clock ms when the request arrived. */
+  at: number;
+  accessKeyId?: string;
+}
+
+export interface ServerOptions {
+  port: number;
+  region: string;
+  credentials: ReadonlyMap<string, string>;
+  services: readonly ServiceEmulator[];
+  faults: FaultInjector;
+  calls: CallRecord[];
+  /** Brings emulated state up to the current emulated time before a call is handled. */
+  catchUp(): void;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** Operations that change state, by AWS's verb conventions. */
+const MUTATING_VERBS =
+  /^(Create|Register|Update|Delete|Deregister|Stop|Continue|Put|Tag|Untag|BatchDelete|Start|Run|Submit|Set|Add|Remove|Initiate|Complete|Upload|Execute|Skip|Override)/;
+
+export function isMutatingOperation(operation: string): boolean {
+  return MUTATING_VERBS.test(operation);
+}
+
+/**
+ * Dates become epoch seconds, as AWS JSON 1.1 sends timestamps; undefined members vanish.
+ * (`types.isDate` rather than `instanceof`: under jest, Dates may come from another realm.)
+ */
+function toWire(value: unknown): unknown {
+  if (types.isDate(value)) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (types.isMap(value)) return Object.fromEntries([...value].map(([k, v]) => [k, toWire(v)]));
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toWire(v);
+    return out;
+  }
+  return value;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new AwsError('SerializationException', `Request body exceeds ${MAX_BODY_BYTES} bytes.`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+    // The SDK corrects its clock skew from this header, so it is the real wall clock.
+    Date: new Date().toUTCString(),
+  };
+  if (errorType) headers['x-amzn-ErrorType'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: AwsError): void {
+  send(res, error.status, { __type: error.type, message: error.message, ...error.fields }, error.type);
+}
+
+export class EmulatorServer {
+  private readonly server: Server;
+  private readonly targets: Map<string, ServiceEmulator>;
+  private readonly pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private closing = false;
+
+  constructor(private readonly opts: ServerOptions) {
+    this.targets = new Map(opts.services.map((s) => [s.targetPrefix, s]));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          sendError(res, new AwsError('InternalFailure', `The emulator failed: ${String(err)}`, 500));
+        }
+      });
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const delay of this.pendingDelays) {
+      clearTimeout(delay.timer);
+      delay.resolve();
+    }
+    this.pendingDelays.clear();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.pendingDelays.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.pendingDelays.add(entry);
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now();
+    const body = await readBody(req).catch((err: unknown) => err);
+    if (!(body instanceof Buffer)) {
+      sendError(res, body instanceof AwsError ? body : new AwsError('SerializationException', String(body)));
+      return;
+    }
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const dot = target.indexOf('.');
+    const service = dot > 0 ? this.targets.get(target.slice(0, dot)) : undefined;
+    const operationName = dot > 0 ? target.slice(dot + 1) : target;
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      input = undefined;
+    }
+    const call: CallRecord | undefined = service
+      ? { service: service.service, operation: operationName, input, status: 0, at }
+      : undefined;
+    if (call) this.opts.calls.push(call);
+
+    const reply = (status: number, payload: unknown, errorType?: string) => {
+      if (call) {
+        call.status = status;
+        if (errorType) call.errorType = errorType;
+      }
+      send(res, status, payload, errorType);
+    };
+    const fail = (error: AwsError) => {
+      if (call) {
+        call.status = error.status;
+        call.errorType = error.type;
+      }
+      sendError(res, error);
+    };
+
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of url.searchParams) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    try {
+      const accessKeyId = await verifySignature(
+        { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body },
+        {
+          credentials: this.opts.credentials,
+          region: this.opts.region,
+          signingNames: service?.signingNames ?? this.opts.services.flatMap((s) => s.signingNames),
+          now: Date.now(),
+        },
+      );
+      if (call) call.accessKeyId = accessKeyId;
+    } catch (err) {
+      if (err instanceof AwsError) return fail(err);
+      throw err;
+    }
+
+    if (req.method !== 'POST' || url.pathname !== '/' || !service) {
+      return fail(
+        new AwsError('UnknownOperationException', `Unknown operation ${target || '(no X-Amz-Target)'}`),
+      );
+    }
+    const contentType = String(req.headers['content-type'] ?? '');
+    if (!contentType.startsWith(JSON_CONTENT_TYPE)) {
+      return fail(
+        new AwsError(
+          'SerializationException',
+          `Expected Content-Type ${JSON_CONTENT_TYPE}, got '${contentType}'.`,
+        ),
+      );
+    }
+    if (!isRecord(input)) {
+      return fail(new AwsError('SerializationException', 'The request body must be a JSON object.'));
+    }
+
+    const latency = this.opts.faults.takeLatency(operationName);
+    if (latency > 0) await this.delay(latency);
+    if (this.closing) {
+      res.destroy();
+      return;
+    }
+    const fault = this.opts.faults.takeRequestFault(operationName);
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'throttle') return fail(new AwsError('ThrottlingException', 'Rate exceeded'));
+    if (fault?.kind === 'serverError') {
+      return fail(
+        fault.status === 500
+          ? new AwsError(
+              'InternalFailure',
+              'The request processing has failed because of an unknown error, exception or failure.',
+              500,
+            )
+          : new AwsError(
+              'ServiceUnavailable',
+              'Service is unavailable. Please try again later.',
+              fault.status,
+            ),
+      );
+    }
+
+    const operation = service.operations[operationName];
+    if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
+    try {
+      this.opts.catchUp();
+      const output = await operation(input, { accessKeyId: call?.accessKeyId });
+      reply(200, toWire(output ?? {}));
+    } catch (err) {
+      if (err instanceof AwsError) return fail(err);
+      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
+    }
+  }
+}

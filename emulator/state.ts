@@ -1,0 +1,301 @@
+/**
+ * The emulator's state, exposed (read-only by convention) for test assertions. Records keep
+ * AWS's member names; times are `Date`s on the emulated clock. Where AWS derives a value
+ * (running counts, a service's task definition) it is derived from these records on read.
+ */
+import type {
+  ApplicationInfo,
+  AutoRollbackConfiguration,
+  BlueGreenDeploymentConfiguration,
+  DeploymentConfigInfo,
+  DeploymentGroupInfo,
+  DeploymentStatus,
+  ErrorInformation,
+  LifecycleEventStatus,
+  Diagnostics,
+  RevisionLocation,
+  RollbackInfo,
+  TargetStatus,
+  Tag as CodeDeployTag,
+} from '@aws-sdk/client-codedeploy';
+import type { Repository, Tag as EcrTag } from '@aws-sdk/client-ecr';
+import type {
+  CapacityProviderStrategyItem,
+  ClusterSetting,
+  DeploymentConfiguration,
+  DeploymentController,
+  DeploymentRolloutState,
+  LaunchType,
+  LoadBalancer,
+  NetworkConfiguration,
+  PlacementConstraint,
+  PlacementStrategy,
+  PropagateTags,
+  Scale,
+  SchedulingStrategy,
+  ServiceEvent,
+  ServiceRegistry,
+  StabilityStatus,
+  Tag as EcsTag,
+  TaskDefinition,
+  TaskStopCode,
+} from '@aws-sdk/client-ecs';
+
+export interface EmulatorState {
+  ecs: EcsState;
+  ecr: EcrState;
+  codedeploy: CodeDeployState;
+}
+
+// ---------------------------------------------------------------- ECS
+
+export interface EcsState {
+  /** By cluster name. */
+  clusters: Map<string, ClusterRecord>;
+  /** By family; index = revision - 1. */
+  taskDefinitions: Map<string, TaskDefinitionRecord[]>;
+  /** Every service ever created, INACTIVE ones included, in creation order. */
+  services: ServiceRecord[];
+  /** Every task ever started (stopped ones are pruned an emulated hour after they stop). */
+  tasks: TaskRecord[];
+}
+
+export interface ClusterRecord {
+  clusterArn: string;
+  clusterName: string;
+  status: 'ACTIVE';
+  settings: ClusterSetting[];
+  tags: EcsTag[];
+}
+
+export interface TaskDefinitionRecord {
+  /** Exactly what DescribeTaskDefinition returns as `taskDefinition`. */
+  taskDefinition: TaskDefinition;
+  tags: EcsTag[];
+}
+
+export type ServiceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+
+export interface ServiceRecord {
+  serviceArn: string;
+  serviceName: string;
+  clusterName: string;
+  status: ServiceStatus;
+  desiredCount: number;
+  launchType?: LaunchType;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  loadBalancers: LoadBalancer[];
+  serviceRegistries: ServiceRegistry[];
+  networkConfiguration?: NetworkConfiguration;
+  deploymentConfiguration: DeploymentConfiguration;
+  deploymentController: DeploymentController;
+  placementConstraints: PlacementConstraint[];
+  placementStrategy: PlacementStrategy[];
+  healthCheckGracePeriodSeconds?: number;
+  schedulingStrategy: SchedulingStrategy;
+  roleArn?: string;
+  enableECSManagedTags: boolean;
+  propagateTags: PropagateTags;
+  enableExecuteCommand: boolean;
+  createdAt: Date;
+  createdBy: string;
+  tags: EcsTag[];
+  /** ECS deployment controller only; [0] is the PRIMARY deployment. */
+  deployments: EcsDeploymentRecord[];
+  /** CODE_DEPLOY (and EXTERNAL) controllers only. */
+  taskSets: TaskSetRecord[];
+  /** Newest first, as DescribeServices returns them. */
+  events: ServiceEvent[];
+  /** The last deployment that reached COMPLETED: what the circuit breaker rolls back to. */
+  lastCompleted?: { id: string; taskDefinition: string };
+  /** For "(service x) has reached a steady state." on each transition into steady state. */
+  steady: boolean;
+  /** Set once a DRAINING service's move to INACTIVE is scheduled. */
+  retiring: boolean;
+}
+
+export interface EcsDeploymentRecord {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  taskDefinition: string;
+  failedTasks: number;
+  createdAt: Date;
+  updatedAt: Date;
+  launchType?: LaunchType;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  networkConfiguration?: NetworkConfiguration;
+  rolloutState: DeploymentRolloutState;
+  rolloutStateReason: string;
+}
+
+export interface TaskSetRecord {
+  id: string;
+  taskSetArn: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'DRAINING';
+  taskDefinition: string;
+  scale: Scale;
+  createdAt: Date;
+  updatedAt: Date;
+  stabilityStatus: StabilityStatus;
+  stabilityStatusAt: Date;
+  externalId?: string;
+  startedBy?: string;
+  launchType?: LaunchType;
+  platformVersion?: string;
+  networkConfiguration?: NetworkConfiguration;
+  loadBalancers: LoadBalancer[];
+}
+
+export interface ContainerRecord {
+  containerArn: string;
+  name: string;
+  image: string;
+  lastStatus: string;
+  exitCode?: number;
+  reason?: string;
+  runtimeId?: string;
+}
+
+export interface TaskRecord {
+  taskArn: string;
+  taskId: string;
+  clusterName: string;
+  /** The service that started it, when one did. */
+  serviceName?: string;
+  /** The ECS deployment id or task set id the task belongs to. */
+  ownerId: string;
+  group: string;
+  startedBy: string;
+  taskDefinitionArn: string;
+  family: string;
+  lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  createdAt: Date;
+  pullStartedAt?: Date;
+  pullStoppedAt?: Date;
+  startedAt?: Date;
+  stoppingAt?: Date;
+  stoppedAt?: Date;
+  stopCode?: TaskStopCode;
+  stoppedReason?: string;
+  launchType?: LaunchType;
+  platformVersion?: string;
+  cpu?: string;
+  memory?: string;
+  containers: ContainerRecord[];
+  /** Set at launch from faults.crashTasks: the task stops with this reason instead of starting. */
+  crashReason?: string;
+  version: number;
+  tags: EcsTag[];
+}
+
+// ---------------------------------------------------------------- ECR
+
+export interface EcrState {
+  /** By repository name. */
+  repositories: Map<string, RepositoryRecord>;
+}
+
+export interface RepositoryRecord {
+  repository: Repository;
+  tags: EcrTag[];
+  /** When the emulator first saw each image digest: the registry API has no push time. */
+  firstSeen: Map<string, Date>;
+}
+
+// ---------------------------------------------------------------- CodeDeploy
+
+export interface CodeDeployState {
+  /** By application name. */
+  applications: Map<string, { application: ApplicationInfo; tags: CodeDeployTag[] }>;
+  /** By application name, then deployment group name. */
+  deploymentGroups: Map<string, Map<string, DeploymentGroupRecord>>;
+  /** Built-in and created deployment configurations, by name. */
+  deploymentConfigs: Map<string, DeploymentConfigInfo>;
+  /** By deployment id, in creation order. */
+  deployments: Map<string, CodeDeployDeploymentRecord>;
+}
+
+export interface DeploymentGroupRecord {
+  /** Stored fields; lastSuccessfulDeployment/lastAttemptedDeployment are derived on read. */
+  info: DeploymentGroupInfo;
+  /** Which of the pair's two target groups serves production now (0 or 1); a success swaps it. */
+  productionTargetGroup: number;
+  lastSuccessfulRevision?: RevisionLocation;
+}
+
+export type EcsLifecycleEventName =
+  | 'BeforeInstall'
+  | 'Install'
+  | 'AfterInstall'
+  | 'AllowTestTraffic'
+  | 'AfterAllowTestTraffic'
+  | 'BeforeAllowTraffic'
+  | 'AllowTraffic'
+  | 'AfterAllowTraffic';
+
+export interface LifecycleEventRecord {
+  lifecycleEventName: EcsLifecycleEventName;
+  status: LifecycleEventStatus;
+  startTime?: Date;
+  endTime?: Date;
+  diagnostics?: Diagnostics;
+}
+
+/** The parts of an ECS AppSpec a deployment acts on. */
+export interface EcsAppSpec {
+  taskDefinition: string;
+  containerName: string;
+  containerPort: number;
+  /** Lifecycle hook → Lambda function name or ARN, in AppSpec order. */
+  hooks: Map<string, string>;
+  platformVersion?: string;
+  networkConfiguration?: NetworkConfiguration;
+}
+
+export interface CodeDeployDeploymentRecord {
+  deploymentId: string;
+  applicationName: string;
+  deploymentGroupName: string;
+  deploymentConfigName: string;
+  status: DeploymentStatus;
+  createTime: Date;
+  startTime?: Date;
+  completeTime?: Date;
+  description?: string;
+  creator: 'user' | 'codeDeployRollback';
+  revision?: RevisionLocation;
+  previousRevision?: RevisionLocation;
+  errorInformation?: ErrorInformation;
+  rollbackInfo?: RollbackInfo;
+  autoRollbackConfiguration: AutoRollbackConfiguration;
+  blueGreenDeploymentConfiguration: BlueGreenDeploymentConfiguration;
+  instanceTerminationWaitTimeStarted: boolean;
+  appSpec?: EcsAppSpec;
+  clusterName: string;
+  serviceName: string;
+  target: {
+    targetId: string;
+    targetArn: string;
+    status: TargetStatus;
+    lastUpdatedAt: Date;
+    lifecycleEvents: LifecycleEventRecord[];
+  };
+  /** Task set ids: the original (serving) one and the replacement. */
+  blueTaskSetId?: string;
+  greenTaskSetId?: string;
+  /** Percent of production traffic on the replacement task set. */
+  greenTrafficWeight: number;
+  /** Index, in the group's target group pair, of the target group serving production when the deployment began. */
+  blueTargetGroup: number;
+  /** Index into the lifecycle events of the one running (or next to run). */
+  step: number;
+  /** Handles of scheduled events belonging to the running step, cancelled when it is stopped. */
+  timers: number[];
+  /** A faults.failLifecycleEvent this deployment will hit. */
+  hookFailure?: { hook: string; message: string | undefined };
+  /** Replacement tasks that stopped during Install. */
+  failedTaskIds: string[];
+}
