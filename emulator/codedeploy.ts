@@ -138,7 +138,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
         minimumHealthyHosts,
       });
     }
-    ecs.onTaskChange((task, svc) => this.onTaskChange(task, svc));
+    ecs.onTaskChange((svc, changed) => this.onTaskChange(svc, changed));
     this.operations = {
       CreateApplication: (i) => this.createApplication(i),
       GetApplication: (i) => this.getApplication(i),
@@ -849,26 +849,30 @@ export class CodeDeployEmulator implements ServiceEmulator {
     this.checkInstall(d);
   }
 
-  private onTaskChange(task: TaskRecord, svc: ServiceRecord | undefined): void {
-    if (!svc) return;
+  private onTaskChange(svc: ServiceRecord, changed: TaskRecord[]): void {
     for (const d of this.state.deployments.values()) {
-      if (
-        d.greenTaskSetId !== task.ownerId ||
-        d.status !== 'InProgress' ||
-        this.steps(d)[d.step] !== 'install'
-      )
+      if (d.status !== 'InProgress' || this.steps(d)[d.step] !== 'install' || this.serviceOf(d) !== svc)
         continue;
-      if (task.lastStatus === 'STOPPED' && task.stopCode === 'EssentialContainerExited') {
-        d.failedTaskIds.push(task.taskId);
-        if (d.failedTaskIds.length >= FAILED_TASK_THRESHOLD) {
-          return this.fail(
-            d,
-            'ECS_UPDATE_ERROR',
-            `The ECS replacement task set ${d.greenTaskSetId} failed to reach a steady state: ${d.failedTaskIds.length} tasks stopped (${task.stoppedReason}): ${d.failedTaskIds.map((id) => `(task ${id})`).join(' ')}.`,
-          );
+      for (const task of changed) {
+        if (
+          task.ownerId === d.greenTaskSetId &&
+          task.lastStatus === 'STOPPED' &&
+          task.stopCode === 'EssentialContainerExited'
+        ) {
+          d.failedTaskIds.push(task.taskId);
         }
       }
-      this.checkInstall(d);
+      if (d.failedTaskIds.length >= FAILED_TASK_THRESHOLD) {
+        const reason =
+          changed.find((t) => t.stoppedReason)?.stoppedReason ?? 'Essential container in task exited';
+        this.fail(
+          d,
+          'ECS_UPDATE_ERROR',
+          `The ECS replacement task set ${d.greenTaskSetId} failed to reach a steady state: ${d.failedTaskIds.length} tasks stopped (${reason}): ${d.failedTaskIds.map((id) => `(task ${id})`).join(' ')}.`,
+        );
+      } else {
+        this.checkInstall(d);
+      }
     }
   }
 

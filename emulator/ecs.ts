@@ -102,7 +102,8 @@ function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
   return [...byKey.values()];
 }
 
-type TaskListener = (task: TaskRecord, service: ServiceRecord | undefined) => void;
+/** Told, after the scheduler has reacted, which of a service's tasks changed state at this instant. */
+type TaskListener = (service: ServiceRecord, changed: TaskRecord[]) => void;
 
 export class EcsEmulator implements ServiceEmulator {
   readonly service = 'ecs' as const;
@@ -110,6 +111,8 @@ export class EcsEmulator implements ServiceEmulator {
   readonly signingNames = ['ecs'] as const;
   readonly operations: Readonly<Record<string, Operation>>;
   private readonly listeners: TaskListener[] = [];
+  /** Task transitions not yet reacted to, per service: all that happen at one instant are handled together. */
+  private readonly pendingChanges = new Map<ServiceRecord, TaskRecord[]>();
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -137,7 +140,7 @@ export class EcsEmulator implements ServiceEmulator {
     };
   }
 
-  /** Called after a task reaches RUNNING or STOPPED (CodeDeploy watches its task sets this way). */
+  /** Called after tasks reach RUNNING or STOPPED (CodeDeploy watches its task sets this way). */
   onTaskChange(listener: TaskListener): void {
     this.listeners.push(listener);
   }
@@ -1089,9 +1092,6 @@ export class EcsEmulator implements ServiceEmulator {
   private reconcileDeployments(svc: ServiceRecord, tasks: TaskRecord[]): void {
     const primary = svc.deployments[0];
     if (!primary) return;
-    // Deployments other than the PRIMARY leave once their last task has stopped.
-    svc.deployments = svc.deployments.filter((d) => d === primary || tasks.some((t) => t.ownerId === d.id));
-
     const desired = svc.desiredCount;
     const maximumPercent = svc.deploymentConfiguration.maximumPercent ?? 200;
     const minimumHealthyPercent = svc.deploymentConfiguration.minimumHealthyPercent ?? 100;
@@ -1252,7 +1252,7 @@ export class EcsEmulator implements ServiceEmulator {
         image: c.image as string,
         lastStatus: 'PENDING',
       })),
-      crashReason: this.ctx.faults.crashReason(td.family as string),
+      crashReason: this.ctx.faults.crashReason(td.family as string, td.revision as number),
       version: 1,
       tags: svc.propagateTags === 'SERVICE' ? svc.tags : [],
     };
@@ -1295,18 +1295,7 @@ export class EcsEmulator implements ServiceEmulator {
       c.lastStatus = 'RUNNING';
       c.runtimeId = `${task.taskId}-${this.ctx.ids.hex(10)}`;
     }
-    const svc = this.serviceOf(task);
-    if (svc) {
-      for (const lb of svc.loadBalancers) {
-        if (lb.targetGroupArn)
-          this.event(
-            svc,
-            `(service ${svc.serviceName}) registered 1 targets in (target-group ${lb.targetGroupArn})`,
-          );
-      }
-      this.reconcile(svc);
-    }
-    this.notify(task, svc);
+    this.taskChanged(task);
   }
 
   /** The essential container exits before the task reaches RUNNING. */
@@ -1326,11 +1315,8 @@ export class EcsEmulator implements ServiceEmulator {
       c.exitCode = 1;
     }
     const svc = this.serviceOf(task);
-    if (svc) {
-      this.recordFailedTask(svc, task);
-      this.reconcile(svc);
-    }
-    this.notify(task, svc);
+    if (svc) this.recordFailedTask(svc, task);
+    this.taskChanged(task);
   }
 
   private recordFailedTask(svc: ServiceRecord, task: TaskRecord): void {
@@ -1359,12 +1345,9 @@ export class EcsEmulator implements ServiceEmulator {
       `(service ${svc.serviceName}) (deployment ${failed.id}) deployment failed: tasks failed to start.`,
     );
     const target = svc.lastCompleted;
-    if (!rollback || !target || target.id === failed.id) return;
-    const deployment = this.startDeployment(svc, target.taskDefinition);
-    // The rollback takes over the tasks still running the version it restores.
-    for (const t of this.liveTasks(svc)) {
-      if (t.ownerId !== failed.id && t.taskDefinitionArn === target.taskDefinition) t.ownerId = deployment.id;
-    }
+    // Rolling back onto the task definition that just failed (a failed rollback) would loop.
+    if (!rollback || !target || target.taskDefinition === failed.taskDefinition) return;
+    this.startDeployment(svc, target.taskDefinition);
     this.event(svc, `(service ${svc.serviceName}) rolling back to deployment ${target.id}.`);
   }
 
@@ -1408,14 +1391,39 @@ export class EcsEmulator implements ServiceEmulator {
         if (c.lastStatus === 'RUNNING') c.exitCode = 0;
         c.lastStatus = 'STOPPED';
       }
-      const svc = this.serviceOf(task);
-      if (svc) this.reconcile(svc);
-      this.notify(task, svc);
+      this.taskChanged(task);
     });
   }
 
-  private notify(task: TaskRecord, svc: ServiceRecord | undefined): void {
-    for (const listener of this.listeners) listener(task, svc);
+  /**
+   * The service scheduler reacts once to everything that happened to a service's tasks at this
+   * emulated instant, so simultaneous transitions read as one, the way ECS batches them
+   * ("has started 2 tasks", "registered 2 targets").
+   */
+  private taskChanged(task: TaskRecord): void {
+    const svc = this.serviceOf(task);
+    if (!svc) return;
+    const pending = this.pendingChanges.get(svc);
+    if (pending) {
+      pending.push(task);
+      return;
+    }
+    this.pendingChanges.set(svc, [task]);
+    this.ctx.scheduler.after(0, () => {
+      const changed = this.pendingChanges.get(svc) ?? [];
+      this.pendingChanges.delete(svc);
+      const started = changed.filter((t) => t.lastStatus === 'RUNNING').length;
+      for (const lb of svc.loadBalancers) {
+        if (lb.targetGroupArn && started > 0) {
+          this.event(
+            svc,
+            `(service ${svc.serviceName}) registered ${started} targets in (target-group ${lb.targetGroupArn})`,
+          );
+        }
+      }
+      this.reconcile(svc);
+      for (const listener of this.listeners) listener(svc, changed);
+    });
   }
 
   /** Stopped tasks stay visible for an hour, as in ECS. */

@@ -26,7 +26,11 @@ export interface Faults {
   latency(operation: string, ms: number, count?: number): void;
   /** The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event. */
   failLifecycleEvent(hook: LifecycleHook, message?: string): void;
-  /** Tasks of this task definition family launched from now on stop before reaching RUNNING. */
+  /**
+   * Tasks launched from now on from this task definition family (or only `family:revision`)
+   * stop before reaching RUNNING, with stopCode EssentialContainerExited and exit code 1.
+   * Name the revision to let a rollback to an earlier revision recover.
+   */
   crashTasks(taskDefinitionFamily: string, reason?: string): void;
   clear(): void;
 }
@@ -120,8 +124,8 @@ export class FaultInjector implements Faults {
     return this.lifecycleFailures.splice(index, 1)[0];
   }
 
-  crashReason(family: string): string | undefined {
-    return this.crashingFamilies.get(family);
+  crashReason(family: string, revision: number): string | undefined {
+    return this.crashingFamilies.get(`${family}:${revision}`) ?? this.crashingFamilies.get(family);
   }
 }
 

@@ -26,7 +26,7 @@ export function fargateTaskDefinition(
   family: string,
   image = 'nginx:1',
   extra: Partial<RegisterTaskDefinitionCommandInput> = {},
-): RegisterTaskDefinitionCommandInput {
+): RegisterTaskDefinitionCommandInput & Record<string, unknown> {
   return {
     family,
     requiresCompatibilities: ['FARGATE'],
