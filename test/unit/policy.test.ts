@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { runCli, USAGE } from '../../src/cli.js';
 import { UserError } from '../../src/errors.js';
 import { allActions, type PermissionNeeds } from '../../src/iam.js';
 import {
@@ -260,5 +261,150 @@ describe('restrictPolicy', () => {
         },
       ],
     });
+  });
+});
+
+describe('runCli policy', () => {
+  const exampleArgs = [
+    'policy',
+    '--region',
+    'us-east-1',
+    '--account',
+    '123456789012',
+    '--repository',
+    'example-app',
+    '--cluster',
+    'demo',
+    '--service',
+    'web',
+    '--family',
+    'example-app',
+    '--mode',
+    'codedeploy',
+    '--pass-role',
+    EXECUTION_ROLE,
+    '--pass-role',
+    TASK_ROLE,
+  ];
+
+  it('prints the example app policy as JSON', () => {
+    const result = runCli(exampleArgs);
+    expect(result).toEqual({
+      exitCode: 0,
+      stdout: `${JSON.stringify(buildPolicy(exampleApp({ codedeploy: undefined })), null, 2)}\n`,
+      stderr: '',
+    });
+  });
+
+  it('takes CodeDeploy names, defaulting the ones left out, and --create-repository', () => {
+    const result = runCli([
+      ...exampleArgs,
+      '--deployment-config',
+      'CodeDeployDefault.ECSAllAtOnce',
+      '--deployment-group',
+      'blue-green',
+      '--create-repository',
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(
+      buildPolicy(
+        exampleApp({
+          codedeploy: {
+            application: 'AppECS-demo-web',
+            deploymentGroup: 'blue-green',
+            deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+          },
+          needs: { build: true, createRepository: true, mode: 'codedeploy' },
+        }),
+      ),
+    );
+  });
+
+  it('grants no ECR actions without --repository, and notes a missing --pass-role', () => {
+    const result = runCli([
+      'policy',
+      '--region',
+      'eu-west-1',
+      '--account',
+      '123456789012',
+      '--family',
+      'web',
+      '--mode',
+      'none',
+    ]);
+    expect(result.exitCode).toBe(0);
+    const actions = (JSON.parse(result.stdout) as { Statement: { Action: string[] }[] }).Statement.flatMap(
+      (s) => s.Action,
+    );
+    expect(actions.sort()).toEqual([
+      'ecs:DescribeTaskDefinition',
+      'ecs:RegisterTaskDefinition',
+      'ecs:TagResource',
+    ]);
+    expect(result.stderr).toMatch(/^note: no --pass-role given/);
+  });
+
+  it('prints the usage for --help', () => {
+    expect(runCli(['policy', '--help'])).toEqual({ exitCode: 0, stdout: USAGE, stderr: '' });
+  });
+
+  it.each<[string, string[], string[]]>([
+    ['no command', [], ['error: no command given; the command is policy.']],
+    ['an unknown command', ['deploy'], ['error: unknown command "deploy"; the command is policy.']],
+    ['an unknown option', ['policy', '--regoin', 'us-east-1'], ["error: Unknown option '--regoin'."]],
+    [
+      'missing and malformed arguments, all at once',
+      ['policy', '--region', 'useast1', '--mode', 'rolling', '--pass-role', 'ecsTaskExecutionRole'],
+      [
+        'error: --region "useast1" is not an AWS region such as us-east-1.',
+        'error: --account is required.',
+        'error: --family is required.',
+        'error: --mode rolling deploys to a service: give --service.',
+        'error: --pass-role "ecsTaskExecutionRole" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).',
+      ],
+    ],
+    [
+      'CodeDeploy names outside codedeploy mode',
+      [
+        'policy',
+        '--region',
+        'us-east-1',
+        '--account',
+        '123456789012',
+        '--family',
+        'f',
+        '--mode',
+        'rolling',
+        '--service',
+        's',
+        '--application',
+        'a',
+      ],
+      ['error: --application applies to --mode codedeploy only.'],
+    ],
+    [
+      '--create-repository without a repository',
+      [
+        'policy',
+        '--region',
+        'us-east-1',
+        '--account',
+        '123456789012',
+        '--family',
+        'f',
+        '--mode',
+        'none',
+        '--create-repository',
+      ],
+      ['error: --create-repository needs the --repository to create.'],
+    ],
+  ])('refuses %s with exit code 2, the errors and the usage', (_, argv, errors) => {
+    const result = runCli(argv);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    const [head, usage] = result.stderr.split('\n\n', 2);
+    expect(head?.split('\n').map((l) => l.replace(/(Unknown option '[^']+'\.).*/, '$1'))).toEqual(errors);
+    expect(result.stderr.endsWith(USAGE)).toBe(true);
+    expect(usage?.startsWith('Usage: ecs-deploy-pipeline policy')).toBe(true);
   });
 });

@@ -155,11 +155,9 @@ describe('verifyDeployment', () => {
     [
       'a deployment group that targets another service',
       () =>
-        cdMock
-          .on(GetDeploymentGroupCommand)
-          .resolves({
-            deploymentGroupInfo: group({ ecsServices: [{ clusterName: 'demo', serviceName: 'api' }] }),
-          }),
+        cdMock.on(GetDeploymentGroupCommand).resolves({
+          deploymentGroupInfo: group({ ecsServices: [{ clusterName: 'demo', serviceName: 'api' }] }),
+        }),
       {},
       { where: 'codedeploy-deployment-group', what: /targets demo\/api, not demo\/web/ },
     ],

@@ -1,0 +1,179 @@
+/**
+ * The command line: `ecs-deploy-pipeline policy …` prints the least-privilege IAM policy
+ * for the role that runs the action, so it can be created before the first run. runCli is
+ * pure (arguments in, text and exit code out); the last lines run it as a program.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaultCodeDeployNames } from './deploy/codedeploy.js';
+import { UserError, formatProblem } from './errors.js';
+import { buildPolicy } from './policy.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --account ACCOUNT_ID --family FAMILY
+         --mode codedeploy|rolling|none [--cluster CLUSTER] [--service SERVICE]
+         [--repository NAME ...] [--create-repository]
+         [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
+         [--pass-role ROLE_ARN ...]
+
+Prints the IAM policy (JSON) that the role running the action needs, scoped to these resources.
+
+  --region             AWS region, e.g. us-east-1
+  --account            the 12-digit AWS account ID
+  --family             the task definition family
+  --mode               codedeploy (blue/green), rolling (ECS), or none (register the task definition only)
+  --cluster            the ECS cluster (default: default)
+  --service            the ECS service (required unless --mode none)
+  --repository         an ECR repository the action pushes to; repeat for several; leave out when it builds nothing
+  --create-repository  the action may create the repository (create-repository: true)
+  --application        CodeDeploy application (default: AppECS-<cluster>-<service>)
+  --deployment-group   CodeDeploy deployment group (default: DgpECS-<cluster>-<service>)
+  --deployment-config  CodeDeploy deployment config (default: any, as the group's own is used)
+  --pass-role          the task definition's taskRoleArn or executionRoleArn; repeat for both
+`;
+
+const OPTIONS = {
+  region: { type: 'string' },
+  account: { type: 'string' },
+  family: { type: 'string' },
+  mode: { type: 'string' },
+  cluster: { type: 'string' },
+  service: { type: 'string' },
+  repository: { type: 'string', multiple: true },
+  'create-repository': { type: 'boolean' },
+  application: { type: 'string' },
+  'deployment-group': { type: 'string' },
+  'deployment-config': { type: 'string' },
+  'pass-role': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const MODES = ['codedeploy', 'rolling', 'none'] as const;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const ACCOUNT = /^\d{12}$/;
+const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
+const ECS_NAME = /^(?:[A-Za-z0-9_-]{1,255}|arn:aws[\w-]*:ecs:\S+)$/;
+const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** Runs one command line (without `node` and the script) and returns what to print. */
+export function runCli(argv: string[]): CliResult {
+  const usageError = (errors: string[]): CliResult => ({
+    exitCode: 2,
+    stdout: '',
+    stderr: `${errors.map((e) => `error: ${e}`).join('\n')}\n\n${USAGE}`,
+  });
+
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return usageError([(err as Error).message]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === 'help') return { exitCode: 0, stdout: USAGE, stderr: '' };
+  if (positionals.length !== 1 || positionals[0] !== 'policy') {
+    return usageError([
+      positionals.length === 0
+        ? 'no command given; the command is policy.'
+        : `unknown command "${positionals.join(' ')}"; the command is policy.`,
+    ]);
+  }
+
+  const errors: string[] = [];
+  const required = (name: 'region' | 'account' | 'family' | 'mode', pattern: RegExp, shape: string) => {
+    const value = values[name];
+    if (value === undefined) errors.push(`--${name} is required.`);
+    else if (!pattern.test(value)) errors.push(`--${name} "${value}" is not ${shape}.`);
+    return value ?? '';
+  };
+  const region = required('region', REGION, 'an AWS region such as us-east-1');
+  const account = required('account', ACCOUNT, 'a 12-digit AWS account ID');
+  const family = required('family', FAMILY, 'a task definition family (letters, digits, - and _)');
+  const mode = required('mode', new RegExp(`^(${MODES.join('|')})$`), `one of ${MODES.join(', ')}`) as
+    (typeof MODES)[number] | '';
+  const cluster = values.cluster ?? 'default';
+  if (!ECS_NAME.test(cluster)) errors.push(`--cluster "${cluster}" is not a cluster name or ARN.`);
+  const service = values.service;
+  if (service !== undefined && !ECS_NAME.test(service)) {
+    errors.push(`--service "${service}" is not a service name or ARN.`);
+  }
+  if (service === undefined && (mode === 'codedeploy' || mode === 'rolling')) {
+    errors.push(`--mode ${mode} deploys to a service: give --service.`);
+  }
+  const repositories = values.repository ?? [];
+  for (const r of repositories) {
+    if (!REPOSITORY.test(r)) errors.push(`--repository "${r}" is not an ECR repository name.`);
+  }
+  if (values['create-repository'] && repositories.length === 0) {
+    errors.push('--create-repository needs the --repository to create.');
+  }
+  const codedeployNames = (['application', 'deployment-group', 'deployment-config'] as const).filter(
+    (n) => values[n] !== undefined,
+  );
+  for (const name of codedeployNames) {
+    if (mode !== 'codedeploy') errors.push(`--${name} applies to --mode codedeploy only.`);
+    else if (!CODEDEPLOY_NAME.test(values[name] as string)) {
+      errors.push(`--${name} "${values[name]}" is not a CodeDeploy name.`);
+    }
+  }
+  const passRoles = values['pass-role'] ?? [];
+  for (const role of passRoles) {
+    if (!ROLE_ARN.test(role))
+      errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
+  }
+  if (errors.length > 0) return usageError(errors);
+
+  let policy;
+  try {
+    policy = buildPolicy({
+      region,
+      accountId: account,
+      repositories,
+      cluster,
+      service,
+      taskDefinitionFamily: family,
+      ...(mode === 'codedeploy' &&
+        codedeployNames.length > 0 && {
+          codedeploy: {
+            ...defaultCodeDeployNames(cluster, service as string),
+            ...(values.application !== undefined && { application: values.application }),
+            ...(values['deployment-group'] !== undefined && { deploymentGroup: values['deployment-group'] }),
+            deploymentConfigName: values['deployment-config'],
+          },
+        }),
+      passRoles,
+      needs: {
+        build: repositories.length > 0,
+        createRepository: values['create-repository'] ?? false,
+        mode: mode as (typeof MODES)[number],
+      },
+    });
+  } catch (err) {
+    if (err instanceof UserError) return usageError(err.problems.map(formatProblem));
+    throw err;
+  }
+  return {
+    exitCode: 0,
+    stdout: `${JSON.stringify(policy, null, 2)}\n`,
+    stderr:
+      passRoles.length === 0
+        ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
+        : '',
+  };
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
+  const result = runCli(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+}
