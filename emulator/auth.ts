@@ -51,7 +51,7 @@ function incomplete(message: string): AwsError {
   return new AwsError('IncompleteSignatureException', message);
 }
 
-export function parseAuthorization(header: string): ParsedAuthorization {
+function parseAuthorization(header: string): ParsedAuthorization {
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
   if (algorithm !== ALGORITHM) {

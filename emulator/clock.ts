@@ -126,10 +126,6 @@ export class Scheduler {
     this.current = Math.max(this.current, time);
   }
 
-  get pending(): number {
-    return this.queue.length - this.cancelled.size;
-  }
-
   clear(): void {
     this.queue = [];
     this.cancelled.clear();

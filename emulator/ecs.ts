@@ -1504,7 +1504,6 @@ export class EcsEmulator implements ServiceEmulator {
         runtimeId: c.runtimeId,
         lastStatus: c.lastStatus,
         exitCode: c.exitCode,
-        reason: c.reason,
         networkBindings: [],
         networkInterfaces: [],
         healthStatus: 'UNKNOWN',

@@ -18,15 +18,6 @@ export class AwsError extends Error {
   }
 }
 
-/** A required input member that is missing or of the wrong kind. */
-export function requireString(input: Record<string, unknown>, member: string, errorType: string): string {
-  const value = input[member];
-  if (typeof value !== 'string' || value === '') {
-    throw new AwsError(errorType, `${member} is required and must be a non-empty string.`);
-  }
-  return value;
-}
-
 export function optionalString(
   input: Record<string, unknown>,
   member: string,

@@ -43,7 +43,7 @@ interface Counted<T> {
   fault: T;
 }
 
-export const DEFAULT_CRASH_REASON = 'Essential container in task exited';
+const DEFAULT_CRASH_REASON = 'Essential container in task exited';
 
 function checkCount(what: string, count: number): void {
   if (!Number.isInteger(count) || count < 1)

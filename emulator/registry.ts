@@ -137,14 +137,4 @@ export class RegistryClient {
     const res = await this.send('DELETE', `/v2/${repository}/manifests/${digest}`);
     this.check(res, `DELETE manifest ${repository}@${digest}`);
   }
-
-  /** Whether the registry answers its API root with these credentials. */
-  async reachable(): Promise<boolean> {
-    try {
-      const res = await this.send('GET', '/v2/', 'application/json');
-      return res.status === 200;
-    } catch {
-      return false;
-    }
-  }
 }

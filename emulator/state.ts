@@ -154,7 +154,6 @@ export interface ContainerRecord {
   image: string;
   lastStatus: string;
   exitCode?: number;
-  reason?: string;
   runtimeId?: string;
 }
 
