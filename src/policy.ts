@@ -155,7 +155,11 @@ export function buildPolicy(input: PolicyInput): PolicyDocument {
         }
         return { Resource: unique(input.repositories).map((r) => arn('ecr', `repository/${r}`)) };
       case 'TagTaskDefinitions':
-        return { Resource: [arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)] };
+        // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
+        return {
+          Resource: [arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
+          Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+        };
       case 'Service':
         return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
       case 'ListServiceTasks':

@@ -60,6 +60,7 @@ describe('buildPolicy', () => {
           Effect: 'Allow',
           Action: ['ecs:TagResource'],
           Resource: ['arn:aws:ecs:us-east-1:123456789012:task-definition/example-app:*'],
+          Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
         },
         {
           Sid: 'Service',
@@ -230,6 +231,9 @@ describe('permissionChecks', () => {
     });
     expect(checks.find((c) => c.sid === 'ListServiceTasks')?.context).toEqual([
       { key: 'ecs:cluster', values: ['arn:aws:ecs:us-east-1:123456789012:cluster/demo'] },
+    ]);
+    expect(checks.find((c) => c.sid === 'TagTaskDefinitions')?.context).toEqual([
+      { key: 'ecs:CreateAction', values: ['RegisterTaskDefinition'] },
     ]);
     expect(checks.find((c) => c.sid === 'EcrLogin')?.context).toEqual([]);
   });
