@@ -215,22 +215,27 @@ async function simulate(
 
 /**
  * IAM returns one result per action; the decision for each resource is in
- * ResourceSpecificResults (the top-level one is the most restrictive of them).
+ * ResourceSpecificResults (the top-level one is the most restrictive of them). Resources
+ * are reported as they were requested, so that the statements to add can be found by them.
  */
 function perResource(result: EvaluationResult, requested: string[]): SimulatedDecision[] {
   const action = result.EvalActionName ?? '?';
   const scp = result.OrganizationsDecisionDetail?.AllowedByOrganizations === false;
   const specific = result.ResourceSpecificResults ?? [];
+  // Earlier IAM answered one result per action and resource, naming the resource at the top.
+  const named = requested.find((r) => r === result.EvalResourceName);
+  const asRequested = (name: string | undefined) =>
+    requested.find((r) => r === name) ?? (requested.length === 1 ? requested[0] : undefined) ?? name ?? '?';
   const entries =
     specific.length > 0
       ? specific.map((r) => ({
-          resource: r.EvalResourceName ?? '?',
+          resource: asRequested(r.EvalResourceName),
           decision: r.EvalResourceDecision ?? 'implicitDeny',
           matched: r.MatchedStatements,
           missing: r.MissingContextValues,
           boundary: r.PermissionsBoundaryDecisionDetail?.AllowedByPermissionsBoundary,
         }))
-      : requested.map((resource) => ({
+      : (named !== undefined ? [named] : requested).map((resource) => ({
           resource,
           decision: result.EvalDecision ?? 'implicitDeny',
           matched: result.MatchedStatements,

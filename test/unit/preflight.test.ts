@@ -183,6 +183,24 @@ describe('preflight', () => {
     ]);
   });
 
+  it('reads the older answer shape too, one result per action and resource', async () => {
+    iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => {
+      if (input.ActionNames?.[0] !== 'iam:PassRole') return answer(input);
+      return {
+        EvaluationResults: [EXECUTION_ROLE, TASK_ROLE].map((role) => ({
+          EvalActionName: 'iam:PassRole',
+          EvalResourceName: role,
+          EvalDecision: role === TASK_ROLE ? 'implicitDeny' : 'allowed',
+        })),
+      };
+    });
+    const err = await userError(preflight(clients, policy, new MemoryLog()));
+    expect(err.problems[0]?.what.split('\n').slice(3)).toEqual([
+      `| iam:PassRole | ${TASK_ROLE} | implicitDeny |`,
+    ]);
+    expect(err.problems[0]?.fix).toContain(`"Resource": [\n      "${TASK_ROLE}"\n    ]`);
+  });
+
   it('tells an explicit Deny (remove it) apart from an implicit one (add a statement)', async () => {
     iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input) =>
       answer(input, (action) => {
