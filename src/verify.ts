@@ -111,7 +111,10 @@ export async function verifyDeployment(
   if (mode === 'codedeploy' && service !== undefined) {
     const serviceName = target.service as string;
     const defaults = defaultCodeDeployNames(target.cluster, serviceName);
-    await attempt('the CodeDeploy deployment group', 'codedeploy:GetDeploymentGroup', () =>
+    const actions = target.codedeploy?.deploymentConfigName
+      ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
+      : 'codedeploy:GetDeploymentGroup';
+    await attempt('the CodeDeploy deployment group', actions, () =>
       getDeploymentGroup(clients.codedeploy, {
         application: target.codedeploy?.application ?? defaults.application,
         deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
@@ -192,9 +195,10 @@ function appSpecAgainstService(
     return [];
   }
   const listed = entries.map((lb) => `${lb.containerName}:${lb.containerPort}`).join(', ');
-  const nameKnown = entries.some((lb) => lb.containerName === ContainerName);
+  const sameName = entries.find((lb) => lb.containerName === ContainerName);
+  const nameKnown = sameName !== undefined;
   const what = `ECS service '${service.serviceName}' sends load balancer traffic to ${listed}, but the appspec names ${ContainerName}:${ContainerPort}.`;
-  const first = entries[0]!;
+  const first = sameName ?? entries[0]!;
   if (target.file !== undefined) {
     const problems = new FieldProblems({ source: target.file, file: target.file, parsed: target.parsed });
     problems.at(
