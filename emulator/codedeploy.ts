@@ -16,6 +16,7 @@ import type {
   ErrorCode,
   LoadBalancerInfo,
   RevisionLocation,
+  Tag,
   TrafficRoutingConfig,
 } from '@aws-sdk/client-codedeploy';
 import { parse as parseYaml } from 'yaml';
@@ -202,7 +203,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
     };
     this.state.applications.set(name, {
       application,
-      tags: Array.isArray(input.tags) ? (input.tags as []) : [],
+      tags: Array.isArray(input.tags) ? (structuredClone(input.tags) as Tag[]) : [],
     });
     this.state.deploymentGroups.set(name, new Map());
     return { applicationId: application.applicationId as string };

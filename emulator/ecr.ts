@@ -134,7 +134,10 @@ export class EcrEmulator implements ServiceEmulator {
         ? { scanOnPush: input.imageScanningConfiguration.scanOnPush === true }
         : { scanOnPush: false },
       encryptionConfiguration: isRecord(input.encryptionConfiguration)
-        ? (structuredClone(input.encryptionConfiguration) as unknown as Repository['encryptionConfiguration'])
+        ? {
+            encryptionType: input.encryptionConfiguration.encryptionType === 'KMS' ? 'KMS' : 'AES256',
+            kmsKey: optionalString(input.encryptionConfiguration, 'kmsKey', 'InvalidParameterException'),
+          }
         : { encryptionType: 'AES256' },
     };
     this.state.repositories.set(name, { repository, tags: this.tagList(input.tags), firstSeen: new Map() });

@@ -29,6 +29,8 @@ interface RawOptions {
   service?: string;
   sign?: boolean;
   tamper?: boolean;
+  /** Send x-amz-content-sha256 (the SDK's signer default); without it the body is covered by the signature alone. */
+  payloadHashHeader?: boolean;
   contentType?: string;
 }
 
@@ -56,6 +58,7 @@ async function raw(emulator: Emulator, opts: RawOptions = {}) {
       region: opts.region ?? 'us-east-1',
       service: opts.service ?? 'ecs',
       sha256: Hash.bind(null, 'sha256'),
+      applyChecksum: opts.payloadHashHeader ?? true,
     });
     headers = (await signer.sign(request, { signingDate: opts.signingDate ?? new Date() })).headers;
   }
@@ -130,6 +133,90 @@ describe('emulator wire protocol', () => {
     expect(other.json.__type).toBe('UnknownOperationException');
   });
 
+  it('answers every operation, given nothing or nonsense, with 200 or a 4xx error, never a crash', async () => {
+    const operations: Record<string, [string, string, string[]]> = {
+      ecs: [
+        ECS_TARGET,
+        'ecs',
+        [
+          'CreateCluster',
+          'DescribeClusters',
+          'ListClusters',
+          'RegisterTaskDefinition',
+          'DescribeTaskDefinition',
+          'ListTaskDefinitions',
+          'DeregisterTaskDefinition',
+          'DeleteTaskDefinitions',
+          'CreateService',
+          'UpdateService',
+          'DescribeServices',
+          'DeleteService',
+          'ListServices',
+          'ListTasks',
+          'DescribeTasks',
+          'TagResource',
+          'UntagResource',
+          'ListTagsForResource',
+        ],
+      ],
+      ecr: [
+        'AmazonEC2ContainerRegistry_V20150921',
+        'ecr',
+        [
+          'GetAuthorizationToken',
+          'CreateRepository',
+          'DescribeRepositories',
+          'DescribeImages',
+          'BatchDeleteImage',
+          'PutImageTagMutability',
+          'TagResource',
+          'UntagResource',
+          'ListTagsForResource',
+        ],
+      ],
+      codedeploy: [
+        'CodeDeploy_20141006',
+        'codedeploy',
+        [
+          'CreateApplication',
+          'GetApplication',
+          'ListApplications',
+          'CreateDeploymentGroup',
+          'GetDeploymentGroup',
+          'ListDeploymentGroups',
+          'GetDeploymentConfig',
+          'ListDeploymentConfigs',
+          'CreateDeployment',
+          'GetDeployment',
+          'BatchGetDeployments',
+          'ListDeployments',
+          'StopDeployment',
+          'ContinueDeployment',
+          'ListDeploymentTargets',
+          'GetDeploymentTarget',
+          'BatchGetDeploymentTargets',
+        ],
+      ],
+    };
+    const nonsense = [
+      '{}',
+      '{"cluster":7,"services":"x","family":[],"containerDefinitions":[1],"repositoryName":{},"applicationName":3,"deploymentId":"d-AAAAAAAAA","revision":"x","imageIds":[null],"tags":"x","resourceArn":"arn:x"}',
+    ];
+    for (const [prefix, service, names] of Object.values(operations)) {
+      for (const name of names) {
+        for (const body of nonsense) {
+          const res = await raw(emulator, { target: `${prefix}.${name}`, service, body });
+          expect([name, body, res.status < 500, res.json.__type === 'InternalFailure']).toEqual([
+            name,
+            body,
+            true,
+            false,
+          ]);
+        }
+      }
+    }
+  });
+
   it('refuses a body that is not JSON 1.1', async () => {
     const res = await raw(emulator, { contentType: 'application/json' });
     expect(res.json.__type).toBe('SerializationException');
@@ -201,7 +288,17 @@ describe('emulator SigV4 authentication', () => {
   });
 
   it('refuses a body changed after signing, another region, or another service scope', async () => {
-    expect((await raw(emulator, { tamper: true })).json.__type).toBe('InvalidSignatureException');
+    const withHash = await raw(emulator, { tamper: true });
+    expect(withHash.json).toMatchObject({
+      __type: 'InvalidSignatureException',
+      message: expect.stringMatching(/x-amz-content-sha256/),
+    });
+    const signatureOnly = await raw(emulator, { tamper: true, payloadHashHeader: false });
+    expect(signatureOnly.json).toMatchObject({
+      __type: 'InvalidSignatureException',
+      message: expect.stringMatching(/^The request signature we calculated does not match/),
+    });
+    expect((await raw(emulator, { payloadHashHeader: false })).status).toBe(200);
     const region = await raw(emulator, { region: 'eu-west-1' });
     expect(region.json.__type).toBe('InvalidSignatureException');
     expect(region.json.message).toMatch(/scoped to a valid region/);
