@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   CodeDeployClient,
@@ -33,13 +32,43 @@ const clients = {
   iam: new IAMClient({ region: 'us-east-1' }),
 };
 
-const TASK_DEFINITION_FILE = 'example-app/task-definition.json';
-const APPSPEC_FILE = 'example-app/appspec.yaml';
+const TASK_DEFINITION_FILE = 'deploy/task-definition.json';
+const APPSPEC_FILE = 'deploy/appspec.yaml';
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/example-app:0123abc';
-const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+// The example app's documents as the tests rely on them (line numbers included).
+const TASK_DEFINITION = `{
+  "family": "example-app",
+  "requiresCompatibilities": ["FARGATE"],
+  "networkMode": "awsvpc",
+  "cpu": "256",
+  "memory": "512",
+  "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+  "taskRoleArn": "arn:aws:iam::123456789012:role/example-app-task-role",
+  "containerDefinitions": [
+    {
+      "name": "web",
+      "image": "<IMAGE1_NAME>",
+      "essential": true,
+      "portMappings": [{ "containerPort": 8080, "protocol": "tcp" }]
+    }
+  ]
+}
+`;
+const APPSPEC = `version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: '<TASK_DEFINITION>'
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080
+Hooks:
+  - AfterAllowTestTraffic: 'example-app-smoke-test'
+`;
 
-function target(over: Partial<VerifyTarget> = {}, appspecText = read(APPSPEC_FILE)): VerifyTarget {
-  const parsed = parseDocument(read(TASK_DEFINITION_FILE), TASK_DEFINITION_FILE, 'task-definition');
+function target(over: Partial<VerifyTarget> = {}, appspecText = APPSPEC): VerifyTarget {
+  const parsed = parseDocument(TASK_DEFINITION, TASK_DEFINITION_FILE, 'task-definition');
   const input = prepareTaskDefinition(parsed.value, [{ containerName: 'web', imageUri: IMAGE }], {
     source: TASK_DEFINITION_FILE,
     where: 'task-definition',
@@ -204,7 +233,7 @@ describe('verifyDeployment', () => {
         what: "ECS service 'web' sends load balancer traffic to web:80, but the appspec names web:8080.",
         fix: "Set LoadBalancerInfo to ContainerName: web and ContainerPort: 80, as the service's load balancer is configured.",
         file: APPSPEC_FILE,
-        line: 11,
+        line: 9,
       },
     ]);
   });
@@ -234,7 +263,7 @@ describe('verifyDeployment', () => {
         service({ loadBalancers: [{ targetGroupArn: 'tg', containerName: 'web', containerPort: 9090 }] }),
       ],
     });
-    const appspec = read(APPSPEC_FILE).replace('ContainerPort: 8080', 'ContainerPort: 9090');
+    const appspec = APPSPEC.replace('ContainerPort: 8080', 'ContainerPort: 9090');
     const problems = await verifyDeployment(clients, target({}, appspec), new MemoryLog());
     expect(problems).toHaveLength(1);
     expect(problems[0]?.where).toBe(
@@ -256,7 +285,7 @@ describe('verifyDeployment', () => {
         what: 'The role arn:aws:iam::123456789012:role/ecsTaskExecutionRole does not exist (IAM has no role named ecsTaskExecutionRole in this account).',
         fix: 'Create the task execution role (ecsTaskExecutionRole, with the AmazonECSTaskExecutionRolePolicy) or correct the ARN.',
         file: TASK_DEFINITION_FILE,
-        line: 8,
+        line: 7,
       },
     ]);
   });
