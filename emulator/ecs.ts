@@ -283,14 +283,16 @@ export class EcsEmulator implements ServiceEmulator {
     );
   }
 
+  /** A page of a List* result; `defaultSize` is the operation's default maxResults. */
   private page<T, R>(
     items: T[],
     input: Record<string, unknown>,
     build: (items: T[], nextToken?: string) => R,
+    defaultSize = 100,
   ): R {
     const offset = decodeNextToken(input.nextToken);
     if (offset === undefined) throw invalidParameter('Invalid nextToken.');
-    const max = optionalNumber(input, 'maxResults', 'InvalidParameterException') ?? 100;
+    const max = optionalNumber(input, 'maxResults', 'InvalidParameterException') ?? defaultSize;
     if (max < 1 || max > 100) throw invalidParameter('maxResults must be between 1 and 100.');
     const slice = items.slice(offset, offset + max);
     return build(slice, offset + max < items.length ? encodeNextToken(offset + max) : undefined);
@@ -855,7 +857,7 @@ export class EcsEmulator implements ServiceEmulator {
       .filter((s) => s.clusterName === cluster && s.status !== 'INACTIVE')
       .filter((s) => launchType === undefined || s.launchType === launchType)
       .map((s) => s.serviceArn);
-    return this.page(arns, input, (serviceArns, nextToken) => ({ serviceArns, nextToken }));
+    return this.page(arns, input, (serviceArns, nextToken) => ({ serviceArns, nextToken }), 10);
   }
 
   projectService(svc: ServiceRecord, withTags = false): Service {

@@ -11,6 +11,7 @@ import {
   InvalidParameterException,
   ListTagsForResourceCommand,
   ListTaskDefinitionsCommand,
+  ListServicesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   ServiceNotActiveException,
@@ -644,6 +645,21 @@ describe('ECS services', () => {
       new DescribeServicesCommand({ cluster: 'demo', services: ['web'], include: ['TAGS'] }),
     );
     expect(svc.services?.[0]?.tags).toEqual([{ key: 'env', value: 'pr-7' }]);
+  });
+
+  it('lists services ten at a time by default, as ECS does', async () => {
+    const world = rollingWorld({ desiredCount: 0 });
+    const template = world.services?.[0] as NonNullable<Seed['services']>[number];
+    world.services = Array.from({ length: 12 }, (_, i) => ({
+      ...template,
+      serviceName: `svc-${String(i).padStart(2, '0')}`,
+    }));
+    const { ecs } = await start(world);
+    const first = await ecs.send(new ListServicesCommand({ cluster: 'demo' }));
+    expect(first.serviceArns).toHaveLength(10);
+    const rest = await ecs.send(new ListServicesCommand({ cluster: 'demo', nextToken: first.nextToken }));
+    expect(rest.serviceArns).toEqual([`${ARN}:service/demo/svc-10`, `${ARN}:service/demo/svc-11`]);
+    expect(rest.nextToken).toBeUndefined();
   });
 
   it('describes missing tasks as failures', async () => {
