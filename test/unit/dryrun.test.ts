@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import type { RegisterTaskDefinitionCommandInput, TaskDefinition } from '@aws-sdk/client-ecs';
 import {
@@ -11,9 +10,42 @@ import {
 import { generateAppSpec } from '../../src/render/appspec.js';
 import { prepareTaskDefinition, READ_ONLY_TASK_DEFINITION_FIELDS } from '../../src/render/taskdef.js';
 
-const described = JSON.parse(
-  readFileSync(new URL('../fixtures/render/describe-task-definition.json', import.meta.url), 'utf8'),
-) as { taskDefinition: TaskDefinition; tags: { key: string; value: string }[] };
+/** DescribeTaskDefinition with include TAGS, as ECS answers it: read-only fields, empty lists and all. */
+const described: { taskDefinition: TaskDefinition; tags: { key: string; value: string }[] } = {
+  taskDefinition: {
+    taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:7',
+    containerDefinitions: [
+      {
+        name: 'web',
+        image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:abc123',
+        cpu: 0,
+        portMappings: [{ containerPort: 8080, hostPort: 8080, protocol: 'tcp' }],
+        essential: true,
+        environment: [],
+        mountPoints: [],
+        volumesFrom: [],
+      },
+    ],
+    family: 'web',
+    taskRoleArn: 'arn:aws:iam::123456789012:role/web-task',
+    executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole',
+    networkMode: 'awsvpc',
+    revision: 7,
+    volumes: [],
+    status: 'ACTIVE',
+    requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.task-iam-role' }],
+    placementConstraints: [],
+    compatibilities: ['EC2', 'FARGATE'],
+    runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    ephemeralStorage: { sizeInGiB: 30 },
+    registeredAt: new Date('2026-11-20T10:00:00Z'),
+    registeredBy: 'arn:aws:sts::123456789012:assumed-role/deploy/session',
+  },
+  tags: [{ key: 'team', value: 'payments' }],
+};
 
 const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/web';
 
