@@ -68444,10 +68444,9 @@ function readConfig(input, env) {
     const taskDefinitionFile = input('task-definition');
     const family = input('task-definition-family');
     const arn = input('task-definition-arn');
-    const starts = [taskDefinitionFile, family, arn].filter((s) => s !== '').length;
     let taskDefinition = { kind: 'service' };
-    if (starts > 1) {
-        bad('task-definition', 'More than one of task-definition, task-definition-family and task-definition-arn is set.', 'Choose one starting point for the task definition.');
+    if (arn !== '' && (taskDefinitionFile !== '' || family !== '')) {
+        bad('task-definition-arn', `task-definition-arn is set together with ${taskDefinitionFile !== '' ? 'task-definition' : 'task-definition-family'}.`, 'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.');
     }
     if (taskDefinitionFile !== '') {
         taskDefinition = { kind: 'file', path: inWorkspace('task-definition', taskDefinitionFile) };
@@ -68458,12 +68457,11 @@ function readConfig(input, env) {
         }
         taskDefinition = { kind: 'arn', arn };
     }
-    else if (family !== '') {
-        if (!ECS_NAME.test(family)) {
-            bad('task-definition-family', `"${family}" is not a task definition family.`, 'Use letters, digits, - and _.');
-        }
-        taskDefinition = { kind: 'family', family };
+    if (family !== '' && !ECS_NAME.test(family)) {
+        bad('task-definition-family', `"${family}" is not a task definition family.`, 'Use letters, digits, - and _.');
     }
+    if (taskDefinition.kind === 'service' && family !== '')
+        taskDefinition = { kind: 'family', family };
     const cluster = input('cluster') || 'default';
     if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
         bad('cluster', `"${cluster}" is not a cluster name or ARN.`, 'Use the cluster name, e.g. default.');
@@ -68537,9 +68535,6 @@ function readConfig(input, env) {
     }
     if (!config.build.push && building && deployMode !== 'none') {
         bad('push', 'push is false, but the image is to be deployed, and ECS can only run pushed images.', 'Set deploy-mode: none to build without deploying, or leave push at true.');
-    }
-    if (config.taskDefinitionFamily !== undefined && taskDefinition.kind !== 'file') {
-        bad('task-definition-family', 'is ignored here.', 'Remove it.');
     }
     problems.throwIfAny();
     return config;
@@ -68719,14 +68714,16 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3360);
-/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4258);
-/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9373);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2973);
-/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3871);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3916);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2272);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(665);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3360);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4258);
+/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9373);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
+/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2272);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(665);
 /**
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
  * outputs and the job summary, and turn every failure into annotations the user can act on.
@@ -68740,24 +68737,25 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+
 const coreLog = {
-    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(m),
-    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(m),
-    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .notice */ .lm(m),
-    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .debug */ .Yz(m),
-    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setSecret */ .Pq(v),
+    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(m),
+    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(m),
+    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .notice */ .lm(m),
+    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .debug */ .Yz(m),
+    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(v),
 };
 async function main(env = process.env) {
     let config;
     try {
-        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_4__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_4__/* .inputsFromEnv */ .lN)(env), env);
+        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .inputsFromEnv */ .lN)(env), env);
     }
     catch (e) {
         fail(e);
         return;
     }
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ('on-cancel', config.onCancel);
-    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_8__/* .StageTimer */ .eh();
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ('on-cancel', config.onCancel);
+    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_9__/* .StageTimer */ .eh();
     const report = {
         ok: false,
         region: config.region,
@@ -68772,11 +68770,11 @@ async function main(env = process.env) {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-        await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_7__/* .runPipeline */ .a)(config, {
-            clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_2__/* .createClients */ .hP)(config.region, config.maxRetries),
-            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_5__/* .dockerCli */ .R)(),
+        await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .runPipeline */ .a)(config, {
+            clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .createClients */ .hP)(config.region, config.maxRetries),
+            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_6__/* .dockerCli */ .R)(),
             log: coreLog,
-            clock: _clock_js__WEBPACK_IMPORTED_MODULE_3__/* .systemClock */ .m,
+            clock: _clock_js__WEBPACK_IMPORTED_MODULE_4__/* .systemClock */ .m,
             fs: {
                 readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
                 writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
@@ -68784,18 +68782,18 @@ async function main(env = process.env) {
                     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(d, { recursive: true });
                 },
             },
-            setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH(name, value),
-            saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .saveState */ .LZ(name, value),
+            setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value),
+            saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ(name, value),
             signal: abort.signal,
         }, timer, report);
         report.ok = true;
     }
     catch (e) {
-        if (e instanceof _pipeline_js__WEBPACK_IMPORTED_MODULE_7__/* .DeploymentFailed */ .N) {
+        if (e instanceof _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .DeploymentFailed */ .N) {
             report.message = e.message;
             for (const line of e.diagnostics)
-                _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .error */ .z3(line);
-            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(e.message);
+                _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(line);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.message);
         }
         else {
             report.message = e?.message?.split('\n')[0];
@@ -68812,34 +68810,41 @@ async function writeSummary(report) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_8__/* .renderSummary */ .Br)(report)).write();
+        await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .renderSummary */ .Br)(report)).write();
     }
     catch (e) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .warning */ .$e(`Could not write the job summary: ${e.message}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`Could not write the job summary: ${e.message}`);
     }
 }
+/** A file problem's `where` starts with the file's path; the annotation already carries it. */
+function annotationTitle(p) {
+    if (p.file !== undefined && p.where.startsWith(p.file)) {
+        return `${node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(p.file)}${p.where.slice(p.file.length)}`;
+    }
+    return p.where;
+}
 function fail(e) {
-    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_6__/* .UserError */ .yo) {
+    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_7__/* .UserError */ .yo) {
         for (const p of e.problems) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
-                title: p.where,
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
+                title: annotationTitle(p),
                 file: p.file,
                 startLine: p.line,
                 startColumn: p.column,
             });
         }
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(e.problems.length === 1
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.problems.length === 1
             ? `${e.problems[0]?.where}: see the error above.`
             : `${e.problems.length} problems, see the errors above.`);
         return;
     }
-    const explained = (0,_aws_js__WEBPACK_IMPORTED_MODULE_2__/* .explainAwsError */ .Ni)(e);
+    const explained = (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .explainAwsError */ .Ni)(e);
     if (explained !== undefined) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(explained);
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(explained);
         return;
     }
     const err = e;
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setFailed */ .C1(err?.stack && _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .isDebug */ ._o() ? err.stack : (err?.message ?? String(e)));
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(err?.stack && _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .isDebug */ ._o() ? err.stack : (err?.message ?? String(e)));
 }
 await main();
 
@@ -69210,12 +69215,16 @@ function parseDocument(text, file, where) {
     }
     return parsed;
 }
-/** A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become. */
+/**
+ * A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become.
+ * Compared by shape rather than with this realm's Object.prototype, because structuredClone
+ * and test sandboxes hand over objects from another realm.
+ */
 function isRecord(value) {
     if (typeof value !== 'object' || value === null)
         return false;
     const proto = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
+    return proto === null || Object.getPrototypeOf(proto) === null;
 }
 /** `containerDefinitions[0].portMappings[1].containerPort`, the way the AWS docs name fields. */
 function formatFieldPath(path) {
@@ -69560,6 +69569,8 @@ function parseYaml(text, file, where) {
         seen.add(key);
         problems.add(problem);
     }
+    // A syntax error leaves a half-built tree whose shape is not worth judging.
+    problems.throwIfAny();
     (0,dist/* visit */.YR)(doc, {
         Pair(_, pair) {
             // yaml would turn a list or map used as a key into a string (and print a warning).
@@ -69587,7 +69598,7 @@ function parseYaml(text, file, where) {
             throw e;
         throw new errors/* UserError */.yo({
             where: source,
-            what: `The document's aliases (*name) expand too far: more than ${MAX_ALIAS_COUNT} copies, the shape of a "billion laughs" attack.`,
+            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
             fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
             ...at(firstAliasOffset(doc)),
         });
@@ -69886,7 +69897,7 @@ function coerceTaskSize(input, problems) {
         const value = input[field];
         if (typeof value === 'number') {
             input[field] = String(value);
-            coerced.push(`${field} ${value} → "${value}"`);
+            coerced.push(`task-level ${field} ${value} → "${value}"`);
         }
         else if (value !== undefined && typeof value !== 'string') {
             problems.at([field], `Task-level ${field} is ${describeValue(value)}.`, `Write ${field} as a string such as "${field === 'cpu' ? '256' : '512'}".`);
@@ -69984,7 +69995,7 @@ function assignImages(containers, images, problems) {
         }
         assigned.set(container.name, n);
         if (container.placeholder !== undefined && container.placeholder !== n) {
-            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder <IMAGE${container.placeholder}_NAME>, for image ${container.placeholder}, but it is given image ${n}.`, `Make ${container.name} entry ${container.placeholder} of \`containers\`, or change its image to <IMAGE${n}_NAME>.`);
+            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder ${String(container.def.image)}, for image ${container.placeholder}, but it is given image ${n}.`, `Make ${container.name} entry ${container.placeholder} of \`containers\`, or change its image to <IMAGE${n}_NAME>.`);
             return;
         }
         if (container.placeholder === undefined)
@@ -70088,14 +70099,14 @@ function generateAppSpec(opts) {
     const { containerName, containerPort } = opts;
     const containers = opts.taskDefinition.containerDefinitions ?? [];
     const problems = new errors/* Problems */.Zw();
-    const describe = (c) => `${c.name} (${mappedPorts(c).join(', ') || 'no port mappings'})`;
+    const summary = (c) => `${c.name} (${mappedPorts(c).join(', ') || 'no port mappings'})`;
     let container;
     if (containerName !== undefined) {
         container = containers.find((c) => c.name === containerName);
         if (!container) {
             problems.add({
                 where: 'container-name',
-                what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(describe).join(', ')}.`,
+                what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(summary).join(', ')}.`,
                 fix: 'Set `container-name` to the container the load balancer sends traffic to.',
             });
         }
@@ -70112,21 +70123,21 @@ function generateAppSpec(opts) {
         else if (candidates.length > 1) {
             problems.add({
                 where: 'container-name',
-                what: `Several containers could receive the load balancer's traffic: ${candidates.map(describe).join(', ')}.`,
+                what: `Several containers could receive the load balancer's traffic: ${candidates.map(summary).join(', ')}.`,
                 fix: 'Set `container-name` to the one the load balancer sends traffic to.',
             });
         }
         else if (containerPort !== undefined) {
             problems.add({
                 where: 'container-port',
-                what: `No container maps port ${containerPort}; the containers are ${containers.map(describe).join(', ')}.`,
+                what: `No container maps port ${containerPort}; the containers are ${containers.map(summary).join(', ')}.`,
                 fix: `Set \`container-port\` to a mapped port, or add {"containerPort": ${containerPort}} to the portMappings of the container that serves traffic.`,
             });
         }
         else {
             problems.add({
                 where: 'container-port',
-                what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(describe).join(', ')}.`,
+                what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(summary).join(', ')}.`,
                 fix: 'Add portMappings to the container that serves traffic (for example {"containerPort": 8080}), or give `codedeploy-appspec`.',
             });
         }
@@ -70152,6 +70163,7 @@ function generateAppSpec(opts) {
             port = containerPort ?? ports[0];
         }
     }
+    // Every way of leaving the container or the port unset added a problem above.
     problems.throwIfAny();
     const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
     return canonicalAppSpec({
@@ -70253,7 +70265,7 @@ function checkResources(resources, problems) {
     }
     const resource = mapping(resources[0], RESOURCE_PATH, ['TargetService'], problems, 'Write `- TargetService:` as the item of Resources.');
     const service = resource &&
-        mapping(resource.TargetService, TARGET_SERVICE_PATH, ['Type', 'Properties'], problems, 'Give TargetService a Type and Properties.');
+        mapping(resource.TargetService, TARGET_SERVICE_PATH, ['Type', 'Properties'], problems, 'Write the item of Resources as `- TargetService:` with `Type: AWS::ECS::Service` and Properties.');
     if (!service)
         return;
     if (service.Type !== 'AWS::ECS::Service') {
@@ -71490,7 +71502,8 @@ async function runPipeline(config, deps, timer, report) {
     const building = config.containers.filter((c) => c.build !== undefined);
     const images = [];
     if (building.length > 0) {
-        await timer.run('ECR login', () => loginToRegistry(clients.ecr, deps.docker, log), (l) => l.registry);
+        const login = await timer.run('ECR login', () => loginToRegistry(clients.ecr, deps.docker, log), (l) => l.registry);
+        deps.saveState('registry', login.registry);
         const buildx = await hasBuildx(deps.docker);
         await fsMkdir(deps, config.outputDir);
         for (const [i, c] of config.containers.entries()) {
@@ -71701,8 +71714,7 @@ async function validate(config, deps) {
     if (config.codedeploy.appspecPath !== undefined) {
         const file = config.codedeploy.appspecPath;
         userAppSpec = await collect(async () => ({
-            appspec: parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec')
-                .appspec,
+            ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
             file,
         }));
     }
@@ -71783,6 +71795,7 @@ function planAppSpec(config, taskDefinition, user, service) {
         checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
             file: user.file,
             where: 'codedeploy-appspec',
+            parsed: user.parsed,
         });
         return user;
     }

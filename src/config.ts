@@ -268,13 +268,12 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
   const taskDefinitionFile = input('task-definition');
   const family = input('task-definition-family');
   const arn = input('task-definition-arn');
-  const starts = [taskDefinitionFile, family, arn].filter((s) => s !== '').length;
   let taskDefinition: TaskDefinitionSource = { kind: 'service' };
-  if (starts > 1) {
+  if (arn !== '' && (taskDefinitionFile !== '' || family !== '')) {
     bad(
-      'task-definition',
-      'More than one of task-definition, task-definition-family and task-definition-arn is set.',
-      'Choose one starting point for the task definition.',
+      'task-definition-arn',
+      `task-definition-arn is set together with ${taskDefinitionFile !== '' ? 'task-definition' : 'task-definition-family'}.`,
+      'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.',
     );
   }
   if (taskDefinitionFile !== '') {
@@ -288,16 +287,15 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
       );
     }
     taskDefinition = { kind: 'arn', arn };
-  } else if (family !== '') {
-    if (!ECS_NAME.test(family)) {
-      bad(
-        'task-definition-family',
-        `"${family}" is not a task definition family.`,
-        'Use letters, digits, - and _.',
-      );
-    }
-    taskDefinition = { kind: 'family', family };
   }
+  if (family !== '' && !ECS_NAME.test(family)) {
+    bad(
+      'task-definition-family',
+      `"${family}" is not a task definition family.`,
+      'Use letters, digits, - and _.',
+    );
+  }
+  if (taskDefinition.kind === 'service' && family !== '') taskDefinition = { kind: 'family', family };
 
   const cluster = input('cluster') || 'default';
   if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
@@ -399,9 +397,6 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
       'push is false, but the image is to be deployed, and ECS can only run pushed images.',
       'Set deploy-mode: none to build without deploying, or leave push at true.',
     );
-  }
-  if (config.taskDefinitionFamily !== undefined && taskDefinition.kind !== 'file') {
-    bad('task-definition-family', 'is ignored here.', 'Remove it.');
   }
 
   problems.throwIfAny();

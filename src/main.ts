@@ -3,12 +3,13 @@
  * outputs and the job summary, and turn every failure into annotations the user can act on.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as core from '@actions/core';
 import { createClients, explainAwsError } from './aws.js';
 import { systemClock } from './clock.js';
 import { type Config, inputsFromEnv, readConfig } from './config.js';
 import { dockerCli } from './docker.js';
-import { UserError } from './errors.js';
+import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
 import { DeploymentFailed, runPipeline } from './pipeline.js';
 import { renderSummary, type RunReport, StageTimer } from './report.js';
@@ -94,11 +95,19 @@ async function writeSummary(report: RunReport): Promise<void> {
   }
 }
 
+/** A file problem's `where` starts with the file's path; the annotation already carries it. */
+function annotationTitle(p: Problem): string {
+  if (p.file !== undefined && p.where.startsWith(p.file)) {
+    return `${path.basename(p.file)}${p.where.slice(p.file.length)}`;
+  }
+  return p.where;
+}
+
 function fail(e: unknown): void {
   if (e instanceof UserError) {
     for (const p of e.problems) {
       core.error(`${p.what} Fix: ${p.fix}`, {
-        title: p.where,
+        title: annotationTitle(p),
         file: p.file,
         startLine: p.line,
         startColumn: p.column,

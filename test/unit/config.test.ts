@@ -57,6 +57,11 @@ describe('readConfig', () => {
       { containers: [{ name: undefined, image: '1.dkr.ecr.us-east-1.amazonaws.com/app:v1' }] },
     ],
     [
+      'a file registered under another family',
+      { 'task-definition-family': 'web-preview' },
+      { taskDefinition: { kind: 'file', path: '/ws/taskdef.json' }, taskDefinitionFamily: 'web-preview' },
+    ],
+    [
       'task definition family',
       { 'task-definition': '', 'task-definition-family': 'web' },
       { taskDefinition: { kind: 'family', family: 'web' } },
@@ -251,9 +256,18 @@ describe('readConfig', () => {
       'two task definition sources',
       { ...base, 'task-definition-arn': 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3' },
       env,
-      [
-        'task-definition: More than one of task-definition, task-definition-family and task-definition-arn is set.',
-      ],
+      ['task-definition-arn: task-definition-arn is set together with task-definition.'],
+    ],
+    [
+      'family and arn',
+      {
+        service: 'web',
+        'ecr-repository': 'app',
+        'task-definition-family': 'web',
+        'task-definition-arn': 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3',
+      },
+      env,
+      ['task-definition-arn: task-definition-arn is set together with task-definition-family.'],
     ],
     [
       'bad task definition arn',

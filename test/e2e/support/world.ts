@@ -4,6 +4,8 @@
  * breaker, and the example app's ECR repository backed by the real registry.
  */
 import { readFileSync } from 'node:fs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import path from 'node:path';
 import { startEmulator, type Emulator, type Seed } from '../../../emulator/index.js';
 import type { DockerEnv } from '../../support/docker.js';
@@ -29,13 +31,26 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
   return {
     repositories: [{ name: 'example-app', imageTagMutability: 'MUTABLE' }],
     clusters: [CLUSTER],
-    taskDefinitions: [liveTaskDefinition('example-app', image), liveTaskDefinition('example-rolling', image)],
+    taskDefinitions: [
+      liveTaskDefinition('example-app', image),
+      liveTaskDefinition('example-rolling', image),
+      liveTaskDefinition('example-slow', image),
+    ],
     services: [
       {
         cluster: CLUSTER,
         serviceName: 'web',
         taskDefinition: 'example-app',
         desiredCount: 2,
+        deploymentController: 'CODE_DEPLOY',
+        launchType: 'FARGATE',
+        loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+      },
+      {
+        cluster: CLUSTER,
+        serviceName: 'slow',
+        taskDefinition: 'example-slow',
+        desiredCount: 1,
         deploymentController: 'CODE_DEPLOY',
         launchType: 'FARGATE',
         loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
@@ -55,7 +70,7 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
       },
     ],
     codedeploy: {
-      applications: ['AppECS-demo-web'],
+      applications: ['AppECS-demo-web', 'AppECS-demo-slow'],
       deploymentGroups: [
         {
           application: 'AppECS-demo-web',
@@ -65,6 +80,16 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
           deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
           readyWaitMinutes: 0,
           terminationWaitMinutes: 1,
+          autoRollback: true,
+        },
+        {
+          application: 'AppECS-demo-slow',
+          name: 'DgpECS-demo-slow',
+          cluster: CLUSTER,
+          service: 'slow',
+          deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+          readyWaitMinutes: 0,
+          terminationWaitMinutes: 0,
           autoRollback: true,
         },
       ],
@@ -92,4 +117,25 @@ export function awsEnv(emulator: Emulator): Record<string, string> {
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
   };
+}
+
+/** Real SDK clients pointed at the endpoint, for checking its state as a user would. */
+export function sdk(emulator: Emulator) {
+  const config = { endpoint: emulator.url, region: REGION, credentials: CREDENTIALS };
+  return { ecs: new ECSClient(config), codedeploy: new CodeDeployClient(config) };
+}
+
+export async function serviceState(emulator: Emulator, service: string) {
+  const out = await sdk(emulator).ecs.send(
+    new DescribeServicesCommand({ cluster: CLUSTER, services: [service] }),
+  );
+  return out.services?.[0];
+}
+
+/** What the runner shows: `::add-mask::` commands are consumed by the runner, not printed. */
+export function visible(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
 }
