@@ -105,7 +105,7 @@ describe('parseAppSpec', () => {
     expect(appspec).not.toHaveProperty('Hooks');
   });
 
-  it.each<[string, string, Partial<Problem>]>([
+  it.each<[string, string, Record<string, unknown>]>([
     [
       'a wrong version',
       withProperties(...LB).replace('version: 0.0', 'version: 1.0'),
@@ -493,7 +493,7 @@ describe('checkAppSpecAgainstTaskDefinition', () => {
     ).not.toThrow();
   });
 
-  it.each<[string, string, Partial<Problem>]>([
+  it.each<[string, string, Record<string, unknown>]>([
     [
       'a container the task definition lacks',
       text.replace('ContainerName: web', 'ContainerName: api'),

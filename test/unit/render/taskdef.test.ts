@@ -262,7 +262,7 @@ describe('prepareTaskDefinition', () => {
     );
   });
 
-  it.each<[string, unknown, ImageAssignment[], Partial<Problem>]>([
+  it.each<[string, unknown, ImageAssignment[], Record<string, unknown>]>([
     [
       'a missing family',
       { containerDefinitions: [{ name: 'web', image: 'x' }] },
