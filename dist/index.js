@@ -68511,6 +68511,9 @@ function readConfig(input, env) {
         deployMode,
         waitForServiceStability: bool('wait-for-service-stability', true),
         waitForMinutes: minutes('wait-for-minutes', 30),
+        waitForActiveDeploymentMinutes: input('wait-for-active-deployment-minutes') === '0'
+            ? 0
+            : minutes('wait-for-active-deployment-minutes', 15),
         pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
         forceNewDeployment: bool('force-new-deployment', false),
         desiredCount: int('desired-count', undefined, 0, 5000),
@@ -68722,7 +68725,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2272);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6730);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(665);
 /**
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
@@ -68853,7 +68856,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2272:
+/***/ 6730:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70651,7 +70654,65 @@ function errorText(err) {
     return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+;// CONCATENATED MODULE: ./src/deploy/active.ts
+/**
+ * Another deployment is already running: a second workflow run, a manual deploy, or a
+ * rollback. A rolling update started on top of another supersedes it mid-flight, so we wait
+ * for it, within a bound, and then deploy; or fail naming it. (CodeDeploy's one-deployment-
+ * per-group rule is handled the same way in codedeploy.ts.)
+ */
+
+
+
+/**
+ * Before a rolling update: waits while the service has a deployment IN_PROGRESS that this
+ * run did not start, so ours does not supersede it halfway.
+ */
+async function waitForServiceIdle(ecs, target, opts) {
+    const deadline = opts.clock.now() + opts.timeoutMs;
+    const inProgress = async () => {
+        const svc = (await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: target.cluster, services: [target.service] }))).services?.[0];
+        return svc?.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS')?.id;
+    };
+    const first = await inProgress();
+    if (first === undefined)
+        return;
+    if (opts.timeoutMs <= 0)
+        throw serviceBusy(first);
+    opts.log.info(`Service ${target.cluster}/${target.service} is busy with deployment ${first}; waiting for it to finish.`);
+    const done = await waitUntil(async () => ((await inProgress()) === undefined ? 'idle' : undefined), deadline, opts);
+    if (done === undefined)
+        throw serviceBusy((await inProgress()) ?? first);
+    function serviceBusy(id) {
+        return new errors/* UserError */.yo({
+            where: 'service',
+            what: `Service ${target.cluster}/${target.service} has a deployment in progress (${id}) that this run did not start${opts.timeoutMs > 0 ? `, still running after ${Math.round(opts.timeoutMs / 60_000)} min of waiting` : ''}.`,
+            fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
+        });
+    }
+}
+/** Polls `check` until it returns a value or the deadline passes (undefined). */
+async function waitUntil(check, deadline, opts) {
+    while (opts.clock.now() < deadline) {
+        await opts.clock.sleep(Math.min(opts.pollIntervalMs, Math.max(0, deadline - opts.clock.now())), opts.signal);
+        try {
+            const result = await check();
+            if (result !== undefined) {
+                opts.log.info(result === 'idle' ? 'The other deployment has finished.' : `Deployment ${result}.`);
+                return result;
+            }
+        }
+        catch (err) {
+            if (!isTransientError(err))
+                throw err;
+            opts.log.warning(`Checking the other deployment failed for now (${err.name}); trying again.`);
+        }
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/codedeploy.ts
+
 
 
 
@@ -70788,27 +70849,46 @@ async function createDeployment(cd, opts) {
         input.deploymentConfigName = opts.deploymentConfigName;
     if (opts.description)
         input.description = opts.description;
-    let out;
-    try {
-        out = await cd.send(new client_codedeploy_dist_cjs/* CreateDeploymentCommand */.ttP(input));
-    }
-    catch (err) {
-        if (isAwsError(err, 'DeploymentLimitExceededException')) {
-            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
-            const which = active
-                ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
-                : `a deployment (${err.message})`;
-            throw new errors/* UserError */.yo({
-                where: 'codedeploy-deployment-group',
-                what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}, and a group runs one deployment at a time.`,
-                fix: 'Wait for that deployment to finish or stop it, then re-run. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
-            });
+    const wait = opts.waitForActive;
+    const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
+    for (;;) {
+        try {
+            const out = await cd.send(new client_codedeploy_dist_cjs/* CreateDeploymentCommand */.ttP(input));
+            if (!out.deploymentId)
+                throw new Error('CreateDeployment returned no deploymentId.');
+            return out.deploymentId;
         }
-        throw err;
+        catch (err) {
+            if (!isAwsError(err, 'DeploymentLimitExceededException'))
+                throw err;
+            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
+                throw groupBusy(opts, active, err.message);
+            }
+            wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
+            await waitUntil(async () => {
+                const status = (await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }))).deploymentInfo
+                    ?.status;
+                return status === undefined || CODEDEPLOY_DONE.has(status)
+                    ? `${active} ended: ${status ?? 'gone'}`
+                    : undefined;
+            }, deadline, wait);
+        }
     }
-    if (!out.deploymentId)
-        throw new Error('CreateDeployment returned no deploymentId.');
-    return out.deploymentId;
+}
+const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+function groupBusy(opts, active, message) {
+    const which = active
+        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
+        : `a deployment (${message})`;
+    const waited = opts.waitForActive?.timeoutMs
+        ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
+        : '';
+    return new errors/* UserError */.yo({
+        where: 'codedeploy-deployment-group',
+        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
+        fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/rolling.ts
@@ -71484,6 +71564,7 @@ async function watchRollingDeployment(ecs, opts) {
 
 
 
+
 /** A deployment that ran and did not succeed: the report says why. */
 class DeploymentFailed extends Error {
     diagnostics;
@@ -71592,6 +71673,7 @@ async function runPipeline(config, deps, timer, report) {
             description: config.codedeploy.description ?? defaultDescription(config),
             appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
             region: config.region,
+            waitForActive: waitForActive(config, deps),
         }), (d) => d);
         report.codedeployDeploymentId = id;
         deps.setOutput('codedeploy-deployment-id', id);
@@ -71611,13 +71693,16 @@ async function runPipeline(config, deps, timer, report) {
     }
     else if (plan.mode === 'rolling') {
         const previous = plan.service?.taskDefinitionArn;
-        const started = await timer.run('ECS rolling deployment', () => startRollingDeployment(clients.ecs, {
-            cluster: config.cluster,
-            service: config.service,
-            taskDefinitionArn: registered.arn,
-            forceNewDeployment: config.forceNewDeployment,
-            desiredCount: config.desiredCount,
-        }), (d) => d.deploymentId);
+        const started = await timer.run('ECS rolling deployment', async () => {
+            await waitForServiceIdle(clients.ecs, { cluster: config.cluster, service: config.service }, waitForActive(config, deps));
+            return startRollingDeployment(clients.ecs, {
+                cluster: config.cluster,
+                service: config.service,
+                taskDefinitionArn: registered.arn,
+                forceNewDeployment: config.forceNewDeployment,
+                desiredCount: config.desiredCount,
+            });
+        }, (d) => d.deploymentId);
         report.ecsDeploymentId = started.deploymentId;
         deps.setOutput('ecs-deployment-id', started.deploymentId);
         recordDeployment(deps, config, 'rolling', started.deploymentId);
@@ -71661,6 +71746,15 @@ async function runPipeline(config, deps, timer, report) {
     }
     if (report.outcome !== 'succeeded')
         deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+function waitForActive(config, deps) {
+    return {
+        timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+        pollIntervalMs: config.pollIntervalSeconds * 1000,
+        clock: deps.clock,
+        log: deps.log,
+        signal: deps.signal,
+    };
 }
 function recordDeployment(deps, config, kind, id) {
     deps.saveState('deployment', JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }));

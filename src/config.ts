@@ -57,6 +57,7 @@ export interface Config {
   deployMode: DeployMode;
   waitForServiceStability: boolean;
   waitForMinutes: number;
+  waitForActiveDeploymentMinutes: number;
   pollIntervalSeconds: number;
   forceNewDeployment: boolean;
   desiredCount?: number;
@@ -364,6 +365,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     deployMode,
     waitForServiceStability: bool('wait-for-service-stability', true),
     waitForMinutes: minutes('wait-for-minutes', 30),
+    waitForActiveDeploymentMinutes:
+      input('wait-for-active-deployment-minutes') === '0'
+        ? 0
+        : minutes('wait-for-active-deployment-minutes', 15),
     pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
     forceNewDeployment: bool('force-new-deployment', false),
     desiredCount: int('desired-count', undefined, 0, 5000),

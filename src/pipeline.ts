@@ -40,6 +40,7 @@ import {
   getDeploymentGroup,
   waitBudgetMs,
 } from './deploy/codedeploy.js';
+import { type WaitForActiveOptions, waitForServiceIdle } from './deploy/active.js';
 import { startRollingDeployment } from './deploy/rolling.js';
 import {
   describeTargetService,
@@ -225,6 +226,7 @@ export async function runPipeline(
           description: config.codedeploy.description ?? defaultDescription(config),
           appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
           region: config.region,
+          waitForActive: waitForActive(config, deps),
         }),
       (d) => d,
     );
@@ -248,14 +250,20 @@ export async function runPipeline(
     const previous = plan.service?.taskDefinitionArn;
     const started = await timer.run(
       'ECS rolling deployment',
-      () =>
-        startRollingDeployment(clients.ecs, {
+      async () => {
+        await waitForServiceIdle(
+          clients.ecs,
+          { cluster: config.cluster, service: config.service as string },
+          waitForActive(config, deps),
+        );
+        return startRollingDeployment(clients.ecs, {
           cluster: config.cluster,
           service: config.service as string,
           taskDefinitionArn: registered.arn,
           forceNewDeployment: config.forceNewDeployment,
           desiredCount: config.desiredCount,
-        }),
+        });
+      },
       (d) => d.deploymentId,
     );
     report.ecsDeploymentId = started.deploymentId;
@@ -298,6 +306,16 @@ export async function runPipeline(
     report.message = result.message;
   }
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+function waitForActive(config: Config, deps: PipelineDeps): WaitForActiveOptions {
+  return {
+    timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    clock: deps.clock,
+    log: deps.log,
+    signal: deps.signal,
+  };
 }
 
 function recordDeployment(

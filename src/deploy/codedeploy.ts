@@ -1,5 +1,6 @@
 import {
   CreateDeploymentCommand,
+  GetDeploymentCommand,
   GetDeploymentConfigCommand,
   GetDeploymentGroupCommand,
   type CodeDeployClient,
@@ -7,6 +8,7 @@ import {
   type DeploymentGroupInfo,
 } from '@aws-sdk/client-codedeploy';
 import { UserError } from '../errors.js';
+import { type WaitForActiveOptions, waitUntil } from './active.js';
 import { isAwsError, resourceName } from './aws-errors.js';
 
 /** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
@@ -168,6 +170,8 @@ export async function createDeployment(
     description?: string;
     appSpecContent: { content: string; sha256: string };
     region: string;
+    /** When the group is busy: wait this long for its active deployment, then try again. */
+    waitForActive?: WaitForActiveOptions;
   },
 ): Promise<string> {
   const input: CreateDeploymentCommandInput = {
@@ -180,23 +184,53 @@ export async function createDeployment(
   };
   if (opts.deploymentConfigName) input.deploymentConfigName = opts.deploymentConfigName;
   if (opts.description) input.description = opts.description;
-  let out;
-  try {
-    out = await cd.send(new CreateDeploymentCommand(input));
-  } catch (err) {
-    if (isAwsError(err, 'DeploymentLimitExceededException')) {
+  const wait = opts.waitForActive;
+  const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
+  for (;;) {
+    try {
+      const out = await cd.send(new CreateDeploymentCommand(input));
+      if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId.');
+      return out.deploymentId;
+    } catch (err) {
+      if (!isAwsError(err, 'DeploymentLimitExceededException')) throw err;
       const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
-      const which = active
-        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
-        : `a deployment (${err.message})`;
-      throw new UserError({
-        where: 'codedeploy-deployment-group',
-        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}, and a group runs one deployment at a time.`,
-        fix: 'Wait for that deployment to finish or stop it, then re-run. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
-      });
+      if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
+        throw groupBusy(opts, active, err.message);
+      }
+      wait.log.info(
+        `Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`,
+      );
+      await waitUntil(
+        async () => {
+          const status = (await cd.send(new GetDeploymentCommand({ deploymentId: active }))).deploymentInfo
+            ?.status;
+          return status === undefined || CODEDEPLOY_DONE.has(status)
+            ? `${active} ended: ${status ?? 'gone'}`
+            : undefined;
+        },
+        deadline,
+        wait,
+      );
     }
-    throw err;
   }
-  if (!out.deploymentId) throw new Error('CreateDeployment returned no deploymentId.');
-  return out.deploymentId;
+}
+
+const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+
+function groupBusy(
+  opts: { deploymentGroup: string; region: string; waitForActive?: WaitForActiveOptions },
+  active: string | undefined,
+  message: string,
+): UserError {
+  const which = active
+    ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
+    : `a deployment (${message})`;
+  const waited = opts.waitForActive?.timeoutMs
+    ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
+    : '';
+  return new UserError({
+    where: 'codedeploy-deployment-group',
+    what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
+    fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
+  });
 }
