@@ -8,7 +8,7 @@ import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import type { Clock } from '../clock.js';
 import { UserError } from '../errors.js';
 import type { Log } from '../log.js';
-import { isAwsError, isTransientError } from './aws-errors.js';
+import { isTransientError } from './aws-errors.js';
 
 export interface WaitForActiveOptions {
   /** How long to wait for the other deployment; 0 fails at once. */
