@@ -68725,7 +68725,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6730);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5434);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(665);
 /**
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
@@ -68856,7 +68856,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6730:
+/***/ 5434:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68869,16 +68869,844 @@ __nccwpck_require__.d(__webpack_exports__, {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/aws.ts
-var aws = __nccwpck_require__(4258);
 // EXTERNAL MODULE: ./src/config.ts
 var src_config = __nccwpck_require__(2973);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-// EXTERNAL MODULE: ./src/docker.ts
-var src_docker = __nccwpck_require__(3871);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(212);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/deploy/aws-errors.ts
+/**
+ * Small helpers for reading AWS SDK errors and identifiers. Errors are matched by `name`
+ * rather than `instanceof` so that an exception deserialized by another copy of a client
+ * package (the bundled action, a test double) is still recognised.
+ */
+function isAwsError(err, ...names) {
+    return err instanceof Error && names.includes(err.name);
+}
+// The same codes the SDK's own retry strategy treats as throttling or transient; a watch
+// loop keeps polling through them because the SDK already gave up retrying that one call.
+const THROTTLING_NAMES = [
+    'BandwidthLimitExceeded',
+    'PriorRequestNotComplete',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+    'RequestThrottled',
+    'RequestThrottledException',
+    'SlowDown',
+    'ThrottledException',
+    'Throttling',
+    'ThrottlingException',
+    'TooManyRequestsException',
+];
+const TIMEOUT_NAMES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
+const NETWORK_CODES = [
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+];
+/** Throttling, a 5xx, a timeout or a dropped connection: worth another poll, not a failure. */
+function isTransientError(err, depth = 0) {
+    if (typeof err !== 'object' || err === null || depth > 5)
+        return false;
+    const e = err;
+    if (e.name === 'AbortError')
+        return false;
+    const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : 0;
+    return (e.$retryable !== undefined ||
+        status === 429 ||
+        status >= 500 ||
+        (typeof e.name === 'string' && (THROTTLING_NAMES.includes(e.name) || TIMEOUT_NAMES.includes(e.name))) ||
+        (typeof e.code === 'string' && NETWORK_CODES.includes(e.code)) ||
+        isTransientError(e.cause, depth + 1));
+}
+/** `arn:aws:ecs:…:service/cluster/name` → `name`; a plain name is returned unchanged. */
+function resourceName(nameOrArn) {
+    if (!nameOrArn.startsWith('arn:'))
+        return nameOrArn;
+    const slash = nameOrArn.lastIndexOf('/');
+    return slash >= 0 ? nameOrArn.slice(slash + 1) : nameOrArn;
+}
+function errorText(err) {
+    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+;// CONCATENATED MODULE: ./src/deploy/active.ts
+/**
+ * Another deployment is already running: a second workflow run, a manual deploy, or a
+ * rollback. A rolling update started on top of another supersedes it mid-flight, so we wait
+ * for it, within a bound, and then deploy; or fail naming it. (CodeDeploy's one-deployment-
+ * per-group rule is handled the same way in codedeploy.ts.)
+ */
+
+
+
+/**
+ * Before a rolling update: waits while the service has a deployment IN_PROGRESS that this
+ * run did not start, so ours does not supersede it halfway.
+ */
+async function waitForServiceIdle(ecs, target, opts) {
+    const deadline = opts.clock.now() + opts.timeoutMs;
+    const inProgress = async () => {
+        const svc = (await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster: target.cluster, services: [target.service] }))).services?.[0];
+        return svc?.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS')?.id;
+    };
+    const first = await inProgress();
+    if (first === undefined)
+        return;
+    if (opts.timeoutMs <= 0)
+        throw serviceBusy(first);
+    opts.log.info(`Service ${target.cluster}/${target.service} is busy with deployment ${first}; waiting for it to finish.`);
+    const done = await waitUntil(async () => ((await inProgress()) === undefined ? 'idle' : undefined), deadline, opts);
+    if (done === undefined)
+        throw serviceBusy((await inProgress()) ?? first);
+    function serviceBusy(id) {
+        return new errors/* UserError */.yo({
+            where: 'service',
+            what: `Service ${target.cluster}/${target.service} has a deployment in progress (${id}) that this run did not start${opts.timeoutMs > 0 ? `, still running after ${Math.round(opts.timeoutMs / 60_000)} min of waiting` : ''}.`,
+            fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
+        });
+    }
+}
+/** Polls `check` until it returns a value or the deadline passes (undefined). */
+async function waitUntil(check, deadline, opts) {
+    while (opts.clock.now() < deadline) {
+        await opts.clock.sleep(Math.min(opts.pollIntervalMs, Math.max(0, deadline - opts.clock.now())), opts.signal);
+        try {
+            const result = await check();
+            if (result !== undefined) {
+                opts.log.info(result === 'idle' ? 'The other deployment has finished.' : `Deployment ${result}.`);
+                return result;
+            }
+        }
+        catch (err) {
+            if (!isTransientError(err))
+                throw err;
+            opts.log.warning(`Checking the other deployment failed for now (${err.name}); trying again.`);
+        }
+    }
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
+var client_codedeploy_dist_cjs = __nccwpck_require__(7507);
+;// CONCATENATED MODULE: ./src/deploy/codedeploy.ts
+
+
+
+
+/** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
+function defaultCodeDeployNames(cluster, service) {
+    const suffix = `${resourceName(cluster)}-${resourceName(service)}`;
+    return { application: `AppECS-${suffix}`, deploymentGroup: `DgpECS-${suffix}` };
+}
+const BUILT_IN_ECS_CONFIGS = [
+    'CodeDeployDefault.ECSAllAtOnce',
+    'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+    'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
+    'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    'CodeDeployDefault.ECSCanary10Percent15Minutes',
+];
+// CodeDeploy's own fallback when neither the deployment nor the group names a config.
+const DEFAULT_ECS_CONFIG = 'CodeDeployDefault.ECSAllAtOnce';
+function nameAdvice(input, given, defaultName) {
+    return given === defaultName
+        ? `'${given}' is the default name the ECS console uses (${defaultName.slice(0, 7)}<cluster>-<service>); set the ${input} input to the name of yours.`
+        : `Check the ${input} input and the region, or leave it unset to use the console's default '${defaultName}'.`;
+}
+/**
+ * GetDeploymentGroup, checked against the service this run deploys to, and the wait
+ * times that decide how long a deployment can take.
+ */
+async function getDeploymentGroup(cd, opts) {
+    const defaults = defaultCodeDeployNames(opts.cluster, opts.service);
+    let out;
+    try {
+        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentGroupCommand */.WOp({
+            applicationName: opts.application,
+            deploymentGroupName: opts.deploymentGroup,
+        }));
+    }
+    catch (err) {
+        if (isAwsError(err, 'ApplicationDoesNotExistException')) {
+            throw new errors/* UserError */.yo({
+                where: 'codedeploy-application',
+                what: `CodeDeploy application '${opts.application}' does not exist.`,
+                fix: nameAdvice('codedeploy-application', opts.application, defaults.application),
+            });
+        }
+        if (isAwsError(err, 'DeploymentGroupDoesNotExistException')) {
+            throw new errors/* UserError */.yo({
+                where: 'codedeploy-deployment-group',
+                what: `CodeDeploy deployment group '${opts.deploymentGroup}' does not exist in application '${opts.application}'.`,
+                fix: nameAdvice('codedeploy-deployment-group', opts.deploymentGroup, defaults.deploymentGroup),
+            });
+        }
+        throw err;
+    }
+    const info = out.deploymentGroupInfo;
+    if (!info) {
+        throw new Error(`GetDeploymentGroup returned no deploymentGroupInfo for '${opts.deploymentGroup}'.`);
+    }
+    const group = `CodeDeploy deployment group '${opts.application}/${opts.deploymentGroup}'`;
+    if (info.computePlatform && info.computePlatform !== 'ECS') {
+        throw new errors/* UserError */.yo({
+            where: 'codedeploy-deployment-group',
+            what: `${group} is for the ${info.computePlatform} compute platform, not ECS.`,
+            fix: 'Set codedeploy-application and codedeploy-deployment-group to the ECS deployment group of this service.',
+        });
+    }
+    const cluster = resourceName(opts.cluster);
+    const service = resourceName(opts.service);
+    const targets = info.ecsServices ?? [];
+    if (!targets.some((t) => t.clusterName === cluster && t.serviceName === service)) {
+        const actual = targets.map((t) => `${t.clusterName}/${t.serviceName}`).join(', ') || 'no ECS service';
+        throw new errors/* UserError */.yo({
+            where: 'codedeploy-deployment-group',
+            what: `${group} targets ${actual}, not ${cluster}/${service}.`,
+            fix: `Set codedeploy-application and codedeploy-deployment-group to the group that targets ${cluster}/${service}, or check the cluster and service inputs.`,
+        });
+    }
+    if (opts.deploymentConfigName)
+        await checkDeploymentConfig(cd, opts.deploymentConfigName);
+    const blueGreen = info.blueGreenDeploymentConfiguration;
+    return {
+        application: opts.application,
+        deploymentGroup: opts.deploymentGroup,
+        deploymentConfigName: opts.deploymentConfigName ?? info.deploymentConfigName ?? DEFAULT_ECS_CONFIG,
+        readyWaitMinutes: blueGreen?.deploymentReadyOption?.waitTimeInMinutes ?? 0,
+        terminationWaitMinutes: blueGreen?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0,
+        info,
+    };
+}
+async function checkDeploymentConfig(cd, name) {
+    let out;
+    try {
+        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: name }));
+    }
+    catch (err) {
+        if (isAwsError(err, 'DeploymentConfigDoesNotExistException')) {
+            throw new errors/* UserError */.yo({
+                where: 'codedeploy-deployment-config',
+                what: `CodeDeploy deployment config '${name}' does not exist.`,
+                fix: `Use one of the built-in ECS configs (${BUILT_IN_ECS_CONFIGS.join(', ')}), create '${name}' with compute platform ECS, or leave the input unset to use the deployment group's config.`,
+            });
+        }
+        throw err;
+    }
+    const platform = out.deploymentConfigInfo?.computePlatform;
+    if (platform && platform !== 'ECS') {
+        throw new errors/* UserError */.yo({
+            where: 'codedeploy-deployment-config',
+            what: `CodeDeploy deployment config '${name}' is for the ${platform} compute platform, not ECS.`,
+            fix: `Use an ECS config, such as one of the built-in ${BUILT_IN_ECS_CONFIGS.join(', ')}.`,
+        });
+    }
+}
+/**
+ * How long a deployment may take before the watch gives up: CodeDeploy reports Succeeded
+ * only after the ready wait and the blue tasks' termination wait, so both count on top of
+ * the user's own minutes.
+ */
+function waitBudgetMs(group, waitForMinutes) {
+    return (waitForMinutes + group.readyWaitMinutes + group.terminationWaitMinutes) * 60_000;
+}
+function deploymentConsoleUrl(deploymentId, region) {
+    return `https://console.aws.amazon.com/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${encodeURIComponent(region)}`;
+}
+/** CreateDeployment of an AppSpec given inline; returns the deployment id. */
+async function createDeployment(cd, opts) {
+    const input = {
+        applicationName: opts.application,
+        deploymentGroupName: opts.deploymentGroup,
+        revision: {
+            revisionType: 'AppSpecContent',
+            appSpecContent: { content: opts.appSpecContent.content, sha256: opts.appSpecContent.sha256 },
+        },
+    };
+    if (opts.deploymentConfigName)
+        input.deploymentConfigName = opts.deploymentConfigName;
+    if (opts.description)
+        input.description = opts.description;
+    const wait = opts.waitForActive;
+    const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
+    for (;;) {
+        try {
+            const out = await cd.send(new client_codedeploy_dist_cjs/* CreateDeploymentCommand */.ttP(input));
+            if (!out.deploymentId)
+                throw new Error('CreateDeployment returned no deploymentId.');
+            return out.deploymentId;
+        }
+        catch (err) {
+            if (!isAwsError(err, 'DeploymentLimitExceededException'))
+                throw err;
+            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
+                throw groupBusy(opts, active, err.message);
+            }
+            wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
+            await waitUntil(async () => {
+                const status = (await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }))).deploymentInfo
+                    ?.status;
+                return status === undefined || CODEDEPLOY_DONE.has(status)
+                    ? `${active} ended: ${status ?? 'gone'}`
+                    : undefined;
+            }, deadline, wait);
+        }
+    }
+}
+const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+function groupBusy(opts, active, message) {
+    const which = active
+        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
+        : `a deployment (${message})`;
+    const waited = opts.waitForActive?.timeoutMs
+        ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
+        : '';
+    return new errors/* UserError */.yo({
+        where: 'codedeploy-deployment-group',
+        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
+        fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
+    });
+}
+
+;// CONCATENATED MODULE: ./src/deploy/rolling.ts
+
+
+
+/**
+ * UpdateService to the new task definition. The deployment to watch is the PRIMARY one
+ * running our task definition: ECS creates it in this call (or, when nothing changed and
+ * no new deployment was forced, it is the one already running it).
+ */
+async function startRollingDeployment(ecs, opts) {
+    const input = {
+        cluster: opts.cluster,
+        service: opts.service,
+        taskDefinition: opts.taskDefinitionArn,
+        forceNewDeployment: opts.forceNewDeployment,
+    };
+    if (opts.desiredCount !== undefined)
+        input.desiredCount = opts.desiredCount;
+    let out;
+    try {
+        out = await ecs.send(new dist_cjs/* UpdateServiceCommand */.kZr(input));
+    }
+    catch (err) {
+        if (isAwsError(err, 'ClusterNotFoundException')) {
+            throw new errors/* UserError */.yo({
+                where: 'cluster',
+                what: `ECS cluster '${opts.cluster}' was not found.`,
+                fix: 'Check the cluster name and the region the AWS credentials are configured for.',
+            });
+        }
+        if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
+            throw new errors/* UserError */.yo({
+                where: 'service',
+                what: `ECS service '${opts.service}' in cluster '${opts.cluster}' cannot be updated: ${err.message}`,
+                fix: 'Create the service (or wait until a deleted one has finished draining and create it again), or check the service and cluster inputs.',
+            });
+        }
+        throw err;
+    }
+    const service = out.service;
+    const primary = service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === opts.taskDefinitionArn);
+    if (!service || !primary?.id) {
+        const seen = (service?.deployments ?? [])
+            .map((d) => `${d.id} ${d.status} ${d.taskDefinition}`)
+            .join('; ');
+        throw new Error(`UpdateService on '${opts.service}' returned no PRIMARY deployment of ${opts.taskDefinitionArn} (deployments: ${seen || 'none'}).`);
+    }
+    return { deploymentId: primary.id, service };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/diagnostics.ts
+
+
+/**
+ * What ECS knows about a failed deployment that the user cannot see from the CI log:
+ * the service's events and why the new tasks stopped. AWS keeps stopped tasks for about
+ * an hour, so this is read right when the watch ends.
+ */
+const MAX_EVENTS = 10;
+const MAX_STOP_REASONS = 5;
+/** Events at or after `since`, newest last. */
+function serviceEventLines(events, since) {
+    return (events ?? [])
+        .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= since.getTime())
+        .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))
+        .slice(-MAX_EVENTS)
+        .map((e) => `service event ${e.createdAt?.toISOString()}: ${e.message ?? ''}`);
+}
+function stoppedTaskReason(task) {
+    const parts = [];
+    const stopped = [task.stopCode, task.stoppedReason].filter(Boolean).join(': ');
+    if (stopped)
+        parts.push(stopped);
+    for (const c of task.containers ?? []) {
+        const exit = c.exitCode !== undefined && c.exitCode !== 0 ? `exit code ${c.exitCode}` : '';
+        const detail = [c.reason, exit].filter(Boolean).join(', ');
+        if (detail)
+            parts.push(`container ${c.name ?? '?'}: ${detail}`);
+    }
+    return parts.join('; ') || 'no reason given';
+}
+const HINTS = [
+    {
+        pattern: /unable to pull secrets or registry auth|ResourceInitializationError/i,
+        hint: "the task execution role cannot fetch the image or the task's secrets: give it ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and, for the secrets it references, ssm:GetParameters / secretsmanager:GetSecretValue / kms:Decrypt; the task's subnets also need a route to those services (NAT gateway or VPC endpoints).",
+    },
+    {
+        pattern: /CannotPullContainerError/i,
+        hint: "the image could not be pulled: check that the image URI and tag exist, that the repository policy lets this account pull, and that the task's subnets can reach the registry.",
+    },
+    {
+        pattern: /Essential container in task exited/i,
+        hint: "the application exited: read the container's logs (its awslogs log group) and check its command, environment and health check.",
+    },
+    {
+        pattern: /failed (ELB|container) health checks/i,
+        hint: 'the tasks started but were reported unhealthy: check the health check path and port of the target group or container against what the application serves, and its start-up time (healthCheckGracePeriodSeconds).',
+    },
+];
+/** Stop reasons grouped and counted, then one hint per well-known cause. */
+function stoppedTaskLines(tasks) {
+    const counts = new Map();
+    for (const t of tasks) {
+        const reason = stoppedTaskReason(t);
+        counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    const lines = [...counts]
+        .slice(0, MAX_STOP_REASONS)
+        .map(([reason, n]) => `${n === 1 ? 'stopped task' : `${n} stopped tasks`}: ${reason}`);
+    const all = [...counts.keys()].join('\n');
+    for (const { pattern, hint } of HINTS)
+        if (pattern.test(all))
+            lines.push(`hint: ${hint}`);
+    return lines;
+}
+async function ecsDiagnostics(ecs, q) {
+    const lines = [];
+    let svc;
+    try {
+        const out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster: q.cluster, services: [q.service] }), {
+            abortSignal: q.signal,
+        });
+        svc = out.services?.[0];
+        lines.push(...serviceEventLines(svc?.events, q.since));
+    }
+    catch (err) {
+        lines.push(`could not read the service's events: ${errorText(err)}`);
+    }
+    const taskDefinitionArn = q.taskDefinitionArn ??
+        svc?.taskSets?.find((s) => q.greenTaskSetId && s.id === q.greenTaskSetId)?.taskDefinition;
+    try {
+        const tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
+        lines.push(...stoppedTaskLines(tasks));
+    }
+    catch (err) {
+        lines.push(`could not read the stopped tasks: ${errorText(err)}`);
+    }
+    return lines;
+}
+async function stoppedTasks(ecs, q, taskDefinitionArn) {
+    const listed = await ecs.send(new dist_cjs/* ListTasksCommand */.MYg({
+        cluster: q.cluster,
+        serviceName: resourceName(q.service),
+        desiredStatus: 'STOPPED',
+    }), { abortSignal: q.signal });
+    // DescribeTasks takes at most 100 tasks, as many as one ListTasks page holds.
+    const arns = (listed.taskArns ?? []).slice(0, 100);
+    if (arns.length === 0)
+        return [];
+    const described = await ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster: q.cluster, tasks: arns }), {
+        abortSignal: q.signal,
+    });
+    return (described.tasks ?? [])
+        .filter((t) => !taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn)
+        .filter((t) => !t.stoppedAt || t.stoppedAt.getTime() >= q.since.getTime())
+        .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/watch.ts
+
+
+
+
+/** Prints a line for a key only when its text differs from the last one printed for that key. */
+class Progress {
+    log;
+    last = new Map();
+    changed = false;
+    constructor(log) {
+        this.log = log;
+    }
+    report(key, line) {
+        if (this.last.get(key) === line)
+            return;
+        this.last.set(key, line);
+        this.log.info(line);
+        this.changed = true;
+    }
+    /** Whether anything was printed since the last call. */
+    takeChanged() {
+        const changed = this.changed;
+        this.changed = false;
+        return changed;
+    }
+}
+const BACKOFF_FACTOR = 1.5;
+const BACKOFF_CAP_FLOOR_MS = 15_000;
+/**
+ * Polls until a verdict, the deadline or cancellation. A quiet deployment is polled less
+ * and less often (×1.5 per unchanged poll, up to max(4×interval, 15 s)); any change snaps
+ * back to the base interval so the next step is seen promptly. No sleep ends past the
+ * deadline, and the deadline itself gets one last poll.
+ */
+async function pollLoop(opts, progress, start, poll) {
+    const { clock, log, signal, pollIntervalMs } = opts;
+    const deadline = start + opts.timeoutMs;
+    const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
+    let interval = pollIntervalMs;
+    let polls = 0;
+    for (;;) {
+        if (signal?.aborted)
+            return { end: { kind: 'cancelled' }, polls };
+        polls++;
+        try {
+            const verdict = await poll();
+            if (verdict)
+                return { end: { kind: 'done', verdict }, polls };
+        }
+        catch (err) {
+            if (signal?.aborted)
+                return { end: { kind: 'cancelled' }, polls };
+            if (!isTransientError(err))
+                throw err;
+            log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+        }
+        const remaining = deadline - clock.now();
+        if (remaining <= 0)
+            return { end: { kind: 'deadline' }, polls };
+        interval = progress.takeChanged() ? pollIntervalMs : Math.min(interval * BACKOFF_FACTOR, cap);
+        try {
+            await clock.sleep(Math.min(interval, remaining), signal);
+        }
+        catch (err) {
+            if (signal?.aborted)
+                return { end: { kind: 'cancelled' }, polls };
+            throw err;
+        }
+    }
+}
+function formatDuration(ms) {
+    return ms >= 60_000 ? `${Number((ms / 60_000).toFixed(1))} min` : `${Math.round(ms / 1000)} s`;
+}
+// ---------------------------------------------------------------------------------------
+// CodeDeploy blue/green
+const OVERVIEW_KEYS = ['Pending', 'InProgress', 'Ready', 'Succeeded', 'Failed', 'Skipped'];
+function overviewText(o) {
+    const counts = OVERVIEW_KEYS.filter((k) => (o?.[k] ?? 0) > 0).map((k) => `${k} ${o?.[k]}`);
+    return counts.length > 0 ? ` (targets: ${counts.join(', ')})` : '';
+}
+function hookFailure(e) {
+    return [e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no message';
+}
+function failedEvents(target) {
+    return (target?.lifecycleEvents ?? []).filter((e) => e.status === 'Failed');
+}
+function taskSet(target, label) {
+    return target.taskSetsInfo?.find((s) => s.taskSetLabel === label);
+}
+function reportTarget(progress, target) {
+    for (const e of target.lifecycleEvents ?? []) {
+        // Every event starts Pending; only its progress from there is news.
+        if (!e.status || e.status === 'Pending')
+            continue;
+        const name = e.lifecycleEventName ?? 'unnamed event';
+        const detail = e.status === 'Failed' ? ` - ${hookFailure(e)}` : '';
+        progress.report(`event:${name}`, `  ${name}: ${e.status}${detail}`);
+    }
+    const green = taskSet(target, 'Green');
+    const blue = taskSet(target, 'Blue');
+    if (green?.trafficWeight !== undefined || blue?.trafficWeight !== undefined) {
+        const pct = (s) => `${Number((s?.trafficWeight ?? 0).toFixed(1))}%`;
+        progress.report('traffic', `  traffic: green ${pct(green)} / blue ${pct(blue)}`);
+    }
+    if (green) {
+        const pending = green.pendingCount ? `, ${green.pendingCount} pending` : '';
+        progress.report('green', `  green tasks: ${green.runningCount ?? 0}/${green.desiredCount ?? 0} running${pending}`);
+    }
+}
+function readyLine(deploymentId, info) {
+    const ready = info.blueGreenDeploymentConfiguration?.deploymentReadyOption;
+    const wait = ready?.waitTimeInMinutes ? `${ready.waitTimeInMinutes} min` : undefined;
+    const how = `ContinueDeployment (aws deploy continue-deployment --deployment-id ${deploymentId} --deployment-wait-type READY_WAIT)`;
+    if (ready?.actionOnTimeout === 'STOP_DEPLOYMENT') {
+        return `Ready: the green tasks are up; waiting for ${how}.${wait ? ` Remaining ready wait: ${wait}, after which CodeDeploy stops the deployment.` : ''}`;
+    }
+    return `Ready: the green tasks are up; traffic moves to them${wait ? ` after the ready wait (${wait} remaining)` : ''}, or now with ${how}.`;
+}
+function codeDeployVerdict(deploymentId, info, target) {
+    const hook = failedEvents(target)[0];
+    const cause = hook
+        ? `${hook.lifecycleEventName} failed: ${hookFailure(hook)}`
+        : (info.errorInformation?.message ?? 'CodeDeploy gave no reason');
+    switch (info.status) {
+        case 'Succeeded':
+            return { outcome: 'succeeded', message: `CodeDeploy deployment ${deploymentId} succeeded.` };
+        case 'Failed':
+            return { outcome: 'failed', message: `CodeDeploy deployment ${deploymentId} failed: ${cause}` };
+        case 'Stopped':
+            return { outcome: 'stopped', message: `CodeDeploy deployment ${deploymentId} was stopped: ${cause}` };
+        default:
+            return undefined;
+    }
+}
+function codeDeployDiagnostics(info, target) {
+    const lines = [];
+    const error = info?.errorInformation;
+    if (error?.code || error?.message) {
+        lines.push(`errorInformation: ${[error.code, error.message].filter(Boolean).join(': ')}`);
+    }
+    const rollback = info?.rollbackInfo;
+    if (rollback?.rollbackMessage || rollback?.rollbackDeploymentId) {
+        const id = rollback.rollbackDeploymentId ? ` (rollback deployment ${rollback.rollbackDeploymentId})` : '';
+        lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
+    }
+    for (const e of failedEvents(target)) {
+        lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+        const tail = e.diagnostics?.logTail?.trim();
+        if (tail)
+            lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
+    }
+    return lines;
+}
+/**
+ * Watches one CodeDeploy deployment to its end: GetDeployment for the status, and the
+ * deployment's ECS target for lifecycle events and traffic weights.
+ */
+async function watchCodeDeployDeployment(cd, ecs, opts) {
+    const { clock, log, signal, deploymentId } = opts;
+    const start = clock.now();
+    const progress = new Progress(log);
+    let info;
+    let target;
+    let targetId;
+    let greenTaskSetId;
+    const poll = async () => {
+        const out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
+        if (!out.deploymentInfo)
+            throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
+        const current = out.deploymentInfo;
+        info = current;
+        progress.report('status', `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`);
+        // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
+        if (!targetId) {
+            const listed = await cd.send(new client_codedeploy_dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
+                abortSignal: signal,
+            });
+            targetId = listed.targetIds?.[0];
+        }
+        if (targetId) {
+            const got = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
+                abortSignal: signal,
+            });
+            target = got.deploymentTarget?.ecsTarget ?? target;
+            if (target) {
+                reportTarget(progress, target);
+                greenTaskSetId = taskSet(target, 'Green')?.identifer ?? greenTaskSetId;
+            }
+        }
+        if (current.status === 'Ready')
+            progress.report('ready', readyLine(deploymentId, current));
+        return codeDeployVerdict(deploymentId, current, target);
+    };
+    const { end, polls } = await pollLoop(opts, progress, start, poll);
+    const status = info?.status ?? 'Unknown';
+    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
+        outcome,
+        status,
+        message,
+        diagnostics,
+        rollbackRequested,
+        elapsedMs: clock.now() - start,
+        polls,
+    });
+    if (end.kind === 'cancelled') {
+        return result('stopped', `Watch cancelled; CodeDeploy deployment ${deploymentId} was left ${status}.`, []);
+    }
+    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+        return result('succeeded', end.verdict.message, []);
+    }
+    const explain = async () => [
+        ...codeDeployDiagnostics(info, target),
+        ...(await ecsDiagnostics(ecs, {
+            cluster: opts.cluster,
+            service: opts.service,
+            since: info?.createTime ?? new Date(start),
+            greenTaskSetId,
+            signal,
+        })),
+    ];
+    if (end.kind === 'done')
+        return result(end.verdict.outcome, end.verdict.message, await explain());
+    let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+    let rollbackRequested = false;
+    if (opts.rollbackOnTimeout) {
+        try {
+            const stopped = await cd.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+            rollbackRequested = true;
+            message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
+        }
+        catch (err) {
+            message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
+        }
+    }
+    else {
+        message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
+    }
+    log.warning(message);
+    return result('timed-out', message, await explain(), rollbackRequested);
+}
+// ---------------------------------------------------------------------------------------
+// ECS rolling update
+function deploymentLine(d) {
+    const failed = d.failedTasks ? `, failedTasks ${d.failedTasks}` : '';
+    return `ECS deployment ${d.id} (${d.status}): ${d.rolloutState ?? 'no rolloutState'}, running ${d.runningCount ?? 0}/${d.desiredCount ?? 0}, pending ${d.pendingCount ?? 0}${failed}`;
+}
+/**
+ * Our deployment succeeded only once it is PRIMARY and COMPLETED with every task running.
+ * The circuit breaker marks it FAILED and starts a new PRIMARY deployment of the previous
+ * task definition; once that finishes ours is gone from the list.
+ */
+function rollingVerdict(svc, deploymentId) {
+    const ours = svc.deployments?.find((d) => d.id === deploymentId);
+    const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
+    const rolledBack = primary && primary.id !== deploymentId
+        ? `; the deployment circuit breaker rolled back to ${primary.taskDefinition} (deployment ${primary.id})`
+        : '';
+    if (ours?.rolloutState === 'FAILED') {
+        return {
+            outcome: 'failed',
+            message: `ECS deployment ${deploymentId} failed: ${(ours.rolloutStateReason ?? 'no reason given').replace(/\.$/, '')}${rolledBack}.`,
+        };
+    }
+    if (ours?.status === 'PRIMARY') {
+        return ours.rolloutState === 'COMPLETED' && ours.runningCount === ours.desiredCount
+            ? {
+                outcome: 'succeeded',
+                message: `ECS deployment ${deploymentId} completed: ${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running.`,
+            }
+            : undefined;
+    }
+    if (!primary) {
+        return {
+            outcome: 'failed',
+            message: `ECS deployment ${deploymentId} is ${ours ? ours.status : 'gone'} and the service has no PRIMARY deployment.`,
+        };
+    }
+    if (!ours) {
+        return {
+            outcome: 'failed',
+            message: `ECS deployment ${deploymentId} is no longer in the service${rolledBack}.`,
+        };
+    }
+    return {
+        outcome: 'failed',
+        message: `ECS deployment ${deploymentId} was replaced by deployment ${primary.id} of ${primary.taskDefinition} before it completed (another deployment of this service started; a \`concurrency:\` group in the workflow keeps runs apart).`,
+    };
+}
+/** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
+async function watchRollingDeployment(ecs, opts) {
+    const { clock, log, signal, cluster, service, deploymentId } = opts;
+    const start = clock.now();
+    const progress = new Progress(log);
+    let ours;
+    // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
+    const since = () => ours?.createdAt ?? new Date(start);
+    const poll = async () => {
+        const out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }), {
+            abortSignal: signal,
+        });
+        const svc = out.services?.[0];
+        if (!svc || svc.status !== 'ACTIVE') {
+            return {
+                outcome: 'failed',
+                message: `ECS service '${service}' ${svc ? `became ${svc.status}` : 'no longer exists'} in cluster '${cluster}', so deployment ${deploymentId} cannot complete.`,
+            };
+        }
+        ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
+        if (ours)
+            progress.report('deployment', deploymentLine(ours));
+        const from = since().getTime();
+        const events = (svc.events ?? [])
+            .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
+            .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+        for (const e of events)
+            progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
+        return rollingVerdict(svc, deploymentId);
+    };
+    const { end, polls } = await pollLoop(opts, progress, start, poll);
+    const status = ours?.rolloutState ?? 'UNKNOWN';
+    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
+        outcome,
+        status,
+        message,
+        diagnostics,
+        rollbackRequested,
+        elapsedMs: clock.now() - start,
+        polls,
+    });
+    if (end.kind === 'cancelled') {
+        return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
+    }
+    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+        return result('succeeded', end.verdict.message, []);
+    }
+    const explain = () => ecsDiagnostics(ecs, {
+        cluster,
+        service,
+        since: since(),
+        taskDefinitionArn: ours?.taskDefinition,
+        signal,
+    });
+    if (end.kind === 'done')
+        return result(end.verdict.outcome, end.verdict.message, await explain());
+    const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
+    let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
+    let rollbackRequested = false;
+    const previous = opts.previousTaskDefinitionArn;
+    if (opts.rollbackOnTimeout && previous) {
+        try {
+            await ecs.send(new dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
+            rollbackRequested = true;
+            message += ` Rolled the service back to ${previous} (UpdateService).`;
+        }
+        catch (err) {
+            message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
+        }
+    }
+    else if (opts.rollbackOnTimeout) {
+        message +=
+            ' No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.';
+    }
+    else {
+        message += ' The deployment continues in ECS: rollback on timeout is off.';
+    }
+    log.warning(message);
+    return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var client_ecr_dist_cjs = __nccwpck_require__(8249);
+// EXTERNAL MODULE: ./src/docker.ts
+var src_docker = __nccwpck_require__(3871);
 ;// CONCATENATED MODULE: ./src/ecr.ts
 /**
  * ECR: registry login and the repository the image goes to. The password from
@@ -68891,7 +69719,7 @@ function registryHost(proxyEndpoint) {
     return proxyEndpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
 }
 async function loginToRegistry(ecr, docker, log) {
-    const out = await ecr.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
+    const out = await ecr.send(new client_ecr_dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint) {
         throw new Error('ECR GetAuthorizationToken returned no authorization data.');
@@ -68920,7 +69748,7 @@ async function loginToRegistry(ecr, docker, log) {
 /** Finds the repository; creates it only when allowed. Reading it is not a change. */
 async function findRepository(ecr, name) {
     try {
-        const out = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
+        const out = await ecr.send(new client_ecr_dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
         const repo = out.repositories?.[0];
         if (!repo?.repositoryUri)
             return undefined;
@@ -68944,7 +69772,7 @@ function missingRepository(name, region) {
     });
 }
 async function createRepository(ecr, name, log) {
-    const out = await ecr.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
+    const out = await ecr.send(new client_ecr_dist_cjs/* CreateRepositoryCommand */.WTe({
         repositoryName: name,
         imageScanningConfiguration: { scanOnPush: true },
     }));
@@ -68957,7 +69785,7 @@ async function createRepository(ecr, name, log) {
 /** The image with that tag, or undefined. */
 async function findImage(ecr, repository, tag) {
     try {
-        const out = await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
+        const out = await ecr.send(new client_ecr_dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
         return out.imageDetails?.[0];
     }
     catch (e) {
@@ -69130,38 +69958,129 @@ function pushFailed(repo, tag, output) {
     });
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
-var client_ecs_dist_cjs = __nccwpck_require__(212);
-;// CONCATENATED MODULE: ./src/register.ts
-/** Register: one RegisterTaskDefinition call, its ARN back. */
+// EXTERNAL MODULE: ./src/aws.ts
+var aws = __nccwpck_require__(4258);
+;// CONCATENATED MODULE: ./src/deploy/service.ts
 
 
-async function registerTaskDefinition(ecs, input) {
+
+const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
+/**
+ * DescribeServices for the one service this run deploys to. A missing cluster or a
+ * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
+ */
+async function describeTargetService(ecs, cluster, service) {
+    let out;
     try {
-        const out = await ecs.send(new client_ecs_dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
-        const td = out.taskDefinition;
-        if (!td?.taskDefinitionArn)
-            throw new Error('RegisterTaskDefinition returned no task definition ARN.');
-        return { arn: td.taskDefinitionArn, revision: td.revision ?? 0 };
+        out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }));
     }
-    catch (e) {
-        const err = e;
-        if (err.name === 'ClientException' || err.name === 'InvalidParameterException') {
+    catch (err) {
+        if (isAwsError(err, 'ClusterNotFoundException')) {
             throw new errors/* UserError */.yo({
-                where: 'task-definition',
-                what: `ECS refused the task definition: ${err.message}`,
-                fix: 'Correct the field ECS names in your task definition file.',
+                where: 'cluster',
+                what: `ECS cluster '${cluster}' was not found.`,
+                fix: `Check the cluster name and ${REGION_HINT}.`,
             });
         }
-        if (/iam:PassRole/.test(err.message)) {
+        throw err;
+    }
+    const failure = out.failures?.[0];
+    const svc = out.services?.[0];
+    if (failure && failure.reason !== 'MISSING') {
+        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
+    }
+    if (!svc) {
+        throw new errors/* UserError */.yo({
+            where: 'service',
+            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
+            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    const status = svc.status ?? 'UNKNOWN';
+    if (status === 'INACTIVE' || status === 'DRAINING') {
+        throw new errors/* UserError */.yo({
+            where: 'service',
+            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
+            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    return {
+        cluster,
+        serviceName: svc.serviceName ?? service,
+        serviceArn: svc.serviceArn ?? '',
+        status,
+        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
+        controller: svc.deploymentController?.type ?? 'ECS',
+        taskDefinitionArn: svc.taskDefinition ?? '',
+        desiredCount: svc.desiredCount ?? 0,
+        service: svc,
+    };
+}
+const CONTROLLER_MODE = {
+    CODE_DEPLOY: 'codedeploy',
+    ECS: 'rolling',
+    EXTERNAL: undefined,
+};
+/**
+ * Which deployment this run performs. The service's deployment controller decides what is
+ * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
+ * service, and CodeDeploy cannot deploy to an ECS-controlled one.
+ */
+function resolveDeployMode(requested, svc) {
+    if (requested === 'none')
+        return 'none';
+    if (!svc) {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
+            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
+        });
+    }
+    const name = `ECS service '${svc.serviceName}'`;
+    const supported = CONTROLLER_MODE[svc.controller];
+    if (!supported) {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
+            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
+        });
+    }
+    if (requested === 'auto' || requested === supported)
+        return supported;
+    if (requested === 'codedeploy') {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
+            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
+        });
+    }
+    throw new errors/* UserError */.yo({
+        where: 'deploy-mode',
+        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
+        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
+    });
+}
+/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
+async function describeTaskDefinition(ecs, taskDefinition) {
+    let out;
+    try {
+        out = await ecs.send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({ taskDefinition, include: ['TAGS'] }));
+    }
+    catch (err) {
+        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
+        if (isAwsError(err, 'ClientException')) {
             throw new errors/* UserError */.yo({
                 where: 'task-definition',
-                what: err.message,
-                fix: 'Allow the deploying role iam:PassRole on the task role and execution role, with the condition iam:PassedToService = ecs-tasks.amazonaws.com.',
+                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
+                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
             });
         }
-        throw e;
+        throw err;
     }
+    if (!out.taskDefinition) {
+        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
+    }
+    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -70543,6 +71462,205 @@ function lambdaName(hook, value) {
     return name || lambdaName(hook, undefined);
 }
 
+;// CONCATENATED MODULE: ./src/plan.ts
+
+
+
+
+
+
+
+
+
+async function readUserFile(deps, file, where) {
+    try {
+        return await deps.fs.readFile(file);
+    }
+    catch (e) {
+        const code = e.code;
+        throw new errors/* UserError */.yo({
+            where,
+            what: code === 'ENOENT' ? `The file ${file} does not exist.` : `The file ${file} cannot be read (${code}).`,
+            fix: `Check the path given in ${where}; it is relative to the repository root.`,
+        });
+    }
+}
+/** Everything that can be known before changing anything; all problems reported together. */
+async function validate(config, deps) {
+    const { clients } = deps;
+    const problems = [];
+    const collect = async (fn) => {
+        try {
+            return await fn();
+        }
+        catch (e) {
+            if (e instanceof errors/* UserError */.yo) {
+                problems.push(...e.problems);
+                return undefined;
+            }
+            throw e;
+        }
+    };
+    // Local files first: a typo there should not wait on AWS.
+    let source;
+    if (config.taskDefinition.kind === 'file') {
+        const file = config.taskDefinition.path;
+        source = await collect(async () => {
+            const parsed = parseDocument(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
+            return { doc: parsed.value, description: file, parsed, file };
+        });
+    }
+    let userAppSpec;
+    if (config.codedeploy.appspecPath !== undefined) {
+        const file = config.codedeploy.appspecPath;
+        userAppSpec = await collect(async () => ({
+            ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
+            file,
+        }));
+    }
+    if (problems.length > 0)
+        throw new errors/* UserError */.yo(problems);
+    await (0,aws/* checkCredentials */.vG)(clients);
+    let service;
+    if (config.service !== undefined &&
+        (config.deployMode !== 'none' || config.taskDefinition.kind === 'service')) {
+        service = await describeTargetService(clients.ecs, config.cluster, config.service);
+    }
+    const mode = resolveDeployMode(config.deployMode, service);
+    let group;
+    if (mode === 'codedeploy') {
+        const defaults = defaultCodeDeployNames(config.cluster, config.service);
+        group = await collect(() => getDeploymentGroup(clients.codedeploy, {
+            application: config.codedeploy.application ?? defaults.application,
+            deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig,
+            cluster: config.cluster,
+            service: config.service,
+        }));
+    }
+    if (source === undefined) {
+        const ref = config.taskDefinition.kind === 'arn'
+            ? config.taskDefinition.arn
+            : config.taskDefinition.kind === 'family'
+                ? config.taskDefinition.family
+                : service.taskDefinitionArn;
+        const described = await describeTaskDefinition(clients.ecs, ref);
+        const description = config.taskDefinition.kind === 'service'
+            ? `the task definition service ${config.service} runs now (${ref})`
+            : `task definition ${ref}`;
+        source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
+    }
+    const repositories = new Map();
+    for (const c of config.containers) {
+        if (c.build === undefined || repositories.has(c.build.repository))
+            continue;
+        const repo = await findRepository(clients.ecr, c.build.repository);
+        if (repo === undefined && !config.createRepository) {
+            problems.push(...missingRepository(c.build.repository, config.region).problems);
+        }
+        repositories.set(c.build.repository, repo);
+    }
+    const containerNames = await collect(() => resolveContainerNames(config, source));
+    let appspec;
+    if (containerNames !== undefined) {
+        const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
+        const planned = config.containers.map((c, i) => ({
+            containerName: containerNames[i],
+            imageUri: c.image ?? `${repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
+        }));
+        const taskDefinition = await collect(() => prepareTaskDefinition(source.doc, planned, {
+            source: source.description,
+            where: 'task-definition',
+            parsed: source.parsed,
+            family: config.taskDefinitionFamily,
+        }).input);
+        if (mode === 'codedeploy' && taskDefinition !== undefined) {
+            appspec = await collect(() => planAppSpec(config, taskDefinition, userAppSpec, service));
+        }
+    }
+    if (problems.length > 0)
+        throw new errors/* UserError */.yo(problems);
+    return {
+        mode,
+        service,
+        group,
+        source,
+        repositories,
+        containerNames: containerNames,
+        appspec,
+    };
+}
+function planAppSpec(config, taskDefinition, user, service) {
+    if (user !== undefined) {
+        checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
+            file: user.file,
+            where: 'codedeploy-appspec',
+            parsed: user.parsed,
+        });
+        return user;
+    }
+    const lb = service?.service.loadBalancers?.find((l) => l.containerName !== undefined);
+    return {
+        appspec: generateAppSpec({
+            taskDefinition,
+            containerName: config.containers.length === 1
+                ? (lb?.containerName ?? config.containers[0]?.name)
+                : lb?.containerName,
+            containerPort: config.containerPort ?? lb?.containerPort,
+            platformVersion: service?.service.platformVersion,
+        }),
+    };
+}
+/** A container given without a name is the task definition's only container. */
+function resolveContainerNames(config, source) {
+    const doc = source.doc;
+    const defs = (doc.taskDefinition ?? doc).containerDefinitions ?? [];
+    const names = defs.map((d) => d.name).filter((n) => typeof n === 'string');
+    return config.containers.map((c) => {
+        if (c.name !== undefined)
+            return c.name;
+        if (names.length === 1)
+            return names[0];
+        throw new errors/* UserError */.yo({
+            where: 'container-name',
+            what: `The task definition (${source.description}) has ${names.length} containers (${names.join(', ') || 'none'}), so the one to receive the image must be named.`,
+            fix: `Set container-name to one of: ${names.join(', ') || '(add a container to the task definition)'}.`,
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/register.ts
+/** Register: one RegisterTaskDefinition call, its ARN back. */
+
+
+async function registerTaskDefinition(ecs, input) {
+    try {
+        const out = await ecs.send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
+        const td = out.taskDefinition;
+        if (!td?.taskDefinitionArn)
+            throw new Error('RegisterTaskDefinition returned no task definition ARN.');
+        return { arn: td.taskDefinitionArn, revision: td.revision ?? 0 };
+    }
+    catch (e) {
+        const err = e;
+        if (err.name === 'ClientException' || err.name === 'InvalidParameterException') {
+            throw new errors/* UserError */.yo({
+                where: 'task-definition',
+                what: `ECS refused the task definition: ${err.message}`,
+                fix: 'Correct the field ECS names in your task definition file.',
+            });
+        }
+        if (/iam:PassRole/.test(err.message)) {
+            throw new errors/* UserError */.yo({
+                where: 'task-definition',
+                what: err.message,
+                fix: 'Allow the deploying role iam:PassRole on the task role and execution role, with the condition iam:PassedToService = ecs-tasks.amazonaws.com.',
+            });
+        }
+        throw e;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/render/artifacts.ts
 
 /** CodePipeline refuses an imagedefinitions.json larger than this. */
@@ -70591,957 +71709,6 @@ function render(value) {
     return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
-var client_codedeploy_dist_cjs = __nccwpck_require__(7507);
-;// CONCATENATED MODULE: ./src/deploy/aws-errors.ts
-/**
- * Small helpers for reading AWS SDK errors and identifiers. Errors are matched by `name`
- * rather than `instanceof` so that an exception deserialized by another copy of a client
- * package (the bundled action, a test double) is still recognised.
- */
-function isAwsError(err, ...names) {
-    return err instanceof Error && names.includes(err.name);
-}
-// The same codes the SDK's own retry strategy treats as throttling or transient; a watch
-// loop keeps polling through them because the SDK already gave up retrying that one call.
-const THROTTLING_NAMES = [
-    'BandwidthLimitExceeded',
-    'PriorRequestNotComplete',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-    'RequestThrottled',
-    'RequestThrottledException',
-    'SlowDown',
-    'ThrottledException',
-    'Throttling',
-    'ThrottlingException',
-    'TooManyRequestsException',
-];
-const TIMEOUT_NAMES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'];
-const NETWORK_CODES = [
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-];
-/** Throttling, a 5xx, a timeout or a dropped connection: worth another poll, not a failure. */
-function isTransientError(err, depth = 0) {
-    if (typeof err !== 'object' || err === null || depth > 5)
-        return false;
-    const e = err;
-    if (e.name === 'AbortError')
-        return false;
-    const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : 0;
-    return (e.$retryable !== undefined ||
-        status === 429 ||
-        status >= 500 ||
-        (typeof e.name === 'string' && (THROTTLING_NAMES.includes(e.name) || TIMEOUT_NAMES.includes(e.name))) ||
-        (typeof e.code === 'string' && NETWORK_CODES.includes(e.code)) ||
-        isTransientError(e.cause, depth + 1));
-}
-/** `arn:aws:ecs:…:service/cluster/name` → `name`; a plain name is returned unchanged. */
-function resourceName(nameOrArn) {
-    if (!nameOrArn.startsWith('arn:'))
-        return nameOrArn;
-    const slash = nameOrArn.lastIndexOf('/');
-    return slash >= 0 ? nameOrArn.slice(slash + 1) : nameOrArn;
-}
-function errorText(err) {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
-;// CONCATENATED MODULE: ./src/deploy/active.ts
-/**
- * Another deployment is already running: a second workflow run, a manual deploy, or a
- * rollback. A rolling update started on top of another supersedes it mid-flight, so we wait
- * for it, within a bound, and then deploy; or fail naming it. (CodeDeploy's one-deployment-
- * per-group rule is handled the same way in codedeploy.ts.)
- */
-
-
-
-/**
- * Before a rolling update: waits while the service has a deployment IN_PROGRESS that this
- * run did not start, so ours does not supersede it halfway.
- */
-async function waitForServiceIdle(ecs, target, opts) {
-    const deadline = opts.clock.now() + opts.timeoutMs;
-    const inProgress = async () => {
-        const svc = (await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: target.cluster, services: [target.service] }))).services?.[0];
-        return svc?.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS')?.id;
-    };
-    const first = await inProgress();
-    if (first === undefined)
-        return;
-    if (opts.timeoutMs <= 0)
-        throw serviceBusy(first);
-    opts.log.info(`Service ${target.cluster}/${target.service} is busy with deployment ${first}; waiting for it to finish.`);
-    const done = await waitUntil(async () => ((await inProgress()) === undefined ? 'idle' : undefined), deadline, opts);
-    if (done === undefined)
-        throw serviceBusy((await inProgress()) ?? first);
-    function serviceBusy(id) {
-        return new errors/* UserError */.yo({
-            where: 'service',
-            what: `Service ${target.cluster}/${target.service} has a deployment in progress (${id}) that this run did not start${opts.timeoutMs > 0 ? `, still running after ${Math.round(opts.timeoutMs / 60_000)} min of waiting` : ''}.`,
-            fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
-        });
-    }
-}
-/** Polls `check` until it returns a value or the deadline passes (undefined). */
-async function waitUntil(check, deadline, opts) {
-    while (opts.clock.now() < deadline) {
-        await opts.clock.sleep(Math.min(opts.pollIntervalMs, Math.max(0, deadline - opts.clock.now())), opts.signal);
-        try {
-            const result = await check();
-            if (result !== undefined) {
-                opts.log.info(result === 'idle' ? 'The other deployment has finished.' : `Deployment ${result}.`);
-                return result;
-            }
-        }
-        catch (err) {
-            if (!isTransientError(err))
-                throw err;
-            opts.log.warning(`Checking the other deployment failed for now (${err.name}); trying again.`);
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/deploy/codedeploy.ts
-
-
-
-
-/** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
-function defaultCodeDeployNames(cluster, service) {
-    const suffix = `${resourceName(cluster)}-${resourceName(service)}`;
-    return { application: `AppECS-${suffix}`, deploymentGroup: `DgpECS-${suffix}` };
-}
-const BUILT_IN_ECS_CONFIGS = [
-    'CodeDeployDefault.ECSAllAtOnce',
-    'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
-    'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
-    'CodeDeployDefault.ECSCanary10Percent5Minutes',
-    'CodeDeployDefault.ECSCanary10Percent15Minutes',
-];
-// CodeDeploy's own fallback when neither the deployment nor the group names a config.
-const DEFAULT_ECS_CONFIG = 'CodeDeployDefault.ECSAllAtOnce';
-function nameAdvice(input, given, defaultName) {
-    return given === defaultName
-        ? `'${given}' is the default name the ECS console uses (${defaultName.slice(0, 7)}<cluster>-<service>); set the ${input} input to the name of yours.`
-        : `Check the ${input} input and the region, or leave it unset to use the console's default '${defaultName}'.`;
-}
-/**
- * GetDeploymentGroup, checked against the service this run deploys to, and the wait
- * times that decide how long a deployment can take.
- */
-async function getDeploymentGroup(cd, opts) {
-    const defaults = defaultCodeDeployNames(opts.cluster, opts.service);
-    let out;
-    try {
-        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentGroupCommand */.WOp({
-            applicationName: opts.application,
-            deploymentGroupName: opts.deploymentGroup,
-        }));
-    }
-    catch (err) {
-        if (isAwsError(err, 'ApplicationDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
-                where: 'codedeploy-application',
-                what: `CodeDeploy application '${opts.application}' does not exist.`,
-                fix: nameAdvice('codedeploy-application', opts.application, defaults.application),
-            });
-        }
-        if (isAwsError(err, 'DeploymentGroupDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
-                where: 'codedeploy-deployment-group',
-                what: `CodeDeploy deployment group '${opts.deploymentGroup}' does not exist in application '${opts.application}'.`,
-                fix: nameAdvice('codedeploy-deployment-group', opts.deploymentGroup, defaults.deploymentGroup),
-            });
-        }
-        throw err;
-    }
-    const info = out.deploymentGroupInfo;
-    if (!info) {
-        throw new Error(`GetDeploymentGroup returned no deploymentGroupInfo for '${opts.deploymentGroup}'.`);
-    }
-    const group = `CodeDeploy deployment group '${opts.application}/${opts.deploymentGroup}'`;
-    if (info.computePlatform && info.computePlatform !== 'ECS') {
-        throw new errors/* UserError */.yo({
-            where: 'codedeploy-deployment-group',
-            what: `${group} is for the ${info.computePlatform} compute platform, not ECS.`,
-            fix: 'Set codedeploy-application and codedeploy-deployment-group to the ECS deployment group of this service.',
-        });
-    }
-    const cluster = resourceName(opts.cluster);
-    const service = resourceName(opts.service);
-    const targets = info.ecsServices ?? [];
-    if (!targets.some((t) => t.clusterName === cluster && t.serviceName === service)) {
-        const actual = targets.map((t) => `${t.clusterName}/${t.serviceName}`).join(', ') || 'no ECS service';
-        throw new errors/* UserError */.yo({
-            where: 'codedeploy-deployment-group',
-            what: `${group} targets ${actual}, not ${cluster}/${service}.`,
-            fix: `Set codedeploy-application and codedeploy-deployment-group to the group that targets ${cluster}/${service}, or check the cluster and service inputs.`,
-        });
-    }
-    if (opts.deploymentConfigName)
-        await checkDeploymentConfig(cd, opts.deploymentConfigName);
-    const blueGreen = info.blueGreenDeploymentConfiguration;
-    return {
-        application: opts.application,
-        deploymentGroup: opts.deploymentGroup,
-        deploymentConfigName: opts.deploymentConfigName ?? info.deploymentConfigName ?? DEFAULT_ECS_CONFIG,
-        readyWaitMinutes: blueGreen?.deploymentReadyOption?.waitTimeInMinutes ?? 0,
-        terminationWaitMinutes: blueGreen?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0,
-        info,
-    };
-}
-async function checkDeploymentConfig(cd, name) {
-    let out;
-    try {
-        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: name }));
-    }
-    catch (err) {
-        if (isAwsError(err, 'DeploymentConfigDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
-                where: 'codedeploy-deployment-config',
-                what: `CodeDeploy deployment config '${name}' does not exist.`,
-                fix: `Use one of the built-in ECS configs (${BUILT_IN_ECS_CONFIGS.join(', ')}), create '${name}' with compute platform ECS, or leave the input unset to use the deployment group's config.`,
-            });
-        }
-        throw err;
-    }
-    const platform = out.deploymentConfigInfo?.computePlatform;
-    if (platform && platform !== 'ECS') {
-        throw new errors/* UserError */.yo({
-            where: 'codedeploy-deployment-config',
-            what: `CodeDeploy deployment config '${name}' is for the ${platform} compute platform, not ECS.`,
-            fix: `Use an ECS config, such as one of the built-in ${BUILT_IN_ECS_CONFIGS.join(', ')}.`,
-        });
-    }
-}
-/**
- * How long a deployment may take before the watch gives up: CodeDeploy reports Succeeded
- * only after the ready wait and the blue tasks' termination wait, so both count on top of
- * the user's own minutes.
- */
-function waitBudgetMs(group, waitForMinutes) {
-    return (waitForMinutes + group.readyWaitMinutes + group.terminationWaitMinutes) * 60_000;
-}
-function deploymentConsoleUrl(deploymentId, region) {
-    return `https://console.aws.amazon.com/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${encodeURIComponent(region)}`;
-}
-/** CreateDeployment of an AppSpec given inline; returns the deployment id. */
-async function createDeployment(cd, opts) {
-    const input = {
-        applicationName: opts.application,
-        deploymentGroupName: opts.deploymentGroup,
-        revision: {
-            revisionType: 'AppSpecContent',
-            appSpecContent: { content: opts.appSpecContent.content, sha256: opts.appSpecContent.sha256 },
-        },
-    };
-    if (opts.deploymentConfigName)
-        input.deploymentConfigName = opts.deploymentConfigName;
-    if (opts.description)
-        input.description = opts.description;
-    const wait = opts.waitForActive;
-    const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
-    for (;;) {
-        try {
-            const out = await cd.send(new client_codedeploy_dist_cjs/* CreateDeploymentCommand */.ttP(input));
-            if (!out.deploymentId)
-                throw new Error('CreateDeployment returned no deploymentId.');
-            return out.deploymentId;
-        }
-        catch (err) {
-            if (!isAwsError(err, 'DeploymentLimitExceededException'))
-                throw err;
-            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
-            if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
-                throw groupBusy(opts, active, err.message);
-            }
-            wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
-            await waitUntil(async () => {
-                const status = (await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }))).deploymentInfo
-                    ?.status;
-                return status === undefined || CODEDEPLOY_DONE.has(status)
-                    ? `${active} ended: ${status ?? 'gone'}`
-                    : undefined;
-            }, deadline, wait);
-        }
-    }
-}
-const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
-function groupBusy(opts, active, message) {
-    const which = active
-        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
-        : `a deployment (${message})`;
-    const waited = opts.waitForActive?.timeoutMs
-        ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
-        : '';
-    return new errors/* UserError */.yo({
-        where: 'codedeploy-deployment-group',
-        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
-        fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
-    });
-}
-
-;// CONCATENATED MODULE: ./src/deploy/rolling.ts
-
-
-
-/**
- * UpdateService to the new task definition. The deployment to watch is the PRIMARY one
- * running our task definition: ECS creates it in this call (or, when nothing changed and
- * no new deployment was forced, it is the one already running it).
- */
-async function startRollingDeployment(ecs, opts) {
-    const input = {
-        cluster: opts.cluster,
-        service: opts.service,
-        taskDefinition: opts.taskDefinitionArn,
-        forceNewDeployment: opts.forceNewDeployment,
-    };
-    if (opts.desiredCount !== undefined)
-        input.desiredCount = opts.desiredCount;
-    let out;
-    try {
-        out = await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr(input));
-    }
-    catch (err) {
-        if (isAwsError(err, 'ClusterNotFoundException')) {
-            throw new errors/* UserError */.yo({
-                where: 'cluster',
-                what: `ECS cluster '${opts.cluster}' was not found.`,
-                fix: 'Check the cluster name and the region the AWS credentials are configured for.',
-            });
-        }
-        if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
-            throw new errors/* UserError */.yo({
-                where: 'service',
-                what: `ECS service '${opts.service}' in cluster '${opts.cluster}' cannot be updated: ${err.message}`,
-                fix: 'Create the service (or wait until a deleted one has finished draining and create it again), or check the service and cluster inputs.',
-            });
-        }
-        throw err;
-    }
-    const service = out.service;
-    const primary = service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === opts.taskDefinitionArn);
-    if (!service || !primary?.id) {
-        const seen = (service?.deployments ?? [])
-            .map((d) => `${d.id} ${d.status} ${d.taskDefinition}`)
-            .join('; ');
-        throw new Error(`UpdateService on '${opts.service}' returned no PRIMARY deployment of ${opts.taskDefinitionArn} (deployments: ${seen || 'none'}).`);
-    }
-    return { deploymentId: primary.id, service };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/service.ts
-
-
-
-const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
-/**
- * DescribeServices for the one service this run deploys to. A missing cluster or a
- * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
- */
-async function describeTargetService(ecs, cluster, service) {
-    let out;
-    try {
-        out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }));
-    }
-    catch (err) {
-        if (isAwsError(err, 'ClusterNotFoundException')) {
-            throw new errors/* UserError */.yo({
-                where: 'cluster',
-                what: `ECS cluster '${cluster}' was not found.`,
-                fix: `Check the cluster name and ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    const failure = out.failures?.[0];
-    const svc = out.services?.[0];
-    if (failure && failure.reason !== 'MISSING') {
-        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
-    }
-    if (!svc) {
-        throw new errors/* UserError */.yo({
-            where: 'service',
-            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
-            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    const status = svc.status ?? 'UNKNOWN';
-    if (status === 'INACTIVE' || status === 'DRAINING') {
-        throw new errors/* UserError */.yo({
-            where: 'service',
-            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
-            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    return {
-        cluster,
-        serviceName: svc.serviceName ?? service,
-        serviceArn: svc.serviceArn ?? '',
-        status,
-        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
-        controller: svc.deploymentController?.type ?? 'ECS',
-        taskDefinitionArn: svc.taskDefinition ?? '',
-        desiredCount: svc.desiredCount ?? 0,
-        service: svc,
-    };
-}
-const CONTROLLER_MODE = {
-    CODE_DEPLOY: 'codedeploy',
-    ECS: 'rolling',
-    EXTERNAL: undefined,
-};
-/**
- * Which deployment this run performs. The service's deployment controller decides what is
- * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
- * service, and CodeDeploy cannot deploy to an ECS-controlled one.
- */
-function resolveDeployMode(requested, svc) {
-    if (requested === 'none')
-        return 'none';
-    if (!svc) {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
-            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
-        });
-    }
-    const name = `ECS service '${svc.serviceName}'`;
-    const supported = CONTROLLER_MODE[svc.controller];
-    if (!supported) {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
-            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
-        });
-    }
-    if (requested === 'auto' || requested === supported)
-        return supported;
-    if (requested === 'codedeploy') {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
-            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
-        });
-    }
-    throw new errors/* UserError */.yo({
-        where: 'deploy-mode',
-        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
-        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
-    });
-}
-/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
-async function describeTaskDefinition(ecs, taskDefinition) {
-    let out;
-    try {
-        out = await ecs.send(new client_ecs_dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({ taskDefinition, include: ['TAGS'] }));
-    }
-    catch (err) {
-        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
-        if (isAwsError(err, 'ClientException')) {
-            throw new errors/* UserError */.yo({
-                where: 'task-definition',
-                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
-                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    if (!out.taskDefinition) {
-        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
-    }
-    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
-}
-
-;// CONCATENATED MODULE: ./src/deploy/diagnostics.ts
-
-
-/**
- * What ECS knows about a failed deployment that the user cannot see from the CI log:
- * the service's events and why the new tasks stopped. AWS keeps stopped tasks for about
- * an hour, so this is read right when the watch ends.
- */
-const MAX_EVENTS = 10;
-const MAX_STOP_REASONS = 5;
-/** Events at or after `since`, newest last. */
-function serviceEventLines(events, since) {
-    return (events ?? [])
-        .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= since.getTime())
-        .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))
-        .slice(-MAX_EVENTS)
-        .map((e) => `service event ${e.createdAt?.toISOString()}: ${e.message ?? ''}`);
-}
-function stoppedTaskReason(task) {
-    const parts = [];
-    const stopped = [task.stopCode, task.stoppedReason].filter(Boolean).join(': ');
-    if (stopped)
-        parts.push(stopped);
-    for (const c of task.containers ?? []) {
-        const exit = c.exitCode !== undefined && c.exitCode !== 0 ? `exit code ${c.exitCode}` : '';
-        const detail = [c.reason, exit].filter(Boolean).join(', ');
-        if (detail)
-            parts.push(`container ${c.name ?? '?'}: ${detail}`);
-    }
-    return parts.join('; ') || 'no reason given';
-}
-const HINTS = [
-    {
-        pattern: /unable to pull secrets or registry auth|ResourceInitializationError/i,
-        hint: "the task execution role cannot fetch the image or the task's secrets: give it ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and, for the secrets it references, ssm:GetParameters / secretsmanager:GetSecretValue / kms:Decrypt; the task's subnets also need a route to those services (NAT gateway or VPC endpoints).",
-    },
-    {
-        pattern: /CannotPullContainerError/i,
-        hint: "the image could not be pulled: check that the image URI and tag exist, that the repository policy lets this account pull, and that the task's subnets can reach the registry.",
-    },
-    {
-        pattern: /Essential container in task exited/i,
-        hint: "the application exited: read the container's logs (its awslogs log group) and check its command, environment and health check.",
-    },
-    {
-        pattern: /failed (ELB|container) health checks/i,
-        hint: 'the tasks started but were reported unhealthy: check the health check path and port of the target group or container against what the application serves, and its start-up time (healthCheckGracePeriodSeconds).',
-    },
-];
-/** Stop reasons grouped and counted, then one hint per well-known cause. */
-function stoppedTaskLines(tasks) {
-    const counts = new Map();
-    for (const t of tasks) {
-        const reason = stoppedTaskReason(t);
-        counts.set(reason, (counts.get(reason) ?? 0) + 1);
-    }
-    const lines = [...counts]
-        .slice(0, MAX_STOP_REASONS)
-        .map(([reason, n]) => `${n === 1 ? 'stopped task' : `${n} stopped tasks`}: ${reason}`);
-    const all = [...counts.keys()].join('\n');
-    for (const { pattern, hint } of HINTS)
-        if (pattern.test(all))
-            lines.push(`hint: ${hint}`);
-    return lines;
-}
-async function ecsDiagnostics(ecs, q) {
-    const lines = [];
-    let svc;
-    try {
-        const out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: q.cluster, services: [q.service] }), {
-            abortSignal: q.signal,
-        });
-        svc = out.services?.[0];
-        lines.push(...serviceEventLines(svc?.events, q.since));
-    }
-    catch (err) {
-        lines.push(`could not read the service's events: ${errorText(err)}`);
-    }
-    const taskDefinitionArn = q.taskDefinitionArn ??
-        svc?.taskSets?.find((s) => q.greenTaskSetId && s.id === q.greenTaskSetId)?.taskDefinition;
-    try {
-        const tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
-        lines.push(...stoppedTaskLines(tasks));
-    }
-    catch (err) {
-        lines.push(`could not read the stopped tasks: ${errorText(err)}`);
-    }
-    return lines;
-}
-async function stoppedTasks(ecs, q, taskDefinitionArn) {
-    const listed = await ecs.send(new client_ecs_dist_cjs/* ListTasksCommand */.MYg({
-        cluster: q.cluster,
-        serviceName: resourceName(q.service),
-        desiredStatus: 'STOPPED',
-    }), { abortSignal: q.signal });
-    // DescribeTasks takes at most 100 tasks, as many as one ListTasks page holds.
-    const arns = (listed.taskArns ?? []).slice(0, 100);
-    if (arns.length === 0)
-        return [];
-    const described = await ecs.send(new client_ecs_dist_cjs/* DescribeTasksCommand */.z8X({ cluster: q.cluster, tasks: arns }), {
-        abortSignal: q.signal,
-    });
-    return (described.tasks ?? [])
-        .filter((t) => !taskDefinitionArn || t.taskDefinitionArn === taskDefinitionArn)
-        .filter((t) => !t.stoppedAt || t.stoppedAt.getTime() >= q.since.getTime())
-        .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0));
-}
-
-;// CONCATENATED MODULE: ./src/deploy/watch.ts
-
-
-
-
-/** Prints a line for a key only when its text differs from the last one printed for that key. */
-class Progress {
-    log;
-    last = new Map();
-    changed = false;
-    constructor(log) {
-        this.log = log;
-    }
-    report(key, line) {
-        if (this.last.get(key) === line)
-            return;
-        this.last.set(key, line);
-        this.log.info(line);
-        this.changed = true;
-    }
-    /** Whether anything was printed since the last call. */
-    takeChanged() {
-        const changed = this.changed;
-        this.changed = false;
-        return changed;
-    }
-}
-const BACKOFF_FACTOR = 1.5;
-const BACKOFF_CAP_FLOOR_MS = 15_000;
-/**
- * Polls until a verdict, the deadline or cancellation. A quiet deployment is polled less
- * and less often (×1.5 per unchanged poll, up to max(4×interval, 15 s)); any change snaps
- * back to the base interval so the next step is seen promptly. No sleep ends past the
- * deadline, and the deadline itself gets one last poll.
- */
-async function pollLoop(opts, progress, start, poll) {
-    const { clock, log, signal, pollIntervalMs } = opts;
-    const deadline = start + opts.timeoutMs;
-    const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
-    let interval = pollIntervalMs;
-    let polls = 0;
-    for (;;) {
-        if (signal?.aborted)
-            return { end: { kind: 'cancelled' }, polls };
-        polls++;
-        try {
-            const verdict = await poll();
-            if (verdict)
-                return { end: { kind: 'done', verdict }, polls };
-        }
-        catch (err) {
-            if (signal?.aborted)
-                return { end: { kind: 'cancelled' }, polls };
-            if (!isTransientError(err))
-                throw err;
-            log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
-        }
-        const remaining = deadline - clock.now();
-        if (remaining <= 0)
-            return { end: { kind: 'deadline' }, polls };
-        interval = progress.takeChanged() ? pollIntervalMs : Math.min(interval * BACKOFF_FACTOR, cap);
-        try {
-            await clock.sleep(Math.min(interval, remaining), signal);
-        }
-        catch (err) {
-            if (signal?.aborted)
-                return { end: { kind: 'cancelled' }, polls };
-            throw err;
-        }
-    }
-}
-function formatDuration(ms) {
-    return ms >= 60_000 ? `${Number((ms / 60_000).toFixed(1))} min` : `${Math.round(ms / 1000)} s`;
-}
-// ---------------------------------------------------------------------------------------
-// CodeDeploy blue/green
-const OVERVIEW_KEYS = ['Pending', 'InProgress', 'Ready', 'Succeeded', 'Failed', 'Skipped'];
-function overviewText(o) {
-    const counts = OVERVIEW_KEYS.filter((k) => (o?.[k] ?? 0) > 0).map((k) => `${k} ${o?.[k]}`);
-    return counts.length > 0 ? ` (targets: ${counts.join(', ')})` : '';
-}
-function hookFailure(e) {
-    return [e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': ') || 'no message';
-}
-function failedEvents(target) {
-    return (target?.lifecycleEvents ?? []).filter((e) => e.status === 'Failed');
-}
-function taskSet(target, label) {
-    return target.taskSetsInfo?.find((s) => s.taskSetLabel === label);
-}
-function reportTarget(progress, target) {
-    for (const e of target.lifecycleEvents ?? []) {
-        // Every event starts Pending; only its progress from there is news.
-        if (!e.status || e.status === 'Pending')
-            continue;
-        const name = e.lifecycleEventName ?? 'unnamed event';
-        const detail = e.status === 'Failed' ? ` - ${hookFailure(e)}` : '';
-        progress.report(`event:${name}`, `  ${name}: ${e.status}${detail}`);
-    }
-    const green = taskSet(target, 'Green');
-    const blue = taskSet(target, 'Blue');
-    if (green?.trafficWeight !== undefined || blue?.trafficWeight !== undefined) {
-        const pct = (s) => `${Number((s?.trafficWeight ?? 0).toFixed(1))}%`;
-        progress.report('traffic', `  traffic: green ${pct(green)} / blue ${pct(blue)}`);
-    }
-    if (green) {
-        const pending = green.pendingCount ? `, ${green.pendingCount} pending` : '';
-        progress.report('green', `  green tasks: ${green.runningCount ?? 0}/${green.desiredCount ?? 0} running${pending}`);
-    }
-}
-function readyLine(deploymentId, info) {
-    const ready = info.blueGreenDeploymentConfiguration?.deploymentReadyOption;
-    const wait = ready?.waitTimeInMinutes ? `${ready.waitTimeInMinutes} min` : undefined;
-    const how = `ContinueDeployment (aws deploy continue-deployment --deployment-id ${deploymentId} --deployment-wait-type READY_WAIT)`;
-    if (ready?.actionOnTimeout === 'STOP_DEPLOYMENT') {
-        return `Ready: the green tasks are up; waiting for ${how}.${wait ? ` Remaining ready wait: ${wait}, after which CodeDeploy stops the deployment.` : ''}`;
-    }
-    return `Ready: the green tasks are up; traffic moves to them${wait ? ` after the ready wait (${wait} remaining)` : ''}, or now with ${how}.`;
-}
-function codeDeployVerdict(deploymentId, info, target) {
-    const hook = failedEvents(target)[0];
-    const cause = hook
-        ? `${hook.lifecycleEventName} failed: ${hookFailure(hook)}`
-        : (info.errorInformation?.message ?? 'CodeDeploy gave no reason');
-    switch (info.status) {
-        case 'Succeeded':
-            return { outcome: 'succeeded', message: `CodeDeploy deployment ${deploymentId} succeeded.` };
-        case 'Failed':
-            return { outcome: 'failed', message: `CodeDeploy deployment ${deploymentId} failed: ${cause}` };
-        case 'Stopped':
-            return { outcome: 'stopped', message: `CodeDeploy deployment ${deploymentId} was stopped: ${cause}` };
-        default:
-            return undefined;
-    }
-}
-function codeDeployDiagnostics(info, target) {
-    const lines = [];
-    const error = info?.errorInformation;
-    if (error?.code || error?.message) {
-        lines.push(`errorInformation: ${[error.code, error.message].filter(Boolean).join(': ')}`);
-    }
-    const rollback = info?.rollbackInfo;
-    if (rollback?.rollbackMessage || rollback?.rollbackDeploymentId) {
-        const id = rollback.rollbackDeploymentId ? ` (rollback deployment ${rollback.rollbackDeploymentId})` : '';
-        lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
-    }
-    for (const e of failedEvents(target)) {
-        lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
-        const tail = e.diagnostics?.logTail?.trim();
-        if (tail)
-            lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
-    }
-    return lines;
-}
-/**
- * Watches one CodeDeploy deployment to its end: GetDeployment for the status, and the
- * deployment's ECS target for lifecycle events and traffic weights.
- */
-async function watchCodeDeployDeployment(cd, ecs, opts) {
-    const { clock, log, signal, deploymentId } = opts;
-    const start = clock.now();
-    const progress = new Progress(log);
-    let info;
-    let target;
-    let targetId;
-    let greenTaskSetId;
-    const poll = async () => {
-        const out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
-        if (!out.deploymentInfo)
-            throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
-        const current = out.deploymentInfo;
-        info = current;
-        progress.report('status', `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`);
-        // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
-        if (!targetId) {
-            const listed = await cd.send(new client_codedeploy_dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
-                abortSignal: signal,
-            });
-            targetId = listed.targetIds?.[0];
-        }
-        if (targetId) {
-            const got = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
-                abortSignal: signal,
-            });
-            target = got.deploymentTarget?.ecsTarget ?? target;
-            if (target) {
-                reportTarget(progress, target);
-                greenTaskSetId = taskSet(target, 'Green')?.identifer ?? greenTaskSetId;
-            }
-        }
-        if (current.status === 'Ready')
-            progress.report('ready', readyLine(deploymentId, current));
-        return codeDeployVerdict(deploymentId, current, target);
-    };
-    const { end, polls } = await pollLoop(opts, progress, start, poll);
-    const status = info?.status ?? 'Unknown';
-    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
-        outcome,
-        status,
-        message,
-        diagnostics,
-        rollbackRequested,
-        elapsedMs: clock.now() - start,
-        polls,
-    });
-    if (end.kind === 'cancelled') {
-        return result('stopped', `Watch cancelled; CodeDeploy deployment ${deploymentId} was left ${status}.`, []);
-    }
-    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
-        return result('succeeded', end.verdict.message, []);
-    }
-    const explain = async () => [
-        ...codeDeployDiagnostics(info, target),
-        ...(await ecsDiagnostics(ecs, {
-            cluster: opts.cluster,
-            service: opts.service,
-            since: info?.createTime ?? new Date(start),
-            greenTaskSetId,
-            signal,
-        })),
-    ];
-    if (end.kind === 'done')
-        return result(end.verdict.outcome, end.verdict.message, await explain());
-    let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-    let rollbackRequested = false;
-    if (opts.rollbackOnTimeout) {
-        try {
-            const stopped = await cd.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
-            rollbackRequested = true;
-            message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-        }
-        catch (err) {
-            message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-        }
-    }
-    else {
-        message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-    }
-    log.warning(message);
-    return result('timed-out', message, await explain(), rollbackRequested);
-}
-// ---------------------------------------------------------------------------------------
-// ECS rolling update
-function deploymentLine(d) {
-    const failed = d.failedTasks ? `, failedTasks ${d.failedTasks}` : '';
-    return `ECS deployment ${d.id} (${d.status}): ${d.rolloutState ?? 'no rolloutState'}, running ${d.runningCount ?? 0}/${d.desiredCount ?? 0}, pending ${d.pendingCount ?? 0}${failed}`;
-}
-/**
- * Our deployment succeeded only once it is PRIMARY and COMPLETED with every task running.
- * The circuit breaker marks it FAILED and starts a new PRIMARY deployment of the previous
- * task definition; once that finishes ours is gone from the list.
- */
-function rollingVerdict(svc, deploymentId) {
-    const ours = svc.deployments?.find((d) => d.id === deploymentId);
-    const primary = svc.deployments?.find((d) => d.status === 'PRIMARY');
-    const rolledBack = primary && primary.id !== deploymentId
-        ? `; the deployment circuit breaker rolled back to ${primary.taskDefinition} (deployment ${primary.id})`
-        : '';
-    if (ours?.rolloutState === 'FAILED') {
-        return {
-            outcome: 'failed',
-            message: `ECS deployment ${deploymentId} failed: ${(ours.rolloutStateReason ?? 'no reason given').replace(/\.$/, '')}${rolledBack}.`,
-        };
-    }
-    if (ours?.status === 'PRIMARY') {
-        return ours.rolloutState === 'COMPLETED' && ours.runningCount === ours.desiredCount
-            ? {
-                outcome: 'succeeded',
-                message: `ECS deployment ${deploymentId} completed: ${ours.runningCount}/${ours.desiredCount} tasks of ${ours.taskDefinition} running.`,
-            }
-            : undefined;
-    }
-    if (!primary) {
-        return {
-            outcome: 'failed',
-            message: `ECS deployment ${deploymentId} is ${ours ? ours.status : 'gone'} and the service has no PRIMARY deployment.`,
-        };
-    }
-    if (!ours) {
-        return {
-            outcome: 'failed',
-            message: `ECS deployment ${deploymentId} is no longer in the service${rolledBack}.`,
-        };
-    }
-    return {
-        outcome: 'failed',
-        message: `ECS deployment ${deploymentId} was replaced by deployment ${primary.id} of ${primary.taskDefinition} before it completed (another deployment of this service started; a \`concurrency:\` group in the workflow keeps runs apart).`,
-    };
-}
-/** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
-async function watchRollingDeployment(ecs, opts) {
-    const { clock, log, signal, cluster, service, deploymentId } = opts;
-    const start = clock.now();
-    const progress = new Progress(log);
-    let ours;
-    // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
-    const since = () => ours?.createdAt ?? new Date(start);
-    const poll = async () => {
-        const out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }), {
-            abortSignal: signal,
-        });
-        const svc = out.services?.[0];
-        if (!svc || svc.status !== 'ACTIVE') {
-            return {
-                outcome: 'failed',
-                message: `ECS service '${service}' ${svc ? `became ${svc.status}` : 'no longer exists'} in cluster '${cluster}', so deployment ${deploymentId} cannot complete.`,
-            };
-        }
-        ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
-        if (ours)
-            progress.report('deployment', deploymentLine(ours));
-        const from = since().getTime();
-        const events = (svc.events ?? [])
-            .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
-            .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
-        for (const e of events)
-            progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
-        return rollingVerdict(svc, deploymentId);
-    };
-    const { end, polls } = await pollLoop(opts, progress, start, poll);
-    const status = ours?.rolloutState ?? 'UNKNOWN';
-    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
-        outcome,
-        status,
-        message,
-        diagnostics,
-        rollbackRequested,
-        elapsedMs: clock.now() - start,
-        polls,
-    });
-    if (end.kind === 'cancelled') {
-        return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
-    }
-    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
-        return result('succeeded', end.verdict.message, []);
-    }
-    const explain = () => ecsDiagnostics(ecs, {
-        cluster,
-        service,
-        since: since(),
-        taskDefinitionArn: ours?.taskDefinition,
-        signal,
-    });
-    if (end.kind === 'done')
-        return result(end.verdict.outcome, end.verdict.message, await explain());
-    const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
-    let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
-    let rollbackRequested = false;
-    const previous = opts.previousTaskDefinitionArn;
-    if (opts.rollbackOnTimeout && previous) {
-        try {
-            await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
-            rollbackRequested = true;
-            message += ` Rolled the service back to ${previous} (UpdateService).`;
-        }
-        catch (err) {
-            message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
-        }
-    }
-    else if (opts.rollbackOnTimeout) {
-        message +=
-            ' No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.';
-    }
-    else {
-        message += ' The deployment continues in ECS: rollback on timeout is off.';
-    }
-    log.warning(message);
-    return result('timed-out', message, await explain(), rollbackRequested);
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 /**
  * The pipeline: CodePipeline's Build and Deploy stages in order. Everything that can be
@@ -71549,9 +71716,6 @@ async function watchRollingDeployment(ecs, opts) {
  * deployment group, the repositories, the task definition and the appspec. Only then does
  * it log in, build, push, register and deploy.
  */
-
-
-
 
 
 
@@ -71765,162 +71929,6 @@ function defaultDescription(config) {
 }
 async function fsMkdir(deps, dir) {
     await deps.fs.mkdir(dir);
-}
-async function readUserFile(deps, file, where) {
-    try {
-        return await deps.fs.readFile(file);
-    }
-    catch (e) {
-        const code = e.code;
-        throw new errors/* UserError */.yo({
-            where,
-            what: code === 'ENOENT' ? `The file ${file} does not exist.` : `The file ${file} cannot be read (${code}).`,
-            fix: `Check the path given in ${where}; it is relative to the repository root.`,
-        });
-    }
-}
-/** Everything that can be known before changing anything; all problems reported together. */
-async function validate(config, deps) {
-    const { clients } = deps;
-    const problems = [];
-    const collect = async (fn) => {
-        try {
-            return await fn();
-        }
-        catch (e) {
-            if (e instanceof errors/* UserError */.yo) {
-                problems.push(...e.problems);
-                return undefined;
-            }
-            throw e;
-        }
-    };
-    // Local files first: a typo there should not wait on AWS.
-    let source;
-    if (config.taskDefinition.kind === 'file') {
-        const file = config.taskDefinition.path;
-        source = await collect(async () => {
-            const parsed = parseDocument(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
-            return { doc: parsed.value, description: file, parsed, file };
-        });
-    }
-    let userAppSpec;
-    if (config.codedeploy.appspecPath !== undefined) {
-        const file = config.codedeploy.appspecPath;
-        userAppSpec = await collect(async () => ({
-            ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
-            file,
-        }));
-    }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
-    await (0,aws/* checkCredentials */.vG)(clients);
-    let service;
-    if (config.service !== undefined &&
-        (config.deployMode !== 'none' || config.taskDefinition.kind === 'service')) {
-        service = await describeTargetService(clients.ecs, config.cluster, config.service);
-    }
-    const mode = resolveDeployMode(config.deployMode, service);
-    let group;
-    if (mode === 'codedeploy') {
-        const defaults = defaultCodeDeployNames(config.cluster, config.service);
-        group = await collect(() => getDeploymentGroup(clients.codedeploy, {
-            application: config.codedeploy.application ?? defaults.application,
-            deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
-            deploymentConfigName: config.codedeploy.deploymentConfig,
-            cluster: config.cluster,
-            service: config.service,
-        }));
-    }
-    if (source === undefined) {
-        const ref = config.taskDefinition.kind === 'arn'
-            ? config.taskDefinition.arn
-            : config.taskDefinition.kind === 'family'
-                ? config.taskDefinition.family
-                : service.taskDefinitionArn;
-        const described = await describeTaskDefinition(clients.ecs, ref);
-        const description = config.taskDefinition.kind === 'service'
-            ? `the task definition service ${config.service} runs now (${ref})`
-            : `task definition ${ref}`;
-        source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
-    }
-    const repositories = new Map();
-    for (const c of config.containers) {
-        if (c.build === undefined || repositories.has(c.build.repository))
-            continue;
-        const repo = await findRepository(clients.ecr, c.build.repository);
-        if (repo === undefined && !config.createRepository) {
-            problems.push(...missingRepository(c.build.repository, config.region).problems);
-        }
-        repositories.set(c.build.repository, repo);
-    }
-    const containerNames = await collect(() => resolveContainerNames(config, source));
-    let appspec;
-    if (containerNames !== undefined) {
-        const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
-        const planned = config.containers.map((c, i) => ({
-            containerName: containerNames[i],
-            imageUri: c.image ?? `${repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
-        }));
-        const taskDefinition = await collect(() => prepareTaskDefinition(source.doc, planned, {
-            source: source.description,
-            where: 'task-definition',
-            parsed: source.parsed,
-            family: config.taskDefinitionFamily,
-        }).input);
-        if (mode === 'codedeploy' && taskDefinition !== undefined) {
-            appspec = await collect(() => planAppSpec(config, taskDefinition, userAppSpec, service));
-        }
-    }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
-    return {
-        mode,
-        service,
-        group,
-        source,
-        repositories,
-        containerNames: containerNames,
-        appspec,
-    };
-}
-function planAppSpec(config, taskDefinition, user, service) {
-    if (user !== undefined) {
-        checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
-            file: user.file,
-            where: 'codedeploy-appspec',
-            parsed: user.parsed,
-        });
-        return user;
-    }
-    const lb = service?.service.loadBalancers?.find((l) => l.containerName !== undefined);
-    return {
-        appspec: generateAppSpec({
-            taskDefinition,
-            containerName: config.containers.length === 1
-                ? (lb?.containerName ?? config.containers[0]?.name)
-                : lb?.containerName,
-            containerPort: config.containerPort ?? lb?.containerPort,
-            platformVersion: service?.service.platformVersion,
-        }),
-    };
-}
-/** A container given without a name is the task definition's only container. */
-function resolveContainerNames(config, source) {
-    const doc = source.doc;
-    const defs = (doc.taskDefinition ?? doc).containerDefinitions ?? [];
-    const names = defs.map((d) => d.name).filter((n) => typeof n === 'string');
-    return config.containers.map((c) => {
-        if (c.name !== undefined)
-            return c.name;
-        if (names.length === 1)
-            return names[0];
-        throw new errors/* UserError */.yo({
-            where: 'container-name',
-            what: `The task definition (${source.description}) has ${names.length} containers (${names.join(', ') || 'none'}), so the one to receive the image must be named.`,
-            fix: `Set container-name to one of: ${names.join(', ') || '(add a container to the task definition)'}.`,
-        });
-    });
 }
 
 
