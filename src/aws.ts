@@ -6,6 +6,8 @@
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
 import { UserError } from './errors.js';
 
 export const USER_AGENT = 'ecs-deploy-pipeline/0.1.0';
@@ -14,6 +16,8 @@ export interface AwsClients {
   ecr: ECRClient;
   ecs: ECSClient;
   codedeploy: CodeDeployClient;
+  sts: STSClient;
+  iam: IAMClient;
 }
 
 export function createClients(region: string, maxRetries: number): AwsClients {
@@ -23,7 +27,13 @@ export function createClients(region: string, maxRetries: number): AwsClients {
     retryMode: 'adaptive' as const,
     customUserAgent: USER_AGENT,
   };
-  return { ecr: new ECRClient(common), ecs: new ECSClient(common), codedeploy: new CodeDeployClient(common) };
+  return {
+    ecr: new ECRClient(common),
+    ecs: new ECSClient(common),
+    codedeploy: new CodeDeployClient(common),
+    sts: new STSClient(common),
+    iam: new IAMClient(common),
+  };
 }
 
 /** Resolves credentials before the first call, so a missing setup fails with its fix. */

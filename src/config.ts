@@ -70,6 +70,9 @@ export interface Config {
   };
   containerPort?: number;
   rollbackOnTimeout: boolean;
+  preflight: boolean;
+  dryRun: boolean;
+  printPolicy: boolean;
   onCancel: 'rollback' | 'leave';
   maxRetries: number;
   outputDir: string;
@@ -381,6 +384,9 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     },
     containerPort: int('container-port', undefined, 1, 65535),
     rollbackOnTimeout: bool('rollback-on-timeout', true),
+    preflight: bool('preflight', true),
+    dryRun: bool('dry-run', false),
+    printPolicy: bool('print-policy', false),
     onCancel: oneOf('on-cancel', ['rollback', 'leave'] as const, 'rollback'),
     maxRetries: int('max-retries', 5, 0, 20) ?? 5,
     outputDir: input('output-dir')
@@ -396,7 +402,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
       'Run inside GitHub Actions, or give a tag in the tags input.',
     );
   }
-  if (!config.build.push && building && deployMode !== 'none') {
+  if (!config.build.push && building && deployMode !== 'none' && !config.dryRun) {
     bad(
       'push',
       'push is false, but the image is to be deployed, and ECS can only run pushed images.',

@@ -16,7 +16,16 @@ import type { Docker } from './docker.js';
 import { createRepository, loginToRegistry } from './ecr.js';
 import { buildAndPushImage, hasBuildx } from './image.js';
 import type { Log } from './log.js';
-import { type FileSystem, validate } from './plan.js';
+import { type FileSystem, type Plan, policyInput, validate } from './plan.js';
+import { buildPolicy } from './policy.js';
+import {
+  type CurrentTaskDefinition,
+  describePlannedCalls,
+  renderDryRunSummary,
+  taskDefinitionDiff,
+} from './dryrun.js';
+import { describeTaskDefinition } from './deploy/service.js';
+import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { registerTaskDefinition } from './register.js';
 import { type RunReport, StageTimer } from './report.js';
 import { type AppSpec, renderAppSpec } from './render/appspec.js';
@@ -63,66 +72,13 @@ export async function runPipeline(
   report.mode = plan.mode;
   deps.setOutput('deploy-mode', plan.mode);
 
-  const tags = imageTags(config);
-  const building = config.containers.filter((c) => c.build !== undefined);
-  const images: ImageAssignment[] = [];
-  if (building.length > 0) {
-    const login = await timer.run(
-      'ECR login',
-      () => loginToRegistry(clients.ecr, deps.docker, log),
-      (l) => l.registry,
-    );
-    deps.saveState('registry', login.registry);
-    const buildx = await hasBuildx(deps.docker);
-    await fsMkdir(deps, config.outputDir);
-    for (const [i, c] of config.containers.entries()) {
-      const name = plan.containerNames[i] as string;
-      if (c.image !== undefined) {
-        images.push({ containerName: name, imageUri: c.image });
-        report.images.push({ container: name, imageUri: c.image });
-        continue;
-      }
-      const spec = c.build!;
-      const built = await timer.run(
-        `Build ${name}`,
-        async () => {
-          let repo = plan.repositories.get(spec.repository);
-          if (repo === undefined) {
-            repo = await createRepository(clients.ecr, spec.repository, log);
-            plan.repositories.set(spec.repository, repo);
-          }
-          return buildAndPushImage(
-            {
-              ecr: clients.ecr,
-              docker: deps.docker,
-              log,
-              buildx,
-              tempDir: config.outputDir,
-              readFile: deps.fs.readFile,
-            },
-            spec,
-            repo,
-            tags,
-            config.build,
-          );
-        },
-        (b) => (b.reused ? `reused ${b.imageUri}` : b.imageUri),
-      );
-      images.push({ containerName: name, imageUri: built.imageUri });
-      report.images.push({
-        container: name,
-        imageUri: built.imageUri,
-        digest: built.digest,
-        reused: built.reused,
-      });
-    }
-  } else {
-    for (const [i, c] of config.containers.entries()) {
-      const name = plan.containerNames[i] as string;
-      images.push({ containerName: name, imageUri: c.image as string });
-      report.images.push({ container: name, imageUri: c.image as string });
-    }
+  if (config.printPolicy) {
+    const policy = plan.policy ?? buildPolicy(await policyInput(config, plan, clients));
+    log.info(`Least-privilege IAM policy for this deployment:\n${JSON.stringify(policy, null, 2)}`);
+    deps.setOutput('policy', JSON.stringify(policy));
   }
+
+  const images = await produceImages(config, plan, deps, timer, report);
   const first = report.images[0];
   if (first) {
     deps.setOutput('image-uri', first.imageUri);
@@ -157,6 +113,11 @@ export async function runPipeline(
   if (images[0]) {
     await deps.fs.writeFile(out('imageDetail.json'), renderImageDetail(images[0].imageUri));
     deps.setOutput('imagedetail-path', out('imageDetail.json'));
+  }
+
+  if (config.dryRun) {
+    await timer.run('Dry run', () => showDryRun(config, plan, prepared.input, deps, report));
+    return;
   }
 
   const registered = await timer.run(
@@ -264,6 +225,139 @@ export async function runPipeline(
     report.message = result.message;
   }
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+/**
+ * Builds (and, unless this is a dry run, pushes) every image to build; existing images are
+ * taken as they are. A dry run neither logs in nor creates a repository nor pushes.
+ */
+async function produceImages(
+  config: Config,
+  plan: Plan,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+): Promise<ImageAssignment[]> {
+  const { clients, log } = deps;
+  const images: ImageAssignment[] = [];
+  const tags = imageTags(config);
+  const building = config.containers.some((c) => c.build !== undefined);
+  let buildx = false;
+  if (building) {
+    if (!config.dryRun) {
+      const login = await timer.run(
+        'ECR login',
+        () => loginToRegistry(clients.ecr, deps.docker, log),
+        (l) => l.registry,
+      );
+      deps.saveState('registry', login.registry);
+    }
+    buildx = await hasBuildx(deps.docker);
+    await fsMkdir(deps, config.outputDir);
+  }
+  for (const [i, c] of config.containers.entries()) {
+    const name = plan.containerNames[i] as string;
+    if (c.build === undefined) {
+      images.push({ containerName: name, imageUri: c.image as string });
+      report.images.push({ container: name, imageUri: c.image as string });
+      continue;
+    }
+    const spec = c.build;
+    const built = await timer.run(
+      `Build ${name}`,
+      async () => {
+        let repo = plan.repositories.get(spec.repository);
+        if (repo === undefined && config.dryRun) {
+          // Tagged with the bare name: a dry run creates no repository.
+          repo = { name: spec.repository, uri: spec.repository, immutable: false };
+        } else if (repo === undefined) {
+          repo = await createRepository(clients.ecr, spec.repository, log);
+          plan.repositories.set(spec.repository, repo);
+        }
+        return buildAndPushImage(
+          {
+            ecr: clients.ecr,
+            docker: deps.docker,
+            log,
+            buildx,
+            tempDir: config.outputDir,
+            readFile: deps.fs.readFile,
+          },
+          spec,
+          repo,
+          tags,
+          config.dryRun ? { ...config.build, push: false } : config.build,
+        );
+      },
+      (b) => (b.reused ? `reused ${b.imageUri}` : b.imageUri),
+    );
+    images.push({ containerName: name, imageUri: built.imageUri });
+    report.images.push({
+      container: name,
+      imageUri: built.imageUri,
+      digest: built.digest,
+      reused: built.reused,
+    });
+  }
+  return images;
+}
+
+/** What a real run would change: the task definition diff, the calls, the appspec. */
+async function showDryRun(
+  config: Config,
+  plan: Plan,
+  next: RegisterTaskDefinitionCommandInput,
+  deps: PipelineDeps,
+  report: RunReport,
+): Promise<void> {
+  let current: CurrentTaskDefinition | undefined;
+  if (config.taskDefinition.kind === 'service') {
+    current = plan.source.doc as CurrentTaskDefinition;
+  } else if (plan.service !== undefined) {
+    current = await describeTaskDefinition(deps.clients.ecs, plan.service.taskDefinitionArn);
+  }
+  const diff = taskDefinitionDiff(current, next);
+  const group = plan.group;
+  const calls = describePlannedCalls({
+    pushes: config.containers.flatMap((c) =>
+      c.build === undefined
+        ? []
+        : [
+            {
+              repository: c.build.repository,
+              tags: imageTags(config),
+              createRepository: plan.repositories.get(c.build.repository) === undefined,
+            },
+          ],
+    ),
+    taskDefinitionFamily: next.family ?? '',
+    deployment:
+      plan.mode === 'codedeploy' && group !== undefined
+        ? {
+            mode: 'codedeploy',
+            application: group.application,
+            deploymentGroup: group.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
+          }
+        : plan.mode === 'rolling'
+          ? {
+              mode: 'rolling',
+              cluster: config.cluster,
+              service: config.service as string,
+              forceNewDeployment: config.forceNewDeployment,
+              desiredCount: config.desiredCount,
+            }
+          : { mode: 'none' },
+    wait: config.waitForServiceStability,
+  });
+  deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);
+  deps.log.info(
+    diff === '' ? 'Task definition: no change from the current revision.' : `Task definition diff:\n${diff}`,
+  );
+  const markdown = renderDryRunSummary({ calls, diff, appspec: plan.appspec?.appspec });
+  report.extraMarkdown = markdown;
+  report.outcome = 'dry-run';
+  deps.setOutput('deployment-outcome', 'dry-run');
 }
 
 function waitForActive(config: Config, deps: PipelineDeps): WaitForActiveOptions {

@@ -31,6 +31,10 @@ import {
 import type { ParsedDocument } from './render/document.js';
 import { parseDocument } from './render/document.js';
 import { prepareTaskDefinition } from './render/taskdef.js';
+import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
+import { preflight } from './preflight.js';
+import { verifyDeployment } from './verify.js';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 export interface FileSystem {
   readFile(file: string): Promise<string>;
@@ -52,6 +56,10 @@ export interface Plan {
   repositories: Map<string, Repository | undefined>;
   containerNames: string[];
   appspec?: { appspec: AppSpec; file?: string; parsed?: ParsedDocument };
+  /** The task definition as it will be registered, with the planned image URIs. */
+  taskDefinition: RegisterTaskDefinitionCommandInput;
+  /** The least-privilege policy for this run, when the preflight built it. */
+  policy?: PolicyDocument;
 }
 
 async function readUserFile(deps: PlanDeps, file: string, where: string): Promise<string> {
@@ -159,13 +167,14 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
 
   const containerNames = await collect(() => resolveContainerNames(config, source as Plan['source']));
   let appspec: Plan['appspec'];
+  let taskDefinition: RegisterTaskDefinitionCommandInput | undefined;
   if (containerNames !== undefined) {
     const tag = imageTags(config)[0] ?? 'latest';
     const planned = config.containers.map((c, i) => ({
       containerName: containerNames[i] as string,
       imageUri: c.image ?? `${repositories.get(c.build!.repository)?.uri ?? c.build!.repository}:${tag}`,
     }));
-    const taskDefinition = await collect(
+    taskDefinition = await collect(
       () =>
         prepareTaskDefinition(source!.doc, planned, {
           source: source!.description,
@@ -174,12 +183,13 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
           family: config.taskDefinitionFamily,
         }).input,
     );
-    if (mode === 'codedeploy' && taskDefinition !== undefined) {
-      appspec = await collect(() => planAppSpec(config, taskDefinition, userAppSpec, service));
+    const prepared = taskDefinition;
+    if (mode === 'codedeploy' && prepared !== undefined) {
+      appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
     }
   }
   if (problems.length > 0) throw new UserError(problems);
-  return {
+  const plan: Plan = {
     mode,
     service,
     group,
@@ -187,7 +197,90 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     repositories,
     containerNames: containerNames as string[],
     appspec,
+    taskDefinition: taskDefinition as RegisterTaskDefinitionCommandInput,
   };
+  if (config.preflight) await checkBeforeChanging(config, plan, deps);
+  return plan;
+}
+
+/**
+ * The preflight: a careful operator's look at the target (verify), then IAM's answer for
+ * every call this run will make (simulated), before the first change.
+ */
+async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): Promise<void> {
+  const { clients, log } = deps;
+  const problems = await verifyDeployment(
+    clients,
+    {
+      region: config.region,
+      cluster: config.cluster,
+      service: config.service,
+      deployMode: config.deployMode,
+      codedeploy: plan.group && {
+        application: plan.group.application,
+        deploymentGroup: plan.group.deploymentGroup,
+        deploymentConfigName: config.codedeploy.deploymentConfig,
+      },
+      taskDefinition: {
+        input: plan.taskDefinition,
+        source: plan.source.description,
+        file: plan.source.file,
+        parsed: plan.source.parsed,
+      },
+      appspec: plan.appspec,
+      images: config.containers
+        .filter((c) => c.image !== undefined)
+        .map((c) => ({
+          imageUri: c.image as string,
+          input: config.containers.length > 1 ? 'containers' : 'image',
+        })),
+    },
+    log,
+  );
+  if (problems.length > 0) throw new UserError(problems);
+  plan.policy = buildPolicy(await policyInput(config, plan, clients));
+  const result = await preflight(clients, plan.policy, log);
+  if (result.checked) {
+    log.info(
+      `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`,
+    );
+  }
+}
+
+/** What the least-privilege policy for this run is built from. */
+export async function policyInput(config: Config, plan: Plan, clients: AwsClients): Promise<PolicyInput> {
+  const td = plan.taskDefinition;
+  return {
+    region: config.region,
+    accountId: await accountOf(plan, clients),
+    repositories: [...plan.repositories.keys()],
+    cluster: config.cluster,
+    service: config.service,
+    taskDefinitionFamily: td.family ?? '',
+    codedeploy: plan.group && {
+      application: plan.group.application,
+      deploymentGroup: plan.group.deploymentGroup,
+      deploymentConfigName: config.codedeploy.deploymentConfig ?? plan.group.deploymentConfigName,
+    },
+    passRoles: [td.taskRoleArn, td.executionRoleArn].filter((r): r is string => typeof r === 'string'),
+    needs: {
+      build: config.containers.some((c) => c.build !== undefined),
+      createRepository: [...plan.repositories.values()].some((r) => r === undefined),
+      mode: plan.mode,
+    },
+  };
+}
+
+/** The account, from an ARN already at hand, else from STS. */
+async function accountOf(plan: Plan, clients: AwsClients): Promise<string> {
+  const known = /^arn:[\w-]+:ecs:[^:]*:(\d{12}):/.exec(plan.service?.serviceArn ?? '')?.[1];
+  if (known !== undefined) return known;
+  for (const repo of plan.repositories.values()) {
+    const fromUri = /^(\d{12})\.dkr\.ecr\./.exec(repo?.uri ?? '')?.[1];
+    if (fromUri !== undefined) return fromUri;
+  }
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  return identity.Account ?? '';
 }
 
 function planAppSpec(

@@ -58,6 +58,8 @@ export interface RunReport {
   message?: string;
   diagnostics: string[];
   stages: StageRecord[];
+  /** A section of its own, e.g. the dry run's diff. */
+  extraMarkdown?: string;
 }
 
 export const consoleLinks = {
@@ -118,6 +120,7 @@ export function renderSummary(r: RunReport): string {
   if (r.ecsDeploymentId) facts.push(`- ECS deployment: \`${r.ecsDeploymentId}\``);
   if (r.outcome) facts.push(`- Outcome: **${r.outcome}**`);
   lines.push(...facts);
+  if (r.extraMarkdown) lines.push('', r.extraMarkdown);
   if (r.diagnostics.length > 0) {
     lines.push('', '### What went wrong', '', '```', ...r.diagnostics, '```');
   }

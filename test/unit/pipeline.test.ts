@@ -13,12 +13,20 @@ import {
   GetAuthorizationTokenCommand,
 } from '@aws-sdk/client-ecr';
 import {
+  DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import {
+  GetRoleCommand,
+  IAMClient,
+  SimulatePrincipalPolicyCommand,
+  type SimulatePrincipalPolicyCommandInput,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { Clock } from '../../src/clock.js';
@@ -32,6 +40,8 @@ import { type RunReport, StageTimer } from '../../src/report.js';
 const ecs = mockClient(ECSClient);
 const ecr = mockClient(ECRClient);
 const cd = mockClient(CodeDeployClient);
+const sts = mockClient(STSClient);
+const iam = mockClient(IAMClient);
 
 const SHA = 'abcdef0123456789abcdef0123456789abcdef01';
 const TD_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:8';
@@ -104,6 +114,8 @@ function harness(files: Record<string, string>) {
       ecs: new ECSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
       ecr: new ECRClient({ region: 'us-east-1' }),
       codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+      sts: new STSClient({ region: 'us-east-1' }),
+      iam: new IAMClient({ region: 'us-east-1' }),
     },
     docker,
     log,
@@ -217,9 +229,12 @@ beforeEach(() => {
   ecs.reset();
   ecr.reset();
   cd.reset();
+  sts.reset();
+  iam.reset();
 });
 
 const base = {
+  preflight: 'false',
   'ecr-repository': 'app',
   cluster: 'prod',
   service: 'web',
@@ -492,5 +507,120 @@ describe('runPipeline annotations', () => {
     ).catch((e: unknown) => e)) as UserError;
     const port = err.problems.find((p) => /9090/.test(p.what));
     expect(port).toMatchObject({ file: '/ws/appspec.yaml', line: 9 });
+  });
+});
+
+describe('runPipeline preflight', () => {
+  const roleTaskDefinition = {
+    ...taskDefinition,
+    executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+    taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+  };
+  const withRoles = { ...files, '/ws/td.json': JSON.stringify(roleTaskDefinition) };
+
+  function iamWorld(deny: (action: string) => boolean) {
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'prod', status: 'ACTIVE' }] });
+    sts.on(GetCallerIdentityCommand).resolves({
+      Account: '123456789012',
+      Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/gh-run',
+    });
+    iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => ({
+      Role: {
+        RoleName: input.RoleName,
+        Arn: `arn:aws:iam::123456789012:role/${input.RoleName}`,
+        Path: '/',
+        RoleId: 'x',
+        CreateDate: new Date(),
+      },
+    }));
+    iam.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
+      EvaluationResults: (input.ActionNames ?? []).flatMap((action) =>
+        (input.ResourceArns ?? ['*']).map((resource) => ({
+          EvalActionName: action,
+          EvalResourceName: resource,
+          EvalDecision: deny(action) ? 'implicitDeny' : 'allowed',
+        })),
+      ),
+    }));
+  }
+
+  it('checks every permission, then deploys', async () => {
+    awsWorld('CODE_DEPLOY');
+    iamWorld(() => false);
+    const h = harness(withRoles);
+    await runPipeline(config({ ...base, preflight: 'true' }), h.deps, h.timer, h.report);
+    const simulated = iam
+      .commandCalls(SimulatePrincipalPolicyCommand)
+      .flatMap((c) => c.args[0].input.ActionNames ?? []);
+    expect(simulated).toEqual(
+      expect.arrayContaining(['ecs:RegisterTaskDefinition', 'codedeploy:CreateDeployment', 'iam:PassRole']),
+    );
+    expect(iam.commandCalls(SimulatePrincipalPolicyCommand)[0]?.args[0].input.PolicySourceArn).toBe(
+      'arn:aws:iam::123456789012:role/deploy',
+    );
+    expect(cd).toHaveReceivedCommand(CreateDeploymentCommand);
+    expect(h.log.text()).toMatch(/Preflight: arn:aws:iam::123456789012:role\/deploy may make all \d+ calls/);
+  });
+
+  it('stops before any change when iam:PassRole is missing, naming it', async () => {
+    awsWorld('CODE_DEPLOY');
+    iamWorld((action) => action === 'iam:PassRole');
+    const h = harness(withRoles);
+    const err = await runPipeline(config({ ...base, preflight: 'true' }), h.deps, h.timer, h.report).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toContain('iam:PassRole');
+    expect(h.dockerCalls).toEqual([]);
+    for (const command of MUTATING) {
+      expect(ecs.commandCalls(command as never)).toHaveLength(0);
+      expect(cd.commandCalls(command as never)).toHaveLength(0);
+      expect(ecr.commandCalls(command as never)).toHaveLength(0);
+    }
+  });
+
+  it('warns and goes on when the role may not simulate its own policies', async () => {
+    awsWorld('CODE_DEPLOY');
+    iamWorld(() => false);
+    iam
+      .on(SimulatePrincipalPolicyCommand)
+      .rejects(
+        Object.assign(new Error('not authorized to perform: iam:SimulatePrincipalPolicy'), {
+          name: 'AccessDenied',
+        }),
+      );
+    const h = harness(withRoles);
+    await runPipeline(config({ ...base, preflight: 'true' }), h.deps, h.timer, h.report);
+    expect(h.log.text()).toMatch(/warning: Preflight permission check skipped/);
+    expect(cd).toHaveReceivedCommand(CreateDeploymentCommand);
+  });
+
+  it('prints the policy with print-policy', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(withRoles);
+    await runPipeline(config({ ...base, 'print-policy': 'true' }), h.deps, h.timer, h.report);
+    const policy = JSON.parse(h.outputs.policy as string) as { Statement: { Action: string[] }[] };
+    expect(policy.Statement.flatMap((st) => st.Action)).toContain('codedeploy:CreateDeployment');
+  });
+});
+
+describe('runPipeline dry run', () => {
+  it('builds without pushing, shows the diff and the calls, and changes nothing', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(files);
+    await runPipeline(config({ ...base, 'dry-run': 'true' }), h.deps, h.timer, h.report);
+    expect(h.dockerCalls.map((c) => c[0])).toEqual(['buildx', 'build']);
+    for (const command of MUTATING) {
+      expect(ecs.commandCalls(command as never)).toHaveLength(0);
+      expect(cd.commandCalls(command as never)).toHaveLength(0);
+      expect(ecr.commandCalls(command as never)).toHaveLength(0);
+    }
+    expect(ecr).not.toHaveReceivedCommand(GetAuthorizationTokenCommand);
+    expect(h.outputs['deployment-outcome']).toBe('dry-run');
+    expect(h.report.extraMarkdown).toContain('### Dry run: nothing was changed in AWS');
+    expect(h.report.extraMarkdown).toContain(
+      `+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:${SHA}"`,
+    );
+    expect(h.report.extraMarkdown).toContain('codedeploy:CreateDeployment AppECS-prod-web/DgpECS-prod-web');
   });
 });
