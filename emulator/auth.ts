@@ -29,8 +29,8 @@ export interface SignedRequest {
 export interface AuthOptions {
   credentials: ReadonlyMap<string, string>;
   region: string;
-  /** Signing names this endpoint accepts for the service the request targets. */
-  signingNames: readonly string[];
+  /** Signing names accepted for the service the request targets; any when the endpoint does not serve it. */
+  signingNames?: readonly string[];
   /** Real wall-clock ms: signatures are dated by the caller's real clock, not the emulated one. */
   now: number;
 }
@@ -149,7 +149,7 @@ export async function verifySignature(req: SignedRequest, opts: AuthOptions): Pr
       `Credential should be scoped to a valid region. This endpoint serves '${opts.region}', the request was signed for '${auth.region}'.`,
     );
   }
-  if (!opts.signingNames.includes(auth.service)) {
+  if (opts.signingNames && !opts.signingNames.includes(auth.service)) {
     throw new AwsError(
       'InvalidSignatureException',
       `Credential should be scoped to correct service: '${opts.signingNames[0]}'. `,

@@ -97,6 +97,33 @@ function sendError(res: ServerResponse, error: AwsError): void {
   send(res, error.status, { __type: error.type, message: error.message, ...error.fields }, error.type);
 }
 
+/** Authentication refusals as AWS Query-protocol services (STS, IAM, ELB) name and send them. */
+const QUERY_AUTH_ERRORS: Record<string, string> = {
+  MissingAuthenticationTokenException: 'MissingAuthenticationToken',
+  UnrecognizedClientException: 'InvalidClientTokenId',
+  InvalidSignatureException: 'SignatureDoesNotMatch',
+  IncompleteSignatureException: 'IncompleteSignature',
+};
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** An AWS Query-protocol (XML) error, so that an SDK client of such a service throws a service exception. */
+function sendQueryError(res: ServerResponse, status: number, code: string, message: string): void {
+  const requestId = randomUUID();
+  const text =
+    `<ErrorResponse><Error><Type>Sender</Type><Code>${xmlEscape(code)}</Code>` +
+    `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  res.writeHead(status, {
+    'Content-Type': 'text/xml',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId,
+    Date: new Date().toUTCString(),
+  });
+  res.end(text);
+}
+
 export class EmulatorServer {
   private readonly server: Server;
   private readonly targets: Map<string, ServiceEmulator>;
@@ -189,6 +216,9 @@ export class EmulatorServer {
     };
 
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // STS, IAM and ELB speak the Query protocol (form in, XML out); this endpoint serves none of them.
+    const queryProtocol =
+      !target && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of url.searchParams) {
       const prev = query[k];
@@ -200,14 +230,27 @@ export class EmulatorServer {
         {
           credentials: this.opts.credentials,
           region: this.opts.region,
-          signingNames: service?.signingNames ?? this.opts.services.flatMap((s) => s.signingNames),
+          signingNames: queryProtocol
+            ? undefined
+            : (service?.signingNames ?? this.opts.services.flatMap((s) => s.signingNames)),
           now: Date.now(),
         },
       );
       if (call) call.accessKeyId = accessKeyId;
     } catch (err) {
-      if (err instanceof AwsError) return fail(err);
-      throw err;
+      if (!(err instanceof AwsError)) throw err;
+      if (queryProtocol)
+        return sendQueryError(res, 403, QUERY_AUTH_ERRORS[err.type] ?? err.type, err.message);
+      return fail(err);
+    }
+    if (queryProtocol) {
+      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '(none)';
+      return sendQueryError(
+        res,
+        400,
+        'InvalidAction',
+        `The action ${action} is not valid for this web service: this endpoint emulates only ECR, ECS and CodeDeploy.`,
+      );
     }
 
     if (req.method !== 'POST' || url.pathname !== '/' || !service) {
