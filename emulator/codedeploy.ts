@@ -336,7 +336,12 @@ export class CodeDeployEmulator implements ServiceEmulator {
       ecsServices: [{ serviceName, clusterName }],
       terminationHookEnabled: false,
     };
-    groups.set(name, { info, productionTargetGroup: 0 });
+    const targetGroupArns = (loadBalancerInfo.targetGroupPairInfoList?.[0]?.targetGroups ?? []).map(
+      (tg) =>
+        svc.loadBalancers.find((lb) => lb.targetGroupArn?.split('/')[1] === tg.name)?.targetGroupArn ??
+        `arn:aws:elasticloadbalancing:${this.ctx.region}:${this.ctx.accountId}:targetgroup/${tg.name}/${this.ctx.ids.hex(16)}`,
+    ) as [string, string];
+    groups.set(name, { info, productionTargetGroup: 0, targetGroupArns });
     return { deploymentGroupId: info.deploymentGroupId as string };
   }
 
@@ -840,11 +845,19 @@ export class CodeDeployEmulator implements ServiceEmulator {
     }
     // Leftovers of an earlier deployment that ended without cleaning up give way to the new replacement.
     for (const ts of svc.taskSets) if (ts.status === 'ACTIVE') this.ecs.deleteTaskSet(svc, ts.id);
+    const greenTargetGroup = this.groupOf(d)?.targetGroupArns[1 - d.blueTargetGroup];
     const green = this.ecs.createTaskSet(svc, d.appSpec.taskDefinition, {
       externalId: d.deploymentId,
       startedBy: 'CodeDeploy',
       networkConfiguration: d.appSpec.networkConfiguration,
       platformVersion: d.appSpec.platformVersion,
+      loadBalancers: [
+        {
+          targetGroupArn: greenTargetGroup,
+          containerName: d.appSpec.containerName,
+          containerPort: d.appSpec.containerPort,
+        },
+      ],
     });
     d.greenTaskSetId = green.id;
     this.checkInstall(d);
@@ -1042,7 +1055,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
       });
       d.rollbackInfo = {
         rollbackDeploymentId: rb.deploymentId,
-        rollbackMessage: `Deployment ${d.deploymentId} was ${status === 'Failed' ? 'failed' : 'stopped'}; rollback deployment ${rb.deploymentId} restores the original task set.`,
+        rollbackMessage: `Deployment ${d.deploymentId} ${status === 'Failed' ? 'failed' : 'was stopped'}; rollback deployment ${rb.deploymentId} restores the original task set.`,
       };
       rb.rollbackInfo = {
         rollbackTriggeringDeploymentId: d.deploymentId,

@@ -991,6 +991,7 @@ export class EcsEmulator implements ServiceEmulator {
       startedBy?: string;
       networkConfiguration?: NetworkConfiguration;
       platformVersion?: string;
+      loadBalancers?: LoadBalancer[];
     },
   ): TaskSetRecord {
     const now = this.now();
@@ -1010,7 +1011,7 @@ export class EcsEmulator implements ServiceEmulator {
       launchType: svc.launchType,
       platformVersion: opts.platformVersion ?? svc.platformVersion,
       networkConfiguration: opts.networkConfiguration ?? svc.networkConfiguration,
-      loadBalancers: svc.loadBalancers,
+      loadBalancers: opts.loadBalancers ?? svc.loadBalancers,
     };
     svc.taskSets.push(ts);
     svc.steady = false;
@@ -1028,13 +1029,14 @@ export class EcsEmulator implements ServiceEmulator {
     this.reconcile(svc);
   }
 
-  /** UpdateServicePrimaryTaskSet. */
+  /** UpdateServicePrimaryTaskSet: the service now reports that task set's task definition and target groups. */
   setPrimaryTaskSet(svc: ServiceRecord, id: string): void {
     const now = this.now();
     for (const ts of svc.taskSets) {
       if (ts.id === id && ts.status !== 'PRIMARY') {
         ts.status = 'PRIMARY';
         ts.updatedAt = now;
+        svc.loadBalancers = structuredClone(ts.loadBalancers);
       } else if (ts.id !== id && ts.status === 'PRIMARY') {
         ts.status = 'ACTIVE';
         ts.updatedAt = now;
@@ -1353,6 +1355,11 @@ export class EcsEmulator implements ServiceEmulator {
     this.event(svc, `(service ${svc.serviceName}) rolling back to deployment ${target.id}.`);
   }
 
+  /** A task set registers its tasks in its own target groups (CodeDeploy's replacement uses the pair's other one). */
+  private loadBalancersOf(svc: ServiceRecord, taskSetId: string | undefined): LoadBalancer[] {
+    return svc.taskSets.find((ts) => ts.id === taskSetId)?.loadBalancers ?? svc.loadBalancers;
+  }
+
   private stopTasks(svc: ServiceRecord, tasks: TaskRecord[], reason: string, taskSetId?: string): void {
     const running = tasks.filter((t) => t.lastStatus === 'RUNNING');
     for (const t of tasks) this.stopTask(t, reason);
@@ -1362,7 +1369,7 @@ export class EcsEmulator implements ServiceEmulator {
       svc,
       `${this.serviceLabel(svc, taskSetId)} has stopped ${running.length} running tasks: ${ids}.`,
     );
-    for (const lb of svc.loadBalancers) {
+    for (const lb of this.loadBalancersOf(svc, taskSetId)) {
       if (!lb.targetGroupArn) continue;
       this.event(
         svc,
@@ -1414,9 +1421,15 @@ export class EcsEmulator implements ServiceEmulator {
     this.ctx.scheduler.after(0, () => {
       const changed = this.pendingChanges.get(svc) ?? [];
       this.pendingChanges.delete(svc);
-      const started = changed.filter((t) => t.lastStatus === 'RUNNING').length;
-      for (const lb of svc.loadBalancers) {
-        if (lb.targetGroupArn && started > 0) {
+      const startedByOwner = new Map<string, number>();
+      for (const t of changed) {
+        if (t.lastStatus === 'RUNNING')
+          startedByOwner.set(t.ownerId, (startedByOwner.get(t.ownerId) ?? 0) + 1);
+      }
+      for (const [owner, started] of startedByOwner) {
+        const taskSetId = svc.taskSets.some((ts) => ts.id === owner) ? owner : undefined;
+        for (const lb of this.loadBalancersOf(svc, taskSetId)) {
+          if (!lb.targetGroupArn) continue;
           this.event(
             svc,
             `(service ${svc.serviceName}) registered ${started} targets in (target-group ${lb.targetGroupArn})`,

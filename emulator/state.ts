@@ -222,6 +222,8 @@ export interface DeploymentGroupRecord {
   info: DeploymentGroupInfo;
   /** Which of the pair's two target groups serves production now (0 or 1); a success swaps it. */
   productionTargetGroup: number;
+  /** ARNs of the pair's two target groups (the service's own, or made up from the name). */
+  targetGroupArns: [string, string];
   lastSuccessfulRevision?: RevisionLocation;
 }
 

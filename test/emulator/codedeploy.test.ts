@@ -234,7 +234,19 @@ describe('CodeDeploy blue/green for ECS', () => {
     emulator.clock.advance(5 * MINUTE);
     t = await target(codedeploy, deploymentId);
     expect(weights(t)).toEqual(['Blue:ACTIVE:0', 'Green:PRIMARY:100']);
-    expect((await service(ecs)).taskDefinition).toBe(V2);
+    const shifted = await service(ecs);
+    expect(shifted.taskDefinition).toBe(V2);
+    // The replacement registered in the pair's other target group, which now serves the service.
+    expect(shifted.loadBalancers).toEqual([
+      {
+        targetGroupArn: expect.stringMatching(/:targetgroup\/demo-web-tg2\/[0-9a-f]{16}$/),
+        containerName: 'web',
+        containerPort: 8080,
+      },
+    ]);
+    expect((shifted.events ?? []).map((e) => e.message)).toContain(
+      `(service web) registered 2 targets in (target-group ${shifted.loadBalancers?.[0]?.targetGroupArn})`,
+    );
     const waiting = await deployment(codedeploy, deploymentId);
     expect(waiting).toMatchObject({ status: 'InProgress', instanceTerminationWaitTimeStarted: true });
 
