@@ -111,6 +111,8 @@ export class EcsEmulator implements ServiceEmulator {
   readonly signingNames = ['ecs'] as const;
   readonly operations: Readonly<Record<string, Operation>>;
   private readonly listeners: TaskListener[] = [];
+  /** Task definition ARNs that have run successfully somewhere: a family-wide crash fault spares them. */
+  private readonly provenTaskDefinitions = new Set<string>();
   /** Task transitions not yet reacted to, per service: all that happen at one instant are handled together. */
   private readonly pendingChanges = new Map<ServiceRecord, TaskRecord[]>();
 
@@ -1150,6 +1152,7 @@ export class EcsEmulator implements ServiceEmulator {
     primary.updatedAt = this.now();
     svc.deployments = [primary];
     svc.lastCompleted = { id: primary.id, taskDefinition: primary.taskDefinition };
+    this.provenTaskDefinitions.add(primary.taskDefinition);
     this.event(svc, `(service ${svc.serviceName}) (deployment ${primary.id}) deployment completed.`);
   }
 
@@ -1184,6 +1187,7 @@ export class EcsEmulator implements ServiceEmulator {
         ts.stabilityStatusAt = now;
         ts.updatedAt = now;
       }
+      if (stable && ts.status === 'PRIMARY') this.provenTaskDefinitions.add(ts.taskDefinition);
     }
   }
 
@@ -1256,7 +1260,11 @@ export class EcsEmulator implements ServiceEmulator {
         image: c.image as string,
         lastStatus: 'PENDING',
       })),
-      crashReason: this.ctx.faults.crashReason(td.family as string, td.revision as number),
+      crashReason: this.ctx.faults.crashReason(
+        td.family as string,
+        td.revision as number,
+        this.provenTaskDefinitions.has(td.taskDefinitionArn as string),
+      ),
       version: 1,
       tags: svc.propagateTags === 'SERVICE' ? svc.tags : [],
     };

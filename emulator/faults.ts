@@ -27,9 +27,11 @@ export interface Faults {
   /** The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event. */
   failLifecycleEvent(hook: LifecycleHook, message?: string): void;
   /**
-   * Tasks launched from now on from this task definition family (or only `family:revision`)
-   * stop before reaching RUNNING, with stopCode EssentialContainerExited and exit code 1.
-   * Name the revision to let a rollback to an earlier revision recover.
+   * Tasks launched from now on stop before reaching RUNNING, with stopCode
+   * EssentialContainerExited and exit code 1. `family` crashes every revision of the family
+   * except those that have already run successfully (a COMPLETED deployment or a steady PRIMARY
+   * task set): the new image is broken, the last good one still works, so a rollback recovers.
+   * `family:revision` crashes exactly that revision, proven or not.
    */
   crashTasks(taskDefinitionFamily: string, reason?: string): void;
   clear(): void;
@@ -124,8 +126,12 @@ export class FaultInjector implements Faults {
     return this.lifecycleFailures.splice(index, 1)[0];
   }
 
-  crashReason(family: string, revision: number): string | undefined {
-    return this.crashingFamilies.get(`${family}:${revision}`) ?? this.crashingFamilies.get(family);
+  /** Why a task of this revision crashes, if it does; `proven`: the revision has already run successfully. */
+  crashReason(family: string, revision: number, proven: boolean): string | undefined {
+    return (
+      this.crashingFamilies.get(`${family}:${revision}`) ??
+      (proven ? undefined : this.crashingFamilies.get(family))
+    );
   }
 }
 

@@ -447,8 +447,9 @@ describe('ECS services', () => {
   it('circuit breaker: crashing tasks fail the deployment and roll back to the last completed one', async () => {
     const { emulator, ecs } = await start(rollingWorld());
     const completed = (await describeService(ecs)).deployments?.[0]?.id as string;
+    // Family-wide: the new revision crashes, the one that already ran (app:1) does not.
+    emulator.faults.crashTasks('app');
     await ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('app', 'app:broken')));
-    emulator.faults.crashTasks('app:2');
     const updated = await ecs.send(
       new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:2' }),
     );
@@ -498,6 +499,23 @@ describe('ECS services', () => {
     expect(svc.taskDefinition).toBe(`${ARN}:task-definition/app:1`);
     // The deployment the update created is gone: the signal a watcher must treat as failure.
     expect(svc.deployments?.some((d) => d.id === failedId)).toBe(false);
+  });
+
+  it('a rollback whose own revision crashes fails too, and is not rolled back again', async () => {
+    const { emulator, ecs } = await start(rollingWorld());
+    await ecs.send(new RegisterTaskDefinitionCommand(fargateTaskDefinition('app', 'app:broken')));
+    emulator.faults.crashTasks('app:2');
+    emulator.faults.crashTasks('app:1', 'CannotStartContainerError: the old image is gone too');
+    await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:2' }));
+    emulator.clock.advance(10 * 60_000);
+    const svc = await describeService(ecs);
+    expect(svc.deployments?.map((d) => [d.status, d.rolloutState, d.taskDefinition])).toEqual([
+      ['PRIMARY', 'FAILED', `${ARN}:task-definition/app:1`],
+      ['ACTIVE', 'FAILED', `${ARN}:task-definition/app:2`],
+      ['ACTIVE', 'COMPLETED', `${ARN}:task-definition/app:1`],
+    ]);
+    expect(svc.runningCount).toBe(2);
+    expect(messages(svc).filter((m) => m.includes('rolling back'))).toHaveLength(1);
   });
 
   it('without a circuit breaker the deployment stays IN_PROGRESS while tasks keep failing', async () => {
