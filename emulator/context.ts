@@ -50,12 +50,7 @@ export interface EmulatorContext {
   timings: Timings;
 }
 
-export interface CallContext {
-  /** The access key that signed the request; absent for calls made by seeding. */
-  accessKeyId?: string;
-}
-
-export type Operation = (input: Record<string, unknown>, call: CallContext) => unknown | Promise<unknown>;
+export type Operation = (input: Record<string, unknown>) => unknown | Promise<unknown>;
 
 export type ServiceName = 'ecs' | 'ecr' | 'codedeploy';
 

@@ -3,11 +3,7 @@
  * sequence of calls produces the same ids (tests can compare whole responses run to run).
  */
 export class IdGenerator {
-  private state: number;
-
-  constructor(seed = 0x5eed) {
-    this.state = seed >>> 0;
-  }
+  private state = 0x5eed;
 
   /** mulberry32: small, fast, and good enough for identifiers. */
   private next(): number {

@@ -303,7 +303,7 @@ export class EmulatorServer {
     if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
     try {
       this.opts.catchUp();
-      const output = await operation(input, { accessKeyId: call?.accessKeyId });
+      const output = await operation(input);
       reply(200, toWire(output ?? {}));
     } catch (err) {
       if (err instanceof AwsError) return fail(err);
