@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The command line: `ecs-deploy-pipeline policy …` prints the least-privilege IAM policy
  * for the role that runs the action, so it can be created before the first run. runCli is
