@@ -1,0 +1,476 @@
+/**
+ * `npm run bench`: what the action costs and how quickly it notices the end of a
+ * deployment, measured on this machine against the local AWS endpoint (and the real Docker
+ * engine and registry for the build part). Several runs each; median, min and max; written
+ * to bench/results.md. Numbers only: nothing here passes or fails.
+ */
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { ensureDocker, type DockerEnv } from '../test/support/docker.js';
+import { runAction, type ActionRun } from '../test/e2e/support/action.js';
+import { awsEnv, CLUSTER, seed } from '../test/e2e/support/world.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const maxRssPreload = path.join(root, 'bench', 'maxrss.mjs');
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+function stats(values: number[]): Stats {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[mid] as number)
+      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN, n: sorted.length };
+}
+
+const fmt = (s: Stats, unit: string, digits = 0) =>
+  `${s.median.toFixed(digits)} ${unit} | ${s.min.toFixed(digits)} | ${s.max.toFixed(digits)} | ${s.n}`;
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+const blueGreen = (image: string, extra: Record<string, string> = {}) => ({
+  image,
+  'task-definition': 'example-app/task-definition.json',
+  'codedeploy-appspec': 'example-app/appspec.yaml',
+  cluster: CLUSTER,
+  service: 'web',
+  'poll-interval-seconds': '1',
+  ...extra,
+});
+const rolling = (image: string, extra: Record<string, string> = {}) => ({
+  image,
+  'task-definition': 'example-app/task-definition.json',
+  'task-definition-family': 'example-rolling',
+  cluster: CLUSTER,
+  service: 'rolling',
+  'poll-interval-seconds': '1',
+  ...extra,
+});
+
+async function withEmulator<T>(
+  opts: { manual?: boolean; speed?: number },
+  fn: (e: Emulator) => Promise<T>,
+): Promise<T> {
+  const emulator = await startEmulator({
+    region: 'us-east-1',
+    credentials: [{ accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' }],
+    manualClock: opts.manual,
+    speed: opts.speed,
+    seed: seed(),
+  });
+  try {
+    return await fn(emulator);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+function expectOk(r: ActionRun, what: string): void {
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.stdout.slice(-3000)}`);
+}
+
+/**
+ * 1. Detection lag. The endpoint runs on a manual clock, so the deployment reaches its end
+ * exactly when the bench advances the clock: after the action has started the deployment
+ * and then seen nothing change for `quietMs` (as in a real deployment, where minutes pass
+ * between changes). Lag = the action's exit minus that moment.
+ */
+async function detectionLag(kind: 'codedeploy' | 'rolling', outcome: 'success' | 'failure', quietMs: number) {
+  const lags: number[] = [];
+  const polls: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await withEmulator({ manual: true }, async (emulator) => {
+      if (outcome === 'failure') {
+        if (kind === 'codedeploy')
+          emulator.faults.failLifecycleEvent('AfterAllowTestTraffic', 'bench: hook fails');
+        else emulator.faults.crashTasks('example-rolling');
+      }
+      const startOp = kind === 'codedeploy' ? 'CreateDeployment' : 'UpdateService';
+      let endedAt = 0;
+      let started = 0;
+      const inputs =
+        kind === 'codedeploy'
+          ? blueGreen('127.0.0.1:5000/example-app:v0')
+          : rolling('127.0.0.1:5000/example-app:v0');
+      const run = runAction({
+        inputs: { ...inputs, 'wait-for-minutes': '10' },
+        workspace: root,
+        env: awsEnv(emulator),
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            if (started === 0 && emulator.calls.some((c) => c.operation === startOp && c.status === 200)) {
+              started = Date.now();
+              setTimeout(() => {
+                endedAt = Date.now();
+                emulator.clock.advance(3 * 60 * 60_000);
+              }, quietMs);
+            }
+          }, 10);
+          child.on('close', () => clearInterval(timer));
+        },
+      });
+      const r = await run;
+      const exitedAt = Date.now();
+      if ((r.code === 0) !== (outcome === 'success')) {
+        throw new Error(
+          `detection lag ${kind}/${outcome}: unexpected exit ${r.code}\n${r.stdout.slice(-2000)}`,
+        );
+      }
+      lags.push(exitedAt - endedAt);
+      const pollOp = kind === 'codedeploy' ? 'GetDeployment' : 'DescribeServices';
+      polls.push(emulator.calls.filter((c) => c.operation === pollOp && c.at >= started).length);
+    });
+  }
+  return { lag: stats(lags), polls: stats(polls) };
+}
+
+/** 2. API calls per deploy, by operation, at speed 60 so the whole deployment runs. */
+async function callsPerDeploy(kind: 'codedeploy' | 'rolling') {
+  return withEmulator({ speed: 60 }, async (emulator) => {
+    const inputs =
+      kind === 'codedeploy'
+        ? blueGreen('127.0.0.1:5000/example-app:v0')
+        : rolling('127.0.0.1:5000/example-app:v0');
+    const rssFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'bench-rss-')), 'rss');
+    const r = await runAction({
+      inputs,
+      workspace: root,
+      env: { ...awsEnv(emulator), NODE_OPTIONS: `--import=${maxRssPreload}`, BENCH_MAXRSS_FILE: rssFile },
+    });
+    expectOk(r, `${kind} deploy`);
+    const maxRssMiB = Number(await readFile(rssFile, 'utf8')) / 1024;
+    const counts = new Map<string, number>();
+    for (const c of emulator.calls) {
+      const key = `${c.service}:${c.operation}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return { counts: [...counts.entries()].sort((a, b) => b[1] - a[1]), maxRssMiB };
+  });
+}
+
+/** Starts the action once and times the first AWS request and the first line of output. */
+async function coldStart() {
+  const toRequest: number[] = [];
+  const toOutput: number[] = [];
+  const toExit: number[] = [];
+  const maxRss: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    await withEmulator({ speed: 60 }, async (emulator) => {
+      const rssFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'bench-rss-')), 'rss');
+      const env = {
+        ...process.env,
+        ...awsEnv(emulator),
+        ...inputEnv(rolling('127.0.0.1:5000/example-app:v0', { 'deploy-mode': 'none' })),
+        GITHUB_WORKSPACE: root,
+        GITHUB_SHA: '0000000000000000000000000000000000000001',
+        RUNNER_TEMP: path.dirname(rssFile),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        NODE_OPTIONS: `--import=${maxRssPreload}`,
+        BENCH_MAXRSS_FILE: rssFile,
+      };
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [path.join(root, 'dist/index.js')], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let firstOutput = 0;
+      child.stdout.once('data', () => (firstOutput = performance.now()));
+      const wallStart = Date.now() - (performance.now() - t0);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const exit = performance.now();
+      if (code !== 0) throw new Error(`cold start run exited ${code}`);
+      const first = emulator.calls[0];
+      if (first) toRequest.push(first.at - wallStart);
+      toOutput.push(firstOutput - t0);
+      toExit.push(exit - t0);
+      maxRss.push(Number(await readFile(rssFile, 'utf8')) / 1024);
+    });
+  }
+  return {
+    toRequest: stats(toRequest),
+    toOutput: stats(toOutput),
+    toExit: stats(toExit),
+    maxRss: stats(maxRss),
+  };
+}
+
+function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
+}
+
+/** 4. Bundle: size on disk, and the time node takes to load and run it to its first check. */
+async function bundle() {
+  const files: { file: string; bytes: number }[] = [];
+  for (const dir of ['dist', 'dist/post', 'dist/cli']) {
+    for (const name of await readdir(path.join(root, dir))) {
+      if (!name.endsWith('.js')) continue;
+      const file = path.join(dir, name);
+      files.push({ file, bytes: (await stat(path.join(root, file))).size });
+    }
+  }
+  const loads: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      // No inputs: the action loads, validates, reports and exits without any AWS call.
+      const child = spawn(process.execPath, [path.join(root, 'dist/index.js')], {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: 'ignore',
+      });
+      child.on('close', () => resolve());
+    });
+    loads.push(performance.now() - t0);
+  }
+  return { files, load: stats(loads) };
+}
+
+interface PushResult {
+  ms: number;
+  pushedBytes: number;
+  pushedLayers: number;
+  reusedLayers: number;
+}
+
+/**
+ * 5. Rebuild: the example app built and pushed once, then again after a one-line change in
+ * app.js. Bytes pushed are the sizes of the layers docker reports as "Pushed" (read from
+ * the registry's manifest), against the whole image the first time.
+ */
+async function rebuild(docker: DockerEnv) {
+  const first: PushResult[] = [];
+  const second: PushResult[] = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-app-'));
+    const repo = `bench-app-${process.pid}-${i}`;
+    try {
+      await cp(path.join(root, 'example-app'), dir, {
+        recursive: true,
+        filter: (src) => !src.includes('node_modules'),
+      });
+      const args = [
+        '--build-arg',
+        `BASE_IMAGE=${docker.baseImage}`,
+        '--build-arg',
+        `NPM_CONFIG_REGISTRY=${docker.npmRegistry}`,
+      ];
+      await login(docker);
+      first.push(await buildPush(docker, dir, repo, 'one', args));
+      const app = path.join(dir, 'app.js');
+      await writeFile(app, `${await readFile(app, 'utf8')}\n// bench: a one-line change\n`);
+      second.push(await buildPush(docker, dir, repo, 'two', args));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await run('docker', [
+        'image',
+        'rm',
+        '-f',
+        `${docker.registryHost}/${repo}:one`,
+        `${docker.registryHost}/${repo}:two`,
+      ]).catch(() => undefined);
+    }
+  }
+  const pick = (rs: PushResult[], k: keyof PushResult) => stats(rs.map((r) => r[k]));
+  return {
+    first: { ms: pick(first, 'ms'), bytes: pick(first, 'pushedBytes'), layers: pick(first, 'pushedLayers') },
+    second: {
+      ms: pick(second, 'ms'),
+      bytes: pick(second, 'pushedBytes'),
+      layers: pick(second, 'pushedLayers'),
+      reused: pick(second, 'reusedLayers'),
+    },
+  };
+}
+
+async function login(docker: DockerEnv): Promise<void> {
+  await run(
+    'docker',
+    ['login', '--username', docker.registryUser, '--password-stdin', docker.registryHost],
+    docker.registryPassword,
+  );
+}
+
+async function buildPush(
+  docker: DockerEnv,
+  dir: string,
+  repo: string,
+  tag: string,
+  args: string[],
+): Promise<PushResult> {
+  const ref = `${docker.registryHost}/${repo}:${tag}`;
+  const t0 = performance.now();
+  await run('docker', ['build', '--network', 'host', ...args, '--tag', ref, dir], undefined, {
+    DOCKER_BUILDKIT: '0',
+  });
+  const push = await run('docker', ['push', ref]);
+  const ms = performance.now() - t0;
+  const pushed = [...push.matchAll(/^([a-f0-9]{12}): Pushed$/gm)].map((m) => m[1] as string);
+  const reused = [...push.matchAll(/^([a-f0-9]{12}): Layer already exists$/gm)].length;
+  const auth = `Basic ${Buffer.from(`${docker.registryUser}:${docker.registryPassword}`).toString('base64')}`;
+  const manifest = (await fetch(`http://${docker.registryHost}/v2/${repo}/manifests/${tag}`, {
+    headers: { authorization: auth, accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  }).then((r) => r.json())) as { layers: { digest: string; size: number }[] };
+  const pushedBytes = manifest.layers
+    .filter((l) => pushed.some((short) => l.digest.startsWith(`sha256:${short}`)))
+    .reduce((sum, l) => sum + l.size, 0);
+  return { ms, pushedBytes, pushedLayers: pushed.length, reusedLayers: reused };
+}
+
+function run(cmd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end(input ?? '');
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args[0]} exited ${code}:\n${out}`)),
+    );
+  });
+}
+
+/** 6. The whole demo, once, as a newcomer runs it. */
+async function wholeDemo() {
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn('npm', ['run', 'demo', '--', '--once'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('close', resolve);
+  });
+  return { ms: performance.now() - t0, code };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const sections: string[] = [];
+  log(`${RUNS} runs per measurement`);
+
+  log('detection lag');
+  const lagRows: string[] = [];
+  for (const kind of ['codedeploy', 'rolling'] as const) {
+    for (const outcome of ['success', 'failure'] as const) {
+      for (const quietMs of [1_000, 10_000]) {
+        const r = await detectionLag(kind, outcome, quietMs);
+        lagRows.push(
+          `| ${kind} | ${outcome} | ${quietMs / 1000} s | ${fmt(r.lag, 'ms')} | ${r.polls.median} |`,
+        );
+      }
+    }
+  }
+  sections.push(
+    '## 1. Detection lag',
+    'Time from the deployment reaching its end in the endpoint to the action’s exit, after the action has seen nothing change for the quiet time (poll-interval-seconds 1; the watch backs off ×1.5 per quiet poll up to 15 s).',
+    '',
+    '| Deployment | Outcome | Quiet before the end | Median | Min | Max | Runs | Status polls after start |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...lagRows,
+  );
+
+  log('API calls per deploy');
+  for (const kind of ['codedeploy', 'rolling'] as const) {
+    const { counts, maxRssMiB } = await callsPerDeploy(kind);
+    const total = counts.reduce((s, [, n]) => s + n, 0);
+    sections.push(
+      '',
+      `## 2. API calls per deploy: ${kind === 'codedeploy' ? 'CodeDeploy blue/green' : 'ECS rolling'} (${total} in all)`,
+      `One deploy of an existing image with the default inputs (preflight on), the endpoint at 60× speed. Peak memory of the action process: ${maxRssMiB.toFixed(1)} MiB.`,
+      '',
+      '| Operation | Calls |',
+      '| --- | --- |',
+      ...counts.map(([op, n]) => `| ${op} | ${n} |`),
+    );
+  }
+
+  log('cold start');
+  const cold = await coldStart();
+  sections.push(
+    '',
+    '## 3. Cold start and memory',
+    'A register-only run (deploy-mode none). From process start.',
+    '',
+    '| Measure | Median | Min | Max | Runs |',
+    '| --- | --- | --- | --- | --- |',
+    `| First AWS request | ${fmt(cold.toRequest, 'ms')} |`,
+    `| First line of output | ${fmt(cold.toOutput, 'ms')} |`,
+    `| Exit | ${fmt(cold.toExit, 'ms')} |`,
+    `| Peak memory (max RSS) | ${fmt(cold.maxRss, 'MiB', 1)} |`,
+  );
+
+  log('bundle');
+  const b = await bundle();
+  sections.push(
+    '',
+    '## 4. Bundle',
+    '',
+    '| File | Size |',
+    '| --- | --- |',
+    ...b.files.map((f) => `| ${f.file} | ${(f.bytes / 1024).toFixed(0)} KiB |`),
+    '',
+    `Load and run to the first check (no inputs, no AWS call): ${fmt(b.load, 'ms')
+      .split(' | ')
+      .map((x, i) => ['median ', 'min ', 'max ', 'runs '][i] + x)
+      .join(', ')}.`,
+  );
+
+  const docker = await ensureDocker();
+  if (docker) {
+    try {
+      log('rebuild');
+      const rb = await rebuild(docker);
+      const kib = (s: Stats) =>
+        `${(s.median / 1024).toFixed(0)} KiB (${(s.min / 1024).toFixed(0)}–${(s.max / 1024).toFixed(0)})`;
+      const sec = (s: Stats) =>
+        `${(s.median / 1000).toFixed(1)} s (${(s.min / 1000).toFixed(1)}–${(s.max / 1000).toFixed(1)})`;
+      sections.push(
+        '',
+        '## 5. Rebuild after a one-line change',
+        'example-app built and pushed to a new repository, then again after appending a line to app.js (classic builder, layer cache warm from the first build).',
+        '',
+        '| Build | Time | Bytes pushed | Layers pushed | Layers reused |',
+        '| --- | --- | --- | --- | --- |',
+        `| First | ${sec(rb.first.ms)} | ${kib(rb.first.bytes)} | ${rb.first.layers.median} | - |`,
+        `| After the change | ${sec(rb.second.ms)} | ${kib(rb.second.bytes)} | ${rb.second.layers.median} | ${rb.second.reused.median} |`,
+      );
+    } finally {
+      await docker.stop();
+    }
+  } else {
+    sections.push('', '## 5. Rebuild', 'Not measured: Docker is not available on this machine.');
+  }
+
+  log('whole demo');
+  const demo = await wholeDemo();
+  sections.push(
+    '',
+    '## 6. Whole demo',
+    demo.code === 0
+      ? `\`npm run demo -- --once\`: ${(demo.ms / 1000).toFixed(1)} s wall time (one run).`
+      : `\`npm run demo -- --once\` exited ${demo.code} after ${(demo.ms / 1000).toFixed(1)} s; not a valid measurement.`,
+  );
+
+  const header = [
+    '# Benchmarks',
+    '',
+    `Measured by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Against the local AWS endpoint; these are this machine’s numbers, for comparison between versions, not promises.`,
+    '',
+  ];
+  const out = path.join(root, 'bench', 'results.md');
+  await writeFile(out, `${[...header, ...sections].join('\n')}\n`);
+  log(`wrote ${path.relative(root, out)}`);
+}
+
+await main();
