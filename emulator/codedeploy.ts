@@ -103,6 +103,20 @@ const SERVER_CONFIGS: Record<string, DeploymentConfigInfo['minimumHealthyHosts']
 
 const err = (type: string, message: string) => new AwsError(type, message);
 
+/**
+ * Runs lifecycle hooks that stand in for Lambda functions (the demo runtime calls http URLs).
+ * Hooks it does not handle are Lambda names that report success after `timings.hook`.
+ */
+export interface HookRunner {
+  handles(functionName: string): boolean;
+  /** Invokes the hook; `report` is called once, later (never from inside `invoke`), with a failure message or nothing. */
+  invoke(
+    functionName: string,
+    event: { deploymentId: string; lifecycleEventHookExecutionId: string; lifecycleEventName: string },
+    report: (failure?: string) => void,
+  ): void;
+}
+
 function required(input: Record<string, unknown>, member: string, exception: string, what: string): string {
   const value = optionalString(input, member, 'InvalidInputException');
   if (!value) throw err(exception, `${what} is required.`);
@@ -114,6 +128,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
   readonly targetPrefix = 'CodeDeploy_20141006';
   readonly signingNames = ['codedeploy'] as const;
   readonly operations: Readonly<Record<string, Operation>>;
+  private hookRunner?: HookRunner;
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -159,6 +174,11 @@ export class CodeDeployEmulator implements ServiceEmulator {
       GetDeploymentTarget: (i) => this.getDeploymentTarget(i),
       BatchGetDeploymentTargets: (i) => this.batchGetDeploymentTargets(i),
     };
+  }
+
+  /** Hooks the runner handles run through it from now on. */
+  useHookRunner(runner: HookRunner): void {
+    this.hookRunner = runner;
   }
 
   private now(): Date {
@@ -792,6 +812,8 @@ export class CodeDeployEmulator implements ServiceEmulator {
       case 'hook': {
         const fn = d.appSpec?.hooks.get(event.lifecycleEventName);
         if (fn === undefined) return this.finishEvent(d, 'Succeeded');
+        const injected = d.hookFailure?.hook === event.lifecycleEventName;
+        if (!injected && this.hookRunner?.handles(fn)) return this.invokeHook(d, event, fn, this.hookRunner);
         return this.schedule(d, timings.hook, () => {
           if (d.hookFailure?.hook === event.lifecycleEventName)
             this.failHook(d, event, fn, d.hookFailure.message);
@@ -813,6 +835,26 @@ export class CodeDeployEmulator implements ServiceEmulator {
           this.finishEvent(d, 'Succeeded');
         });
     }
+  }
+
+  private invokeHook(
+    d: CodeDeployDeploymentRecord,
+    event: LifecycleEventRecord,
+    fn: string,
+    runner: HookRunner,
+  ): void {
+    const step = d.step;
+    const execution = {
+      deploymentId: d.deploymentId,
+      lifecycleEventHookExecutionId: this.ctx.ids.uuid(),
+      lifecycleEventName: event.lifecycleEventName,
+    };
+    runner.invoke(fn, execution, (failure) => {
+      // A deployment stopped (or failed otherwise) while the hook ran has moved on without it.
+      if (d.status !== 'InProgress' || d.step !== step || event.status !== 'InProgress') return;
+      if (failure === undefined) this.finishEvent(d, 'Succeeded');
+      else this.failHook(d, event, fn, failure);
+    });
   }
 
   private finishEvent(d: CodeDeployDeploymentRecord, status: 'Succeeded' | 'Skipped'): void {
@@ -871,7 +913,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
         if (
           task.ownerId === d.greenTaskSetId &&
           task.lastStatus === 'STOPPED' &&
-          task.stopCode === 'EssentialContainerExited'
+          (task.stopCode === 'EssentialContainerExited' || task.stopCode === 'TaskFailedToStart')
         ) {
           d.failedTaskIds.push(task.taskId);
         }

@@ -105,6 +105,27 @@ function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
 /** Told, after the scheduler has reacted, which of a service's tasks changed state at this instant. */
 type TaskListener = (service: ServiceRecord, changed: TaskRecord[]) => void;
 
+/**
+ * Runs tasks for real (the demo runtime: a container per task). Without one, tasks reach RUNNING
+ * after `timings.taskStart`; with one, a task reaches RUNNING when the runtime reports it
+ * healthy (`runtimeTaskHealthy`) and stops when it reports an exit (`runtimeTaskStopped`).
+ * Both calls come later, never from inside `start` or `stop`.
+ */
+export interface TaskRuntime {
+  /** Starts the task's containers. */
+  start(task: TaskRecord, taskDefinition: TaskDefinition): void;
+  /** The task is stopping: stops its containers. */
+  stop(task: TaskRecord): void;
+}
+
+/** Why a runtime's task stopped without being asked to. */
+export interface RuntimeTaskExit {
+  stopCode: 'EssentialContainerExited' | 'TaskFailedToStart';
+  stoppedReason: string;
+  /** By container name, for the containers that ran and exited. */
+  exitCodes?: Record<string, number>;
+}
+
 export class EcsEmulator implements ServiceEmulator {
   readonly service = 'ecs' as const;
   readonly targetPrefix = 'AmazonEC2ContainerServiceV20141113';
@@ -115,6 +136,7 @@ export class EcsEmulator implements ServiceEmulator {
   private readonly provenTaskDefinitions = new Set<string>();
   /** Task transitions not yet reacted to, per service: all that happen at one instant are handled together. */
   private readonly pendingChanges = new Map<ServiceRecord, TaskRecord[]>();
+  private runtime?: TaskRuntime;
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -145,6 +167,11 @@ export class EcsEmulator implements ServiceEmulator {
   /** Called after tasks reach RUNNING or STOPPED (CodeDeploy watches its task sets this way). */
   onTaskChange(listener: TaskListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Tasks launched from now on run in `runtime`. */
+  useRuntime(runtime: TaskRuntime): void {
+    this.runtime = runtime;
   }
 
   // ------------------------------------------------------------------ names and lookups
@@ -1276,6 +1303,11 @@ export class EcsEmulator implements ServiceEmulator {
       task.pullStartedAt = this.now();
       task.version += 1;
     });
+    // An injected crash needs no container: the fault decides the outcome, on the emulated clock.
+    if (this.runtime && task.crashReason === undefined) {
+      this.runtime.start(task, td);
+      return task;
+    }
     this.ctx.scheduler.after(taskStart, () => {
       if (task.desiredStatus !== 'RUNNING' || task.lastStatus === 'RUNNING') return;
       if (task.crashReason !== undefined) this.crashTask(task);
@@ -1286,9 +1318,10 @@ export class EcsEmulator implements ServiceEmulator {
 
   /**
    * For seeding a world that already runs: the service's pending tasks start now, healthy,
-   * and its first deployment completes.
+   * and its first deployment completes. Tasks in a runtime start when their containers answer.
    */
   startPendingTasksNow(svc: ServiceRecord): void {
+    if (this.runtime) return;
     for (const task of this.liveTasks(svc)) {
       if (task.lastStatus === 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
       task.crashReason = undefined;
@@ -1305,30 +1338,76 @@ export class EcsEmulator implements ServiceEmulator {
     task.version += 1;
     for (const c of task.containers) {
       c.lastStatus = 'RUNNING';
-      c.runtimeId = `${task.taskId}-${this.ctx.ids.hex(10)}`;
+      c.runtimeId ??= `${task.taskId}-${this.ctx.ids.hex(10)}`;
     }
     this.taskChanged(task);
   }
 
   /** The essential container exits before the task reaches RUNNING. */
   private crashTask(task: TaskRecord): void {
+    this.failLaunch(task, 'EssentialContainerExited', task.crashReason as string, () => 1);
+  }
+
+  /** The task stops before reaching RUNNING; it counts as a failed launch of its deployment. */
+  private failLaunch(
+    task: TaskRecord,
+    stopCode: RuntimeTaskExit['stopCode'],
+    reason: string,
+    exitCode: (container: string) => number | undefined,
+  ): void {
+    const now = this.now();
+    task.pullStartedAt ??= now;
+    task.pullStoppedAt = now;
+    this.stopAtOnce(task, stopCode, reason, exitCode);
+    const svc = this.serviceOf(task);
+    if (svc) this.recordFailedTask(svc, task);
+  }
+
+  /** The task's essential container is gone: the task is STOPPED now, with nothing to drain. */
+  private stopAtOnce(
+    task: TaskRecord,
+    stopCode: RuntimeTaskExit['stopCode'],
+    reason: string,
+    exitCode: (container: string) => number | undefined,
+  ): void {
     const now = this.now();
     task.lastStatus = 'STOPPED';
     task.desiredStatus = 'STOPPED';
-    task.pullStartedAt ??= now;
-    task.pullStoppedAt = now;
     task.stoppingAt = now;
     task.stoppedAt = now;
-    task.stopCode = 'EssentialContainerExited';
-    task.stoppedReason = task.crashReason;
+    task.stopCode = stopCode;
+    task.stoppedReason = reason;
     task.version += 1;
     for (const c of task.containers) {
       c.lastStatus = 'STOPPED';
-      c.exitCode = 1;
+      c.exitCode = exitCode(c.name);
     }
-    const svc = this.serviceOf(task);
-    if (svc) this.recordFailedTask(svc, task);
     this.taskChanged(task);
+  }
+
+  private runtimeTask(taskArn: string): TaskRecord | undefined {
+    return this.state.tasks.find((t) => t.taskArn === taskArn);
+  }
+
+  /** The runtime's containers for the task answer their health check: the task is RUNNING now. */
+  runtimeTaskHealthy(taskArn: string, runtimeIds: Record<string, string>): void {
+    const task = this.runtimeTask(taskArn);
+    if (!task || task.desiredStatus !== 'RUNNING' || task.lastStatus === 'RUNNING') return;
+    for (const c of task.containers) c.runtimeId = runtimeIds[c.name] ?? c.runtimeId;
+    this.startTask(task);
+  }
+
+  /**
+   * An essential container of the runtime's task exited, or never started. Before RUNNING that is
+   * a failed launch (circuit breaker, CodeDeploy Install); after, the task stops and the service
+   * scheduler replaces it. A task already asked to stop stops on its own schedule.
+   */
+  runtimeTaskStopped(taskArn: string, exit: RuntimeTaskExit): void {
+    const task = this.runtimeTask(taskArn);
+    if (!task || task.desiredStatus !== 'RUNNING') return;
+    const exitCode = (name: string) => exit.exitCodes?.[name];
+    if (task.lastStatus === 'RUNNING') this.stopAtOnce(task, exit.stopCode, exit.stoppedReason, exitCode);
+    else this.failLaunch(task, exit.stopCode, exit.stoppedReason, exitCode);
   }
 
   private recordFailedTask(svc: ServiceRecord, task: TaskRecord): void {
@@ -1399,6 +1478,7 @@ export class EcsEmulator implements ServiceEmulator {
     task.stopCode = 'ServiceSchedulerInitiated';
     task.stoppedReason = reason;
     task.version += 1;
+    this.runtime?.stop(task);
     this.ctx.scheduler.after(wasRunning ? this.ctx.timings.taskStop : 0, () => {
       const now = this.now();
       task.lastStatus = 'STOPPED';
