@@ -13,6 +13,7 @@ import { IdGenerator } from './ids.js';
 import { RegistryClient, type RegistryConfig } from './registry.js';
 import { EmulatorServer, isMutatingOperation, type CallRecord } from './server.js';
 import { applySeed, type Seed } from './seed.js';
+import { startDemoRuntime, type DemoRuntime, type DemoRuntimeOptions } from './runtime/index.js';
 import type { EmulatorState } from './state.js';
 
 export type { CallRecord } from './server.js';
@@ -21,6 +22,7 @@ export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
 export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
+export type { DemoRuntime, DemoRuntimeOptions } from './runtime/index.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. The server always binds 127.0.0.1 only. */
@@ -37,6 +39,8 @@ export interface EmulatorOptions {
   registry?: RegistryConfig;
   /** Emulated ms for task start, lifecycle hooks, …; see DEFAULT_TIMINGS. */
   timings?: Partial<Timings>;
+  /** Runs tasks as Docker containers behind a local load balancer (see emulator/runtime); off by default. */
+  runtime?: DemoRuntimeOptions;
 }
 
 export interface Emulator {
@@ -52,6 +56,8 @@ export interface Emulator {
   seed(seed: Seed): void;
   /** The state, brought up to the current emulated time on each read. */
   readonly state: EmulatorState;
+  /** With `opts.runtime`: its run id and load balancer URLs. */
+  runtime?: DemoRuntime;
   /** Closes the server and drops every pending delay; nothing keeps running afterwards. */
   stop(): Promise<void>;
 }
@@ -103,6 +109,28 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   const port = await server.listen();
 
+  let runtime: DemoRuntime | undefined;
+  if (opts.runtime) {
+    try {
+      runtime = await startDemoRuntime(opts.runtime, {
+        ecs,
+        codedeploy,
+        observe: () => {
+          catchUp();
+          return state;
+        },
+        external: (change) => {
+          catchUp();
+          change();
+          catchUp();
+        },
+      });
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
+
   const seed = (world: Seed) => {
     catchUp();
     applySeed(world, { ctx, ecs, ecr, codedeploy });
@@ -111,6 +139,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     try {
       seed(opts.seed);
     } catch (err) {
+      await runtime?.stop();
       await server.close();
       throw err;
     }
@@ -140,7 +169,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       catchUp();
       return state;
     },
+    runtime,
     stop: async () => {
+      await runtime?.stop();
       scheduler.clear();
       await server.close();
     },
