@@ -28,6 +28,28 @@ export interface ContainerSpec {
   build?: BuildSpec;
 }
 
+/** A pull request's preview environment: deployed next to the base service, or torn down. */
+export interface PreviewConfig {
+  action: 'deploy' | 'destroy';
+  pullRequest: number;
+  /** The pull request's head commit, for the comment: GITHUB_SHA is the merge commit that was built. */
+  headSha?: string;
+  /** ALB listener and domain: the preview gets a rule for host pr-<N>.<domain>. */
+  listenerArn?: string;
+  domain?: string;
+  /** Where the preview is reached when the action does not route it: {number} and {service} filled in. */
+  urlTemplate?: string;
+}
+
+/** Where the pull-request comment goes and what it links to; the token is masked by main. */
+export interface GitHubConfig {
+  token?: string;
+  apiUrl: string;
+  serverUrl: string;
+  repository?: string;
+  runId?: string;
+}
+
 export type TaskDefinitionSource =
   | { kind: 'file'; path: string }
   | { kind: 'family'; family: string }
@@ -76,6 +98,10 @@ export interface Config {
   onCancel: 'rollback' | 'leave';
   maxRetries: number;
   outputDir: string;
+  preview?: PreviewConfig;
+  /** Redeploy the task definition that was live before the current one (or stop the running deployment with rollback). */
+  rollback: boolean;
+  github: GitHubConfig;
 }
 
 /** Reads one input as the runner passes it (`INPUT_<NAME>`); '' when absent. */
@@ -93,6 +119,11 @@ const TASK_DEFINITION_ARN =
   /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
 const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const LISTENER_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
+const DOMAIN =
+  /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const URL_PLACEHOLDERS = ['number', 'service'];
 const IMAGE_REF =
   /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
@@ -102,7 +133,11 @@ export function parseList(value: string, { commas = true } = {}): string[] {
   return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
 }
 
-export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
+/**
+ * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
+ * a pull request's number and head commit come from it.
+ */
+export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: unknown): Config {
   const problems = new Problems();
   const bad = (where: string, what: string, fix: string) => problems.add({ where, what, fix });
 
@@ -181,6 +216,18 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
 
   const sha = env.GITHUB_SHA ?? '';
 
+  const rollback = bool('rollback', false);
+  const preview = readPreview(input, event, bad);
+  if (preview !== undefined && rollback) {
+    bad(
+      'rollback',
+      `rollback is true together with preview: ${preview.action}.`,
+      'Roll back a service in a run of its own (workflow_dispatch), without preview.',
+    );
+  }
+  // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
+  const imagesNeeded = !rollback && preview?.action !== 'destroy';
+
   const buildArgs = parseList(input('build-args'), { commas: false });
   for (const arg of buildArgs) {
     const name = arg.split('=')[0] ?? '';
@@ -255,7 +302,15 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
   }
   let containers: ContainerSpec[] = [];
   const containersRaw = input('containers');
-  if (containersRaw !== '') {
+  if (rollback) {
+    if (image !== '' || containersRaw !== '') {
+      bad(
+        image !== '' ? 'image' : 'containers',
+        `rollback is true, and ${image !== '' ? 'image' : 'containers'} names what to deploy.`,
+        'Either roll back (the task definition live before the current one is redeployed), or deploy the image you name with rollback: false.',
+      );
+    }
+  } else if (containersRaw !== '') {
     if (image !== '' || containerName !== '') {
       bad(
         'containers',
@@ -264,9 +319,12 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
       );
     }
     containers = parseContainers(containersRaw, problems, buildFor);
-  } else {
+  } else if (imagesNeeded) {
     const name = containerName || undefined;
     containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+  } else if (repository !== '') {
+    // A destroy builds nothing; the repository tells it where the preview's image tags are.
+    containers = [{ name: containerName || undefined, build: buildFor({}, 'ecr-repository') }];
   }
 
   const taskDefinitionFile = input('task-definition');
@@ -310,14 +368,38 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
   }
   const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'] as const, 'auto');
-  if (service === undefined && deployMode !== 'none') {
+  if (service === undefined && (preview !== undefined || rollback)) {
+    bad(
+      'service',
+      preview !== undefined
+        ? `preview: ${preview.action} needs the base service the preview copies its settings from, and no service is named.`
+        : 'rollback is true but no service is named.',
+      preview !== undefined
+        ? 'Set service to the ECS service the pull request would change; its preview is <service>-pr-<number> in the same cluster.'
+        : 'Set service (and cluster) to the ECS service to roll back.',
+    );
+  } else if (service === undefined && deployMode !== 'none') {
     bad(
       'service',
       `deploy-mode is ${deployMode} but no service is named.`,
       'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.',
     );
   }
-  if (taskDefinition.kind === 'service' && service === undefined) {
+  if (preview !== undefined && deployMode !== 'auto' && deployMode !== 'rolling') {
+    bad(
+      'deploy-mode',
+      `deploy-mode is ${deployMode}, but a preview is its own service with the ECS rolling deployment controller, whatever the base service uses.`,
+      'Leave deploy-mode at auto (or rolling) for preview runs.',
+    );
+  }
+  if (rollback && deployMode === 'none') {
+    bad(
+      'deploy-mode',
+      'rollback is true but deploy-mode is none, so nothing would be redeployed.',
+      'Leave deploy-mode at auto to roll back through the service’s own deployment controller.',
+    );
+  }
+  if (imagesNeeded && taskDefinition.kind === 'service' && service === undefined) {
     bad(
       'task-definition',
       'No task definition is given and there is no service to take the current one from.',
@@ -392,9 +474,42 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
     outputDir: input('output-dir')
       ? path.resolve(workspace, input('output-dir'))
       : path.join(env.RUNNER_TEMP || path.join(workspace, '.ecs-deploy'), 'ecs-deploy'),
+    preview,
+    rollback,
+    github: {
+      token: input('github-token') || undefined,
+      apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+      serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+      repository: env.GITHUB_REPOSITORY || undefined,
+      runId: env.GITHUB_RUN_ID || undefined,
+    },
   };
 
-  const building = config.containers.some((c) => c.build !== undefined);
+  if ((preview !== undefined || rollback) && config.dryRun) {
+    bad(
+      'dry-run',
+      `dry-run is true together with ${rollback ? 'rollback' : `preview: ${preview?.action}`}, which has no dry run.`,
+      'Use dry-run on a normal deploy; run previews and rollbacks for real.',
+    );
+  }
+  if (preview?.action === 'deploy') {
+    if (tags.length > 0) {
+      bad(
+        'tags',
+        `tags (${tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`,
+        'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.',
+      );
+    }
+    if (sha === '' && config.containers.some((c) => c.build !== undefined)) {
+      bad(
+        'preview',
+        `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`,
+        'Run inside GitHub Actions (it sets GITHUB_SHA).',
+      );
+    }
+  }
+
+  const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
   if (building && sha === '' && tags.length === 0) {
     bad(
       'tags',
@@ -414,14 +529,117 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv): Config {
   return config;
 }
 
-/** The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. */
-export function imageTags(config: Pick<Config, 'sha' | 'build'>): string[] {
+/**
+ * The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. A
+ * preview's tags are pr-<number>-<sha> only, so that its destroy finds every one of them.
+ */
+export function imageTags(config: Pick<Config, 'sha' | 'build' | 'preview'>): string[] {
   const shaTags: string[] = [];
   if (config.sha !== '') {
     if (config.build.shaTag !== 'short') shaTags.push(config.sha);
     if (config.build.shaTag !== 'full') shaTags.push(config.sha.slice(0, 7));
   }
+  if (config.preview?.action === 'deploy') {
+    return shaTags.map((t) => `${previewTagPrefix(config.preview!.pullRequest)}${t}`);
+  }
   return [...new Set([...shaTags, ...config.build.tags])];
+}
+
+/** Every image tag of pull request `n`'s preview starts with this. */
+export function previewTagPrefix(pullRequest: number): string {
+  return `pr-${pullRequest}-`;
+}
+
+/**
+ * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
+ * event's pull_request.number), and how the preview is reached.
+ */
+function readPreview(
+  input: InputReader,
+  event: unknown,
+  bad: (where: string, what: string, fix: string) => void,
+): PreviewConfig | undefined {
+  const action = input('preview');
+  if (action === '') return undefined;
+  if (action !== 'deploy' && action !== 'destroy') {
+    bad(
+      'preview',
+      `"${action}" is not one of deploy, destroy.`,
+      'Set preview to deploy, destroy, or leave it empty for a normal deploy.',
+    );
+    return undefined;
+  }
+  const pr = (event as { pull_request?: { number?: unknown; head?: { sha?: unknown } } } | undefined)
+    ?.pull_request;
+  const raw = input('pull-request-number');
+  let pullRequest: number | undefined;
+  if (raw !== '') {
+    if (!/^[1-9]\d{0,8}$/.test(raw)) {
+      bad(
+        'pull-request-number',
+        `"${raw}" is not a pull request number.`,
+        'Set pull-request-number to the number of the pull request, e.g. 42.',
+      );
+    } else {
+      pullRequest = Number(raw);
+    }
+  } else if (typeof pr?.number === 'number' && Number.isInteger(pr.number) && pr.number > 0) {
+    pullRequest = pr.number;
+  } else {
+    bad(
+      'pull-request-number',
+      `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`,
+      'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).',
+    );
+  }
+
+  const listenerArn = input('preview-listener-arn') || undefined;
+  const domain = input('preview-domain').toLowerCase() || undefined;
+  const urlTemplate = input('preview-url') || undefined;
+  if (listenerArn !== undefined && !LISTENER_ARN.test(listenerArn)) {
+    bad(
+      'preview-listener-arn',
+      `"${listenerArn}" is not an Application Load Balancer listener ARN.`,
+      'Use arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID (the HTTPS listener of the load balancer previews are reached through).',
+    );
+  }
+  if ((listenerArn === undefined) !== (domain === undefined)) {
+    bad(
+      listenerArn === undefined ? 'preview-listener-arn' : 'preview-domain',
+      `${listenerArn === undefined ? 'preview-domain' : 'preview-listener-arn'} is set without ${listenerArn === undefined ? 'preview-listener-arn' : 'preview-domain'}.`,
+      'Set both, to route pr-<number>.<preview-domain> through that listener, or neither.',
+    );
+  }
+  if (domain !== undefined && !DOMAIN.test(domain)) {
+    bad(
+      'preview-domain',
+      `"${domain}" is not a domain name.`,
+      'Use the domain whose wildcard points at the load balancer, e.g. preview.example.com.',
+    );
+  }
+  if (urlTemplate !== undefined) {
+    if (listenerArn !== undefined) {
+      bad(
+        'preview-url',
+        'preview-url is set together with preview-listener-arn, which makes the URL https://pr-<number>.<preview-domain>.',
+        'Remove preview-url, or route previews yourself and drop preview-listener-arn and preview-domain.',
+      );
+    }
+    const unknown = [...urlTemplate.matchAll(/\{([^}]*)\}/g)]
+      .map((m) => m[1] as string)
+      .filter((name) => !URL_PLACEHOLDERS.includes(name));
+    if (!/^https?:\/\/[^\s]+$/.test(urlTemplate) || unknown.length > 0) {
+      bad(
+        'preview-url',
+        unknown.length > 0
+          ? `"${urlTemplate}" has the unknown placeholder(s) ${unknown.map((u) => `{${u}}`).join(', ')}.`
+          : `"${urlTemplate}" is not an http(s) URL.`,
+        'Write a URL with {number} (the pull request) and {service} (the base service), e.g. https://pr-{number}.preview.example.com.',
+      );
+    }
+  }
+  const headSha = typeof pr?.head?.sha === 'string' ? pr.head.sha : undefined;
+  return { action, pullRequest: pullRequest ?? 0, headSha, listenerArn, domain, urlTemplate };
 }
 
 function parseContainers(

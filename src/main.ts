@@ -11,7 +11,13 @@ import { type Config, inputsFromEnv, readConfig } from './config.js';
 import { dockerCli } from './docker.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
+import { resourceName } from './deploy/aws-errors.js';
 import { DeploymentFailed, runPipeline } from './pipeline.js';
+import { postPreviewComment, previewCommentInput } from './preview/comment.js';
+import { previewNames } from './preview/names.js';
+import { runPreviewDestroy } from './preview/preview.js';
+import { createElbClient } from './preview/routing.js';
+import { runRollback } from './rollback.js';
 import { renderSummary, type RunReport, StageTimer } from './report.js';
 
 const coreLog: Log = {
@@ -25,11 +31,12 @@ const coreLog: Log = {
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Config;
   try {
-    config = readConfig(inputsFromEnv(env), env);
+    config = readConfig(inputsFromEnv(env), env, await readEvent(env.GITHUB_EVENT_PATH));
   } catch (e) {
     fail(e);
     return;
   }
+  if (config.github.token) core.setSecret(config.github.token);
 
   core.saveState('on-cancel', config.onCancel);
   const timer = new StageTimer();
@@ -47,11 +54,18 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const run = config.rollback
+    ? runRollback
+    : config.preview?.action === 'destroy'
+      ? runPreviewDestroy
+      : runPipeline;
+  let removed: string[] | undefined;
   try {
-    await runPipeline(
+    const result = await run(
       config,
       {
         clients: createClients(config.region, config.maxRetries),
+        elbv2: config.preview?.listenerArn ? createElbClient(config.region, config.maxRetries) : undefined,
         docker: dockerCli(),
         log: coreLog,
         clock: systemClock,
@@ -69,6 +83,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       timer,
       report,
     );
+    removed = result?.removed;
     report.ok = true;
   } catch (e) {
     if (e instanceof DeploymentFailed) {
@@ -83,7 +98,41 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (config.preview !== undefined) await commentOnPullRequest(config, report, removed);
   await writeSummary(report);
+}
+
+/** The preview's pull-request comment, and its URL in the summary; a failure here is only a warning. */
+async function commentOnPullRequest(config: Config, report: RunReport, removed?: string[]): Promise<void> {
+  const { preview, service } = config;
+  if (preview === undefined || service === undefined) return;
+  let names;
+  try {
+    names = previewNames(resourceName(service), preview);
+  } catch (e) {
+    core.warning(`The pull request was not commented on: ${(e as Error).message}`);
+    return;
+  }
+  if (names.url !== undefined && preview.action === 'deploy') {
+    report.extraMarkdown = [report.extraMarkdown, `Preview: ${names.url}`].filter(Boolean).join('\n\n');
+  }
+  await postPreviewComment(
+    config.github,
+    preview.pullRequest,
+    previewCommentInput(config, names, report, removed),
+    coreLog,
+  );
+}
+
+/** The workflow's event payload; undefined outside a workflow or when it cannot be read. */
+async function readEvent(file: string | undefined): Promise<unknown> {
+  if (!file) return undefined;
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch (e) {
+    core.warning(`The event payload ${file} could not be read (${(e as Error).message}).`);
+    return undefined;
+  }
 }
 
 async function writeSummary(report: RunReport): Promise<void> {

@@ -16,7 +16,7 @@ import type { Docker } from './docker.js';
 import { createRepository, loginToRegistry } from './ecr.js';
 import { buildAndPushImage, hasBuildx } from './image.js';
 import type { Log } from './log.js';
-import { type FileSystem, type Plan, policyInput, validate } from './plan.js';
+import { type FileSystem, type Plan, policyInput, prepareRegistration, validate } from './plan.js';
 import { buildPolicy } from './policy.js';
 import {
   type CurrentTaskDefinition,
@@ -26,11 +26,13 @@ import {
 } from './dryrun.js';
 import { describeTaskDefinition } from './deploy/service.js';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { registerTaskDefinition } from './register.js';
 import { type RunReport, StageTimer } from './report.js';
 import { type AppSpec, renderAppSpec } from './render/appspec.js';
 import { renderImageDefinitions, renderImageDetail } from './render/artifacts.js';
-import { type ImageAssignment, prepareTaskDefinition } from './render/taskdef.js';
+import type { ImageAssignment } from './render/taskdef.js';
+import { type PreviewPlan, startPreviewDeployment } from './preview/preview.js';
 
 export type { FileSystem } from './plan.js';
 
@@ -44,6 +46,8 @@ export interface PipelineDeps {
   /** Hands facts to the post step (core.saveState): the registry to log out of, the deployment started, whether it settled. */
   saveState(name: 'registry' | 'deployment' | 'settled', value: string): void;
   signal?: AbortSignal;
+  /** Elastic Load Balancing, for routing previews (preview-listener-arn). */
+  elbv2?: ElasticLoadBalancingV2Client;
 }
 
 /** A deployment that ran and did not succeed: the report says why. */
@@ -92,12 +96,7 @@ export async function runPipeline(
     JSON.stringify(Object.fromEntries(images.map((i) => [i.containerName, i.imageUri]))),
   );
 
-  const prepared = prepareTaskDefinition(plan.source.doc, images, {
-    source: plan.source.description,
-    where: 'task-definition',
-    parsed: plan.source.parsed,
-    family: config.taskDefinitionFamily,
-  });
+  const prepared = prepareRegistration(plan, images);
   if (prepared.stripped.length > 0) {
     log.notice(
       `Removed read-only fields from the task definition before registering: ${prepared.stripped.join(', ')}.`,
@@ -129,83 +128,198 @@ export async function runPipeline(
   deps.setOutput('task-definition-arn', registered.arn);
 
   let watch: (() => Promise<WatchResult>) | undefined;
-  const pollIntervalMs = config.pollIntervalSeconds * 1000;
-  if (plan.mode === 'codedeploy') {
-    const group = plan.group as DeploymentGroupTarget;
-    const rendered = renderAppSpec((plan.appspec as { appspec: AppSpec }).appspec, registered.arn);
-    await deps.fs.writeFile(out('appspec.yaml'), rendered.content);
-    deps.setOutput('appspec-path', out('appspec.yaml'));
-    const id = await timer.run(
-      'CodeDeploy deployment',
-      () =>
-        createDeployment(clients.codedeploy, {
-          application: group.application,
-          deploymentGroup: group.deploymentGroup,
-          deploymentConfigName: config.codedeploy.deploymentConfig,
-          description: config.codedeploy.description ?? defaultDescription(config),
-          appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
-          region: config.region,
-          waitForActive: waitForActive(config, deps),
-        }),
-      (d) => d,
-    );
-    report.codedeployDeploymentId = id;
-    deps.setOutput('codedeploy-deployment-id', id);
-    recordDeployment(deps, config, 'codedeploy', id);
-    log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
-    watch = () =>
-      watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
-        deploymentId: id,
-        cluster: config.cluster,
-        service: config.service as string,
-        timeoutMs: waitBudgetMs(group, config.waitForMinutes),
-        pollIntervalMs,
-        rollbackOnTimeout: config.rollbackOnTimeout,
-        clock: deps.clock,
-        log,
-        signal: deps.signal,
-      });
+  if (plan.preview !== undefined) {
+    watch = await startPreview(config, plan.preview, registered.arn, deps, timer, report);
+  } else if (plan.mode === 'codedeploy') {
+    watch = await startCodeDeploy(config, deps, timer, report, {
+      group: plan.group as DeploymentGroupTarget,
+      appspec: (plan.appspec as { appspec: AppSpec }).appspec,
+      taskDefinitionArn: registered.arn,
+      record: true,
+      rollbackOnTimeout: config.rollbackOnTimeout,
+    });
   } else if (plan.mode === 'rolling') {
-    const previous = plan.service?.taskDefinitionArn;
-    const started = await timer.run(
-      'ECS rolling deployment',
-      async () => {
-        await waitForServiceIdle(
-          clients.ecs,
-          { cluster: config.cluster, service: config.service as string },
-          waitForActive(config, deps),
-        );
-        return startRollingDeployment(clients.ecs, {
-          cluster: config.cluster,
-          service: config.service as string,
-          taskDefinitionArn: registered.arn,
-          forceNewDeployment: config.forceNewDeployment,
-          desiredCount: config.desiredCount,
-        });
-      },
-      (d) => d.deploymentId,
-    );
-    report.ecsDeploymentId = started.deploymentId;
-    deps.setOutput('ecs-deployment-id', started.deploymentId);
-    recordDeployment(deps, config, 'rolling', started.deploymentId);
-    log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${config.service}.`);
-    watch = () =>
-      watchRollingDeployment(clients.ecs, {
-        cluster: config.cluster,
-        service: config.service as string,
-        deploymentId: started.deploymentId,
-        previousTaskDefinitionArn: previous,
-        timeoutMs: config.waitForMinutes * 60_000,
-        pollIntervalMs,
-        rollbackOnTimeout: config.rollbackOnTimeout,
-        clock: deps.clock,
-        log,
-        signal: deps.signal,
-      });
+    watch = await startRollingUpdate(config, deps, timer, report, {
+      taskDefinitionArn: registered.arn,
+      previousTaskDefinitionArn: plan.service?.taskDefinitionArn,
+      waitForIdle: true,
+      record: true,
+      rollbackOnTimeout: config.rollbackOnTimeout,
+    });
   } else {
     timer.skip('Deploy', 'deploy-mode none: task definition registered only');
   }
+  await settleDeployment(watch, config, deps, timer, report);
+}
 
+/** Starts a watch; undefined when nothing was deployed (deploy-mode none). */
+type Watch = () => Promise<WatchResult>;
+
+function watchOptions(config: Config, deps: PipelineDeps, rollbackOnTimeout: boolean) {
+  return {
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    rollbackOnTimeout,
+    clock: deps.clock,
+    log: deps.log,
+    signal: deps.signal,
+  };
+}
+
+/**
+ * CreateDeployment of the appspec with `taskDefinitionArn` put in, through the group; waits
+ * for another active deployment of the group first, within wait-for-active-deployment-minutes.
+ * `record` hands the deployment to the post step, which stops it with rollback on cancel.
+ */
+export async function startCodeDeploy(
+  config: Config,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+  opts: {
+    group: DeploymentGroupTarget;
+    appspec: AppSpec;
+    taskDefinitionArn: string;
+    record: boolean;
+    rollbackOnTimeout: boolean;
+    description?: string;
+  },
+): Promise<Watch> {
+  const { clients, log } = deps;
+  const { group } = opts;
+  const service = config.service as string;
+  const rendered = renderAppSpec(opts.appspec, opts.taskDefinitionArn);
+  await fsMkdir(deps, config.outputDir);
+  const appspecPath = path.join(config.outputDir, 'appspec.yaml');
+  await deps.fs.writeFile(appspecPath, rendered.content);
+  deps.setOutput('appspec-path', appspecPath);
+  const id = await timer.run(
+    'CodeDeploy deployment',
+    () =>
+      createDeployment(clients.codedeploy, {
+        application: group.application,
+        deploymentGroup: group.deploymentGroup,
+        deploymentConfigName: config.codedeploy.deploymentConfig,
+        description: opts.description ?? config.codedeploy.description ?? defaultDescription(config),
+        appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
+        region: config.region,
+        waitForActive: waitForActive(config, deps),
+      }),
+    (d) => d,
+  );
+  report.codedeployDeploymentId = id;
+  deps.setOutput('codedeploy-deployment-id', id);
+  if (opts.record) recordDeployment(deps, config, 'codedeploy', id, service);
+  log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
+  return () =>
+    watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
+      ...watchOptions(config, deps, opts.rollbackOnTimeout),
+      deploymentId: id,
+      cluster: config.cluster,
+      service,
+      timeoutMs: waitBudgetMs(group, config.waitForMinutes),
+    });
+}
+
+/**
+ * UpdateService to `taskDefinitionArn`. With `waitForIdle` it first waits for a deployment
+ * this run did not start (within wait-for-active-deployment-minutes) instead of superseding it.
+ */
+export async function startRollingUpdate(
+  config: Config,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+  opts: {
+    taskDefinitionArn: string;
+    previousTaskDefinitionArn?: string;
+    waitForIdle: boolean;
+    record: boolean;
+    rollbackOnTimeout: boolean;
+  },
+): Promise<Watch> {
+  const { clients, log } = deps;
+  const service = config.service as string;
+  const started = await timer.run(
+    'ECS rolling deployment',
+    async () => {
+      if (opts.waitForIdle) {
+        await waitForServiceIdle(
+          clients.ecs,
+          { cluster: config.cluster, service },
+          waitForActive(config, deps),
+        );
+      }
+      return startRollingDeployment(clients.ecs, {
+        cluster: config.cluster,
+        service,
+        taskDefinitionArn: opts.taskDefinitionArn,
+        forceNewDeployment: config.forceNewDeployment,
+        desiredCount: config.desiredCount,
+      });
+    },
+    (d) => d.deploymentId,
+  );
+  report.ecsDeploymentId = started.deploymentId;
+  deps.setOutput('ecs-deployment-id', started.deploymentId);
+  if (opts.record) recordDeployment(deps, config, 'rolling', started.deploymentId, service);
+  log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${service}.`);
+  return () =>
+    watchRollingDeployment(clients.ecs, {
+      ...watchOptions(config, deps, opts.rollbackOnTimeout),
+      cluster: config.cluster,
+      service,
+      deploymentId: started.deploymentId,
+      previousTaskDefinitionArn: opts.previousTaskDefinitionArn,
+      timeoutMs: config.waitForMinutes * 60_000,
+    });
+}
+
+/** Routes the preview when asked, creates or updates its service, and watches its rollout. */
+async function startPreview(
+  config: Config,
+  plan: PreviewPlan,
+  taskDefinitionArn: string,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+): Promise<Watch> {
+  const { names } = plan;
+  const started = await timer.run(
+    'Preview service',
+    () =>
+      startPreviewDeployment({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
+        cluster: config.cluster,
+        taskDefinitionArn,
+        log: deps.log,
+      }),
+    (s) => `${s.created ? 'created' : 'updated'} ${names.service}, deployment ${s.deploymentId}`,
+  );
+  report.service = names.service;
+  report.ecsDeploymentId = started.deploymentId;
+  deps.setOutput('preview-service', names.service);
+  deps.setOutput('ecs-deployment-id', started.deploymentId);
+  if (names.url !== undefined) deps.setOutput('preview-url', names.url);
+  recordDeployment(deps, config, 'rolling', started.deploymentId, names.service);
+  return () =>
+    watchRollingDeployment(deps.clients.ecs, {
+      ...watchOptions(config, deps, config.rollbackOnTimeout),
+      cluster: config.cluster,
+      service: names.service,
+      deploymentId: started.deploymentId,
+      // A new service has no earlier revision to return to; its circuit breaker handles failures.
+      previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
+      timeoutMs: config.waitForMinutes * 60_000,
+    });
+}
+
+/** Watches a started deployment to its end (unless told not to) and records the outcome. */
+export async function settleDeployment(
+  watch: Watch | undefined,
+  config: Config,
+  deps: PipelineDeps,
+  timer: StageTimer,
+  report: RunReport,
+): Promise<void> {
   if (watch === undefined) {
     report.outcome = 'registered';
   } else if (!config.waitForServiceStability) {
@@ -375,10 +489,11 @@ function recordDeployment(
   config: Config,
   kind: 'codedeploy' | 'rolling',
   id: string,
+  service: string,
 ): void {
   deps.saveState(
     'deployment',
-    JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }),
+    JSON.stringify({ kind, id, cluster: config.cluster, service, region: config.region }),
   );
 }
 

@@ -4,9 +4,13 @@
  * deployment controller, the CodeDeploy group, the starting task definition, the ECR
  * repositories, and the task definition and appspec as they will be deployed.
  */
-import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
+import type { RegisterTaskDefinitionCommandInput, Tag } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type AwsClients, checkCredentials } from './aws.js';
-import { type Config, imageTags } from './config.js';
+import type { Clock } from './clock.js';
+import { type Config, imageTags, type PreviewConfig } from './config.js';
+import { isAwsError } from './deploy/aws-errors.js';
 import {
   defaultCodeDeployNames,
   type DeploymentGroupTarget,
@@ -30,7 +34,13 @@ import {
 } from './render/appspec.js';
 import type { ParsedDocument } from './render/document.js';
 import { parseDocument } from './render/document.js';
-import { prepareTaskDefinition } from './render/taskdef.js';
+import {
+  type ImageAssignment,
+  type PreparedTaskDefinition,
+  prepareTaskDefinition,
+} from './render/taskdef.js';
+import { previewFamily, previewNames, type PreviewNames } from './preview/names.js';
+import { familyOfDocument, planPreview, type PreviewPlan } from './preview/preview.js';
 import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
 import { preflight } from './preflight.js';
 import { verifyDeployment } from './verify.js';
@@ -46,6 +56,10 @@ export interface PlanDeps {
   clients: AwsClients;
   fs: FileSystem;
   log: Log;
+  /** For waiting on a preview service that is still draining. */
+  clock: Clock;
+  signal?: AbortSignal;
+  elbv2?: ElasticLoadBalancingV2Client;
 }
 
 export interface Plan {
@@ -60,6 +74,30 @@ export interface Plan {
   taskDefinition: RegisterTaskDefinitionCommandInput;
   /** The least-privilege policy for this run, when the preflight built it. */
   policy?: PolicyDocument;
+  /** The family to register under, when not the document's own (task-definition-family, a preview's). */
+  family?: string;
+  /** Tags the registered task definition carries on top of its own (a preview's). */
+  extraTags: Tag[];
+  /** A pull request's preview: its service is deployed to instead of the base service. */
+  preview?: PreviewPlan;
+}
+
+/** The task definition to register, with `images` put in, the plan's family and its extra tags. */
+export function prepareRegistration(
+  plan: Pick<Plan, 'source' | 'family' | 'extraTags'>,
+  images: ImageAssignment[],
+): PreparedTaskDefinition {
+  const prepared = prepareTaskDefinition(plan.source.doc, images, {
+    source: plan.source.description,
+    where: 'task-definition',
+    parsed: plan.source.parsed,
+    family: plan.family,
+  });
+  if (plan.extraTags.length > 0) {
+    const keys = new Set(plan.extraTags.map((t) => t.key));
+    prepared.input.tags = [...(prepared.input.tags ?? []).filter((t) => !keys.has(t.key)), ...plan.extraTags];
+  }
+  return prepared;
 }
 
 async function readUserFile(deps: PlanDeps, file: string, where: string): Promise<string> {
@@ -124,7 +162,9 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   ) {
     service = await describeTargetService(clients.ecs, config.cluster, config.service);
   }
-  const mode = resolveDeployMode(config.deployMode, service);
+  // A preview is a service of its own with the ECS controller, whatever the base service uses.
+  const previewing = config.preview?.action === 'deploy';
+  const mode = previewing ? 'rolling' : resolveDeployMode(config.deployMode, service);
 
   let group: DeploymentGroupTarget | undefined;
   if (mode === 'codedeploy') {
@@ -164,6 +204,23 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     }
     repositories.set(c.build.repository, repo);
   }
+  for (const c of config.containers) {
+    if (c.image === undefined) continue;
+    const where = config.containers.length > 1 ? 'containers' : 'image';
+    await collect(() => checkImageExists(clients.ecr, c.image as string, where, config.region, deps.log));
+  }
+
+  let family = config.taskDefinitionFamily;
+  let extraTags: Tag[] = [];
+  let names: PreviewNames | undefined;
+  if (previewing) {
+    names = await collect(() => previewNames(config.service as string, config.preview as PreviewConfig));
+    const base = family ?? familyOfDocument(source.doc);
+    if (base !== undefined && names !== undefined) {
+      family = await collect(() => previewFamily(base, names!.pullRequest));
+      extraTags = names.tags;
+    }
+  }
 
   const containerNames = await collect(() => resolveContainerNames(config, source as Plan['source']));
   let appspec: Plan['appspec'];
@@ -175,18 +232,30 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
       imageUri: c.image ?? `${repositories.get(c.build!.repository)?.uri ?? c.build!.repository}:${tag}`,
     }));
     taskDefinition = await collect(
-      () =>
-        prepareTaskDefinition(source!.doc, planned, {
-          source: source!.description,
-          where: 'task-definition',
-          parsed: source!.parsed,
-          family: config.taskDefinitionFamily,
-        }).input,
+      () => prepareRegistration({ source: source!, family, extraTags }, planned).input,
     );
     const prepared = taskDefinition;
     if (mode === 'codedeploy' && prepared !== undefined) {
       appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
     }
+  }
+  let preview: PreviewPlan | undefined;
+  if (previewing && service !== undefined && taskDefinition !== undefined && problems.length === 0) {
+    const td = taskDefinition;
+    preview = await collect(() =>
+      planPreview(config, service, td, {
+        ecs: clients.ecs,
+        elbv2: deps.elbv2,
+        log: deps.log,
+        wait: {
+          timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+          pollIntervalMs: config.pollIntervalSeconds * 1000,
+          clock: deps.clock,
+          log: deps.log,
+          signal: deps.signal,
+        },
+      }),
+    );
   }
   if (problems.length > 0) throw new UserError(problems);
   const plan: Plan = {
@@ -198,6 +267,9 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     containerNames: containerNames as string[],
     appspec,
     taskDefinition: taskDefinition as RegisterTaskDefinitionCommandInput,
+    family,
+    extraTags,
+    preview,
   };
   if (config.preflight) await checkBeforeChanging(config, plan, deps);
   return plan;
@@ -209,13 +281,14 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
  */
 async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): Promise<void> {
   const { clients, log } = deps;
+  // A preview's service may not exist yet; the base service was checked while planning it.
   const problems = await verifyDeployment(
     clients,
     {
       region: config.region,
       cluster: config.cluster,
-      service: config.service,
-      deployMode: config.deployMode,
+      service: plan.preview ? undefined : config.service,
+      deployMode: plan.preview ? 'none' : config.deployMode,
       codedeploy: plan.group && {
         application: plan.group.application,
         deploymentGroup: plan.group.deploymentGroup,
@@ -255,7 +328,7 @@ export async function policyInput(config: Config, plan: Plan, clients: AwsClient
     accountId: await accountOf(plan, clients),
     repositories: [...plan.repositories.keys()],
     cluster: config.cluster,
-    service: config.service,
+    service: plan.preview?.names.service ?? config.service,
     taskDefinitionFamily: td.family ?? '',
     codedeploy: plan.group && {
       application: plan.group.application,
@@ -328,4 +401,74 @@ function resolveContainerNames(config: Config, source: Plan['source']): string[]
       fix: `Set container-name to one of: ${names.join(', ') || '(add a container to the task definition)'}.`,
     });
   });
+}
+
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+/** host, repository path, tag and digest of an image reference; host undefined for Docker Hub. */
+export function parseImageReference(ref: string): {
+  host?: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+} {
+  const [name = '', digest] = ref.split('@');
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  const hasHost = first.includes('.') || first.includes(':') || first === 'localhost';
+  const path = hasHost ? name.slice(slash + 1) : name;
+  const colon = path.lastIndexOf(':');
+  return {
+    host: hasHost ? first : undefined,
+    repository: colon < 0 ? path : path.slice(0, colon),
+    tag: colon < 0 ? undefined : path.slice(colon + 1),
+    digest,
+  };
+}
+
+/**
+ * An existing image to deploy must exist before anything changes: DescribeImages, when the
+ * image is in an ECR repository this run can name (an ECR URI of this region, or a registry
+ * whose repository ECR reports under that URI). Other images are not checked, with a notice.
+ */
+export async function checkImageExists(
+  ecr: ECRClient,
+  imageUri: string,
+  where: string,
+  region: string,
+  log: Log,
+): Promise<void> {
+  const ref = parseImageReference(imageUri);
+  const notChecked = (why: string) =>
+    log.notice(`Whether ${imageUri} exists could not be checked before deploying: ${why}.`);
+  let registryId: string | undefined;
+  const ecrHost = ref.host === undefined ? null : ECR_HOST.exec(ref.host);
+  if (ecrHost) {
+    if (ecrHost[2] !== region) return notChecked(`it is in ${ecrHost[2]}, and this run works in ${region}`);
+    registryId = ecrHost[1];
+  } else {
+    const repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+    if (repo === undefined || repo.uri !== `${ref.host}/${ref.repository}`) {
+      return notChecked('it is not in an ECR repository of this account and region');
+    }
+  }
+  const imageId: ImageIdentifier = ref.digest
+    ? { imageDigest: ref.digest }
+    : { imageTag: ref.tag ?? 'latest' };
+  try {
+    await ecr.send(
+      new DescribeImagesCommand({ registryId, repositoryName: ref.repository, imageIds: [imageId] }),
+    );
+  } catch (err) {
+    if (isAwsError(err, 'ImageNotFoundException', 'RepositoryNotFoundException')) {
+      throw new UserError({
+        where,
+        what: `The image ${imageUri} does not exist: ${err.name === 'RepositoryNotFoundException' ? `there is no ECR repository ${ref.repository}` : `repository ${ref.repository} has no image ${ref.digest ?? `tagged ${ref.tag ?? 'latest'}`}`}.`,
+        fix: `Deploy an image that is there (aws ecr describe-images --repository-name ${ref.repository} lists them), or push it first.`,
+      });
+    }
+    if (isAwsError(err, 'AccessDeniedException'))
+      return notChecked(`ecr:DescribeImages was denied (${err.message})`);
+    throw err;
+  }
 }

@@ -1,0 +1,181 @@
+/**
+ * The pull request's preview comment: one per base service, found again by a hidden marker
+ * and edited in place, so a pull request shows the preview's current state, not a history.
+ * A comment that cannot be written is a warning: the preview itself went fine.
+ */
+import { getOctokit } from '@actions/github';
+import type { Config, GitHubConfig } from '../config.js';
+import type { Log } from '../log.js';
+import type { RunReport } from '../report.js';
+import type { PreviewNames } from './names.js';
+
+export type PreviewState = 'deployed' | 'failed' | 'destroyed' | 'destroy-failed';
+
+export interface PreviewCommentInput {
+  state: PreviewState;
+  names: PreviewNames;
+  cluster: string;
+  commit?: string;
+  image?: string;
+  taskDefinitionArn?: string;
+  url?: string;
+  runUrl?: string;
+  /** Why it failed, or what a destroy removed. */
+  message?: string;
+  removed?: string[];
+}
+
+const HEADLINE: Record<PreviewState, (service: string) => string> = {
+  deployed: (s) => `✅ Preview of \`${s}\` is live`,
+  failed: (s) => `❌ Preview of \`${s}\` failed to deploy`,
+  destroyed: (s) => `🗑️ Preview of \`${s}\` is gone`,
+  'destroy-failed': (s) => `⚠️ Preview of \`${s}\` could not be removed completely`,
+};
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+/** The comment's Markdown; its first line is the marker it is found by. */
+export function renderPreviewComment(c: PreviewCommentInput): string {
+  const lines = [c.names.commentMarker, `### ${HEADLINE[c.state](c.names.baseService)}`, ''];
+  if (c.state === 'destroyed') {
+    lines.push(
+      c.removed && c.removed.length > 0
+        ? `The pull request's preview was removed: ${c.removed.join('; ')}.`
+        : 'There was nothing left to remove: the preview was never deployed, or is already gone.',
+    );
+  } else if (c.message) {
+    lines.push(cell(c.message));
+  }
+  lines.push('', '| | |', '| --- | --- |');
+  const row = (name: string, value: string | undefined) => {
+    if (value) lines.push(`| ${name} | ${value} |`);
+  };
+  if (c.state === 'deployed' || c.state === 'failed') {
+    row('URL', c.url && c.state === 'deployed' ? c.url : undefined);
+    row('Commit', c.commit && `\`${c.commit.slice(0, 12)}\``);
+    row('Image', c.image && `\`${cell(c.image)}\``);
+    row(
+      'Task definition',
+      c.taskDefinitionArn && `\`${c.taskDefinitionArn.replace(/^.*:task-definition\//, '')}\``,
+    );
+  }
+  row('Service', `\`${c.cluster}/${c.names.service}\``);
+  row('Run', c.runUrl && `[workflow run](${c.runUrl})`);
+  return lines.join('\n') + '\n';
+}
+
+export function runUrl(github: GitHubConfig): string | undefined {
+  return github.repository && github.runId
+    ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}`
+    : undefined;
+}
+
+/** The issue-comment calls the preview comment makes. */
+export interface IssueComments {
+  list(): Promise<{ id: number; body?: string }[]>;
+  create(body: string): Promise<number>;
+  update(id: number, body: string): Promise<void>;
+}
+
+type Octokit = ReturnType<typeof getOctokit>;
+
+export function octokitComments(
+  octokit: Octokit,
+  issue: { owner: string; repo: string; number: number },
+): IssueComments {
+  const where = { owner: issue.owner, repo: issue.repo };
+  return {
+    list: async () =>
+      (
+        await octokit.paginate(octokit.rest.issues.listComments, {
+          ...where,
+          issue_number: issue.number,
+          per_page: 100,
+        })
+      ).map((c) => ({ id: c.id, body: c.body })),
+    create: async (body) =>
+      (await octokit.rest.issues.createComment({ ...where, issue_number: issue.number, body })).data.id,
+    update: async (id, body) => {
+      await octokit.rest.issues.updateComment({ ...where, comment_id: id, body });
+    },
+  };
+}
+
+/** Edits the comment carrying `marker`, or creates it. */
+export async function upsertComment(
+  comments: IssueComments,
+  marker: string,
+  body: string,
+): Promise<{ id: number; created: boolean }> {
+  const existing = (await comments.list()).find((c) => c.body?.includes(marker));
+  if (existing !== undefined) {
+    await comments.update(existing.id, body);
+    return { id: existing.id, created: false };
+  }
+  return { id: await comments.create(body), created: true };
+}
+
+/**
+ * Writes the preview comment on pull request `number` with the workflow's token, through
+ * GITHUB_API_URL. Never throws: a missing token or a refusal becomes a warning (which never
+ * contains the token).
+ */
+export async function postPreviewComment(
+  github: GitHubConfig,
+  pullRequest: number,
+  comment: PreviewCommentInput,
+  log: Log,
+  connect: (token: string, baseUrl: string) => Octokit = (token, baseUrl) => getOctokit(token, { baseUrl }),
+): Promise<void> {
+  const [owner, repo] = (github.repository ?? '').split('/');
+  if (!github.token || !owner || !repo) {
+    log.warning(
+      `The pull request was not commented on: ${github.token ? 'GITHUB_REPOSITORY is not set' : 'github-token is empty'}. Leave github-token at its default (the workflow's token) and give the job permissions: pull-requests: write.`,
+    );
+    return;
+  }
+  try {
+    const comments = octokitComments(connect(github.token, github.apiUrl), {
+      owner,
+      repo,
+      number: pullRequest,
+    });
+    const result = await upsertComment(comments, comment.names.commentMarker, renderPreviewComment(comment));
+    log.info(`${result.created ? 'Commented on' : 'Updated the comment on'} pull request #${pullRequest}.`);
+  } catch (err) {
+    const e = err as { status?: number; message?: string };
+    const message = (e.message ?? String(err)).split(github.token).join('***');
+    log.warning(
+      `Could not comment on pull request #${pullRequest} (${e.status ?? 'error'}: ${message}). The preview itself is unaffected; give the job permissions: pull-requests: write.`,
+    );
+  }
+}
+
+/** The comment for a preview run, from what the run reported. */
+export function previewCommentInput(
+  config: Pick<Config, 'preview' | 'cluster' | 'sha' | 'github'>,
+  names: PreviewNames,
+  report: Pick<RunReport, 'ok' | 'images' | 'taskDefinitionArn' | 'message'>,
+  removed?: string[],
+): PreviewCommentInput {
+  const destroy = config.preview?.action === 'destroy';
+  const state: PreviewState = destroy
+    ? report.ok
+      ? 'destroyed'
+      : 'destroy-failed'
+    : report.ok
+      ? 'deployed'
+      : 'failed';
+  return {
+    state,
+    names,
+    cluster: config.cluster,
+    commit: config.preview?.headSha ?? (config.sha || undefined),
+    image: report.images[0]?.imageUri,
+    taskDefinitionArn: report.taskDefinitionArn,
+    url: names.url,
+    runUrl: runUrl(config.github),
+    message: report.ok ? undefined : report.message,
+    removed,
+  };
+}
