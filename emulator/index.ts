@@ -8,6 +8,9 @@ export { DEFAULT_TIMINGS, FAILED_TASK_THRESHOLD } from './context.js';
 import { CodeDeployEmulator } from './codedeploy.js';
 import { EcrEmulator } from './ecr.js';
 import { EcsEmulator } from './ecs.js';
+import { Elbv2Emulator } from './elbv2.js';
+import { IamEmulator } from './iam.js';
+import { StsEmulator } from './sts.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { IdGenerator } from './ids.js';
 import { RegistryClient, type RegistryConfig } from './registry.js';
@@ -22,6 +25,9 @@ export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
 export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
+export type { SeedIam, SeedIamEntity } from './iam.js';
+export type { SeedElbv2, SeedLoadBalancer, SeedTargetGroup } from './elbv2.js';
+export { defaultPrincipalArn } from './iam.js';
 export type { DemoRuntime, DemoRuntimeOptions } from './runtime/index.js';
 
 export interface EmulatorOptions {
@@ -29,7 +35,11 @@ export interface EmulatorOptions {
   port?: number;
   region?: string;
   accountId?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string }[];
+  /**
+   * Key pairs clients may sign with; `principalArn` is who the key belongs to (STS
+   * GetCallerIdentity, IAM authorization), default `defaultPrincipalArn(accountId)`.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; principalArn?: string }[];
   /** Emulated time runs this many times faster than real time (default 1). */
   speed?: number;
   /** Emulated time moves only through `clock.advance(ms)`. */
@@ -92,10 +102,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       deploymentConfigs: new Map(),
       deployments: new Map(),
     },
+    iam: { roles: new Map(), users: new Map() },
+    elbv2: { loadBalancers: new Map(), listeners: new Map(), targetGroups: new Map(), rules: new Map() },
   };
   const ecs = new EcsEmulator(ctx, state.ecs);
   const ecr = new EcrEmulator(ctx, state.ecr, opts.registry ? new RegistryClient(opts.registry) : undefined);
   const codedeploy = new CodeDeployEmulator(ctx, state.codedeploy, ecs);
+  const principals = new Map(
+    (opts.credentials ?? []).flatMap((c) =>
+      c.principalArn ? [[c.accessKeyId, c.principalArn] as const] : [],
+    ),
+  );
+  const iam = new IamEmulator(ctx, state.iam, principals, state);
+  const elbv2 = new Elbv2Emulator(ctx, state.elbv2);
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
   const server = new EmulatorServer({
@@ -103,6 +122,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     region,
     credentials,
     services: [ecs, ecr, codedeploy],
+    queryServices: [new StsEmulator(iam), iam, elbv2],
+    authorize: (accessKeyId, service, operation, input) =>
+      iam.authorize(accessKeyId, service, operation, input),
     faults,
     calls,
     catchUp,
@@ -133,7 +155,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   const seed = (world: Seed) => {
     catchUp();
-    applySeed(world, { ctx, ecs, ecr, codedeploy });
+    applySeed(world, { ctx, ecs, ecr, codedeploy, iam, elbv2 });
   };
   if (opts.seed) {
     try {

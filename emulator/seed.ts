@@ -7,6 +7,8 @@ import type { EmulatorContext } from './context.js';
 import type { CodeDeployEmulator } from './codedeploy.js';
 import type { EcrEmulator } from './ecr.js';
 import type { EcsEmulator } from './ecs.js';
+import type { Elbv2Emulator, SeedElbv2 } from './elbv2.js';
+import type { IamEmulator, SeedIam } from './iam.js';
 import { AwsError } from './errors.js';
 
 export interface Seed {
@@ -20,6 +22,10 @@ export interface Seed {
     applications?: string[];
     deploymentGroups?: SeedDeploymentGroup[];
   };
+  /** Roles and users with their policies; replaces the default allow-everything principals. */
+  iam?: SeedIam;
+  /** Target groups, then load balancers with their listeners. */
+  elbv2?: SeedElbv2;
 }
 
 export interface SeedService {
@@ -61,6 +67,8 @@ export interface SeedTargets {
   ecs: EcsEmulator;
   ecr: EcrEmulator;
   codedeploy: CodeDeployEmulator;
+  iam: IamEmulator;
+  elbv2: Elbv2Emulator;
 }
 
 /** Runs a seeding step, naming the seed entry in any error. */
@@ -87,7 +95,7 @@ export function seedTargetGroupArn(
   return `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.accountId}:targetgroup/${name}-tg${index}/${ctx.ids.hex(16)}`;
 }
 
-export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy }: SeedTargets): void {
+export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy, iam, elbv2 }: SeedTargets): void {
   for (const repo of seed.repositories ?? []) {
     seeding(`repositories '${repo.name}'`, () =>
       ecr.createRepository({ repositoryName: repo.name, imageTagMutability: repo.imageTagMutability }),
@@ -132,7 +140,9 @@ export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy }: SeedTargets
       if (svc) ecs.startPendingTasksNow(svc);
     });
   }
-  seedCodeDeploy(seed, { ctx, ecs, ecr, codedeploy });
+  seedCodeDeploy(seed, { ctx, ecs, ecr, codedeploy, iam, elbv2 });
+  if (seed.iam) iam.seed(seed.iam, seeding);
+  if (seed.elbv2) elbv2.seed(seed.elbv2, seeding);
 }
 
 function seedCodeDeploy(seed: Seed, { ctx, ecs, codedeploy }: SeedTargets): void {

@@ -1,6 +1,8 @@
 /**
- * The HTTP front: AWS JSON 1.1 on `POST /`, routed by `X-Amz-Target`, every request signed
- * with SigV4, every call recorded, faults applied after authentication. Binds 127.0.0.1 only.
+ * The HTTP front: AWS JSON 1.1 on `POST /`, routed by `X-Amz-Target`, and the AWS Query
+ * protocol (STS, IAM, ELBv2), routed by the credential scope's service; every request signed
+ * with SigV4 and authorized by IAM, every call recorded, faults applied after authentication.
+ * Binds 127.0.0.1 only.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,9 +12,19 @@ import { verifySignature } from './auth.js';
 import type { ServiceEmulator, ServiceName } from './context.js';
 import { AwsError, isRecord } from './errors.js';
 import type { FaultInjector } from './faults.js';
+import {
+  credentialScopeService,
+  decodeQueryInput,
+  queryError,
+  sendQueryError,
+  sendQueryResult,
+  type QueryInput,
+  type QueryService,
+  type QueryServiceName,
+} from './query.js';
 
 export interface CallRecord {
-  service: ServiceName;
+  service: ServiceName | QueryServiceName;
   operation: string;
   input: unknown;
   /** HTTP status sent; 0 when the connection was dropped without a response. */
@@ -28,6 +40,15 @@ export interface ServerOptions {
   region: string;
   credentials: ReadonlyMap<string, string>;
   services: readonly ServiceEmulator[];
+  /** Query-protocol services, told apart by the credential scope's service name. */
+  queryServices: readonly QueryService[];
+  /** Throws the service's access-denied error unless the caller's IAM policies allow the call. */
+  authorize(
+    accessKeyId: string,
+    service: ServiceName | QueryServiceName,
+    operation: string,
+    input: unknown,
+  ): void;
   faults: FaultInjector;
   calls: CallRecord[];
   /** Brings emulated state up to the current emulated time before a call is handled. */
@@ -97,41 +118,16 @@ function sendError(res: ServerResponse, error: AwsError): void {
   send(res, error.status, { __type: error.type, message: error.message, ...error.fields }, error.type);
 }
 
-/** Authentication refusals as AWS Query-protocol services (STS, IAM, ELB) name and send them. */
-const QUERY_AUTH_ERRORS: Record<string, string> = {
-  MissingAuthenticationTokenException: 'MissingAuthenticationToken',
-  UnrecognizedClientException: 'InvalidClientTokenId',
-  InvalidSignatureException: 'SignatureDoesNotMatch',
-  IncompleteSignatureException: 'IncompleteSignature',
-};
-
-function xmlEscape(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** An AWS Query-protocol (XML) error, so that an SDK client of such a service throws a service exception. */
-function sendQueryError(res: ServerResponse, status: number, code: string, message: string): void {
-  const requestId = randomUUID();
-  const text =
-    `<ErrorResponse><Error><Type>Sender</Type><Code>${xmlEscape(code)}</Code>` +
-    `<Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-  res.writeHead(status, {
-    'Content-Type': 'text/xml',
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': requestId,
-    Date: new Date().toUTCString(),
-  });
-  res.end(text);
-}
-
 export class EmulatorServer {
   private readonly server: Server;
   private readonly targets: Map<string, ServiceEmulator>;
+  private readonly queryServices: Map<string, QueryService>;
   private readonly pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private closing = false;
 
   constructor(private readonly opts: ServerOptions) {
     this.targets = new Map(opts.services.map((s) => [s.targetPrefix, s]));
+    this.queryServices = new Map(opts.queryServices.map((s) => [s.signingName, s]));
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
@@ -178,6 +174,35 @@ export class EmulatorServer {
     });
   }
 
+  /**
+   * Injected latency, then the request fault for this call: an error to answer, 'stop' when
+   * the connection was dropped (or the server is closing), undefined to go on.
+   */
+  private async requestFault(operation: string, req: IncomingMessage, res: ServerResponse) {
+    const latency = this.opts.faults.takeLatency(operation);
+    if (latency > 0) await this.delay(latency);
+    if (this.closing) {
+      res.destroy();
+      return 'stop';
+    }
+    const fault = this.opts.faults.takeRequestFault(operation);
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return 'stop';
+    }
+    if (fault?.kind === 'throttle') return new AwsError('ThrottlingException', 'Rate exceeded');
+    if (fault?.kind === 'serverError') {
+      return fault.status === 500
+        ? new AwsError(
+            'InternalFailure',
+            'The request processing has failed because of an unknown error, exception or failure.',
+            500,
+          )
+        : new AwsError('ServiceUnavailable', 'Service is unavailable. Please try again later.', fault.status);
+    }
+    return undefined;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
     const body = await readBody(req).catch((err: unknown) => err);
@@ -186,6 +211,21 @@ export class EmulatorServer {
       return;
     }
     const target = String(req.headers['x-amz-target'] ?? '');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of url.searchParams) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    const signed = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body };
+    // STS, IAM and ELB speak the Query protocol: form in, XML out, no X-Amz-Target.
+    if (
+      !target &&
+      String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+    ) {
+      return this.handleQuery(req, res, signed, at);
+    }
+
     const dot = target.indexOf('.');
     const service = dot > 0 ? this.targets.get(target.slice(0, dot)) : undefined;
     const operationName = dot > 0 ? target.slice(dot + 1) : target;
@@ -215,42 +255,18 @@ export class EmulatorServer {
       sendError(res, error);
     };
 
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    // STS, IAM and ELB speak the Query protocol (form in, XML out); this endpoint serves none of them.
-    const queryProtocol =
-      !target && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-    const query: Record<string, string | string[]> = {};
-    for (const [k, v] of url.searchParams) {
-      const prev = query[k];
-      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-    }
+    let accessKeyId: string;
     try {
-      const accessKeyId = await verifySignature(
-        { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body },
-        {
-          credentials: this.opts.credentials,
-          region: this.opts.region,
-          signingNames: queryProtocol
-            ? undefined
-            : (service?.signingNames ?? this.opts.services.flatMap((s) => s.signingNames)),
-          now: Date.now(),
-        },
-      );
+      accessKeyId = await verifySignature(signed, {
+        credentials: this.opts.credentials,
+        region: this.opts.region,
+        signingNames: service?.signingNames ?? this.opts.services.flatMap((s) => s.signingNames),
+        now: Date.now(),
+      });
       if (call) call.accessKeyId = accessKeyId;
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
-      if (queryProtocol)
-        return sendQueryError(res, 403, QUERY_AUTH_ERRORS[err.type] ?? err.type, err.message);
       return fail(err);
-    }
-    if (queryProtocol) {
-      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? '(none)';
-      return sendQueryError(
-        res,
-        400,
-        'InvalidAction',
-        `The action ${action} is not valid for this web service: this endpoint emulates only ECR, ECS and CodeDeploy.`,
-      );
     }
 
     if (req.method !== 'POST' || url.pathname !== '/' || !service) {
@@ -271,40 +287,97 @@ export class EmulatorServer {
       return fail(new AwsError('SerializationException', 'The request body must be a JSON object.'));
     }
 
-    const latency = this.opts.faults.takeLatency(operationName);
-    if (latency > 0) await this.delay(latency);
-    if (this.closing) {
-      res.destroy();
-      return;
-    }
-    const fault = this.opts.faults.takeRequestFault(operationName);
-    if (fault?.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'throttle') return fail(new AwsError('ThrottlingException', 'Rate exceeded'));
-    if (fault?.kind === 'serverError') {
-      return fail(
-        fault.status === 500
-          ? new AwsError(
-              'InternalFailure',
-              'The request processing has failed because of an unknown error, exception or failure.',
-              500,
-            )
-          : new AwsError(
-              'ServiceUnavailable',
-              'Service is unavailable. Please try again later.',
-              fault.status,
-            ),
-      );
-    }
+    const fault = await this.requestFault(operationName, req, res);
+    if (fault === 'stop') return;
+    if (fault) return fail(fault);
 
     const operation = service.operations[operationName];
     if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
     try {
       this.opts.catchUp();
+      this.opts.authorize(accessKeyId, service.service, operationName, input);
       const output = await operation(input);
       reply(200, toWire(output ?? {}));
+    } catch (err) {
+      if (err instanceof AwsError) return fail(err);
+      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
+    }
+  }
+  /** A Query-protocol request: the service is the one whose signing name the credential scope names. */
+  private async handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    signed: Parameters<typeof verifySignature>[0],
+    at: number,
+  ): Promise<void> {
+    const scope = credentialScopeService(signed.headers.authorization);
+    const service = this.queryServices.get(scope ?? '');
+    const form = new URLSearchParams(signed.body.toString('utf8'));
+    const operationName = form.get('Action') ?? '';
+    let input: QueryInput | undefined;
+    let malformed: AwsError | undefined;
+    try {
+      input = decodeQueryInput(form);
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      malformed = err;
+    }
+    const call: CallRecord | undefined = service
+      ? { service: service.service, operation: operationName, input, status: 0, at }
+      : undefined;
+    if (call) this.opts.calls.push(call);
+    const fail = (error: AwsError) => {
+      const answer = queryError(error);
+      if (call) {
+        call.status = answer.status;
+        call.errorType = answer.type;
+      }
+      sendQueryError(res, answer, service?.xmlns);
+    };
+
+    let accessKeyId: string;
+    try {
+      accessKeyId = await verifySignature(signed, {
+        credentials: this.opts.credentials,
+        region: this.opts.region,
+        // Routed by the scope: a scope naming no served service is refused after the signature check.
+        signingNames: service ? [service.signingName] : undefined,
+        now: Date.now(),
+      });
+      if (call) call.accessKeyId = accessKeyId;
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      return fail(err);
+    }
+    if (!service) {
+      return fail(
+        new AwsError(
+          'InvalidAction',
+          `The action ${operationName || '(none)'} is not valid for this web service: this endpoint serves the Query protocol for ${[...this.queryServices.keys()].join(', ')}, and the request was signed for '${scope ?? '(no scope)'}'.`,
+        ),
+      );
+    }
+    const operation = service.operations[operationName];
+    if (!operation) {
+      return fail(
+        new AwsError(
+          'InvalidAction',
+          `Could not find operation ${operationName || '(none)'} for version ${service.version}`,
+        ),
+      );
+    }
+    if (malformed || input === undefined)
+      return fail(malformed ?? new AwsError('ValidationError', 'Malformed request.'));
+
+    const fault = await this.requestFault(operationName, req, res);
+    if (fault === 'stop') return;
+    if (fault) return fail(fault);
+    try {
+      this.opts.catchUp();
+      this.opts.authorize(accessKeyId, service.service, operationName, input);
+      const result = await operation(input, { accessKeyId });
+      if (call) call.status = 200;
+      sendQueryResult(res, service, operationName, result);
     } catch (err) {
       if (err instanceof AwsError) return fail(err);
       fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));

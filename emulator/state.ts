@@ -20,6 +20,13 @@ import type {
 } from '@aws-sdk/client-codedeploy';
 import type { Repository, Tag as EcrTag } from '@aws-sdk/client-ecr';
 import type {
+  Listener,
+  LoadBalancer as ElbLoadBalancer,
+  Rule,
+  Tag as Elbv2Tag,
+  TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type {
   CapacityProviderStrategyItem,
   ClusterSetting,
   DeploymentConfiguration,
@@ -45,6 +52,8 @@ export interface EmulatorState {
   ecs: EcsState;
   ecr: EcrState;
   codedeploy: CodeDeployState;
+  iam: IamState;
+  elbv2: Elbv2State;
 }
 
 // ---------------------------------------------------------------- ECS
@@ -299,4 +308,77 @@ export interface CodeDeployDeploymentRecord {
   hookFailure?: { hook: string; message: string | undefined };
   /** Replacement tasks that stopped during Install. */
   failedTaskIds: string[];
+}
+
+// ---------------------------------------------------------------- IAM
+
+export interface IamState {
+  /** By role name. Without `seed.iam`, the roles of the configured credentials' principals, allowed everything. */
+  roles: Map<string, IamPrincipalRecord>;
+  /** By user name; likewise for credentials whose principal is an IAM user. */
+  users: Map<string, IamPrincipalRecord>;
+}
+
+/** A policy document as IAM stores it; single values may stand for one-element lists. */
+export interface IamPolicyDocument {
+  Version?: string;
+  /** Named in simulation results (`SourcePolicyId`) when given. */
+  Id?: string;
+  Statement: IamPolicyStatement | IamPolicyStatement[];
+}
+
+export interface IamPolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  /** Trust policies only. */
+  Principal?: '*' | Record<string, string | string[]>;
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  /** Operator → condition key → value(s). */
+  Condition?: Record<string, Record<string, string | string[] | boolean>>;
+}
+
+export interface IamPrincipalRecord {
+  kind: 'role' | 'user';
+  name: string;
+  /** `/` or `/a/b/`. */
+  path: string;
+  arn: string;
+  /** `AROA…` for roles, `AIDA…` for users. */
+  id: string;
+  createDate: Date;
+  /** Inline identity policies, by name. */
+  policies: { name: string; document: IamPolicyDocument }[];
+  permissionsBoundary?: { arn: string; document: IamPolicyDocument };
+  /** Roles only: the trust policy. */
+  assumeRolePolicyDocument?: IamPolicyDocument;
+}
+
+// ---------------------------------------------------------------- Elastic Load Balancing v2
+
+export interface Elbv2State {
+  /** Each map by ARN, in creation order. */
+  loadBalancers: Map<string, { loadBalancer: ElbLoadBalancer; tags: Elbv2Tag[] }>;
+  listeners: Map<string, { listener: Listener; tags: Elbv2Tag[] }>;
+  /** `LoadBalancerArns` is derived on read from the listeners and rules that forward to the group. */
+  targetGroups: Map<string, TargetGroupRecord>;
+  /** Default rules included (`IsDefault`, priority `default`). */
+  rules: Map<string, { rule: Rule; listenerArn: string; tags: Elbv2Tag[] }>;
+}
+
+export interface TargetGroupRecord {
+  targetGroup: TargetGroup;
+  tags: Elbv2Tag[];
+  /** Registered targets; a deregistered one stays (draining) until the deregistration delay is over. */
+  targets: ElbTargetRecord[];
+}
+
+export interface ElbTargetRecord {
+  id: string;
+  port: number;
+  availabilityZone?: string;
+  registeredAt: Date;
+  deregisteredAt?: Date;
 }
