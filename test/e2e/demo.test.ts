@@ -1,0 +1,251 @@
+/**
+ * `npm run demo -- --once` as a newcomer runs it (real Docker, registry, containers and load
+ * balancer), and the demo load balancer's routing as CodeDeploy moves traffic (no Docker).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { chooseRoute, listenerRoutes, RUN_LABEL } from '../../emulator/runtime/index.js';
+import { clients, fargateTaskDefinition } from '../emulator/clients.js';
+import { repoRoot, runDocker } from '../support/docker.js';
+
+const execFileAsync = promisify(execFile);
+const DEMO_TIMEOUT_MS = 240_000;
+
+/** Why Docker cannot be had here, or undefined when `scripts/local-docker.sh up` brought it up. */
+async function dockerUnavailable(): Promise<string | undefined> {
+  try {
+    await execFileAsync('bash', [path.join(repoRoot, 'scripts', 'local-docker.sh'), 'up', '--quiet'], {
+      timeout: 15 * 60_000,
+    });
+    return undefined;
+  } catch (error) {
+    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
+    return (stderr || stdout || (error as Error).message).trim();
+  }
+}
+
+function runDemo(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', 'demo', '--', '--once'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // SIGINT, so that even a demo that overruns removes what it started.
+    const timer = setTimeout(() => child.kill('SIGINT'), DEMO_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The demo's `  prod: v1 90% | v2 10%` lines, as version → percent. */
+function prodSamples(output: string): Record<string, number>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('  prod: '))
+    .map((line) =>
+      Object.fromEntries(
+        line
+          .slice('  prod: '.length)
+          .split(' | ')
+          .map((part) => {
+            const [, name = part, percent = 'NaN'] = /^(.*) (\d+)%$/.exec(part) ?? [];
+            return [name, Number(percent)];
+          }),
+      ),
+    );
+}
+
+describe('npm run demo -- --once', () => {
+  it('builds v1, serves it, deploys v2 while production moves over, ends on v2 and leaves no container', async () => {
+    const unavailable = await dockerUnavailable();
+    if (unavailable !== undefined) {
+      if (process.env.E2E_REQUIRE_DOCKER) throw new Error(`Docker is required here: ${unavailable}`);
+      console.warn(
+        `Skipping the demo test: Docker cannot be had here:\n${unavailable}\nSet E2E_REQUIRE_DOCKER=1 to make this an error.`,
+      );
+      return;
+    }
+
+    const { code, output } = await runDemo();
+    expect({ code, tail: code === 0 ? '' : output.slice(-5000) }).toEqual({ code: 0, tail: '' });
+
+    const samples = prodSamples(output);
+    expect(samples).toContainEqual({ v1: 100 });
+    // Traffic moved: some bursts of requests were answered by both versions.
+    expect(samples.filter((s) => (s.v1 ?? 0) > 0 && (s.v2 ?? 0) > 0).length).toBeGreaterThan(0);
+    expect(samples.at(-1)).toEqual({ v2: 100 });
+    expect(output).toMatch(
+      /demo: v2 is live at http:\/\/127\.0\.0\.1:\d+ \(deployment d-[A-Z0-9]+, succeeded\)/,
+    );
+    // The smoke test hook checked the test listener before production moved.
+    expect(output).toContain('the test listener answers "Hello from ECS! version v2": pass');
+    // The registry password reaches the action only to be masked; the demo never prints it.
+    expect(output).not.toMatch(/::add-mask::/);
+
+    const runId = new RegExp(`containers are labelled ${RUN_LABEL}=(\\S+)`).exec(output)?.[1];
+    expect(runId).toMatch(/^demo-[0-9a-f]+$/);
+    expect(output).toContain(`removed the containers labelled ${RUN_LABEL}=${runId}`);
+    const left = await runDocker(['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`]);
+    expect(left.trim()).toBe('');
+  }, 300_000);
+});
+
+describe('the demo load balancer', () => {
+  it('chooses a route by weight, never one with weight 0', () => {
+    const routes = [
+      { name: 'blue', weight: 90 },
+      { name: 'green', weight: 10 },
+      { name: 'drained', weight: 0 },
+    ];
+    expect(chooseRoute(routes, 0)?.name).toBe('blue');
+    expect(chooseRoute(routes, 0.89)?.name).toBe('blue');
+    expect(chooseRoute(routes, 0.9)?.name).toBe('green');
+    expect(chooseRoute(routes, 0.999)?.name).toBe('green');
+    expect(chooseRoute([{ name: 'drained', weight: 0 }], 0.5)).toBeUndefined();
+    expect(chooseRoute([], 0.5)).toBeUndefined();
+  });
+
+  describe('follows a CodeDeploy linear deployment (emulated clock, no containers)', () => {
+    const SECOND = 1_000;
+    const MINUTE = 60 * SECOND;
+    let emulator: Emulator;
+
+    /** Listener → [weight, the task definitions of the RUNNING tasks] per target group it forwards to. */
+    const routes = () =>
+      Object.fromEntries(
+        (['production', 'test'] as const).map((listener) => [
+          listener,
+          listenerRoutes(emulator.state, 'demo', 'web', listener).map((r) => [
+            r.weight,
+            r.tasks.map((t) => t.taskDefinitionArn.split('/').at(-1)),
+          ]),
+        ]),
+      );
+    const v1 = ['app:1', 'app:1'];
+    const v2 = ['app:2', 'app:2'];
+
+    it('splits production by the traffic weight, and sends test traffic to the replacement after AllowTestTraffic', async () => {
+      emulator = await startEmulator({
+        manualClock: true,
+        seed: {
+          clusters: ['demo'],
+          taskDefinitions: [fargateTaskDefinition('app', '127.0.0.1:5000/app:v1')],
+          services: [
+            {
+              cluster: 'demo',
+              serviceName: 'web',
+              taskDefinition: 'app',
+              desiredCount: 2,
+              deploymentController: 'CODE_DEPLOY',
+              launchType: 'FARGATE',
+              loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+            },
+          ],
+          codedeploy: {
+            applications: ['AppECS-demo-web'],
+            deploymentGroups: [
+              {
+                application: 'AppECS-demo-web',
+                name: 'DgpECS-demo-web',
+                cluster: 'demo',
+                service: 'web',
+                deploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+                terminationWaitMinutes: 1,
+              },
+            ],
+          },
+        },
+      });
+      try {
+        const { ecs, codedeploy } = clients(emulator);
+        expect(routes()).toEqual({ production: [[100, v1]], test: [[100, v1]] });
+
+        const td = await ecs.send(
+          new RegisterTaskDefinitionCommand(fargateTaskDefinition('app', '127.0.0.1:5000/app:v2')),
+        );
+        const content = JSON.stringify({
+          version: 0.0,
+          Resources: [
+            {
+              TargetService: {
+                Type: 'AWS::ECS::Service',
+                Properties: {
+                  TaskDefinition: td.taskDefinition?.taskDefinitionArn,
+                  LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 8080 },
+                },
+              },
+            },
+          ],
+        });
+        await codedeploy.send(
+          new CreateDeploymentCommand({
+            applicationName: 'AppECS-demo-web',
+            deploymentGroupName: 'DgpECS-demo-web',
+            revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+          }),
+        );
+        // Created, then Install: the replacement's tasks start; neither listener sends them traffic yet.
+        emulator.clock.advance(1 * SECOND);
+        expect(routes()).toEqual({
+          production: [
+            [100, v1],
+            [0, []],
+          ],
+          test: [[100, v1]],
+        });
+        emulator.clock.advance(10 * SECOND);
+        expect(routes()).toEqual({
+          production: [
+            [100, v1],
+            [0, v2],
+          ],
+          test: [[100, v1]],
+        });
+        // AllowTestTraffic: the test listener moves to the replacement.
+        emulator.clock.advance(2 * SECOND);
+        expect(routes()).toEqual({
+          production: [
+            [100, v1],
+            [0, v2],
+          ],
+          test: [[100, v2]],
+        });
+        // AllowTraffic: 10% at once, then 10% more every minute.
+        emulator.clock.advance(2 * SECOND);
+        expect(routes().production).toEqual([
+          [90, v1],
+          [10, v2],
+        ]);
+        emulator.clock.advance(3 * MINUTE);
+        expect(routes().production).toEqual([
+          [60, v1],
+          [40, v2],
+        ]);
+        // All traffic moved; the original still runs through the termination wait.
+        emulator.clock.advance(6 * MINUTE);
+        expect(routes()).toEqual({
+          production: [
+            [0, v1],
+            [100, v2],
+          ],
+          test: [[100, v2]],
+        });
+        // Succeeded: the original is gone and the replacement is the service.
+        emulator.clock.advance(1 * MINUTE + 10 * SECOND);
+        expect(routes()).toEqual({ production: [[100, v2]], test: [[100, v2]] });
+      } finally {
+        await emulator.stop();
+      }
+    });
+  });
+});
