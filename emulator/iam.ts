@@ -80,15 +80,18 @@ const CONDITION_OPERATORS = new Set([
 
 type Principal =
   | { kind: 'role'; arn: string; accountId: string; name: string }
-  | { kind: 'user'; arn: string; accountId: string; name: string }
+  | { kind: 'user'; arn: string; accountId: string; name: string; path: string }
   | { kind: 'root'; arn: string; accountId: string };
 
 /** The IAM entity behind a caller ARN (an assumed-role session, a user, or the account root). */
 export function parsePrincipalArn(arn: string): Principal | undefined {
   const assumed = /^arn:aws:sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{2,64}$/.exec(arn);
   if (assumed) return { kind: 'role', arn, accountId: assumed[1] as string, name: assumed[2] as string };
-  const user = /^arn:aws:iam::(\d{12}):user\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
-  if (user) return { kind: 'user', arn, accountId: user[1] as string, name: user[2] as string };
+  const user = /^arn:aws:iam::(\d{12}):user(\/(?:[\w+=,.@/-]*\/)?)([\w+=,.@-]{1,64})$/.exec(arn);
+  if (user) {
+    const [, accountId, path, name] = user as unknown as [string, string, string, string];
+    return { kind: 'user', arn, accountId, name, path };
+  }
   const root = /^arn:aws:iam::(\d{12}):root$/.exec(arn);
   if (root) return { kind: 'root', arn, accountId: root[1] as string };
   return undefined;
@@ -677,7 +680,11 @@ export class IamEmulator implements QueryService {
     }
     for (const principal of [this.defaultCaller, ...this.callers.values()]) {
       if (principal.kind === 'root' || this.find(principal) !== undefined) continue;
-      const record = this.put(principal.kind, { name: principal.name, policies: [ALLOW_EVERYTHING] });
+      const record = this.put(principal.kind, {
+        name: principal.name,
+        ...(principal.kind === 'user' && { path: principal.path }),
+        policies: [ALLOW_EVERYTHING],
+      });
       this.defaults.add(record);
     }
   }
