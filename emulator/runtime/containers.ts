@@ -362,6 +362,8 @@ export class ContainerRuntime implements TaskRuntime {
     if (graceful) await docker(['stop', '--time', String(this.opts.stopTimeoutSeconds), id]);
     const r = await docker(['rm', '--force', '--volumes', id]);
     if (r.code === 0 || /no such container/i.test(r.stderr)) this.started.delete(id);
-    else this.opts.onEvent(`could not remove container ${id.slice(0, 12)}: ${r.stderr.trim()}`);
+    // A stop and a shutdown can both remove a container; the one already under way finishes the job.
+    else if (!/already in progress/i.test(r.stderr))
+      this.opts.onEvent(`could not remove container ${id.slice(0, 12)}: ${r.stderr.trim()}`);
   }
 }

@@ -6,20 +6,21 @@ import { describe, expect, it } from '@jest/globals';
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import { DescribeTasksCommand, ListTasksCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { chooseRoute, listenerRoutes, RUN_LABEL } from '../../emulator/runtime/index.js';
 import { clients, fargateTaskDefinition } from '../emulator/clients.js';
-import { repoRoot, runDocker } from '../support/docker.js';
+import { parseEnvLines, repoRoot, runDocker } from '../support/docker.js';
 
 const execFileAsync = promisify(execFile);
 const DEMO_TIMEOUT_MS = 240_000;
+const localDockerScript = path.join(repoRoot, 'scripts', 'local-docker.sh');
 
 /** Why Docker cannot be had here, or undefined when `scripts/local-docker.sh up` brought it up. */
 async function dockerUnavailable(): Promise<string | undefined> {
   try {
-    await execFileAsync('bash', [path.join(repoRoot, 'scripts', 'local-docker.sh'), 'up', '--quiet'], {
+    await execFileAsync('bash', [localDockerScript, 'up', '--quiet'], {
       timeout: 15 * 60_000,
     });
     return undefined;
@@ -27,6 +28,17 @@ async function dockerUnavailable(): Promise<string | undefined> {
     const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
     return (stderr || stdout || (error as Error).message).trim();
   }
+}
+
+/** Skips the test (with a visible message) when Docker cannot be had, unless E2E_REQUIRE_DOCKER says it must. */
+async function dockerOrSkip(test: string): Promise<boolean> {
+  const unavailable = await dockerUnavailable();
+  if (unavailable === undefined) return true;
+  if (process.env.E2E_REQUIRE_DOCKER) throw new Error(`Docker is required here: ${unavailable}`);
+  console.warn(
+    `Skipping ${test}: Docker cannot be had here:\n${unavailable}\nSet E2E_REQUIRE_DOCKER=1 to make this an error.`,
+  );
+  return false;
 }
 
 function runDemo(): Promise<{ code: number | null; output: string }> {
@@ -67,14 +79,7 @@ function prodSamples(output: string): Record<string, number>[] {
 
 describe('npm run demo -- --once', () => {
   it('builds v1, serves it, deploys v2 while production moves over, ends on v2 and leaves no container', async () => {
-    const unavailable = await dockerUnavailable();
-    if (unavailable !== undefined) {
-      if (process.env.E2E_REQUIRE_DOCKER) throw new Error(`Docker is required here: ${unavailable}`);
-      console.warn(
-        `Skipping the demo test: Docker cannot be had here:\n${unavailable}\nSet E2E_REQUIRE_DOCKER=1 to make this an error.`,
-      );
-      return;
-    }
+    if (!(await dockerOrSkip('the demo test'))) return;
 
     const { code, output } = await runDemo();
     expect({ code, tail: code === 0 ? '' : output.slice(-5000) }).toEqual({ code: 0, tail: '' });
@@ -248,4 +253,128 @@ describe('the demo load balancer', () => {
       }
     });
   });
+});
+
+describe('the demo runtime', () => {
+  /** A stand-in app on the base image: answers `version $APP_VERSION` on $PORT, /health included. */
+  const server = [
+    'node',
+    '-e',
+    "require('http').createServer((q, s) => s.end('version ' + process.env.APP_VERSION)).listen(process.env.PORT)",
+  ];
+  const taskDefinition = (image: string, version: string, command: string[]) =>
+    fargateTaskDefinition('app', image, {
+      containerDefinitions: [
+        {
+          name: 'web',
+          image,
+          command,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [{ name: 'APP_VERSION', value: version }],
+        },
+      ],
+    });
+
+  async function eventually<T>(what: string, get: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const value = await get();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it('serves healthy containers; a container that exits fails the deployment with its exit code; stop removes them all', async () => {
+    if (!(await dockerOrSkip('the demo runtime test'))) return;
+    const image = parseEnvLines((await execFileAsync('bash', [localDockerScript, 'env'])).stdout)
+      .BASE_IMAGE as string;
+    const emulator = await startEmulator({
+      speed: 60,
+      runtime: { loadBalancer: { cluster: 'demo', service: 'web' } },
+      seed: {
+        clusters: ['demo'],
+        taskDefinitions: [taskDefinition(image, 'v1', server)],
+        services: [
+          {
+            cluster: 'demo',
+            serviceName: 'web',
+            taskDefinition: 'app',
+            desiredCount: 2,
+            deploymentController: 'CODE_DEPLOY',
+            launchType: 'FARGATE',
+            loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+          },
+        ],
+        codedeploy: {
+          applications: ['AppECS-demo-web'],
+          deploymentGroups: [
+            { application: 'AppECS-demo-web', name: 'DgpECS-demo-web', cluster: 'demo', service: 'web' },
+          ],
+        },
+      },
+    });
+    const runId = emulator.runtime?.runId as string;
+    try {
+      const production = emulator.runtime?.loadBalancer?.productionUrl as string;
+      const answer = () => fetch(production).then(async (r) => `${r.status} ${await r.text()}`);
+      await eventually('production', answer, (a) => a === '200 version v1');
+
+      const { ecs, codedeploy } = clients(emulator);
+      const broken = await ecs.send(
+        new RegisterTaskDefinitionCommand(taskDefinition(image, 'v2', ['node', '-e', 'process.exit(3)'])),
+      );
+      const content = JSON.stringify({
+        version: 0.0,
+        Resources: [
+          {
+            TargetService: {
+              Type: 'AWS::ECS::Service',
+              Properties: {
+                TaskDefinition: broken.taskDefinition?.taskDefinitionArn,
+                LoadBalancerInfo: { ContainerName: 'web', ContainerPort: 8080 },
+              },
+            },
+          },
+        ],
+      });
+      const { deploymentId } = await codedeploy.send(
+        new CreateDeploymentCommand({
+          applicationName: 'AppECS-demo-web',
+          deploymentGroupName: 'DgpECS-demo-web',
+          revision: { revisionType: 'AppSpecContent', appSpecContent: { content } },
+        }),
+      );
+      const failed = await eventually(
+        'the deployment',
+        async () => (await codedeploy.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo,
+        (d) => d?.status !== 'Created' && d?.status !== 'InProgress',
+      );
+      expect(failed?.status).toBe('Failed');
+      expect(failed?.errorInformation).toMatchObject({
+        code: 'ECS_UPDATE_ERROR',
+        message: expect.stringContaining('Essential container in task exited'),
+      });
+      const stopped = await ecs.send(new ListTasksCommand({ cluster: 'demo', desiredStatus: 'STOPPED' }));
+      const { tasks = [] } = await ecs.send(
+        new DescribeTasksCommand({ cluster: 'demo', tasks: stopped.taskArns }),
+      );
+      // Those still starting when Install failed were stopped with the replacement task set.
+      const crashed = tasks.filter(
+        (t) =>
+          t.taskDefinitionArn === broken.taskDefinition?.taskDefinitionArn &&
+          t.stopCode === 'EssentialContainerExited',
+      );
+      expect(crashed.length).toBeGreaterThanOrEqual(3);
+      for (const t of crashed) {
+        expect(t.stoppedReason).toBe('Essential container in task exited');
+        expect(t.containers?.[0]?.exitCode).toBe(3);
+      }
+      expect(await answer()).toBe('200 version v1');
+    } finally {
+      await emulator.stop();
+    }
+    const left = await runDocker(['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`]);
+    expect(left.trim()).toBe('');
+  }, 120_000);
 });
