@@ -73,8 +73,8 @@ function actionStep(job: Job): Step {
 }
 
 describe('GitHub workflows', () => {
-  it('are ci.yml and deploy.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml']);
+  it('are ci.yml, deploy.yml and preview.yml', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml']);
   });
 
   it('pass this action only inputs that action.yml declares, and every required one', () => {
@@ -207,6 +207,72 @@ describe('GitHub workflows', () => {
       expect(read).toEqual(['image-tag']);
       expect(Object.keys(declared)).toEqual(read);
       expect(declared['image-tag']).toMatchObject({ type: 'string', required: false });
+    });
+  });
+
+  describe('preview.yml', () => {
+    const preview = workflow('preview.yml');
+    const jobs = Object.values(preview.jobs);
+    const job = jobs[0] as Job;
+    const step = actionStep(job);
+    const w = step.with as Record<string, string>;
+
+    it('runs for pull requests: deploys on open, push and reopen, destroys on close', () => {
+      expect(jobs).toHaveLength(1);
+      expect(preview.on).toEqual({
+        pull_request: {
+          types: ['opened', 'synchronize', 'reopened', 'closed'],
+          paths: expect.arrayContaining(['example-app/**', 'action.yml', 'dist/**']),
+        },
+      });
+      expect(w.preview).toBe("${{ github.event.action == 'closed' && 'destroy' || 'deploy' }}");
+    });
+
+    it('never gives credentials to code from a fork', () => {
+      expect(job.if).toMatch(/^github\.event\.pull_request\.head\.repo\.full_name == github\.repository && /);
+      expect(Object.keys(preview.on)).not.toContain('pull_request_target');
+    });
+
+    it('has the least permissions: OIDC, read the code, comment on the pull request', () => {
+      expect(permissions(preview, job)).toEqual({
+        contents: 'read',
+        'id-token': 'write',
+        'pull-requests': 'write',
+      });
+    });
+
+    it('runs one job per pull request at a time, never cancelling one under way', () => {
+      expect(preview.concurrency).toEqual({
+        group: 'preview-${{ github.event.pull_request.number }}',
+        'cancel-in-progress': false,
+      });
+    });
+
+    it('checks out the base of a closed pull request, whose merge ref may be gone', () => {
+      const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+      expect(checkout?.with?.ref).toBe(
+        "${{ github.event.action == 'closed' && github.event.pull_request.base.sha || '' }}",
+      );
+    });
+
+    it('deploys example-app like deploy.yml, routed through the preview listener when configured', () => {
+      const deployed = actionStep(deployJob()).with as Record<string, string>;
+      for (const key of [
+        'context',
+        'ecr-repository',
+        'task-definition',
+        'container-name',
+        'cluster',
+        'service',
+      ]) {
+        expect([key, w[key]]).toEqual([key, deployed[key]]);
+      }
+      expect(w).toMatchObject({
+        'preview-listener-arn': '${{ vars.PREVIEW_LISTENER_ARN }}',
+        'preview-domain': '${{ vars.PREVIEW_DOMAIN }}',
+      });
+      // The comment uses the workflow's own token: action.yml's default.
+      expect(w['github-token']).toBeUndefined();
     });
   });
 });
