@@ -35,6 +35,8 @@ const localDockerScript = path.join(repoRoot, 'scripts', 'local-docker.sh');
 const CLUSTER = 'demo';
 const SERVICE = 'web';
 const REGION = 'us-east-1';
+/** The placeholder account of example-app/task-definition.json, so that its role ARNs exist here. */
+const ACCOUNT_ID = '123456789012';
 const DEPLOYMENT_CONFIG = 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes';
 /**
  * Emulated time runs this many times faster than real time: each emulated minute of the linear
@@ -46,6 +48,14 @@ const VERSIONS = [
   { name: 'v2', sha: 'de30000000000000000000000000000000000002' },
 ] as const;
 type Version = (typeof VERSIONS)[number];
+
+/** Who may assume the example app's execution and task roles, as in example-app/infra. */
+const ECS_TASKS_TRUST = {
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow' as const, Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' },
+  ],
+};
 
 const SAMPLE_EVERY_MS = 250;
 const REQUESTS_PER_SAMPLE = 20;
@@ -547,15 +557,36 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
   await ensureBuiltAction();
   resources.check();
 
-  stage(3, steps, `local AWS endpoint (ECR, ECS, CodeDeploy) with tasks as containers, at ${SPEED}x speed`);
+  stage(
+    3,
+    steps,
+    `local AWS endpoint (ECR, ECS, CodeDeploy, STS, IAM) with tasks as containers, at ${SPEED}x speed`,
+  );
   const credentials = { accessKeyId: 'AKIDDEMO', secretAccessKey: randomBytes(24).toString('base64url') };
   const runId = `demo-${randomBytes(4).toString('hex')}`;
   const emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT_ID,
     speed: SPEED,
     credentials: [credentials],
     registry: { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword },
-    seed: { repositories: [{ name: 'example-app', imageTagMutability: 'MUTABLE' }], clusters: [CLUSTER] },
+    seed: {
+      repositories: [{ name: 'example-app', imageTagMutability: 'MUTABLE' }],
+      clusters: [CLUSTER],
+      iam: {
+        roles: [
+          // The role the workflow's credentials belong to (the endpoint's default caller).
+          {
+            name: 'deploy',
+            policies: [
+              { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+            ],
+          },
+          { name: 'example-app-execution-role', assumeRolePolicyDocument: ECS_TASKS_TRUST },
+          { name: 'example-app-task-role', assumeRolePolicyDocument: ECS_TASKS_TRUST },
+        ],
+      },
+    },
     runtime: {
       runId,
       loadBalancer: { cluster: CLUSTER, service: SERVICE },
@@ -583,8 +614,6 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
     'ecr-repository': 'example-app',
     'build-args': `BASE_IMAGE=${docker.baseImage}\nNPM_CONFIG_REGISTRY=${resources.mirror.url}`,
     network: 'host',
-    // The endpoint serves no STS or IAM for the permission simulation.
-    preflight: 'false',
     'poll-interval-seconds': '1',
   };
   const [v1, v2] = VERSIONS;
@@ -593,7 +622,7 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
   const registered = await runAction(
     resources,
     v1,
-    { ...build, 'task-definition': files.v1.taskDefinition, 'deploy-mode': 'none' },
+    { ...build, 'task-definition': files.v1.taskDefinition, cluster: CLUSTER, 'deploy-mode': 'none' },
     awsEnv,
     'v1 build, push and register',
   );
