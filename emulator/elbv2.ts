@@ -220,7 +220,7 @@ export class Elbv2Emulator implements QueryService {
               Order: 1,
               FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not Found' },
             }
-          : forwardTo(this.targetGroupNamed(l.defaultTargetGroup).targetGroup.TargetGroupArn as string);
+          : forwardTo(this.seededTargetGroupArn(l.defaultTargetGroup));
       for (const tg of targetGroupsOf(defaultAction)) this.checkAssociation(tg, loadBalancerArn);
       const listenerArn = this.arn(`listener/app/${seed.name}/${id}/${this.ctx.ids.hex(16)}`);
       const listener: Listener = {
@@ -254,10 +254,25 @@ export class Elbv2Emulator implements QueryService {
     }
   }
 
+  private seededTargetGroupArn(name: string): string {
+    const record = this.findTargetGroupNamed(name);
+    if (!record) {
+      throw new AwsError(
+        'TargetGroupNotFound',
+        `listener defaultTargetGroup '${name}' is not a target group: add it to elbv2.targetGroups first`,
+      );
+    }
+    return record.targetGroup.TargetGroupArn as string;
+  }
+
   // ------------------------------------------------------------ lookups
 
+  private findTargetGroupNamed(name: string): TargetGroupRecord | undefined {
+    return [...this.state.targetGroups.values()].find((t) => t.targetGroup.TargetGroupName === name);
+  }
+
   private targetGroupNamed(name: string): TargetGroupRecord {
-    const record = [...this.state.targetGroups.values()].find((t) => t.targetGroup.TargetGroupName === name);
+    const record = this.findTargetGroupNamed(name);
     if (!record) throw notFound('TargetGroupNotFound', 'target groups');
     return record;
   }
@@ -411,9 +426,7 @@ export class Elbv2Emulator implements QueryService {
       ...(http && { ProtocolVersion: optionalQueryString(input, 'ProtocolVersion') ?? 'HTTP1' }),
       IpAddressType: 'ipv4',
     };
-    const existing = [...this.state.targetGroups.values()].find(
-      (t) => t.targetGroup.TargetGroupName === name,
-    );
+    const existing = this.findTargetGroupNamed(name);
     if (existing) {
       // Creating a target group again with the same settings answers the existing one.
       const same =

@@ -207,11 +207,17 @@ export interface PolicySource {
   document: IamPolicyDocument;
 }
 
+/** 1-based, in the policy's text. */
+export interface Position {
+  Line: number;
+  Column: number;
+}
+
 export interface MatchedStatement {
   SourcePolicyId: string;
   SourcePolicyType: string;
-  StartPosition: { Line: number; Column: number };
-  EndPosition: { Line: number; Column: number };
+  StartPosition: Position;
+  EndPosition: Position;
 }
 
 interface PolicySetResult {
@@ -221,15 +227,15 @@ interface PolicySetResult {
 }
 
 /** Line/column (1-based) of each statement in the document as IAM shows it (two-space JSON). */
-export function statementPositions(document: IamPolicyDocument): MatchedStatement['StartPosition'][][] {
+export function statementPositions(document: IamPolicyDocument): [Position, Position][] {
   const text = JSON.stringify(document, null, 2);
   const indent = Array.isArray(document.Statement) ? '    ' : '  ';
-  const position = (index: number) => {
+  const position = (index: number): Position => {
     const before = text.slice(0, index).split('\n');
     return { Line: before.length, Column: (before.at(-1) as string).length + 1 };
   };
   let from = 0;
-  return statementsOf(document).map((statement) => {
+  return statementsOf(document).map((statement): [Position, Position] => {
     const rendered = JSON.stringify(statement, null, 2).replace(/\n/g, `\n${indent}`);
     const start = text.indexOf(rendered, from);
     from = start + rendered.length;
@@ -252,12 +258,12 @@ function evaluatePolicySet(
       const condition = evaluateCondition(statement.Condition, context);
       condition.missing.forEach((k) => missing.add(k));
       if (!condition.holds) return;
-      const [start, end] = positions[i] as MatchedStatement['StartPosition'][];
+      const [start, end] = positions[i] as [Position, Position];
       const matched = {
         SourcePolicyId: source.id,
         SourcePolicyType: source.type,
-        StartPosition: start as MatchedStatement['StartPosition'],
-        EndPosition: end as MatchedStatement['StartPosition'],
+        StartPosition: start,
+        EndPosition: end,
       };
       (statement.Effect === 'Deny' ? denies : allows).push(matched);
     });
@@ -507,9 +513,12 @@ function ecsAuthorization(
         resource: t.startsWith('arn:') ? t : arn('ecs', `task/${cluster}/${t}`),
         context: clusterContext,
       }));
-    default:
-      // TagResource, UntagResource, ListTagsForResource
+    case 'TagResource':
+    case 'UntagResource':
+    case 'ListTagsForResource':
       return [{ action, resource: str(input, 'resourceArn') ?? '*' }];
+    default:
+      return [{ action, resource: '*' }];
   }
 }
 
@@ -574,11 +583,17 @@ function codeDeployAuthorization(
       if (groups.some((g) => g === undefined)) return undefined;
       return [...new Set(groups as string[])].map((resource) => ({ action, resource }));
     }
-    default: {
-      // GetDeployment, StopDeployment, ContinueDeployment, ListDeploymentTargets, GetDeploymentTarget, BatchGetDeploymentTargets
+    case 'GetDeployment':
+    case 'StopDeployment':
+    case 'ContinueDeployment':
+    case 'ListDeploymentTargets':
+    case 'GetDeploymentTarget':
+    case 'BatchGetDeploymentTargets': {
       const resource = groupOfDeployment(str(input, 'deploymentId'));
       return resource === undefined ? undefined : [{ action, resource }];
     }
+    default:
+      return [{ action, resource: '*' }];
   }
 }
 
@@ -622,9 +637,11 @@ function elbv2Authorization(operation: string, input: unknown, arn: ArnOf): Auth
       return [{ action, resource: str(input, 'RuleArn') ?? '*' }];
     case 'SetRulePriorities':
       return memberArns('RulePriorities', 'RuleArn').map((resource) => ({ action, resource }));
-    default:
-      // AddTags, RemoveTags
+    case 'AddTags':
+    case 'RemoveTags':
       return memberArns('ResourceArns').map((resource) => ({ action, resource }));
+    default:
+      return [{ action, resource: '*' }];
   }
 }
 

@@ -300,6 +300,54 @@ describe('Query protocol services', () => {
     expect(emulator.calls.at(-1)).toMatchObject({ operation: 'DescribeTargetGroups', status: 0 });
   });
 
+  it('answers every Query operation, given nothing or nonsense, with 200 or a 4xx error, never a crash', async () => {
+    const operations: [string, string, string[]][] = [
+      ['sts', '2011-06-15', ['GetCallerIdentity']],
+      ['iam', '2010-05-08', ['GetRole', 'SimulatePrincipalPolicy']],
+      [
+        'elasticloadbalancing',
+        '2015-12-01',
+        [
+          'DescribeLoadBalancers',
+          'DescribeListeners',
+          'CreateTargetGroup',
+          'DescribeTargetGroups',
+          'DeleteTargetGroup',
+          'CreateRule',
+          'DescribeRules',
+          'DeleteRule',
+          'SetRulePriorities',
+          'AddTags',
+          'RemoveTags',
+          'DescribeTags',
+          'RegisterTargets',
+          'DeregisterTargets',
+          'DescribeTargetHealth',
+        ],
+      ],
+    ];
+    const nonsense = [
+      '',
+      '&Names.member.1.Deep=x&Priority=abc&Targets=x&Conditions.member.1=y&Actions.member.1.ForwardConfig=z' +
+        '&ActionNames=x&ContextEntries.member.1.ContextKeyValues=z&Tags.member.1=3&RoleName=a%2Fb' +
+        '&PolicySourceArn=arn:aws:iam::000000000000:role/deploy&ResourceArns.member.1.x=1&Marker=%00&PageSize=-1' +
+        '&RulePriorities.member.1.Priority=x&TargetGroupArn=arn:x&ListenerArn=arn:y&RuleArn=z&Name=ok&Port=0',
+    ];
+    for (const [service, version, names] of operations) {
+      for (const name of names) {
+        for (const extra of nonsense) {
+          const res = await rawQuery(emulator, `Action=${name}&Version=${version}${extra}`, { service });
+          expect([name, extra, res.status < 500, res.text.includes('InternalFailure')]).toEqual([
+            name,
+            extra,
+            true,
+            false,
+          ]);
+        }
+      }
+    }
+  });
+
   it('refuses a request whose list has a gap with ValidationError', async () => {
     const res = await rawQuery(emulator, 'Action=DescribeTargetGroups&Version=2015-12-01&Names.member.2=x', {
       service: 'elasticloadbalancing',
