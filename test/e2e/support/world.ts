@@ -12,6 +12,8 @@ import type { DockerEnv } from '../../support/docker.js';
 
 export const REGION = 'us-east-1';
 export const CLUSTER = 'demo';
+/** The account example-app/task-definition.json names its roles in; start the endpoint with it. */
+export const ACCOUNT = '123456789012';
 export const CREDENTIALS = { accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' };
 
 export const exampleTaskDefinition = (): Record<string, unknown> =>
@@ -69,6 +71,18 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
         },
       },
     ],
+    iam: {
+      roles: [
+        // The role the action runs as (the endpoint's default caller), and the task roles the
+        // example task definition names, which the preflight checks exist.
+        {
+          name: 'deploy',
+          policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+        },
+        { name: 'example-app-execution-role' },
+        { name: 'example-app-task-role' },
+      ],
+    },
     codedeploy: {
       applications: ['AppECS-demo-web', 'AppECS-demo-slow'],
       deploymentGroups: [
@@ -100,6 +114,7 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
 export async function startWorld(docker: DockerEnv | undefined, speed = 60): Promise<Emulator> {
   return startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed,
     seed: seed(),
