@@ -314,16 +314,21 @@ export class EmulatorServer {
     const service = this.queryServices.get(scope ?? '');
     const form = new URLSearchParams(signed.body.toString('utf8'));
     const operationName = form.get('Action') ?? '';
-    let input: QueryInput | undefined;
-    let malformed: AwsError | undefined;
+    let input: QueryInput | AwsError;
     try {
       input = decodeQueryInput(form);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
-      malformed = err;
+      input = err;
     }
     const call: CallRecord | undefined = service
-      ? { service: service.service, operation: operationName, input, status: 0, at }
+      ? {
+          service: service.service,
+          operation: operationName,
+          input: input instanceof AwsError ? undefined : input,
+          status: 0,
+          at,
+        }
       : undefined;
     if (call) this.opts.calls.push(call);
     const fail = (error: AwsError) => {
@@ -366,8 +371,7 @@ export class EmulatorServer {
         ),
       );
     }
-    if (malformed || input === undefined)
-      return fail(malformed ?? new AwsError('ValidationError', 'Malformed request.'));
+    if (input instanceof AwsError) return fail(input);
 
     const fault = await this.requestFault(operationName, req, res);
     if (fault === 'stop') return;
