@@ -15,7 +15,13 @@ import {
   type EvaluationResult,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startEmulator, type Emulator, type IamPolicyDocument } from '../../emulator/index.js';
+import { evaluate, requestContext, statementPositions, type PolicySource } from '../../emulator/iam.js';
+import {
+  startEmulator,
+  type Emulator,
+  type IamPolicyDocument,
+  type IamPolicyStatement,
+} from '../../emulator/index.js';
 import { UserError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { buildPolicy, type PolicyDocument } from '../../src/policy.js';
@@ -115,6 +121,103 @@ const SUBJECT_POLICY: IamPolicyDocument = {
     },
   ],
 };
+
+describe('IAM policy evaluation', () => {
+  const decide = (condition: IamPolicyStatement['Condition'], context: Record<string, string[]> = {}) => {
+    const source: PolicySource = {
+      id: 'p',
+      type: 'role',
+      document: { Statement: [{ Effect: 'Allow', Action: 'ecs:*', Resource: '*', Condition: condition }] },
+    };
+    return evaluate([source], undefined, { action: 'ecs:ListTasks', resource: '*' }, requestContext(context))
+      .decision;
+  };
+
+  it.each<[string, IamPolicyStatement['Condition'], Record<string, string[]>, string]>([
+    ['IfExists without the key', { StringEqualsIfExists: { 'ecs:cluster': 'a' } }, {}, 'allowed'],
+    [
+      'IfExists with another value',
+      { StringEqualsIfExists: { 'ecs:cluster': 'a' } },
+      { 'ecs:cluster': ['b'] },
+      'implicitDeny',
+    ],
+    ['Null true without the key', { Null: { 'aws:TagKeys': 'true' } }, {}, 'allowed'],
+    ['Null true with the key', { Null: { 'aws:TagKeys': 'true' } }, { 'aws:TagKeys': ['x'] }, 'implicitDeny'],
+    ['Null false with the key', { Null: { 'aws:TagKeys': 'false' } }, { 'aws:TagKeys': ['x'] }, 'allowed'],
+    ['Bool', { Bool: { 'aws:SecureTransport': true } }, { 'aws:SecureTransport': ['true'] }, 'allowed'],
+    [
+      'Bool false',
+      { Bool: { 'aws:SecureTransport': 'true' } },
+      { 'aws:SecureTransport': ['false'] },
+      'implicitDeny',
+    ],
+    [
+      'ForAllValues, all listed',
+      { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a', 'b'] } },
+      { 'aws:TagKeys': ['a', 'b'] },
+      'allowed',
+    ],
+    [
+      'ForAllValues, one not',
+      { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a'] } },
+      { 'aws:TagKeys': ['a', 'c'] },
+      'implicitDeny',
+    ],
+    [
+      'ForAllValues without the key',
+      { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['a'] } },
+      {},
+      'allowed',
+    ],
+    [
+      'ForAnyValue, one listed',
+      { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['a'] } },
+      { 'aws:TagKeys': ['c', 'a'] },
+      'allowed',
+    ],
+    [
+      'StringNotLike',
+      { StringNotLike: { 'ecs:cluster': 'prod-*' } },
+      { 'ecs:cluster': ['prod-1'] },
+      'implicitDeny',
+    ],
+    [
+      'StringNotLike, other',
+      { StringNotLike: { 'ecs:cluster': 'prod-*' } },
+      { 'ecs:cluster': ['dev-1'] },
+      'allowed',
+    ],
+    [
+      'StringEqualsIgnoreCase',
+      { StringEqualsIgnoreCase: { 'ecs:cluster': 'DEMO' } },
+      { 'ECS:Cluster': ['demo'] },
+      'allowed',
+    ],
+    [
+      'ArnNotEquals',
+      { ArnNotEquals: { 'ecs:cluster': 'arn:aws:ecs:*:*:cluster/prod' } },
+      { 'ecs:cluster': ['arn:aws:ecs:us-east-1:1:cluster/prod'] },
+      'implicitDeny',
+    ],
+    [
+      'two keys, both needed',
+      { StringEquals: { 'ecs:cluster': 'a', 'aws:RequestedRegion': 'us-east-1' } },
+      { 'ecs:cluster': ['a'] },
+      'implicitDeny',
+    ],
+  ])('%s', (_name, condition, context, decision) => {
+    expect(decide(condition, context)).toBe(decision);
+  });
+
+  it('places statements in the two-space JSON, a single Statement object too', () => {
+    expect(statementPositions({ Statement: { Effect: 'Allow', Action: '*', Resource: '*' } })).toEqual([
+      [
+        { Line: 2, Column: 16 },
+        { Line: 6, Column: 3 },
+      ],
+    ]);
+  });
+});
 
 describe('IAM without seed.iam: every principal may do everything', () => {
   let emulator: Emulator;
