@@ -717,12 +717,17 @@ export async function main(argv: string[]): Promise<number> {
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const resources = new Resources(runDir);
   const interrupted = new Promise<number>((resolve) => {
+    let stopping = false;
+    // Kept for later signals too: the tsx wrapper passes on the Ctrl-C its process group also
+    // delivered, and a second signal must not kill the demo half-way through its cleanup.
     const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
       say(`\ndemo: ${signal}: stopping everything the demo started`);
       resolve(resources.serving ? 0 : 130);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   const started = Date.now();
   let code: number;

@@ -282,9 +282,24 @@ export class ContainerRuntime implements TaskRuntime {
     waiter.on('close', () => {
       if (run.phase === 'stopping' || this.closed) return;
       const exitCode = Number.parseInt(out.trim(), 10);
-      const code = Number.isInteger(exitCode) ? exitCode : undefined;
-      this.track(this.containerExited(run, container, code));
+      if (Number.isInteger(exitCode)) this.track(this.containerExited(run, container, exitCode));
+      // Killed without an answer (a Ctrl-C reaches the whole process group): ask the engine instead.
+      else this.track(this.recheck(run, container));
     });
+  }
+
+  private async recheck(run: TaskRun, container: ContainerRun): Promise<void> {
+    const r = await docker([
+      'inspect',
+      '--format',
+      '{{.State.Running}} {{.State.ExitCode}}',
+      container.id as string,
+    ]);
+    if (run.phase === 'stopping' || this.closed) return;
+    const [running, exitCode] = r.stdout.trim().split(' ');
+    if (r.code !== 0) return this.fail(run, 'EssentialContainerExited', 'Essential container in task exited');
+    if (running === 'true') return this.watch(run, container);
+    return this.containerExited(run, container, Number(exitCode));
   }
 
   private async containerExited(run: TaskRun, container: ContainerRun, exitCode?: number): Promise<void> {
