@@ -123,6 +123,7 @@ export class Elbv2Emulator implements QueryService {
     DeleteTargetGroup: (input: QueryInput) => this.deleteTargetGroup(input),
     CreateRule: (input: QueryInput) => this.createRule(input),
     DescribeRules: (input: QueryInput) => this.describeRules(input),
+    ModifyRule: (input: QueryInput) => this.modifyRule(input),
     DeleteRule: (input: QueryInput) => this.deleteRule(input),
     SetRulePriorities: (input: QueryInput) => this.setRulePriorities(input),
     AddTags: (input: QueryInput) => this.addTags(input),
@@ -615,6 +616,27 @@ export class Elbv2Emulator implements QueryService {
     }
     const { items, nextMarker } = page(found, optionalQueryString(input, 'Marker'), this.pageSize(input));
     return { Rules: items, NextMarker: nextMarker };
+  }
+
+  /** New conditions and/or actions for a rule; the default rule follows its listener instead. */
+  private modifyRule(input: QueryInput) {
+    const arn = requiredQueryString(input, 'RuleArn');
+    const record = this.rule(arn);
+    if (record.rule.IsDefault) {
+      throw new AwsError(
+        'OperationNotPermitted',
+        `Default rule '${arn}' cannot be modified: its actions are the listener's default actions`,
+      );
+    }
+    const { listener } = this.listener(record.listenerArn);
+    const conditions = input.Conditions === undefined ? record.rule.Conditions : this.conditions(input);
+    const actions =
+      input.Actions === undefined
+        ? record.rule.Actions
+        : this.ruleActions(input, listener.LoadBalancerArn as string);
+    record.rule.Conditions = conditions;
+    record.rule.Actions = actions;
+    return { Rules: [record.rule] };
   }
 
   private deleteRule(input: QueryInput) {

@@ -633,6 +633,7 @@ function elbv2Authorization(operation: string, input: unknown, arn: ArnOf): Auth
     case 'RegisterTargets':
     case 'DeregisterTargets':
       return [{ action, resource: str(input, 'TargetGroupArn') ?? '*' }];
+    case 'ModifyRule':
     case 'DeleteRule':
       return [{ action, resource: str(input, 'RuleArn') ?? '*' }];
     case 'SetRulePriorities':

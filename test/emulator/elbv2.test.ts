@@ -9,6 +9,7 @@ import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DeleteRuleCommand,
+  ModifyRuleCommand,
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
   DescribeListenersCommand,
@@ -319,6 +320,38 @@ describe('Elastic Load Balancing v2', () => {
     expect(emulator.mutatingCalls().map((c) => c.operation)).toEqual(
       expect.arrayContaining(['CreateTargetGroup', 'CreateRule', 'DeleteRule', 'DeleteTargetGroup']),
     );
+  });
+
+  it('points a rule at another target group with ModifyRule, freeing the old one', async () => {
+    const first = (await elb.send(targetGroup('pr-35-a'))).TargetGroups?.[0]?.TargetGroupArn as string;
+    const second = (await elb.send(targetGroup('pr-35-b'))).TargetGroups?.[0]?.TargetGroupArn as string;
+    const rule = (await elb.send(hostRule(httpsListener, 35, 'pr-35.preview.example.com', first))).Rules?.[0]
+      ?.RuleArn as string;
+    const modified = await elb.send(
+      new ModifyRuleCommand({ RuleArn: rule, Actions: [{ Type: 'forward', TargetGroupArn: second }] }),
+    );
+    expect(modified.Rules?.[0]).toMatchObject({
+      RuleArn: rule,
+      Priority: '35',
+      Conditions: [{ Field: 'host-header', Values: ['pr-35.preview.example.com'] }],
+      Actions: [{ Type: 'forward', TargetGroupArn: second }],
+    });
+    const groups = await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [first, second] }));
+    expect(groups.TargetGroups?.map((t) => t.LoadBalancerArns)).toEqual([[], [loadBalancerArn]]);
+    await elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: first }));
+
+    const defaultRule = (
+      await elb.send(new DescribeRulesCommand({ ListenerArn: httpsListener }))
+    ).Rules?.find((r) => r.IsDefault)?.RuleArn;
+    const refused = await elb
+      .send(
+        new ModifyRuleCommand({
+          RuleArn: defaultRule,
+          Actions: [{ Type: 'forward', TargetGroupArn: second }],
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OperationNotPermittedException);
   });
 
   it('reorders rules with SetRulePriorities, refusing a collision', async () => {

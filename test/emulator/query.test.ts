@@ -315,6 +315,7 @@ describe('Query protocol services', () => {
           'DeleteTargetGroup',
           'CreateRule',
           'DescribeRules',
+          'ModifyRule',
           'DeleteRule',
           'SetRulePriorities',
           'AddTags',
