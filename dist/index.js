@@ -1,6 +1,849 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 9659:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+exports.getProxyUrl = getProxyUrl;
+exports.isHttps = isHttps;
+const http = __importStar(__nccwpck_require__(8611));
+const https = __importStar(__nccwpck_require__(5692));
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (exports.Headers = Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+exports.HttpClientError = HttpClientError;
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+exports.HttpClientResponse = HttpClientResponse;
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+exports.HttpClient = HttpClient;
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3335:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProxyUrl = getProxyUrl;
+exports.checkBypass = checkBypass;
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+
+/***/ }),
+
 /***/ 7507:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -4277,7 +5120,7 @@ __webpack_unused_export__ = BatchGetDeploymentTargetsCommand;
 __webpack_unused_export__ = BatchGetDeploymentTargetsInput$;
 __webpack_unused_export__ = BatchGetDeploymentTargetsOutput$;
 __webpack_unused_export__ = BatchGetDeployments$;
-__webpack_unused_export__ = BatchGetDeploymentsCommand;
+exports.ARk = BatchGetDeploymentsCommand;
 __webpack_unused_export__ = BatchGetDeploymentsInput$;
 __webpack_unused_export__ = BatchGetDeploymentsOutput$;
 __webpack_unused_export__ = BatchGetOnPremisesInstances$;
@@ -4613,7 +5456,7 @@ exports.$9V = ListDeploymentTargetsCommand;
 __webpack_unused_export__ = ListDeploymentTargetsInput$;
 __webpack_unused_export__ = ListDeploymentTargetsOutput$;
 __webpack_unused_export__ = ListDeployments$;
-__webpack_unused_export__ = ListDeploymentsCommand;
+exports.sr8 = ListDeploymentsCommand;
 __webpack_unused_export__ = ListDeploymentsInput$;
 __webpack_unused_export__ = ListDeploymentsOutput$;
 __webpack_unused_export__ = ListGitHubAccountTokenNames$;
@@ -8313,7 +9156,7 @@ __webpack_unused_export__ = BatchCheckLayerAvailabilityCommand;
 __webpack_unused_export__ = BatchCheckLayerAvailabilityRequest$;
 __webpack_unused_export__ = BatchCheckLayerAvailabilityResponse$;
 __webpack_unused_export__ = BatchDeleteImage$;
-__webpack_unused_export__ = BatchDeleteImageCommand;
+exports.wau = BatchDeleteImageCommand;
 __webpack_unused_export__ = BatchDeleteImageRequest$;
 __webpack_unused_export__ = BatchDeleteImageResponse$;
 __webpack_unused_export__ = BatchGetImage$;
@@ -15270,7 +16113,7 @@ __webpack_unused_export__ = CreateGatewayRequest$;
 __webpack_unused_export__ = CreateGatewayResponse$;
 __webpack_unused_export__ = CreateManagedInstancesProviderConfiguration$;
 __webpack_unused_export__ = CreateService$;
-__webpack_unused_export__ = CreateServiceCommand;
+exports.JkR = CreateServiceCommand;
 __webpack_unused_export__ = CreateServiceRequest$;
 __webpack_unused_export__ = CreateServiceResponse$;
 __webpack_unused_export__ = CreateTaskSet$;
@@ -15344,11 +16187,11 @@ __webpack_unused_export__ = DeleteGatewayCommand;
 __webpack_unused_export__ = DeleteGatewayRequest$;
 __webpack_unused_export__ = DeleteGatewayResponse$;
 __webpack_unused_export__ = DeleteService$;
-__webpack_unused_export__ = DeleteServiceCommand;
+exports.o6q = DeleteServiceCommand;
 __webpack_unused_export__ = DeleteServiceRequest$;
 __webpack_unused_export__ = DeleteServiceResponse$;
 __webpack_unused_export__ = DeleteTaskDefinitions$;
-__webpack_unused_export__ = DeleteTaskDefinitionsCommand;
+exports.WeT = DeleteTaskDefinitionsCommand;
 __webpack_unused_export__ = DeleteTaskDefinitionsRequest$;
 __webpack_unused_export__ = DeleteTaskDefinitionsResponse$;
 __webpack_unused_export__ = DeleteTaskSet$;
@@ -15377,7 +16220,7 @@ __webpack_unused_export__ = DeregisterContainerInstanceCommand;
 __webpack_unused_export__ = DeregisterContainerInstanceRequest$;
 __webpack_unused_export__ = DeregisterContainerInstanceResponse$;
 __webpack_unused_export__ = DeregisterTaskDefinition$;
-__webpack_unused_export__ = DeregisterTaskDefinitionCommand;
+exports.sjB = DeregisterTaskDefinitionCommand;
 __webpack_unused_export__ = DeregisterTaskDefinitionRequest$;
 __webpack_unused_export__ = DeregisterTaskDefinitionResponse$;
 __webpack_unused_export__ = DescribeCapacityProviders$;
@@ -15630,7 +16473,7 @@ __webpack_unused_export__ = ListTaskDefinitionFamiliesCommand;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesRequest$;
 __webpack_unused_export__ = ListTaskDefinitionFamiliesResponse$;
 __webpack_unused_export__ = ListTaskDefinitions$;
-__webpack_unused_export__ = ListTaskDefinitionsCommand;
+exports.Pse = ListTaskDefinitionsCommand;
 __webpack_unused_export__ = ListTaskDefinitionsRequest$;
 __webpack_unused_export__ = ListTaskDefinitionsResponse$;
 __webpack_unused_export__ = ListTasks$;
@@ -15968,6 +16811,3974 @@ __webpack_unused_export__ = waitUntilServicesInactive;
 __webpack_unused_export__ = waitUntilServicesStable;
 __webpack_unused_export__ = waitUntilTasksRunning;
 __webpack_unused_export__ = waitUntilTasksStopped;
+
+
+/***/ }),
+
+/***/ 586:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createWaiter, checkExceptions, WaiterState, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsQueryProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "elasticloadbalancing",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultElasticLoadBalancingV2HttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "elasticloadbalancing",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1141.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]],
+        ["stringEquals", [{ fn: f, argv: [h, "name"] }, "aws-us-gov"]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://elasticloadbalancing-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://elasticloadbalancing.{Region}.amazonaws.com", i],
+        ["https://elasticloadbalancing-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://elasticloadbalancing.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://elasticloadbalancing.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 13, 3,
+    1, 4, r + 12,
+    2, 5, r + 12,
+    3, 8, 6,
+    4, 7, r + 11,
+    5, r + 9, r + 10,
+    4, 11, 9,
+    6, 10, r + 8,
+    7, r + 6, r + 7,
+    5, 12, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 14,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class ElasticLoadBalancingV2ServiceException extends ServiceException {
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, ElasticLoadBalancingV2ServiceException.prototype);
+    }
+}
+
+class CertificateNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "CertificateNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CertificateNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CertificateNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ListenerNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "ListenerNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ListenerNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ListenerNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyCertificatesException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyCertificatesException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyCertificatesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyCertificatesException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateTagKeysException extends ElasticLoadBalancingV2ServiceException {
+    name = "DuplicateTagKeysException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateTagKeysException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateTagKeysException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class LoadBalancerNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "LoadBalancerNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "LoadBalancerNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LoadBalancerNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class RuleNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "RuleNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "RuleNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RuleNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TargetGroupNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "TargetGroupNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TargetGroupNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TargetGroupNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyTagsException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyTagsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyTagsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTagsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrustStoreNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "TrustStoreNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrustStoreNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrustStoreNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidRevocationContentException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidRevocationContentException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidRevocationContentException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidRevocationContentException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class RevocationContentNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "RevocationContentNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "RevocationContentNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RevocationContentNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyTrustStoreRevocationEntriesException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyTrustStoreRevocationEntriesException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyTrustStoreRevocationEntriesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTrustStoreRevocationEntriesException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AllocationIdNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "AllocationIdNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AllocationIdNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AllocationIdNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ALPNPolicyNotSupportedException extends ElasticLoadBalancingV2ServiceException {
+    name = "ALPNPolicyNotSupportedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ALPNPolicyNotSupportedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ALPNPolicyNotSupportedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class AvailabilityZoneNotSupportedException extends ElasticLoadBalancingV2ServiceException {
+    name = "AvailabilityZoneNotSupportedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "AvailabilityZoneNotSupportedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, AvailabilityZoneNotSupportedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CaCertificatesBundleNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "CaCertificatesBundleNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CaCertificatesBundleNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CaCertificatesBundleNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CapacityDecreaseRequestsLimitExceededException extends ElasticLoadBalancingV2ServiceException {
+    name = "CapacityDecreaseRequestsLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CapacityDecreaseRequestsLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CapacityDecreaseRequestsLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CapacityReservationPendingException extends ElasticLoadBalancingV2ServiceException {
+    name = "CapacityReservationPendingException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CapacityReservationPendingException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CapacityReservationPendingException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class CapacityUnitsLimitExceededException extends ElasticLoadBalancingV2ServiceException {
+    name = "CapacityUnitsLimitExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "CapacityUnitsLimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, CapacityUnitsLimitExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateListenerException extends ElasticLoadBalancingV2ServiceException {
+    name = "DuplicateListenerException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateListenerException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateListenerException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class IncompatibleProtocolsException extends ElasticLoadBalancingV2ServiceException {
+    name = "IncompatibleProtocolsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "IncompatibleProtocolsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, IncompatibleProtocolsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidConfigurationRequestException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidConfigurationRequestException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidConfigurationRequestException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidConfigurationRequestException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidLoadBalancerActionException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidLoadBalancerActionException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidLoadBalancerActionException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidLoadBalancerActionException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class SSLPolicyNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "SSLPolicyNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "SSLPolicyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, SSLPolicyNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TargetGroupAssociationLimitException extends ElasticLoadBalancingV2ServiceException {
+    name = "TargetGroupAssociationLimitException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TargetGroupAssociationLimitException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TargetGroupAssociationLimitException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyActionsException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyActionsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyActionsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyActionsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyListenersException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyListenersException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyListenersException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyListenersException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyRegistrationsForTargetIdException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyRegistrationsForTargetIdException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyRegistrationsForTargetIdException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyRegistrationsForTargetIdException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyTargetsException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyTargetsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyTargetsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTargetsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyUniqueTargetGroupsPerLoadBalancerException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyUniqueTargetGroupsPerLoadBalancerException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyUniqueTargetGroupsPerLoadBalancerException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyUniqueTargetGroupsPerLoadBalancerException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrustStoreNotReadyException extends ElasticLoadBalancingV2ServiceException {
+    name = "TrustStoreNotReadyException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrustStoreNotReadyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrustStoreNotReadyException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class UnsupportedProtocolException extends ElasticLoadBalancingV2ServiceException {
+    name = "UnsupportedProtocolException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "UnsupportedProtocolException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedProtocolException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateLoadBalancerNameException extends ElasticLoadBalancingV2ServiceException {
+    name = "DuplicateLoadBalancerNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateLoadBalancerNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateLoadBalancerNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidSchemeException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidSchemeException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSchemeException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSchemeException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidSecurityGroupException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidSecurityGroupException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSecurityGroupException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSecurityGroupException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidSubnetException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidSubnetException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidSubnetException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidSubnetException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class OperationNotPermittedException extends ElasticLoadBalancingV2ServiceException {
+    name = "OperationNotPermittedException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "OperationNotPermittedException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, OperationNotPermittedException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceInUseException extends ElasticLoadBalancingV2ServiceException {
+    name = "ResourceInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class SubnetNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "SubnetNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "SubnetNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, SubnetNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyLoadBalancersException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyLoadBalancersException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyLoadBalancersException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyLoadBalancersException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class PriorityInUseException extends ElasticLoadBalancingV2ServiceException {
+    name = "PriorityInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "PriorityInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PriorityInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyRulesException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyRulesException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyRulesException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyRulesException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyTargetGroupsException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyTargetGroupsException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyTargetGroupsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTargetGroupsException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateTargetGroupNameException extends ElasticLoadBalancingV2ServiceException {
+    name = "DuplicateTargetGroupNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateTargetGroupNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateTargetGroupNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DuplicateTrustStoreNameException extends ElasticLoadBalancingV2ServiceException {
+    name = "DuplicateTrustStoreNameException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DuplicateTrustStoreNameException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DuplicateTrustStoreNameException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidCaCertificatesBundleException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidCaCertificatesBundleException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidCaCertificatesBundleException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidCaCertificatesBundleException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TooManyTrustStoresException extends ElasticLoadBalancingV2ServiceException {
+    name = "TooManyTrustStoresException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TooManyTrustStoresException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTrustStoresException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class DeleteAssociationSameAccountException extends ElasticLoadBalancingV2ServiceException {
+    name = "DeleteAssociationSameAccountException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "DeleteAssociationSameAccountException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, DeleteAssociationSameAccountException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrustStoreAssociationNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "TrustStoreAssociationNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrustStoreAssociationNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrustStoreAssociationNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class TrustStoreInUseException extends ElasticLoadBalancingV2ServiceException {
+    name = "TrustStoreInUseException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "TrustStoreInUseException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TrustStoreInUseException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InvalidTargetException extends ElasticLoadBalancingV2ServiceException {
+    name = "InvalidTargetException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InvalidTargetException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTargetException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class HealthUnavailableException extends ElasticLoadBalancingV2ServiceException {
+    name = "HealthUnavailableException";
+    $fault = "server";
+    Message;
+    constructor(opts) {
+        super({
+            name: "HealthUnavailableException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, HealthUnavailableException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class RevocationIdNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "RevocationIdNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "RevocationIdNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RevocationIdNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceNotFoundException extends ElasticLoadBalancingV2ServiceException {
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class InsufficientCapacityException extends ElasticLoadBalancingV2ServiceException {
+    name = "InsufficientCapacityException";
+    $fault = "server";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InsufficientCapacityException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InsufficientCapacityException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class PriorRequestNotCompleteException extends ElasticLoadBalancingV2ServiceException {
+    name = "PriorRequestNotCompleteException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "PriorRequestNotCompleteException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, PriorRequestNotCompleteException.prototype);
+        this.Message = opts.Message;
+    }
+}
+
+const _A = "Action";
+const _AC = "AdditionalClaims";
+const _ACAC = "AuthenticateCognitoActionConfig";
+const _ACC = "AuthenticateCognitoConfig";
+const _AD = "AnomalyDetection";
+const _AE = "AuthorizationEndpoint";
+const _AI = "AllocationId";
+const _AINFE = "AllocationIdNotFoundException";
+const _ALC = "AddListenerCertificates";
+const _ALCI = "AddListenerCertificatesInput";
+const _ALCO = "AddListenerCertificatesOutput";
+const _ALPNPNSE = "ALPNPolicyNotSupportedException";
+const _AO = "AdministrativeOverride";
+const _AOAC = "AuthenticateOidcActionConfig";
+const _AOC = "AuthenticateOidcConfig";
+const _AP = "AlpnPolicy";
+const _AREP = "AuthenticationRequestExtraParams";
+const _AT = "AddTags";
+const _ATI = "AddTagsInput";
+const _ATO = "AddTagsOutput";
+const _ATSCN = "AdvertiseTrustStoreCaNames";
+const _ATSR = "AddTrustStoreRevocations";
+const _ATSRI = "AddTrustStoreRevocationsInput";
+const _ATSRO = "AddTrustStoreRevocationsOutput";
+const _AZ = "AvailabilityZone";
+const _AZNSE = "AvailabilityZoneNotSupportedException";
+const _AZv = "AvailabilityZones";
+const _Ac = "Actions";
+const _At = "Attributes";
+const _C = "Certificates";
+const _CA = "CertificateArn";
+const _CCBNFE = "CaCertificatesBundleNotFoundException";
+const _CCBSB = "CaCertificatesBundleS3Bucket";
+const _CCBSK = "CaCertificatesBundleS3Key";
+const _CCBSOV = "CaCertificatesBundleS3ObjectVersion";
+const _CDRLEE = "CapacityDecreaseRequestsLimitExceededException";
+const _CHZI = "CanonicalHostedZoneId";
+const _CI = "ClientId";
+const _CL = "CertificateList";
+const _CLB = "CreateLoadBalancer";
+const _CLBI = "CreateLoadBalancerInput";
+const _CLBO = "CreateLoadBalancerOutput";
+const _CLI = "CreateListenerInput";
+const _CLO = "CreateListenerOutput";
+const _CLr = "CreateListener";
+const _CNFE = "CertificateNotFoundException";
+const _COIP = "CustomerOwnedIpv4Pool";
+const _CR = "CreateRule";
+const _CRI = "CreateRuleInput";
+const _CRO = "CreateRuleOutput";
+const _CRPE = "CapacityReservationPendingException";
+const _CRS = "CapacityReservationStatus";
+const _CRSa = "CapacityReservationState";
+const _CS = "ClientSecret";
+const _CT = "ContentType";
+const _CTG = "CreateTargetGroup";
+const _CTGI = "CreateTargetGroupInput";
+const _CTGO = "CreateTargetGroupOutput";
+const _CTS = "CreateTrustStore";
+const _CTSI = "CreateTrustStoreInput";
+const _CTSO = "CreateTrustStoreOutput";
+const _CTr = "CreatedTime";
+const _CU = "CapacityUnits";
+const _CULEE = "CapacityUnitsLimitExceededException";
+const _Ce = "Certificate";
+const _Ci = "Cipher";
+const _Cip = "Ciphers";
+const _Co = "Code";
+const _Con = "Conditions";
+const _D = "Description";
+const _DA = "DefaultActions";
+const _DAL = "DescribeAccountLimits";
+const _DALI = "DescribeAccountLimitsInput";
+const _DALO = "DescribeAccountLimitsOutput";
+const _DASAE = "DeleteAssociationSameAccountException";
+const _DCR = "DescribeCapacityReservation";
+const _DCRI = "DescribeCapacityReservationInput";
+const _DCRO = "DescribeCapacityReservationOutput";
+const _DL = "DeleteListener";
+const _DLA = "DescribeListenerAttributes";
+const _DLAI = "DescribeListenerAttributesInput";
+const _DLAO = "DescribeListenerAttributesOutput";
+const _DLB = "DeleteLoadBalancer";
+const _DLBA = "DescribeLoadBalancerAttributes";
+const _DLBAI = "DescribeLoadBalancerAttributesInput";
+const _DLBAO = "DescribeLoadBalancerAttributesOutput";
+const _DLBI = "DeleteLoadBalancerInput";
+const _DLBIe = "DescribeLoadBalancersInput";
+const _DLBNE = "DuplicateLoadBalancerNameException";
+const _DLBO = "DeleteLoadBalancerOutput";
+const _DLBOe = "DescribeLoadBalancersOutput";
+const _DLBe = "DescribeLoadBalancers";
+const _DLC = "DescribeListenerCertificates";
+const _DLCI = "DescribeListenerCertificatesInput";
+const _DLCO = "DescribeListenerCertificatesOutput";
+const _DLE = "DuplicateListenerException";
+const _DLI = "DeleteListenerInput";
+const _DLIe = "DescribeListenersInput";
+const _DLO = "DeleteListenerOutput";
+const _DLOe = "DescribeListenersOutput";
+const _DLe = "DescribeListeners";
+const _DNSN = "DNSName";
+const _DR = "DeleteRule";
+const _DRI = "DeleteRuleInput";
+const _DRIe = "DescribeRulesInput";
+const _DRO = "DeleteRuleOutput";
+const _DROe = "DescribeRulesOutput";
+const _DRR = "DecreaseRequestsRemaining";
+const _DRe = "DescribeRules";
+const _DS = "DurationSeconds";
+const _DSSLP = "DescribeSSLPolicies";
+const _DSSLPI = "DescribeSSLPoliciesInput";
+const _DSSLPO = "DescribeSSLPoliciesOutput";
+const _DSTSA = "DeleteSharedTrustStoreAssociation";
+const _DSTSAI = "DeleteSharedTrustStoreAssociationInput";
+const _DSTSAO = "DeleteSharedTrustStoreAssociationOutput";
+const _DT = "DeregisterTargets";
+const _DTG = "DeleteTargetGroup";
+const _DTGA = "DescribeTargetGroupAttributes";
+const _DTGAI = "DescribeTargetGroupAttributesInput";
+const _DTGAO = "DescribeTargetGroupAttributesOutput";
+const _DTGI = "DeleteTargetGroupInput";
+const _DTGIe = "DescribeTargetGroupsInput";
+const _DTGNE = "DuplicateTargetGroupNameException";
+const _DTGO = "DeleteTargetGroupOutput";
+const _DTGOe = "DescribeTargetGroupsOutput";
+const _DTGe = "DescribeTargetGroups";
+const _DTH = "DescribeTargetHealth";
+const _DTHI = "DescribeTargetHealthInput";
+const _DTHO = "DescribeTargetHealthOutput";
+const _DTI = "DeregisterTargetsInput";
+const _DTIe = "DescribeTagsInput";
+const _DTKE = "DuplicateTagKeysException";
+const _DTO = "DeregisterTargetsOutput";
+const _DTOe = "DescribeTagsOutput";
+const _DTS = "DeleteTrustStore";
+const _DTSA = "DescribeTrustStoreAssociations";
+const _DTSAI = "DescribeTrustStoreAssociationsInput";
+const _DTSAO = "DescribeTrustStoreAssociationsOutput";
+const _DTSI = "DeleteTrustStoreInput";
+const _DTSIe = "DescribeTrustStoresInput";
+const _DTSNE = "DuplicateTrustStoreNameException";
+const _DTSO = "DeleteTrustStoreOutput";
+const _DTSOe = "DescribeTrustStoresOutput";
+const _DTSR = "DescribeTrustStoreRevocation";
+const _DTSRI = "DescribeTrustStoreRevocationsInput";
+const _DTSRO = "DescribeTrustStoreRevocationsOutput";
+const _DTSRR = "DescribeTrustStoreRevocationResponse";
+const _DTSRe = "DescribeTrustStoreRevocations";
+const _DTSe = "DescribeTrustStores";
+const _DTe = "DescribeTags";
+const _E = "Enabled";
+const _ECU = "EffectiveCapacityUnits";
+const _EPFISN = "EnablePrefixForIpv6SourceNat";
+const _ESGIROPLT = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
+const _F = "Format";
+const _FAC = "ForwardActionConfig";
+const _FC = "ForwardConfig";
+const _FRAC = "FixedResponseActionConfig";
+const _FRC = "FixedResponseConfig";
+const _Fi = "Field";
+const _GC = "GrpcCode";
+const _GRP = "GetResourcePolicy";
+const _GRPI = "GetResourcePolicyInput";
+const _GRPO = "GetResourcePolicyOutput";
+const _GTSCCB = "GetTrustStoreCaCertificatesBundle";
+const _GTSCCBI = "GetTrustStoreCaCertificatesBundleInput";
+const _GTSCCBO = "GetTrustStoreCaCertificatesBundleOutput";
+const _GTSRC = "GetTrustStoreRevocationContent";
+const _GTSRCI = "GetTrustStoreRevocationContentInput";
+const _GTSRCO = "GetTrustStoreRevocationContentOutput";
+const _H = "Host";
+const _HC = "HttpCode";
+const _HCE = "HealthCheckEnabled";
+const _HCIS = "HealthCheckIntervalSeconds";
+const _HCP = "HealthCheckProtocol";
+const _HCPe = "HealthCheckPort";
+const _HCPea = "HealthCheckPath";
+const _HCTS = "HealthCheckTimeoutSeconds";
+const _HHC = "HostHeaderConfig";
+const _HHCC = "HostHeaderConditionConfig";
+const _HHCCt = "HttpHeaderConditionConfig";
+const _HHCt = "HttpHeaderConfig";
+const _HHN = "HttpHeaderName";
+const _HHRC = "HostHeaderRewriteConfig";
+const _HRMC = "HttpRequestMethodConfig";
+const _HRMCC = "HttpRequestMethodConditionConfig";
+const _HTC = "HealthyThresholdCount";
+const _HUE = "HealthUnavailableException";
+const _I = "Issuer";
+const _IA = "IpAddress";
+const _IAT = "IpAddressType";
+const _ICCBE = "InvalidCaCertificatesBundleException";
+const _ICCE = "IgnoreClientCertificateExpiry";
+const _ICE = "InsufficientCapacityException";
+const _ICRE = "InvalidConfigurationRequestException";
+const _ID = "IsDefault";
+const _IIPI = "Ipv4IpamPoolId";
+const _ILBAE = "InvalidLoadBalancerActionException";
+const _IP = "IpamPools";
+const _IPA = "IPv6Address";
+const _IPE = "IncompatibleProtocolsException";
+const _IRCE = "InvalidRevocationContentException";
+const _ISE = "InvalidSchemeException";
+const _ISEn = "InvalidSubnetException";
+const _ISGE = "InvalidSecurityGroupException";
+const _ITE = "InvalidTargetException";
+const _Id = "Id";
+const _In = "Include";
+const _JE = "JwksEndpoint";
+const _JVAAC = "JwtValidationActionAdditionalClaim";
+const _JVAACw = "JwtValidationActionAdditionalClaims";
+const _JVAC = "JwtValidationActionConfig";
+const _JVC = "JwtValidationConfig";
+const _K = "Key";
+const _L = "Listeners";
+const _LA = "ListenerArn";
+const _LAi = "ListenerArns";
+const _LAis = "ListenerAttribute";
+const _LAist = "ListenerAttributes";
+const _LB = "LoadBalancers";
+const _LBA = "LoadBalancerAddresses";
+const _LBAo = "LoadBalancerArn";
+const _LBAoa = "LoadBalancerArns";
+const _LBAoad = "LoadBalancerAddress";
+const _LBAoada = "LoadBalancerAttribute";
+const _LBAoadal = "LoadBalancerAttributes";
+const _LBN = "LoadBalancerName";
+const _LBNFE = "LoadBalancerNotFoundException";
+const _LBS = "LoadBalancerState";
+const _LBT = "LoadBalancerType";
+const _LBo = "LoadBalancer";
+const _LMT = "LastModifiedTime";
+const _LNFE = "ListenerNotFoundException";
+const _Li = "Limits";
+const _Lim = "Limit";
+const _Lis = "Listener";
+const _Lo = "Location";
+const _M = "Message";
+const _MA = "MutualAuthentication";
+const _MAA = "MutualAuthenticationAttributes";
+const _MB = "MessageBody";
+const _MCR = "ModifyCapacityReservation";
+const _MCRI = "ModifyCapacityReservationInput";
+const _MCRO = "ModifyCapacityReservationOutput";
+const _MIE = "MitigationInEffect";
+const _MIP = "ModifyIpPools";
+const _MIPI = "ModifyIpPoolsInput";
+const _MIPO = "ModifyIpPoolsOutput";
+const _ML = "ModifyListener";
+const _MLA = "ModifyListenerAttributes";
+const _MLAI = "ModifyListenerAttributesInput";
+const _MLAO = "ModifyListenerAttributesOutput";
+const _MLBA = "ModifyLoadBalancerAttributes";
+const _MLBAI = "ModifyLoadBalancerAttributesInput";
+const _MLBAO = "ModifyLoadBalancerAttributesOutput";
+const _MLBC = "MinimumLoadBalancerCapacity";
+const _MLI = "ModifyListenerInput";
+const _MLO = "ModifyListenerOutput";
+const _MR = "ModifyRule";
+const _MRI = "ModifyRuleInput";
+const _MRO = "ModifyRuleOutput";
+const _MTG = "ModifyTargetGroup";
+const _MTGA = "ModifyTargetGroupAttributes";
+const _MTGAI = "ModifyTargetGroupAttributesInput";
+const _MTGAO = "ModifyTargetGroupAttributesOutput";
+const _MTGI = "ModifyTargetGroupInput";
+const _MTGO = "ModifyTargetGroupOutput";
+const _MTS = "ModifyTrustStore";
+const _MTSI = "ModifyTrustStoreInput";
+const _MTSO = "ModifyTrustStoreOutput";
+const _Ma = "Matcher";
+const _Mar = "Marker";
+const _Max = "Max";
+const _Mo = "Mode";
+const _N = "Name";
+const _NM = "NextMarker";
+const _NOCC = "NumberOfCaCertificates";
+const _NORE = "NumberOfRevokedEntries";
+const _Na = "Names";
+const _O = "Order";
+const _OI = "OutpostId";
+const _ONPE = "OperationNotPermittedException";
+const _OUR = "OnUnauthenticatedRequest";
+const _P = "Priority";
+const _PIPA = "PrivateIPv4Address";
+const _PIUE = "PriorityInUseException";
+const _PPC = "PathPatternConfig";
+const _PPCC = "PathPatternConditionConfig";
+const _PRNCE = "PriorRequestNotCompleteException";
+const _PS = "PageSize";
+const _PV = "ProtocolVersion";
+const _Pa = "Path";
+const _Po = "Port";
+const _Pol = "Policy";
+const _Pr = "Protocol";
+const _Q = "Query";
+const _QSC = "QueryStringConfig";
+const _QSCC = "QueryStringConditionConfig";
+const _QSI = "QuicServerId";
+const _QSKVP = "QueryStringKeyValuePair";
+const _QSKVPL = "QueryStringKeyValuePairList";
+const _R = "Reason";
+const _RA = "ResourceArns";
+const _RAC = "RedirectActionConfig";
+const _RAe = "ResourceArn";
+const _RAu = "RuleArn";
+const _RAul = "RuleArns";
+const _RC = "RedirectConfig";
+const _RCL = "RewriteConfigList";
+const _RCLu = "RuleConditionList";
+const _RCNFE = "RevocationContentNotFoundException";
+const _RCR = "ResetCapacityReservation";
+const _RCe = "RevocationContents";
+const _RCev = "RevocationContent";
+const _RCew = "RewriteConfig";
+const _RCu = "RuleCondition";
+const _RI = "RevocationId";
+const _RINFE = "RevocationIdNotFoundException";
+const _RIP = "RemoveIpamPools";
+const _RIUE = "ResourceInUseException";
+const _RIe = "RevocationIds";
+const _RLC = "RemoveListenerCertificates";
+const _RLCI = "RemoveListenerCertificatesInput";
+const _RLCO = "RemoveListenerCertificatesOutput";
+const _RNFE = "ResourceNotFoundException";
+const _RNFEu = "RuleNotFoundException";
+const _RP = "RulePriorities";
+const _RPL = "RulePriorityList";
+const _RPP = "RulePriorityPair";
+const _RT = "RevocationType";
+const _RTI = "RegisterTargetsInput";
+const _RTIe = "RemoveTagsInput";
+const _RTL = "RuleTransformList";
+const _RTO = "RegisterTargetsOutput";
+const _RTOe = "RemoveTagsOutput";
+const _RTSR = "RemoveTrustStoreRevocations";
+const _RTSRI = "RemoveTrustStoreRevocationsInput";
+const _RTSRO = "RemoveTrustStoreRevocationsOutput";
+const _RTe = "ResetTransforms";
+const _RTeg = "RegisterTargets";
+const _RTem = "RemoveTags";
+const _RTu = "RuleTransform";
+const _RV = "RegexValues";
+const _Re = "Result";
+const _Reg = "Regex";
+const _Rep = "Replace";
+const _Rew = "Rewrites";
+const _Ru = "Rules";
+const _Rul = "Rule";
+const _S = "State";
+const _SB = "S3Bucket";
+const _SC = "StatusCode";
+const _SCN = "SessionCookieName";
+const _SG = "SecurityGroups";
+const _SGI = "SecurityGroupIds";
+const _SI = "SubnetId";
+const _SIAT = "SetIpAddressType";
+const _SIATI = "SetIpAddressTypeInput";
+const _SIATO = "SetIpAddressTypeOutput";
+const _SIC = "SourceIpConfig";
+const _SICC = "SourceIpConditionConfig";
+const _SK = "S3Key";
+const _SLBT = "SupportedLoadBalancerTypes";
+const _SM = "SubnetMappings";
+const _SMu = "SubnetMapping";
+const _SNFE = "SubnetNotFoundException";
+const _SNIP = "SourceNatIpv6Prefixes";
+const _SNIPo = "SourceNatIpv6Prefix";
+const _SOV = "S3ObjectVersion";
+const _SP = "SslPolicy";
+const _SPs = "SslPolicies";
+const _SPsl = "SslProtocols";
+const _SRP = "SetRulePriorities";
+const _SRPI = "SetRulePrioritiesInput";
+const _SRPO = "SetRulePrioritiesOutput";
+const _SS = "SetSubnets";
+const _SSG = "SetSecurityGroups";
+const _SSGI = "SetSecurityGroupsInput";
+const _SSGO = "SetSecurityGroupsOutput";
+const _SSI = "SetSubnetsInput";
+const _SSLPNFE = "SSLPolicyNotFoundException";
+const _SSO = "SetSubnetsOutput";
+const _ST = "SessionTimeout";
+const _Sc = "Scope";
+const _Sch = "Scheme";
+const _St = "Status";
+const _Su = "Subnets";
+const _T = "Type";
+const _TCP = "TargetControlPort";
+const _TD = "TagDescriptions";
+const _TDa = "TagDescription";
+const _TDar = "TargetDescription";
+const _TDarg = "TargetDescriptions";
+const _TE = "TokenEndpoint";
+const _TG = "TargetGroups";
+const _TGA = "TargetGroupArn";
+const _TGALE = "TargetGroupAssociationLimitException";
+const _TGAa = "TargetGroupArns";
+const _TGAar = "TargetGroupAttribute";
+const _TGAarg = "TargetGroupAttributes";
+const _TGL = "TargetGroupList";
+const _TGN = "TargetGroupName";
+const _TGNFE = "TargetGroupNotFoundException";
+const _TGSC = "TargetGroupStickinessConfig";
+const _TGT = "TargetGroupTuple";
+const _TGa = "TargetGroup";
+const _TH = "TargetHealth";
+const _THD = "TargetHealthDescriptions";
+const _THDa = "TargetHealthDescription";
+const _TK = "TagKeys";
+const _TL = "TagList";
+const _TMAE = "TooManyActionsException";
+const _TMCE = "TooManyCertificatesException";
+const _TMLBE = "TooManyLoadBalancersException";
+const _TMLE = "TooManyListenersException";
+const _TMRE = "TooManyRulesException";
+const _TMRFTIE = "TooManyRegistrationsForTargetIdException";
+const _TMTE = "TooManyTagsException";
+const _TMTEo = "TooManyTargetsException";
+const _TMTGE = "TooManyTargetGroupsException";
+const _TMTSE = "TooManyTrustStoresException";
+const _TMTSREE = "TooManyTrustStoreRevocationEntriesException";
+const _TMUTGPLBE = "TooManyUniqueTargetGroupsPerLoadBalancerException";
+const _TRE = "TotalRevokedEntries";
+const _TS = "TrustStores";
+const _TSA = "TrustStoreArn";
+const _TSANFE = "TrustStoreAssociationNotFoundException";
+const _TSAS = "TrustStoreAssociationStatus";
+const _TSAr = "TrustStoreAssociations";
+const _TSAru = "TrustStoreArns";
+const _TSArus = "TrustStoreAssociation";
+const _TSIUE = "TrustStoreInUseException";
+const _TSNFE = "TrustStoreNotFoundException";
+const _TSNRE = "TrustStoreNotReadyException";
+const _TSR = "TrustStoreRevocations";
+const _TSRr = "TrustStoreRevocation";
+const _TSr = "TrustStore";
+const _TT = "TargetType";
+const _Ta = "Tags";
+const _Tag = "Tag";
+const _Tar = "Targets";
+const _Targ = "Target";
+const _Tr = "Transforms";
+const _UECS = "UseExistingClientSecret";
+const _UIE = "UserInfoEndpoint";
+const _UPA = "UserPoolArn";
+const _UPCI = "UserPoolClientId";
+const _UPD = "UserPoolDomain";
+const _UPE = "UnsupportedProtocolException";
+const _URC = "UrlRewriteConfig";
+const _UTC = "UnhealthyThresholdCount";
+const _V = "Values";
+const _VI = "VpcId";
+const _Va = "Value";
+const _W = "Weight";
+const _ZCRS = "ZonalCapacityReservationState";
+const _ZCRSo = "ZonalCapacityReservationStates";
+const _ZN = "ZoneName";
+const _aQE = "awsQueryError";
+const _c = "client";
+const _e = "error";
+const _hE = "httpError";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.elasticloadbalancingv2";
+const _se = "server";
+const n0 = "com.amazonaws.elasticloadbalancingv2";
+const _s_registry = new TypeRegistry(_s);
+var ElasticLoadBalancingV2ServiceException$ = [-3, _s, "ElasticLoadBalancingV2ServiceException", 0, [], []];
+_s_registry.registerError(ElasticLoadBalancingV2ServiceException$, ElasticLoadBalancingV2ServiceException);
+const n0_registry = new TypeRegistry(n0);
+var AllocationIdNotFoundException$ = [-3, n0, _AINFE,
+    { [_aQE]: [`AllocationIdNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AllocationIdNotFoundException$, AllocationIdNotFoundException);
+var ALPNPolicyNotSupportedException$ = [-3, n0, _ALPNPNSE,
+    { [_aQE]: [`ALPNPolicyNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ALPNPolicyNotSupportedException$, ALPNPolicyNotSupportedException);
+var AvailabilityZoneNotSupportedException$ = [-3, n0, _AZNSE,
+    { [_aQE]: [`AvailabilityZoneNotSupported`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(AvailabilityZoneNotSupportedException$, AvailabilityZoneNotSupportedException);
+var CaCertificatesBundleNotFoundException$ = [-3, n0, _CCBNFE,
+    { [_aQE]: [`CaCertificatesBundleNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CaCertificatesBundleNotFoundException$, CaCertificatesBundleNotFoundException);
+var CapacityDecreaseRequestsLimitExceededException$ = [-3, n0, _CDRLEE,
+    { [_aQE]: [`CapacityDecreaseRequestLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CapacityDecreaseRequestsLimitExceededException$, CapacityDecreaseRequestsLimitExceededException);
+var CapacityReservationPendingException$ = [-3, n0, _CRPE,
+    { [_aQE]: [`CapacityReservationPending`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CapacityReservationPendingException$, CapacityReservationPendingException);
+var CapacityUnitsLimitExceededException$ = [-3, n0, _CULEE,
+    { [_aQE]: [`CapacityUnitsLimitExceeded`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CapacityUnitsLimitExceededException$, CapacityUnitsLimitExceededException);
+var CertificateNotFoundException$ = [-3, n0, _CNFE,
+    { [_aQE]: [`CertificateNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(CertificateNotFoundException$, CertificateNotFoundException);
+var DeleteAssociationSameAccountException$ = [-3, n0, _DASAE,
+    { [_aQE]: [`DeleteAssociationSameAccount`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DeleteAssociationSameAccountException$, DeleteAssociationSameAccountException);
+var DuplicateListenerException$ = [-3, n0, _DLE,
+    { [_aQE]: [`DuplicateListener`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateListenerException$, DuplicateListenerException);
+var DuplicateLoadBalancerNameException$ = [-3, n0, _DLBNE,
+    { [_aQE]: [`DuplicateLoadBalancerName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateLoadBalancerNameException$, DuplicateLoadBalancerNameException);
+var DuplicateTagKeysException$ = [-3, n0, _DTKE,
+    { [_aQE]: [`DuplicateTagKeys`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateTagKeysException$, DuplicateTagKeysException);
+var DuplicateTargetGroupNameException$ = [-3, n0, _DTGNE,
+    { [_aQE]: [`DuplicateTargetGroupName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateTargetGroupNameException$, DuplicateTargetGroupNameException);
+var DuplicateTrustStoreNameException$ = [-3, n0, _DTSNE,
+    { [_aQE]: [`DuplicateTrustStoreName`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(DuplicateTrustStoreNameException$, DuplicateTrustStoreNameException);
+var HealthUnavailableException$ = [-3, n0, _HUE,
+    { [_aQE]: [`HealthUnavailable`, 500], [_e]: _se, [_hE]: 500 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(HealthUnavailableException$, HealthUnavailableException);
+var IncompatibleProtocolsException$ = [-3, n0, _IPE,
+    { [_aQE]: [`IncompatibleProtocols`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(IncompatibleProtocolsException$, IncompatibleProtocolsException);
+var InsufficientCapacityException$ = [-3, n0, _ICE,
+    { [_aQE]: [`InsufficientCapacity`, 500], [_e]: _se, [_hE]: 500 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InsufficientCapacityException$, InsufficientCapacityException);
+var InvalidCaCertificatesBundleException$ = [-3, n0, _ICCBE,
+    { [_aQE]: [`InvalidCaCertificatesBundle`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidCaCertificatesBundleException$, InvalidCaCertificatesBundleException);
+var InvalidConfigurationRequestException$ = [-3, n0, _ICRE,
+    { [_aQE]: [`InvalidConfigurationRequest`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidConfigurationRequestException$, InvalidConfigurationRequestException);
+var InvalidLoadBalancerActionException$ = [-3, n0, _ILBAE,
+    { [_aQE]: [`InvalidLoadBalancerAction`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidLoadBalancerActionException$, InvalidLoadBalancerActionException);
+var InvalidRevocationContentException$ = [-3, n0, _IRCE,
+    { [_aQE]: [`InvalidRevocationContent`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidRevocationContentException$, InvalidRevocationContentException);
+var InvalidSchemeException$ = [-3, n0, _ISE,
+    { [_aQE]: [`InvalidScheme`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSchemeException$, InvalidSchemeException);
+var InvalidSecurityGroupException$ = [-3, n0, _ISGE,
+    { [_aQE]: [`InvalidSecurityGroup`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSecurityGroupException$, InvalidSecurityGroupException);
+var InvalidSubnetException$ = [-3, n0, _ISEn,
+    { [_aQE]: [`InvalidSubnet`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidSubnetException$, InvalidSubnetException);
+var InvalidTargetException$ = [-3, n0, _ITE,
+    { [_aQE]: [`InvalidTarget`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(InvalidTargetException$, InvalidTargetException);
+var ListenerNotFoundException$ = [-3, n0, _LNFE,
+    { [_aQE]: [`ListenerNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ListenerNotFoundException$, ListenerNotFoundException);
+var LoadBalancerNotFoundException$ = [-3, n0, _LBNFE,
+    { [_aQE]: [`LoadBalancerNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(LoadBalancerNotFoundException$, LoadBalancerNotFoundException);
+var OperationNotPermittedException$ = [-3, n0, _ONPE,
+    { [_aQE]: [`OperationNotPermitted`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(OperationNotPermittedException$, OperationNotPermittedException);
+var PriorityInUseException$ = [-3, n0, _PIUE,
+    { [_aQE]: [`PriorityInUse`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(PriorityInUseException$, PriorityInUseException);
+var PriorRequestNotCompleteException$ = [-3, n0, _PRNCE,
+    { [_aQE]: [`PriorRequestNotComplete`, 429], [_e]: _c, [_hE]: 429 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(PriorRequestNotCompleteException$, PriorRequestNotCompleteException);
+var ResourceInUseException$ = [-3, n0, _RIUE,
+    { [_aQE]: [`ResourceInUse`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceInUseException$, ResourceInUseException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_aQE]: [`ResourceNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var RevocationContentNotFoundException$ = [-3, n0, _RCNFE,
+    { [_aQE]: [`RevocationContentNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(RevocationContentNotFoundException$, RevocationContentNotFoundException);
+var RevocationIdNotFoundException$ = [-3, n0, _RINFE,
+    { [_aQE]: [`RevocationIdNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(RevocationIdNotFoundException$, RevocationIdNotFoundException);
+var RuleNotFoundException$ = [-3, n0, _RNFEu,
+    { [_aQE]: [`RuleNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(RuleNotFoundException$, RuleNotFoundException);
+var SSLPolicyNotFoundException$ = [-3, n0, _SSLPNFE,
+    { [_aQE]: [`SSLPolicyNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(SSLPolicyNotFoundException$, SSLPolicyNotFoundException);
+var SubnetNotFoundException$ = [-3, n0, _SNFE,
+    { [_aQE]: [`SubnetNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(SubnetNotFoundException$, SubnetNotFoundException);
+var TargetGroupAssociationLimitException$ = [-3, n0, _TGALE,
+    { [_aQE]: [`TargetGroupAssociationLimit`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TargetGroupAssociationLimitException$, TargetGroupAssociationLimitException);
+var TargetGroupNotFoundException$ = [-3, n0, _TGNFE,
+    { [_aQE]: [`TargetGroupNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TargetGroupNotFoundException$, TargetGroupNotFoundException);
+var TooManyActionsException$ = [-3, n0, _TMAE,
+    { [_aQE]: [`TooManyActions`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyActionsException$, TooManyActionsException);
+var TooManyCertificatesException$ = [-3, n0, _TMCE,
+    { [_aQE]: [`TooManyCertificates`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyCertificatesException$, TooManyCertificatesException);
+var TooManyListenersException$ = [-3, n0, _TMLE,
+    { [_aQE]: [`TooManyListeners`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyListenersException$, TooManyListenersException);
+var TooManyLoadBalancersException$ = [-3, n0, _TMLBE,
+    { [_aQE]: [`TooManyLoadBalancers`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyLoadBalancersException$, TooManyLoadBalancersException);
+var TooManyRegistrationsForTargetIdException$ = [-3, n0, _TMRFTIE,
+    { [_aQE]: [`TooManyRegistrationsForTargetId`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyRegistrationsForTargetIdException$, TooManyRegistrationsForTargetIdException);
+var TooManyRulesException$ = [-3, n0, _TMRE,
+    { [_aQE]: [`TooManyRules`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyRulesException$, TooManyRulesException);
+var TooManyTagsException$ = [-3, n0, _TMTE,
+    { [_aQE]: [`TooManyTags`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyTagsException$, TooManyTagsException);
+var TooManyTargetGroupsException$ = [-3, n0, _TMTGE,
+    { [_aQE]: [`TooManyTargetGroups`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyTargetGroupsException$, TooManyTargetGroupsException);
+var TooManyTargetsException$ = [-3, n0, _TMTEo,
+    { [_aQE]: [`TooManyTargets`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyTargetsException$, TooManyTargetsException);
+var TooManyTrustStoreRevocationEntriesException$ = [-3, n0, _TMTSREE,
+    { [_aQE]: [`TooManyTrustStoreRevocationEntries`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyTrustStoreRevocationEntriesException$, TooManyTrustStoreRevocationEntriesException);
+var TooManyTrustStoresException$ = [-3, n0, _TMTSE,
+    { [_aQE]: [`TooManyTrustStores`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyTrustStoresException$, TooManyTrustStoresException);
+var TooManyUniqueTargetGroupsPerLoadBalancerException$ = [-3, n0, _TMUTGPLBE,
+    { [_aQE]: [`TooManyUniqueTargetGroupsPerLoadBalancer`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TooManyUniqueTargetGroupsPerLoadBalancerException$, TooManyUniqueTargetGroupsPerLoadBalancerException);
+var TrustStoreAssociationNotFoundException$ = [-3, n0, _TSANFE,
+    { [_aQE]: [`AssociationNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrustStoreAssociationNotFoundException$, TrustStoreAssociationNotFoundException);
+var TrustStoreInUseException$ = [-3, n0, _TSIUE,
+    { [_aQE]: [`TrustStoreInUse`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrustStoreInUseException$, TrustStoreInUseException);
+var TrustStoreNotFoundException$ = [-3, n0, _TSNFE,
+    { [_aQE]: [`TrustStoreNotFound`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrustStoreNotFoundException$, TrustStoreNotFoundException);
+var TrustStoreNotReadyException$ = [-3, n0, _TSNRE,
+    { [_aQE]: [`TrustStoreNotReady`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(TrustStoreNotReadyException$, TrustStoreNotReadyException);
+var UnsupportedProtocolException$ = [-3, n0, _UPE,
+    { [_aQE]: [`UnsupportedProtocol`, 400], [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0]
+];
+n0_registry.registerError(UnsupportedProtocolException$, UnsupportedProtocolException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var Action$ = [3, n0, _A,
+    0,
+    [_T, _TGA, _AOC, _ACC, _O, _RC, _FRC, _FC, _JVC],
+    [0, 0, () => AuthenticateOidcActionConfig$, () => AuthenticateCognitoActionConfig$, 1, () => RedirectActionConfig$, () => FixedResponseActionConfig$, () => ForwardActionConfig$, () => JwtValidationActionConfig$], 1
+];
+var AddListenerCertificatesInput$ = [3, n0, _ALCI,
+    0,
+    [_LA, _C],
+    [0, () => CertificateList], 2
+];
+var AddListenerCertificatesOutput$ = [3, n0, _ALCO,
+    0,
+    [_C],
+    [() => CertificateList]
+];
+var AddTagsInput$ = [3, n0, _ATI,
+    0,
+    [_RA, _Ta],
+    [64 | 0, () => TagList], 2
+];
+var AddTagsOutput$ = [3, n0, _ATO,
+    0,
+    [],
+    []
+];
+var AddTrustStoreRevocationsInput$ = [3, n0, _ATSRI,
+    0,
+    [_TSA, _RCe],
+    [0, () => RevocationContents], 1
+];
+var AddTrustStoreRevocationsOutput$ = [3, n0, _ATSRO,
+    0,
+    [_TSR],
+    [() => TrustStoreRevocations]
+];
+var AdministrativeOverride$ = [3, n0, _AO,
+    0,
+    [_S, _R, _D],
+    [0, 0, 0]
+];
+var AnomalyDetection$ = [3, n0, _AD,
+    0,
+    [_Re, _MIE],
+    [0, 0]
+];
+var AuthenticateCognitoActionConfig$ = [3, n0, _ACAC,
+    0,
+    [_UPA, _UPCI, _UPD, _SCN, _Sc, _ST, _AREP, _OUR],
+    [0, 0, 0, 0, 0, 1, 128 | 0, 0], 3
+];
+var AuthenticateOidcActionConfig$ = [3, n0, _AOAC,
+    0,
+    [_I, _AE, _TE, _UIE, _CI, _CS, _SCN, _Sc, _ST, _AREP, _OUR, _UECS],
+    [0, 0, 0, 0, 0, 0, 0, 0, 1, 128 | 0, 0, 2], 5
+];
+var AvailabilityZone$ = [3, n0, _AZ,
+    0,
+    [_ZN, _SI, _OI, _LBA, _SNIP],
+    [0, 0, 0, () => LoadBalancerAddresses, 64 | 0]
+];
+var CapacityReservationStatus$ = [3, n0, _CRS,
+    0,
+    [_Co, _R],
+    [0, 0]
+];
+var Certificate$ = [3, n0, _Ce,
+    0,
+    [_CA, _ID],
+    [0, 2]
+];
+var Cipher$ = [3, n0, _Ci,
+    0,
+    [_N, _P],
+    [0, 1]
+];
+var CreateListenerInput$ = [3, n0, _CLI,
+    0,
+    [_LBAo, _DA, _Pr, _Po, _SP, _C, _AP, _Ta, _MA],
+    [0, () => Actions, 0, 1, 0, () => CertificateList, 64 | 0, () => TagList, () => MutualAuthenticationAttributes$], 2
+];
+var CreateListenerOutput$ = [3, n0, _CLO,
+    0,
+    [_L],
+    [() => Listeners]
+];
+var CreateLoadBalancerInput$ = [3, n0, _CLBI,
+    0,
+    [_N, _Su, _SM, _SG, _Sch, _Ta, _T, _IAT, _COIP, _EPFISN, _IP],
+    [0, 64 | 0, () => SubnetMappings, 64 | 0, 0, () => TagList, 0, 0, 0, 0, () => IpamPools$], 1
+];
+var CreateLoadBalancerOutput$ = [3, n0, _CLBO,
+    0,
+    [_LB],
+    [() => LoadBalancers]
+];
+var CreateRuleInput$ = [3, n0, _CRI,
+    0,
+    [_LA, _Con, _P, _Ac, _Ta, _Tr],
+    [0, () => RuleConditionList, 1, () => Actions, () => TagList, () => RuleTransformList], 4
+];
+var CreateRuleOutput$ = [3, n0, _CRO,
+    0,
+    [_Ru],
+    [() => Rules]
+];
+var CreateTargetGroupInput$ = [3, n0, _CTGI,
+    0,
+    [_N, _Pr, _PV, _Po, _VI, _HCP, _HCPe, _HCE, _HCPea, _HCIS, _HCTS, _HTC, _UTC, _Ma, _TT, _Ta, _IAT, _TCP],
+    [0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 1, 1, 1, () => Matcher$, 0, () => TagList, 0, 1], 1
+];
+var CreateTargetGroupOutput$ = [3, n0, _CTGO,
+    0,
+    [_TG],
+    [() => TargetGroups]
+];
+var CreateTrustStoreInput$ = [3, n0, _CTSI,
+    0,
+    [_N, _CCBSB, _CCBSK, _CCBSOV, _Ta],
+    [0, 0, 0, 0, () => TagList], 3
+];
+var CreateTrustStoreOutput$ = [3, n0, _CTSO,
+    0,
+    [_TS],
+    [() => TrustStores]
+];
+var DeleteListenerInput$ = [3, n0, _DLI,
+    0,
+    [_LA],
+    [0], 1
+];
+var DeleteListenerOutput$ = [3, n0, _DLO,
+    0,
+    [],
+    []
+];
+var DeleteLoadBalancerInput$ = [3, n0, _DLBI,
+    0,
+    [_LBAo],
+    [0], 1
+];
+var DeleteLoadBalancerOutput$ = [3, n0, _DLBO,
+    0,
+    [],
+    []
+];
+var DeleteRuleInput$ = [3, n0, _DRI,
+    0,
+    [_RAu],
+    [0], 1
+];
+var DeleteRuleOutput$ = [3, n0, _DRO,
+    0,
+    [],
+    []
+];
+var DeleteSharedTrustStoreAssociationInput$ = [3, n0, _DSTSAI,
+    0,
+    [_TSA, _RAe],
+    [0, 0], 2
+];
+var DeleteSharedTrustStoreAssociationOutput$ = [3, n0, _DSTSAO,
+    0,
+    [],
+    []
+];
+var DeleteTargetGroupInput$ = [3, n0, _DTGI,
+    0,
+    [_TGA],
+    [0], 1
+];
+var DeleteTargetGroupOutput$ = [3, n0, _DTGO,
+    0,
+    [],
+    []
+];
+var DeleteTrustStoreInput$ = [3, n0, _DTSI,
+    0,
+    [_TSA],
+    [0], 1
+];
+var DeleteTrustStoreOutput$ = [3, n0, _DTSO,
+    0,
+    [],
+    []
+];
+var DeregisterTargetsInput$ = [3, n0, _DTI,
+    0,
+    [_TGA, _Tar],
+    [0, () => TargetDescriptions], 2
+];
+var DeregisterTargetsOutput$ = [3, n0, _DTO,
+    0,
+    [],
+    []
+];
+var DescribeAccountLimitsInput$ = [3, n0, _DALI,
+    0,
+    [_Mar, _PS],
+    [0, 1]
+];
+var DescribeAccountLimitsOutput$ = [3, n0, _DALO,
+    0,
+    [_Li, _NM],
+    [() => Limits, 0]
+];
+var DescribeCapacityReservationInput$ = [3, n0, _DCRI,
+    0,
+    [_LBAo],
+    [0], 1
+];
+var DescribeCapacityReservationOutput$ = [3, n0, _DCRO,
+    0,
+    [_LMT, _DRR, _MLBC, _CRSa],
+    [4, 1, () => MinimumLoadBalancerCapacity$, () => ZonalCapacityReservationStates]
+];
+var DescribeListenerAttributesInput$ = [3, n0, _DLAI,
+    0,
+    [_LA],
+    [0], 1
+];
+var DescribeListenerAttributesOutput$ = [3, n0, _DLAO,
+    0,
+    [_At],
+    [() => ListenerAttributes]
+];
+var DescribeListenerCertificatesInput$ = [3, n0, _DLCI,
+    0,
+    [_LA, _Mar, _PS],
+    [0, 0, 1], 1
+];
+var DescribeListenerCertificatesOutput$ = [3, n0, _DLCO,
+    0,
+    [_C, _NM],
+    [() => CertificateList, 0]
+];
+var DescribeListenersInput$ = [3, n0, _DLIe,
+    0,
+    [_LBAo, _LAi, _Mar, _PS],
+    [0, 64 | 0, 0, 1]
+];
+var DescribeListenersOutput$ = [3, n0, _DLOe,
+    0,
+    [_L, _NM],
+    [() => Listeners, 0]
+];
+var DescribeLoadBalancerAttributesInput$ = [3, n0, _DLBAI,
+    0,
+    [_LBAo],
+    [0], 1
+];
+var DescribeLoadBalancerAttributesOutput$ = [3, n0, _DLBAO,
+    0,
+    [_At],
+    [() => LoadBalancerAttributes]
+];
+var DescribeLoadBalancersInput$ = [3, n0, _DLBIe,
+    0,
+    [_LBAoa, _Na, _Mar, _PS],
+    [64 | 0, 64 | 0, 0, 1]
+];
+var DescribeLoadBalancersOutput$ = [3, n0, _DLBOe,
+    0,
+    [_LB, _NM],
+    [() => LoadBalancers, 0]
+];
+var DescribeRulesInput$ = [3, n0, _DRIe,
+    0,
+    [_LA, _RAul, _Mar, _PS],
+    [0, 64 | 0, 0, 1]
+];
+var DescribeRulesOutput$ = [3, n0, _DROe,
+    0,
+    [_Ru, _NM],
+    [() => Rules, 0]
+];
+var DescribeSSLPoliciesInput$ = [3, n0, _DSSLPI,
+    0,
+    [_Na, _Mar, _PS, _LBT],
+    [64 | 0, 0, 1, 0]
+];
+var DescribeSSLPoliciesOutput$ = [3, n0, _DSSLPO,
+    0,
+    [_SPs, _NM],
+    [() => SslPolicies, 0]
+];
+var DescribeTagsInput$ = [3, n0, _DTIe,
+    0,
+    [_RA],
+    [64 | 0], 1
+];
+var DescribeTagsOutput$ = [3, n0, _DTOe,
+    0,
+    [_TD],
+    [() => TagDescriptions]
+];
+var DescribeTargetGroupAttributesInput$ = [3, n0, _DTGAI,
+    0,
+    [_TGA],
+    [0], 1
+];
+var DescribeTargetGroupAttributesOutput$ = [3, n0, _DTGAO,
+    0,
+    [_At],
+    [() => TargetGroupAttributes]
+];
+var DescribeTargetGroupsInput$ = [3, n0, _DTGIe,
+    0,
+    [_LBAo, _TGAa, _Na, _Mar, _PS],
+    [0, 64 | 0, 64 | 0, 0, 1]
+];
+var DescribeTargetGroupsOutput$ = [3, n0, _DTGOe,
+    0,
+    [_TG, _NM],
+    [() => TargetGroups, 0]
+];
+var DescribeTargetHealthInput$ = [3, n0, _DTHI,
+    0,
+    [_TGA, _Tar, _In],
+    [0, () => TargetDescriptions, 64 | 0], 1
+];
+var DescribeTargetHealthOutput$ = [3, n0, _DTHO,
+    0,
+    [_THD],
+    [() => TargetHealthDescriptions]
+];
+var DescribeTrustStoreAssociationsInput$ = [3, n0, _DTSAI,
+    0,
+    [_TSA, _Mar, _PS],
+    [0, 0, 1], 1
+];
+var DescribeTrustStoreAssociationsOutput$ = [3, n0, _DTSAO,
+    0,
+    [_TSAr, _NM],
+    [() => TrustStoreAssociations, 0]
+];
+var DescribeTrustStoreRevocation$ = [3, n0, _DTSR,
+    0,
+    [_TSA, _RI, _RT, _NORE],
+    [0, 1, 0, 1]
+];
+var DescribeTrustStoreRevocationsInput$ = [3, n0, _DTSRI,
+    0,
+    [_TSA, _RIe, _Mar, _PS],
+    [0, 64 | 1, 0, 1], 1
+];
+var DescribeTrustStoreRevocationsOutput$ = [3, n0, _DTSRO,
+    0,
+    [_TSR, _NM],
+    [() => DescribeTrustStoreRevocationResponse, 0]
+];
+var DescribeTrustStoresInput$ = [3, n0, _DTSIe,
+    0,
+    [_TSAru, _Na, _Mar, _PS],
+    [64 | 0, 64 | 0, 0, 1]
+];
+var DescribeTrustStoresOutput$ = [3, n0, _DTSOe,
+    0,
+    [_TS, _NM],
+    [() => TrustStores, 0]
+];
+var FixedResponseActionConfig$ = [3, n0, _FRAC,
+    0,
+    [_SC, _MB, _CT],
+    [0, 0, 0], 1
+];
+var ForwardActionConfig$ = [3, n0, _FAC,
+    0,
+    [_TG, _TGSC],
+    [() => TargetGroupList, () => TargetGroupStickinessConfig$]
+];
+var GetResourcePolicyInput$ = [3, n0, _GRPI,
+    0,
+    [_RAe],
+    [0], 1
+];
+var GetResourcePolicyOutput$ = [3, n0, _GRPO,
+    0,
+    [_Pol],
+    [0]
+];
+var GetTrustStoreCaCertificatesBundleInput$ = [3, n0, _GTSCCBI,
+    0,
+    [_TSA],
+    [0], 1
+];
+var GetTrustStoreCaCertificatesBundleOutput$ = [3, n0, _GTSCCBO,
+    0,
+    [_Lo],
+    [0]
+];
+var GetTrustStoreRevocationContentInput$ = [3, n0, _GTSRCI,
+    0,
+    [_TSA, _RI],
+    [0, 1], 2
+];
+var GetTrustStoreRevocationContentOutput$ = [3, n0, _GTSRCO,
+    0,
+    [_Lo],
+    [0]
+];
+var HostHeaderConditionConfig$ = [3, n0, _HHCC,
+    0,
+    [_V, _RV],
+    [64 | 0, 64 | 0]
+];
+var HostHeaderRewriteConfig$ = [3, n0, _HHRC,
+    0,
+    [_Rew],
+    [() => RewriteConfigList]
+];
+var HttpHeaderConditionConfig$ = [3, n0, _HHCCt,
+    0,
+    [_HHN, _V, _RV],
+    [0, 64 | 0, 64 | 0]
+];
+var HttpRequestMethodConditionConfig$ = [3, n0, _HRMCC,
+    0,
+    [_V],
+    [64 | 0]
+];
+var IpamPools$ = [3, n0, _IP,
+    0,
+    [_IIPI],
+    [0]
+];
+var JwtValidationActionAdditionalClaim$ = [3, n0, _JVAAC,
+    0,
+    [_F, _N, _V],
+    [0, 0, 64 | 0], 3
+];
+var JwtValidationActionConfig$ = [3, n0, _JVAC,
+    0,
+    [_JE, _I, _AC],
+    [0, 0, () => JwtValidationActionAdditionalClaims], 2
+];
+var Limit$ = [3, n0, _Lim,
+    0,
+    [_N, _Max],
+    [0, 0]
+];
+var Listener$ = [3, n0, _Lis,
+    0,
+    [_LA, _LBAo, _Po, _Pr, _C, _SP, _DA, _AP, _MA],
+    [0, 0, 1, 0, () => CertificateList, 0, () => Actions, 64 | 0, () => MutualAuthenticationAttributes$]
+];
+var ListenerAttribute$ = [3, n0, _LAis,
+    0,
+    [_K, _Va],
+    [0, 0]
+];
+var LoadBalancer$ = [3, n0, _LBo,
+    0,
+    [_LBAo, _DNSN, _CHZI, _CTr, _LBN, _Sch, _VI, _S, _T, _AZv, _SG, _IAT, _COIP, _ESGIROPLT, _EPFISN, _IP],
+    [0, 0, 0, 4, 0, 0, 0, () => LoadBalancerState$, 0, () => AvailabilityZones, 64 | 0, 0, 0, 0, 0, () => IpamPools$]
+];
+var LoadBalancerAddress$ = [3, n0, _LBAoad,
+    0,
+    [_IA, _AI, _PIPA, _IPA],
+    [0, 0, 0, 0]
+];
+var LoadBalancerAttribute$ = [3, n0, _LBAoada,
+    0,
+    [_K, _Va],
+    [0, 0]
+];
+var LoadBalancerState$ = [3, n0, _LBS,
+    0,
+    [_Co, _R],
+    [0, 0]
+];
+var Matcher$ = [3, n0, _Ma,
+    0,
+    [_HC, _GC],
+    [0, 0]
+];
+var MinimumLoadBalancerCapacity$ = [3, n0, _MLBC,
+    0,
+    [_CU],
+    [1]
+];
+var ModifyCapacityReservationInput$ = [3, n0, _MCRI,
+    0,
+    [_LBAo, _MLBC, _RCR],
+    [0, () => MinimumLoadBalancerCapacity$, 2], 1
+];
+var ModifyCapacityReservationOutput$ = [3, n0, _MCRO,
+    0,
+    [_LMT, _DRR, _MLBC, _CRSa],
+    [4, 1, () => MinimumLoadBalancerCapacity$, () => ZonalCapacityReservationStates]
+];
+var ModifyIpPoolsInput$ = [3, n0, _MIPI,
+    0,
+    [_LBAo, _IP, _RIP],
+    [0, () => IpamPools$, 64 | 0], 1
+];
+var ModifyIpPoolsOutput$ = [3, n0, _MIPO,
+    0,
+    [_IP],
+    [() => IpamPools$]
+];
+var ModifyListenerAttributesInput$ = [3, n0, _MLAI,
+    0,
+    [_LA, _At],
+    [0, () => ListenerAttributes], 2
+];
+var ModifyListenerAttributesOutput$ = [3, n0, _MLAO,
+    0,
+    [_At],
+    [() => ListenerAttributes]
+];
+var ModifyListenerInput$ = [3, n0, _MLI,
+    0,
+    [_LA, _Po, _Pr, _SP, _C, _DA, _AP, _MA],
+    [0, 1, 0, 0, () => CertificateList, () => Actions, 64 | 0, () => MutualAuthenticationAttributes$], 1
+];
+var ModifyListenerOutput$ = [3, n0, _MLO,
+    0,
+    [_L],
+    [() => Listeners]
+];
+var ModifyLoadBalancerAttributesInput$ = [3, n0, _MLBAI,
+    0,
+    [_LBAo, _At],
+    [0, () => LoadBalancerAttributes], 2
+];
+var ModifyLoadBalancerAttributesOutput$ = [3, n0, _MLBAO,
+    0,
+    [_At],
+    [() => LoadBalancerAttributes]
+];
+var ModifyRuleInput$ = [3, n0, _MRI,
+    0,
+    [_RAu, _Con, _Ac, _Tr, _RTe],
+    [0, () => RuleConditionList, () => Actions, () => RuleTransformList, 2], 1
+];
+var ModifyRuleOutput$ = [3, n0, _MRO,
+    0,
+    [_Ru],
+    [() => Rules]
+];
+var ModifyTargetGroupAttributesInput$ = [3, n0, _MTGAI,
+    0,
+    [_TGA, _At],
+    [0, () => TargetGroupAttributes], 2
+];
+var ModifyTargetGroupAttributesOutput$ = [3, n0, _MTGAO,
+    0,
+    [_At],
+    [() => TargetGroupAttributes]
+];
+var ModifyTargetGroupInput$ = [3, n0, _MTGI,
+    0,
+    [_TGA, _HCP, _HCPe, _HCPea, _HCE, _HCIS, _HCTS, _HTC, _UTC, _Ma],
+    [0, 0, 0, 0, 2, 1, 1, 1, 1, () => Matcher$], 1
+];
+var ModifyTargetGroupOutput$ = [3, n0, _MTGO,
+    0,
+    [_TG],
+    [() => TargetGroups]
+];
+var ModifyTrustStoreInput$ = [3, n0, _MTSI,
+    0,
+    [_TSA, _CCBSB, _CCBSK, _CCBSOV],
+    [0, 0, 0, 0], 3
+];
+var ModifyTrustStoreOutput$ = [3, n0, _MTSO,
+    0,
+    [_TS],
+    [() => TrustStores]
+];
+var MutualAuthenticationAttributes$ = [3, n0, _MAA,
+    0,
+    [_Mo, _TSA, _ICCE, _TSAS, _ATSCN],
+    [0, 0, 2, 0, 0]
+];
+var PathPatternConditionConfig$ = [3, n0, _PPCC,
+    0,
+    [_V, _RV],
+    [64 | 0, 64 | 0]
+];
+var QueryStringConditionConfig$ = [3, n0, _QSCC,
+    0,
+    [_V],
+    [() => QueryStringKeyValuePairList]
+];
+var QueryStringKeyValuePair$ = [3, n0, _QSKVP,
+    0,
+    [_K, _Va],
+    [0, 0]
+];
+var RedirectActionConfig$ = [3, n0, _RAC,
+    0,
+    [_SC, _Pr, _Po, _H, _Pa, _Q],
+    [0, 0, 0, 0, 0, 0], 1
+];
+var RegisterTargetsInput$ = [3, n0, _RTI,
+    0,
+    [_TGA, _Tar],
+    [0, () => TargetDescriptions], 2
+];
+var RegisterTargetsOutput$ = [3, n0, _RTO,
+    0,
+    [],
+    []
+];
+var RemoveListenerCertificatesInput$ = [3, n0, _RLCI,
+    0,
+    [_LA, _C],
+    [0, () => CertificateList], 2
+];
+var RemoveListenerCertificatesOutput$ = [3, n0, _RLCO,
+    0,
+    [],
+    []
+];
+var RemoveTagsInput$ = [3, n0, _RTIe,
+    0,
+    [_RA, _TK],
+    [64 | 0, 64 | 0], 2
+];
+var RemoveTagsOutput$ = [3, n0, _RTOe,
+    0,
+    [],
+    []
+];
+var RemoveTrustStoreRevocationsInput$ = [3, n0, _RTSRI,
+    0,
+    [_TSA, _RIe],
+    [0, 64 | 1], 2
+];
+var RemoveTrustStoreRevocationsOutput$ = [3, n0, _RTSRO,
+    0,
+    [],
+    []
+];
+var RevocationContent$ = [3, n0, _RCev,
+    0,
+    [_SB, _SK, _SOV, _RT],
+    [0, 0, 0, 0]
+];
+var RewriteConfig$ = [3, n0, _RCew,
+    0,
+    [_Reg, _Rep],
+    [0, 0], 2
+];
+var Rule$ = [3, n0, _Rul,
+    0,
+    [_RAu, _P, _Con, _Ac, _ID, _Tr],
+    [0, 0, () => RuleConditionList, () => Actions, 2, () => RuleTransformList]
+];
+var RuleCondition$ = [3, n0, _RCu,
+    0,
+    [_Fi, _V, _HHC, _PPC, _HHCt, _QSC, _HRMC, _SIC, _RV],
+    [0, 64 | 0, () => HostHeaderConditionConfig$, () => PathPatternConditionConfig$, () => HttpHeaderConditionConfig$, () => QueryStringConditionConfig$, () => HttpRequestMethodConditionConfig$, () => SourceIpConditionConfig$, 64 | 0]
+];
+var RulePriorityPair$ = [3, n0, _RPP,
+    0,
+    [_RAu, _P],
+    [0, 1]
+];
+var RuleTransform$ = [3, n0, _RTu,
+    0,
+    [_T, _HHRC, _URC],
+    [0, () => HostHeaderRewriteConfig$, () => UrlRewriteConfig$], 1
+];
+var SetIpAddressTypeInput$ = [3, n0, _SIATI,
+    0,
+    [_LBAo, _IAT],
+    [0, 0], 2
+];
+var SetIpAddressTypeOutput$ = [3, n0, _SIATO,
+    0,
+    [_IAT],
+    [0]
+];
+var SetRulePrioritiesInput$ = [3, n0, _SRPI,
+    0,
+    [_RP],
+    [() => RulePriorityList], 1
+];
+var SetRulePrioritiesOutput$ = [3, n0, _SRPO,
+    0,
+    [_Ru],
+    [() => Rules]
+];
+var SetSecurityGroupsInput$ = [3, n0, _SSGI,
+    0,
+    [_LBAo, _SG, _ESGIROPLT],
+    [0, 64 | 0, 0], 2
+];
+var SetSecurityGroupsOutput$ = [3, n0, _SSGO,
+    0,
+    [_SGI, _ESGIROPLT],
+    [64 | 0, 0]
+];
+var SetSubnetsInput$ = [3, n0, _SSI,
+    0,
+    [_LBAo, _Su, _SM, _IAT, _EPFISN],
+    [0, 64 | 0, () => SubnetMappings, 0, 0], 1
+];
+var SetSubnetsOutput$ = [3, n0, _SSO,
+    0,
+    [_AZv, _IAT, _EPFISN],
+    [() => AvailabilityZones, 0, 0]
+];
+var SourceIpConditionConfig$ = [3, n0, _SICC,
+    0,
+    [_V, _IAT],
+    [64 | 0, 0]
+];
+var SslPolicy$ = [3, n0, _SP,
+    0,
+    [_SPsl, _Cip, _N, _SLBT],
+    [64 | 0, () => Ciphers, 0, 64 | 0]
+];
+var SubnetMapping$ = [3, n0, _SMu,
+    0,
+    [_SI, _AI, _PIPA, _IPA, _SNIPo],
+    [0, 0, 0, 0, 0]
+];
+var Tag$ = [3, n0, _Tag,
+    0,
+    [_K, _Va],
+    [0, 0], 1
+];
+var TagDescription$ = [3, n0, _TDa,
+    0,
+    [_RAe, _Ta],
+    [0, () => TagList]
+];
+var TargetDescription$ = [3, n0, _TDar,
+    0,
+    [_Id, _Po, _AZ, _QSI],
+    [0, 1, 0, 0], 1
+];
+var TargetGroup$ = [3, n0, _TGa,
+    0,
+    [_TGA, _TGN, _Pr, _Po, _VI, _HCP, _HCPe, _HCE, _HCIS, _HCTS, _HTC, _UTC, _HCPea, _Ma, _LBAoa, _TT, _PV, _IAT, _TCP],
+    [0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 1, 1, 0, () => Matcher$, 64 | 0, 0, 0, 0, 1]
+];
+var TargetGroupAttribute$ = [3, n0, _TGAar,
+    0,
+    [_K, _Va],
+    [0, 0]
+];
+var TargetGroupStickinessConfig$ = [3, n0, _TGSC,
+    0,
+    [_E, _DS],
+    [2, 1]
+];
+var TargetGroupTuple$ = [3, n0, _TGT,
+    0,
+    [_TGA, _W],
+    [0, 1]
+];
+var TargetHealth$ = [3, n0, _TH,
+    0,
+    [_S, _R, _D],
+    [0, 0, 0]
+];
+var TargetHealthDescription$ = [3, n0, _THDa,
+    0,
+    [_Targ, _HCPe, _TH, _AD, _AO],
+    [() => TargetDescription$, 0, () => TargetHealth$, () => AnomalyDetection$, () => AdministrativeOverride$]
+];
+var TrustStore$ = [3, n0, _TSr,
+    0,
+    [_N, _TSA, _St, _NOCC, _TRE],
+    [0, 0, 0, 1, 1]
+];
+var TrustStoreAssociation$ = [3, n0, _TSArus,
+    0,
+    [_RAe],
+    [0]
+];
+var TrustStoreRevocation$ = [3, n0, _TSRr,
+    0,
+    [_TSA, _RI, _RT, _NORE],
+    [0, 1, 0, 1]
+];
+var UrlRewriteConfig$ = [3, n0, _URC,
+    0,
+    [_Rew],
+    [() => RewriteConfigList]
+];
+var ZonalCapacityReservationState$ = [3, n0, _ZCRS,
+    0,
+    [_S, _AZ, _ECU],
+    [() => CapacityReservationStatus$, 0, 1]
+];
+var Actions = [1, n0, _Ac,
+    0, () => Action$
+];
+var AvailabilityZones = [1, n0, _AZv,
+    0, () => AvailabilityZone$
+];
+var CertificateList = [1, n0, _CL,
+    0, () => Certificate$
+];
+var Ciphers = [1, n0, _Cip,
+    0, () => Cipher$
+];
+var DescribeTrustStoreRevocationResponse = [1, n0, _DTSRR,
+    0, () => DescribeTrustStoreRevocation$
+];
+var JwtValidationActionAdditionalClaims = [1, n0, _JVAACw,
+    0, () => JwtValidationActionAdditionalClaim$
+];
+var Limits = [1, n0, _Li,
+    0, () => Limit$
+];
+var ListenerAttributes = [1, n0, _LAist,
+    0, () => ListenerAttribute$
+];
+var Listeners = [1, n0, _L,
+    0, () => Listener$
+];
+var LoadBalancerAddresses = [1, n0, _LBA,
+    0, () => LoadBalancerAddress$
+];
+var LoadBalancerAttributes = [1, n0, _LBAoadal,
+    0, () => LoadBalancerAttribute$
+];
+var LoadBalancers = [1, n0, _LB,
+    0, () => LoadBalancer$
+];
+var QueryStringKeyValuePairList = [1, n0, _QSKVPL,
+    0, () => QueryStringKeyValuePair$
+];
+var RevocationContents = [1, n0, _RCe,
+    0, () => RevocationContent$
+];
+var RewriteConfigList = [1, n0, _RCL,
+    0, () => RewriteConfig$
+];
+var RuleConditionList = [1, n0, _RCLu,
+    0, () => RuleCondition$
+];
+var RulePriorityList = [1, n0, _RPL,
+    0, () => RulePriorityPair$
+];
+var Rules = [1, n0, _Ru,
+    0, () => Rule$
+];
+var RuleTransformList = [1, n0, _RTL,
+    0, () => RuleTransform$
+];
+var SslPolicies = [1, n0, _SPs,
+    0, () => SslPolicy$
+];
+var SubnetMappings = [1, n0, _SM,
+    0, () => SubnetMapping$
+];
+var TagDescriptions = [1, n0, _TD,
+    0, () => TagDescription$
+];
+var TagList = [1, n0, _TL,
+    0, () => Tag$
+];
+var TargetDescriptions = [1, n0, _TDarg,
+    0, () => TargetDescription$
+];
+var TargetGroupAttributes = [1, n0, _TGAarg,
+    0, () => TargetGroupAttribute$
+];
+var TargetGroupList = [1, n0, _TGL,
+    0, () => TargetGroupTuple$
+];
+var TargetGroups = [1, n0, _TG,
+    0, () => TargetGroup$
+];
+var TargetHealthDescriptions = [1, n0, _THD,
+    0, () => TargetHealthDescription$
+];
+var TrustStoreAssociations = [1, n0, _TSAr,
+    0, () => TrustStoreAssociation$
+];
+var TrustStoreRevocations = [1, n0, _TSR,
+    0, () => TrustStoreRevocation$
+];
+var TrustStores = [1, n0, _TS,
+    0, () => TrustStore$
+];
+var ZonalCapacityReservationStates = [1, n0, _ZCRSo,
+    0, () => ZonalCapacityReservationState$
+];
+var AddListenerCertificates$ = [9, n0, _ALC,
+    0, () => AddListenerCertificatesInput$, () => AddListenerCertificatesOutput$
+];
+var AddTags$ = [9, n0, _AT,
+    0, () => AddTagsInput$, () => AddTagsOutput$
+];
+var AddTrustStoreRevocations$ = [9, n0, _ATSR,
+    0, () => AddTrustStoreRevocationsInput$, () => AddTrustStoreRevocationsOutput$
+];
+var CreateListener$ = [9, n0, _CLr,
+    0, () => CreateListenerInput$, () => CreateListenerOutput$
+];
+var CreateLoadBalancer$ = [9, n0, _CLB,
+    0, () => CreateLoadBalancerInput$, () => CreateLoadBalancerOutput$
+];
+var CreateRule$ = [9, n0, _CR,
+    0, () => CreateRuleInput$, () => CreateRuleOutput$
+];
+var CreateTargetGroup$ = [9, n0, _CTG,
+    0, () => CreateTargetGroupInput$, () => CreateTargetGroupOutput$
+];
+var CreateTrustStore$ = [9, n0, _CTS,
+    0, () => CreateTrustStoreInput$, () => CreateTrustStoreOutput$
+];
+var DeleteListener$ = [9, n0, _DL,
+    0, () => DeleteListenerInput$, () => DeleteListenerOutput$
+];
+var DeleteLoadBalancer$ = [9, n0, _DLB,
+    0, () => DeleteLoadBalancerInput$, () => DeleteLoadBalancerOutput$
+];
+var DeleteRule$ = [9, n0, _DR,
+    0, () => DeleteRuleInput$, () => DeleteRuleOutput$
+];
+var DeleteSharedTrustStoreAssociation$ = [9, n0, _DSTSA,
+    0, () => DeleteSharedTrustStoreAssociationInput$, () => DeleteSharedTrustStoreAssociationOutput$
+];
+var DeleteTargetGroup$ = [9, n0, _DTG,
+    0, () => DeleteTargetGroupInput$, () => DeleteTargetGroupOutput$
+];
+var DeleteTrustStore$ = [9, n0, _DTS,
+    0, () => DeleteTrustStoreInput$, () => DeleteTrustStoreOutput$
+];
+var DeregisterTargets$ = [9, n0, _DT,
+    0, () => DeregisterTargetsInput$, () => DeregisterTargetsOutput$
+];
+var DescribeAccountLimits$ = [9, n0, _DAL,
+    0, () => DescribeAccountLimitsInput$, () => DescribeAccountLimitsOutput$
+];
+var DescribeCapacityReservation$ = [9, n0, _DCR,
+    0, () => DescribeCapacityReservationInput$, () => DescribeCapacityReservationOutput$
+];
+var DescribeListenerAttributes$ = [9, n0, _DLA,
+    0, () => DescribeListenerAttributesInput$, () => DescribeListenerAttributesOutput$
+];
+var DescribeListenerCertificates$ = [9, n0, _DLC,
+    0, () => DescribeListenerCertificatesInput$, () => DescribeListenerCertificatesOutput$
+];
+var DescribeListeners$ = [9, n0, _DLe,
+    0, () => DescribeListenersInput$, () => DescribeListenersOutput$
+];
+var DescribeLoadBalancerAttributes$ = [9, n0, _DLBA,
+    0, () => DescribeLoadBalancerAttributesInput$, () => DescribeLoadBalancerAttributesOutput$
+];
+var DescribeLoadBalancers$ = [9, n0, _DLBe,
+    0, () => DescribeLoadBalancersInput$, () => DescribeLoadBalancersOutput$
+];
+var DescribeRules$ = [9, n0, _DRe,
+    0, () => DescribeRulesInput$, () => DescribeRulesOutput$
+];
+var DescribeSSLPolicies$ = [9, n0, _DSSLP,
+    0, () => DescribeSSLPoliciesInput$, () => DescribeSSLPoliciesOutput$
+];
+var DescribeTags$ = [9, n0, _DTe,
+    0, () => DescribeTagsInput$, () => DescribeTagsOutput$
+];
+var DescribeTargetGroupAttributes$ = [9, n0, _DTGA,
+    0, () => DescribeTargetGroupAttributesInput$, () => DescribeTargetGroupAttributesOutput$
+];
+var DescribeTargetGroups$ = [9, n0, _DTGe,
+    0, () => DescribeTargetGroupsInput$, () => DescribeTargetGroupsOutput$
+];
+var DescribeTargetHealth$ = [9, n0, _DTH,
+    0, () => DescribeTargetHealthInput$, () => DescribeTargetHealthOutput$
+];
+var DescribeTrustStoreAssociations$ = [9, n0, _DTSA,
+    0, () => DescribeTrustStoreAssociationsInput$, () => DescribeTrustStoreAssociationsOutput$
+];
+var DescribeTrustStoreRevocations$ = [9, n0, _DTSRe,
+    0, () => DescribeTrustStoreRevocationsInput$, () => DescribeTrustStoreRevocationsOutput$
+];
+var DescribeTrustStores$ = [9, n0, _DTSe,
+    0, () => DescribeTrustStoresInput$, () => DescribeTrustStoresOutput$
+];
+var GetResourcePolicy$ = [9, n0, _GRP,
+    0, () => GetResourcePolicyInput$, () => GetResourcePolicyOutput$
+];
+var GetTrustStoreCaCertificatesBundle$ = [9, n0, _GTSCCB,
+    0, () => GetTrustStoreCaCertificatesBundleInput$, () => GetTrustStoreCaCertificatesBundleOutput$
+];
+var GetTrustStoreRevocationContent$ = [9, n0, _GTSRC,
+    0, () => GetTrustStoreRevocationContentInput$, () => GetTrustStoreRevocationContentOutput$
+];
+var ModifyCapacityReservation$ = [9, n0, _MCR,
+    0, () => ModifyCapacityReservationInput$, () => ModifyCapacityReservationOutput$
+];
+var ModifyIpPools$ = [9, n0, _MIP,
+    0, () => ModifyIpPoolsInput$, () => ModifyIpPoolsOutput$
+];
+var ModifyListener$ = [9, n0, _ML,
+    0, () => ModifyListenerInput$, () => ModifyListenerOutput$
+];
+var ModifyListenerAttributes$ = [9, n0, _MLA,
+    0, () => ModifyListenerAttributesInput$, () => ModifyListenerAttributesOutput$
+];
+var ModifyLoadBalancerAttributes$ = [9, n0, _MLBA,
+    0, () => ModifyLoadBalancerAttributesInput$, () => ModifyLoadBalancerAttributesOutput$
+];
+var ModifyRule$ = [9, n0, _MR,
+    0, () => ModifyRuleInput$, () => ModifyRuleOutput$
+];
+var ModifyTargetGroup$ = [9, n0, _MTG,
+    0, () => ModifyTargetGroupInput$, () => ModifyTargetGroupOutput$
+];
+var ModifyTargetGroupAttributes$ = [9, n0, _MTGA,
+    0, () => ModifyTargetGroupAttributesInput$, () => ModifyTargetGroupAttributesOutput$
+];
+var ModifyTrustStore$ = [9, n0, _MTS,
+    0, () => ModifyTrustStoreInput$, () => ModifyTrustStoreOutput$
+];
+var RegisterTargets$ = [9, n0, _RTeg,
+    0, () => RegisterTargetsInput$, () => RegisterTargetsOutput$
+];
+var RemoveListenerCertificates$ = [9, n0, _RLC,
+    0, () => RemoveListenerCertificatesInput$, () => RemoveListenerCertificatesOutput$
+];
+var RemoveTags$ = [9, n0, _RTem,
+    0, () => RemoveTagsInput$, () => RemoveTagsOutput$
+];
+var RemoveTrustStoreRevocations$ = [9, n0, _RTSR,
+    0, () => RemoveTrustStoreRevocationsInput$, () => RemoveTrustStoreRevocationsOutput$
+];
+var SetIpAddressType$ = [9, n0, _SIAT,
+    0, () => SetIpAddressTypeInput$, () => SetIpAddressTypeOutput$
+];
+var SetRulePriorities$ = [9, n0, _SRP,
+    0, () => SetRulePrioritiesInput$, () => SetRulePrioritiesOutput$
+];
+var SetSecurityGroups$ = [9, n0, _SSG,
+    0, () => SetSecurityGroupsInput$, () => SetSecurityGroupsOutput$
+];
+var SetSubnets$ = [9, n0, _SS,
+    0, () => SetSubnetsInput$, () => SetSubnetsOutput$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2015-12-01",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultElasticLoadBalancingV2HttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsQueryProtocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.elasticloadbalancingv2",
+            errorTypeRegistries,
+            xmlNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+            version: "2015-12-01",
+            serviceTarget: "ElasticLoadBalancing_v10",
+        },
+        serviceId: config?.serviceId ?? "Elastic Load Balancing v2",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class ElasticLoadBalancingV2Client extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultElasticLoadBalancingV2HttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "ElasticLoadBalancing_v10", "ElasticLoadBalancingV2Client", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class AddListenerCertificatesCommand extends command(_ep0, _mw0, "AddListenerCertificates", AddListenerCertificates$) {
+}
+
+class AddTagsCommand extends command(_ep0, _mw0, "AddTags", AddTags$) {
+}
+
+class AddTrustStoreRevocationsCommand extends command(_ep0, _mw0, "AddTrustStoreRevocations", AddTrustStoreRevocations$) {
+}
+
+class CreateListenerCommand extends command(_ep0, _mw0, "CreateListener", CreateListener$) {
+}
+
+class CreateLoadBalancerCommand extends command(_ep0, _mw0, "CreateLoadBalancer", CreateLoadBalancer$) {
+}
+
+class CreateRuleCommand extends command(_ep0, _mw0, "CreateRule", CreateRule$) {
+}
+
+class CreateTargetGroupCommand extends command(_ep0, _mw0, "CreateTargetGroup", CreateTargetGroup$) {
+}
+
+class CreateTrustStoreCommand extends command(_ep0, _mw0, "CreateTrustStore", CreateTrustStore$) {
+}
+
+class DeleteListenerCommand extends command(_ep0, _mw0, "DeleteListener", DeleteListener$) {
+}
+
+class DeleteLoadBalancerCommand extends command(_ep0, _mw0, "DeleteLoadBalancer", DeleteLoadBalancer$) {
+}
+
+class DeleteRuleCommand extends command(_ep0, _mw0, "DeleteRule", DeleteRule$) {
+}
+
+class DeleteSharedTrustStoreAssociationCommand extends command(_ep0, _mw0, "DeleteSharedTrustStoreAssociation", DeleteSharedTrustStoreAssociation$) {
+}
+
+class DeleteTargetGroupCommand extends command(_ep0, _mw0, "DeleteTargetGroup", DeleteTargetGroup$) {
+}
+
+class DeleteTrustStoreCommand extends command(_ep0, _mw0, "DeleteTrustStore", DeleteTrustStore$) {
+}
+
+class DeregisterTargetsCommand extends command(_ep0, _mw0, "DeregisterTargets", DeregisterTargets$) {
+}
+
+class DescribeAccountLimitsCommand extends command(_ep0, _mw0, "DescribeAccountLimits", DescribeAccountLimits$) {
+}
+
+class DescribeCapacityReservationCommand extends command(_ep0, _mw0, "DescribeCapacityReservation", DescribeCapacityReservation$) {
+}
+
+class DescribeListenerAttributesCommand extends command(_ep0, _mw0, "DescribeListenerAttributes", DescribeListenerAttributes$) {
+}
+
+class DescribeListenerCertificatesCommand extends command(_ep0, _mw0, "DescribeListenerCertificates", DescribeListenerCertificates$) {
+}
+
+class DescribeListenersCommand extends command(_ep0, _mw0, "DescribeListeners", DescribeListeners$) {
+}
+
+class DescribeLoadBalancerAttributesCommand extends command(_ep0, _mw0, "DescribeLoadBalancerAttributes", DescribeLoadBalancerAttributes$) {
+}
+
+class DescribeLoadBalancersCommand extends command(_ep0, _mw0, "DescribeLoadBalancers", DescribeLoadBalancers$) {
+}
+
+class DescribeRulesCommand extends command(_ep0, _mw0, "DescribeRules", DescribeRules$) {
+}
+
+class DescribeSSLPoliciesCommand extends command(_ep0, _mw0, "DescribeSSLPolicies", DescribeSSLPolicies$) {
+}
+
+class DescribeTagsCommand extends command(_ep0, _mw0, "DescribeTags", DescribeTags$) {
+}
+
+class DescribeTargetGroupAttributesCommand extends command(_ep0, _mw0, "DescribeTargetGroupAttributes", DescribeTargetGroupAttributes$) {
+}
+
+class DescribeTargetGroupsCommand extends command(_ep0, _mw0, "DescribeTargetGroups", DescribeTargetGroups$) {
+}
+
+class DescribeTargetHealthCommand extends command(_ep0, _mw0, "DescribeTargetHealth", DescribeTargetHealth$) {
+}
+
+class DescribeTrustStoreAssociationsCommand extends command(_ep0, _mw0, "DescribeTrustStoreAssociations", DescribeTrustStoreAssociations$) {
+}
+
+class DescribeTrustStoreRevocationsCommand extends command(_ep0, _mw0, "DescribeTrustStoreRevocations", DescribeTrustStoreRevocations$) {
+}
+
+class DescribeTrustStoresCommand extends command(_ep0, _mw0, "DescribeTrustStores", DescribeTrustStores$) {
+}
+
+class GetResourcePolicyCommand extends command(_ep0, _mw0, "GetResourcePolicy", GetResourcePolicy$) {
+}
+
+class GetTrustStoreCaCertificatesBundleCommand extends command(_ep0, _mw0, "GetTrustStoreCaCertificatesBundle", GetTrustStoreCaCertificatesBundle$) {
+}
+
+class GetTrustStoreRevocationContentCommand extends command(_ep0, _mw0, "GetTrustStoreRevocationContent", GetTrustStoreRevocationContent$) {
+}
+
+class ModifyCapacityReservationCommand extends command(_ep0, _mw0, "ModifyCapacityReservation", ModifyCapacityReservation$) {
+}
+
+class ModifyIpPoolsCommand extends command(_ep0, _mw0, "ModifyIpPools", ModifyIpPools$) {
+}
+
+class ModifyListenerAttributesCommand extends command(_ep0, _mw0, "ModifyListenerAttributes", ModifyListenerAttributes$) {
+}
+
+class ModifyListenerCommand extends command(_ep0, _mw0, "ModifyListener", ModifyListener$) {
+}
+
+class ModifyLoadBalancerAttributesCommand extends command(_ep0, _mw0, "ModifyLoadBalancerAttributes", ModifyLoadBalancerAttributes$) {
+}
+
+class ModifyRuleCommand extends command(_ep0, _mw0, "ModifyRule", ModifyRule$) {
+}
+
+class ModifyTargetGroupAttributesCommand extends command(_ep0, _mw0, "ModifyTargetGroupAttributes", ModifyTargetGroupAttributes$) {
+}
+
+class ModifyTargetGroupCommand extends command(_ep0, _mw0, "ModifyTargetGroup", ModifyTargetGroup$) {
+}
+
+class ModifyTrustStoreCommand extends command(_ep0, _mw0, "ModifyTrustStore", ModifyTrustStore$) {
+}
+
+class RegisterTargetsCommand extends command(_ep0, _mw0, "RegisterTargets", RegisterTargets$) {
+}
+
+class RemoveListenerCertificatesCommand extends command(_ep0, _mw0, "RemoveListenerCertificates", RemoveListenerCertificates$) {
+}
+
+class RemoveTagsCommand extends command(_ep0, _mw0, "RemoveTags", RemoveTags$) {
+}
+
+class RemoveTrustStoreRevocationsCommand extends command(_ep0, _mw0, "RemoveTrustStoreRevocations", RemoveTrustStoreRevocations$) {
+}
+
+class SetIpAddressTypeCommand extends command(_ep0, _mw0, "SetIpAddressType", SetIpAddressType$) {
+}
+
+class SetRulePrioritiesCommand extends command(_ep0, _mw0, "SetRulePriorities", SetRulePriorities$) {
+}
+
+class SetSecurityGroupsCommand extends command(_ep0, _mw0, "SetSecurityGroups", SetSecurityGroups$) {
+}
+
+class SetSubnetsCommand extends command(_ep0, _mw0, "SetSubnets", SetSubnets$) {
+}
+
+const paginateDescribeAccountLimits = createPaginator(ElasticLoadBalancingV2Client, DescribeAccountLimitsCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeListenerCertificates = createPaginator(ElasticLoadBalancingV2Client, DescribeListenerCertificatesCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeListeners = createPaginator(ElasticLoadBalancingV2Client, DescribeListenersCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeLoadBalancers = createPaginator(ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeRules = createPaginator(ElasticLoadBalancingV2Client, DescribeRulesCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeTargetGroups = createPaginator(ElasticLoadBalancingV2Client, DescribeTargetGroupsCommand, "Marker", "NextMarker", "");
+
+const paginateDescribeTrustStoreAssociations = createPaginator(ElasticLoadBalancingV2Client, DescribeTrustStoreAssociationsCommand, "Marker", "NextMarker", "PageSize");
+
+const paginateDescribeTrustStoreRevocations = createPaginator(ElasticLoadBalancingV2Client, DescribeTrustStoreRevocationsCommand, "Marker", "NextMarker", "PageSize");
+
+const paginateDescribeTrustStores = createPaginator(ElasticLoadBalancingV2Client, DescribeTrustStoresCommand, "Marker", "NextMarker", "PageSize");
+
+const checkState$4 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new DescribeLoadBalancersCommand(input));
+        reason = result;
+        try {
+            const returnComparator = () => {
+                let flat_1 = [].concat(...result.LoadBalancers);
+                let projection_3 = flat_1.map((element_2) => {
+                    return element_2.State.Code;
+                });
+                return projection_3;
+            };
+            let allStringEq_5 = (returnComparator().length > 0);
+            for (let element_4 of returnComparator()) {
+                allStringEq_5 = allStringEq_5 && (element_4 == "active");
+            }
+            if (allStringEq_5) {
+                return { state: WaiterState.SUCCESS, reason };
+            }
+        }
+        catch (e) { }
+        try {
+            const returnComparator = () => {
+                let flat_1 = [].concat(...result.LoadBalancers);
+                let projection_3 = flat_1.map((element_2) => {
+                    return element_2.State.Code;
+                });
+                return projection_3;
+            };
+            for (let anyStringEq_4 of returnComparator()) {
+                if (anyStringEq_4 == "provisioning") {
+                    return { state: WaiterState.RETRY, reason };
+                }
+            }
+        }
+        catch (e) { }
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "LoadBalancerNotFoundException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForLoadBalancerAvailable = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$4);
+};
+const waitUntilLoadBalancerAvailable = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$4);
+    return checkExceptions(result);
+};
+
+const checkState$3 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new DescribeLoadBalancersCommand(input));
+        reason = result;
+        return { state: WaiterState.SUCCESS, reason };
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "LoadBalancerNotFoundException") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForLoadBalancerExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+};
+const waitUntilLoadBalancerExists = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$3);
+    return checkExceptions(result);
+};
+
+const checkState$2 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new DescribeLoadBalancersCommand(input));
+        reason = result;
+        try {
+            const returnComparator = () => {
+                let flat_1 = [].concat(...result.LoadBalancers);
+                let projection_3 = flat_1.map((element_2) => {
+                    return element_2.State.Code;
+                });
+                return projection_3;
+            };
+            let allStringEq_5 = (returnComparator().length > 0);
+            for (let element_4 of returnComparator()) {
+                allStringEq_5 = allStringEq_5 && (element_4 == "active");
+            }
+            if (allStringEq_5) {
+                return { state: WaiterState.RETRY, reason };
+            }
+        }
+        catch (e) { }
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "LoadBalancerNotFoundException") {
+            return { state: WaiterState.SUCCESS, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForLoadBalancersDeleted = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+};
+const waitUntilLoadBalancersDeleted = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$2);
+    return checkExceptions(result);
+};
+
+const checkState$1 = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new DescribeTargetHealthCommand(input));
+        reason = result;
+        try {
+            const returnComparator = () => {
+                let flat_1 = [].concat(...result.TargetHealthDescriptions);
+                let projection_3 = flat_1.map((element_2) => {
+                    return element_2.TargetHealth.State;
+                });
+                return projection_3;
+            };
+            let allStringEq_5 = (returnComparator().length > 0);
+            for (let element_4 of returnComparator()) {
+                allStringEq_5 = allStringEq_5 && (element_4 == "unused");
+            }
+            if (allStringEq_5) {
+                return { state: WaiterState.SUCCESS, reason };
+            }
+        }
+        catch (e) { }
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "InvalidTargetException") {
+            return { state: WaiterState.SUCCESS, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForTargetDeregistered = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+};
+const waitUntilTargetDeregistered = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState$1);
+    return checkExceptions(result);
+};
+
+const checkState = async (client, input) => {
+    let reason;
+    try {
+        let result = await client.send(new DescribeTargetHealthCommand(input));
+        reason = result;
+        try {
+            const returnComparator = () => {
+                let flat_1 = [].concat(...result.TargetHealthDescriptions);
+                let projection_3 = flat_1.map((element_2) => {
+                    return element_2.TargetHealth.State;
+                });
+                return projection_3;
+            };
+            let allStringEq_5 = (returnComparator().length > 0);
+            for (let element_4 of returnComparator()) {
+                allStringEq_5 = allStringEq_5 && (element_4 == "healthy");
+            }
+            if (allStringEq_5) {
+                return { state: WaiterState.SUCCESS, reason };
+            }
+        }
+        catch (e) { }
+    }
+    catch (exception) {
+        reason = exception;
+        if (exception.name === "InvalidInstance") {
+            return { state: WaiterState.RETRY, reason };
+        }
+    }
+    return { state: WaiterState.RETRY, reason };
+};
+const waitForTargetInService = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    return createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+};
+const waitUntilTargetInService = async (params, input) => {
+    const serviceDefaults = { minDelay: 15, maxDelay: 120 };
+    const result = await createWaiter({ ...serviceDefaults, ...params }, input, checkState);
+    return checkExceptions(result);
+};
+
+const commands = {
+    AddListenerCertificatesCommand,
+    AddTagsCommand,
+    AddTrustStoreRevocationsCommand,
+    CreateListenerCommand,
+    CreateLoadBalancerCommand,
+    CreateRuleCommand,
+    CreateTargetGroupCommand,
+    CreateTrustStoreCommand,
+    DeleteListenerCommand,
+    DeleteLoadBalancerCommand,
+    DeleteRuleCommand,
+    DeleteSharedTrustStoreAssociationCommand,
+    DeleteTargetGroupCommand,
+    DeleteTrustStoreCommand,
+    DeregisterTargetsCommand,
+    DescribeAccountLimitsCommand,
+    DescribeCapacityReservationCommand,
+    DescribeListenerAttributesCommand,
+    DescribeListenerCertificatesCommand,
+    DescribeListenersCommand,
+    DescribeLoadBalancerAttributesCommand,
+    DescribeLoadBalancersCommand,
+    DescribeRulesCommand,
+    DescribeSSLPoliciesCommand,
+    DescribeTagsCommand,
+    DescribeTargetGroupAttributesCommand,
+    DescribeTargetGroupsCommand,
+    DescribeTargetHealthCommand,
+    DescribeTrustStoreAssociationsCommand,
+    DescribeTrustStoreRevocationsCommand,
+    DescribeTrustStoresCommand,
+    GetResourcePolicyCommand,
+    GetTrustStoreCaCertificatesBundleCommand,
+    GetTrustStoreRevocationContentCommand,
+    ModifyCapacityReservationCommand,
+    ModifyIpPoolsCommand,
+    ModifyListenerCommand,
+    ModifyListenerAttributesCommand,
+    ModifyLoadBalancerAttributesCommand,
+    ModifyRuleCommand,
+    ModifyTargetGroupCommand,
+    ModifyTargetGroupAttributesCommand,
+    ModifyTrustStoreCommand,
+    RegisterTargetsCommand,
+    RemoveListenerCertificatesCommand,
+    RemoveTagsCommand,
+    RemoveTrustStoreRevocationsCommand,
+    SetIpAddressTypeCommand,
+    SetRulePrioritiesCommand,
+    SetSecurityGroupsCommand,
+    SetSubnetsCommand,
+};
+const paginators = {
+    paginateDescribeAccountLimits,
+    paginateDescribeListenerCertificates,
+    paginateDescribeListeners,
+    paginateDescribeLoadBalancers,
+    paginateDescribeRules,
+    paginateDescribeTargetGroups,
+    paginateDescribeTrustStoreAssociations,
+    paginateDescribeTrustStoreRevocations,
+    paginateDescribeTrustStores,
+};
+const waiters = {
+    waitUntilLoadBalancerAvailable,
+    waitUntilLoadBalancerExists,
+    waitUntilLoadBalancersDeleted,
+    waitUntilTargetDeregistered,
+    waitUntilTargetInService,
+};
+class ElasticLoadBalancingV2 extends ElasticLoadBalancingV2Client {
+}
+createAggregatedClient(commands, ElasticLoadBalancingV2, { paginators, waiters });
+
+const AuthenticateCognitoActionConditionalBehaviorEnum = {
+    ALLOW: "allow",
+    AUTHENTICATE: "authenticate",
+    DENY: "deny",
+};
+const AuthenticateOidcActionConditionalBehaviorEnum = {
+    ALLOW: "allow",
+    AUTHENTICATE: "authenticate",
+    DENY: "deny",
+};
+const JwtValidationActionAdditionalClaimFormatEnum = {
+    SINGLE_STRING: "single-string",
+    SPACE_SEPARATED_VALUES: "space-separated-values",
+    STRING_ARRAY: "string-array",
+};
+const RedirectActionStatusCodeEnum = {
+    HTTP_301: "HTTP_301",
+    HTTP_302: "HTTP_302",
+};
+const ActionTypeEnum = {
+    AUTHENTICATE_COGNITO: "authenticate-cognito",
+    AUTHENTICATE_OIDC: "authenticate-oidc",
+    FIXED_RESPONSE: "fixed-response",
+    FORWARD: "forward",
+    JWT_VALIDATION: "jwt-validation",
+    REDIRECT: "redirect",
+};
+const RevocationType = {
+    CRL: "CRL",
+};
+const TargetAdministrativeOverrideReasonEnum = {
+    INTERNAL_ERROR: "AdministrativeOverride.Unknown",
+    NO_OVERRIDE_ENGAGED: "AdministrativeOverride.NoOverride",
+    ZONAL_SHIFT_DELEGATED_TO_DNS: "AdministrativeOverride.ZonalShiftDelegatedToDns",
+    ZONAL_SHIFT_ENGAGED: "AdministrativeOverride.ZonalShiftActive",
+};
+const TargetAdministrativeOverrideStateEnum = {
+    NO_OVERRIDE: "no_override",
+    UNKNOWN: "unknown",
+    ZONAL_SHIFT_ACTIVE: "zonal_shift_active",
+    ZONAL_SHIFT_DELEGATED_TO_DNS: "zonal_shift_delegated_to_dns",
+};
+const AdvertiseTrustStoreCaNamesEnum = {
+    off: "off",
+    on: "on",
+};
+const MitigationInEffectEnum = {
+    NO: "no",
+    YES: "yes",
+};
+const AnomalyResultEnum = {
+    ANOMALOUS: "anomalous",
+    NORMAL: "normal",
+};
+const CapacityReservationStateEnum = {
+    FAILED: "failed",
+    PENDING: "pending",
+    PROVISIONED: "provisioned",
+    REBALANCING: "rebalancing",
+};
+const TrustStoreAssociationStatusEnum = {
+    ACTIVE: "active",
+    REMOVED: "removed",
+};
+const ProtocolEnum = {
+    GENEVE: "GENEVE",
+    HTTP: "HTTP",
+    HTTPS: "HTTPS",
+    QUIC: "QUIC",
+    TCP: "TCP",
+    TCP_QUIC: "TCP_QUIC",
+    TCP_UDP: "TCP_UDP",
+    TLS: "TLS",
+    UDP: "UDP",
+};
+const EnablePrefixForIpv6SourceNatEnum = {
+    OFF: "off",
+    ON: "on",
+};
+const IpAddressType = {
+    DUALSTACK: "dualstack",
+    DUALSTACK_WITHOUT_PUBLIC_IPV4: "dualstack-without-public-ipv4",
+    IPV4: "ipv4",
+};
+const LoadBalancerSchemeEnum = {
+    INTERNAL: "internal",
+    INTERNET_FACING: "internet-facing",
+};
+const LoadBalancerTypeEnum = {
+    APPLICATION: "application",
+    GATEWAY: "gateway",
+    NETWORK: "network",
+};
+const LoadBalancerStateEnum = {
+    ACTIVE: "active",
+    ACTIVE_IMPAIRED: "active_impaired",
+    FAILED: "failed",
+    PROVISIONING: "provisioning",
+};
+const SourceIpAddressTypeEnum = {
+    IPV4: "ipv4",
+    IPV6: "ipv6",
+};
+const TransformTypeEnum = {
+    HOST_HEADER_REWRITE: "host-header-rewrite",
+    URL_REWRITE: "url-rewrite",
+};
+const TargetGroupIpAddressTypeEnum = {
+    IPV4: "ipv4",
+    IPV6: "ipv6",
+};
+const TargetTypeEnum = {
+    ALB: "alb",
+    INSTANCE: "instance",
+    IP: "ip",
+    LAMBDA: "lambda",
+};
+const TrustStoreStatus = {
+    ACTIVE: "ACTIVE",
+    CREATING: "CREATING",
+};
+const DescribeTargetHealthInputIncludeEnum = {
+    ALL: "All",
+    ANOMALY: "AnomalyDetection",
+};
+const TargetHealthReasonEnum = {
+    DEREGISTRATION_IN_PROGRESS: "Target.DeregistrationInProgress",
+    FAILED_HEALTH_CHECKS: "Target.FailedHealthChecks",
+    HEALTH_CHECK_DISABLED: "Target.HealthCheckDisabled",
+    INITIAL_HEALTH_CHECKING: "Elb.InitialHealthChecking",
+    INTERNAL_ERROR: "Elb.InternalError",
+    INVALID_STATE: "Target.InvalidState",
+    IP_UNUSABLE: "Target.IpUnusable",
+    NOT_IN_USE: "Target.NotInUse",
+    NOT_REGISTERED: "Target.NotRegistered",
+    REGISTRATION_IN_PROGRESS: "Elb.RegistrationInProgress",
+    RESPONSE_CODE_MISMATCH: "Target.ResponseCodeMismatch",
+    TIMEOUT: "Target.Timeout",
+};
+const TargetHealthStateEnum = {
+    DRAINING: "draining",
+    HEALTHY: "healthy",
+    INITIAL: "initial",
+    UNAVAILABLE: "unavailable",
+    UNHEALTHY: "unhealthy",
+    UNHEALTHY_DRAINING: "unhealthy.draining",
+    UNUSED: "unused",
+};
+const RemoveIpamPoolEnum = {
+    ipv4: "ipv4",
+};
+const EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum = {
+    off: "off",
+    on: "on",
+};
+
+__webpack_unused_export__ = ALPNPolicyNotSupportedException;
+__webpack_unused_export__ = ALPNPolicyNotSupportedException$;
+__webpack_unused_export__ = Action$;
+__webpack_unused_export__ = ActionTypeEnum;
+__webpack_unused_export__ = AddListenerCertificates$;
+__webpack_unused_export__ = AddListenerCertificatesCommand;
+__webpack_unused_export__ = AddListenerCertificatesInput$;
+__webpack_unused_export__ = AddListenerCertificatesOutput$;
+__webpack_unused_export__ = AddTags$;
+__webpack_unused_export__ = AddTagsCommand;
+__webpack_unused_export__ = AddTagsInput$;
+__webpack_unused_export__ = AddTagsOutput$;
+__webpack_unused_export__ = AddTrustStoreRevocations$;
+__webpack_unused_export__ = AddTrustStoreRevocationsCommand;
+__webpack_unused_export__ = AddTrustStoreRevocationsInput$;
+__webpack_unused_export__ = AddTrustStoreRevocationsOutput$;
+__webpack_unused_export__ = AdministrativeOverride$;
+__webpack_unused_export__ = AdvertiseTrustStoreCaNamesEnum;
+__webpack_unused_export__ = AllocationIdNotFoundException;
+__webpack_unused_export__ = AllocationIdNotFoundException$;
+__webpack_unused_export__ = AnomalyDetection$;
+__webpack_unused_export__ = AnomalyResultEnum;
+__webpack_unused_export__ = AuthenticateCognitoActionConditionalBehaviorEnum;
+__webpack_unused_export__ = AuthenticateCognitoActionConfig$;
+__webpack_unused_export__ = AuthenticateOidcActionConditionalBehaviorEnum;
+__webpack_unused_export__ = AuthenticateOidcActionConfig$;
+__webpack_unused_export__ = AvailabilityZone$;
+__webpack_unused_export__ = AvailabilityZoneNotSupportedException;
+__webpack_unused_export__ = AvailabilityZoneNotSupportedException$;
+__webpack_unused_export__ = CaCertificatesBundleNotFoundException;
+__webpack_unused_export__ = CaCertificatesBundleNotFoundException$;
+__webpack_unused_export__ = CapacityDecreaseRequestsLimitExceededException;
+__webpack_unused_export__ = CapacityDecreaseRequestsLimitExceededException$;
+__webpack_unused_export__ = CapacityReservationPendingException;
+__webpack_unused_export__ = CapacityReservationPendingException$;
+__webpack_unused_export__ = CapacityReservationStateEnum;
+__webpack_unused_export__ = CapacityReservationStatus$;
+__webpack_unused_export__ = CapacityUnitsLimitExceededException;
+__webpack_unused_export__ = CapacityUnitsLimitExceededException$;
+__webpack_unused_export__ = Certificate$;
+__webpack_unused_export__ = CertificateNotFoundException;
+__webpack_unused_export__ = CertificateNotFoundException$;
+__webpack_unused_export__ = Cipher$;
+__webpack_unused_export__ = CreateListener$;
+__webpack_unused_export__ = CreateListenerCommand;
+__webpack_unused_export__ = CreateListenerInput$;
+__webpack_unused_export__ = CreateListenerOutput$;
+__webpack_unused_export__ = CreateLoadBalancer$;
+__webpack_unused_export__ = CreateLoadBalancerCommand;
+__webpack_unused_export__ = CreateLoadBalancerInput$;
+__webpack_unused_export__ = CreateLoadBalancerOutput$;
+__webpack_unused_export__ = CreateRule$;
+exports.OOk = CreateRuleCommand;
+__webpack_unused_export__ = CreateRuleInput$;
+__webpack_unused_export__ = CreateRuleOutput$;
+__webpack_unused_export__ = CreateTargetGroup$;
+exports.GGF = CreateTargetGroupCommand;
+__webpack_unused_export__ = CreateTargetGroupInput$;
+__webpack_unused_export__ = CreateTargetGroupOutput$;
+__webpack_unused_export__ = CreateTrustStore$;
+__webpack_unused_export__ = CreateTrustStoreCommand;
+__webpack_unused_export__ = CreateTrustStoreInput$;
+__webpack_unused_export__ = CreateTrustStoreOutput$;
+__webpack_unused_export__ = DeleteAssociationSameAccountException;
+__webpack_unused_export__ = DeleteAssociationSameAccountException$;
+__webpack_unused_export__ = DeleteListener$;
+__webpack_unused_export__ = DeleteListenerCommand;
+__webpack_unused_export__ = DeleteListenerInput$;
+__webpack_unused_export__ = DeleteListenerOutput$;
+__webpack_unused_export__ = DeleteLoadBalancer$;
+__webpack_unused_export__ = DeleteLoadBalancerCommand;
+__webpack_unused_export__ = DeleteLoadBalancerInput$;
+__webpack_unused_export__ = DeleteLoadBalancerOutput$;
+__webpack_unused_export__ = DeleteRule$;
+exports.piX = DeleteRuleCommand;
+__webpack_unused_export__ = DeleteRuleInput$;
+__webpack_unused_export__ = DeleteRuleOutput$;
+__webpack_unused_export__ = DeleteSharedTrustStoreAssociation$;
+__webpack_unused_export__ = DeleteSharedTrustStoreAssociationCommand;
+__webpack_unused_export__ = DeleteSharedTrustStoreAssociationInput$;
+__webpack_unused_export__ = DeleteSharedTrustStoreAssociationOutput$;
+__webpack_unused_export__ = DeleteTargetGroup$;
+exports.tX = DeleteTargetGroupCommand;
+__webpack_unused_export__ = DeleteTargetGroupInput$;
+__webpack_unused_export__ = DeleteTargetGroupOutput$;
+__webpack_unused_export__ = DeleteTrustStore$;
+__webpack_unused_export__ = DeleteTrustStoreCommand;
+__webpack_unused_export__ = DeleteTrustStoreInput$;
+__webpack_unused_export__ = DeleteTrustStoreOutput$;
+__webpack_unused_export__ = DeregisterTargets$;
+__webpack_unused_export__ = DeregisterTargetsCommand;
+__webpack_unused_export__ = DeregisterTargetsInput$;
+__webpack_unused_export__ = DeregisterTargetsOutput$;
+__webpack_unused_export__ = DescribeAccountLimits$;
+__webpack_unused_export__ = DescribeAccountLimitsCommand;
+__webpack_unused_export__ = DescribeAccountLimitsInput$;
+__webpack_unused_export__ = DescribeAccountLimitsOutput$;
+__webpack_unused_export__ = DescribeCapacityReservation$;
+__webpack_unused_export__ = DescribeCapacityReservationCommand;
+__webpack_unused_export__ = DescribeCapacityReservationInput$;
+__webpack_unused_export__ = DescribeCapacityReservationOutput$;
+__webpack_unused_export__ = DescribeListenerAttributes$;
+__webpack_unused_export__ = DescribeListenerAttributesCommand;
+__webpack_unused_export__ = DescribeListenerAttributesInput$;
+__webpack_unused_export__ = DescribeListenerAttributesOutput$;
+__webpack_unused_export__ = DescribeListenerCertificates$;
+__webpack_unused_export__ = DescribeListenerCertificatesCommand;
+__webpack_unused_export__ = DescribeListenerCertificatesInput$;
+__webpack_unused_export__ = DescribeListenerCertificatesOutput$;
+__webpack_unused_export__ = DescribeListeners$;
+exports.AKE = DescribeListenersCommand;
+__webpack_unused_export__ = DescribeListenersInput$;
+__webpack_unused_export__ = DescribeListenersOutput$;
+__webpack_unused_export__ = DescribeLoadBalancerAttributes$;
+__webpack_unused_export__ = DescribeLoadBalancerAttributesCommand;
+__webpack_unused_export__ = DescribeLoadBalancerAttributesInput$;
+__webpack_unused_export__ = DescribeLoadBalancerAttributesOutput$;
+__webpack_unused_export__ = DescribeLoadBalancers$;
+exports.AZi = DescribeLoadBalancersCommand;
+__webpack_unused_export__ = DescribeLoadBalancersInput$;
+__webpack_unused_export__ = DescribeLoadBalancersOutput$;
+__webpack_unused_export__ = DescribeRules$;
+exports.Ggo = DescribeRulesCommand;
+__webpack_unused_export__ = DescribeRulesInput$;
+__webpack_unused_export__ = DescribeRulesOutput$;
+__webpack_unused_export__ = DescribeSSLPolicies$;
+__webpack_unused_export__ = DescribeSSLPoliciesCommand;
+__webpack_unused_export__ = DescribeSSLPoliciesInput$;
+__webpack_unused_export__ = DescribeSSLPoliciesOutput$;
+__webpack_unused_export__ = DescribeTags$;
+exports.yRM = DescribeTagsCommand;
+__webpack_unused_export__ = DescribeTagsInput$;
+__webpack_unused_export__ = DescribeTagsOutput$;
+__webpack_unused_export__ = DescribeTargetGroupAttributes$;
+__webpack_unused_export__ = DescribeTargetGroupAttributesCommand;
+__webpack_unused_export__ = DescribeTargetGroupAttributesInput$;
+__webpack_unused_export__ = DescribeTargetGroupAttributesOutput$;
+__webpack_unused_export__ = DescribeTargetGroups$;
+exports.sC7 = DescribeTargetGroupsCommand;
+__webpack_unused_export__ = DescribeTargetGroupsInput$;
+__webpack_unused_export__ = DescribeTargetGroupsOutput$;
+__webpack_unused_export__ = DescribeTargetHealth$;
+__webpack_unused_export__ = DescribeTargetHealthCommand;
+__webpack_unused_export__ = DescribeTargetHealthInput$;
+__webpack_unused_export__ = DescribeTargetHealthInputIncludeEnum;
+__webpack_unused_export__ = DescribeTargetHealthOutput$;
+__webpack_unused_export__ = DescribeTrustStoreAssociations$;
+__webpack_unused_export__ = DescribeTrustStoreAssociationsCommand;
+__webpack_unused_export__ = DescribeTrustStoreAssociationsInput$;
+__webpack_unused_export__ = DescribeTrustStoreAssociationsOutput$;
+__webpack_unused_export__ = DescribeTrustStoreRevocation$;
+__webpack_unused_export__ = DescribeTrustStoreRevocations$;
+__webpack_unused_export__ = DescribeTrustStoreRevocationsCommand;
+__webpack_unused_export__ = DescribeTrustStoreRevocationsInput$;
+__webpack_unused_export__ = DescribeTrustStoreRevocationsOutput$;
+__webpack_unused_export__ = DescribeTrustStores$;
+__webpack_unused_export__ = DescribeTrustStoresCommand;
+__webpack_unused_export__ = DescribeTrustStoresInput$;
+__webpack_unused_export__ = DescribeTrustStoresOutput$;
+__webpack_unused_export__ = DuplicateListenerException;
+__webpack_unused_export__ = DuplicateListenerException$;
+__webpack_unused_export__ = DuplicateLoadBalancerNameException;
+__webpack_unused_export__ = DuplicateLoadBalancerNameException$;
+__webpack_unused_export__ = DuplicateTagKeysException;
+__webpack_unused_export__ = DuplicateTagKeysException$;
+__webpack_unused_export__ = DuplicateTargetGroupNameException;
+__webpack_unused_export__ = DuplicateTargetGroupNameException$;
+__webpack_unused_export__ = DuplicateTrustStoreNameException;
+__webpack_unused_export__ = DuplicateTrustStoreNameException$;
+__webpack_unused_export__ = ElasticLoadBalancingV2;
+exports.MlD = ElasticLoadBalancingV2Client;
+__webpack_unused_export__ = ElasticLoadBalancingV2ServiceException;
+__webpack_unused_export__ = ElasticLoadBalancingV2ServiceException$;
+__webpack_unused_export__ = EnablePrefixForIpv6SourceNatEnum;
+__webpack_unused_export__ = EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum;
+__webpack_unused_export__ = FixedResponseActionConfig$;
+__webpack_unused_export__ = ForwardActionConfig$;
+__webpack_unused_export__ = GetResourcePolicy$;
+__webpack_unused_export__ = GetResourcePolicyCommand;
+__webpack_unused_export__ = GetResourcePolicyInput$;
+__webpack_unused_export__ = GetResourcePolicyOutput$;
+__webpack_unused_export__ = GetTrustStoreCaCertificatesBundle$;
+__webpack_unused_export__ = GetTrustStoreCaCertificatesBundleCommand;
+__webpack_unused_export__ = GetTrustStoreCaCertificatesBundleInput$;
+__webpack_unused_export__ = GetTrustStoreCaCertificatesBundleOutput$;
+__webpack_unused_export__ = GetTrustStoreRevocationContent$;
+__webpack_unused_export__ = GetTrustStoreRevocationContentCommand;
+__webpack_unused_export__ = GetTrustStoreRevocationContentInput$;
+__webpack_unused_export__ = GetTrustStoreRevocationContentOutput$;
+__webpack_unused_export__ = HealthUnavailableException;
+__webpack_unused_export__ = HealthUnavailableException$;
+__webpack_unused_export__ = HostHeaderConditionConfig$;
+__webpack_unused_export__ = HostHeaderRewriteConfig$;
+__webpack_unused_export__ = HttpHeaderConditionConfig$;
+__webpack_unused_export__ = HttpRequestMethodConditionConfig$;
+__webpack_unused_export__ = IncompatibleProtocolsException;
+__webpack_unused_export__ = IncompatibleProtocolsException$;
+__webpack_unused_export__ = InsufficientCapacityException;
+__webpack_unused_export__ = InsufficientCapacityException$;
+__webpack_unused_export__ = InvalidCaCertificatesBundleException;
+__webpack_unused_export__ = InvalidCaCertificatesBundleException$;
+__webpack_unused_export__ = InvalidConfigurationRequestException;
+__webpack_unused_export__ = InvalidConfigurationRequestException$;
+__webpack_unused_export__ = InvalidLoadBalancerActionException;
+__webpack_unused_export__ = InvalidLoadBalancerActionException$;
+__webpack_unused_export__ = InvalidRevocationContentException;
+__webpack_unused_export__ = InvalidRevocationContentException$;
+__webpack_unused_export__ = InvalidSchemeException;
+__webpack_unused_export__ = InvalidSchemeException$;
+__webpack_unused_export__ = InvalidSecurityGroupException;
+__webpack_unused_export__ = InvalidSecurityGroupException$;
+__webpack_unused_export__ = InvalidSubnetException;
+__webpack_unused_export__ = InvalidSubnetException$;
+__webpack_unused_export__ = InvalidTargetException;
+__webpack_unused_export__ = InvalidTargetException$;
+__webpack_unused_export__ = IpAddressType;
+__webpack_unused_export__ = IpamPools$;
+__webpack_unused_export__ = JwtValidationActionAdditionalClaim$;
+__webpack_unused_export__ = JwtValidationActionAdditionalClaimFormatEnum;
+__webpack_unused_export__ = JwtValidationActionConfig$;
+__webpack_unused_export__ = Limit$;
+__webpack_unused_export__ = Listener$;
+__webpack_unused_export__ = ListenerAttribute$;
+__webpack_unused_export__ = ListenerNotFoundException;
+__webpack_unused_export__ = ListenerNotFoundException$;
+__webpack_unused_export__ = LoadBalancer$;
+__webpack_unused_export__ = LoadBalancerAddress$;
+__webpack_unused_export__ = LoadBalancerAttribute$;
+__webpack_unused_export__ = LoadBalancerNotFoundException;
+__webpack_unused_export__ = LoadBalancerNotFoundException$;
+__webpack_unused_export__ = LoadBalancerSchemeEnum;
+__webpack_unused_export__ = LoadBalancerState$;
+__webpack_unused_export__ = LoadBalancerStateEnum;
+__webpack_unused_export__ = LoadBalancerTypeEnum;
+__webpack_unused_export__ = Matcher$;
+__webpack_unused_export__ = MinimumLoadBalancerCapacity$;
+__webpack_unused_export__ = MitigationInEffectEnum;
+__webpack_unused_export__ = ModifyCapacityReservation$;
+__webpack_unused_export__ = ModifyCapacityReservationCommand;
+__webpack_unused_export__ = ModifyCapacityReservationInput$;
+__webpack_unused_export__ = ModifyCapacityReservationOutput$;
+__webpack_unused_export__ = ModifyIpPools$;
+__webpack_unused_export__ = ModifyIpPoolsCommand;
+__webpack_unused_export__ = ModifyIpPoolsInput$;
+__webpack_unused_export__ = ModifyIpPoolsOutput$;
+__webpack_unused_export__ = ModifyListener$;
+__webpack_unused_export__ = ModifyListenerAttributes$;
+__webpack_unused_export__ = ModifyListenerAttributesCommand;
+__webpack_unused_export__ = ModifyListenerAttributesInput$;
+__webpack_unused_export__ = ModifyListenerAttributesOutput$;
+__webpack_unused_export__ = ModifyListenerCommand;
+__webpack_unused_export__ = ModifyListenerInput$;
+__webpack_unused_export__ = ModifyListenerOutput$;
+__webpack_unused_export__ = ModifyLoadBalancerAttributes$;
+__webpack_unused_export__ = ModifyLoadBalancerAttributesCommand;
+__webpack_unused_export__ = ModifyLoadBalancerAttributesInput$;
+__webpack_unused_export__ = ModifyLoadBalancerAttributesOutput$;
+__webpack_unused_export__ = ModifyRule$;
+exports.y5P = ModifyRuleCommand;
+__webpack_unused_export__ = ModifyRuleInput$;
+__webpack_unused_export__ = ModifyRuleOutput$;
+__webpack_unused_export__ = ModifyTargetGroup$;
+__webpack_unused_export__ = ModifyTargetGroupAttributes$;
+__webpack_unused_export__ = ModifyTargetGroupAttributesCommand;
+__webpack_unused_export__ = ModifyTargetGroupAttributesInput$;
+__webpack_unused_export__ = ModifyTargetGroupAttributesOutput$;
+__webpack_unused_export__ = ModifyTargetGroupCommand;
+__webpack_unused_export__ = ModifyTargetGroupInput$;
+__webpack_unused_export__ = ModifyTargetGroupOutput$;
+__webpack_unused_export__ = ModifyTrustStore$;
+__webpack_unused_export__ = ModifyTrustStoreCommand;
+__webpack_unused_export__ = ModifyTrustStoreInput$;
+__webpack_unused_export__ = ModifyTrustStoreOutput$;
+__webpack_unused_export__ = MutualAuthenticationAttributes$;
+__webpack_unused_export__ = OperationNotPermittedException;
+__webpack_unused_export__ = OperationNotPermittedException$;
+__webpack_unused_export__ = PathPatternConditionConfig$;
+__webpack_unused_export__ = PriorRequestNotCompleteException;
+__webpack_unused_export__ = PriorRequestNotCompleteException$;
+__webpack_unused_export__ = PriorityInUseException;
+__webpack_unused_export__ = PriorityInUseException$;
+__webpack_unused_export__ = ProtocolEnum;
+__webpack_unused_export__ = QueryStringConditionConfig$;
+__webpack_unused_export__ = QueryStringKeyValuePair$;
+__webpack_unused_export__ = RedirectActionConfig$;
+__webpack_unused_export__ = RedirectActionStatusCodeEnum;
+__webpack_unused_export__ = RegisterTargets$;
+__webpack_unused_export__ = RegisterTargetsCommand;
+__webpack_unused_export__ = RegisterTargetsInput$;
+__webpack_unused_export__ = RegisterTargetsOutput$;
+__webpack_unused_export__ = RemoveIpamPoolEnum;
+__webpack_unused_export__ = RemoveListenerCertificates$;
+__webpack_unused_export__ = RemoveListenerCertificatesCommand;
+__webpack_unused_export__ = RemoveListenerCertificatesInput$;
+__webpack_unused_export__ = RemoveListenerCertificatesOutput$;
+__webpack_unused_export__ = RemoveTags$;
+__webpack_unused_export__ = RemoveTagsCommand;
+__webpack_unused_export__ = RemoveTagsInput$;
+__webpack_unused_export__ = RemoveTagsOutput$;
+__webpack_unused_export__ = RemoveTrustStoreRevocations$;
+__webpack_unused_export__ = RemoveTrustStoreRevocationsCommand;
+__webpack_unused_export__ = RemoveTrustStoreRevocationsInput$;
+__webpack_unused_export__ = RemoveTrustStoreRevocationsOutput$;
+__webpack_unused_export__ = ResourceInUseException;
+__webpack_unused_export__ = ResourceInUseException$;
+__webpack_unused_export__ = ResourceNotFoundException;
+__webpack_unused_export__ = ResourceNotFoundException$;
+__webpack_unused_export__ = RevocationContent$;
+__webpack_unused_export__ = RevocationContentNotFoundException;
+__webpack_unused_export__ = RevocationContentNotFoundException$;
+__webpack_unused_export__ = RevocationIdNotFoundException;
+__webpack_unused_export__ = RevocationIdNotFoundException$;
+__webpack_unused_export__ = RevocationType;
+__webpack_unused_export__ = RewriteConfig$;
+__webpack_unused_export__ = Rule$;
+__webpack_unused_export__ = RuleCondition$;
+__webpack_unused_export__ = RuleNotFoundException;
+__webpack_unused_export__ = RuleNotFoundException$;
+__webpack_unused_export__ = RulePriorityPair$;
+__webpack_unused_export__ = RuleTransform$;
+__webpack_unused_export__ = SSLPolicyNotFoundException;
+__webpack_unused_export__ = SSLPolicyNotFoundException$;
+__webpack_unused_export__ = SetIpAddressType$;
+__webpack_unused_export__ = SetIpAddressTypeCommand;
+__webpack_unused_export__ = SetIpAddressTypeInput$;
+__webpack_unused_export__ = SetIpAddressTypeOutput$;
+__webpack_unused_export__ = SetRulePriorities$;
+__webpack_unused_export__ = SetRulePrioritiesCommand;
+__webpack_unused_export__ = SetRulePrioritiesInput$;
+__webpack_unused_export__ = SetRulePrioritiesOutput$;
+__webpack_unused_export__ = SetSecurityGroups$;
+__webpack_unused_export__ = SetSecurityGroupsCommand;
+__webpack_unused_export__ = SetSecurityGroupsInput$;
+__webpack_unused_export__ = SetSecurityGroupsOutput$;
+__webpack_unused_export__ = SetSubnets$;
+__webpack_unused_export__ = SetSubnetsCommand;
+__webpack_unused_export__ = SetSubnetsInput$;
+__webpack_unused_export__ = SetSubnetsOutput$;
+__webpack_unused_export__ = SourceIpAddressTypeEnum;
+__webpack_unused_export__ = SourceIpConditionConfig$;
+__webpack_unused_export__ = SslPolicy$;
+__webpack_unused_export__ = SubnetMapping$;
+__webpack_unused_export__ = SubnetNotFoundException;
+__webpack_unused_export__ = SubnetNotFoundException$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagDescription$;
+__webpack_unused_export__ = TargetAdministrativeOverrideReasonEnum;
+__webpack_unused_export__ = TargetAdministrativeOverrideStateEnum;
+__webpack_unused_export__ = TargetDescription$;
+__webpack_unused_export__ = TargetGroup$;
+__webpack_unused_export__ = TargetGroupAssociationLimitException;
+__webpack_unused_export__ = TargetGroupAssociationLimitException$;
+__webpack_unused_export__ = TargetGroupAttribute$;
+__webpack_unused_export__ = TargetGroupIpAddressTypeEnum;
+__webpack_unused_export__ = TargetGroupNotFoundException;
+__webpack_unused_export__ = TargetGroupNotFoundException$;
+__webpack_unused_export__ = TargetGroupStickinessConfig$;
+__webpack_unused_export__ = TargetGroupTuple$;
+__webpack_unused_export__ = TargetHealth$;
+__webpack_unused_export__ = TargetHealthDescription$;
+__webpack_unused_export__ = TargetHealthReasonEnum;
+__webpack_unused_export__ = TargetHealthStateEnum;
+__webpack_unused_export__ = TargetTypeEnum;
+__webpack_unused_export__ = TooManyActionsException;
+__webpack_unused_export__ = TooManyActionsException$;
+__webpack_unused_export__ = TooManyCertificatesException;
+__webpack_unused_export__ = TooManyCertificatesException$;
+__webpack_unused_export__ = TooManyListenersException;
+__webpack_unused_export__ = TooManyListenersException$;
+__webpack_unused_export__ = TooManyLoadBalancersException;
+__webpack_unused_export__ = TooManyLoadBalancersException$;
+__webpack_unused_export__ = TooManyRegistrationsForTargetIdException;
+__webpack_unused_export__ = TooManyRegistrationsForTargetIdException$;
+__webpack_unused_export__ = TooManyRulesException;
+__webpack_unused_export__ = TooManyRulesException$;
+__webpack_unused_export__ = TooManyTagsException;
+__webpack_unused_export__ = TooManyTagsException$;
+__webpack_unused_export__ = TooManyTargetGroupsException;
+__webpack_unused_export__ = TooManyTargetGroupsException$;
+__webpack_unused_export__ = TooManyTargetsException;
+__webpack_unused_export__ = TooManyTargetsException$;
+__webpack_unused_export__ = TooManyTrustStoreRevocationEntriesException;
+__webpack_unused_export__ = TooManyTrustStoreRevocationEntriesException$;
+__webpack_unused_export__ = TooManyTrustStoresException;
+__webpack_unused_export__ = TooManyTrustStoresException$;
+__webpack_unused_export__ = TooManyUniqueTargetGroupsPerLoadBalancerException;
+__webpack_unused_export__ = TooManyUniqueTargetGroupsPerLoadBalancerException$;
+__webpack_unused_export__ = TransformTypeEnum;
+__webpack_unused_export__ = TrustStore$;
+__webpack_unused_export__ = TrustStoreAssociation$;
+__webpack_unused_export__ = TrustStoreAssociationNotFoundException;
+__webpack_unused_export__ = TrustStoreAssociationNotFoundException$;
+__webpack_unused_export__ = TrustStoreAssociationStatusEnum;
+__webpack_unused_export__ = TrustStoreInUseException;
+__webpack_unused_export__ = TrustStoreInUseException$;
+__webpack_unused_export__ = TrustStoreNotFoundException;
+__webpack_unused_export__ = TrustStoreNotFoundException$;
+__webpack_unused_export__ = TrustStoreNotReadyException;
+__webpack_unused_export__ = TrustStoreNotReadyException$;
+__webpack_unused_export__ = TrustStoreRevocation$;
+__webpack_unused_export__ = TrustStoreStatus;
+__webpack_unused_export__ = UnsupportedProtocolException;
+__webpack_unused_export__ = UnsupportedProtocolException$;
+__webpack_unused_export__ = UrlRewriteConfig$;
+__webpack_unused_export__ = ZonalCapacityReservationState$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateDescribeAccountLimits;
+__webpack_unused_export__ = paginateDescribeListenerCertificates;
+__webpack_unused_export__ = paginateDescribeListeners;
+__webpack_unused_export__ = paginateDescribeLoadBalancers;
+__webpack_unused_export__ = paginateDescribeRules;
+__webpack_unused_export__ = paginateDescribeTargetGroups;
+__webpack_unused_export__ = paginateDescribeTrustStoreAssociations;
+__webpack_unused_export__ = paginateDescribeTrustStoreRevocations;
+__webpack_unused_export__ = paginateDescribeTrustStores;
+__webpack_unused_export__ = waitForLoadBalancerAvailable;
+__webpack_unused_export__ = waitForLoadBalancerExists;
+__webpack_unused_export__ = waitForLoadBalancersDeleted;
+__webpack_unused_export__ = waitForTargetDeregistered;
+__webpack_unused_export__ = waitForTargetInService;
+__webpack_unused_export__ = waitUntilLoadBalancerAvailable;
+__webpack_unused_export__ = waitUntilLoadBalancerExists;
+__webpack_unused_export__ = waitUntilLoadBalancersDeleted;
+__webpack_unused_export__ = waitUntilTargetDeregistered;
+__webpack_unused_export__ = waitUntilTargetInService;
 
 
 /***/ }),
@@ -47579,7 +52390,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -47587,7 +52398,6 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -47599,10 +52409,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -47851,7 +52661,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -47859,7 +52669,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -47887,29 +52696,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -47963,11 +52772,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -47978,57 +52787,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -75950,10 +80759,10 @@ module.exports = {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ni: () => (/* binding */ explainAwsError),
+/* harmony export */   _O: () => (/* binding */ USER_AGENT),
 /* harmony export */   hP: () => (/* binding */ createClients),
 /* harmony export */   vG: () => (/* binding */ checkCredentials)
 /* harmony export */ });
-/* unused harmony export USER_AGENT */
 /* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7507);
 /* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8249);
 /* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(212);
@@ -76055,6 +80864,7 @@ const systemClock = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $v: () => (/* binding */ previewTagPrefix),
 /* harmony export */   Xg: () => (/* binding */ readConfig),
 /* harmony export */   lN: () => (/* binding */ inputsFromEnv),
 /* harmony export */   rK: () => (/* binding */ imageTags)
@@ -76083,13 +80893,20 @@ const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
 const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
+const DOMAIN = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const URL_PLACEHOLDERS = ['number', 'service'];
 const IMAGE_REF = /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
 function parseList(value, { commas = true } = {}) {
     const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
     return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
 }
-function readConfig(input, env) {
+/**
+ * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
+ * a pull request's number and head commit come from it.
+ */
+function readConfig(input, env, event) {
     const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .Problems */ .Zw();
     const bad = (where, what, fix) => problems.add({ where, what, fix });
     const bool = (name, dflt) => {
@@ -76155,6 +80972,13 @@ function readConfig(input, env) {
         bad('aws-region', `"${region}" is not an AWS region name.`, 'Use a region code such as us-east-1.');
     }
     const sha = env.GITHUB_SHA ?? '';
+    const rollback = bool('rollback', false);
+    const preview = readPreview(input, event, bad);
+    if (preview !== undefined && rollback) {
+        bad('rollback', `rollback is true together with preview: ${preview.action}.`, 'Roll back a service in a run of its own (workflow_dispatch), without preview.');
+    }
+    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
+    const imagesNeeded = !rollback && preview?.action !== 'destroy';
     const buildArgs = parseList(input('build-args'), { commas: false });
     for (const arg of buildArgs) {
         const name = arg.split('=')[0] ?? '';
@@ -76206,15 +81030,24 @@ function readConfig(input, env) {
     }
     let containers = [];
     const containersRaw = input('containers');
-    if (containersRaw !== '') {
+    if (rollback) {
+        if (image !== '' || containersRaw !== '') {
+            bad(image !== '' ? 'image' : 'containers', `rollback is true, and ${image !== '' ? 'image' : 'containers'} names what to deploy.`, 'Either roll back (the task definition live before the current one is redeployed), or deploy the image you name with rollback: false.');
+        }
+    }
+    else if (containersRaw !== '') {
         if (image !== '' || containerName !== '') {
             bad('containers', 'containers is given together with image or container-name.', 'Use containers alone for several containers, or container-name (and image) for one.');
         }
         containers = parseContainers(containersRaw, problems, buildFor);
     }
-    else {
+    else if (imagesNeeded) {
         const name = containerName || undefined;
         containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+    }
+    else if (repository !== '') {
+        // A destroy builds nothing; the repository tells it where the preview's image tags are.
+        containers = [{ name: containerName || undefined, build: buildFor({}, 'ecr-repository') }];
     }
     const taskDefinitionFile = input('task-definition');
     const family = input('task-definition-family');
@@ -76246,10 +81079,23 @@ function readConfig(input, env) {
         bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
     }
     const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'], 'auto');
-    if (service === undefined && deployMode !== 'none') {
+    if (service === undefined && (preview !== undefined || rollback)) {
+        bad('service', preview !== undefined
+            ? `preview: ${preview.action} needs the base service the preview copies its settings from, and no service is named.`
+            : 'rollback is true but no service is named.', preview !== undefined
+            ? 'Set service to the ECS service the pull request would change; its preview is <service>-pr-<number> in the same cluster.'
+            : 'Set service (and cluster) to the ECS service to roll back.');
+    }
+    else if (service === undefined && deployMode !== 'none') {
         bad('service', `deploy-mode is ${deployMode} but no service is named.`, 'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.');
     }
-    if (taskDefinition.kind === 'service' && service === undefined) {
+    if (preview !== undefined && deployMode !== 'auto' && deployMode !== 'rolling') {
+        bad('deploy-mode', `deploy-mode is ${deployMode}, but a preview is its own service with the ECS rolling deployment controller, whatever the base service uses.`, 'Leave deploy-mode at auto (or rolling) for preview runs.');
+    }
+    if (rollback && deployMode === 'none') {
+        bad('deploy-mode', 'rollback is true but deploy-mode is none, so nothing would be redeployed.', 'Leave deploy-mode at auto to roll back through the service’s own deployment controller.');
+    }
+    if (imagesNeeded && taskDefinition.kind === 'service' && service === undefined) {
         bad('task-definition', 'No task definition is given and there is no service to take the current one from.', 'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).');
     }
     const codedeployNames = (name) => {
@@ -76309,8 +81155,28 @@ function readConfig(input, env) {
         outputDir: input('output-dir')
             ? node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(workspace, input('output-dir'))
             : node_path__WEBPACK_IMPORTED_MODULE_0___default().join(env.RUNNER_TEMP || node_path__WEBPACK_IMPORTED_MODULE_0___default().join(workspace, '.ecs-deploy'), 'ecs-deploy'),
+        preview,
+        rollback,
+        github: {
+            token: input('github-token') || undefined,
+            apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+            serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+            repository: env.GITHUB_REPOSITORY || undefined,
+            runId: env.GITHUB_RUN_ID || undefined,
+        },
     };
-    const building = config.containers.some((c) => c.build !== undefined);
+    if ((preview !== undefined || rollback) && config.dryRun) {
+        bad('dry-run', `dry-run is true together with ${rollback ? 'rollback' : `preview: ${preview?.action}`}, which has no dry run.`, 'Use dry-run on a normal deploy; run previews and rollbacks for real.');
+    }
+    if (preview?.action === 'deploy') {
+        if (tags.length > 0) {
+            bad('tags', `tags (${tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`, 'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.');
+        }
+        if (sha === '' && config.containers.some((c) => c.build !== undefined)) {
+            bad('preview', `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`, 'Run inside GitHub Actions (it sets GITHUB_SHA).');
+        }
+    }
+    const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
     if (building && sha === '' && tags.length === 0) {
         bad('tags', 'GITHUB_SHA is not set, so the image has no tag.', 'Run inside GitHub Actions, or give a tag in the tags input.');
     }
@@ -76320,7 +81186,10 @@ function readConfig(input, env) {
     problems.throwIfAny();
     return config;
 }
-/** The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. */
+/**
+ * The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. A
+ * preview's tags are pr-<number>-<sha> only, so that its destroy finds every one of them.
+ */
 function imageTags(config) {
     const shaTags = [];
     if (config.sha !== '') {
@@ -76329,7 +81198,72 @@ function imageTags(config) {
         if (config.build.shaTag !== 'full')
             shaTags.push(config.sha.slice(0, 7));
     }
+    if (config.preview?.action === 'deploy') {
+        return shaTags.map((t) => `${previewTagPrefix(config.preview.pullRequest)}${t}`);
+    }
     return [...new Set([...shaTags, ...config.build.tags])];
+}
+/** Every image tag of pull request `n`'s preview starts with this. */
+function previewTagPrefix(pullRequest) {
+    return `pr-${pullRequest}-`;
+}
+/**
+ * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
+ * event's pull_request.number), and how the preview is reached.
+ */
+function readPreview(input, event, bad) {
+    const action = input('preview');
+    if (action === '')
+        return undefined;
+    if (action !== 'deploy' && action !== 'destroy') {
+        bad('preview', `"${action}" is not one of deploy, destroy.`, 'Set preview to deploy, destroy, or leave it empty for a normal deploy.');
+        return undefined;
+    }
+    const pr = event
+        ?.pull_request;
+    const raw = input('pull-request-number');
+    let pullRequest;
+    if (raw !== '') {
+        if (!/^[1-9]\d{0,8}$/.test(raw)) {
+            bad('pull-request-number', `"${raw}" is not a pull request number.`, 'Set pull-request-number to the number of the pull request, e.g. 42.');
+        }
+        else {
+            pullRequest = Number(raw);
+        }
+    }
+    else if (typeof pr?.number === 'number' && Number.isInteger(pr.number) && pr.number > 0) {
+        pullRequest = pr.number;
+    }
+    else {
+        bad('pull-request-number', `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`, 'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).');
+    }
+    const listenerArn = input('preview-listener-arn') || undefined;
+    const domain = input('preview-domain').toLowerCase() || undefined;
+    const urlTemplate = input('preview-url') || undefined;
+    if (listenerArn !== undefined && !LISTENER_ARN.test(listenerArn)) {
+        bad('preview-listener-arn', `"${listenerArn}" is not an Application Load Balancer listener ARN.`, 'Use arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID (the HTTPS listener of the load balancer previews are reached through).');
+    }
+    if ((listenerArn === undefined) !== (domain === undefined)) {
+        bad(listenerArn === undefined ? 'preview-listener-arn' : 'preview-domain', `${listenerArn === undefined ? 'preview-domain' : 'preview-listener-arn'} is set without ${listenerArn === undefined ? 'preview-listener-arn' : 'preview-domain'}.`, 'Set both, to route pr-<number>.<preview-domain> through that listener, or neither.');
+    }
+    if (domain !== undefined && !DOMAIN.test(domain)) {
+        bad('preview-domain', `"${domain}" is not a domain name.`, 'Use the domain whose wildcard points at the load balancer, e.g. preview.example.com.');
+    }
+    if (urlTemplate !== undefined) {
+        if (listenerArn !== undefined) {
+            bad('preview-url', 'preview-url is set together with preview-listener-arn, which makes the URL https://pr-<number>.<preview-domain>.', 'Remove preview-url, or route previews yourself and drop preview-listener-arn and preview-domain.');
+        }
+        const unknown = [...urlTemplate.matchAll(/\{([^}]*)\}/g)]
+            .map((m) => m[1])
+            .filter((name) => !URL_PLACEHOLDERS.includes(name));
+        if (!/^https?:\/\/[^\s]+$/.test(urlTemplate) || unknown.length > 0) {
+            bad('preview-url', unknown.length > 0
+                ? `"${urlTemplate}" has the unknown placeholder(s) ${unknown.map((u) => `{${u}}`).join(', ')}.`
+                : `"${urlTemplate}" is not an http(s) URL.`, 'Write a URL with {number} (the pull request) and {service} (the base service), e.g. https://pr-{number}.preview.example.com.');
+        }
+    }
+    const headSha = typeof pr?.head?.sha === 'string' ? pr.head.sha : undefined;
+    return { action, pullRequest: pullRequest ?? 0, headSha, listenerArn, domain, urlTemplate };
 }
 function parseContainers(raw, problems, buildFor) {
     const bad = (what, fix) => problems.add({ where: 'containers', what, fix });
@@ -76413,247 +81347,84 @@ function parseContainers(raw, problems, buildFor) {
 
 /***/ }),
 
-/***/ 3871:
+/***/ 8525:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   R: () => (/* binding */ dockerCli),
-/* harmony export */   i: () => (/* binding */ tail)
+/* harmony export */   a: () => (/* binding */ waitUntil),
+/* harmony export */   m: () => (/* binding */ waitForServiceIdle)
 /* harmony export */ });
-/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2876);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
 /**
- * The Docker CLI as a parameter. Commands are argument arrays (never a shell string), and a
- * secret travels on stdin only. `main` passes the real runner; tests pass a recorder.
- */
-
-function dockerCli(command = 'docker') {
-    return {
-        async run(args, opts = {}) {
-            const result = await (0,_actions_exec__WEBPACK_IMPORTED_MODULE_0__/* .getExecOutput */ .H)(command, args, {
-                ignoreReturnCode: true,
-                silent: opts.silent ?? false,
-                input: opts.input === undefined ? undefined : Buffer.from(opts.input),
-                env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
-            });
-            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-        },
-    };
-}
-/** The last lines of a failed command's output, for an error message. */
-function tail(text, lines = 15) {
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Zw: () => (/* binding */ Problems),
-/* harmony export */   yo: () => (/* binding */ UserError)
-/* harmony export */ });
-/* unused harmony export formatProblem */
-function formatProblem(p) {
-    return `${p.where}: ${p.what} Fix: ${p.fix}`;
-}
-/** One or more problems found before anything in AWS was changed. */
-class UserError extends Error {
-    problems;
-    constructor(problems) {
-        const list = Array.isArray(problems) ? problems : [problems];
-        super(list.map(formatProblem).join('\n'));
-        this.name = 'UserError';
-        this.problems = list;
-    }
-}
-/** Collects problems so that all of them are reported at once. */
-class Problems {
-    list = [];
-    add(p) {
-        this.list.push(p);
-    }
-    get empty() {
-        return this.list.length === 0;
-    }
-    throwIfAny() {
-        if (this.list.length > 0)
-            throw new UserError(this.list);
-    }
-}
-
-
-/***/ }),
-
-/***/ 1730:
-/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   i: () => (/* binding */ main)
-/* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3360);
-/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4258);
-/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9373);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
-/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2533);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(665);
-/**
- * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
- * outputs and the job summary, and turn every failure into annotations the user can act on.
+ * Another deployment is already running: a second workflow run, a manual deploy, or a
+ * rollback. A rolling update started on top of another supersedes it mid-flight, so we wait
+ * for it, within a bound, and then deploy; or fail naming it. (CodeDeploy's one-deployment-
+ * per-group rule is handled the same way in codedeploy.ts.)
  */
 
 
 
-
-
-
-
-
-
-
-const coreLog = {
-    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(m),
-    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(m),
-    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .notice */ .lm(m),
-    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .debug */ .Yz(m),
-    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(v),
-};
-async function main(env = process.env) {
-    let config;
-    try {
-        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .inputsFromEnv */ .lN)(env), env);
-    }
-    catch (e) {
-        fail(e);
-        return;
-    }
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ('on-cancel', config.onCancel);
-    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_9__/* .StageTimer */ .eh();
-    const report = {
-        ok: false,
-        region: config.region,
-        cluster: config.cluster,
-        service: config.service,
-        images: [],
-        diagnostics: [],
-        stages: timer.stages,
+/**
+ * Before a rolling update: waits while the service has a deployment IN_PROGRESS that this
+ * run did not start, so ours does not supersede it halfway.
+ */
+async function waitForServiceIdle(ecs, target, opts) {
+    const deadline = opts.clock.now() + opts.timeoutMs;
+    const inProgress = async () => {
+        const svc = (await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServicesCommand */ .H7c({ cluster: target.cluster, services: [target.service] }))).services?.[0];
+        return svc?.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS')?.id;
     };
-    const abort = new AbortController();
-    const onSignal = () => abort.abort(new Error('The run was cancelled.'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-        await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .runPipeline */ .a)(config, {
-            clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .createClients */ .hP)(config.region, config.maxRetries),
-            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_6__/* .dockerCli */ .R)(),
-            log: coreLog,
-            clock: _clock_js__WEBPACK_IMPORTED_MODULE_4__/* .systemClock */ .m,
-            fs: {
-                readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
-                writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
-                mkdir: async (d) => {
-                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(d, { recursive: true });
-                },
-            },
-            setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value),
-            saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ(name, value),
-            signal: abort.signal,
-        }, timer, report);
-        report.ok = true;
-    }
-    catch (e) {
-        if (e instanceof _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .DeploymentFailed */ .N) {
-            report.message = e.message;
-            for (const line of e.diagnostics)
-                _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(line);
-            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.message);
-        }
-        else {
-            report.message = e?.message?.split('\n')[0];
-            fail(e);
-        }
-    }
-    finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-    }
-    await writeSummary(report);
-}
-async function writeSummary(report) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
+    const first = await inProgress();
+    if (first === undefined)
         return;
-    try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_9__/* .renderSummary */ .Br)(report)).write();
-    }
-    catch (e) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`Could not write the job summary: ${e.message}`);
+    if (opts.timeoutMs <= 0)
+        throw serviceBusy(first);
+    opts.log.info(`Service ${target.cluster}/${target.service} is busy with deployment ${first}; waiting for it to finish.`);
+    const done = await waitUntil(async () => ((await inProgress()) === undefined ? 'idle' : undefined), deadline, opts);
+    if (done === undefined)
+        throw serviceBusy((await inProgress()) ?? first);
+    function serviceBusy(id) {
+        return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'service',
+            what: `Service ${target.cluster}/${target.service} has a deployment in progress (${id}) that this run did not start${opts.timeoutMs > 0 ? `, still running after ${Math.round(opts.timeoutMs / 60_000)} min of waiting` : ''}.`,
+            fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
+        });
     }
 }
-/** A file problem's `where` starts with the file's path; the annotation already carries it. */
-function annotationTitle(p) {
-    if (p.file !== undefined && p.where.startsWith(p.file)) {
-        return `${node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(p.file)}${p.where.slice(p.file.length)}`;
-    }
-    return p.where;
-}
-function fail(e) {
-    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_7__/* .UserError */ .yo) {
-        for (const p of e.problems) {
-            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
-                title: annotationTitle(p),
-                file: p.file,
-                startLine: p.line,
-                startColumn: p.column,
-            });
+/** Polls `check` until it returns a value or the deadline passes (undefined). */
+async function waitUntil(check, deadline, opts) {
+    while (opts.clock.now() < deadline) {
+        await opts.clock.sleep(Math.min(opts.pollIntervalMs, Math.max(0, deadline - opts.clock.now())), opts.signal);
+        try {
+            const result = await check();
+            if (result !== undefined) {
+                opts.log.info(result === 'idle' ? 'The other deployment has finished.' : `Deployment ${result}.`);
+                return result;
+            }
         }
-        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.problems.length === 1
-            ? `${e.problems[0]?.where}: see the error above.`
-            : `${e.problems.length} problems, see the errors above.`);
-        return;
+        catch (err) {
+            if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isTransientError */ .bV)(err))
+                throw err;
+            opts.log.warning(`Checking the other deployment failed for now (${err.name}); trying again.`);
+        }
     }
-    const explained = (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .explainAwsError */ .Ni)(e);
-    if (explained !== undefined) {
-        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(explained);
-        return;
-    }
-    const err = e;
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(err?.stack && _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .isDebug */ ._o() ? err.stack : (err?.message ?? String(e)));
+    return undefined;
 }
-await main();
 
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2533:
+/***/ 2932:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  N: () => (/* binding */ DeploymentFailed),
-  a: () => (/* binding */ runPipeline)
-});
-
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/config.ts
-var src_config = __nccwpck_require__(2973);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(212);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/deploy/aws-errors.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Iy: () => (/* binding */ resourceName),
+/* harmony export */   bV: () => (/* binding */ isTransientError),
+/* harmony export */   kc: () => (/* binding */ errorText),
+/* harmony export */   m_: () => (/* binding */ isAwsError)
+/* harmony export */ });
 /**
  * Small helpers for reading AWS SDK errors and identifiers. Errors are matched by `name`
  * rather than `instanceof` so that an exception deserialized by another copy of a client
@@ -76714,73 +81485,30 @@ function errorText(err) {
     return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-;// CONCATENATED MODULE: ./src/deploy/active.ts
-/**
- * Another deployment is already running: a second workflow run, a manual deploy, or a
- * rollback. A rolling update started on top of another supersedes it mid-flight, so we wait
- * for it, within a bound, and then deploy; or fail naming it. (CodeDeploy's one-deployment-
- * per-group rule is handled the same way in codedeploy.ts.)
- */
 
+/***/ }),
 
+/***/ 8221:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/**
- * Before a rolling update: waits while the service has a deployment IN_PROGRESS that this
- * run did not start, so ours does not supersede it halfway.
- */
-async function waitForServiceIdle(ecs, target, opts) {
-    const deadline = opts.clock.now() + opts.timeoutMs;
-    const inProgress = async () => {
-        const svc = (await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster: target.cluster, services: [target.service] }))).services?.[0];
-        return svc?.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS')?.id;
-    };
-    const first = await inProgress();
-    if (first === undefined)
-        return;
-    if (opts.timeoutMs <= 0)
-        throw serviceBusy(first);
-    opts.log.info(`Service ${target.cluster}/${target.service} is busy with deployment ${first}; waiting for it to finish.`);
-    const done = await waitUntil(async () => ((await inProgress()) === undefined ? 'idle' : undefined), deadline, opts);
-    if (done === undefined)
-        throw serviceBusy((await inProgress()) ?? first);
-    function serviceBusy(id) {
-        return new errors/* UserError */.yo({
-            where: 'service',
-            what: `Service ${target.cluster}/${target.service} has a deployment in progress (${id}) that this run did not start${opts.timeoutMs > 0 ? `, still running after ${Math.round(opts.timeoutMs / 60_000)} min of waiting` : ''}.`,
-            fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
-        });
-    }
-}
-/** Polls `check` until it returns a value or the deadline passes (undefined). */
-async function waitUntil(check, deadline, opts) {
-    while (opts.clock.now() < deadline) {
-        await opts.clock.sleep(Math.min(opts.pollIntervalMs, Math.max(0, deadline - opts.clock.now())), opts.signal);
-        try {
-            const result = await check();
-            if (result !== undefined) {
-                opts.log.info(result === 'idle' ? 'The other deployment has finished.' : `Deployment ${result}.`);
-                return result;
-            }
-        }
-        catch (err) {
-            if (!isTransientError(err))
-                throw err;
-            opts.log.warning(`Checking the other deployment failed for now (${err.name}); trying again.`);
-        }
-    }
-    return undefined;
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
-var client_codedeploy_dist_cjs = __nccwpck_require__(7507);
-;// CONCATENATED MODULE: ./src/deploy/codedeploy.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $o: () => (/* binding */ getDeploymentGroup),
+/* harmony export */   Yy: () => (/* binding */ createDeployment),
+/* harmony export */   eg: () => (/* binding */ defaultCodeDeployNames),
+/* harmony export */   nl: () => (/* binding */ waitBudgetMs)
+/* harmony export */ });
+/* unused harmony exports BUILT_IN_ECS_CONFIGS, deploymentConsoleUrl */
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7507);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _active_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8525);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
 
 
 
 
 /** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
 function defaultCodeDeployNames(cluster, service) {
-    const suffix = `${resourceName(cluster)}-${resourceName(service)}`;
+    const suffix = `${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(cluster)}-${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(service)}`;
     return { application: `AppECS-${suffix}`, deploymentGroup: `DgpECS-${suffix}` };
 }
 const BUILT_IN_ECS_CONFIGS = [
@@ -76805,21 +81533,21 @@ async function getDeploymentGroup(cd, opts) {
     const defaults = defaultCodeDeployNames(opts.cluster, opts.service);
     let out;
     try {
-        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentGroupCommand */.WOp({
+        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentGroupCommand */ .WOp({
             applicationName: opts.application,
             deploymentGroupName: opts.deploymentGroup,
         }));
     }
     catch (err) {
-        if (isAwsError(err, 'ApplicationDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ApplicationDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'codedeploy-application',
                 what: `CodeDeploy application '${opts.application}' does not exist.`,
                 fix: nameAdvice('codedeploy-application', opts.application, defaults.application),
             });
         }
-        if (isAwsError(err, 'DeploymentGroupDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentGroupDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'codedeploy-deployment-group',
                 what: `CodeDeploy deployment group '${opts.deploymentGroup}' does not exist in application '${opts.application}'.`,
                 fix: nameAdvice('codedeploy-deployment-group', opts.deploymentGroup, defaults.deploymentGroup),
@@ -76833,18 +81561,18 @@ async function getDeploymentGroup(cd, opts) {
     }
     const group = `CodeDeploy deployment group '${opts.application}/${opts.deploymentGroup}'`;
     if (info.computePlatform && info.computePlatform !== 'ECS') {
-        throw new errors/* UserError */.yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
             where: 'codedeploy-deployment-group',
             what: `${group} is for the ${info.computePlatform} compute platform, not ECS.`,
             fix: 'Set codedeploy-application and codedeploy-deployment-group to the ECS deployment group of this service.',
         });
     }
-    const cluster = resourceName(opts.cluster);
-    const service = resourceName(opts.service);
+    const cluster = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.cluster);
+    const service = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.service);
     const targets = info.ecsServices ?? [];
     if (!targets.some((t) => t.clusterName === cluster && t.serviceName === service)) {
         const actual = targets.map((t) => `${t.clusterName}/${t.serviceName}`).join(', ') || 'no ECS service';
-        throw new errors/* UserError */.yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
             where: 'codedeploy-deployment-group',
             what: `${group} targets ${actual}, not ${cluster}/${service}.`,
             fix: `Set codedeploy-application and codedeploy-deployment-group to the group that targets ${cluster}/${service}, or check the cluster and service inputs.`,
@@ -76865,11 +81593,11 @@ async function getDeploymentGroup(cd, opts) {
 async function checkDeploymentConfig(cd, name) {
     let out;
     try {
-        out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentConfigCommand */.z2K({ deploymentConfigName: name }));
+        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentConfigCommand */ .z2K({ deploymentConfigName: name }));
     }
     catch (err) {
-        if (isAwsError(err, 'DeploymentConfigDoesNotExistException')) {
-            throw new errors/* UserError */.yo({
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentConfigDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'codedeploy-deployment-config',
                 what: `CodeDeploy deployment config '${name}' does not exist.`,
                 fix: `Use one of the built-in ECS configs (${BUILT_IN_ECS_CONFIGS.join(', ')}), create '${name}' with compute platform ECS, or leave the input unset to use the deployment group's config.`,
@@ -76879,7 +81607,7 @@ async function checkDeploymentConfig(cd, name) {
     }
     const platform = out.deploymentConfigInfo?.computePlatform;
     if (platform && platform !== 'ECS') {
-        throw new errors/* UserError */.yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
             where: 'codedeploy-deployment-config',
             what: `CodeDeploy deployment config '${name}' is for the ${platform} compute platform, not ECS.`,
             fix: `Use an ECS config, such as one of the built-in ${BUILT_IN_ECS_CONFIGS.join(', ')}.`,
@@ -76915,21 +81643,21 @@ async function createDeployment(cd, opts) {
     const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
     for (;;) {
         try {
-            const out = await cd.send(new client_codedeploy_dist_cjs/* CreateDeploymentCommand */.ttP(input));
+            const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .CreateDeploymentCommand */ .ttP(input));
             if (!out.deploymentId)
                 throw new Error('CreateDeployment returned no deploymentId.');
             return out.deploymentId;
         }
         catch (err) {
-            if (!isAwsError(err, 'DeploymentLimitExceededException'))
+            if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentLimitExceededException'))
                 throw err;
             const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
             if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
                 throw groupBusy(opts, active, err.message);
             }
             wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
-            await waitUntil(async () => {
-                const status = (await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active }))).deploymentInfo
+            await (0,_active_js__WEBPACK_IMPORTED_MODULE_1__/* .waitUntil */ .a)(async () => {
+                const status = (await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentCommand */ .Tvn({ deploymentId: active }))).deploymentInfo
                     ?.status;
                 return status === undefined || CODEDEPLOY_DONE.has(status)
                     ? `${active} ended: ${status ?? 'gone'}`
@@ -76946,14 +81674,25 @@ function groupBusy(opts, active, message) {
     const waited = opts.waitForActive?.timeoutMs
         ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
         : '';
-    return new errors/* UserError */.yo({
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
         where: 'codedeploy-deployment-group',
         what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
         fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
     });
 }
 
-;// CONCATENATED MODULE: ./src/deploy/rolling.ts
+
+/***/ }),
+
+/***/ 4626:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   h: () => (/* binding */ startRollingDeployment)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
 
 
 
@@ -76973,18 +81712,18 @@ async function startRollingDeployment(ecs, opts) {
         input.desiredCount = opts.desiredCount;
     let out;
     try {
-        out = await ecs.send(new dist_cjs/* UpdateServiceCommand */.kZr(input));
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .UpdateServiceCommand */ .kZr(input));
     }
     catch (err) {
-        if (isAwsError(err, 'ClusterNotFoundException')) {
-            throw new errors/* UserError */.yo({
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'cluster',
                 what: `ECS cluster '${opts.cluster}' was not found.`,
                 fix: 'Check the cluster name and the region the AWS credentials are configured for.',
             });
         }
-        if (isAwsError(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
-            throw new errors/* UserError */.yo({
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'service',
                 what: `ECS service '${opts.service}' in cluster '${opts.cluster}' cannot be updated: ${err.message}`,
                 fix: 'Create the service (or wait until a deleted one has finished draining and create it again), or check the service and cluster inputs.',
@@ -77003,6 +81742,161 @@ async function startRollingDeployment(ecs, opts) {
     return { deploymentId: primary.id, service };
 }
 
+
+/***/ }),
+
+/***/ 3432:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   WW: () => (/* binding */ describeTargetService),
+/* harmony export */   n2: () => (/* binding */ resolveDeployMode),
+/* harmony export */   oh: () => (/* binding */ describeTaskDefinition)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+
+
+
+const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
+/**
+ * DescribeServices for the one service this run deploys to. A missing cluster or a
+ * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
+ */
+async function describeTargetService(ecs, cluster, service) {
+    let out;
+    try {
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service] }));
+    }
+    catch (err) {
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'cluster',
+                what: `ECS cluster '${cluster}' was not found.`,
+                fix: `Check the cluster name and ${REGION_HINT}.`,
+            });
+        }
+        throw err;
+    }
+    const failure = out.failures?.[0];
+    const svc = out.services?.[0];
+    if (failure && failure.reason !== 'MISSING') {
+        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
+    }
+    if (!svc) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'service',
+            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
+            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    const status = svc.status ?? 'UNKNOWN';
+    if (status === 'INACTIVE' || status === 'DRAINING') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'service',
+            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
+            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    return {
+        cluster,
+        serviceName: svc.serviceName ?? service,
+        serviceArn: svc.serviceArn ?? '',
+        status,
+        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
+        controller: svc.deploymentController?.type ?? 'ECS',
+        taskDefinitionArn: svc.taskDefinition ?? '',
+        desiredCount: svc.desiredCount ?? 0,
+        service: svc,
+    };
+}
+const CONTROLLER_MODE = {
+    CODE_DEPLOY: 'codedeploy',
+    ECS: 'rolling',
+    EXTERNAL: undefined,
+};
+/**
+ * Which deployment this run performs. The service's deployment controller decides what is
+ * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
+ * service, and CodeDeploy cannot deploy to an ECS-controlled one.
+ */
+function resolveDeployMode(requested, svc) {
+    if (requested === 'none')
+        return 'none';
+    if (!svc) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'deploy-mode',
+            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
+            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
+        });
+    }
+    const name = `ECS service '${svc.serviceName}'`;
+    const supported = CONTROLLER_MODE[svc.controller];
+    if (!supported) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'deploy-mode',
+            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
+            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
+        });
+    }
+    if (requested === 'auto' || requested === supported)
+        return supported;
+    if (requested === 'codedeploy') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'deploy-mode',
+            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
+            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
+        });
+    }
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+        where: 'deploy-mode',
+        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
+        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
+    });
+}
+/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
+async function describeTaskDefinition(ecs, taskDefinition) {
+    let out;
+    try {
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeTaskDefinitionCommand */ .Zy$({ taskDefinition, include: ['TAGS'] }));
+    }
+    catch (err) {
+        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClientException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'task-definition',
+                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
+                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
+            });
+        }
+        throw err;
+    }
+    if (!out.taskDefinition) {
+        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
+    }
+    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
+}
+
+
+/***/ }),
+
+/***/ 2260:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  P: () => (/* binding */ watchCodeDeployDeployment),
+  C: () => (/* binding */ watchRollingDeployment)
+});
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(7507);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
+var client_ecs_dist_cjs = __nccwpck_require__(212);
+// EXTERNAL MODULE: ./src/deploy/aws-errors.ts
+var aws_errors = __nccwpck_require__(2932);
 ;// CONCATENATED MODULE: ./src/deploy/diagnostics.ts
 
 
@@ -77072,14 +81966,14 @@ async function ecsDiagnostics(ecs, q) {
     const lines = [];
     let svc;
     try {
-        const out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster: q.cluster, services: [q.service] }), {
+        const out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: q.cluster, services: [q.service] }), {
             abortSignal: q.signal,
         });
         svc = out.services?.[0];
         lines.push(...serviceEventLines(svc?.events, q.since));
     }
     catch (err) {
-        lines.push(`could not read the service's events: ${errorText(err)}`);
+        lines.push(`could not read the service's events: ${(0,aws_errors/* errorText */.kc)(err)}`);
     }
     const taskDefinitionArn = q.taskDefinitionArn ??
         svc?.taskSets?.find((s) => q.greenTaskSetId && s.id === q.greenTaskSetId)?.taskDefinition;
@@ -77088,21 +81982,21 @@ async function ecsDiagnostics(ecs, q) {
         lines.push(...stoppedTaskLines(tasks));
     }
     catch (err) {
-        lines.push(`could not read the stopped tasks: ${errorText(err)}`);
+        lines.push(`could not read the stopped tasks: ${(0,aws_errors/* errorText */.kc)(err)}`);
     }
     return lines;
 }
 async function stoppedTasks(ecs, q, taskDefinitionArn) {
-    const listed = await ecs.send(new dist_cjs/* ListTasksCommand */.MYg({
+    const listed = await ecs.send(new client_ecs_dist_cjs/* ListTasksCommand */.MYg({
         cluster: q.cluster,
-        serviceName: resourceName(q.service),
+        serviceName: (0,aws_errors/* resourceName */.Iy)(q.service),
         desiredStatus: 'STOPPED',
     }), { abortSignal: q.signal });
     // DescribeTasks takes at most 100 tasks, as many as one ListTasks page holds.
     const arns = (listed.taskArns ?? []).slice(0, 100);
     if (arns.length === 0)
         return [];
-    const described = await ecs.send(new dist_cjs/* DescribeTasksCommand */.z8X({ cluster: q.cluster, tasks: arns }), {
+    const described = await ecs.send(new client_ecs_dist_cjs/* DescribeTasksCommand */.z8X({ cluster: q.cluster, tasks: arns }), {
         abortSignal: q.signal,
     });
     return (described.tasks ?? [])
@@ -77164,9 +82058,9 @@ async function pollLoop(opts, progress, start, poll) {
         catch (err) {
             if (signal?.aborted)
                 return { end: { kind: 'cancelled' }, polls };
-            if (!isTransientError(err))
+            if (!(0,aws_errors/* isTransientError */.bV)(err))
                 throw err;
-            log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+            log.warning(`Polling failed for now, trying again: ${(0,aws_errors/* errorText */.kc)(err)}`);
         }
         const remaining = deadline - clock.now();
         if (remaining <= 0)
@@ -77278,7 +82172,7 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     let targetId;
     let greenTaskSetId;
     const poll = async () => {
-        const out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
+        const out = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
         if (!out.deploymentInfo)
             throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
         const current = out.deploymentInfo;
@@ -77286,13 +82180,13 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
         progress.report('status', `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`);
         // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
         if (!targetId) {
-            const listed = await cd.send(new client_codedeploy_dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
+            const listed = await cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
                 abortSignal: signal,
             });
             targetId = listed.targetIds?.[0];
         }
         if (targetId) {
-            const got = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
+            const got = await cd.send(new dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
                 abortSignal: signal,
             });
             target = got.deploymentTarget?.ecsTarget ?? target;
@@ -77338,12 +82232,12 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     let rollbackRequested = false;
     if (opts.rollbackOnTimeout) {
         try {
-            const stopped = await cd.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+            const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
             rollbackRequested = true;
             message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
         }
         catch (err) {
-            message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
+            message += ` StopDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
         }
     }
     else {
@@ -77409,7 +82303,7 @@ async function watchRollingDeployment(ecs, opts) {
     // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
     const since = () => ours?.createdAt ?? new Date(start);
     const poll = async () => {
-        const out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }), {
+        const out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }), {
             abortSignal: signal,
         });
         const svc = out.services?.[0];
@@ -77462,12 +82356,12 @@ async function watchRollingDeployment(ecs, opts) {
     const previous = opts.previousTaskDefinitionArn;
     if (opts.rollbackOnTimeout && previous) {
         try {
-            await ecs.send(new dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
+            await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
             rollbackRequested = true;
             message += ` Rolled the service back to ${previous} (UpdateService).`;
         }
         catch (err) {
-            message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
+            message += ` Rolling back to ${previous} failed (${(0,aws_errors/* errorText */.kc)(err)}); the deployment continues in ECS.`;
         }
     }
     else if (opts.rollbackOnTimeout) {
@@ -77481,10 +82375,316 @@ async function watchRollingDeployment(ecs, opts) {
     return result('timed-out', message, await explain(), rollbackRequested);
 }
 
+
+/***/ }),
+
+/***/ 3871:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   R: () => (/* binding */ dockerCli),
+/* harmony export */   i: () => (/* binding */ tail)
+/* harmony export */ });
+/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2876);
+/**
+ * The Docker CLI as a parameter. Commands are argument arrays (never a shell string), and a
+ * secret travels on stdin only. `main` passes the real runner; tests pass a recorder.
+ */
+
+function dockerCli(command = 'docker') {
+    return {
+        async run(args, opts = {}) {
+            const result = await (0,_actions_exec__WEBPACK_IMPORTED_MODULE_0__/* .getExecOutput */ .H)(command, args, {
+                ignoreReturnCode: true,
+                silent: opts.silent ?? false,
+                input: opts.input === undefined ? undefined : Buffer.from(opts.input),
+                env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
+            });
+            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+        },
+    };
+}
+/** The last lines of a failed command's output, for an error message. */
+function tail(text, lines = 15) {
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+
+/***/ }),
+
+/***/ 3916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Zw: () => (/* binding */ Problems),
+/* harmony export */   yo: () => (/* binding */ UserError)
+/* harmony export */ });
+/* unused harmony export formatProblem */
+function formatProblem(p) {
+    return `${p.where}: ${p.what} Fix: ${p.fix}`;
+}
+/** One or more problems found before anything in AWS was changed. */
+class UserError extends Error {
+    problems;
+    constructor(problems) {
+        const list = Array.isArray(problems) ? problems : [problems];
+        super(list.map(formatProblem).join('\n'));
+        this.name = 'UserError';
+        this.problems = list;
+    }
+}
+/** Collects problems so that all of them are reported at once. */
+class Problems {
+    list = [];
+    add(p) {
+        this.list.push(p);
+    }
+    get empty() {
+        return this.list.length === 0;
+    }
+    throwIfAny() {
+        if (this.list.length > 0)
+            throw new UserError(this.list);
+    }
+}
+
+
+/***/ }),
+
+/***/ 1730:
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3360);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4258);
+/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9373);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
+/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(2932);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3224);
+/* harmony import */ var _preview_comment_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7174);
+/* harmony import */ var _preview_names_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9144);
+/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4156);
+/* harmony import */ var _preview_routing_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(8229);
+/* harmony import */ var _rollback_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(3123);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(665);
+/**
+ * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
+ * outputs and the job summary, and turn every failure into annotations the user can act on.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const coreLog = {
+    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(m),
+    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(m),
+    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .notice */ .lm(m),
+    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .debug */ .Yz(m),
+    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(v),
+};
+async function main(env = process.env) {
+    let config;
+    try {
+        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .inputsFromEnv */ .lN)(env), env, await readEvent(env.GITHUB_EVENT_PATH));
+    }
+    catch (e) {
+        fail(e);
+        return;
+    }
+    if (config.github.token)
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(config.github.token);
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ('on-cancel', config.onCancel);
+    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_14__/* .StageTimer */ .eh();
+    const report = {
+        ok: false,
+        region: config.region,
+        cluster: config.cluster,
+        service: config.service,
+        images: [],
+        diagnostics: [],
+        stages: timer.stages,
+    };
+    const abort = new AbortController();
+    const onSignal = () => abort.abort(new Error('The run was cancelled.'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const run = config.rollback
+        ? _rollback_js__WEBPACK_IMPORTED_MODULE_13__/* .runRollback */ .el
+        : config.preview?.action === 'destroy'
+            ? _preview_preview_js__WEBPACK_IMPORTED_MODULE_11__/* .runPreviewDestroy */ .G0
+            : _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .runPipeline */ .aI;
+    let removed;
+    try {
+        const result = await run(config, {
+            clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .createClients */ .hP)(config.region, config.maxRetries),
+            elbv2: config.preview?.listenerArn ? (0,_preview_routing_js__WEBPACK_IMPORTED_MODULE_12__/* .createElbClient */ .HN)(config.region, config.maxRetries) : undefined,
+            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_6__/* .dockerCli */ .R)(),
+            log: coreLog,
+            clock: _clock_js__WEBPACK_IMPORTED_MODULE_4__/* .systemClock */ .m,
+            fs: {
+                readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
+                writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
+                mkdir: async (d) => {
+                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(d, { recursive: true });
+                },
+            },
+            setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value),
+            saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ(name, value),
+            signal: abort.signal,
+        }, timer, report);
+        removed = result?.removed;
+        report.ok = true;
+    }
+    catch (e) {
+        if (e instanceof _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .DeploymentFailed */ .Nr) {
+            report.message = e.message;
+            for (const line of e.diagnostics)
+                _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(line);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.message);
+        }
+        else {
+            report.message = e?.message?.split('\n')[0];
+            fail(e);
+        }
+    }
+    finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+    }
+    if (config.preview !== undefined)
+        await commentOnPullRequest(config, report, removed);
+    await writeSummary(report);
+}
+/** The preview's pull-request comment, and its URL in the summary; a failure here is only a warning. */
+async function commentOnPullRequest(config, report, removed) {
+    const { preview, service } = config;
+    if (preview === undefined || service === undefined)
+        return;
+    let names;
+    try {
+        names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_10__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_15__/* .resourceName */ .Iy)(service), preview);
+    }
+    catch (e) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`The pull request was not commented on: ${e.message}`);
+        return;
+    }
+    if (names.url !== undefined && preview.action === 'deploy') {
+        report.extraMarkdown = [report.extraMarkdown, `Preview: ${names.url}`].filter(Boolean).join('\n\n');
+    }
+    await (0,_preview_comment_js__WEBPACK_IMPORTED_MODULE_9__/* .postPreviewComment */ .AI)(config.github, preview.pullRequest, (0,_preview_comment_js__WEBPACK_IMPORTED_MODULE_9__/* .previewCommentInput */ .uu)(config, names, report, removed), coreLog);
+}
+/** The workflow's event payload; undefined outside a workflow or when it cannot be read. */
+async function readEvent(file) {
+    if (!file)
+        return undefined;
+    try {
+        return JSON.parse(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(file, 'utf8'));
+    }
+    catch (e) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`The event payload ${file} could not be read (${e.message}).`);
+        return undefined;
+    }
+}
+async function writeSummary(report) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_14__/* .renderSummary */ .Br)(report)).write();
+    }
+    catch (e) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`Could not write the job summary: ${e.message}`);
+    }
+}
+/** A file problem's `where` starts with the file's path; the annotation already carries it. */
+function annotationTitle(p) {
+    if (p.file !== undefined && p.where.startsWith(p.file)) {
+        return `${node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(p.file)}${p.where.slice(p.file.length)}`;
+    }
+    return p.where;
+}
+function fail(e) {
+    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_7__/* .UserError */ .yo) {
+        for (const p of e.problems) {
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
+                title: annotationTitle(p),
+                file: p.file,
+                startLine: p.line,
+                startColumn: p.column,
+            });
+        }
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(e.problems.length === 1
+            ? `${e.problems[0]?.where}: see the error above.`
+            : `${e.problems.length} problems, see the errors above.`);
+        return;
+    }
+    const explained = (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .explainAwsError */ .Ni)(e);
+    if (explained !== undefined) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(explained);
+        return;
+    }
+    const err = e;
+    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(err?.stack && _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .isDebug */ ._o() ? err.stack : (err?.message ?? String(e)));
+}
+await main();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 3224:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Nr: () => (/* binding */ DeploymentFailed),
+  aI: () => (/* binding */ runPipeline),
+  Nk: () => (/* binding */ settleDeployment),
+  Fu: () => (/* binding */ startCodeDeploy),
+  J0: () => (/* binding */ startRollingUpdate)
+});
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/config.ts
+var src_config = __nccwpck_require__(2973);
+// EXTERNAL MODULE: ./src/deploy/active.ts
+var active = __nccwpck_require__(8525);
+// EXTERNAL MODULE: ./src/deploy/codedeploy.ts
+var deploy_codedeploy = __nccwpck_require__(8221);
+// EXTERNAL MODULE: ./src/deploy/rolling.ts
+var rolling = __nccwpck_require__(4626);
+// EXTERNAL MODULE: ./src/deploy/watch.ts + 1 modules
+var watch = __nccwpck_require__(2260);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var client_ecr_dist_cjs = __nccwpck_require__(8249);
+var dist_cjs = __nccwpck_require__(8249);
 // EXTERNAL MODULE: ./src/docker.ts
 var src_docker = __nccwpck_require__(3871);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
 ;// CONCATENATED MODULE: ./src/ecr.ts
 /**
  * ECR: registry login and the repository the image goes to. The password from
@@ -77497,7 +82697,7 @@ function registryHost(proxyEndpoint) {
     return proxyEndpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
 }
 async function loginToRegistry(ecr, docker, log) {
-    const out = await ecr.send(new client_ecr_dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
+    const out = await ecr.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint) {
         throw new Error('ECR GetAuthorizationToken returned no authorization data.');
@@ -77526,7 +82726,7 @@ async function loginToRegistry(ecr, docker, log) {
 /** Finds the repository; creates it only when allowed. Reading it is not a change. */
 async function findRepository(ecr, name) {
     try {
-        const out = await ecr.send(new client_ecr_dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
+        const out = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
         const repo = out.repositories?.[0];
         if (!repo?.repositoryUri)
             return undefined;
@@ -77550,7 +82750,7 @@ function missingRepository(name, region) {
     });
 }
 async function createRepository(ecr, name, log) {
-    const out = await ecr.send(new client_ecr_dist_cjs/* CreateRepositoryCommand */.WTe({
+    const out = await ecr.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
         repositoryName: name,
         imageScanningConfiguration: { scanOnPush: true },
     }));
@@ -77563,7 +82763,7 @@ async function createRepository(ecr, name, log) {
 /** The image with that tag, or undefined. */
 async function findImage(ecr, repository, tag) {
     try {
-        const out = await ecr.send(new client_ecr_dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
+        const out = await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
         return out.imageDetails?.[0];
     }
     catch (e) {
@@ -77738,1508 +82938,20 @@ function pushFailed(repo, tag, output) {
 
 // EXTERNAL MODULE: ./src/aws.ts
 var aws = __nccwpck_require__(4258);
-;// CONCATENATED MODULE: ./src/deploy/service.ts
-
-
-
-const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
-/**
- * DescribeServices for the one service this run deploys to. A missing cluster or a
- * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
- */
-async function describeTargetService(ecs, cluster, service) {
-    let out;
-    try {
-        out = await ecs.send(new dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }));
-    }
-    catch (err) {
-        if (isAwsError(err, 'ClusterNotFoundException')) {
-            throw new errors/* UserError */.yo({
-                where: 'cluster',
-                what: `ECS cluster '${cluster}' was not found.`,
-                fix: `Check the cluster name and ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    const failure = out.failures?.[0];
-    const svc = out.services?.[0];
-    if (failure && failure.reason !== 'MISSING') {
-        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
-    }
-    if (!svc) {
-        throw new errors/* UserError */.yo({
-            where: 'service',
-            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
-            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    const status = svc.status ?? 'UNKNOWN';
-    if (status === 'INACTIVE' || status === 'DRAINING') {
-        throw new errors/* UserError */.yo({
-            where: 'service',
-            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
-            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    return {
-        cluster,
-        serviceName: svc.serviceName ?? service,
-        serviceArn: svc.serviceArn ?? '',
-        status,
-        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
-        controller: svc.deploymentController?.type ?? 'ECS',
-        taskDefinitionArn: svc.taskDefinition ?? '',
-        desiredCount: svc.desiredCount ?? 0,
-        service: svc,
-    };
-}
-const CONTROLLER_MODE = {
-    CODE_DEPLOY: 'codedeploy',
-    ECS: 'rolling',
-    EXTERNAL: undefined,
-};
-/**
- * Which deployment this run performs. The service's deployment controller decides what is
- * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
- * service, and CodeDeploy cannot deploy to an ECS-controlled one.
- */
-function resolveDeployMode(requested, svc) {
-    if (requested === 'none')
-        return 'none';
-    if (!svc) {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
-            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
-        });
-    }
-    const name = `ECS service '${svc.serviceName}'`;
-    const supported = CONTROLLER_MODE[svc.controller];
-    if (!supported) {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
-            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
-        });
-    }
-    if (requested === 'auto' || requested === supported)
-        return supported;
-    if (requested === 'codedeploy') {
-        throw new errors/* UserError */.yo({
-            where: 'deploy-mode',
-            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
-            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
-        });
-    }
-    throw new errors/* UserError */.yo({
-        where: 'deploy-mode',
-        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
-        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
-    });
-}
-/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
-async function describeTaskDefinition(ecs, taskDefinition) {
-    let out;
-    try {
-        out = await ecs.send(new dist_cjs/* DescribeTaskDefinitionCommand */.Zy$({ taskDefinition, include: ['TAGS'] }));
-    }
-    catch (err) {
-        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
-        if (isAwsError(err, 'ClientException')) {
-            throw new errors/* UserError */.yo({
-                where: 'task-definition',
-                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
-                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    if (!out.taskDefinition) {
-        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
-    }
-    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/render/document.ts
-
-
-/** Task definitions and appspecs are a few KiB; anything near this size is not one. */
-const MAX_DOCUMENT_BYTES = 1024 * 1024;
-/**
- * yaml's guard against "billion laughs": it weighs each alias use by the aliases inside what
- * it points to. Sharing a few blocks (environment lists, log settings) stays far below it.
- */
-const MAX_ALIAS_COUNT = 100;
-/**
- * Aliases below the alias-count guard can still repeat a large anchored value. Without
- * aliases the content of a document cannot outgrow its source, so the same limit applies.
- */
-const MAX_EXPANDED_SIZE = MAX_DOCUMENT_BYTES;
-const MAX_DEPTH = 100;
-/** After a YAML syntax error the parser often reports knock-on errors; the first few matter. */
-const MAX_SYNTAX_PROBLEMS = 10;
-/**
- * Parses a JSON or YAML document (YAML 1.2, with `<<` merge keys). A `.json` file is read as
- * strict JSON, so its errors name JSON's rules and positions. Refuses documents over 1 MiB,
- * alias bombs, duplicate keys, several documents in one file and roots that are not objects,
- * all as one UserError whose problems carry file, line and column.
- */
-function parseDocument(text, file, where) {
-    const source = `${where} (${file})`;
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > MAX_DOCUMENT_BYTES) {
-        throw new errors/* UserError */.yo({
-            where: source,
-            what: `The file is ${bytes} bytes; documents over 1 MiB (${MAX_DOCUMENT_BYTES} bytes) are refused.`,
-            fix: `Point the \`${where}\` input at the document itself; a task definition or appspec is a few KiB.`,
-            file,
-            line: 1,
-        });
-    }
-    // A byte order mark is invisible in editors, so positions are counted without it.
-    const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    const parsed = /\.json$/i.test(file) ? parseJson(body, file, where) : parseYaml(body, file, where);
-    if (!isRecord(parsed.value)) {
-        throw new errors/* UserError */.yo({
-            where: source,
-            what: `The document is ${describeValue(parsed.value)}, not an object of fields.`,
-            fix: `Make the file's top level a mapping of field names to values (\`${where}\` expects an object).`,
-            file,
-            line: parsed.lineOf([]) ?? 1,
-        });
-    }
-    return parsed;
-}
-/**
- * A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become.
- * Compared by shape rather than with this realm's Object.prototype, because structuredClone
- * and test sandboxes hand over objects from another realm.
- */
-function isRecord(value) {
-    if (typeof value !== 'object' || value === null)
-        return false;
-    const proto = Object.getPrototypeOf(value);
-    return proto === null || Object.getPrototypeOf(proto) === null;
-}
-/** `containerDefinitions[0].portMappings[1].containerPort`, the way the AWS docs name fields. */
-function formatFieldPath(path) {
-    return path
-        .map((segment, i) => {
-        if (typeof segment === 'number')
-            return `[${segment}]`;
-        if (/^[A-Za-z_$][\w$-]*$/.test(segment))
-            return i === 0 ? segment : `.${segment}`;
-        return `[${JSON.stringify(segment)}]`;
-    })
-        .join('');
-}
-/** The line of a field, or of its closest written ancestor when the field itself is missing. */
-function lineNear(parsed, path) {
-    for (let n = path.length; n >= 0; n--) {
-        const line = parsed.lineOf(path.slice(0, n));
-        if (line !== undefined)
-            return line;
-    }
-    return undefined;
-}
-/** Problems about the fields of one document, each pointed at its line when it came from a file. */
-class FieldProblems {
-    origin;
-    problems;
-    constructor(origin, problems = new errors/* Problems */.Zw()) {
-        this.origin = origin;
-        this.problems = problems;
-    }
-    /** The same problem list, for paths inside `prefix` (the task definition in a wrapper). */
-    within(prefix) {
-        return new FieldProblems({ ...this.origin, prefix: [...(this.origin.prefix ?? []), ...prefix] }, this.problems);
-    }
-    at(path, what, fix) {
-        const { source, file, parsed, prefix = [] } = this.origin;
-        const full = [...prefix, ...path];
-        const line = parsed ? lineNear(parsed, full) : undefined;
-        this.problems.add({
-            where: full.length > 0 ? `${source}: ${formatFieldPath(full)}` : source,
-            what,
-            fix,
-            ...(file !== undefined && { file }),
-            ...(line !== undefined && { line }),
-        });
-    }
-    /** A problem with an input rather than with a field of the document. */
-    add(problem) {
-        this.problems.add(problem);
-    }
-    throwIfAny() {
-        this.problems.throwIfAny();
-    }
-}
-function describeValue(value) {
-    if (value === null || value === undefined)
-        return 'empty';
-    if (Array.isArray(value))
-        return 'a list';
-    if (typeof value === 'string')
-        return `the string ${JSON.stringify(value)}`;
-    if (typeof value === 'object')
-        return isRecord(value) ? 'an object' : `a ${value.constructor.name} value`;
-    return `the ${typeof value} ${String(value)}`;
-}
-const pathKey = (path) => JSON.stringify(path);
-// ---------------------------------------------------------------------------------------
-// JSON
-class JsonSyntaxError extends Error {
-    offset;
-    fix;
-    constructor(offset, message, fix) {
-        super(message);
-        this.offset = offset;
-        this.fix = fix;
-    }
-}
-const JSON_SYNTAX_FIX = 'Correct the JSON at this position.';
-/**
- * A strict JSON reader (RFC 8259) that, unlike JSON.parse, reports duplicate keys and
- * remembers where each field was written.
- */
-class JsonReader {
-    text;
-    pos = 0;
-    lineStarts = [0];
-    lines = new Map();
-    duplicates = [];
-    constructor(text) {
-        this.text = text;
-        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1))
-            this.lineStarts.push(i + 1);
-    }
-    position(offset) {
-        let lo = 0;
-        let hi = this.lineStarts.length - 1;
-        while (lo < hi) {
-            const mid = (lo + hi + 1) >> 1;
-            if (this.lineStarts[mid] <= offset)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        return { line: lo + 1, column: offset - this.lineStarts[lo] + 1 };
-    }
-    read() {
-        this.skipSpace();
-        const value = this.value([], 0);
-        this.skipSpace();
-        if (this.pos < this.text.length) {
-            throw new JsonSyntaxError(this.pos, 'There is more after the end of the JSON document.', 'Remove it; a JSON file holds exactly one value.');
-        }
-        return value;
-    }
-    value(path, depth) {
-        if (depth > MAX_DEPTH) {
-            throw new JsonSyntaxError(this.pos, `Values are nested more than ${MAX_DEPTH} levels deep.`, 'Flatten the document.');
-        }
-        this.lines.set(pathKey(path), this.position(this.pos).line);
-        const c = this.text[this.pos];
-        if (c === '{')
-            return this.object(path, depth);
-        if (c === '[')
-            return this.array(path, depth);
-        if (c === '"')
-            return this.string();
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9'))
-            return this.number();
-        for (const [word, value] of [
-            ['true', true],
-            ['false', false],
-            ['null', null],
-        ]) {
-            if (this.text.startsWith(word, this.pos)) {
-                this.pos += word.length;
-                return value;
-            }
-        }
-        return this.unexpected('a value');
-    }
-    object(path, depth) {
-        const result = {};
-        const seen = new Set();
-        this.pos++;
-        this.skipSpace();
-        if (this.text[this.pos] === '}') {
-            this.pos++;
-            return result;
-        }
-        for (;;) {
-            if (this.text[this.pos] !== '"')
-                this.unexpected('a property name in double quotes');
-            const keyOffset = this.pos;
-            const key = this.string();
-            if (seen.has(key))
-                this.duplicates.push({ key, offset: keyOffset });
-            seen.add(key);
-            this.skipSpace();
-            if (this.text[this.pos] !== ':')
-                this.unexpected(`':' after the property name ${JSON.stringify(key)}`);
-            this.pos++;
-            this.skipSpace();
-            const childPath = [...path, key];
-            const value = this.value(childPath, depth + 1);
-            // The key's line, not the value's, is where a reader looks for a field.
-            this.lines.set(pathKey(childPath), this.position(keyOffset).line);
-            // defineProperty keeps a "__proto__" key as data, as JSON.parse does.
-            Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
-            this.skipSpace();
-            if (this.text[this.pos] === '}') {
-                this.pos++;
-                return result;
-            }
-            if (this.text[this.pos] !== ',')
-                this.unexpected("',' or '}'");
-            const comma = this.pos++;
-            this.skipSpace();
-            if (this.text[this.pos] === '}')
-                this.trailingComma(comma, '}');
-        }
-    }
-    array(path, depth) {
-        const result = [];
-        this.pos++;
-        this.skipSpace();
-        if (this.text[this.pos] === ']') {
-            this.pos++;
-            return result;
-        }
-        for (;;) {
-            result.push(this.value([...path, result.length], depth + 1));
-            this.skipSpace();
-            if (this.text[this.pos] === ']') {
-                this.pos++;
-                return result;
-            }
-            if (this.text[this.pos] !== ',')
-                this.unexpected("',' or ']'");
-            const comma = this.pos++;
-            this.skipSpace();
-            if (this.text[this.pos] === ']')
-                this.trailingComma(comma, ']');
-        }
-    }
-    string() {
-        const start = this.pos;
-        let i = start + 1;
-        for (;;) {
-            const c = this.text.charCodeAt(i);
-            if (Number.isNaN(c)) {
-                throw new JsonSyntaxError(start, 'This string is never closed.', 'Add the closing double quote.');
-            }
-            if (c === 0x22)
-                break;
-            if (c < 0x20) {
-                throw new JsonSyntaxError(i, 'A line break or other control character is written raw inside a string.', 'Write it as an escape (\\n, \\t) or close the string before the line ends.');
-            }
-            if (c === 0x5c) {
-                const escape = /^(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/.exec(this.text.slice(i + 1, i + 6));
-                if (!escape) {
-                    throw new JsonSyntaxError(i, 'This backslash starts no valid JSON escape.', 'Write a literal backslash as \\\\ (Windows paths and regular expressions need it doubled).');
-                }
-                i += 1 + escape[0].length;
-            }
-            else {
-                i++;
-            }
-        }
-        this.pos = i + 1;
-        // The slice is a proven valid JSON string literal; JSON.parse decodes its escapes.
-        return JSON.parse(this.text.slice(start, this.pos));
-    }
-    number() {
-        const match = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-        match.lastIndex = this.pos;
-        const m = match.exec(this.text);
-        if (!m)
-            return this.unexpected('a number');
-        this.pos += m[0].length;
-        return Number(m[0]);
-    }
-    skipSpace() {
-        for (;;) {
-            const c = this.text.charCodeAt(this.pos);
-            if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)
-                return;
-            this.pos++;
-        }
-    }
-    trailingComma(comma, close) {
-        throw new JsonSyntaxError(comma, `JSON allows no comma before '${close}'.`, 'Remove the comma after the last item.');
-    }
-    unexpected(expected) {
-        const c = this.text[this.pos];
-        if (c === undefined) {
-            throw new JsonSyntaxError(this.pos, `The document ends where ${expected} was expected.`, 'Close every { and [ that is opened; the end of the file is missing.');
-        }
-        if (c === '/' || c === '#') {
-            throw new JsonSyntaxError(this.pos, 'JSON has no comments.', 'Remove the comment, or rename the file to .yaml: YAML allows # comments and reads JSON too.');
-        }
-        if (c === "'") {
-            throw new JsonSyntaxError(this.pos, 'JSON strings and names use double quotes.', 'Replace the single quotes with double quotes.');
-        }
-        throw new JsonSyntaxError(this.pos, `Found ${JSON.stringify(c)} where ${expected} was expected.`, JSON_SYNTAX_FIX);
-    }
-}
-function parseJson(text, file, where) {
-    const source = `${where} (${file})`;
-    const reader = new JsonReader(text);
-    let value;
-    try {
-        value = reader.read();
-    }
-    catch (e) {
-        if (!(e instanceof JsonSyntaxError))
-            throw e;
-        const { line, column } = reader.position(e.offset);
-        throw new errors/* UserError */.yo({
-            where: source,
-            what: `Invalid JSON: ${e.message}`,
-            fix: e.fix,
-            file,
-            line,
-            column,
-        });
-    }
-    const problems = new errors/* Problems */.Zw();
-    for (const { key, offset } of reader.duplicates) {
-        problems.add({
-            where: source,
-            what: `The key ${JSON.stringify(key)} appears twice in the same object; only one value could be used.`,
-            fix: `Keep one ${JSON.stringify(key)} in this object and delete or merge the other.`,
-            file,
-            ...reader.position(offset),
-        });
-    }
-    problems.throwIfAny();
-    const lines = reader.lines;
-    return { value, lineOf: (path) => lines.get(pathKey(path)) };
-}
-// ---------------------------------------------------------------------------------------
-// YAML
-function parseYaml(text, file, where) {
-    const source = `${where} (${file})`;
-    const lineCounter = new dist/* LineCounter */.HN();
-    const at = (offset) => {
-        const { line, col } = lineCounter.linePos(offset);
-        return { file, line, column: col };
-    };
-    const docs = (0,dist/* parseAllDocuments */.hR)(text, {
-        version: '1.2',
-        merge: true,
-        uniqueKeys: true,
-        prettyErrors: false,
-        lineCounter,
-    });
-    const doc = docs[0];
-    if (!doc || doc.contents === null) {
-        throw new errors/* UserError */.yo({
-            where: source,
-            what: 'The document is empty.',
-            fix: `Point the \`${where}\` input at a file that holds the document.`,
-            file,
-            line: 1,
-        });
-    }
-    const problems = new errors/* Problems */.Zw();
-    if (docs.length > 1) {
-        problems.add({
-            where: source,
-            what: `The file holds ${docs.length} YAML documents separated by ---; exactly one is expected.`,
-            fix: 'Keep one document in the file: delete the --- line and what follows it, or split the file.',
-            ...at(docs[1].range[0]),
-        });
-    }
-    const seen = new Set();
-    for (const issue of [...doc.errors, ...doc.warnings]) {
-        const problem = yamlIssueProblem(issue, doc, text, source, at);
-        const key = `${problem.line}:${problem.what}`;
-        if (seen.has(key) || seen.size >= MAX_SYNTAX_PROBLEMS)
-            continue;
-        seen.add(key);
-        problems.add(problem);
-    }
-    // A syntax error leaves a half-built tree whose shape is not worth judging.
-    problems.throwIfAny();
-    (0,dist/* visit */.YR)(doc, {
-        Pair(_, pair) {
-            // yaml would turn a list or map used as a key into a string (and print a warning).
-            if ((0,dist/* isCollection */.P3)(pair.key)) {
-                problems.add({
-                    where: source,
-                    what: 'A list or mapping is used as a key; fields are named by plain text.',
-                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
-                    ...at(pair.key.range?.[0] ?? 0),
-                });
-            }
-        },
-    });
-    problems.throwIfAny();
-    const lineOf = (path) => {
-        const offset = yamlOffsetOf(doc, path);
-        return offset === undefined ? undefined : lineCounter.linePos(offset).line;
-    };
-    let value;
-    try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    }
-    catch (e) {
-        if (!(e instanceof ReferenceError))
-            throw e;
-        throw new errors/* UserError */.yo({
-            where: source,
-            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
-            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
-            ...at(firstAliasOffset(doc)),
-        });
-    }
-    const parsed = { value, lineOf };
-    const fault = findNonJsonValue(value);
-    if (fault) {
-        const line = lineNear(parsed, fault.path);
-        throw new errors/* UserError */.yo({
-            where: fault.path.length > 0 ? `${source}: ${formatFieldPath(fault.path)}` : source,
-            what: fault.what,
-            fix: fault.fix,
-            file,
-            ...(line !== undefined && { line }),
-        });
-    }
-    return parsed;
-}
-function yamlIssueProblem(issue, doc, text, source, at) {
-    const position = at(issue.pos[0]);
-    if (issue.code === 'DUPLICATE_KEY') {
-        const key = keyAt(doc, issue.pos[0]) ?? text.slice(issue.pos[0], issue.pos[1]);
-        return {
-            where: source,
-            what: `The key ${JSON.stringify(key)} appears twice in the same mapping; only one value could be used.`,
-            fix: `Keep one ${JSON.stringify(key)} in this mapping and delete or merge the other.`,
-            ...position,
-        };
-    }
-    if (issue.code === 'TAG_RESOLVE_FAILED') {
-        return {
-            where: source,
-            what: `${issue.message}. This file is read as plain YAML, not by CloudFormation, so tags such as !Ref or !Sub are not expanded.`,
-            fix: 'Write the value itself (for example the full ARN) instead of the tag.',
-            ...position,
-        };
-    }
-    return {
-        where: source,
-        what: `Invalid YAML: ${issue.message}.`,
-        fix: 'Correct the YAML at this position (indent with spaces only, and quote values that contain ": " or start with a special character).',
-        ...position,
-    };
-}
-function keyAt(doc, offset) {
-    let found;
-    (0,dist/* visit */.YR)(doc, {
-        Pair(_, pair) {
-            if ((0,dist/* isScalar */.jn)(pair.key) && pair.key.range?.[0] === offset) {
-                found = String(pair.key.value);
-                return dist/* visit */.YR.BREAK;
-            }
-            return undefined;
-        },
-    });
-    return found;
-}
-function firstAliasOffset(doc) {
-    let offset = 0;
-    (0,dist/* visit */.YR)(doc, {
-        Alias(_, alias) {
-            offset = alias.range?.[0] ?? 0;
-            return dist/* visit */.YR.BREAK;
-        },
-    });
-    return offset;
-}
-/** Where a field's key (or a list item) starts, following aliases and merge keys. */
-function yamlOffsetOf(doc, path) {
-    let node = doc.contents;
-    let offset = node?.range?.[0];
-    for (const segment of path) {
-        if ((0,dist/* isAlias */.Vj)(node))
-            node = node.resolve(doc);
-        if ((0,dist/* isMap */.jh)(node)) {
-            const pair = findPair(doc, node, segment);
-            if (!pair)
-                return undefined;
-            offset = pair.key.range?.[0];
-            node = pair.value;
-        }
-        else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
-            node = node.items[segment];
-            if (node === undefined)
-                return undefined;
-            offset = node.range?.[0];
-        }
-        else {
-            return undefined;
-        }
-    }
-    return offset;
-}
-function findPair(doc, map, segment, depth = 0) {
-    const isMerge = (pair) => (0,dist/* isScalar */.jn)(pair.key) && typeof pair.key.value === 'symbol';
-    const own = map.items.find((p) => !isMerge(p) && (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(segment));
-    if (own || depth > MAX_DEPTH)
-        return own;
-    // Keys brought in by `<<: *anchor` (or a list of anchors) live in the anchored mapping.
-    for (const merge of map.items.filter(isMerge)) {
-        const sources = (0,dist/* isSeq */.oP)(merge.value) ? merge.value.items : [merge.value];
-        for (const item of sources) {
-            const target = (0,dist/* isAlias */.Vj)(item) ? item.resolve(doc) : item;
-            const pair = (0,dist/* isMap */.jh)(target) ? findPair(doc, target, segment, depth + 1) : undefined;
-            if (pair)
-                return pair;
-        }
-    }
-    return undefined;
-}
-/**
- * The first value JSON could not hold (YAML also knows dates, sets, binary, infinity), a
- * cycle made with an alias to its own ancestor, or the point where expanding aliases makes
- * the content bigger than a source document may be.
- */
-function findNonJsonValue(root) {
-    let size = 0;
-    const ancestors = new Set();
-    const walk = (value, path) => {
-        size += 1;
-        if (typeof value === 'string')
-            size += value.length;
-        if (size > MAX_EXPANDED_SIZE) {
-            return {
-                path,
-                what: `With its aliases (*name) expanded, the document grows past ${MAX_EXPANDED_SIZE} characters.`,
-                fix: 'Repeat large values less often; a task definition or appspec is a few KiB.',
-            };
-        }
-        if (value === null || typeof value === 'string' || typeof value === 'boolean')
-            return undefined;
-        if (typeof value === 'number') {
-            return Number.isFinite(value)
-                ? undefined
-                : { path, what: `${value} is not a number JSON can hold.`, fix: 'Write a finite number.' };
-        }
-        if (path.length > MAX_DEPTH) {
-            return {
-                path,
-                what: `Values are nested more than ${MAX_DEPTH} levels deep.`,
-                fix: 'Flatten the document.',
-            };
-        }
-        if (!Array.isArray(value) && !isRecord(value)) {
-            return {
-                path,
-                what: `This is ${describeValue(value)} (from a YAML tag such as !!timestamp, !!set or !!binary), which has no JSON form.`,
-                fix: 'Write the value as a plain string, number, list or mapping.',
-            };
-        }
-        if (ancestors.has(value)) {
-            return {
-                path,
-                what: 'An alias (*name) refers to a mapping or list that contains it, which makes an endless document.',
-                fix: 'Point the alias at an anchor (&name) outside the value that holds it.',
-            };
-        }
-        ancestors.add(value);
-        const entries = Array.isArray(value)
-            ? value.map((v, i) => [i, v])
-            : Object.entries(value);
-        for (const [key, child] of entries) {
-            if (typeof key === 'string')
-                size += key.length;
-            const fault = walk(child, [...path, key]);
-            if (fault)
-                return fault;
-        }
-        ancestors.delete(value);
-        return undefined;
-    };
-    return walk(root, []);
-}
-
-;// CONCATENATED MODULE: ./src/render/taskdef.ts
-
-
-/**
- * Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses ("Unknown
- * parameter in input"). A deny-list on purpose: an allow-list silently drops fields AWS adds
- * later, as happened to ephemeralStorage and runtimePlatform in other tools.
- */
-const READ_ONLY_TASK_DEFINITION_FIELDS = Object.freeze([
-    'taskDefinitionArn',
-    'revision',
-    'status',
-    'requiresAttributes',
-    'compatibilities',
-    'registeredAt',
-    'registeredBy',
-    'deregisteredAt',
-]);
-const FAMILY_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
-/** CodePipeline's CodeDeployToECS action fills `<IMAGE1_NAME>` … `<IMAGE4_NAME>`. */
-const IMAGE_PLACEHOLDER = /^<IMAGE([1-4])_NAME>$/i;
-/** The CLI's `describe-task-definition --include TAGS` output, and the SDK's ($metadata). */
-const WRAPPER_FIELDS = ['taskDefinition', 'tags', '$metadata'];
-/**
- * Turns a task definition as written in task-definition.json, as DescribeTaskDefinition
- * returns it, or in the CLI's wrapped form `{taskDefinition, tags}` into the input of
- * RegisterTaskDefinition, with the given images put in. All problems are thrown at once.
- */
-function prepareTaskDefinition(doc, images, opts) {
-    const file = opts.parsed ? opts.source : undefined;
-    const origin = { source: opts.source, file, parsed: opts.parsed };
-    if (!isRecord(doc)) {
-        throw new errors/* UserError */.yo({
-            where: opts.source,
-            what: `The task definition is ${describeValue(doc)}, not an object.`,
-            fix: `Give \`${opts.where}\` a task definition object with family and containerDefinitions.`,
-            ...(file !== undefined && { file, line: opts.parsed?.lineOf([]) ?? 1 }),
-        });
-    }
-    const wrapped = 'taskDefinition' in doc;
-    const top = new FieldProblems(origin);
-    const problems = wrapped ? top.within(['taskDefinition']) : top;
-    const body = wrapped ? doc.taskDefinition : doc;
-    if (wrapped) {
-        for (const key of Object.keys(doc).filter((k) => !WRAPPER_FIELDS.includes(k))) {
-            top.at([key], `"${key}" sits next to taskDefinition, in the wrapped describe-task-definition form that has only taskDefinition and tags.`, `Move "${key}" inside taskDefinition, or remove the wrapper and write the task definition's fields at the top level.`);
-        }
-        if (!isRecord(body)) {
-            top.at(['taskDefinition'], `taskDefinition is ${describeValue(body)}, not an object.`, 'Give taskDefinition the task definition object (as describe-task-definition prints it).');
-        }
-    }
-    if (!isRecord(body))
-        throw new errors/* UserError */.yo(top.problems.list);
-    const stripped = READ_ONLY_TASK_DEFINITION_FIELDS.filter((f) => f in body);
-    const input = {};
-    for (const [key, value] of Object.entries(body)) {
-        if (!stripped.includes(key))
-            input[key] = structuredClone(value);
-    }
-    let tagsAt = problems;
-    const outerTags = wrapped ? doc.tags : undefined;
-    if (outerTags !== undefined && outerTags !== null) {
-        if (input.tags !== undefined) {
-            top.at(['tags'], 'Tags are given both next to taskDefinition and inside it.', 'Keep one tags list (describe-task-definition prints them next to taskDefinition).');
-        }
-        else {
-            input.tags = structuredClone(outerTags);
-            tagsAt = top;
-        }
-    }
-    checkTags(input, tagsAt);
-    if (opts.family !== undefined) {
-        if (!FAMILY_PATTERN.test(opts.family)) {
-            problems.add({
-                where: 'task-definition-family',
-                what: `The family ${JSON.stringify(opts.family)} is not a valid task definition family.`,
-                fix: 'Set `task-definition-family` to up to 255 letters, numbers, hyphens and underscores.',
-            });
-        }
-        input.family = opts.family;
-    }
-    else if (typeof input.family !== 'string' || !FAMILY_PATTERN.test(input.family)) {
-        problems.at(['family'], input.family === undefined
-            ? 'The task definition has no family.'
-            : `family is ${describeValue(input.family)}, which is not a valid task definition family.`, 'Set family to up to 255 letters, numbers, hyphens and underscores (the name every revision shares).');
-    }
-    const coerced = coerceTaskSize(input, problems);
-    const containers = checkContainers(input.containerDefinitions, problems);
-    const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
-    problems.throwIfAny();
-    return {
-        // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
-        input: input,
-        stripped,
-        replacedPlaceholders,
-        coerced,
-    };
-}
-/** An empty tags list is dropped: it tags nothing, and the wrapped form often carries one. */
-function checkTags(input, problems) {
-    const tags = input.tags;
-    if (tags === undefined)
-        return;
-    if (!Array.isArray(tags)) {
-        problems.at(['tags'], `tags is ${describeValue(tags)}, not a list.`, 'Write tags as a list of {"key": …, "value": …}.');
-    }
-    else if (tags.length === 0) {
-        delete input.tags;
-    }
-    else {
-        tags.forEach((tag, i) => {
-            if (!isRecord(tag) || typeof tag.key !== 'string' || tag.key === '') {
-                problems.at(['tags', i], 'A tag needs a non-empty "key".', 'Write each tag as {"key": "name", "value": "value"}.');
-            }
-        });
-    }
-}
-/** The API takes task-level cpu and memory as strings; the AWS CLI rejects numbers there. */
-function coerceTaskSize(input, problems) {
-    const coerced = [];
-    for (const field of ['cpu', 'memory']) {
-        const value = input[field];
-        if (typeof value === 'number') {
-            input[field] = String(value);
-            coerced.push(`task-level ${field} ${value} → "${value}"`);
-        }
-        else if (value !== undefined && typeof value !== 'string') {
-            problems.at([field], `Task-level ${field} is ${describeValue(value)}.`, `Write ${field} as a string such as "${field === 'cpu' ? '256' : '512'}".`);
-        }
-    }
-    return coerced;
-}
-function checkContainers(defs, problems) {
-    if (!Array.isArray(defs) || defs.length === 0) {
-        problems.at(['containerDefinitions'], defs === undefined
-            ? 'The task definition has no containerDefinitions.'
-            : `containerDefinitions is ${Array.isArray(defs) ? 'an empty list' : describeValue(defs)}.`, 'Give containerDefinitions a list with at least one container ({"name": …, "image": …}).');
-        return undefined;
-    }
-    const containers = [];
-    const seen = new Set();
-    defs.forEach((def, index) => {
-        const path = ['containerDefinitions', index];
-        if (!isRecord(def)) {
-            problems.at(path, `This container is ${describeValue(def)}, not an object.`, 'Write each container as an object.');
-            return;
-        }
-        if (typeof def.name !== 'string' || def.name === '') {
-            problems.at([...path, 'name'], 'This container has no name.', 'Give every container a unique name (the load balancer and image inputs refer to it).');
-        }
-        else if (seen.has(def.name)) {
-            problems.at([...path, 'name'], `Two containers are named ${JSON.stringify(def.name)}.`, 'Give every container a unique name.');
-        }
-        else {
-            seen.add(def.name);
-            const placeholder = typeof def.image === 'string' ? IMAGE_PLACEHOLDER.exec(def.image)?.[1] : undefined;
-            containers.push({
-                index,
-                name: def.name,
-                def,
-                ...(placeholder !== undefined && { placeholder: Number(placeholder) }),
-            });
-        }
-        checkPortMappings(def.portMappings, path, problems);
-    });
-    return containers;
-}
-function checkPortMappings(mappings, path, problems) {
-    if (mappings === undefined)
-        return;
-    if (!Array.isArray(mappings)) {
-        problems.at([...path, 'portMappings'], `portMappings is ${describeValue(mappings)}, not a list.`, 'Write portMappings as a list such as [{"containerPort": 8080}].');
-        return;
-    }
-    mappings.forEach((mapping, i) => {
-        const at = [...path, 'portMappings', i];
-        if (!isRecord(mapping)) {
-            problems.at(at, `This port mapping is ${describeValue(mapping)}.`, 'Write it as {"containerPort": 8080}.');
-            return;
-        }
-        const port = mapping.containerPort;
-        if (port === undefined || isPort(port))
-            return;
-        const asNumber = typeof port === 'string' && /^\d+$/.test(port.trim()) ? Number(port) : undefined;
-        problems.at([...at, 'containerPort'], `containerPort is ${describeValue(port)}; it must be a whole number from 1 to 65535.`, asNumber !== undefined && isPort(asNumber)
-            ? `Write it as a number, without quotes: ${asNumber}.`
-            : 'Set containerPort to the port the container listens on, from 1 to 65535.');
-    });
-}
-function isPort(value) {
-    return Number.isInteger(value) && value >= 1 && value <= 65535;
-}
-/**
- * Images reach containers two ways: by name (an assignment's containerName) and, as in
- * CodePipeline, by placeholder (the n-th image fills `<IMAGEn_NAME>`). Both must agree.
- */
-function assignImages(containers, images, problems) {
-    const replaced = [];
-    const assigned = new Map();
-    const input = images.length === 1 ? 'container-name' : 'containers';
-    const names = containers.map((c) => c.name).join(', ');
-    images.forEach((image, i) => {
-        const n = i + 1;
-        const container = containers.find((c) => c.name === image.containerName);
-        if (!container) {
-            problems.add({
-                where: input,
-                what: `Image ${n} (${image.imageUri}) is for container ${JSON.stringify(image.containerName)}, which the task definition does not have; its containers are: ${names}.`,
-                fix: `Set \`container-name\` (or the name in \`containers\`) to one of: ${names}.`,
-            });
-            return;
-        }
-        if (assigned.has(container.name)) {
-            problems.add({
-                where: input,
-                what: `Container ${JSON.stringify(container.name)} is given two images (entries ${assigned.get(container.name)} and ${n}).`,
-                fix: 'List each container once in `containers`.',
-            });
-            return;
-        }
-        assigned.set(container.name, n);
-        if (container.placeholder !== undefined && container.placeholder !== n) {
-            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder ${String(container.def.image)}, for image ${container.placeholder}, but it is given image ${n}.`, `Make ${container.name} entry ${container.placeholder} of \`containers\`, or change its image to <IMAGE${n}_NAME>.`);
-            return;
-        }
-        if (container.placeholder === undefined)
-            container.def.image = image.imageUri;
-    });
-    for (const container of containers) {
-        if (container.placeholder !== undefined) {
-            const image = images[container.placeholder - 1];
-            const written = container.def.image;
-            if (image) {
-                container.def.image = image.imageUri;
-                replaced.push(`${written} → ${container.name}`);
-            }
-            else {
-                problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder ${written}, but only ${images.length} image${images.length === 1 ? ' is' : 's are'} given.`, `Add an image for ${container.name} as entry ${container.placeholder} of \`containers\`, or replace the placeholder with an image URI.`);
-            }
-        }
-        else if (typeof container.def.image !== 'string' || container.def.image === '') {
-            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has no image and none is given for it.`, `Set its image in the task definition, or name ${container.name} in \`container-name\`/\`containers\`.`);
-        }
-    }
-    return replaced;
-}
-
-;// CONCATENATED MODULE: ./src/render/appspec.ts
-
-
-
-
-
-/** The lifecycle events of an ECS deployment that run a hook, in the order they happen. */
-const ECS_HOOKS = [
-    'BeforeInstall',
-    'AfterInstall',
-    'AfterAllowTestTraffic',
-    'BeforeAllowTraffic',
-    'AfterAllowTraffic',
-];
-/** What CodePipeline's blue/green action, and this action, replace with the registered ARN. */
-const TASK_DEFINITION_PLACEHOLDER = '<TASK_DEFINITION>';
-const ROOT_KEYS = ['version', 'Resources', 'Hooks'];
-const PROPERTY_KEYS = [
-    'TaskDefinition',
-    'LoadBalancerInfo',
-    'PlatformVersion',
-    'NetworkConfiguration',
-    'CapacityProviderStrategy',
-];
-const RESOURCE_PATH = ['Resources', 0];
-const TARGET_SERVICE_PATH = [...RESOURCE_PATH, 'TargetService'];
-const PROPERTIES_PATH = [...TARGET_SERVICE_PATH, 'Properties'];
-const LOAD_BALANCER_INFO_PATH = [...PROPERTIES_PATH, 'LoadBalancerInfo'];
-const MINIMAL_APPSPEC = `version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: <TASK_DEFINITION>
-        LoadBalancerInfo:
-          ContainerName: web
-          ContainerPort: 8080`;
-/** Parses a user's appspec file (YAML or JSON) and checks its structure, all problems at once. */
-function parseAppSpec(text, file, where) {
-    const parsed = parseDocument(text, file, where);
-    const problems = new FieldProblems({ source: file, file, parsed });
-    const root = parsed.value;
-    checkRoot(root, problems);
-    problems.throwIfAny();
-    // Every field was checked above and unknown ones refused, so the shape is AppSpec's.
-    return { appspec: canonicalAppSpec(root), parsed };
-}
-/**
- * The load balancer's container and port must exist in the task definition being deployed,
- * or CodeDeploy fails only after it has started creating the replacement task set.
- */
-function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
-    const problems = new FieldProblems({ source: ctx.file ?? ctx.where, file: ctx.file, parsed: ctx.parsed });
-    const { ContainerName, ContainerPort } = appspec.Resources[0].TargetService.Properties.LoadBalancerInfo;
-    const containers = taskDefinition.containerDefinitions ?? [];
-    const family = taskDefinition.family ?? 'being deployed';
-    const container = containers.find((c) => c.name === ContainerName);
-    if (!container) {
-        const names = containers.map((c) => c.name).join(', ');
-        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerName'], `Container ${JSON.stringify(ContainerName)} is not in task definition ${family}; its containers are: ${names}.`, `Set ContainerName to the container the load balancer sends traffic to: one of ${names}.`);
-    }
-    else {
-        const ports = mappedPorts(container);
-        if (!ports.includes(ContainerPort)) {
-            problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerPort'], `Container ${JSON.stringify(ContainerName)} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${ContainerPort}.`, ports.length > 0
-                ? `Set ContainerPort to ${ports.length === 1 ? ports[0] : `one of ${ports.join(', ')}`}, or add {"containerPort": ${ContainerPort}} to the container's portMappings.`
-                : `Add {"containerPort": ${ContainerPort}} to the portMappings of ${ContainerName} in the task definition.`);
-        }
-    }
-    problems.throwIfAny();
-}
-/**
- * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
- * renderAppSpec puts in the registered ARN.
- */
-function generateAppSpec(opts) {
-    const { containerName, containerPort } = opts;
-    const containers = opts.taskDefinition.containerDefinitions ?? [];
-    const problems = new errors/* Problems */.Zw();
-    const summary = (c) => `${c.name} (${mappedPorts(c).join(', ') || 'no port mappings'})`;
-    let container;
-    if (containerName !== undefined) {
-        container = containers.find((c) => c.name === containerName);
-        if (!container) {
-            problems.add({
-                where: 'container-name',
-                what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(summary).join(', ')}.`,
-                fix: 'Set `container-name` to the container the load balancer sends traffic to.',
-            });
-        }
-    }
-    else {
-        // Given a port, only the containers that map it are candidates.
-        const candidates = containers.filter((c) => {
-            const ports = mappedPorts(c);
-            return containerPort === undefined ? ports.length > 0 : ports.includes(containerPort);
-        });
-        if (candidates.length === 1) {
-            container = candidates[0];
-        }
-        else if (candidates.length > 1) {
-            problems.add({
-                where: 'container-name',
-                what: `Several containers could receive the load balancer's traffic: ${candidates.map(summary).join(', ')}.`,
-                fix: 'Set `container-name` to the one the load balancer sends traffic to.',
-            });
-        }
-        else if (containerPort !== undefined) {
-            problems.add({
-                where: 'container-port',
-                what: `No container maps port ${containerPort}; the containers are ${containers.map(summary).join(', ')}.`,
-                fix: `Set \`container-port\` to a mapped port, or add {"containerPort": ${containerPort}} to the portMappings of the container that serves traffic.`,
-            });
-        }
-        else {
-            problems.add({
-                where: 'container-port',
-                what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(summary).join(', ')}.`,
-                fix: 'Add portMappings to the container that serves traffic (for example {"containerPort": 8080}), or give `codedeploy-appspec`.',
-            });
-        }
-    }
-    let port;
-    if (container) {
-        const ports = mappedPorts(container);
-        if (containerPort !== undefined && !ports.includes(containerPort)) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
-                fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
-            });
-        }
-        else if (ports.length === 0) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
-                fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
-            });
-        }
-        else {
-            port = containerPort ?? ports[0];
-        }
-    }
-    // Every way of leaving the container or the port unset added a problem above.
-    problems.throwIfAny();
-    const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
-    return canonicalAppSpec({
-        version: '0.0',
-        Resources: [
-            {
-                TargetService: {
-                    Type: 'AWS::ECS::Service',
-                    Properties: {
-                        TaskDefinition: TASK_DEFINITION_PLACEHOLDER,
-                        LoadBalancerInfo: { ContainerName: container.name, ContainerPort: port },
-                        ...(opts.platformVersion !== undefined && { PlatformVersion: opts.platformVersion }),
-                    },
-                },
-            },
-        ],
-        ...(hooks.length > 0 && { Hooks: hooks }),
-    });
-}
-/**
- * Puts the registered task definition's ARN in and renders the YAML CodeDeploy receives as
- * AppSpecContent, with its hex SHA-256. The same appspec always renders the same text.
- */
-function renderAppSpec(appspec, taskDefinitionArn) {
-    const rendered = canonicalAppSpec(appspec);
-    rendered.Resources[0].TargetService.Properties.TaskDefinition = taskDefinitionArn;
-    const doc = new dist/* Document */.yo(rendered);
-    // CodeDeploy wants `version: 0.0`; YAML would print the number 0 as `0` and "0.0" quoted.
-    const version = doc.createNode(0);
-    version.minFractionDigits = 1;
-    doc.set('version', version);
-    // Quoted strings read the same in every YAML parser, including YAML 1.1 ones that would
-    // take an unquoted `yes`, `on` or `0755` for something else.
-    const content = doc.toString({ lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
-    return { appspec: rendered, content, sha256: (0,external_node_crypto_.createHash)('sha256').update(content, 'utf8').digest('hex') };
-}
-function mappedPorts(container) {
-    return (container.portMappings ?? []).map((m) => m.containerPort).filter(isPort);
-}
-/** A fresh copy with the fields in AppSpec's documented order. */
-function canonicalAppSpec(appspec) {
-    const p = appspec.Resources[0].TargetService.Properties;
-    const vpc = p.NetworkConfiguration?.AwsvpcConfiguration;
-    const properties = {
-        TaskDefinition: p.TaskDefinition,
-        LoadBalancerInfo: {
-            ContainerName: p.LoadBalancerInfo.ContainerName,
-            ContainerPort: p.LoadBalancerInfo.ContainerPort,
-        },
-        ...(p.PlatformVersion !== undefined && { PlatformVersion: p.PlatformVersion }),
-        ...(vpc && {
-            NetworkConfiguration: {
-                AwsvpcConfiguration: {
-                    Subnets: [...vpc.Subnets],
-                    ...(vpc.SecurityGroups && { SecurityGroups: [...vpc.SecurityGroups] }),
-                    ...(vpc.AssignPublicIp && { AssignPublicIp: vpc.AssignPublicIp }),
-                },
-            },
-        }),
-        ...(p.CapacityProviderStrategy && {
-            CapacityProviderStrategy: p.CapacityProviderStrategy.map((s) => ({
-                ...(s.Base !== undefined && { Base: s.Base }),
-                CapacityProvider: s.CapacityProvider,
-                ...(s.Weight !== undefined && { Weight: s.Weight }),
-            })),
-        }),
-    };
-    return {
-        version: appspec.version,
-        Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: properties } }],
-        // `Hooks:` left empty reads as null.
-        ...(appspec.Hooks?.length && { Hooks: appspec.Hooks.map((h) => ({ ...h })) }),
-    };
-}
-// ---------------------------------------------------------------------------------------
-// Structure checks
-function checkRoot(root, problems) {
-    checkKeys(root, [], ROOT_KEYS, problems, (key) => ['os', 'files', 'permissions'].includes(key)
-        ? `"${key}" belongs to EC2/on-premises appspecs; an ECS deployment copies no files.`
-        : undefined);
-    if (!('version' in root)) {
-        problems.at(['version'], 'The appspec has no version.', 'Add `version: 0.0` as its first line.');
-    }
-    else if (root.version !== 0 && root.version !== '0.0') {
-        problems.at(['version'], `version is ${describeValue(root.version)}; the only valid version is 0.0.`, 'Write `version: 0.0`.');
-    }
-    checkResources(root.Resources, problems);
-    checkHooks(root.Hooks, problems);
-}
-function checkResources(resources, problems) {
-    if (!Array.isArray(resources) || resources.length !== 1) {
-        problems.at(['Resources'], resources === undefined
-            ? 'The appspec has no Resources.'
-            : Array.isArray(resources)
-                ? `Resources has ${resources.length} items; an ECS appspec has exactly one, the TargetService.`
-                : `Resources is ${describeValue(resources)}; it must be a list with one TargetService.`, `Write Resources as a list with one TargetService, for example:\n${MINIMAL_APPSPEC}`);
-        if (!Array.isArray(resources) || resources.length === 0)
-            return;
-    }
-    const resource = mapping(resources[0], RESOURCE_PATH, ['TargetService'], problems, 'Write `- TargetService:` as the item of Resources.');
-    const service = resource &&
-        mapping(resource.TargetService, TARGET_SERVICE_PATH, ['Type', 'Properties'], problems, 'Write the item of Resources as `- TargetService:` with `Type: AWS::ECS::Service` and Properties.');
-    if (!service)
-        return;
-    if (service.Type !== 'AWS::ECS::Service') {
-        problems.at([...TARGET_SERVICE_PATH, 'Type'], service.Type === undefined
-            ? 'TargetService has no Type.'
-            : `Type is ${describeValue(service.Type)}; this action deploys Amazon ECS services, whose Type is AWS::ECS::Service.`, 'Write `Type: AWS::ECS::Service`.');
-    }
-    const properties = mapping(service.Properties, PROPERTIES_PATH, PROPERTY_KEYS, problems, 'Give Properties a TaskDefinition and LoadBalancerInfo (ContainerName, ContainerPort).');
-    if (!properties)
-        return;
-    if (typeof properties.TaskDefinition !== 'string' || properties.TaskDefinition === '') {
-        problems.at([...PROPERTIES_PATH, 'TaskDefinition'], properties.TaskDefinition === undefined
-            ? 'Properties has no TaskDefinition.'
-            : `TaskDefinition is ${describeValue(properties.TaskDefinition)}.`, `Write \`TaskDefinition: ${TASK_DEFINITION_PLACEHOLDER}\`; the action puts the registered revision's ARN there.`);
-    }
-    checkLoadBalancerInfo(properties.LoadBalancerInfo, problems);
-    if (properties.PlatformVersion !== undefined &&
-        (typeof properties.PlatformVersion !== 'string' || properties.PlatformVersion === '')) {
-        problems.at([...PROPERTIES_PATH, 'PlatformVersion'], `PlatformVersion is ${describeValue(properties.PlatformVersion)}.`, 'Write a Fargate platform version such as LATEST or 1.4.0, or remove PlatformVersion.');
-    }
-    checkNetworkConfiguration(properties.NetworkConfiguration, problems);
-    checkCapacityProviderStrategy(properties.CapacityProviderStrategy, problems);
-}
-function checkLoadBalancerInfo(value, problems) {
-    const info = mapping(value, LOAD_BALANCER_INFO_PATH, ['ContainerName', 'ContainerPort'], problems, 'Give LoadBalancerInfo the ContainerName and ContainerPort the load balancer sends traffic to.');
-    if (!info)
-        return;
-    if (typeof info.ContainerName !== 'string' || info.ContainerName === '') {
-        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerName'], info.ContainerName === undefined
-            ? 'LoadBalancerInfo has no ContainerName.'
-            : `ContainerName is ${describeValue(info.ContainerName)}.`, "Set ContainerName to the name of the task definition's container that serves traffic.");
-    }
-    const port = info.ContainerPort;
-    if (!isPort(port)) {
-        const numeric = typeof port === 'string' && isPort(Number(port)) ? Number(port) : undefined;
-        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerPort'], port === undefined
-            ? 'LoadBalancerInfo has no ContainerPort.'
-            : `ContainerPort is ${describeValue(port)}; it must be a whole number from 1 to 65535.`, numeric !== undefined
-            ? `Write it as a number, without quotes: \`ContainerPort: ${numeric}\`.`
-            : 'Set ContainerPort to the containerPort of a port mapping of that container.');
-    }
-}
-function checkNetworkConfiguration(value, problems) {
-    if (value === undefined)
-        return;
-    const path = [...PROPERTIES_PATH, 'NetworkConfiguration'];
-    // The appspec's network configuration replaces the service's as a whole; nothing is merged.
-    const whole = "It replaces the service's whole network configuration, so give AwsvpcConfiguration with Subnets (and the SecurityGroups and AssignPublicIp the tasks need), or remove NetworkConfiguration to keep the service's.";
-    const network = mapping(value, path, ['AwsvpcConfiguration'], problems, whole);
-    const vpcPath = [...path, 'AwsvpcConfiguration'];
-    const vpc = network &&
-        mapping(network.AwsvpcConfiguration, vpcPath, ['Subnets', 'SecurityGroups', 'AssignPublicIp'], problems, whole);
-    if (!vpc)
-        return;
-    if (vpc.Subnets === undefined) {
-        problems.at([...vpcPath, 'Subnets'], 'AwsvpcConfiguration has no Subnets.', whole);
-    }
-    else {
-        checkStringList(vpc.Subnets, [...vpcPath, 'Subnets'], 'subnet IDs', problems);
-    }
-    if (vpc.SecurityGroups !== undefined) {
-        checkStringList(vpc.SecurityGroups, [...vpcPath, 'SecurityGroups'], 'security group IDs', problems);
-    }
-    const assign = vpc.AssignPublicIp;
-    if (assign !== undefined && assign !== 'ENABLED' && assign !== 'DISABLED') {
-        problems.at([...vpcPath, 'AssignPublicIp'], `AssignPublicIp is ${describeValue(assign)}; it must be ENABLED or DISABLED.`, typeof assign === 'string' && ['ENABLED', 'DISABLED'].includes(assign.toUpperCase())
-            ? `Write it in capitals: ${assign.toUpperCase()}.`
-            : 'Write ENABLED (tasks get a public IP) or DISABLED.');
-    }
-}
-function checkStringList(value, path, what, problems) {
-    if (!Array.isArray(value) || value.length === 0) {
-        problems.at(path, `${path[path.length - 1]} is ${Array.isArray(value) ? 'an empty list' : describeValue(value)}.`, `Write a list of ${what}, such as [${what.startsWith('subnet') ? 'subnet-0abc, subnet-0def' : 'sg-0abc'}].`);
-        return;
-    }
-    value.forEach((item, i) => {
-        if (typeof item !== 'string' || item === '') {
-            problems.at([...path, i], `This item is ${describeValue(item)}.`, `Write ${what} as text.`);
-        }
-    });
-}
-function checkCapacityProviderStrategy(value, problems) {
-    if (value === undefined)
-        return;
-    const path = [...PROPERTIES_PATH, 'CapacityProviderStrategy'];
-    const example = 'for example `- CapacityProvider: FARGATE_SPOT` with optional Base and Weight';
-    if (!Array.isArray(value) || value.length === 0) {
-        problems.at(path, `CapacityProviderStrategy is ${Array.isArray(value) ? 'an empty list' : describeValue(value)}.`, `Write it as a list of capacity providers, ${example}; or remove it.`);
-        return;
-    }
-    value.forEach((item, i) => {
-        const entry = mapping(item, [...path, i], ['Base', 'CapacityProvider', 'Weight'], problems, `Write ${example}.`);
-        if (!entry)
-            return;
-        if (typeof entry.CapacityProvider !== 'string' || entry.CapacityProvider === '') {
-            problems.at([...path, i, 'CapacityProvider'], entry.CapacityProvider === undefined
-                ? 'This strategy item has no CapacityProvider.'
-                : `CapacityProvider is ${describeValue(entry.CapacityProvider)}.`, 'Name the capacity provider, such as FARGATE or FARGATE_SPOT.');
-        }
-        for (const [field, max] of [
-            ['Base', 100000],
-            ['Weight', 1000],
-        ]) {
-            const n = entry[field];
-            if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= max)) {
-                problems.at([...path, i, field], `${field} is ${describeValue(n)}.`, `Write ${field} as a whole number from 0 to ${max}.`);
-            }
-        }
-    });
-}
-/** A mapping at `path`, with its unknown keys reported; undefined (and a problem) otherwise. */
-function mapping(value, path, known, problems, fix) {
-    const name = String(path[path.length - 1]);
-    if (!isRecord(value)) {
-        problems.at(path, value === undefined
-            ? `${parentName(path)} has no ${name}.`
-            : `${formatFieldPath(path)} is ${describeValue(value)}, not a mapping.`, fix);
-        return undefined;
-    }
-    checkKeys(value, path, known, problems);
-    return value;
-}
-function parentName(path) {
-    const parent = path.slice(0, -1);
-    return parent.length > 0 ? formatFieldPath(parent) : 'The appspec';
-}
-function checkKeys(value, path, known, problems, hint) {
-    for (const key of Object.keys(value)) {
-        if (known.includes(key))
-            continue;
-        const suggestion = closest(key, known);
-        const where = path.length > 0 ? formatFieldPath(path) : 'the top level of an ECS appspec';
-        problems.at([...path, key], `Unknown property ${JSON.stringify(key)} in ${where}.${suggestion ? ` Did you mean ${suggestion}?` : ''}${hint?.(key) ? ` ${hint(key)}` : ''}`, suggestion ? `Rename it to ${suggestion}.` : `Remove it; ${where} takes ${known.join(', ')}.`);
-    }
-}
-/** The known name a misspelt one was most likely meant to be, if any is close. */
-function closest(name, known) {
-    let best;
-    for (const candidate of known) {
-        const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-        if (distance <= Math.max(2, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) {
-            best = { name: candidate, distance };
-        }
-    }
-    return best?.name;
-}
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-// ---------------------------------------------------------------------------------------
-// Hooks
-/** EC2/on-premises events whose work has a place in an ECS deployment. */
-const MOVED_HOOKS = {
-    ApplicationStart: {
-        to: 'AfterAllowTestTraffic',
-        why: 'it runs once the test listener sends traffic to the new tasks, the moment to check that they work',
-    },
-    ValidateService: {
-        to: 'AfterAllowTestTraffic',
-        why: 'it runs once the test listener sends traffic to the new tasks, the moment to check that they work',
-    },
-};
-/** EC2/on-premises events with no counterpart in an ECS deployment, and why. */
-const DROPPED_HOOKS = {
-    ApplicationStop: "ECS stops the old tasks itself once traffic has moved; graceful shutdown belongs in the container's SIGTERM handling (and stopTimeout)",
-    DownloadBundle: 'ECS pulls the image itself; there is no bundle to download',
-    Install: 'CodeDeploy runs this step itself and it takes no hook',
-    BeforeBlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
-    AfterBlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
-    BlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
-    AllowTestTraffic: 'CodeDeploy runs this step itself and it takes no hook; use AfterAllowTestTraffic',
-    AllowTraffic: 'CodeDeploy runs this step itself and it takes no hook; use BeforeAllowTraffic or AfterAllowTraffic',
-};
-const SCRIPT_FIELDS = ['location', 'timeout', 'runas', 'runasuser'];
-const isEcsHook = (name) => ECS_HOOKS.includes(name);
-function isScriptList(value) {
-    return (Array.isArray(value) &&
-        value.some((entry) => isRecord(entry) && Object.keys(entry).some((k) => SCRIPT_FIELDS.includes(k.toLowerCase()))));
-}
-function checkHooks(value, problems) {
-    if (value === undefined || value === null)
-        return;
-    const entries = isRecord(value)
-        ? Object.entries(value)
-        : Array.isArray(value)
-            ? value.filter(isRecord).flatMap((item) => Object.entries(item))
-            : [];
-    const scripts = entries.filter(([, v]) => isScriptList(v)).map(([name]) => name);
-    const ec2Events = entries
-        .map(([name]) => name)
-        .filter((name) => name in MOVED_HOOKS || name in DROPPED_HOOKS);
-    if (scripts.length > 0 || ec2Events.length > 0) {
-        const form = [
-            scripts.length > 0 && `scripts under ${scripts.join(', ')}`,
-            ec2Events.length > 0 && `events only EC2/on-premises deployments have: ${ec2Events.join(', ')}`,
-        ]
-            .filter(Boolean)
-            .join('; ');
-        problems.at(['Hooks'], `Hooks are written in the EC2/on-premises form (${form}). In an ECS deployment each hook is a Lambda function, given by name or ARN, that CodeDeploy invokes at that lifecycle event; the function must call PutLifecycleEventHookExecutionStatus with Succeeded or Failed within one hour, or the deployment fails. Scripts (location, timeout, runas) run only in EC2/on-premises deployments.`, suggestHooks(entries));
-        return;
-    }
-    if (!Array.isArray(value)) {
-        problems.at(['Hooks'], `Hooks is ${describeValue(value)}; it must be a list of single-key maps, one per hook.`, suggestHooks(entries));
-        return;
-    }
-    value.forEach((item, i) => {
-        if (!isRecord(item) || Object.keys(item).length !== 1) {
-            problems.at(['Hooks', i], `This item is ${isRecord(item) ? `a mapping with ${Object.keys(item).length} keys` : describeValue(item)}; each item of Hooks names one hook.`, 'Write one hook per item: `- BeforeInstall: "my-function"`.');
-            return;
-        }
-        const [name, fn] = Object.entries(item)[0];
-        if (!isEcsHook(name)) {
-            const suggestion = closest(name, ECS_HOOKS);
-            problems.at(['Hooks', i, name], `${JSON.stringify(name)} is not an ECS lifecycle hook.${suggestion ? ` Did you mean ${suggestion}?` : ''}`, suggestion ? `Rename it to ${suggestion}.` : `Use one of ${ECS_HOOKS.join(', ')}.`);
-        }
-        if (typeof fn !== 'string' || fn.trim() === '') {
-            problems.at(['Hooks', i, name], `The hook ${name} is ${describeValue(fn)}; it must name a Lambda function.`, `Write the function's name or ARN: \`- ${name}: "my-function"\`.`);
-        }
-    });
-}
-/**
- * The corrected Hooks section, built from the user's own: ECS events kept, events that have
- * an ECS counterpart moved, the rest dropped with the reason. Scripts become placeholder
- * Lambda names taken from the script's file name.
- */
-function suggestHooks(entries) {
-    const chosen = new Map();
-    const notes = [];
-    for (const [name, value] of entries) {
-        const moved = MOVED_HOOKS[name];
-        const hook = isEcsHook(name) ? name : moved?.to;
-        if (hook === undefined) {
-            notes.push(`${name} was dropped: ${DROPPED_HOOKS[name] ?? 'it is not a CodeDeploy lifecycle event'}.`);
-            continue;
-        }
-        if (chosen.has(hook)) {
-            notes.push(`${name}'s checks belong in the same ${hook} function.`);
-            continue;
-        }
-        chosen.set(hook, typeof value === 'string' && value.trim() !== '' ? value : lambdaName(name, value));
-        if (moved)
-            notes.push(`${name} became ${hook}: ${moved.why}.`);
-    }
-    const lines = ECS_HOOKS.filter((h) => chosen.has(h)).map((h) => `  - ${h}: ${JSON.stringify(chosen.get(h))}`);
-    const head = lines.length > 0
-        ? `Write Hooks as a list of Lambda functions (create each one first), or delete Hooks if you need no checks:\nHooks:\n${lines.join('\n')}`
-        : 'Delete the Hooks section: none of its events exists in an ECS deployment.';
-    return [head, ...notes].join('\n');
-}
-/** `scripts/before_install.sh` → `before-install`; with no script, the hook's own name. */
-function lambdaName(hook, value) {
-    const script = Array.isArray(value) ? value.find(isRecord) : undefined;
-    const locationKey = script && Object.keys(script).find((k) => k.toLowerCase() === 'location');
-    const location = locationKey ? script[locationKey] : undefined;
-    const base = typeof location === 'string' && location.trim() !== ''
-        ? location.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')
-        : hook;
-    const name = base
-        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-        .replace(/[^A-Za-z0-9]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .toLowerCase()
-        .slice(0, 64);
-    return name || lambdaName(hook, undefined);
-}
-
+// EXTERNAL MODULE: ./src/deploy/aws-errors.ts
+var aws_errors = __nccwpck_require__(2932);
+// EXTERNAL MODULE: ./src/deploy/service.ts
+var deploy_service = __nccwpck_require__(3432);
+// EXTERNAL MODULE: ./src/render/appspec.ts
+var render_appspec = __nccwpck_require__(6272);
+// EXTERNAL MODULE: ./src/render/document.ts
+var render_document = __nccwpck_require__(7495);
+// EXTERNAL MODULE: ./src/render/taskdef.ts
+var taskdef = __nccwpck_require__(3448);
+// EXTERNAL MODULE: ./src/preview/names.ts
+var preview_names = __nccwpck_require__(9144);
+// EXTERNAL MODULE: ./src/preview/preview.ts
+var preview_preview = __nccwpck_require__(4156);
 ;// CONCATENATED MODULE: ./src/iam.ts
 const ECR_PUSH_ACTIONS = [
     'ecr:BatchCheckLayerAvailability',
@@ -79349,8 +83061,8 @@ function partitionOf(region) {
 function buildPolicy(input) {
     const { region, accountId, needs } = input;
     const arn = (service, resource, inRegion = region) => `arn:${partitionOf(region)}:${service}:${inRegion}:${accountId}:${resource}`;
-    const cluster = resourceName(input.cluster);
-    const service = input.service === undefined ? undefined : resourceName(input.service);
+    const cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
+    const service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
     const requireService = () => {
         if (service === undefined) {
             throw new errors/* UserError */.yo({
@@ -79361,7 +83073,7 @@ function buildPolicy(input) {
         }
         return service;
     };
-    const codedeploy = () => input.codedeploy ?? defaultCodeDeployNames(cluster, requireService());
+    const codedeploy = () => input.codedeploy ?? (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(cluster, requireService());
     const resources = (kind) => {
         switch (kind) {
             case 'EcrLogin':
@@ -79531,7 +83243,7 @@ async function preflight(clients, policy, log) {
     catch (err) {
         if (!answeredByAws(err))
             throw err;
-        return skipped(`sts:GetCallerIdentity failed (${errorText(err)})`);
+        return skipped(`sts:GetCallerIdentity failed (${(0,aws_errors/* errorText */.kc)(err)})`);
     }
     const principal = principalOf(callerArn);
     if (principal.kind === 'unsupported')
@@ -79543,15 +83255,15 @@ async function preflight(clients, policy, log) {
             decisions.push(...(await simulate(clients.iam, source, batch)));
         }
         catch (err) {
-            if (isAwsError(err, ...ACCESS_DENIED)) {
+            if ((0,aws_errors/* isAwsError */.m_)(err, ...ACCESS_DENIED)) {
                 return skipped(`${source} may not call iam:SimulatePrincipalPolicy (${err.message}). To have permissions checked before anything changes, allow iam:SimulatePrincipalPolicy on ${source} itself`, source);
             }
-            if (isAwsError(err, 'NoSuchEntity', 'NoSuchEntityException') && principal.kind === 'role') {
+            if ((0,aws_errors/* isAwsError */.m_)(err, 'NoSuchEntity', 'NoSuchEntityException') && principal.kind === 'role') {
                 return skipped(`IAM does not know ${source} (${err.message}); a role with a path needs iam:GetRole on itself for its full ARN to be found`, source);
             }
             if (!answeredByAws(err))
                 throw err;
-            return skipped(`iam:SimulatePrincipalPolicy failed (${errorText(err)})`, source);
+            return skipped(`iam:SimulatePrincipalPolicy failed (${(0,aws_errors/* errorText */.kc)(err)})`, source);
         }
     }
     const denied = decisions.filter((d) => d.decision !== 'allowed');
@@ -79575,7 +83287,7 @@ async function roleArn(iam, principal, log) {
     catch (err) {
         if (!answeredByAws(err))
             throw err;
-        log.debug(`iam:GetRole ${principal.roleName} failed (${errorText(err)}); simulating ${principal.arn}.`);
+        log.debug(`iam:GetRole ${principal.roleName} failed (${(0,aws_errors/* errorText */.kc)(err)}); simulating ${principal.arn}.`);
         return principal.arn;
     }
 }
@@ -79705,9 +83417,11 @@ function table(rows) {
 }
 /** An answer from AWS (an error response, throttling, a dropped connection), not a bug here. */
 function answeredByAws(err) {
-    return (typeof err === 'object' && err !== null && '$metadata' in err) || isTransientError(err);
+    return (typeof err === 'object' && err !== null && '$metadata' in err) || (0,aws_errors/* isTransientError */.bV)(err);
 }
 
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
+var client_ecs_dist_cjs = __nccwpck_require__(212);
 ;// CONCATENATED MODULE: ./src/verify.ts
 
 
@@ -79719,7 +83433,7 @@ function answeredByAws(err) {
 
 
 const verify_ACCESS_DENIED = ['AccessDenied', 'AccessDeniedException'];
-const verify_REGION_HINT = 'the region the AWS credentials are configured for';
+const REGION_HINT = 'the region the AWS credentials are configured for';
 const LOAD_BALANCER_INFO = ['Resources', 0, 'TargetService', 'Properties', 'LoadBalancerInfo'];
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[^/]+\/)*([\w+=,.@-]{1,64})$/;
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
@@ -79735,7 +83449,7 @@ async function verifyDeployment(clients, target, log) {
                 problems.push(...err.problems);
                 return undefined;
             }
-            if (isAwsError(err, ...verify_ACCESS_DENIED)) {
+            if ((0,aws_errors/* isAwsError */.m_)(err, ...verify_ACCESS_DENIED)) {
                 log.warning(`Verify: could not check ${what} (${err.message}); allow ${action} to have it checked.`);
                 return undefined;
             }
@@ -79758,19 +83472,19 @@ async function verifyDeployment(clients, target, log) {
     const clusterMissing = problems.length > before;
     let service;
     if (!clusterMissing && target.service !== undefined) {
-        service = await attempt('the service', 'ecs:DescribeServices', () => describeTargetService(clients.ecs, target.cluster, target.service));
+        service = await attempt('the service', 'ecs:DescribeServices', () => (0,deploy_service/* describeTargetService */.WW)(clients.ecs, target.cluster, target.service));
     }
     // Without the service (not found, or not describable) its controller cannot be judged.
     const mode = target.deployMode === 'none' || service !== undefined
-        ? collect(() => resolveDeployMode(target.deployMode, service))
+        ? collect(() => (0,deploy_service/* resolveDeployMode */.n2)(target.deployMode, service))
         : undefined;
     if (mode === 'codedeploy' && service !== undefined) {
         const serviceName = target.service;
-        const defaults = defaultCodeDeployNames(target.cluster, serviceName);
+        const defaults = (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(target.cluster, serviceName);
         const actions = target.codedeploy?.deploymentConfigName
             ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
             : 'codedeploy:GetDeploymentGroup';
-        await attempt('the CodeDeploy deployment group', actions, () => getDeploymentGroup(clients.codedeploy, {
+        await attempt('the CodeDeploy deployment group', actions, () => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
             application: target.codedeploy?.application ?? defaults.application,
             deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
             deploymentConfigName: target.codedeploy?.deploymentConfigName,
@@ -79782,7 +83496,7 @@ async function verifyDeployment(clients, target, log) {
     }
     const { appspec, taskDefinition } = target;
     if (mode === 'codedeploy' && appspec !== undefined && taskDefinition !== undefined) {
-        collect(() => checkAppSpecAgainstTaskDefinition(appspec.appspec, taskDefinition.input, {
+        collect(() => (0,render_appspec/* checkAppSpecAgainstTaskDefinition */.M3)(appspec.appspec, taskDefinition.input, {
             file: appspec.file,
             where: 'codedeploy-appspec',
             parsed: appspec.parsed,
@@ -79790,8 +83504,8 @@ async function verifyDeployment(clients, target, log) {
     }
     if (target.taskDefinition !== undefined) {
         const td = target.taskDefinition;
-        const root = isRecord(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
-        const fields = new FieldProblems({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
+        const root = (0,render_document/* isRecord */.u4)(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
+        const fields = new render_document/* FieldProblems */.Vj({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
         for (const field of ['executionRoleArn', 'taskRoleArn']) {
             const arn = td.input[field];
             if (arn === undefined || arn === '')
@@ -79807,14 +83521,14 @@ async function verifyDeployment(clients, target, log) {
 }
 /** Throws a UserError for a missing or inactive cluster. */
 async function checkCluster(ecs, cluster, region) {
-    const out = await ecs.send(new dist_cjs/* DescribeClustersCommand */._2_({ clusters: [cluster] }));
+    const out = await ecs.send(new client_ecs_dist_cjs/* DescribeClustersCommand */._2_({ clusters: [cluster] }));
     const found = out.clusters?.[0];
     if (found === undefined) {
         const failure = out.failures?.[0];
         throw new errors/* UserError */.yo({
             where: 'cluster',
             what: `ECS cluster '${cluster}' was not found in ${region}${failure?.reason && failure.reason !== 'MISSING' ? ` (${failure.reason})` : ''}.`,
-            fix: `Check the cluster name and ${verify_REGION_HINT}.`,
+            fix: `Check the cluster name and ${REGION_HINT}.`,
         });
     }
     if (found.status !== 'ACTIVE') {
@@ -79842,7 +83556,7 @@ function appSpecAgainstService(target, service) {
     const what = `ECS service '${service.serviceName}' sends load balancer traffic to ${listed}, but the appspec names ${ContainerName}:${ContainerPort}.`;
     const first = sameName ?? entries[0];
     if (target.file !== undefined) {
-        const problems = new FieldProblems({ source: target.file, file: target.file, parsed: target.parsed });
+        const problems = new render_document/* FieldProblems */.Vj({ source: target.file, file: target.file, parsed: target.parsed });
         problems.at([...LOAD_BALANCER_INFO, nameKnown ? 'ContainerPort' : 'ContainerName'], what, `Set LoadBalancerInfo to ContainerName: ${first.containerName} and ContainerPort: ${first.containerPort}, as the service's load balancer is configured.`);
         return problems.problems.list;
     }
@@ -79865,7 +83579,7 @@ async function checkRole(iam, field, arn, problems) {
         actual = (await iam.send(new client_iam_dist_cjs/* GetRoleCommand */.kbp({ RoleName: name }))).Role?.Arn;
     }
     catch (err) {
-        if (!isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity'))
+        if (!(0,aws_errors/* isAwsError */.m_)(err, 'NoSuchEntityException', 'NoSuchEntity'))
             throw err;
         problems.at([field], `The role ${arn} does not exist (IAM has no role named ${name} in this account).`, field === 'executionRoleArn'
             ? 'Create the task execution role (ecsTaskExecutionRole, with the AmazonECSTaskExecutionRolePolicy) or correct the ARN.'
@@ -79889,17 +83603,17 @@ async function checkImage(ecr, image, region, log) {
     }
     const id = digest !== undefined ? { imageDigest: digest } : { imageTag: tag ?? 'latest' };
     try {
-        await ecr.send(new client_ecr_dist_cjs/* DescribeImagesCommand */.ji5({ registryId, repositoryName, imageIds: [id] }));
+        await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ registryId, repositoryName, imageIds: [id] }));
     }
     catch (err) {
-        if (isAwsError(err, 'ImageNotFoundException')) {
+        if ((0,aws_errors/* isAwsError */.m_)(err, 'ImageNotFoundException')) {
             throw new errors/* UserError */.yo({
                 where: image.input,
                 what: `The image ${image.imageUri} does not exist: repository ${repositoryName} has no image ${digest ?? `tagged ${tag ?? 'latest'}`}.`,
                 fix: 'Push the image first, or deploy an image that exists (aws ecr describe-images lists them).',
             });
         }
-        if (isAwsError(err, 'RepositoryNotFoundException')) {
+        if ((0,aws_errors/* isAwsError */.m_)(err, 'RepositoryNotFoundException')) {
             throw new errors/* UserError */.yo({
                 where: image.input,
                 what: `The image ${image.imageUri} cannot exist: there is no ECR repository ${repositoryName} in registry ${registryId} (${region}).`,
@@ -79911,6 +83625,12 @@ async function checkImage(ecr, image, region, log) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan.ts
+/**
+ * Plan: everything that can be known before changing anything, checked and reported
+ * together. Local files first (a typo there should not wait on AWS), then the service, its
+ * deployment controller, the CodeDeploy group, the starting task definition, the ECR
+ * repositories, and the task definition and appspec as they will be deployed.
+ */
 
 
 
@@ -79924,6 +83644,24 @@ async function checkImage(ecr, image, region, log) {
 
 
 
+
+
+
+
+/** The task definition to register, with `images` put in, the plan's family and its extra tags. */
+function prepareRegistration(plan, images) {
+    const prepared = (0,taskdef/* prepareTaskDefinition */.Ww)(plan.source.doc, images, {
+        source: plan.source.description,
+        where: 'task-definition',
+        parsed: plan.source.parsed,
+        family: plan.family,
+    });
+    if (plan.extraTags.length > 0) {
+        const keys = new Set(plan.extraTags.map((t) => t.key));
+        prepared.input.tags = [...(prepared.input.tags ?? []).filter((t) => !keys.has(t.key)), ...plan.extraTags];
+    }
+    return prepared;
+}
 async function readUserFile(deps, file, where) {
     try {
         return await deps.fs.readFile(file);
@@ -79958,7 +83696,7 @@ async function validate(config, deps) {
     if (config.taskDefinition.kind === 'file') {
         const file = config.taskDefinition.path;
         source = await collect(async () => {
-            const parsed = parseDocument(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
+            const parsed = (0,render_document/* parseDocument */.Tp)(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
             return { doc: parsed.value, description: file, parsed, file };
         });
     }
@@ -79966,7 +83704,7 @@ async function validate(config, deps) {
     if (config.codedeploy.appspecPath !== undefined) {
         const file = config.codedeploy.appspecPath;
         userAppSpec = await collect(async () => ({
-            ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
+            ...(0,render_appspec/* parseAppSpec */.WS)(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
             file,
         }));
     }
@@ -79976,13 +83714,15 @@ async function validate(config, deps) {
     let service;
     if (config.service !== undefined &&
         (config.deployMode !== 'none' || config.taskDefinition.kind === 'service')) {
-        service = await describeTargetService(clients.ecs, config.cluster, config.service);
+        service = await (0,deploy_service/* describeTargetService */.WW)(clients.ecs, config.cluster, config.service);
     }
-    const mode = resolveDeployMode(config.deployMode, service);
+    // A preview is a service of its own with the ECS controller, whatever the base service uses.
+    const previewing = config.preview?.action === 'deploy';
+    const mode = previewing ? 'rolling' : (0,deploy_service/* resolveDeployMode */.n2)(config.deployMode, service);
     let group;
     if (mode === 'codedeploy') {
-        const defaults = defaultCodeDeployNames(config.cluster, config.service);
-        group = await collect(() => getDeploymentGroup(clients.codedeploy, {
+        const defaults = (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(config.cluster, config.service);
+        group = await collect(() => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
             application: config.codedeploy.application ?? defaults.application,
             deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
             deploymentConfigName: config.codedeploy.deploymentConfig,
@@ -79996,7 +83736,7 @@ async function validate(config, deps) {
             : config.taskDefinition.kind === 'family'
                 ? config.taskDefinition.family
                 : service.taskDefinitionArn;
-        const described = await describeTaskDefinition(clients.ecs, ref);
+        const described = await (0,deploy_service/* describeTaskDefinition */.oh)(clients.ecs, ref);
         const description = config.taskDefinition.kind === 'service'
             ? `the task definition service ${config.service} runs now (${ref})`
             : `task definition ${ref}`;
@@ -80012,6 +83752,23 @@ async function validate(config, deps) {
         }
         repositories.set(c.build.repository, repo);
     }
+    for (const c of config.containers) {
+        if (c.image === undefined)
+            continue;
+        const where = config.containers.length > 1 ? 'containers' : 'image';
+        await collect(() => checkImageExists(clients.ecr, c.image, where, config.region, deps.log));
+    }
+    let family = config.taskDefinitionFamily;
+    let extraTags = [];
+    let names;
+    if (previewing) {
+        names = await collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
+        const base = family ?? (0,preview_preview/* familyOfDocument */.PD)(source.doc);
+        if (base !== undefined && names !== undefined) {
+            family = await collect(() => (0,preview_names/* previewFamily */.bc)(base, names.pullRequest));
+            extraTags = names.tags;
+        }
+    }
     const containerNames = await collect(() => resolveContainerNames(config, source));
     let appspec;
     let taskDefinition;
@@ -80021,16 +83778,27 @@ async function validate(config, deps) {
             containerName: containerNames[i],
             imageUri: c.image ?? `${repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
         }));
-        taskDefinition = await collect(() => prepareTaskDefinition(source.doc, planned, {
-            source: source.description,
-            where: 'task-definition',
-            parsed: source.parsed,
-            family: config.taskDefinitionFamily,
-        }).input);
+        taskDefinition = await collect(() => prepareRegistration({ source: source, family, extraTags }, planned).input);
         const prepared = taskDefinition;
         if (mode === 'codedeploy' && prepared !== undefined) {
             appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
         }
+    }
+    let preview;
+    if (previewing && service !== undefined && taskDefinition !== undefined && problems.length === 0) {
+        const td = taskDefinition;
+        preview = await collect(() => (0,preview_preview/* planPreview */.Aq)(config, service, td, {
+            ecs: clients.ecs,
+            elbv2: deps.elbv2,
+            log: deps.log,
+            wait: {
+                timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+                pollIntervalMs: config.pollIntervalSeconds * 1000,
+                clock: deps.clock,
+                log: deps.log,
+                signal: deps.signal,
+            },
+        }));
     }
     if (problems.length > 0)
         throw new errors/* UserError */.yo(problems);
@@ -80043,6 +83811,9 @@ async function validate(config, deps) {
         containerNames: containerNames,
         appspec,
         taskDefinition: taskDefinition,
+        family,
+        extraTags,
+        preview,
     };
     if (config.preflight)
         await checkBeforeChanging(config, plan, deps);
@@ -80054,11 +83825,12 @@ async function validate(config, deps) {
  */
 async function checkBeforeChanging(config, plan, deps) {
     const { clients, log } = deps;
+    // A preview's service may not exist yet; the base service was checked while planning it.
     const problems = await verifyDeployment(clients, {
         region: config.region,
         cluster: config.cluster,
-        service: config.service,
-        deployMode: config.deployMode,
+        service: plan.preview ? undefined : config.service,
+        deployMode: plan.preview ? 'none' : config.deployMode,
         codedeploy: plan.group && {
             application: plan.group.application,
             deploymentGroup: plan.group.deploymentGroup,
@@ -80094,7 +83866,7 @@ async function policyInput(config, plan, clients) {
         accountId: await accountOf(plan, clients),
         repositories: [...plan.repositories.keys()],
         cluster: config.cluster,
-        service: config.service,
+        service: plan.preview?.names.service ?? config.service,
         taskDefinitionFamily: td.family ?? '',
         codedeploy: plan.group && {
             application: plan.group.application,
@@ -80124,7 +83896,7 @@ async function accountOf(plan, clients) {
 }
 function planAppSpec(config, taskDefinition, user, service) {
     if (user !== undefined) {
-        checkAppSpecAgainstTaskDefinition(user.appspec, taskDefinition, {
+        (0,render_appspec/* checkAppSpecAgainstTaskDefinition */.M3)(user.appspec, taskDefinition, {
             file: user.file,
             where: 'codedeploy-appspec',
             parsed: user.parsed,
@@ -80133,7 +83905,7 @@ function planAppSpec(config, taskDefinition, user, service) {
     }
     const lb = service?.service.loadBalancers?.find((l) => l.containerName !== undefined);
     return {
-        appspec: generateAppSpec({
+        appspec: (0,render_appspec/* generateAppSpec */.As)({
             taskDefinition,
             containerName: config.containers.length === 1
                 ? (lb?.containerName ?? config.containers[0]?.name)
@@ -80159,6 +83931,62 @@ function resolveContainerNames(config, source) {
             fix: `Set container-name to one of: ${names.join(', ') || '(add a container to the task definition)'}.`,
         });
     });
+}
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+/** host, repository path, tag and digest of an image reference; host undefined for Docker Hub. */
+function parseImageReference(ref) {
+    const [name = '', digest] = ref.split('@');
+    const slash = name.indexOf('/');
+    const first = slash < 0 ? '' : name.slice(0, slash);
+    const hasHost = first.includes('.') || first.includes(':') || first === 'localhost';
+    const path = hasHost ? name.slice(slash + 1) : name;
+    const colon = path.lastIndexOf(':');
+    return {
+        host: hasHost ? first : undefined,
+        repository: colon < 0 ? path : path.slice(0, colon),
+        tag: colon < 0 ? undefined : path.slice(colon + 1),
+        digest,
+    };
+}
+/**
+ * An existing image to deploy must exist before anything changes: DescribeImages, when the
+ * image is in an ECR repository this run can name (an ECR URI of this region, or a registry
+ * whose repository ECR reports under that URI). Other images are not checked, with a notice.
+ */
+async function checkImageExists(ecr, imageUri, where, region, log) {
+    const ref = parseImageReference(imageUri);
+    const notChecked = (why) => log.notice(`Whether ${imageUri} exists could not be checked before deploying: ${why}.`);
+    let registryId;
+    const ecrHost = ref.host === undefined ? null : ECR_HOST.exec(ref.host);
+    if (ecrHost) {
+        if (ecrHost[2] !== region)
+            return notChecked(`it is in ${ecrHost[2]}, and this run works in ${region}`);
+        registryId = ecrHost[1];
+    }
+    else {
+        const repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+        if (repo === undefined || repo.uri !== `${ref.host}/${ref.repository}`) {
+            return notChecked('it is not in an ECR repository of this account and region');
+        }
+    }
+    const imageId = ref.digest
+        ? { imageDigest: ref.digest }
+        : { imageTag: ref.tag ?? 'latest' };
+    try {
+        await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ registryId, repositoryName: ref.repository, imageIds: [imageId] }));
+    }
+    catch (err) {
+        if ((0,aws_errors/* isAwsError */.m_)(err, 'ImageNotFoundException', 'RepositoryNotFoundException')) {
+            throw new errors/* UserError */.yo({
+                where,
+                what: `The image ${imageUri} does not exist: ${err.name === 'RepositoryNotFoundException' ? `there is no ECR repository ${ref.repository}` : `repository ${ref.repository} has no image ${ref.digest ?? `tagged ${ref.tag ?? 'latest'}`}`}.`,
+                fix: `Deploy an image that is there (aws ecr describe-images --repository-name ${ref.repository} lists them), or push it first.`,
+            });
+        }
+        if ((0,aws_errors/* isAwsError */.m_)(err, 'AccessDeniedException'))
+            return notChecked(`ecr:DescribeImages was denied (${err.message})`);
+        throw err;
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
@@ -80878,7 +84706,7 @@ function currentLabel(td) {
 function comparable(taskDefinition) {
     const top = {};
     for (const [key, value] of Object.entries(taskDefinition)) {
-        if (!READ_ONLY_TASK_DEFINITION_FIELDS.includes(key))
+        if (!taskdef/* READ_ONLY_TASK_DEFINITION_FIELDS */.uY.includes(key))
             top[key] = value;
     }
     return `${JSON.stringify(normalize(top) ?? {}, null, 2)}\n`;
@@ -80888,13 +84716,13 @@ function normalize(value, key) {
     if (Array.isArray(value)) {
         const items = value.map((v) => normalize(v)).filter((v) => v !== undefined);
         const by = key === undefined ? undefined : UNORDERED_LISTS[key];
-        if (by !== undefined && items.every((i) => isRecord(i) && typeof i[by] === 'string')) {
+        if (by !== undefined && items.every((i) => (0,render_document/* isRecord */.u4)(i) && typeof i[by] === 'string')) {
             const name = (i) => i[by];
             items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
         }
         return items.length > 0 ? items : undefined;
     }
-    if (isRecord(value)) {
+    if ((0,render_document/* isRecord */.u4)(value)) {
         const out = {};
         for (const k of Object.keys(value).sort()) {
             const v = normalize(value[k], k);
@@ -80949,7 +84777,7 @@ function renderDryRunSummary(input) {
             : fenced('diff', input.diff),
     ];
     if (input.appspec !== undefined) {
-        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${TASK_DEFINITION_PLACEHOLDER}:`, fenced('yaml', renderAppSpec(input.appspec, TASK_DEFINITION_PLACEHOLDER).content));
+        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo}:`, fenced('yaml', (0,render_appspec/* renderAppSpec */.Zl)(input.appspec, render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo).content));
     }
     return `${parts.join('\n\n')}\n`;
 }
@@ -80966,7 +84794,7 @@ function fenced(language, text) {
 
 async function registerTaskDefinition(ecs, input) {
     try {
-        const out = await ecs.send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
+        const out = await ecs.send(new client_ecs_dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
         const td = out.taskDefinition;
         if (!td?.taskDefinitionArn)
             throw new Error('RegisterTaskDefinition returned no task definition ARN.');
@@ -81092,12 +84920,7 @@ async function runPipeline(config, deps, timer, report) {
         }
     }
     deps.setOutput('images', JSON.stringify(Object.fromEntries(images.map((i) => [i.containerName, i.imageUri]))));
-    const prepared = prepareTaskDefinition(plan.source.doc, images, {
-        source: plan.source.description,
-        where: 'task-definition',
-        parsed: plan.source.parsed,
-        family: config.taskDefinitionFamily,
-    });
+    const prepared = prepareRegistration(plan, images);
     if (prepared.stripped.length > 0) {
         log.notice(`Removed read-only fields from the task definition before registering: ${prepared.stripped.join(', ')}.`);
     }
@@ -81121,69 +84944,137 @@ async function runPipeline(config, deps, timer, report) {
     report.taskDefinitionArn = registered.arn;
     deps.setOutput('task-definition-arn', registered.arn);
     let watch;
-    const pollIntervalMs = config.pollIntervalSeconds * 1000;
-    if (plan.mode === 'codedeploy') {
-        const group = plan.group;
-        const rendered = renderAppSpec(plan.appspec.appspec, registered.arn);
-        await deps.fs.writeFile(out('appspec.yaml'), rendered.content);
-        deps.setOutput('appspec-path', out('appspec.yaml'));
-        const id = await timer.run('CodeDeploy deployment', () => createDeployment(clients.codedeploy, {
-            application: group.application,
-            deploymentGroup: group.deploymentGroup,
-            deploymentConfigName: config.codedeploy.deploymentConfig,
-            description: config.codedeploy.description ?? defaultDescription(config),
-            appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
-            region: config.region,
-            waitForActive: waitForActive(config, deps),
-        }), (d) => d);
-        report.codedeployDeploymentId = id;
-        deps.setOutput('codedeploy-deployment-id', id);
-        recordDeployment(deps, config, 'codedeploy', id);
-        log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
-        watch = () => watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
-            deploymentId: id,
-            cluster: config.cluster,
-            service: config.service,
-            timeoutMs: waitBudgetMs(group, config.waitForMinutes),
-            pollIntervalMs,
+    if (plan.preview !== undefined) {
+        watch = await startPreview(config, plan.preview, registered.arn, deps, timer, report);
+    }
+    else if (plan.mode === 'codedeploy') {
+        watch = await startCodeDeploy(config, deps, timer, report, {
+            group: plan.group,
+            appspec: plan.appspec.appspec,
+            taskDefinitionArn: registered.arn,
+            record: true,
             rollbackOnTimeout: config.rollbackOnTimeout,
-            clock: deps.clock,
-            log,
-            signal: deps.signal,
         });
     }
     else if (plan.mode === 'rolling') {
-        const previous = plan.service?.taskDefinitionArn;
-        const started = await timer.run('ECS rolling deployment', async () => {
-            await waitForServiceIdle(clients.ecs, { cluster: config.cluster, service: config.service }, waitForActive(config, deps));
-            return startRollingDeployment(clients.ecs, {
-                cluster: config.cluster,
-                service: config.service,
-                taskDefinitionArn: registered.arn,
-                forceNewDeployment: config.forceNewDeployment,
-                desiredCount: config.desiredCount,
-            });
-        }, (d) => d.deploymentId);
-        report.ecsDeploymentId = started.deploymentId;
-        deps.setOutput('ecs-deployment-id', started.deploymentId);
-        recordDeployment(deps, config, 'rolling', started.deploymentId);
-        log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${config.service}.`);
-        watch = () => watchRollingDeployment(clients.ecs, {
-            cluster: config.cluster,
-            service: config.service,
-            deploymentId: started.deploymentId,
-            previousTaskDefinitionArn: previous,
-            timeoutMs: config.waitForMinutes * 60_000,
-            pollIntervalMs,
+        watch = await startRollingUpdate(config, deps, timer, report, {
+            taskDefinitionArn: registered.arn,
+            previousTaskDefinitionArn: plan.service?.taskDefinitionArn,
+            waitForIdle: true,
+            record: true,
             rollbackOnTimeout: config.rollbackOnTimeout,
-            clock: deps.clock,
-            log,
-            signal: deps.signal,
         });
     }
     else {
         timer.skip('Deploy', 'deploy-mode none: task definition registered only');
     }
+    await settleDeployment(watch, config, deps, timer, report);
+}
+function watchOptions(config, deps, rollbackOnTimeout) {
+    return {
+        pollIntervalMs: config.pollIntervalSeconds * 1000,
+        rollbackOnTimeout,
+        clock: deps.clock,
+        log: deps.log,
+        signal: deps.signal,
+    };
+}
+/**
+ * CreateDeployment of the appspec with `taskDefinitionArn` put in, through the group; waits
+ * for another active deployment of the group first, within wait-for-active-deployment-minutes.
+ * `record` hands the deployment to the post step, which stops it with rollback on cancel.
+ */
+async function startCodeDeploy(config, deps, timer, report, opts) {
+    const { clients, log } = deps;
+    const { group } = opts;
+    const service = config.service;
+    const rendered = (0,render_appspec/* renderAppSpec */.Zl)(opts.appspec, opts.taskDefinitionArn);
+    await fsMkdir(deps, config.outputDir);
+    const appspecPath = external_node_path_default().join(config.outputDir, 'appspec.yaml');
+    await deps.fs.writeFile(appspecPath, rendered.content);
+    deps.setOutput('appspec-path', appspecPath);
+    const id = await timer.run('CodeDeploy deployment', () => (0,deploy_codedeploy/* createDeployment */.Yy)(clients.codedeploy, {
+        application: group.application,
+        deploymentGroup: group.deploymentGroup,
+        deploymentConfigName: config.codedeploy.deploymentConfig,
+        description: opts.description ?? config.codedeploy.description ?? defaultDescription(config),
+        appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
+        region: config.region,
+        waitForActive: waitForActive(config, deps),
+    }), (d) => d);
+    report.codedeployDeploymentId = id;
+    deps.setOutput('codedeploy-deployment-id', id);
+    if (opts.record)
+        recordDeployment(deps, config, 'codedeploy', id, service);
+    log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
+    return () => (0,watch/* watchCodeDeployDeployment */.P)(clients.codedeploy, clients.ecs, {
+        ...watchOptions(config, deps, opts.rollbackOnTimeout),
+        deploymentId: id,
+        cluster: config.cluster,
+        service,
+        timeoutMs: (0,deploy_codedeploy/* waitBudgetMs */.nl)(group, config.waitForMinutes),
+    });
+}
+/**
+ * UpdateService to `taskDefinitionArn`. With `waitForIdle` it first waits for a deployment
+ * this run did not start (within wait-for-active-deployment-minutes) instead of superseding it.
+ */
+async function startRollingUpdate(config, deps, timer, report, opts) {
+    const { clients, log } = deps;
+    const service = config.service;
+    const started = await timer.run('ECS rolling deployment', async () => {
+        if (opts.waitForIdle) {
+            await (0,active/* waitForServiceIdle */.m)(clients.ecs, { cluster: config.cluster, service }, waitForActive(config, deps));
+        }
+        return (0,rolling/* startRollingDeployment */.h)(clients.ecs, {
+            cluster: config.cluster,
+            service,
+            taskDefinitionArn: opts.taskDefinitionArn,
+            forceNewDeployment: config.forceNewDeployment,
+            desiredCount: config.desiredCount,
+        });
+    }, (d) => d.deploymentId);
+    report.ecsDeploymentId = started.deploymentId;
+    deps.setOutput('ecs-deployment-id', started.deploymentId);
+    if (opts.record)
+        recordDeployment(deps, config, 'rolling', started.deploymentId, service);
+    log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${service}.`);
+    return () => (0,watch/* watchRollingDeployment */.C)(clients.ecs, {
+        ...watchOptions(config, deps, opts.rollbackOnTimeout),
+        cluster: config.cluster,
+        service,
+        deploymentId: started.deploymentId,
+        previousTaskDefinitionArn: opts.previousTaskDefinitionArn,
+        timeoutMs: config.waitForMinutes * 60_000,
+    });
+}
+/** Routes the preview when asked, creates or updates its service, and watches its rollout. */
+async function startPreview(config, plan, taskDefinitionArn, deps, timer, report) {
+    const { names } = plan;
+    const started = await timer.run('Preview service', () => (0,preview_preview/* startPreviewDeployment */.sE)({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
+        cluster: config.cluster,
+        taskDefinitionArn,
+        log: deps.log,
+    }), (s) => `${s.created ? 'created' : 'updated'} ${names.service}, deployment ${s.deploymentId}`);
+    report.service = names.service;
+    report.ecsDeploymentId = started.deploymentId;
+    deps.setOutput('preview-service', names.service);
+    deps.setOutput('ecs-deployment-id', started.deploymentId);
+    if (names.url !== undefined)
+        deps.setOutput('preview-url', names.url);
+    recordDeployment(deps, config, 'rolling', started.deploymentId, names.service);
+    return () => (0,watch/* watchRollingDeployment */.C)(deps.clients.ecs, {
+        ...watchOptions(config, deps, config.rollbackOnTimeout),
+        cluster: config.cluster,
+        service: names.service,
+        deploymentId: started.deploymentId,
+        // A new service has no earlier revision to return to; its circuit breaker handles failures.
+        previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
+        timeoutMs: config.waitForMinutes * 60_000,
+    });
+}
+/** Watches a started deployment to its end (unless told not to) and records the outcome. */
+async function settleDeployment(watch, config, deps, timer, report) {
     if (watch === undefined) {
         report.outcome = 'registered';
     }
@@ -81270,7 +85161,7 @@ async function showDryRun(config, plan, next, deps, report) {
         current = plan.source.doc;
     }
     else if (plan.service !== undefined) {
-        current = await describeTaskDefinition(deps.clients.ecs, plan.service.taskDefinitionArn);
+        current = await (0,deploy_service/* describeTaskDefinition */.oh)(deps.clients.ecs, plan.service.taskDefinitionArn);
     }
     const diff = taskDefinitionDiff(current, next);
     const group = plan.group;
@@ -81319,8 +85210,8 @@ function waitForActive(config, deps) {
         signal: deps.signal,
     };
 }
-function recordDeployment(deps, config, kind, id) {
-    deps.saveState('deployment', JSON.stringify({ kind, id, cluster: config.cluster, service: config.service, region: config.region }));
+function recordDeployment(deps, config, kind, id, service) {
+    deps.saveState('deployment', JSON.stringify({ kind, id, cluster: config.cluster, service, region: config.region }));
 }
 function defaultDescription(config) {
     const sha = config.sha ? ` ${config.sha.slice(0, 7)}` : '';
@@ -81328,6 +85219,7398 @@ function defaultDescription(config) {
 }
 async function fsMkdir(deps, dir) {
     await deps.fs.mkdir(dir);
+}
+
+
+/***/ }),
+
+/***/ 7174:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  AI: () => (/* binding */ postPreviewComment),
+  uu: () => (/* binding */ previewCommentInput)
+});
+
+// UNUSED EXPORTS: octokitComments, renderPreviewComment, runUrl, upsertComment
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./src/preview/comment.ts
+/**
+ * The pull request's preview comment: one per base service, found again by a hidden marker
+ * and edited in place, so a pull request shows the preview's current state, not a history.
+ * A comment that cannot be written is a warning: the preview itself went fine.
+ */
+
+const HEADLINE = {
+    deployed: (s) => `✅ Preview of \`${s}\` is live`,
+    failed: (s) => `❌ Preview of \`${s}\` failed to deploy`,
+    destroyed: (s) => `🗑️ Preview of \`${s}\` is gone`,
+    'destroy-failed': (s) => `⚠️ Preview of \`${s}\` could not be removed completely`,
+};
+const cell = (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The comment's Markdown; its first line is the marker it is found by. */
+function renderPreviewComment(c) {
+    const lines = [c.names.commentMarker, `### ${HEADLINE[c.state](c.names.baseService)}`, ''];
+    if (c.state === 'destroyed') {
+        lines.push(c.removed && c.removed.length > 0
+            ? `The pull request's preview was removed: ${c.removed.join('; ')}.`
+            : 'There was nothing left to remove: the preview was never deployed, or is already gone.');
+    }
+    else if (c.message) {
+        lines.push(cell(c.message));
+    }
+    lines.push('', '| | |', '| --- | --- |');
+    const row = (name, value) => {
+        if (value)
+            lines.push(`| ${name} | ${value} |`);
+    };
+    if (c.state === 'deployed' || c.state === 'failed') {
+        row('URL', c.url && c.state === 'deployed' ? c.url : undefined);
+        row('Commit', c.commit && `\`${c.commit.slice(0, 12)}\``);
+        row('Image', c.image && `\`${cell(c.image)}\``);
+        row('Task definition', c.taskDefinitionArn && `\`${c.taskDefinitionArn.replace(/^.*:task-definition\//, '')}\``);
+    }
+    row('Service', `\`${c.cluster}/${c.names.service}\``);
+    row('Run', c.runUrl && `[workflow run](${c.runUrl})`);
+    return lines.join('\n') + '\n';
+}
+function runUrl(github) {
+    return github.repository && github.runId
+        ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}`
+        : undefined;
+}
+function octokitComments(octokit, issue) {
+    const where = { owner: issue.owner, repo: issue.repo };
+    return {
+        list: async () => (await octokit.paginate(octokit.rest.issues.listComments, {
+            ...where,
+            issue_number: issue.number,
+            per_page: 100,
+        })).map((c) => ({ id: c.id, body: c.body })),
+        create: async (body) => (await octokit.rest.issues.createComment({ ...where, issue_number: issue.number, body })).data.id,
+        update: async (id, body) => {
+            await octokit.rest.issues.updateComment({ ...where, comment_id: id, body });
+        },
+    };
+}
+/** Edits the comment carrying `marker`, or creates it. */
+async function upsertComment(comments, marker, body) {
+    const existing = (await comments.list()).find((c) => c.body?.includes(marker));
+    if (existing !== undefined) {
+        await comments.update(existing.id, body);
+        return { id: existing.id, created: false };
+    }
+    return { id: await comments.create(body), created: true };
+}
+/**
+ * Writes the preview comment on pull request `number` with the workflow's token, through
+ * GITHUB_API_URL. Never throws: a missing token or a refusal becomes a warning (which never
+ * contains the token).
+ */
+async function postPreviewComment(github, pullRequest, comment, log, connect = (token, baseUrl) => getOctokit(token, { baseUrl })) {
+    const [owner, repo] = (github.repository ?? '').split('/');
+    if (!github.token || !owner || !repo) {
+        log.warning(`The pull request was not commented on: ${github.token ? 'GITHUB_REPOSITORY is not set' : 'github-token is empty'}. Leave github-token at its default (the workflow's token) and give the job permissions: pull-requests: write.`);
+        return;
+    }
+    try {
+        const comments = octokitComments(connect(github.token, github.apiUrl), {
+            owner,
+            repo,
+            number: pullRequest,
+        });
+        const result = await upsertComment(comments, comment.names.commentMarker, renderPreviewComment(comment));
+        log.info(`${result.created ? 'Commented on' : 'Updated the comment on'} pull request #${pullRequest}.`);
+    }
+    catch (err) {
+        const e = err;
+        const message = (e.message ?? String(err)).split(github.token).join('***');
+        log.warning(`Could not comment on pull request #${pullRequest} (${e.status ?? 'error'}: ${message}). The preview itself is unaffected; give the job permissions: pull-requests: write.`);
+    }
+}
+/** The comment for a preview run, from what the run reported. */
+function previewCommentInput(config, names, report, removed) {
+    const destroy = config.preview?.action === 'destroy';
+    const state = destroy
+        ? report.ok
+            ? 'destroyed'
+            : 'destroy-failed'
+        : report.ok
+            ? 'deployed'
+            : 'failed';
+    return {
+        state,
+        names,
+        cluster: config.cluster,
+        commit: config.preview?.headSha ?? (config.sha || undefined),
+        image: report.images[0]?.imageUri,
+        taskDefinitionArn: report.taskDefinitionArn,
+        url: names.url,
+        runUrl: runUrl(config.github),
+        message: report.ok ? undefined : report.message,
+        removed,
+    };
+}
+
+
+/***/ }),
+
+/***/ 9144:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   JY: () => (/* binding */ previewNames),
+/* harmony export */   bc: () => (/* binding */ previewFamily),
+/* harmony export */   xP: () => (/* binding */ isPreviewTagged)
+/* harmony export */ });
+/* unused harmony exports PREVIEW_OF_TAG, PULL_REQUEST_TAG, targetGroupName, expandUrl */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2973);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2932);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/**
+ * What a pull request's preview is called, everywhere: service, task definition family,
+ * target group, host name, URL, tags, and the marker of its comment. Pure, so deploy and
+ * destroy always agree on the names, and a destroy finds exactly what a deploy created.
+ */
+
+
+
+
+const PREVIEW_OF_TAG = 'preview-of';
+const PULL_REQUEST_TAG = 'pull-request';
+/** ECS names: service and task definition family. */
+const ECS_NAME_MAX = 255;
+/** Elastic Load Balancing target group names. */
+const TARGET_GROUP_NAME_MAX = 32;
+function previewNames(service, preview) {
+    const base = (0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .resourceName */ .Iy)(service);
+    const n = preview.pullRequest;
+    const name = `${base}-pr-${n}`;
+    if (name.length > ECS_NAME_MAX) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
+            where: 'service',
+            what: `The preview service name ${name.slice(0, 40)}… would be ${name.length} characters long; ECS allows ${ECS_NAME_MAX}.`,
+            fix: `Use a base service whose name is at most ${ECS_NAME_MAX - `-pr-${n}`.length} characters.`,
+        });
+    }
+    const host = preview.domain === undefined ? undefined : `pr-${n}.${preview.domain}`;
+    return {
+        baseService: base,
+        pullRequest: n,
+        service: name,
+        targetGroup: targetGroupName(base, n),
+        imageTagPrefix: (0,_config_js__WEBPACK_IMPORTED_MODULE_1__/* .previewTagPrefix */ .$v)(n),
+        host,
+        url: host !== undefined ? `https://${host}` : expandUrl(preview.urlTemplate, base, n),
+        tags: [
+            { key: PREVIEW_OF_TAG, value: base },
+            { key: PULL_REQUEST_TAG, value: String(n) },
+        ],
+        commentMarker: `<!-- ecs-deploy-pipeline:preview:${base} -->`,
+    };
+}
+/** The preview's task definition family: the base family with `-pr-<N>`. */
+function previewFamily(baseFamily, pullRequest) {
+    const family = `${baseFamily}-pr-${pullRequest}`;
+    if (family.length > ECS_NAME_MAX) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
+            where: 'task-definition-family',
+            what: `The preview family ${family.slice(0, 40)}… would be ${family.length} characters long; ECS allows ${ECS_NAME_MAX}.`,
+            fix: 'Register the task definition under a shorter family (task-definition-family).',
+        });
+    }
+    return family;
+}
+/**
+ * `<service>-pr-<N>` when that is a valid target group name (at most 32 letters, digits and
+ * hyphens, no hyphen at either end, not starting with "internal-"); otherwise as much of
+ * the service name as fits, a hash of the whole name (so two long names sharing a prefix
+ * stay apart), and `-pr-<N>`.
+ */
+function targetGroupName(service, pullRequest) {
+    const suffix = `-pr-${pullRequest}`;
+    const plain = `${service}${suffix}`;
+    if (plain.length <= TARGET_GROUP_NAME_MAX &&
+        /^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/.test(plain) &&
+        !plain.toLowerCase().startsWith('internal-')) {
+        return plain;
+    }
+    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(service).digest('hex').slice(0, 6);
+    const room = TARGET_GROUP_NAME_MAX - suffix.length - hash.length - 1;
+    const head = service
+        .replace(/[^A-Za-z0-9]+/g, '-')
+        .replace(/^(?:internal-)+/i, '')
+        .slice(0, Math.max(0, room))
+        .replace(/^-+|-+$/g, '');
+    return `${head === '' ? 'pr' : head}-${hash}${suffix}`;
+}
+/** The preview-url template with {number} and {service} filled in. */
+function expandUrl(template, service, pullRequest) {
+    return template
+        ?.replace(/\{number\}/g, String(pullRequest))
+        .replace(/\{service\}/g, encodeURIComponent(service));
+}
+/** Whether AWS tags (ECS `key`/`value` or ELB `Key`/`Value`) mark this preview. */
+function isPreviewTagged(tags, names) {
+    const map = new Map((tags ?? []).map((t) => [t.key ?? t.Key, t.value ?? t.Value]));
+    return (map.get(PREVIEW_OF_TAG) === names.baseService && map.get(PULL_REQUEST_TAG) === String(names.pullRequest));
+}
+
+
+/***/ }),
+
+/***/ 4156:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Aq: () => (/* binding */ planPreview),
+/* harmony export */   G0: () => (/* binding */ runPreviewDestroy),
+/* harmony export */   PD: () => (/* binding */ familyOfDocument),
+/* harmony export */   sE: () => (/* binding */ startPreviewDeployment)
+/* harmony export */ });
+/* unused harmony exports familyOfArn, servingContainer, previewServiceInput, previewImageDeletions */
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(8249);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(212);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_active_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8525);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2932);
+/* harmony import */ var _deploy_rolling_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4626);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
+/* harmony import */ var _render_document_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7495);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9144);
+/* harmony import */ var _routing_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8229);
+/**
+ * Pull-request previews: `<service>-pr-<N>`, a service of its own next to the base service,
+ * with the base service's placement and network settings, one task, the ECS rolling
+ * controller with the circuit breaker, and its own task definition family. A deploy goes
+ * through the normal pipeline (build, render, register) and ends here, creating or updating
+ * the service; a destroy removes everything the deploys created, and is safe to repeat.
+ */
+
+
+
+
+
+
+
+
+
+
+/** The family of a task definition ARN, `…:task-definition/<family>:<revision>`. */
+function familyOfArn(arn) {
+    return /:task-definition\/([^:]+):\d+$/.exec(arn)?.[1];
+}
+/** The family written in a task definition document (plain or describe-task-definition's wrapped form). */
+function familyOfDocument(doc) {
+    const d = doc;
+    const family = d?.taskDefinition?.family ?? d?.family;
+    return typeof family === 'string' ? family : undefined;
+}
+/**
+ * Everything the preview deploy needs to know before changing anything: its names, whether
+ * its service exists (waiting, within a bound, for one still draining from an earlier
+ * destroy), and the load balancer it is routed through.
+ */
+async function planPreview(config, base, taskDefinition, deps) {
+    const preview = config.preview;
+    if (preview === undefined)
+        throw new Error('planPreview needs preview settings.');
+    const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewNames */ .JY)(base.serviceName, preview);
+    const existing = await previewServiceToDeploy(deps.ecs, config.cluster, names, deps.wait);
+    let routing;
+    if (preview.listenerArn !== undefined) {
+        if (deps.elbv2 === undefined)
+            throw new Error('Preview routing needs an Elastic Load Balancing client.');
+        const container = servingContainer(base.service, taskDefinition, {
+            containerName: config.containers.length === 1 ? config.containers[0]?.name : undefined,
+            containerPort: config.containerPort,
+        });
+        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .planRouting */ .cp)(deps.elbv2, {
+            listenerArn: preview.listenerArn,
+            names,
+            containerName: container.name,
+            containerPort: container.port,
+            awsvpc: taskDefinition.networkMode === 'awsvpc',
+            baseTargetGroupArn: base.service.loadBalancers?.find((lb) => lb.targetGroupArn)?.targetGroupArn,
+        });
+    }
+    return { names, base, existing, routing };
+}
+async function describePreviewService(ecs, cluster, service) {
+    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service], include: ['TAGS'] }));
+    return out.services?.[0];
+}
+/**
+ * The ACTIVE preview service to update, or undefined when one is to be created. A service of
+ * that name that is still DRAINING blocks the name until it is INACTIVE, so that is waited
+ * for; an ACTIVE one that is not this preview's is never touched.
+ */
+async function previewServiceToDeploy(ecs, cluster, names, wait) {
+    let svc = await describePreviewService(ecs, cluster, names.service);
+    if (svc?.status === 'DRAINING') {
+        const minutes = Math.round((wait.timeoutMs / 60_000) * 10) / 10;
+        wait.log.info(`Service ${cluster}/${names.service} from an earlier preview is still DRAINING; a new one can be created once it is INACTIVE (waiting up to ${minutes} min).`);
+        const done = await (0,_deploy_active_js__WEBPACK_IMPORTED_MODULE_1__/* .waitUntil */ .a)(async () => {
+            svc = await describePreviewService(ecs, cluster, names.service);
+            return svc?.status === 'DRAINING' ? undefined : `${names.service} is ${svc?.status ?? 'gone'}`;
+        }, wait.clock.now() + wait.timeoutMs, wait);
+        if (done === undefined) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+                where: 'preview',
+                what: `Service ${cluster}/${names.service}, deleted by an earlier destroy of this preview, is still DRAINING after ${minutes} min, and ECS creates no service of the same name until it is INACTIVE.`,
+                fix: 'Re-run the job once its tasks have stopped (the ECS console shows them), or raise wait-for-active-deployment-minutes.',
+            });
+        }
+    }
+    if (svc?.status !== 'ACTIVE')
+        return undefined;
+    if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+            where: 'service',
+            what: `Service ${cluster}/${names.service} exists and is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not changed.`,
+            fix: `Rename or delete that service; previews are named <service>-pr-<number>.`,
+        });
+    }
+    return svc;
+}
+/**
+ * The container and port the load balancer sends the preview's traffic to: the base
+ * service's own load balancer entry, else the inputs, else the only container with a port.
+ */
+function servingContainer(base, taskDefinition, opts) {
+    const containers = taskDefinition.containerDefinitions ?? [];
+    const portsOf = (name) => (containers.find((c) => c.name === name)?.portMappings ?? [])
+        .map((p) => p.containerPort)
+        .filter((p) => typeof p === 'number');
+    const fromBase = base.loadBalancers?.find((lb) => lb.containerName !== undefined);
+    const name = fromBase?.containerName ?? opts.containerName;
+    const port = fromBase?.containerPort ?? opts.containerPort;
+    if (name !== undefined) {
+        const ports = portsOf(name);
+        const chosen = port ?? ports[0];
+        if (chosen !== undefined && ports.includes(chosen))
+            return { name, port: chosen };
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+            where: port === undefined ? 'container-name' : 'container-port',
+            what: `Container ${name} of the preview's task definition ${ports.length > 0 ? `maps ports ${ports.join(', ')}, not ${port}` : 'has no port mappings'}, so the load balancer has nothing to send the preview's traffic to.`,
+            fix: 'Set container-name and container-port to the container and port that serve HTTP.',
+        });
+    }
+    const serving = containers.filter((c) => (c.portMappings ?? []).some((p) => p.containerPort !== undefined));
+    const only = serving.length === 1 ? serving[0] : undefined;
+    const onlyPort = only?.portMappings?.find((p) => p.containerPort !== undefined)?.containerPort;
+    if (only?.name !== undefined && onlyPort !== undefined)
+        return { name: only.name, port: onlyPort };
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+        where: 'container-name',
+        what: `The preview's load balancer target cannot be chosen: ${serving.length === 0 ? 'no container maps a port' : `${serving.length} containers map ports (${serving.map((c) => c.name).join(', ')})`}.`,
+        fix: 'Set container-name and container-port to the container and port that serve HTTP.',
+    });
+}
+/**
+ * CreateService for the preview: the base service's launch type or capacity provider
+ * strategy, platform version, network configuration and placement; one task; the ECS
+ * rolling controller with the circuit breaker rolling back a broken image. No service
+ * registries: the preview must not take the base service's names.
+ */
+function previewServiceInput(base, names, opts) {
+    const strategy = base.capacityProviderStrategy ?? [];
+    const input = {
+        cluster: opts.cluster,
+        serviceName: names.service,
+        taskDefinition: opts.taskDefinitionArn,
+        desiredCount: 1,
+        deploymentController: { type: 'ECS' },
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+        propagateTags: 'SERVICE',
+        enableECSManagedTags: true,
+        tags: names.tags,
+    };
+    if (strategy.length > 0)
+        input.capacityProviderStrategy = strategy;
+    else if (base.launchType !== undefined)
+        input.launchType = base.launchType;
+    if (base.platformVersion !== undefined)
+        input.platformVersion = base.platformVersion;
+    if (base.networkConfiguration !== undefined)
+        input.networkConfiguration = base.networkConfiguration;
+    if ((base.placementConstraints ?? []).length > 0)
+        input.placementConstraints = base.placementConstraints;
+    if ((base.placementStrategy ?? []).length > 0)
+        input.placementStrategy = base.placementStrategy;
+    if (opts.loadBalancer !== undefined) {
+        input.loadBalancers = [opts.loadBalancer];
+        if (base.healthCheckGracePeriodSeconds !== undefined) {
+            input.healthCheckGracePeriodSeconds = base.healthCheckGracePeriodSeconds;
+        }
+    }
+    return input;
+}
+/** Routes the preview (when asked) and creates or updates its service with the registered task definition. */
+async function startPreviewDeployment(clients, plan, opts) {
+    const { names } = plan;
+    let routing;
+    if (plan.routing !== undefined) {
+        if (clients.elbv2 === undefined)
+            throw new Error('Preview routing needs an Elastic Load Balancing client.');
+        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .ensureRouting */ .xb)(clients.elbv2, plan.routing, names, opts.log);
+    }
+    if (plan.existing !== undefined) {
+        const started = await (0,_deploy_rolling_js__WEBPACK_IMPORTED_MODULE_2__/* .startRollingDeployment */ .h)(clients.ecs, {
+            cluster: opts.cluster,
+            service: names.service,
+            taskDefinitionArn: opts.taskDefinitionArn,
+            forceNewDeployment: false,
+            desiredCount: 1,
+        });
+        return { deploymentId: started.deploymentId, created: false, routing };
+    }
+    const input = previewServiceInput(plan.base.service, names, {
+        cluster: opts.cluster,
+        taskDefinitionArn: opts.taskDefinitionArn,
+        loadBalancer: routing && plan.routing
+            ? {
+                targetGroupArn: routing.targetGroupArn,
+                containerName: plan.routing.containerName,
+                containerPort: plan.routing.containerPort,
+            }
+            : undefined,
+    });
+    let out;
+    try {
+        out = await clients.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .CreateServiceCommand */ .JkR(input));
+    }
+    catch (err) {
+        if ((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .isAwsError */ .m_)(err, 'InvalidParameterException') && /idempotent/i.test(err.message)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+                where: 'preview',
+                what: `ECS refused to create service ${opts.cluster}/${names.service}: a service of that name is still ACTIVE or DRAINING (${err.message}).`,
+                fix: 'Another run may be deploying or destroying this preview: give preview jobs a `concurrency:` group per pull request, and re-run.',
+            });
+        }
+        throw err;
+    }
+    const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
+    if (primary?.id === undefined) {
+        throw new Error(`CreateService of ${names.service} returned no PRIMARY deployment.`);
+    }
+    opts.log.info(`Created service ${opts.cluster}/${names.service} (preview of ${names.baseService} for pull request #${names.pullRequest}).`);
+    return { deploymentId: primary.id, created: true, routing };
+}
+/**
+ * Removes pull request N's preview: the service (scaled to 0, deleted), its listener rule
+ * and target group, every revision of its task definition family, and its image tags.
+ * What is already gone is skipped, so a second destroy, or one for a pull request that was
+ * never deployed, succeeds and says there was nothing to remove.
+ */
+async function runPreviewDestroy(config, deps, timer, report) {
+    const { ecs, ecr } = deps.clients;
+    const { log } = deps;
+    const preview = config.preview;
+    if (preview === undefined || config.service === undefined) {
+        throw new Error('runPreviewDestroy needs preview settings and the base service.');
+    }
+    const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .resourceName */ .Iy)(config.service), preview);
+    report.service = names.service;
+    deps.setOutput('preview-service', names.service);
+    const removed = [];
+    const stage = timer.run.bind(timer);
+    await (0,_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .checkCredentials */ .vG)(deps.clients);
+    const svc = await describePreviewService(ecs, config.cluster, names.service);
+    await stage('Delete preview service', async () => {
+        if (svc?.status !== 'ACTIVE') {
+            return svc?.status === 'DRAINING' ? 'already draining' : 'none';
+        }
+        if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+                where: 'service',
+                what: `Service ${config.cluster}/${names.service} is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not deleted.`,
+                fix: 'Check the service and pull-request-number inputs; delete that service yourself if it is to go.',
+            });
+        }
+        await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .UpdateServiceCommand */ .kZr({ cluster: config.cluster, service: names.service, desiredCount: 0 }));
+        await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeleteServiceCommand */ .o6q({ cluster: config.cluster, service: names.service, force: true }));
+        removed.push(`service ${config.cluster}/${names.service}`);
+        return 'deleted';
+    }, (d) => d);
+    if (preview.listenerArn !== undefined) {
+        const { elbv2 } = deps;
+        if (elbv2 === undefined)
+            throw new Error('Preview routing needs an Elastic Load Balancing client.');
+        const routing = await stage('Remove preview routing', () => (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .removeRouting */ .Jq)(elbv2, { listenerArn: preview.listenerArn, names }, log), (r) => [r.rule && 'rule', r.targetGroup && 'target group'].filter(Boolean).join(', ') || 'none');
+        if (routing.rule)
+            removed.push(`listener rule for ${names.host}`);
+        if (routing.targetGroup)
+            removed.push(`target group ${names.targetGroup}`);
+    }
+    const families = await previewFamilies(config, { ecs, log, readFile: deps.fs.readFile }, names, svc);
+    const revisions = await stage('Delete preview task definitions', () => deleteFamilies(ecs, families, log), (n) => `${n} revision(s) of ${families.join(', ') || 'no family'}`);
+    if (revisions > 0)
+        removed.push(`${revisions} task definition revision(s) of ${families.join(', ')}`);
+    const repositories = [...new Set(config.containers.flatMap((c) => (c.build ? [c.build.repository] : [])))];
+    const tags = await stage('Delete preview image tags', async () => {
+        let count = 0;
+        for (const repository of repositories) {
+            count += await deletePreviewImages(ecr, repository, names.imageTagPrefix, log);
+        }
+        return count;
+    }, (n) => `${n} tag(s) ${names.imageTagPrefix}* in ${repositories.join(', ') || 'no repository'}`);
+    if (tags > 0)
+        removed.push(`${tags} image tag(s) ${names.imageTagPrefix}*`);
+    if (repositories.length === 0) {
+        log.info('No ecr-repository is given, so no image tags were looked for.');
+    }
+    report.outcome = removed.length > 0 ? 'removed' : 'nothing to remove';
+    report.message =
+        removed.length > 0
+            ? `Removed the preview of ${names.baseService} for pull request #${names.pullRequest}: ${removed.join('; ')}.`
+            : `Pull request #${names.pullRequest} has no preview of ${names.baseService} to remove (never deployed, or already removed).`;
+    if (removed.length > 0)
+        log.info(report.message);
+    else
+        log.notice(report.message);
+    return { names, removed };
+}
+/**
+ * The preview's task definition families: the one its service ran, and the one a deploy
+ * with these inputs registers (so revisions left by a failed deploy are found too).
+ */
+async function previewFamilies(config, deps, names, svc) {
+    const families = new Set();
+    const running = svc?.taskDefinition ? familyOfArn(svc.taskDefinition) : undefined;
+    if (running !== undefined)
+        families.add(running);
+    const base = await baseFamily(config, deps);
+    if (base !== undefined)
+        families.add((0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewFamily */ .bc)(base, names.pullRequest));
+    return [...families];
+}
+async function baseFamily(config, deps) {
+    if (config.taskDefinitionFamily !== undefined)
+        return config.taskDefinitionFamily;
+    const source = config.taskDefinition;
+    switch (source.kind) {
+        case 'family':
+            return source.family;
+        case 'arn':
+            return familyOfArn(source.arn);
+        case 'file': {
+            let text;
+            try {
+                text = await deps.readFile(source.path);
+            }
+            catch {
+                deps.log.warning(`${source.path} cannot be read, so its family's preview revisions are not looked for.`);
+                return undefined;
+            }
+            return familyOfDocument((0,_render_document_js__WEBPACK_IMPORTED_MODULE_4__/* .parseDocument */ .Tp)(text, source.path, 'task-definition').value);
+        }
+        case 'service': {
+            const base = (await deps.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeServicesCommand */ .H7c({ cluster: config.cluster, services: [config.service] }))).services?.[0];
+            return base?.taskDefinition ? familyOfArn(base.taskDefinition) : undefined;
+        }
+    }
+}
+async function listRevisions(ecs, family, status) {
+    const arns = [];
+    let nextToken;
+    do {
+        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: family, status, nextToken }));
+        arns.push(...(out.taskDefinitionArns ?? []));
+        nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+    // familyPrefix matches the exact family in ECS; the filter keeps that true whatever answers.
+    return arns.filter((arn) => familyOfArn(arn) === family);
+}
+/** Deregisters every ACTIVE revision, then deletes every INACTIVE one (ECS deletes only those). */
+async function deleteFamilies(ecs, families, log) {
+    let deleted = 0;
+    for (const family of families) {
+        for (const arn of await listRevisions(ecs, family, 'ACTIVE')) {
+            await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeregisterTaskDefinitionCommand */ .sjB({ taskDefinition: arn }));
+        }
+        const inactive = await listRevisions(ecs, family, 'INACTIVE');
+        for (let i = 0; i < inactive.length; i += 10) {
+            const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeleteTaskDefinitionsCommand */ .WeT({ taskDefinitions: inactive.slice(i, i + 10) }));
+            deleted += out.taskDefinitions?.length ?? 0;
+            for (const f of out.failures ?? []) {
+                log.warning(`Task definition ${f.arn} was not deleted: ${f.reason}${f.detail ? ` (${f.detail})` : ''}.`);
+            }
+        }
+    }
+    return deleted;
+}
+/**
+ * What to send BatchDeleteImage for the tags starting with `prefix`. An image whose every
+ * tag is the preview's is deleted by digest (ECR deletes an image with its last tag anyway);
+ * an image that also carries other tags loses only the preview's, and stays for them.
+ */
+function previewImageDeletions(images, prefix) {
+    const ids = [];
+    const digests = new Set();
+    for (const image of images) {
+        const tags = image.imageTags ?? [];
+        const ours = tags.filter((t) => t.startsWith(prefix));
+        if (ours.length === 0)
+            continue;
+        if (ours.length === tags.length && image.imageDigest !== undefined) {
+            if (!digests.has(image.imageDigest))
+                ids.push({ imageDigest: image.imageDigest });
+            digests.add(image.imageDigest);
+        }
+        else {
+            ids.push(...ours.map((imageTag) => ({ imageTag })));
+        }
+    }
+    return ids;
+}
+/** Deletes the preview's image tags from one repository; returns how many tags went. */
+async function deletePreviewImages(ecr, repository, prefix, log) {
+    const images = [];
+    let nextToken;
+    try {
+        do {
+            const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__/* .DescribeImagesCommand */ .ji5({
+                repositoryName: repository,
+                filter: { tagStatus: 'TAGGED' },
+                maxResults: 1000,
+                nextToken,
+            }));
+            images.push(...(out.imageDetails ?? []));
+            nextToken = out.nextToken;
+        } while (nextToken !== undefined);
+    }
+    catch (err) {
+        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .isAwsError */ .m_)(err, 'RepositoryNotFoundException'))
+            throw err;
+        log.info(`ECR repository ${repository} does not exist; no image tags to delete there.`);
+        return 0;
+    }
+    const ids = previewImageDeletions(images, prefix);
+    const tagCount = images.flatMap((i) => i.imageTags ?? []).filter((t) => t.startsWith(prefix)).length;
+    for (let i = 0; i < ids.length; i += 100) {
+        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__/* .BatchDeleteImageCommand */ .wau({ repositoryName: repository, imageIds: ids.slice(i, i + 100) }));
+        for (const f of out.failures ?? []) {
+            if (f.failureCode === 'ImageNotFound')
+                continue;
+            log.warning(`ECR did not delete ${f.imageId?.imageTag ?? f.imageId?.imageDigest} from ${repository}: ${f.failureCode} ${f.failureReason ?? ''}`.trim());
+        }
+    }
+    if (tagCount > 0)
+        log.info(`Deleted ${tagCount} image tag(s) ${prefix}* from ${repository}.`);
+    return tagCount;
+}
+
+
+/***/ }),
+
+/***/ 8229:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   HN: () => (/* binding */ createElbClient),
+/* harmony export */   Jq: () => (/* binding */ removeRouting),
+/* harmony export */   cp: () => (/* binding */ planRouting),
+/* harmony export */   xb: () => (/* binding */ ensureRouting)
+/* harmony export */ });
+/* unused harmony exports ruleHosts, choosePriority */
+/* harmony import */ var _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(586);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2932);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9144);
+/**
+ * Routing a preview through the team's Application Load Balancer: a target group of its own
+ * and a listener rule for host pr-<N>.<domain> that forwards to it. Everything is found
+ * again by name and host, so a re-run or a synchronize reuses what is there, and a destroy
+ * removes only what carries this preview's tags.
+ */
+
+
+
+
+
+/** As createClients builds the others: adaptive retries absorb throttling bursts. */
+function createElbClient(region, maxRetries) {
+    return new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .ElasticLoadBalancingV2Client */ .MlD({
+        region,
+        maxAttempts: maxRetries + 1,
+        retryMode: 'adaptive',
+        customUserAgent: _aws_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._O,
+    });
+}
+/** Listener rule priorities run from 1 to 50000; lower ones are evaluated first. */
+const MAX_PRIORITY = 50_000;
+/** Attempts at creating the rule when other runs take the chosen priority first. */
+const PRIORITY_ATTEMPTS = 5;
+function elbTags(names) {
+    return names.tags.map((t) => ({ Key: t.key, Value: t.value }));
+}
+/**
+ * Read-only: the listener must exist on an Application Load Balancer (its VPC is the target
+ * group's), and the base service's target group lends its health check settings.
+ */
+async function planRouting(elb, opts) {
+    const { names } = opts;
+    if (names.host === undefined)
+        throw new Error('planRouting needs the preview host (preview-domain).');
+    let listener;
+    try {
+        listener = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeListenersCommand */ .AKE({ ListenerArns: [opts.listenerArn] })))
+            .Listeners?.[0];
+    }
+    catch (err) {
+        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'ListenerNotFoundException'))
+            throw err;
+    }
+    if (listener?.LoadBalancerArn === undefined) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: 'preview-listener-arn',
+            what: `The listener ${opts.listenerArn} does not exist.`,
+            fix: 'Give the ARN of the HTTPS listener previews are reached through (EC2 console, Load balancers, Listeners), in the region of this run.',
+        });
+    }
+    const lb = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeLoadBalancersCommand */ .AZi({ LoadBalancerArns: [listener.LoadBalancerArn] }))).LoadBalancers?.[0];
+    if (lb?.Type !== 'application' || lb.VpcId === undefined) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: 'preview-listener-arn',
+            what: `The listener ${opts.listenerArn} belongs to a ${lb?.Type ?? 'missing'} load balancer; host-name rules need an Application Load Balancer.`,
+            fix: 'Use a listener of an Application Load Balancer.',
+        });
+    }
+    return {
+        listenerArn: opts.listenerArn,
+        host: names.host,
+        targetGroupName: names.targetGroup,
+        vpcId: lb.VpcId,
+        targetType: opts.awsvpc ? 'ip' : 'instance',
+        containerName: opts.containerName,
+        containerPort: opts.containerPort,
+        healthCheck: await baseHealthCheck(elb, opts.baseTargetGroupArn),
+        tags: elbTags(names),
+        preferredPriority: names.pullRequest,
+    };
+}
+async function baseHealthCheck(elb, targetGroupArn) {
+    const defaults = { Protocol: 'HTTP', HealthCheckPath: '/' };
+    if (targetGroupArn === undefined)
+        return defaults;
+    let base;
+    try {
+        base = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTargetGroupsCommand */ .sC7({ TargetGroupArns: [targetGroupArn] })))
+            .TargetGroups?.[0];
+    }
+    catch (err) {
+        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'TargetGroupNotFoundException'))
+            throw err;
+    }
+    if (base === undefined)
+        return defaults;
+    return {
+        Protocol: base.Protocol ?? 'HTTP',
+        ProtocolVersion: base.ProtocolVersion,
+        HealthCheckProtocol: base.HealthCheckProtocol,
+        HealthCheckPath: base.HealthCheckPath ?? '/',
+        HealthCheckIntervalSeconds: base.HealthCheckIntervalSeconds,
+        HealthCheckTimeoutSeconds: base.HealthCheckTimeoutSeconds,
+        HealthyThresholdCount: base.HealthyThresholdCount,
+        UnhealthyThresholdCount: base.UnhealthyThresholdCount,
+        Matcher: base.Matcher,
+    };
+}
+/** The host names a rule matches on (host-header conditions, old and new form). */
+function ruleHosts(rule) {
+    return (rule.Conditions ?? [])
+        .filter((c) => c.Field === 'host-header')
+        .flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? [])
+        .map((h) => h.toLowerCase());
+}
+/**
+ * The priority for a new rule: the pull request's number when it is free (numbers are
+ * unique, so concurrent previews rarely meet), else the lowest free one.
+ */
+function choosePriority(taken, preferred) {
+    if (preferred >= 1 && preferred <= MAX_PRIORITY && !taken.has(preferred))
+        return preferred;
+    for (let p = 1; p <= MAX_PRIORITY; p++)
+        if (!taken.has(p))
+            return p;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+        where: 'preview-listener-arn',
+        what: `Every rule priority of the listener (1 to ${MAX_PRIORITY}) is taken.`,
+        fix: 'Remove unused rules from the listener, or route previews through another listener.',
+    });
+}
+async function listRules(elb, listenerArn) {
+    const rules = [];
+    let marker;
+    do {
+        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeRulesCommand */ .Ggo({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
+        rules.push(...(out.Rules ?? []));
+        marker = out.NextMarker;
+    } while (marker !== undefined);
+    return rules;
+}
+async function findRule(elb, listenerArn, host) {
+    const rules = await listRules(elb, listenerArn);
+    return { rules, rule: rules.find((r) => ruleHosts(r).includes(host.toLowerCase())) };
+}
+async function isOurs(elb, arn, names) {
+    const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTagsCommand */ .yRM({ ResourceArns: [arn] }));
+    return (0,_names_js__WEBPACK_IMPORTED_MODULE_2__/* .isPreviewTagged */ .xP)(out.TagDescriptions?.[0]?.Tags, names);
+}
+async function findTargetGroup(elb, name) {
+    try {
+        return (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTargetGroupsCommand */ .sC7({ Names: [name] }))).TargetGroups?.[0];
+    }
+    catch (err) {
+        if ((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'TargetGroupNotFoundException'))
+            return undefined;
+        throw err;
+    }
+}
+/** Creates (or finds again) the preview's target group and its host rule. */
+async function ensureRouting(elb, plan, names, log) {
+    const targetGroupArn = await ensureTargetGroup(elb, plan, names, log);
+    const forward = [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
+    const collided = new Set();
+    for (let attempt = 1;; attempt++) {
+        const { rules, rule } = await findRule(elb, plan.listenerArn, plan.host);
+        if (rule?.RuleArn !== undefined) {
+            const forwardsHere = rule.Actions?.some((a) => a.TargetGroupArn === targetGroupArn) ?? false;
+            if (!forwardsHere) {
+                if (!(await isOurs(elb, rule.RuleArn, names))) {
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+                        where: 'preview-domain',
+                        what: `The listener already has rule ${rule.RuleArn} (priority ${rule.Priority}) for host ${plan.host}, and it is not this preview's.`,
+                        fix: `Remove that rule, or use another preview-domain.`,
+                    });
+                }
+                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .ModifyRuleCommand */ .y5P({ RuleArn: rule.RuleArn, Actions: forward }));
+                log.info(`Listener rule for ${plan.host} now forwards to ${plan.targetGroupName}.`);
+            }
+            return { targetGroupArn, ruleArn: rule.RuleArn, priority: rule.Priority ?? '' };
+        }
+        const taken = new Set([
+            ...collided,
+            ...rules.map((r) => Number(r.Priority)).filter((p) => Number.isInteger(p)),
+        ]);
+        const priority = choosePriority(taken, plan.preferredPriority);
+        try {
+            const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .CreateRuleCommand */ .OOk({
+                ListenerArn: plan.listenerArn,
+                Priority: priority,
+                Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [plan.host] } }],
+                Actions: forward,
+                Tags: plan.tags,
+            }));
+            const created = out.Rules?.[0];
+            if (created?.RuleArn === undefined)
+                throw new Error('CreateRule returned no rule.');
+            log.info(`Created listener rule ${created.RuleArn}: host ${plan.host} → ${plan.targetGroupName} (priority ${priority}).`);
+            return { targetGroupArn, ruleArn: created.RuleArn, priority: String(priority) };
+        }
+        catch (err) {
+            // Another run took the priority between our read and our write: read again, pick again.
+            if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'PriorityInUseException') || attempt >= PRIORITY_ATTEMPTS)
+                throw err;
+            collided.add(priority);
+            log.info(`Listener rule priority ${priority} was taken meanwhile; choosing another.`);
+        }
+    }
+}
+async function ensureTargetGroup(elb, plan, names, log) {
+    const existing = await findTargetGroup(elb, plan.targetGroupName);
+    if (existing?.TargetGroupArn !== undefined) {
+        if (!(await isOurs(elb, existing.TargetGroupArn, names))) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+                where: 'service',
+                what: `A target group named ${plan.targetGroupName} exists and is not this preview's (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}).`,
+                fix: 'Rename or delete that target group; preview target groups are named <service>-pr-<number>.',
+            });
+        }
+        return existing.TargetGroupArn;
+    }
+    try {
+        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .CreateTargetGroupCommand */ .GGF({
+            Name: plan.targetGroupName,
+            Port: plan.containerPort,
+            VpcId: plan.vpcId,
+            TargetType: plan.targetType,
+            ...plan.healthCheck,
+            Tags: plan.tags,
+        }));
+        const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+        if (arn === undefined)
+            throw new Error('CreateTargetGroup returned no target group.');
+        log.info(`Created target group ${plan.targetGroupName} (${plan.targetType}, port ${plan.containerPort}).`);
+        return arn;
+    }
+    catch (err) {
+        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'DuplicateTargetGroupNameException'))
+            throw err;
+        const found = await findTargetGroup(elb, plan.targetGroupName);
+        if (found?.TargetGroupArn === undefined)
+            throw err;
+        return found.TargetGroupArn;
+    }
+}
+/** Removes the preview's host rule and target group, when they are this preview's. */
+async function removeRouting(elb, opts, log) {
+    const { names } = opts;
+    const removed = {};
+    if (names.host !== undefined) {
+        const { rule } = await findRule(elb, opts.listenerArn, names.host);
+        if (rule?.RuleArn !== undefined) {
+            if (await isOurs(elb, rule.RuleArn, names)) {
+                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DeleteRuleCommand */ .piX({ RuleArn: rule.RuleArn }));
+                removed.rule = rule.RuleArn;
+            }
+            else {
+                log.warning(`Listener rule ${rule.RuleArn} for ${names.host} is not this preview's (no preview tags); left alone.`);
+            }
+        }
+    }
+    const group = await findTargetGroup(elb, names.targetGroup);
+    if (group?.TargetGroupArn !== undefined) {
+        if (await isOurs(elb, group.TargetGroupArn, names)) {
+            await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DeleteTargetGroupCommand */ .tX({ TargetGroupArn: group.TargetGroupArn }));
+            removed.targetGroup = group.TargetGroupArn;
+        }
+        else {
+            log.warning(`Target group ${names.targetGroup} is not this preview's (no preview tags); left alone.`);
+        }
+    }
+    return removed;
+}
+
+
+/***/ }),
+
+/***/ 6272:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   As: () => (/* binding */ generateAppSpec),
+/* harmony export */   M3: () => (/* binding */ checkAppSpecAgainstTaskDefinition),
+/* harmony export */   Uo: () => (/* binding */ TASK_DEFINITION_PLACEHOLDER),
+/* harmony export */   WS: () => (/* binding */ parseAppSpec),
+/* harmony export */   Zl: () => (/* binding */ renderAppSpec)
+/* harmony export */ });
+/* unused harmony export ECS_HOOKS */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8815);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/* harmony import */ var _document_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7495);
+/* harmony import */ var _taskdef_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3448);
+
+
+
+
+
+/** The lifecycle events of an ECS deployment that run a hook, in the order they happen. */
+const ECS_HOOKS = [
+    'BeforeInstall',
+    'AfterInstall',
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'AfterAllowTraffic',
+];
+/** What CodePipeline's blue/green action, and this action, replace with the registered ARN. */
+const TASK_DEFINITION_PLACEHOLDER = '<TASK_DEFINITION>';
+const ROOT_KEYS = ['version', 'Resources', 'Hooks'];
+const PROPERTY_KEYS = [
+    'TaskDefinition',
+    'LoadBalancerInfo',
+    'PlatformVersion',
+    'NetworkConfiguration',
+    'CapacityProviderStrategy',
+];
+const RESOURCE_PATH = ['Resources', 0];
+const TARGET_SERVICE_PATH = [...RESOURCE_PATH, 'TargetService'];
+const PROPERTIES_PATH = [...TARGET_SERVICE_PATH, 'Properties'];
+const LOAD_BALANCER_INFO_PATH = [...PROPERTIES_PATH, 'LoadBalancerInfo'];
+const MINIMAL_APPSPEC = `version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: <TASK_DEFINITION>
+        LoadBalancerInfo:
+          ContainerName: web
+          ContainerPort: 8080`;
+/** Parses a user's appspec file (YAML or JSON) and checks its structure, all problems at once. */
+function parseAppSpec(text, file, where) {
+    const parsed = (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDocument */ .Tp)(text, file, where);
+    const problems = new _document_js__WEBPACK_IMPORTED_MODULE_3__/* .FieldProblems */ .Vj({ source: file, file, parsed });
+    const root = parsed.value;
+    checkRoot(root, problems);
+    problems.throwIfAny();
+    // Every field was checked above and unknown ones refused, so the shape is AppSpec's.
+    return { appspec: canonicalAppSpec(root), parsed };
+}
+/**
+ * The load balancer's container and port must exist in the task definition being deployed,
+ * or CodeDeploy fails only after it has started creating the replacement task set.
+ */
+function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
+    const problems = new _document_js__WEBPACK_IMPORTED_MODULE_3__/* .FieldProblems */ .Vj({ source: ctx.file ?? ctx.where, file: ctx.file, parsed: ctx.parsed });
+    const { ContainerName, ContainerPort } = appspec.Resources[0].TargetService.Properties.LoadBalancerInfo;
+    const containers = taskDefinition.containerDefinitions ?? [];
+    const family = taskDefinition.family ?? 'being deployed';
+    const container = containers.find((c) => c.name === ContainerName);
+    if (!container) {
+        const names = containers.map((c) => c.name).join(', ');
+        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerName'], `Container ${JSON.stringify(ContainerName)} is not in task definition ${family}; its containers are: ${names}.`, `Set ContainerName to the container the load balancer sends traffic to: one of ${names}.`);
+    }
+    else {
+        const ports = mappedPorts(container);
+        if (!ports.includes(ContainerPort)) {
+            problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerPort'], `Container ${JSON.stringify(ContainerName)} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${ContainerPort}.`, ports.length > 0
+                ? `Set ContainerPort to ${ports.length === 1 ? ports[0] : `one of ${ports.join(', ')}`}, or add {"containerPort": ${ContainerPort}} to the container's portMappings.`
+                : `Add {"containerPort": ${ContainerPort}} to the portMappings of ${ContainerName} in the task definition.`);
+        }
+    }
+    problems.throwIfAny();
+}
+/**
+ * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
+ * renderAppSpec puts in the registered ARN.
+ */
+function generateAppSpec(opts) {
+    const { containerName, containerPort } = opts;
+    const containers = opts.taskDefinition.containerDefinitions ?? [];
+    const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .Problems */ .Zw();
+    const summary = (c) => `${c.name} (${mappedPorts(c).join(', ') || 'no port mappings'})`;
+    let container;
+    if (containerName !== undefined) {
+        container = containers.find((c) => c.name === containerName);
+        if (!container) {
+            problems.add({
+                where: 'container-name',
+                what: `The task definition has no container ${JSON.stringify(containerName)}; it has ${containers.map(summary).join(', ')}.`,
+                fix: 'Set `container-name` to the container the load balancer sends traffic to.',
+            });
+        }
+    }
+    else {
+        // Given a port, only the containers that map it are candidates.
+        const candidates = containers.filter((c) => {
+            const ports = mappedPorts(c);
+            return containerPort === undefined ? ports.length > 0 : ports.includes(containerPort);
+        });
+        if (candidates.length === 1) {
+            container = candidates[0];
+        }
+        else if (candidates.length > 1) {
+            problems.add({
+                where: 'container-name',
+                what: `Several containers could receive the load balancer's traffic: ${candidates.map(summary).join(', ')}.`,
+                fix: 'Set `container-name` to the one the load balancer sends traffic to.',
+            });
+        }
+        else if (containerPort !== undefined) {
+            problems.add({
+                where: 'container-port',
+                what: `No container maps port ${containerPort}; the containers are ${containers.map(summary).join(', ')}.`,
+                fix: `Set \`container-port\` to a mapped port, or add {"containerPort": ${containerPort}} to the portMappings of the container that serves traffic.`,
+            });
+        }
+        else {
+            problems.add({
+                where: 'container-port',
+                what: `No container has port mappings, so a blue/green deployment has no port to send traffic to; the containers are ${containers.map(summary).join(', ')}.`,
+                fix: 'Add portMappings to the container that serves traffic (for example {"containerPort": 8080}), or give `codedeploy-appspec`.',
+            });
+        }
+    }
+    let port;
+    if (container) {
+        const ports = mappedPorts(container);
+        if (containerPort !== undefined && !ports.includes(containerPort)) {
+            problems.add({
+                where: 'container-port',
+                what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
+                fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
+            });
+        }
+        else if (ports.length === 0) {
+            problems.add({
+                where: 'container-port',
+                what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
+                fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
+            });
+        }
+        else {
+            port = containerPort ?? ports[0];
+        }
+    }
+    // Every way of leaving the container or the port unset added a problem above.
+    problems.throwIfAny();
+    const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
+    return canonicalAppSpec({
+        version: '0.0',
+        Resources: [
+            {
+                TargetService: {
+                    Type: 'AWS::ECS::Service',
+                    Properties: {
+                        TaskDefinition: TASK_DEFINITION_PLACEHOLDER,
+                        LoadBalancerInfo: { ContainerName: container.name, ContainerPort: port },
+                        ...(opts.platformVersion !== undefined && { PlatformVersion: opts.platformVersion }),
+                    },
+                },
+            },
+        ],
+        ...(hooks.length > 0 && { Hooks: hooks }),
+    });
+}
+/**
+ * Puts the registered task definition's ARN in and renders the YAML CodeDeploy receives as
+ * AppSpecContent, with its hex SHA-256. The same appspec always renders the same text.
+ */
+function renderAppSpec(appspec, taskDefinitionArn) {
+    const rendered = canonicalAppSpec(appspec);
+    rendered.Resources[0].TargetService.Properties.TaskDefinition = taskDefinitionArn;
+    const doc = new yaml__WEBPACK_IMPORTED_MODULE_1__/* .Document */ .yo(rendered);
+    // CodeDeploy wants `version: 0.0`; YAML would print the number 0 as `0` and "0.0" quoted.
+    const version = doc.createNode(0);
+    version.minFractionDigits = 1;
+    doc.set('version', version);
+    // Quoted strings read the same in every YAML parser, including YAML 1.1 ones that would
+    // take an unquoted `yes`, `on` or `0755` for something else.
+    const content = doc.toString({ lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
+    return { appspec: rendered, content, sha256: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(content, 'utf8').digest('hex') };
+}
+function mappedPorts(container) {
+    return (container.portMappings ?? []).map((m) => m.containerPort).filter(_taskdef_js__WEBPACK_IMPORTED_MODULE_4__/* .isPort */ .sW);
+}
+/** A fresh copy with the fields in AppSpec's documented order. */
+function canonicalAppSpec(appspec) {
+    const p = appspec.Resources[0].TargetService.Properties;
+    const vpc = p.NetworkConfiguration?.AwsvpcConfiguration;
+    const properties = {
+        TaskDefinition: p.TaskDefinition,
+        LoadBalancerInfo: {
+            ContainerName: p.LoadBalancerInfo.ContainerName,
+            ContainerPort: p.LoadBalancerInfo.ContainerPort,
+        },
+        ...(p.PlatformVersion !== undefined && { PlatformVersion: p.PlatformVersion }),
+        ...(vpc && {
+            NetworkConfiguration: {
+                AwsvpcConfiguration: {
+                    Subnets: [...vpc.Subnets],
+                    ...(vpc.SecurityGroups && { SecurityGroups: [...vpc.SecurityGroups] }),
+                    ...(vpc.AssignPublicIp && { AssignPublicIp: vpc.AssignPublicIp }),
+                },
+            },
+        }),
+        ...(p.CapacityProviderStrategy && {
+            CapacityProviderStrategy: p.CapacityProviderStrategy.map((s) => ({
+                ...(s.Base !== undefined && { Base: s.Base }),
+                CapacityProvider: s.CapacityProvider,
+                ...(s.Weight !== undefined && { Weight: s.Weight }),
+            })),
+        }),
+    };
+    return {
+        version: appspec.version,
+        Resources: [{ TargetService: { Type: 'AWS::ECS::Service', Properties: properties } }],
+        // `Hooks:` left empty reads as null.
+        ...(appspec.Hooks?.length && { Hooks: appspec.Hooks.map((h) => ({ ...h })) }),
+    };
+}
+// ---------------------------------------------------------------------------------------
+// Structure checks
+function checkRoot(root, problems) {
+    checkKeys(root, [], ROOT_KEYS, problems, (key) => ['os', 'files', 'permissions'].includes(key)
+        ? `"${key}" belongs to EC2/on-premises appspecs; an ECS deployment copies no files.`
+        : undefined);
+    if (!('version' in root)) {
+        problems.at(['version'], 'The appspec has no version.', 'Add `version: 0.0` as its first line.');
+    }
+    else if (root.version !== 0 && root.version !== '0.0') {
+        problems.at(['version'], `version is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(root.version)}; the only valid version is 0.0.`, 'Write `version: 0.0`.');
+    }
+    checkResources(root.Resources, problems);
+    checkHooks(root.Hooks, problems);
+}
+function checkResources(resources, problems) {
+    if (!Array.isArray(resources) || resources.length !== 1) {
+        problems.at(['Resources'], resources === undefined
+            ? 'The appspec has no Resources.'
+            : Array.isArray(resources)
+                ? `Resources has ${resources.length} items; an ECS appspec has exactly one, the TargetService.`
+                : `Resources is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(resources)}; it must be a list with one TargetService.`, `Write Resources as a list with one TargetService, for example:\n${MINIMAL_APPSPEC}`);
+        if (!Array.isArray(resources) || resources.length === 0)
+            return;
+    }
+    const resource = mapping(resources[0], RESOURCE_PATH, ['TargetService'], problems, 'Write `- TargetService:` as the item of Resources.');
+    const service = resource &&
+        mapping(resource.TargetService, TARGET_SERVICE_PATH, ['Type', 'Properties'], problems, 'Write the item of Resources as `- TargetService:` with `Type: AWS::ECS::Service` and Properties.');
+    if (!service)
+        return;
+    if (service.Type !== 'AWS::ECS::Service') {
+        problems.at([...TARGET_SERVICE_PATH, 'Type'], service.Type === undefined
+            ? 'TargetService has no Type.'
+            : `Type is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(service.Type)}; this action deploys Amazon ECS services, whose Type is AWS::ECS::Service.`, 'Write `Type: AWS::ECS::Service`.');
+    }
+    const properties = mapping(service.Properties, PROPERTIES_PATH, PROPERTY_KEYS, problems, 'Give Properties a TaskDefinition and LoadBalancerInfo (ContainerName, ContainerPort).');
+    if (!properties)
+        return;
+    if (typeof properties.TaskDefinition !== 'string' || properties.TaskDefinition === '') {
+        problems.at([...PROPERTIES_PATH, 'TaskDefinition'], properties.TaskDefinition === undefined
+            ? 'Properties has no TaskDefinition.'
+            : `TaskDefinition is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(properties.TaskDefinition)}.`, `Write \`TaskDefinition: ${TASK_DEFINITION_PLACEHOLDER}\`; the action puts the registered revision's ARN there.`);
+    }
+    checkLoadBalancerInfo(properties.LoadBalancerInfo, problems);
+    if (properties.PlatformVersion !== undefined &&
+        (typeof properties.PlatformVersion !== 'string' || properties.PlatformVersion === '')) {
+        problems.at([...PROPERTIES_PATH, 'PlatformVersion'], `PlatformVersion is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(properties.PlatformVersion)}.`, 'Write a Fargate platform version such as LATEST or 1.4.0, or remove PlatformVersion.');
+    }
+    checkNetworkConfiguration(properties.NetworkConfiguration, problems);
+    checkCapacityProviderStrategy(properties.CapacityProviderStrategy, problems);
+}
+function checkLoadBalancerInfo(value, problems) {
+    const info = mapping(value, LOAD_BALANCER_INFO_PATH, ['ContainerName', 'ContainerPort'], problems, 'Give LoadBalancerInfo the ContainerName and ContainerPort the load balancer sends traffic to.');
+    if (!info)
+        return;
+    if (typeof info.ContainerName !== 'string' || info.ContainerName === '') {
+        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerName'], info.ContainerName === undefined
+            ? 'LoadBalancerInfo has no ContainerName.'
+            : `ContainerName is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(info.ContainerName)}.`, "Set ContainerName to the name of the task definition's container that serves traffic.");
+    }
+    const port = info.ContainerPort;
+    if (!(0,_taskdef_js__WEBPACK_IMPORTED_MODULE_4__/* .isPort */ .sW)(port)) {
+        const numeric = typeof port === 'string' && (0,_taskdef_js__WEBPACK_IMPORTED_MODULE_4__/* .isPort */ .sW)(Number(port)) ? Number(port) : undefined;
+        problems.at([...LOAD_BALANCER_INFO_PATH, 'ContainerPort'], port === undefined
+            ? 'LoadBalancerInfo has no ContainerPort.'
+            : `ContainerPort is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(port)}; it must be a whole number from 1 to 65535.`, numeric !== undefined
+            ? `Write it as a number, without quotes: \`ContainerPort: ${numeric}\`.`
+            : 'Set ContainerPort to the containerPort of a port mapping of that container.');
+    }
+}
+function checkNetworkConfiguration(value, problems) {
+    if (value === undefined)
+        return;
+    const path = [...PROPERTIES_PATH, 'NetworkConfiguration'];
+    // The appspec's network configuration replaces the service's as a whole; nothing is merged.
+    const whole = "It replaces the service's whole network configuration, so give AwsvpcConfiguration with Subnets (and the SecurityGroups and AssignPublicIp the tasks need), or remove NetworkConfiguration to keep the service's.";
+    const network = mapping(value, path, ['AwsvpcConfiguration'], problems, whole);
+    const vpcPath = [...path, 'AwsvpcConfiguration'];
+    const vpc = network &&
+        mapping(network.AwsvpcConfiguration, vpcPath, ['Subnets', 'SecurityGroups', 'AssignPublicIp'], problems, whole);
+    if (!vpc)
+        return;
+    if (vpc.Subnets === undefined) {
+        problems.at([...vpcPath, 'Subnets'], 'AwsvpcConfiguration has no Subnets.', whole);
+    }
+    else {
+        checkStringList(vpc.Subnets, [...vpcPath, 'Subnets'], 'subnet IDs', problems);
+    }
+    if (vpc.SecurityGroups !== undefined) {
+        checkStringList(vpc.SecurityGroups, [...vpcPath, 'SecurityGroups'], 'security group IDs', problems);
+    }
+    const assign = vpc.AssignPublicIp;
+    if (assign !== undefined && assign !== 'ENABLED' && assign !== 'DISABLED') {
+        problems.at([...vpcPath, 'AssignPublicIp'], `AssignPublicIp is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(assign)}; it must be ENABLED or DISABLED.`, typeof assign === 'string' && ['ENABLED', 'DISABLED'].includes(assign.toUpperCase())
+            ? `Write it in capitals: ${assign.toUpperCase()}.`
+            : 'Write ENABLED (tasks get a public IP) or DISABLED.');
+    }
+}
+function checkStringList(value, path, what, problems) {
+    if (!Array.isArray(value) || value.length === 0) {
+        problems.at(path, `${path[path.length - 1]} is ${Array.isArray(value) ? 'an empty list' : (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(value)}.`, `Write a list of ${what}, such as [${what.startsWith('subnet') ? 'subnet-0abc, subnet-0def' : 'sg-0abc'}].`);
+        return;
+    }
+    value.forEach((item, i) => {
+        if (typeof item !== 'string' || item === '') {
+            problems.at([...path, i], `This item is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(item)}.`, `Write ${what} as text.`);
+        }
+    });
+}
+function checkCapacityProviderStrategy(value, problems) {
+    if (value === undefined)
+        return;
+    const path = [...PROPERTIES_PATH, 'CapacityProviderStrategy'];
+    const example = 'for example `- CapacityProvider: FARGATE_SPOT` with optional Base and Weight';
+    if (!Array.isArray(value) || value.length === 0) {
+        problems.at(path, `CapacityProviderStrategy is ${Array.isArray(value) ? 'an empty list' : (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(value)}.`, `Write it as a list of capacity providers, ${example}; or remove it.`);
+        return;
+    }
+    value.forEach((item, i) => {
+        const entry = mapping(item, [...path, i], ['Base', 'CapacityProvider', 'Weight'], problems, `Write ${example}.`);
+        if (!entry)
+            return;
+        if (typeof entry.CapacityProvider !== 'string' || entry.CapacityProvider === '') {
+            problems.at([...path, i, 'CapacityProvider'], entry.CapacityProvider === undefined
+                ? 'This strategy item has no CapacityProvider.'
+                : `CapacityProvider is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(entry.CapacityProvider)}.`, 'Name the capacity provider, such as FARGATE or FARGATE_SPOT.');
+        }
+        for (const [field, max] of [
+            ['Base', 100000],
+            ['Weight', 1000],
+        ]) {
+            const n = entry[field];
+            if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= max)) {
+                problems.at([...path, i, field], `${field} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(n)}.`, `Write ${field} as a whole number from 0 to ${max}.`);
+            }
+        }
+    });
+}
+/** A mapping at `path`, with its unknown keys reported; undefined (and a problem) otherwise. */
+function mapping(value, path, known, problems, fix) {
+    const name = String(path[path.length - 1]);
+    if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4)(value)) {
+        problems.at(path, value === undefined
+            ? `${parentName(path)} has no ${name}.`
+            : `${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .formatFieldPath */ .vZ)(path)} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(value)}, not a mapping.`, fix);
+        return undefined;
+    }
+    checkKeys(value, path, known, problems);
+    return value;
+}
+function parentName(path) {
+    const parent = path.slice(0, -1);
+    return parent.length > 0 ? (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .formatFieldPath */ .vZ)(parent) : 'The appspec';
+}
+function checkKeys(value, path, known, problems, hint) {
+    for (const key of Object.keys(value)) {
+        if (known.includes(key))
+            continue;
+        const suggestion = closest(key, known);
+        const where = path.length > 0 ? (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .formatFieldPath */ .vZ)(path) : 'the top level of an ECS appspec';
+        problems.at([...path, key], `Unknown property ${JSON.stringify(key)} in ${where}.${suggestion ? ` Did you mean ${suggestion}?` : ''}${hint?.(key) ? ` ${hint(key)}` : ''}`, suggestion ? `Rename it to ${suggestion}.` : `Remove it; ${where} takes ${known.join(', ')}.`);
+    }
+}
+/** The known name a misspelt one was most likely meant to be, if any is close. */
+function closest(name, known) {
+    let best;
+    for (const candidate of known) {
+        const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+        if (distance <= Math.max(2, Math.floor(candidate.length / 4)) && (!best || distance < best.distance)) {
+            best = { name: candidate, distance };
+        }
+    }
+    return best?.name;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+// ---------------------------------------------------------------------------------------
+// Hooks
+/** EC2/on-premises events whose work has a place in an ECS deployment. */
+const MOVED_HOOKS = {
+    ApplicationStart: {
+        to: 'AfterAllowTestTraffic',
+        why: 'it runs once the test listener sends traffic to the new tasks, the moment to check that they work',
+    },
+    ValidateService: {
+        to: 'AfterAllowTestTraffic',
+        why: 'it runs once the test listener sends traffic to the new tasks, the moment to check that they work',
+    },
+};
+/** EC2/on-premises events with no counterpart in an ECS deployment, and why. */
+const DROPPED_HOOKS = {
+    ApplicationStop: "ECS stops the old tasks itself once traffic has moved; graceful shutdown belongs in the container's SIGTERM handling (and stopTimeout)",
+    DownloadBundle: 'ECS pulls the image itself; there is no bundle to download',
+    Install: 'CodeDeploy runs this step itself and it takes no hook',
+    BeforeBlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
+    AfterBlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
+    BlockTraffic: 'ECS deployments have no block-traffic events; the load balancer moves traffic between task sets',
+    AllowTestTraffic: 'CodeDeploy runs this step itself and it takes no hook; use AfterAllowTestTraffic',
+    AllowTraffic: 'CodeDeploy runs this step itself and it takes no hook; use BeforeAllowTraffic or AfterAllowTraffic',
+};
+const SCRIPT_FIELDS = ['location', 'timeout', 'runas', 'runasuser'];
+const isEcsHook = (name) => ECS_HOOKS.includes(name);
+function isScriptList(value) {
+    return (Array.isArray(value) &&
+        value.some((entry) => (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4)(entry) && Object.keys(entry).some((k) => SCRIPT_FIELDS.includes(k.toLowerCase()))));
+}
+function checkHooks(value, problems) {
+    if (value === undefined || value === null)
+        return;
+    const entries = (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4)(value)
+        ? Object.entries(value)
+        : Array.isArray(value)
+            ? value.filter(_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4).flatMap((item) => Object.entries(item))
+            : [];
+    const scripts = entries.filter(([, v]) => isScriptList(v)).map(([name]) => name);
+    const ec2Events = entries
+        .map(([name]) => name)
+        .filter((name) => name in MOVED_HOOKS || name in DROPPED_HOOKS);
+    if (scripts.length > 0 || ec2Events.length > 0) {
+        const form = [
+            scripts.length > 0 && `scripts under ${scripts.join(', ')}`,
+            ec2Events.length > 0 && `events only EC2/on-premises deployments have: ${ec2Events.join(', ')}`,
+        ]
+            .filter(Boolean)
+            .join('; ');
+        problems.at(['Hooks'], `Hooks are written in the EC2/on-premises form (${form}). In an ECS deployment each hook is a Lambda function, given by name or ARN, that CodeDeploy invokes at that lifecycle event; the function must call PutLifecycleEventHookExecutionStatus with Succeeded or Failed within one hour, or the deployment fails. Scripts (location, timeout, runas) run only in EC2/on-premises deployments.`, suggestHooks(entries));
+        return;
+    }
+    if (!Array.isArray(value)) {
+        problems.at(['Hooks'], `Hooks is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(value)}; it must be a list of single-key maps, one per hook.`, suggestHooks(entries));
+        return;
+    }
+    value.forEach((item, i) => {
+        if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4)(item) || Object.keys(item).length !== 1) {
+            problems.at(['Hooks', i], `This item is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4)(item) ? `a mapping with ${Object.keys(item).length} keys` : (0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(item)}; each item of Hooks names one hook.`, 'Write one hook per item: `- BeforeInstall: "my-function"`.');
+            return;
+        }
+        const [name, fn] = Object.entries(item)[0];
+        if (!isEcsHook(name)) {
+            const suggestion = closest(name, ECS_HOOKS);
+            problems.at(['Hooks', i, name], `${JSON.stringify(name)} is not an ECS lifecycle hook.${suggestion ? ` Did you mean ${suggestion}?` : ''}`, suggestion ? `Rename it to ${suggestion}.` : `Use one of ${ECS_HOOKS.join(', ')}.`);
+        }
+        if (typeof fn !== 'string' || fn.trim() === '') {
+            problems.at(['Hooks', i, name], `The hook ${name} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_3__/* .describeValue */ .bp)(fn)}; it must name a Lambda function.`, `Write the function's name or ARN: \`- ${name}: "my-function"\`.`);
+        }
+    });
+}
+/**
+ * The corrected Hooks section, built from the user's own: ECS events kept, events that have
+ * an ECS counterpart moved, the rest dropped with the reason. Scripts become placeholder
+ * Lambda names taken from the script's file name.
+ */
+function suggestHooks(entries) {
+    const chosen = new Map();
+    const notes = [];
+    for (const [name, value] of entries) {
+        const moved = MOVED_HOOKS[name];
+        const hook = isEcsHook(name) ? name : moved?.to;
+        if (hook === undefined) {
+            notes.push(`${name} was dropped: ${DROPPED_HOOKS[name] ?? 'it is not a CodeDeploy lifecycle event'}.`);
+            continue;
+        }
+        if (chosen.has(hook)) {
+            notes.push(`${name}'s checks belong in the same ${hook} function.`);
+            continue;
+        }
+        chosen.set(hook, typeof value === 'string' && value.trim() !== '' ? value : lambdaName(name, value));
+        if (moved)
+            notes.push(`${name} became ${hook}: ${moved.why}.`);
+    }
+    const lines = ECS_HOOKS.filter((h) => chosen.has(h)).map((h) => `  - ${h}: ${JSON.stringify(chosen.get(h))}`);
+    const head = lines.length > 0
+        ? `Write Hooks as a list of Lambda functions (create each one first), or delete Hooks if you need no checks:\nHooks:\n${lines.join('\n')}`
+        : 'Delete the Hooks section: none of its events exists in an ECS deployment.';
+    return [head, ...notes].join('\n');
+}
+/** `scripts/before_install.sh` → `before-install`; with no script, the hook's own name. */
+function lambdaName(hook, value) {
+    const script = Array.isArray(value) ? value.find(_document_js__WEBPACK_IMPORTED_MODULE_3__/* .isRecord */ .u4) : undefined;
+    const locationKey = script && Object.keys(script).find((k) => k.toLowerCase() === 'location');
+    const location = locationKey ? script[locationKey] : undefined;
+    const base = typeof location === 'string' && location.trim() !== ''
+        ? location.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')
+        : hook;
+    const name = base
+        .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+        .replace(/[^A-Za-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .toLowerCase()
+        .slice(0, 64);
+    return name || lambdaName(hook, undefined);
+}
+
+
+/***/ }),
+
+/***/ 7495:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Tp: () => (/* binding */ parseDocument),
+/* harmony export */   Vj: () => (/* binding */ FieldProblems),
+/* harmony export */   bp: () => (/* binding */ describeValue),
+/* harmony export */   u4: () => (/* binding */ isRecord),
+/* harmony export */   vZ: () => (/* binding */ formatFieldPath)
+/* harmony export */ });
+/* unused harmony exports MAX_DOCUMENT_BYTES, lineNear */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+
+
+/** Task definitions and appspecs are a few KiB; anything near this size is not one. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+/**
+ * yaml's guard against "billion laughs": it weighs each alias use by the aliases inside what
+ * it points to. Sharing a few blocks (environment lists, log settings) stays far below it.
+ */
+const MAX_ALIAS_COUNT = 100;
+/**
+ * Aliases below the alias-count guard can still repeat a large anchored value. Without
+ * aliases the content of a document cannot outgrow its source, so the same limit applies.
+ */
+const MAX_EXPANDED_SIZE = MAX_DOCUMENT_BYTES;
+const MAX_DEPTH = 100;
+/** After a YAML syntax error the parser often reports knock-on errors; the first few matter. */
+const MAX_SYNTAX_PROBLEMS = 10;
+/**
+ * Parses a JSON or YAML document (YAML 1.2, with `<<` merge keys). A `.json` file is read as
+ * strict JSON, so its errors name JSON's rules and positions. Refuses documents over 1 MiB,
+ * alias bombs, duplicate keys, several documents in one file and roots that are not objects,
+ * all as one UserError whose problems carry file, line and column.
+ */
+function parseDocument(text, file, where) {
+    const source = `${where} (${file})`;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_DOCUMENT_BYTES) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `The file is ${bytes} bytes; documents over 1 MiB (${MAX_DOCUMENT_BYTES} bytes) are refused.`,
+            fix: `Point the \`${where}\` input at the document itself; a task definition or appspec is a few KiB.`,
+            file,
+            line: 1,
+        });
+    }
+    // A byte order mark is invisible in editors, so positions are counted without it.
+    const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    const parsed = /\.json$/i.test(file) ? parseJson(body, file, where) : parseYaml(body, file, where);
+    if (!isRecord(parsed.value)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `The document is ${describeValue(parsed.value)}, not an object of fields.`,
+            fix: `Make the file's top level a mapping of field names to values (\`${where}\` expects an object).`,
+            file,
+            line: parsed.lineOf([]) ?? 1,
+        });
+    }
+    return parsed;
+}
+/**
+ * A plain object (not a list, null, Date, Map…): what both JSON and YAML mappings become.
+ * Compared by shape rather than with this realm's Object.prototype, because structuredClone
+ * and test sandboxes hand over objects from another realm.
+ */
+function isRecord(value) {
+    if (typeof value !== 'object' || value === null)
+        return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+}
+/** `containerDefinitions[0].portMappings[1].containerPort`, the way the AWS docs name fields. */
+function formatFieldPath(path) {
+    return path
+        .map((segment, i) => {
+        if (typeof segment === 'number')
+            return `[${segment}]`;
+        if (/^[A-Za-z_$][\w$-]*$/.test(segment))
+            return i === 0 ? segment : `.${segment}`;
+        return `[${JSON.stringify(segment)}]`;
+    })
+        .join('');
+}
+/** The line of a field, or of its closest written ancestor when the field itself is missing. */
+function lineNear(parsed, path) {
+    for (let n = path.length; n >= 0; n--) {
+        const line = parsed.lineOf(path.slice(0, n));
+        if (line !== undefined)
+            return line;
+    }
+    return undefined;
+}
+/** Problems about the fields of one document, each pointed at its line when it came from a file. */
+class FieldProblems {
+    origin;
+    problems;
+    constructor(origin, problems = new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .Problems */ .Zw()) {
+        this.origin = origin;
+        this.problems = problems;
+    }
+    /** The same problem list, for paths inside `prefix` (the task definition in a wrapper). */
+    within(prefix) {
+        return new FieldProblems({ ...this.origin, prefix: [...(this.origin.prefix ?? []), ...prefix] }, this.problems);
+    }
+    at(path, what, fix) {
+        const { source, file, parsed, prefix = [] } = this.origin;
+        const full = [...prefix, ...path];
+        const line = parsed ? lineNear(parsed, full) : undefined;
+        this.problems.add({
+            where: full.length > 0 ? `${source}: ${formatFieldPath(full)}` : source,
+            what,
+            fix,
+            ...(file !== undefined && { file }),
+            ...(line !== undefined && { line }),
+        });
+    }
+    /** A problem with an input rather than with a field of the document. */
+    add(problem) {
+        this.problems.add(problem);
+    }
+    throwIfAny() {
+        this.problems.throwIfAny();
+    }
+}
+function describeValue(value) {
+    if (value === null || value === undefined)
+        return 'empty';
+    if (Array.isArray(value))
+        return 'a list';
+    if (typeof value === 'string')
+        return `the string ${JSON.stringify(value)}`;
+    if (typeof value === 'object')
+        return isRecord(value) ? 'an object' : `a ${value.constructor.name} value`;
+    return `the ${typeof value} ${String(value)}`;
+}
+const pathKey = (path) => JSON.stringify(path);
+// ---------------------------------------------------------------------------------------
+// JSON
+class JsonSyntaxError extends Error {
+    offset;
+    fix;
+    constructor(offset, message, fix) {
+        super(message);
+        this.offset = offset;
+        this.fix = fix;
+    }
+}
+const JSON_SYNTAX_FIX = 'Correct the JSON at this position.';
+/**
+ * A strict JSON reader (RFC 8259) that, unlike JSON.parse, reports duplicate keys and
+ * remembers where each field was written.
+ */
+class JsonReader {
+    text;
+    pos = 0;
+    lineStarts = [0];
+    lines = new Map();
+    duplicates = [];
+    constructor(text) {
+        this.text = text;
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1))
+            this.lineStarts.push(i + 1);
+    }
+    position(offset) {
+        let lo = 0;
+        let hi = this.lineStarts.length - 1;
+        while (lo < hi) {
+            const mid = (lo + hi + 1) >> 1;
+            if (this.lineStarts[mid] <= offset)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        return { line: lo + 1, column: offset - this.lineStarts[lo] + 1 };
+    }
+    read() {
+        this.skipSpace();
+        const value = this.value([], 0);
+        this.skipSpace();
+        if (this.pos < this.text.length) {
+            throw new JsonSyntaxError(this.pos, 'There is more after the end of the JSON document.', 'Remove it; a JSON file holds exactly one value.');
+        }
+        return value;
+    }
+    value(path, depth) {
+        if (depth > MAX_DEPTH) {
+            throw new JsonSyntaxError(this.pos, `Values are nested more than ${MAX_DEPTH} levels deep.`, 'Flatten the document.');
+        }
+        this.lines.set(pathKey(path), this.position(this.pos).line);
+        const c = this.text[this.pos];
+        if (c === '{')
+            return this.object(path, depth);
+        if (c === '[')
+            return this.array(path, depth);
+        if (c === '"')
+            return this.string();
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9'))
+            return this.number();
+        for (const [word, value] of [
+            ['true', true],
+            ['false', false],
+            ['null', null],
+        ]) {
+            if (this.text.startsWith(word, this.pos)) {
+                this.pos += word.length;
+                return value;
+            }
+        }
+        return this.unexpected('a value');
+    }
+    object(path, depth) {
+        const result = {};
+        const seen = new Set();
+        this.pos++;
+        this.skipSpace();
+        if (this.text[this.pos] === '}') {
+            this.pos++;
+            return result;
+        }
+        for (;;) {
+            if (this.text[this.pos] !== '"')
+                this.unexpected('a property name in double quotes');
+            const keyOffset = this.pos;
+            const key = this.string();
+            if (seen.has(key))
+                this.duplicates.push({ key, offset: keyOffset });
+            seen.add(key);
+            this.skipSpace();
+            if (this.text[this.pos] !== ':')
+                this.unexpected(`':' after the property name ${JSON.stringify(key)}`);
+            this.pos++;
+            this.skipSpace();
+            const childPath = [...path, key];
+            const value = this.value(childPath, depth + 1);
+            // The key's line, not the value's, is where a reader looks for a field.
+            this.lines.set(pathKey(childPath), this.position(keyOffset).line);
+            // defineProperty keeps a "__proto__" key as data, as JSON.parse does.
+            Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+            this.skipSpace();
+            if (this.text[this.pos] === '}') {
+                this.pos++;
+                return result;
+            }
+            if (this.text[this.pos] !== ',')
+                this.unexpected("',' or '}'");
+            const comma = this.pos++;
+            this.skipSpace();
+            if (this.text[this.pos] === '}')
+                this.trailingComma(comma, '}');
+        }
+    }
+    array(path, depth) {
+        const result = [];
+        this.pos++;
+        this.skipSpace();
+        if (this.text[this.pos] === ']') {
+            this.pos++;
+            return result;
+        }
+        for (;;) {
+            result.push(this.value([...path, result.length], depth + 1));
+            this.skipSpace();
+            if (this.text[this.pos] === ']') {
+                this.pos++;
+                return result;
+            }
+            if (this.text[this.pos] !== ',')
+                this.unexpected("',' or ']'");
+            const comma = this.pos++;
+            this.skipSpace();
+            if (this.text[this.pos] === ']')
+                this.trailingComma(comma, ']');
+        }
+    }
+    string() {
+        const start = this.pos;
+        let i = start + 1;
+        for (;;) {
+            const c = this.text.charCodeAt(i);
+            if (Number.isNaN(c)) {
+                throw new JsonSyntaxError(start, 'This string is never closed.', 'Add the closing double quote.');
+            }
+            if (c === 0x22)
+                break;
+            if (c < 0x20) {
+                throw new JsonSyntaxError(i, 'A line break or other control character is written raw inside a string.', 'Write it as an escape (\\n, \\t) or close the string before the line ends.');
+            }
+            if (c === 0x5c) {
+                const escape = /^(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/.exec(this.text.slice(i + 1, i + 6));
+                if (!escape) {
+                    throw new JsonSyntaxError(i, 'This backslash starts no valid JSON escape.', 'Write a literal backslash as \\\\ (Windows paths and regular expressions need it doubled).');
+                }
+                i += 1 + escape[0].length;
+            }
+            else {
+                i++;
+            }
+        }
+        this.pos = i + 1;
+        // The slice is a proven valid JSON string literal; JSON.parse decodes its escapes.
+        return JSON.parse(this.text.slice(start, this.pos));
+    }
+    number() {
+        const match = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+        match.lastIndex = this.pos;
+        const m = match.exec(this.text);
+        if (!m)
+            return this.unexpected('a number');
+        this.pos += m[0].length;
+        return Number(m[0]);
+    }
+    skipSpace() {
+        for (;;) {
+            const c = this.text.charCodeAt(this.pos);
+            if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)
+                return;
+            this.pos++;
+        }
+    }
+    trailingComma(comma, close) {
+        throw new JsonSyntaxError(comma, `JSON allows no comma before '${close}'.`, 'Remove the comma after the last item.');
+    }
+    unexpected(expected) {
+        const c = this.text[this.pos];
+        if (c === undefined) {
+            throw new JsonSyntaxError(this.pos, `The document ends where ${expected} was expected.`, 'Close every { and [ that is opened; the end of the file is missing.');
+        }
+        if (c === '/' || c === '#') {
+            throw new JsonSyntaxError(this.pos, 'JSON has no comments.', 'Remove the comment, or rename the file to .yaml: YAML allows # comments and reads JSON too.');
+        }
+        if (c === "'") {
+            throw new JsonSyntaxError(this.pos, 'JSON strings and names use double quotes.', 'Replace the single quotes with double quotes.');
+        }
+        throw new JsonSyntaxError(this.pos, `Found ${JSON.stringify(c)} where ${expected} was expected.`, JSON_SYNTAX_FIX);
+    }
+}
+function parseJson(text, file, where) {
+    const source = `${where} (${file})`;
+    const reader = new JsonReader(text);
+    let value;
+    try {
+        value = reader.read();
+    }
+    catch (e) {
+        if (!(e instanceof JsonSyntaxError))
+            throw e;
+        const { line, column } = reader.position(e.offset);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `Invalid JSON: ${e.message}`,
+            fix: e.fix,
+            file,
+            line,
+            column,
+        });
+    }
+    const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .Problems */ .Zw();
+    for (const { key, offset } of reader.duplicates) {
+        problems.add({
+            where: source,
+            what: `The key ${JSON.stringify(key)} appears twice in the same object; only one value could be used.`,
+            fix: `Keep one ${JSON.stringify(key)} in this object and delete or merge the other.`,
+            file,
+            ...reader.position(offset),
+        });
+    }
+    problems.throwIfAny();
+    const lines = reader.lines;
+    return { value, lineOf: (path) => lines.get(pathKey(path)) };
+}
+// ---------------------------------------------------------------------------------------
+// YAML
+function parseYaml(text, file, where) {
+    const source = `${where} (${file})`;
+    const lineCounter = new yaml__WEBPACK_IMPORTED_MODULE_0__/* .LineCounter */ .HN();
+    const at = (offset) => {
+        const { line, col } = lineCounter.linePos(offset);
+        return { file, line, column: col };
+    };
+    const docs = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseAllDocuments */ .hR)(text, {
+        version: '1.2',
+        merge: true,
+        uniqueKeys: true,
+        prettyErrors: false,
+        lineCounter,
+    });
+    const doc = docs[0];
+    if (!doc || doc.contents === null) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: 'The document is empty.',
+            fix: `Point the \`${where}\` input at a file that holds the document.`,
+            file,
+            line: 1,
+        });
+    }
+    const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .Problems */ .Zw();
+    if (docs.length > 1) {
+        problems.add({
+            where: source,
+            what: `The file holds ${docs.length} YAML documents separated by ---; exactly one is expected.`,
+            fix: 'Keep one document in the file: delete the --- line and what follows it, or split the file.',
+            ...at(docs[1].range[0]),
+        });
+    }
+    const seen = new Set();
+    for (const issue of [...doc.errors, ...doc.warnings]) {
+        const problem = yamlIssueProblem(issue, doc, text, source, at);
+        const key = `${problem.line}:${problem.what}`;
+        if (seen.has(key) || seen.size >= MAX_SYNTAX_PROBLEMS)
+            continue;
+        seen.add(key);
+        problems.add(problem);
+    }
+    // A syntax error leaves a half-built tree whose shape is not worth judging.
+    problems.throwIfAny();
+    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+        Pair(_, pair) {
+            // yaml would turn a list or map used as a key into a string (and print a warning).
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isCollection */ .P3)(pair.key)) {
+                problems.add({
+                    where: source,
+                    what: 'A list or mapping is used as a key; fields are named by plain text.',
+                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
+                    ...at(pair.key.range?.[0] ?? 0),
+                });
+            }
+        },
+    });
+    problems.throwIfAny();
+    const lineOf = (path) => {
+        const offset = yamlOffsetOf(doc, path);
+        return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    };
+    let value;
+    try {
+        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    }
+    catch (e) {
+        if (!(e instanceof ReferenceError))
+            throw e;
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
+            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
+            ...at(firstAliasOffset(doc)),
+        });
+    }
+    const parsed = { value, lineOf };
+    const fault = findNonJsonValue(value);
+    if (fault) {
+        const line = lineNear(parsed, fault.path);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: fault.path.length > 0 ? `${source}: ${formatFieldPath(fault.path)}` : source,
+            what: fault.what,
+            fix: fault.fix,
+            file,
+            ...(line !== undefined && { line }),
+        });
+    }
+    return parsed;
+}
+function yamlIssueProblem(issue, doc, text, source, at) {
+    const position = at(issue.pos[0]);
+    if (issue.code === 'DUPLICATE_KEY') {
+        const key = keyAt(doc, issue.pos[0]) ?? text.slice(issue.pos[0], issue.pos[1]);
+        return {
+            where: source,
+            what: `The key ${JSON.stringify(key)} appears twice in the same mapping; only one value could be used.`,
+            fix: `Keep one ${JSON.stringify(key)} in this mapping and delete or merge the other.`,
+            ...position,
+        };
+    }
+    if (issue.code === 'TAG_RESOLVE_FAILED') {
+        return {
+            where: source,
+            what: `${issue.message}. This file is read as plain YAML, not by CloudFormation, so tags such as !Ref or !Sub are not expanded.`,
+            fix: 'Write the value itself (for example the full ARN) instead of the tag.',
+            ...position,
+        };
+    }
+    return {
+        where: source,
+        what: `Invalid YAML: ${issue.message}.`,
+        fix: 'Correct the YAML at this position (indent with spaces only, and quote values that contain ": " or start with a special character).',
+        ...position,
+    };
+}
+function keyAt(doc, offset) {
+    let found;
+    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+        Pair(_, pair) {
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key) && pair.key.range?.[0] === offset) {
+                found = String(pair.key.value);
+                return yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR.BREAK;
+            }
+            return undefined;
+        },
+    });
+    return found;
+}
+function firstAliasOffset(doc) {
+    let offset = 0;
+    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+        Alias(_, alias) {
+            offset = alias.range?.[0] ?? 0;
+            return yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR.BREAK;
+        },
+    });
+    return offset;
+}
+/** Where a field's key (or a list item) starts, following aliases and merge keys. */
+function yamlOffsetOf(doc, path) {
+    let node = doc.contents;
+    let offset = node?.range?.[0];
+    for (const segment of path) {
+        if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(node))
+            node = node.resolve(doc);
+        if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(node)) {
+            const pair = findPair(doc, node, segment);
+            if (!pair)
+                return undefined;
+            offset = pair.key.range?.[0];
+            node = pair.value;
+        }
+        else if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(node) && typeof segment === 'number') {
+            node = node.items[segment];
+            if (node === undefined)
+                return undefined;
+            offset = node.range?.[0];
+        }
+        else {
+            return undefined;
+        }
+    }
+    return offset;
+}
+function findPair(doc, map, segment, depth = 0) {
+    const isMerge = (pair) => (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(pair.key) && typeof pair.key.value === 'symbol';
+    const own = map.items.find((p) => !isMerge(p) && (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isScalar */ .jn)(p.key) && String(p.key.value) === String(segment));
+    if (own || depth > MAX_DEPTH)
+        return own;
+    // Keys brought in by `<<: *anchor` (or a list of anchors) live in the anchored mapping.
+    for (const merge of map.items.filter(isMerge)) {
+        const sources = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isSeq */ .oP)(merge.value) ? merge.value.items : [merge.value];
+        for (const item of sources) {
+            const target = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isAlias */ .Vj)(item) ? item.resolve(doc) : item;
+            const pair = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isMap */ .jh)(target) ? findPair(doc, target, segment, depth + 1) : undefined;
+            if (pair)
+                return pair;
+        }
+    }
+    return undefined;
+}
+/**
+ * The first value JSON could not hold (YAML also knows dates, sets, binary, infinity), a
+ * cycle made with an alias to its own ancestor, or the point where expanding aliases makes
+ * the content bigger than a source document may be.
+ */
+function findNonJsonValue(root) {
+    let size = 0;
+    const ancestors = new Set();
+    const walk = (value, path) => {
+        size += 1;
+        if (typeof value === 'string')
+            size += value.length;
+        if (size > MAX_EXPANDED_SIZE) {
+            return {
+                path,
+                what: `With its aliases (*name) expanded, the document grows past ${MAX_EXPANDED_SIZE} characters.`,
+                fix: 'Repeat large values less often; a task definition or appspec is a few KiB.',
+            };
+        }
+        if (value === null || typeof value === 'string' || typeof value === 'boolean')
+            return undefined;
+        if (typeof value === 'number') {
+            return Number.isFinite(value)
+                ? undefined
+                : { path, what: `${value} is not a number JSON can hold.`, fix: 'Write a finite number.' };
+        }
+        if (path.length > MAX_DEPTH) {
+            return {
+                path,
+                what: `Values are nested more than ${MAX_DEPTH} levels deep.`,
+                fix: 'Flatten the document.',
+            };
+        }
+        if (!Array.isArray(value) && !isRecord(value)) {
+            return {
+                path,
+                what: `This is ${describeValue(value)} (from a YAML tag such as !!timestamp, !!set or !!binary), which has no JSON form.`,
+                fix: 'Write the value as a plain string, number, list or mapping.',
+            };
+        }
+        if (ancestors.has(value)) {
+            return {
+                path,
+                what: 'An alias (*name) refers to a mapping or list that contains it, which makes an endless document.',
+                fix: 'Point the alias at an anchor (&name) outside the value that holds it.',
+            };
+        }
+        ancestors.add(value);
+        const entries = Array.isArray(value)
+            ? value.map((v, i) => [i, v])
+            : Object.entries(value);
+        for (const [key, child] of entries) {
+            if (typeof key === 'string')
+                size += key.length;
+            const fault = walk(child, [...path, key]);
+            if (fault)
+                return fault;
+        }
+        ancestors.delete(value);
+        return undefined;
+    };
+    return walk(root, []);
+}
+
+
+/***/ }),
+
+/***/ 3448:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ww: () => (/* binding */ prepareTaskDefinition),
+/* harmony export */   sW: () => (/* binding */ isPort),
+/* harmony export */   uY: () => (/* binding */ READ_ONLY_TASK_DEFINITION_FIELDS)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _document_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7495);
+
+
+/**
+ * Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses ("Unknown
+ * parameter in input"). A deny-list on purpose: an allow-list silently drops fields AWS adds
+ * later, as happened to ephemeralStorage and runtimePlatform in other tools.
+ */
+const READ_ONLY_TASK_DEFINITION_FIELDS = Object.freeze([
+    'taskDefinitionArn',
+    'revision',
+    'status',
+    'requiresAttributes',
+    'compatibilities',
+    'registeredAt',
+    'registeredBy',
+    'deregisteredAt',
+]);
+const FAMILY_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+/** CodePipeline's CodeDeployToECS action fills `<IMAGE1_NAME>` … `<IMAGE4_NAME>`. */
+const IMAGE_PLACEHOLDER = /^<IMAGE([1-4])_NAME>$/i;
+/** The CLI's `describe-task-definition --include TAGS` output, and the SDK's ($metadata). */
+const WRAPPER_FIELDS = ['taskDefinition', 'tags', '$metadata'];
+/**
+ * Turns a task definition as written in task-definition.json, as DescribeTaskDefinition
+ * returns it, or in the CLI's wrapped form `{taskDefinition, tags}` into the input of
+ * RegisterTaskDefinition, with the given images put in. All problems are thrown at once.
+ */
+function prepareTaskDefinition(doc, images, opts) {
+    const file = opts.parsed ? opts.source : undefined;
+    const origin = { source: opts.source, file, parsed: opts.parsed };
+    if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(doc)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: opts.source,
+            what: `The task definition is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(doc)}, not an object.`,
+            fix: `Give \`${opts.where}\` a task definition object with family and containerDefinitions.`,
+            ...(file !== undefined && { file, line: opts.parsed?.lineOf([]) ?? 1 }),
+        });
+    }
+    const wrapped = 'taskDefinition' in doc;
+    const top = new _document_js__WEBPACK_IMPORTED_MODULE_1__/* .FieldProblems */ .Vj(origin);
+    const problems = wrapped ? top.within(['taskDefinition']) : top;
+    const body = wrapped ? doc.taskDefinition : doc;
+    if (wrapped) {
+        for (const key of Object.keys(doc).filter((k) => !WRAPPER_FIELDS.includes(k))) {
+            top.at([key], `"${key}" sits next to taskDefinition, in the wrapped describe-task-definition form that has only taskDefinition and tags.`, `Move "${key}" inside taskDefinition, or remove the wrapper and write the task definition's fields at the top level.`);
+        }
+        if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(body)) {
+            top.at(['taskDefinition'], `taskDefinition is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(body)}, not an object.`, 'Give taskDefinition the task definition object (as describe-task-definition prints it).');
+        }
+    }
+    if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(body))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(top.problems.list);
+    const stripped = READ_ONLY_TASK_DEFINITION_FIELDS.filter((f) => f in body);
+    const input = {};
+    for (const [key, value] of Object.entries(body)) {
+        if (!stripped.includes(key))
+            input[key] = structuredClone(value);
+    }
+    let tagsAt = problems;
+    const outerTags = wrapped ? doc.tags : undefined;
+    if (outerTags !== undefined && outerTags !== null) {
+        if (input.tags !== undefined) {
+            top.at(['tags'], 'Tags are given both next to taskDefinition and inside it.', 'Keep one tags list (describe-task-definition prints them next to taskDefinition).');
+        }
+        else {
+            input.tags = structuredClone(outerTags);
+            tagsAt = top;
+        }
+    }
+    checkTags(input, tagsAt);
+    if (opts.family !== undefined) {
+        if (!FAMILY_PATTERN.test(opts.family)) {
+            problems.add({
+                where: 'task-definition-family',
+                what: `The family ${JSON.stringify(opts.family)} is not a valid task definition family.`,
+                fix: 'Set `task-definition-family` to up to 255 letters, numbers, hyphens and underscores.',
+            });
+        }
+        input.family = opts.family;
+    }
+    else if (typeof input.family !== 'string' || !FAMILY_PATTERN.test(input.family)) {
+        problems.at(['family'], input.family === undefined
+            ? 'The task definition has no family.'
+            : `family is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(input.family)}, which is not a valid task definition family.`, 'Set family to up to 255 letters, numbers, hyphens and underscores (the name every revision shares).');
+    }
+    const coerced = coerceTaskSize(input, problems);
+    const containers = checkContainers(input.containerDefinitions, problems);
+    const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
+    problems.throwIfAny();
+    return {
+        // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
+        input: input,
+        stripped,
+        replacedPlaceholders,
+        coerced,
+    };
+}
+/** An empty tags list is dropped: it tags nothing, and the wrapped form often carries one. */
+function checkTags(input, problems) {
+    const tags = input.tags;
+    if (tags === undefined)
+        return;
+    if (!Array.isArray(tags)) {
+        problems.at(['tags'], `tags is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(tags)}, not a list.`, 'Write tags as a list of {"key": …, "value": …}.');
+    }
+    else if (tags.length === 0) {
+        delete input.tags;
+    }
+    else {
+        tags.forEach((tag, i) => {
+            if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(tag) || typeof tag.key !== 'string' || tag.key === '') {
+                problems.at(['tags', i], 'A tag needs a non-empty "key".', 'Write each tag as {"key": "name", "value": "value"}.');
+            }
+        });
+    }
+}
+/** The API takes task-level cpu and memory as strings; the AWS CLI rejects numbers there. */
+function coerceTaskSize(input, problems) {
+    const coerced = [];
+    for (const field of ['cpu', 'memory']) {
+        const value = input[field];
+        if (typeof value === 'number') {
+            input[field] = String(value);
+            coerced.push(`task-level ${field} ${value} → "${value}"`);
+        }
+        else if (value !== undefined && typeof value !== 'string') {
+            problems.at([field], `Task-level ${field} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(value)}.`, `Write ${field} as a string such as "${field === 'cpu' ? '256' : '512'}".`);
+        }
+    }
+    return coerced;
+}
+function checkContainers(defs, problems) {
+    if (!Array.isArray(defs) || defs.length === 0) {
+        problems.at(['containerDefinitions'], defs === undefined
+            ? 'The task definition has no containerDefinitions.'
+            : `containerDefinitions is ${Array.isArray(defs) ? 'an empty list' : (0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(defs)}.`, 'Give containerDefinitions a list with at least one container ({"name": …, "image": …}).');
+        return undefined;
+    }
+    const containers = [];
+    const seen = new Set();
+    defs.forEach((def, index) => {
+        const path = ['containerDefinitions', index];
+        if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(def)) {
+            problems.at(path, `This container is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(def)}, not an object.`, 'Write each container as an object.');
+            return;
+        }
+        if (typeof def.name !== 'string' || def.name === '') {
+            problems.at([...path, 'name'], 'This container has no name.', 'Give every container a unique name (the load balancer and image inputs refer to it).');
+        }
+        else if (seen.has(def.name)) {
+            problems.at([...path, 'name'], `Two containers are named ${JSON.stringify(def.name)}.`, 'Give every container a unique name.');
+        }
+        else {
+            seen.add(def.name);
+            const placeholder = typeof def.image === 'string' ? IMAGE_PLACEHOLDER.exec(def.image)?.[1] : undefined;
+            containers.push({
+                index,
+                name: def.name,
+                def,
+                ...(placeholder !== undefined && { placeholder: Number(placeholder) }),
+            });
+        }
+        checkPortMappings(def.portMappings, path, problems);
+    });
+    return containers;
+}
+function checkPortMappings(mappings, path, problems) {
+    if (mappings === undefined)
+        return;
+    if (!Array.isArray(mappings)) {
+        problems.at([...path, 'portMappings'], `portMappings is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(mappings)}, not a list.`, 'Write portMappings as a list such as [{"containerPort": 8080}].');
+        return;
+    }
+    mappings.forEach((mapping, i) => {
+        const at = [...path, 'portMappings', i];
+        if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(mapping)) {
+            problems.at(at, `This port mapping is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(mapping)}.`, 'Write it as {"containerPort": 8080}.');
+            return;
+        }
+        const port = mapping.containerPort;
+        if (port === undefined || isPort(port))
+            return;
+        const asNumber = typeof port === 'string' && /^\d+$/.test(port.trim()) ? Number(port) : undefined;
+        problems.at([...at, 'containerPort'], `containerPort is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(port)}; it must be a whole number from 1 to 65535.`, asNumber !== undefined && isPort(asNumber)
+            ? `Write it as a number, without quotes: ${asNumber}.`
+            : 'Set containerPort to the port the container listens on, from 1 to 65535.');
+    });
+}
+function isPort(value) {
+    return Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+/**
+ * Images reach containers two ways: by name (an assignment's containerName) and, as in
+ * CodePipeline, by placeholder (the n-th image fills `<IMAGEn_NAME>`). Both must agree.
+ */
+function assignImages(containers, images, problems) {
+    const replaced = [];
+    const assigned = new Map();
+    const input = images.length === 1 ? 'container-name' : 'containers';
+    const names = containers.map((c) => c.name).join(', ');
+    images.forEach((image, i) => {
+        const n = i + 1;
+        const container = containers.find((c) => c.name === image.containerName);
+        if (!container) {
+            problems.add({
+                where: input,
+                what: `Image ${n} (${image.imageUri}) is for container ${JSON.stringify(image.containerName)}, which the task definition does not have; its containers are: ${names}.`,
+                fix: `Set \`container-name\` (or the name in \`containers\`) to one of: ${names}.`,
+            });
+            return;
+        }
+        if (assigned.has(container.name)) {
+            problems.add({
+                where: input,
+                what: `Container ${JSON.stringify(container.name)} is given two images (entries ${assigned.get(container.name)} and ${n}).`,
+                fix: 'List each container once in `containers`.',
+            });
+            return;
+        }
+        assigned.set(container.name, n);
+        if (container.placeholder !== undefined && container.placeholder !== n) {
+            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder ${String(container.def.image)}, for image ${container.placeholder}, but it is given image ${n}.`, `Make ${container.name} entry ${container.placeholder} of \`containers\`, or change its image to <IMAGE${n}_NAME>.`);
+            return;
+        }
+        if (container.placeholder === undefined)
+            container.def.image = image.imageUri;
+    });
+    for (const container of containers) {
+        if (container.placeholder !== undefined) {
+            const image = images[container.placeholder - 1];
+            const written = container.def.image;
+            if (image) {
+                container.def.image = image.imageUri;
+                replaced.push(`${written} → ${container.name}`);
+            }
+            else {
+                problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has the placeholder ${written}, but only ${images.length} image${images.length === 1 ? ' is' : 's are'} given.`, `Add an image for ${container.name} as entry ${container.placeholder} of \`containers\`, or replace the placeholder with an image URI.`);
+            }
+        }
+        else if (typeof container.def.image !== 'string' || container.def.image === '') {
+            problems.at(['containerDefinitions', container.index, 'image'], `Container ${JSON.stringify(container.name)} has no image and none is given for it.`, `Set its image in the task definition, or name ${container.name} in \`container-name\`/\`containers\`.`);
+        }
+    }
+    return replaced;
 }
 
 
@@ -81433,6 +92716,337 @@ function renderSummary(r) {
         lines.push('', '### What went wrong', '', '```', ...r.diagnostics, '```');
     }
     return lines.join('\n') + '\n';
+}
+
+
+/***/ }),
+
+/***/ 3123:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   el: () => (/* binding */ runRollback)
+/* harmony export */ });
+/* unused harmony exports appSpecTaskDefinition, previousFromHistory, rollingInProgress, previousRevision, shortTaskDefinition, planRollback */
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7507);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(212);
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8221);
+/* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
+/* harmony import */ var _deploy_watch_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2260);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3916);
+/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3224);
+/* harmony import */ var _render_appspec_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6272);
+/**
+ * Rollback (`rollback: true`): put the service back on the task definition that was live
+ * before the current one, through the same deployment path as a deploy (CodeDeploy or a
+ * rolling update, watched to the end). When a CodeDeploy deployment is still running, it is
+ * stopped with rollback instead: CodeDeploy then returns traffic to the original task set.
+ *
+ * Where "before" comes from: a rolling update in progress still lists the deployment it is
+ * replacing; CodeDeploy keeps the group's deployments and their appspecs; failing both, the
+ * family's previous ACTIVE revision.
+ */
+
+
+
+
+
+
+
+
+
+
+const ACTIVE_STATUSES = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
+/** How far back the CodeDeploy history is read. */
+const HISTORY_LIMIT = 200;
+/** The TaskDefinition an ECS appspec (YAML or JSON, as CodeDeploy keeps it) deploys. */
+function appSpecTaskDefinition(content) {
+    if (content === undefined)
+        return undefined;
+    try {
+        const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(content);
+        const arn = doc?.Resources?.[0]?.TargetService?.Properties?.TaskDefinition;
+        return typeof arn === 'string' ? arn : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The newest successful deployment of another task definition than `current`: what was live
+ * before it. Deployments are ordered by their own creation time, not the listing's order.
+ */
+function previousFromHistory(current, deployments) {
+    const newestFirst = [...deployments]
+        .filter((d) => d.status === 'Succeeded')
+        .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
+    for (const d of newestFirst) {
+        const content = d.revision?.appSpecContent?.content;
+        const arn = appSpecTaskDefinition(content);
+        if (arn !== undefined && arn !== current && content !== undefined && d.deploymentId !== undefined) {
+            return { taskDefinitionArn: arn, content, deploymentId: d.deploymentId };
+        }
+    }
+    return undefined;
+}
+/**
+ * A rolling update still in progress lists the deployment it replaces (ACTIVE) next to its
+ * own (PRIMARY): that one's task definition was live before.
+ */
+function rollingInProgress(service) {
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === 'PRIMARY');
+    if (primary?.taskDefinition === undefined || primary.rolloutState === 'COMPLETED')
+        return undefined;
+    const before = deployments
+        .filter((d) => d.status === 'ACTIVE' &&
+        d.taskDefinition !== undefined &&
+        d.taskDefinition !== primary.taskDefinition)
+        .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+    return before?.taskDefinition === undefined
+        ? undefined
+        : { from: primary.taskDefinition, to: before.taskDefinition };
+}
+function revisionOf(arn) {
+    const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
+    return m ? { family: m[1], revision: Number(m[2]) } : undefined;
+}
+/** The highest ACTIVE revision of `current`'s family below it. */
+function previousRevision(current, activeArns) {
+    const cur = revisionOf(current);
+    if (cur === undefined)
+        return undefined;
+    let best;
+    for (const arn of activeArns) {
+        const r = revisionOf(arn);
+        if (r?.family === cur.family &&
+            r.revision < cur.revision &&
+            (best === undefined || r.revision > best.revision)) {
+            best = { arn, revision: r.revision };
+        }
+    }
+    return best?.arn;
+}
+/** `family:revision` of an ARN, for messages. */
+function shortTaskDefinition(arn) {
+    return arn === undefined ? 'unknown' : arn.replace(/^.*:task-definition\//, '');
+}
+async function familyPrevious(ecs, current) {
+    const cur = revisionOf(current);
+    if (cur === undefined)
+        return undefined;
+    const arns = [];
+    let nextToken;
+    do {
+        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_8__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: cur.family, status: 'ACTIVE', sort: 'DESC', nextToken }));
+        arns.push(...(out.taskDefinitionArns ?? []));
+        nextToken = out.nextToken;
+    } while (nextToken !== undefined && previousRevision(current, arns) === undefined);
+    return previousRevision(current, arns);
+}
+async function groupDeployments(cd, group, statuses) {
+    const ids = [];
+    let nextToken;
+    do {
+        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .ListDeploymentsCommand */ .sr8({
+            applicationName: group.application,
+            deploymentGroupName: group.deploymentGroup,
+            includeOnlyStatuses: statuses,
+            nextToken,
+        }));
+        ids.push(...(out.deployments ?? []));
+        nextToken = out.nextToken;
+    } while (nextToken !== undefined && ids.length < HISTORY_LIMIT);
+    const infos = [];
+    for (let i = 0; i < Math.min(ids.length, HISTORY_LIMIT); i += 25) {
+        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .BatchGetDeploymentsCommand */ .ARk({ deploymentIds: ids.slice(i, i + 25) }));
+        infos.push(...(out.deploymentsInfo ?? []));
+    }
+    return infos;
+}
+function noEarlier(service, current) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
+        where: 'rollback',
+        what: `There is nothing to roll ${service} back to: no earlier successful deployment and no earlier ACTIVE revision of ${shortTaskDefinition(current)} were found.`,
+        fix: 'Deploy the version you want with image (or task-definition-arn) instead.',
+    });
+}
+/** Decides the rollback: reads the service, its deployments and history; changes nothing. */
+async function planRollback(config, clients) {
+    const service = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTargetService */ .WW)(clients.ecs, config.cluster, config.service);
+    const mode = (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .resolveDeployMode */ .n2)(config.deployMode, service);
+    const current = service.taskDefinitionArn;
+    const name = `${config.cluster}/${service.serviceName}`;
+    if (mode === 'rolling') {
+        const running = rollingInProgress(service.service);
+        if (running !== undefined)
+            return { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' };
+        const to = await familyPrevious(clients.ecs, current);
+        if (to === undefined)
+            throw noEarlier(name, current);
+        return { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
+    }
+    if (mode !== 'codedeploy')
+        throw new Error(`Rollback cannot use deploy mode ${mode}.`);
+    const defaults = (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultCodeDeployNames */ .eg)(config.cluster, service.serviceName);
+    const group = await (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .getDeploymentGroup */ .$o)(clients.codedeploy, {
+        application: config.codedeploy.application ?? defaults.application,
+        deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
+        deploymentConfigName: config.codedeploy.deploymentConfig,
+        cluster: config.cluster,
+        service: service.serviceName,
+    });
+    const active = (await groupDeployments(clients.codedeploy, group, ACTIVE_STATUSES))[0];
+    if (active?.deploymentId !== undefined) {
+        const from = appSpecTaskDefinition(active.revision?.appSpecContent?.content);
+        const original = (service.service.taskSets ?? []).find((ts) => ts.taskDefinition !== from)?.taskDefinition;
+        return {
+            kind: 'stop',
+            deploymentId: active.deploymentId,
+            from,
+            to: original ?? (current !== from ? current : undefined),
+            group,
+        };
+    }
+    const history = previousFromHistory(current, await groupDeployments(clients.codedeploy, group, ['Succeeded']));
+    if (history !== undefined) {
+        return {
+            kind: 'codedeploy',
+            from: current,
+            to: history.taskDefinitionArn,
+            appspec: historicAppSpec(history) ?? (await generatedAppSpec(clients.ecs, service, history.taskDefinitionArn)),
+            group,
+            source: `CodeDeploy deployment ${history.deploymentId} deployed it`,
+        };
+    }
+    const to = await familyPrevious(clients.ecs, current);
+    if (to === undefined)
+        throw noEarlier(name, current);
+    return {
+        kind: 'codedeploy',
+        from: current,
+        to,
+        appspec: await generatedAppSpec(clients.ecs, service, to),
+        group,
+        source: 'the previous ACTIVE revision of the family',
+    };
+}
+/** The appspec that deployed it then, hooks included; undefined when it no longer parses. */
+function historicAppSpec(history) {
+    try {
+        return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_7__/* .parseAppSpec */ .WS)(history.content, `the appspec of deployment ${history.deploymentId}`, 'rollback')
+            .appspec;
+    }
+    catch (err) {
+        if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo)
+            return undefined;
+        throw err;
+    }
+}
+async function generatedAppSpec(ecs, service, arn) {
+    const { taskDefinition } = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTaskDefinition */ .oh)(ecs, arn);
+    if (taskDefinition.status !== 'ACTIVE') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
+            where: 'rollback',
+            what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and CodeDeploy deploys only ACTIVE revisions.`,
+            fix: `Deploy it again from its image (image input), which registers a new revision.`,
+        });
+    }
+    const lb = service.service.loadBalancers?.find((l) => l.containerName !== undefined);
+    return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_7__/* .generateAppSpec */ .As)({
+        taskDefinition: taskDefinition,
+        containerName: lb?.containerName,
+        containerPort: lb?.containerPort,
+        platformVersion: service.service.platformVersion,
+    });
+}
+/**
+ * Runs the rollback. A rollback never undoes itself: it is not stopped on timeout nor by the
+ * post step when the job is cancelled (that would put back the version being left).
+ */
+async function runRollback(config, deps, timer, report) {
+    const { clients, log } = deps;
+    const plan = await timer.run('Validate', async () => {
+        await (0,_aws_js__WEBPACK_IMPORTED_MODULE_1__/* .checkCredentials */ .vG)(clients);
+        return planRollback(config, clients);
+    }, (p) => `${p.kind}: ${shortTaskDefinition(p.from)} → ${shortTaskDefinition(p.to)}`);
+    const mode = plan.kind === 'rolling' ? 'rolling' : 'codedeploy';
+    report.mode = mode;
+    deps.setOutput('deploy-mode', mode);
+    const target = `${config.cluster}/${config.service}`;
+    const fromTo = `from ${shortTaskDefinition(plan.from)} to ${shortTaskDefinition(plan.to)}`;
+    report.extraMarkdown = [
+        '### Rollback',
+        '',
+        '| From | To | How |',
+        '| --- | --- | --- |',
+        `| \`${plan.from ?? 'unknown'}\` | \`${plan.to ?? 'the original task set'}\` | ${plan.kind === 'stop'
+            ? `stopped CodeDeploy deployment ${plan.deploymentId} with rollback`
+            : `redeployed (${plan.source})`} |`,
+    ].join('\n');
+    if (plan.to !== undefined) {
+        report.taskDefinitionArn = plan.to;
+        deps.setOutput('task-definition-arn', plan.to);
+    }
+    let watch;
+    if (plan.kind === 'stop') {
+        log.info(`CodeDeploy deployment ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`);
+        const rollbackId = await timer.run('Stop deployment with rollback', async () => {
+            const out = await clients.codedeploy.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .StopDeploymentCommand */ .NzN({ deploymentId: plan.deploymentId, autoRollbackEnabled: true }));
+            log.info(`StopDeployment: ${out.status ?? ''}${out.statusMessage ? ` - ${out.statusMessage}` : ''}`);
+            const info = (await clients.codedeploy.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .GetDeploymentCommand */ .Tvn({ deploymentId: plan.deploymentId }))).deploymentInfo;
+            return info?.rollbackInfo?.rollbackDeploymentId;
+        }, (id) => (id ? `rollback deployment ${id}` : 'stopped before any traffic moved'));
+        if (rollbackId !== undefined) {
+            report.codedeployDeploymentId = rollbackId;
+            deps.setOutput('codedeploy-deployment-id', rollbackId);
+            watch = () => (0,_deploy_watch_js__WEBPACK_IMPORTED_MODULE_4__/* .watchCodeDeployDeployment */ .P)(clients.codedeploy, clients.ecs, {
+                deploymentId: rollbackId,
+                cluster: config.cluster,
+                service: config.service,
+                timeoutMs: (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .waitBudgetMs */ .nl)(plan.group, config.waitForMinutes),
+                pollIntervalMs: config.pollIntervalSeconds * 1000,
+                rollbackOnTimeout: false,
+                clock: deps.clock,
+                log,
+                signal: deps.signal,
+            });
+        }
+    }
+    else {
+        log.info(`Rolling ${target} back ${fromTo}: ${plan.source}.`);
+        watch =
+            plan.kind === 'codedeploy'
+                ? await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .startCodeDeploy */ .Fu)(config, deps, timer, report, {
+                    group: plan.group,
+                    appspec: plan.appspec,
+                    taskDefinitionArn: plan.to,
+                    record: false,
+                    rollbackOnTimeout: false,
+                    description: `Rollback by ecs-deploy-pipeline from ${shortTaskDefinition(plan.from)} to ${shortTaskDefinition(plan.to)}`,
+                })
+                : await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .startRollingUpdate */ .J0)(config, deps, timer, report, {
+                    taskDefinitionArn: plan.to,
+                    waitForIdle: false,
+                    record: false,
+                    rollbackOnTimeout: false,
+                });
+    }
+    if (watch === undefined) {
+        // Stopped before the replacement took traffic: the original task set never stopped serving.
+        report.outcome = 'succeeded';
+        deps.setOutput('deployment-outcome', 'succeeded');
+    }
+    else {
+        await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .settleDeployment */ .Nk)(watch, config, deps, timer, report);
+    }
+    report.message =
+        report.outcome === 'started'
+            ? `Started rolling ${target} back ${fromTo}.`
+            : `Rolled ${target} back ${fromTo}.`;
+    log.notice(report.message);
 }
 
 
