@@ -106,7 +106,7 @@ const unescapeCommand = (text: string) =>
  * consumed (`::add-mask::` carries the secret to hide, so it is never shown), annotations and
  * groups shown plainly. Undefined for lines the runner does not display.
  */
-export function displayLine(line: string): string | undefined {
+function displayLine(line: string): string | undefined {
   const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
   if (!command) return line;
   const [, name, message = ''] = command;
@@ -455,14 +455,14 @@ async function runAction(
 // ------------------------------------------------------------------ watching production
 
 /** What production answered to one burst of requests: version (or failure) → count. */
-export interface Sample {
+interface Sample {
   at: number;
   counts: Record<string, number>;
   total: number;
 }
 
 /** `v1 90% | v2 10%`, versions in order. */
-export function describeSample(sample: Sample): string {
+function describeSample(sample: Sample): string {
   return Object.keys(sample.counts)
     .sort()
     .map((k) => `${k} ${Math.round((100 * (sample.counts[k] as number)) / sample.total)}%`)
@@ -697,7 +697,7 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
   await new Promise<never>(() => undefined);
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   let once: boolean;
   try {
     const { values } = parseArgs({

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { CodeDeployEmulator } from '../codedeploy.js';
 import type { EcsEmulator } from '../ecs.js';
 import type { EmulatorState } from '../state.js';
-import { ContainerRuntime, RUN_LABEL } from './containers.js';
+import { ContainerRuntime } from './containers.js';
 import { requireDocker } from './docker.js';
 import { HttpHookRunner } from './hooks.js';
 import { startLoadBalancer, type LocalLoadBalancer } from './load-balancer.js';
@@ -134,9 +134,4 @@ export async function startDemoRuntime(
       await containers.shutdown();
     },
   };
-}
-
-/** The `docker ps` filter that finds a run's containers: `label=ecs-deploy-demo=<runId>`. */
-export function runLabelFilter(runId: string): string {
-  return `label=${RUN_LABEL}=${runId}`;
 }

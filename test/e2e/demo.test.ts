@@ -7,7 +7,12 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateDeploymentCommand, GetDeploymentCommand } from '@aws-sdk/client-codedeploy';
-import { DescribeTasksCommand, ListTasksCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { chooseRoute, listenerRoutes, RUN_LABEL } from '../../emulator/runtime/index.js';
 import { clients, fargateTaskDefinition } from '../emulator/clients.js';
@@ -252,6 +257,56 @@ describe('the demo load balancer', () => {
         await emulator.stop();
       }
     });
+  });
+
+  it('sends production traffic to the old and new tasks of a rolling update as it replaces them', async () => {
+    const emulator = await startEmulator({
+      manualClock: true,
+      seed: {
+        clusters: ['demo'],
+        taskDefinitions: [fargateTaskDefinition('app', '127.0.0.1:5000/app:v1')],
+        services: [
+          {
+            cluster: 'demo',
+            serviceName: 'web',
+            taskDefinition: 'app',
+            desiredCount: 2,
+            launchType: 'FARGATE',
+            loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+            deploymentConfiguration: { maximumPercent: 150, minimumHealthyPercent: 100 },
+          },
+        ],
+      },
+    });
+    const production = () =>
+      listenerRoutes(emulator.state, 'demo', 'web', 'production').map((r) => [
+        r.weight,
+        r.tasks.map((t) => t.taskDefinitionArn.split('/').at(-1)).sort(),
+      ]);
+    try {
+      const { ecs } = clients(emulator);
+      expect(production()).toEqual([[100, ['app:1', 'app:1']]]);
+      const td = await ecs.send(
+        new RegisterTaskDefinitionCommand(fargateTaskDefinition('app', '127.0.0.1:5000/app:v2')),
+      );
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'demo',
+          service: 'web',
+          taskDefinition: td.taskDefinition?.taskDefinitionArn,
+        }),
+      );
+      // One new task at a time (maximum 150%); it gets requests only once RUNNING.
+      expect(production()).toEqual([[100, ['app:1', 'app:1']]]);
+      // It runs: an old task stops (and gets no new requests while it drains), the next new one starts.
+      emulator.clock.advance(10_000);
+      expect(production()).toEqual([[100, ['app:1', 'app:2']]]);
+      // The stopped task's place frees up, the second new task starts and runs, the last old one goes.
+      emulator.clock.advance(20_000);
+      expect(production()).toEqual([[100, ['app:2', 'app:2']]]);
+    } finally {
+      await emulator.stop();
+    }
   });
 });
 
