@@ -16,6 +16,7 @@ import type {
 import type { EmulatorContext } from './context.js';
 import { AwsError } from './errors.js';
 import {
+  optionalQueryBoolean,
   optionalQueryInteger,
   optionalQueryString,
   optionalQueryStringList,
@@ -411,7 +412,7 @@ export class Elbv2Emulator implements QueryService {
       VpcId: vpcId,
       HealthCheckProtocol: healthCheckProtocol as TargetGroup['HealthCheckProtocol'],
       HealthCheckPort: optionalQueryString(input, 'HealthCheckPort') ?? 'traffic-port',
-      HealthCheckEnabled: optionalQueryString(input, 'HealthCheckEnabled') !== 'false',
+      HealthCheckEnabled: optionalQueryBoolean(input, 'HealthCheckEnabled') ?? true,
       HealthCheckIntervalSeconds:
         optionalQueryInteger(input, 'HealthCheckIntervalSeconds', { min: 5, max: 300 }) ?? 30,
       HealthCheckTimeoutSeconds:
