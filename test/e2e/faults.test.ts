@@ -26,7 +26,7 @@ import {
   secretLeaks,
   watchCommandLines,
 } from './support/secrets.js';
-import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
 
 const SPEED = 60;
 /** One commit per suite run, so that the immutable repository starts without its tag. */
@@ -66,8 +66,6 @@ const blueGreen = (extra: Record<string, string> = {}) => ({
   cluster: CLUSTER,
   service: 'web',
   image,
-  // The emulator serves no STS or IAM yet.
-  preflight: 'false',
   'poll-interval-seconds': '1',
   ...extra,
 });
@@ -90,6 +88,7 @@ beforeAll(async () => {
   commandLines = watchCommandLines(secrets);
   emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS, OTHER_CREDENTIALS],
     speed: SPEED,
     seed: { ...seed(), repositories: [{ name: IMMUTABLE_REPOSITORY, imageTagMutability: 'IMMUTABLE' }] },

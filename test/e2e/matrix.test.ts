@@ -20,7 +20,7 @@ import {
   secretLeaks,
   watchCommandLines,
 } from './support/secrets.js';
-import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed } from './support/world.js';
 
 const SPEED = 60;
 /** A wrong secret key must not show anywhere either. */
@@ -61,6 +61,7 @@ beforeAll(async () => {
   workspace = await makeWorkspace();
   emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed: SPEED,
     seed: seed(),
@@ -76,17 +77,13 @@ afterAll(async () => {
   if (workspace) await rm(workspace, { recursive: true, force: true });
 });
 
-/**
- * A blue/green deployment of an existing image that would succeed: each case changes one
- * thing. `preflight: false` because the emulator serves no STS or IAM yet.
- */
+/** A blue/green deployment of an existing image that would succeed: each case changes one thing. */
 const BASE: Record<string, string> = {
   'task-definition': 'task-definition.json',
   'codedeploy-appspec': 'appspec.yaml',
   cluster: CLUSTER,
   service: 'web',
   image: '127.0.0.1:5000/example-app:v0',
-  preflight: 'false',
   'poll-interval-seconds': '1',
 };
 /** Cases that build an image instead: no image, a repository to push to. */

@@ -21,7 +21,7 @@ import {
   secretLeaks,
   watchCommandLines,
 } from './support/secrets.js';
-import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed } from './support/world.js';
 
 const REPOSITORY = 'example-secrets';
 const SHA = randomBytes(20).toString('hex');
@@ -40,6 +40,7 @@ beforeAll(async () => {
   });
   emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed: 60,
     seed: { ...seed(), repositories: [{ name: REPOSITORY, imageTagMutability: 'MUTABLE' }] },
@@ -85,8 +86,6 @@ describe('secrets during a build, push and deploy', () => {
         'codedeploy-appspec': 'example-app/appspec.yaml',
         cluster: CLUSTER,
         service: 'web',
-        // The emulator serves no STS or IAM yet.
-        preflight: 'false',
         'poll-interval-seconds': '1',
       },
     });
