@@ -8,9 +8,10 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
+import { clientConfig } from './client-config.js';
 import { UserError } from './errors.js';
 
-export const USER_AGENT = 'ecs-deploy-pipeline/0.1.0';
+export { USER_AGENT } from './client-config.js';
 
 export interface AwsClients {
   ecr: ECRClient;
@@ -21,12 +22,7 @@ export interface AwsClients {
 }
 
 export function createClients(region: string, maxRetries: number): AwsClients {
-  const common = {
-    region,
-    maxAttempts: maxRetries + 1,
-    retryMode: 'adaptive' as const,
-    customUserAgent: USER_AGENT,
-  };
+  const common = clientConfig(region, maxRetries);
   return {
     ecr: new ECRClient(common),
     ecs: new ECSClient(common),

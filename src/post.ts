@@ -1,18 +1,19 @@
 /** The post step's entry point: read what main saved, clean up. Logic in cleanup.ts. */
 import * as core from '@actions/core';
-import { createClients } from './aws.js';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { cleanUp, readSavedState } from './cleanup.js';
+import { clientConfig } from './client-config.js';
 import { dockerCli } from './docker.js';
 
 export async function post(): Promise<void> {
   const state = readSavedState((n) => core.getState(n));
   const region = state.deployment?.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  let clients: ReturnType<typeof createClients> | undefined;
-  const get = () => (clients ??= createClients(region, 5));
+  const config = clientConfig(region, 5);
   try {
     await cleanUp(state, {
-      codedeploy: () => get().codedeploy,
-      ecs: () => get().ecs,
+      codedeploy: () => new CodeDeployClient(config),
+      ecs: () => new ECSClient(config),
       docker: dockerCli(),
       log: {
         info: (m) => core.info(m),

@@ -11,7 +11,6 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -216,27 +215,6 @@ describe('emulator wire protocol', () => {
         }
       }
     }
-  });
-
-  it('answers Query-protocol services it does not serve (STS) with an XML InvalidAction the SDK understands', async () => {
-    const sts = (secretAccessKey: string) =>
-      new STSClient({
-        endpoint: emulator.url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey },
-        maxAttempts: 1,
-      });
-    const unknown = await sts('test')
-      .send(new GetCallerIdentityCommand({}))
-      .catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
-    expect(unknown).toMatchObject({ name: 'InvalidAction', $metadata: { httpStatusCode: 400 } });
-    expect((unknown as Error).message).toMatch(
-      /^The action GetCallerIdentity is not valid for this web service/,
-    );
-    const badSecret = await sts('wrong')
-      .send(new GetCallerIdentityCommand({}))
-      .catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
-    expect(badSecret).toMatchObject({ name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } });
   });
 
   it('refuses a body that is not JSON 1.1', async () => {
