@@ -180,7 +180,13 @@ export class ContainerRuntime implements TaskRuntime {
 
   private track(promise: Promise<unknown>): void {
     this.pending.add(promise);
-    void promise.finally(() => this.pending.delete(promise));
+    void promise.then(
+      () => this.pending.delete(promise),
+      (error: unknown) => {
+        this.pending.delete(promise);
+        this.opts.onEvent(`the runtime failed: ${(error as Error).stack ?? String(error)}`);
+      },
+    );
   }
 
   private async launch(run: TaskRun, task: TaskRecord, td: TaskDefinition): Promise<void> {
@@ -297,14 +303,14 @@ export class ContainerRuntime implements TaskRuntime {
     ]);
     if (run.phase === 'stopping' || this.closed) return;
     const [running, exitCode] = r.stdout.trim().split(' ');
-    if (r.code !== 0) return this.fail(run, 'EssentialContainerExited', 'Essential container in task exited');
-    if (running === 'true') return this.watch(run, container);
-    return this.containerExited(run, container, Number(exitCode));
+    if (r.code === 0 && running === 'true') return this.watch(run, container);
+    // Exited, or gone altogether.
+    return this.containerExited(run, container, r.code === 0 ? Number(exitCode) : undefined);
   }
 
   private async containerExited(run: TaskRun, container: ContainerRun, exitCode?: number): Promise<void> {
     const logs = await docker(['logs', '--tail', '3', container.id as string], 10_000);
-    const lastLines = `${logs.stdout}${logs.stderr}`.trim().split('\n').join(' | ');
+    const lastLines = logs.code === 0 ? `${logs.stdout}${logs.stderr}`.trim().split('\n').join(' | ') : '';
     this.opts.onEvent(
       `${run.label}: container ${container.name} exited with code ${exitCode ?? 'unknown'}` +
         (lastLines ? `; its last output: ${lastLines}` : ''),
