@@ -83,8 +83,10 @@ const stage = (step: number, total: number, what: string) => say(`\ndemo [${step
 /** Splits a stream into lines, for prefixing. */
 function onLines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
   let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n');
+  // Decoded by the stream, so a character split between chunks stays whole.
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
     rest = lines.pop() ?? '';
     for (const line of lines) each(line.replace(/\r$/, ''));
   });
@@ -122,15 +124,14 @@ function displayLine(line: string): string | undefined {
 function runStreamed(
   command: string,
   args: string[],
-  opts: { prefix: string; env?: NodeJS.ProcessEnv; cwd?: string; onStart?: (child: ChildProcess) => void },
+  opts: { prefix: string; env?: NodeJS.ProcessEnv },
 ): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(command, args, {
-      cwd: opts.cwd ?? repoRoot,
+      cwd: repoRoot,
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    opts.onStart?.(child);
     onLines(child.stdout, (line) => say(`${opts.prefix}${line}`));
     onLines(child.stderr, (line) => say(`${opts.prefix}${line}`));
     child.on('error', (error) => {
@@ -395,6 +396,8 @@ async function runAction(
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // The engine the demo checked (a runner's docker is the default socket, or DOCKER_HOST).
+    DOCKER_HOST: process.env.DOCKER_HOST,
     DOCKER_CONFIG: path.join(runnerTemp, 'docker-config'),
     GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: repoRoot,
