@@ -263,20 +263,7 @@ export async function watchCodeDeployDeployment(
 
   const { end, polls } = await pollLoop(opts, progress, start, poll);
   const status = info?.status ?? 'Unknown';
-  const result = (
-    outcome: WatchOutcome,
-    message: string,
-    diagnostics: string[],
-    rollbackRequested = false,
-  ) => ({
-    outcome,
-    status,
-    message,
-    diagnostics,
-    rollbackRequested,
-    elapsedMs: clock.now() - start,
-    polls,
-  });
+  const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {
     return result(
       'stopped',
@@ -408,20 +395,7 @@ export async function watchRollingDeployment(
 
   const { end, polls } = await pollLoop(opts, progress, start, poll);
   const status = ours?.rolloutState ?? 'UNKNOWN';
-  const result = (
-    outcome: WatchOutcome,
-    message: string,
-    diagnostics: string[],
-    rollbackRequested = false,
-  ) => ({
-    outcome,
-    status,
-    message,
-    diagnostics,
-    rollbackRequested,
-    elapsedMs: clock.now() - start,
-    polls,
-  });
+  const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {
     return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
   }
@@ -458,4 +432,22 @@ export async function watchRollingDeployment(
   }
   log.warning(message);
   return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+/** Builds the watch's results for one deployment, with the status and counts they share. */
+function resultOf(status: string, elapsedMs: () => number, polls: number) {
+  return (
+    outcome: WatchOutcome,
+    message: string,
+    diagnostics: string[],
+    rollbackRequested = false,
+  ): WatchResult => ({
+    outcome,
+    status,
+    message,
+    diagnostics,
+    rollbackRequested,
+    elapsedMs: elapsedMs(),
+    polls,
+  });
 }
