@@ -281,10 +281,11 @@ async function bringUpDocker(resources: Resources): Promise<LocalDocker> {
   });
   if (code !== 0) {
     throw new DemoError(
-      'Docker cannot be had here (scripts/local-docker.sh up failed; its reason is above). The demo builds an ' +
-        'image and runs containers, so it needs a Docker engine. On Debian or Ubuntu run `npm run demo` as root: ' +
-        'scripts/local-docker.sh installs docker.io and docker-registry and starts them on 127.0.0.1. Elsewhere ' +
-        'install Docker Engine (https://docs.docker.com/engine/install/), start it, and run `npm run demo` again.',
+      'scripts/local-docker.sh up could not provide the Docker engine, registry and base image the demo ' +
+        'needs; its reason is above. The demo builds an image and runs containers, so it needs Docker. On ' +
+        'Debian or Ubuntu, run `npm run demo` as root: scripts/local-docker.sh installs docker.io and ' +
+        'docker-registry and starts them on 127.0.0.1. Elsewhere, install Docker Engine ' +
+        '(https://docs.docker.com/engine/install/), start it, and run `npm run demo` again.',
     );
   }
   const env = parseEnvLines((await capture('bash', [localDockerScript, 'env'])).stdout);
@@ -717,7 +718,14 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const runDir = path.join(repoRoot, '.tmp', 'demo', `run-${process.pid}-${randomBytes(3).toString('hex')}`);
-  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    console.error(
+      `demo: cannot create ${runDir}: ${(error as Error).message}. Fix: run it as the owner of the checkout.`,
+    );
+    return 1;
+  }
   const resources = new Resources(runDir);
   const interrupted = new Promise<number>((resolve) => {
     let stopping = false;
