@@ -179,12 +179,12 @@ async function expectNothingLeftRunning(withinMs = 20_000): Promise<void> {
   expect(await processesIn(workspace)).toEqual([]);
 }
 
-/** Resolves once a CodeDeploy deployment other than `earlier` ones is InProgress. */
-function whenInProgress(earlier: Set<string>): Promise<void> {
+/** Resolves once `condition` holds (checked every 20 ms), or after `withinMs` regardless. */
+function when(condition: () => boolean, withinMs = 60_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
   return new Promise((resolve) => {
     const poll = setInterval(() => {
-      const deployments = [...emulator.state.codedeploy.deployments.values()];
-      if (deployments.some((d) => !earlier.has(d.deploymentId) && d.status === 'InProgress')) {
+      if (condition() || Date.now() > deadline) {
         clearInterval(poll);
         resolve();
       }
@@ -192,17 +192,7 @@ function whenInProgress(earlier: Set<string>): Promise<void> {
   });
 }
 
-/** Resolves once a call of `operation` arrived after `since` (real ms). */
-function whenCalled(operation: string, since: number): Promise<void> {
-  return new Promise((resolve) => {
-    const poll = setInterval(() => {
-      if (emulator.calls.some((c) => c.operation === operation && c.at >= since)) {
-        clearInterval(poll);
-        resolve();
-      }
-    }, 20);
-  });
-}
+const called = (matches: (call: CallRecord) => boolean) => () => emulator.calls.some(matches);
 
 describe('transient AWS faults are survived', () => {
   it('throttling bursts on several operations: retried, every attempt in the call log', async () => {
@@ -372,7 +362,12 @@ describe('failed deployments leave production on the previous version', () => {
     const before = (await serviceState(emulator, 'slow'))?.taskDefinition;
     const earlier = new Set(emulator.state.codedeploy.deployments.keys());
     const r = await run(blueGreen({ service: 'slow' }), {
-      onStart: (child) => void whenInProgress(earlier).then(() => child.kill('SIGINT')),
+      onStart: (child) =>
+        void when(() =>
+          [...emulator.state.codedeploy.deployments.values()].some(
+            (d) => !earlier.has(d.deploymentId) && d.status === 'InProgress',
+          ),
+        ).then(() => child.kill('SIGINT')),
     });
     expect(r.code).toBe(1);
     const id = r.outputs['codedeploy-deployment-id'] as string;
@@ -393,23 +388,30 @@ describe('failed deployments leave production on the previous version', () => {
 });
 
 describe('two runs against the same deployment group at once', () => {
-  /** Starts run A on the slow service, then run B (own key pair) once A's deployment is under way. */
+  /**
+   * Starts run A on the slow service and, once A's deployment is created, run B with its own
+   * key pair. Emulated time almost stands still until B has tried to create its deployment,
+   * so B meets A's deployment still active however long B takes to get there.
+   */
   async function concurrently(
     waitMinutes: string,
   ): Promise<{ a: ActionRun; b: ActionRun; bCalls: CallRecord[]; bChanges: string[] }> {
-    emulator.clock.speed = 10;
     const started = Date.now();
+    const byB = (c: CallRecord) => c.at >= started && c.accessKeyId === OTHER_CREDENTIALS.accessKeyId;
     const a = run(blueGreen({ service: 'slow' }));
-    await whenCalled('CreateDeployment', started);
+    await when(called((c) => c.at >= started && c.operation === 'CreateDeployment'));
+    emulator.clock.speed = 0.001;
+    void when(called((c) => byB(c) && c.operation === 'CreateDeployment')).then(() => {
+      emulator.clock.speed = SPEED;
+    });
     const b = await run(blueGreen({ service: 'slow', 'wait-for-active-deployment-minutes': waitMinutes }), {
       env: {
         AWS_ACCESS_KEY_ID: OTHER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: OTHER_CREDENTIALS.secretAccessKey,
       },
     });
-    const bCalls = emulator.calls.filter(
-      (c) => c.at >= started && c.accessKeyId === OTHER_CREDENTIALS.accessKeyId,
-    );
+    emulator.clock.speed = SPEED;
+    const bCalls = emulator.calls.filter(byB);
     const mutating = new Set(emulator.mutatingCalls());
     return { a: await a, b, bCalls, bChanges: bCalls.filter((c) => mutating.has(c)).map((c) => c.operation) };
   }
