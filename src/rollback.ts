@@ -22,6 +22,7 @@ import {
   type ECSClient,
   type RegisterTaskDefinitionCommandInput,
   type Service,
+  type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { parse as parseYaml } from 'yaml';
 import { checkCredentials } from './aws.js';
@@ -214,11 +215,12 @@ export async function planRollback(
   const name = `${config.cluster}/${service.serviceName}`;
   if (mode === 'rolling') {
     const running = rollingInProgress(service.service);
-    if (running !== undefined)
-      return { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' };
-    const to = await familyPrevious(clients.ecs, current);
+    const to = running?.to ?? (await familyPrevious(clients.ecs, current));
     if (to === undefined) throw noEarlier(name, current);
-    return { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
+    await activeTaskDefinition(clients.ecs, to);
+    return running !== undefined
+      ? { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' }
+      : { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
   }
   if (mode !== 'codedeploy') throw new Error(`Rollback cannot use deploy mode ${mode}.`);
 
@@ -248,27 +250,32 @@ export async function planRollback(
     current,
     await groupDeployments(clients.codedeploy, group, ['Succeeded']),
   );
-  if (history !== undefined) {
-    return {
-      kind: 'codedeploy',
-      from: current,
-      to: history.taskDefinitionArn,
-      appspec:
-        historicAppSpec(history) ?? (await generatedAppSpec(clients.ecs, service, history.taskDefinitionArn)),
-      group,
-      source: `CodeDeploy deployment ${history.deploymentId} deployed it`,
-    };
-  }
-  const to = await familyPrevious(clients.ecs, current);
+  const to = history?.taskDefinitionArn ?? (await familyPrevious(clients.ecs, current));
   if (to === undefined) throw noEarlier(name, current);
+  const taskDefinition = await activeTaskDefinition(clients.ecs, to);
   return {
     kind: 'codedeploy',
     from: current,
     to,
-    appspec: await generatedAppSpec(clients.ecs, service, to),
+    appspec: (history && historicAppSpec(history)) ?? generatedAppSpec(service, taskDefinition),
     group,
-    source: 'the previous ACTIVE revision of the family',
+    source: history
+      ? `CodeDeploy deployment ${history.deploymentId} deployed it`
+      : 'the previous ACTIVE revision of the family',
   };
+}
+
+/** The revision to return to; ECS and CodeDeploy deploy only ACTIVE (registered) ones. */
+async function activeTaskDefinition(ecs: ECSClient, arn: string): Promise<TaskDefinition> {
+  const { taskDefinition } = await describeTaskDefinition(ecs, arn);
+  if (taskDefinition.status !== 'ACTIVE') {
+    throw new UserError({
+      where: 'rollback',
+      what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and ECS deploys only ACTIVE revisions.`,
+      fix: 'Deploy that version again from its image (image input), which registers a new revision.',
+    });
+  }
+  return taskDefinition;
 }
 
 /** The appspec that deployed it then, hooks included; undefined when it no longer parses. */
@@ -282,15 +289,8 @@ function historicAppSpec(history: { content: string; deploymentId: string }): Ap
   }
 }
 
-async function generatedAppSpec(ecs: ECSClient, service: TargetService, arn: string): Promise<AppSpec> {
-  const { taskDefinition } = await describeTaskDefinition(ecs, arn);
-  if (taskDefinition.status !== 'ACTIVE') {
-    throw new UserError({
-      where: 'rollback',
-      what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and CodeDeploy deploys only ACTIVE revisions.`,
-      fix: `Deploy it again from its image (image input), which registers a new revision.`,
-    });
-  }
+/** An appspec for the service's load balancer, as a deploy without codedeploy-appspec makes. */
+function generatedAppSpec(service: TargetService, taskDefinition: TaskDefinition): AppSpec {
   const lb = service.service.loadBalancers?.find((l) => l.containerName !== undefined);
   return generateAppSpec({
     taskDefinition: taskDefinition as RegisterTaskDefinitionCommandInput,

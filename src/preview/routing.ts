@@ -21,20 +21,15 @@ import {
   type Tag,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { USER_AGENT } from '../aws.js';
+import { clientConfig } from '../client-config.js';
 import { isAwsError } from '../deploy/aws-errors.js';
 import { UserError } from '../errors.js';
 import type { Log } from '../log.js';
 import { isPreviewTagged, type PreviewNames } from './names.js';
 
-/** As createClients builds the others: adaptive retries absorb throttling bursts. */
+/** With the settings of every other client; made only for runs that route previews. */
 export function createElbClient(region: string, maxRetries: number): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client({
-    region,
-    maxAttempts: maxRetries + 1,
-    retryMode: 'adaptive',
-    customUserAgent: USER_AGENT,
-  });
+  return new ElasticLoadBalancingV2Client(clientConfig(region, maxRetries));
 }
 
 /** Listener rule priorities run from 1 to 50000; lower ones are evaluated first. */
@@ -332,7 +327,14 @@ export async function removeRouting(
   const { names } = opts;
   const removed: { rule?: string; targetGroup?: string } = {};
   if (names.host !== undefined) {
-    const { rule } = await findRule(elb, opts.listenerArn, names.host);
+    let rule: Rule | undefined;
+    try {
+      ({ rule } = await findRule(elb, opts.listenerArn, names.host));
+    } catch (err) {
+      // A deleted listener took its rules with it; the target group may still be there.
+      if (!isAwsError(err, 'ListenerNotFoundException')) throw err;
+      log.warning(`Listener ${opts.listenerArn} does not exist (any more), so it has no rule to remove.`);
+    }
     if (rule?.RuleArn !== undefined) {
       if (await isOurs(elb, rule.RuleArn, names)) {
         await elb.send(new DeleteRuleCommand({ RuleArn: rule.RuleArn }));

@@ -62,6 +62,15 @@ beforeEach(() => {
   ecsMock.reset();
   cdMock.reset();
   log = new MemoryLog();
+  // Every revision is still registered unless a test says otherwise.
+  ecsMock.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
+    taskDefinition: {
+      taskDefinitionArn: input.taskDefinition,
+      status: 'ACTIVE',
+      family: 'app',
+      containerDefinitions: [{ name: 'web', portMappings: [{ containerPort: 8080 }] }],
+    },
+  }));
 });
 
 describe('pure helpers', () => {
@@ -286,6 +295,18 @@ describe('planRollback', () => {
     await expect(planRollback(config(), clients())).rejects.toThrow(
       /app:2, the task definition to roll back to, is INACTIVE/,
     );
+  });
+
+  it('refuses a revision from the history that was deregistered since', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [codeDeployService(td('app', 3))] });
+    history([], [deployment('d-2', td('app', 2), 'Succeeded', 2)]);
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { status: 'INACTIVE' } });
+    const err = await planRollback(config(), clients()).catch((e: unknown) => e);
+    expect((err as UserError).problems?.[0]).toMatchObject({
+      where: 'rollback',
+      what: expect.stringContaining('app:2, the task definition to roll back to, is INACTIVE'),
+      fix: expect.stringContaining('image'),
+    });
   });
 
   it('rolls a rolling update in progress back to the deployment it replaces', async () => {

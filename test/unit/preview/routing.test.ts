@@ -338,6 +338,16 @@ describe('removeRouting', () => {
     expect(elbMock).not.toHaveReceivedCommand(DeleteTargetGroupCommand);
   });
 
+  it('still removes the target group when the listener was deleted', async () => {
+    elbMock
+      .on(DescribeRulesCommand)
+      .rejects(sdkError('ListenerNotFoundException', 'One or more listeners not found', 400));
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
+    elbMock.on(DescribeTagsCommand).resolves({ TagDescriptions: [{ Tags: OUR_TAGS }] });
+    expect(await removeRouting(elb, { listenerArn: LISTENER, names }, log)).toEqual({ targetGroup: TG });
+    expect(log.text()).toContain('does not exist (any more)');
+  });
+
   it('leaves what is not the preview’s, with a warning', async () => {
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [rule('42', 'pr-42.preview.example.com')] });
     elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
