@@ -40,6 +40,8 @@ let emulator: Emulator;
 let workspace: string;
 let commandLines: CommandLineWatch;
 let secrets: Secret[] = [];
+/** Each run's RUNNER_TEMP, removed at the end: the docker credential store of a run that logged in is there. */
+const runnerTemps: string[] = [];
 /** Without Docker an image that is never pulled: the endpoint runs no containers. */
 let image = '127.0.0.1:5000/example-app:v0';
 
@@ -109,7 +111,7 @@ afterAll(async () => {
   if (docker && emulator) await deletePushedImage();
   await emulator?.stop();
   await docker?.stop();
-  if (workspace) await rm(workspace, { recursive: true, force: true });
+  for (const dir of [workspace, ...runnerTemps]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function deletePushedImage(): Promise<void> {
@@ -144,6 +146,7 @@ async function run(
     onStart: opts.onStart,
     timeoutMs: 120_000,
   });
+  runnerTemps.push(r.runnerTemp);
   expect(await secretLeaks(r, secrets)).toEqual([]);
   return r;
 }
@@ -376,6 +379,7 @@ describe('failed deployments leave production on the previous version', () => {
     expect(codeDeployStatus(id)).toBe('InProgress');
 
     const post = await runPost(r, { workspace, env: awsEnv(emulator) });
+    runnerTemps.push(post.runnerTemp);
     expect(post.code).toBe(0);
     expect(await secretLeaks(post, secrets)).toEqual([]);
     expect(post.stdout).toContain(`CodeDeploy deployment ${id} was InProgress: stopped it with rollback`);

@@ -34,6 +34,8 @@ const ALIAS_BOMB = [
 let emulator: Emulator;
 let workspace: string;
 let commandLines: CommandLineWatch;
+/** Each run's RUNNER_TEMP, removed at the end. */
+const runnerTemps: string[] = [];
 const secrets: Secret[] = [...runSecrets(), { name: 'wrong secret key', value: WRONG_SECRET }];
 
 /**
@@ -74,7 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await commandLines?.stop();
   await emulator?.stop();
-  if (workspace) await rm(workspace, { recursive: true, force: true });
+  for (const dir of [workspace, ...runnerTemps]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** A blue/green deployment of an existing image that would succeed: each case changes one thing. */
@@ -709,6 +711,7 @@ async function refusesBeforeAnyChange(c: Case): Promise<void> {
     env: { ...awsEnv(emulator), ...c.env },
     timeoutMs: 60_000,
   });
+  runnerTemps.push(r.runnerTemp);
   const annotations = errorAnnotations(r.stdout);
 
   expect({ code: r.code, signal: r.signal }).toEqual({ code: 1, signal: null });

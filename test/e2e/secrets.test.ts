@@ -29,6 +29,8 @@ const SHA = randomBytes(20).toString('hex');
 let docker: DockerEnv | undefined;
 let emulator: Emulator | undefined;
 let workspace: string | undefined;
+/** Each run's RUNNER_TEMP, removed at the end: the main step's holds the docker credential store. */
+const runnerTemps: string[] = [];
 
 beforeAll(async () => {
   docker = await ensureDocker();
@@ -64,7 +66,7 @@ afterAll(async () => {
     await emulator.stop();
   }
   await docker?.stop();
-  if (workspace) await rm(workspace, { recursive: true, force: true });
+  for (const dir of [workspace, ...runnerTemps]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('secrets during a build, push and deploy', () => {
@@ -89,12 +91,14 @@ describe('secrets during a build, push and deploy', () => {
         'poll-interval-seconds': '1',
       },
     });
+    runnerTemps.push(r.runnerTemp);
     const loggedIn = await registryLogins(r);
     // The post step runs with the main step's docker credential store, as on a runner.
     const post = await runPost(r, {
       workspace,
       env: { ...env, DOCKER_CONFIG: path.join(r.runnerTemp, 'docker-config') },
     });
+    runnerTemps.push(post.runnerTemp);
     const report = await commandLines.stop();
 
     expect({ code: r.code, errors: r.errors }).toEqual({ code: 0, errors: [] });
