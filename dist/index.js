@@ -80759,15 +80759,15 @@ module.exports = {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Ni: () => (/* binding */ explainAwsError),
-/* harmony export */   _O: () => (/* binding */ USER_AGENT),
 /* harmony export */   hP: () => (/* binding */ createClients),
 /* harmony export */   vG: () => (/* binding */ checkCredentials)
 /* harmony export */ });
-/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7507);
-/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8249);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(212);
-/* harmony import */ var _aws_sdk_client_iam__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6764);
-/* harmony import */ var _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1695);
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7507);
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8249);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(212);
+/* harmony import */ var _aws_sdk_client_iam__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6764);
+/* harmony import */ var _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1695);
+/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8683);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 /**
  * AWS client construction in one place: region, adaptive retries (throttling bursts and
@@ -80780,20 +80780,16 @@ module.exports = {
 
 
 
-const USER_AGENT = 'ecs-deploy-pipeline/0.1.0';
+
+
 function createClients(region, maxRetries) {
-    const common = {
-        region,
-        maxAttempts: maxRetries + 1,
-        retryMode: 'adaptive',
-        customUserAgent: USER_AGENT,
-    };
+    const common = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_1__/* .clientConfig */ .y)(region, maxRetries);
     return {
-        ecr: new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_1__/* .ECRClient */ .S70(common),
-        ecs: new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_2__/* .ECSClient */ .Zgc(common),
-        codedeploy: new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .CodeDeployClient */ .cHd(common),
-        sts: new _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_4__/* .STSClient */ .iM(common),
-        iam: new _aws_sdk_client_iam__WEBPACK_IMPORTED_MODULE_5__/* .IAMClient */ .h8v(common),
+        ecr: new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .ECRClient */ .S70(common),
+        ecs: new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_3__/* .ECSClient */ .Zgc(common),
+        codedeploy: new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__/* .CodeDeployClient */ .cHd(common),
+        sts: new _aws_sdk_client_sts__WEBPACK_IMPORTED_MODULE_5__/* .STSClient */ .iM(common),
+        iam: new _aws_sdk_client_iam__WEBPACK_IMPORTED_MODULE_6__/* .IAMClient */ .h8v(common),
     };
 }
 /** Resolves credentials before the first call, so a missing setup fails with its fix. */
@@ -80829,6 +80825,31 @@ function explainAwsError(e) {
         default:
             return undefined;
     }
+}
+
+
+/***/ }),
+
+/***/ 8683:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   y: () => (/* binding */ clientConfig)
+/* harmony export */ });
+/* unused harmony export USER_AGENT */
+/**
+ * The settings every AWS client gets: region, adaptive retries (throttling bursts and 5xx
+ * are absorbed by the SDK) and our user agent. Kept apart from the clients themselves so
+ * an entry point bundles only the clients it uses.
+ */
+const USER_AGENT = 'ecs-deploy-pipeline/0.1.0';
+function clientConfig(region, maxRetries) {
+    return {
+        region,
+        maxAttempts: maxRetries + 1,
+        retryMode: 'adaptive',
+        customUserAgent: USER_AGENT,
+    };
 }
 
 
@@ -82201,15 +82222,7 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     };
     const { end, polls } = await pollLoop(opts, progress, start, poll);
     const status = info?.status ?? 'Unknown';
-    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
-        outcome,
-        status,
-        message,
-        diagnostics,
-        rollbackRequested,
-        elapsedMs: clock.now() - start,
-        polls,
-    });
+    const result = resultOf(status, () => clock.now() - start, polls);
     if (end.kind === 'cancelled') {
         return result('stopped', `Watch cancelled; CodeDeploy deployment ${deploymentId} was left ${status}.`, []);
     }
@@ -82326,15 +82339,7 @@ async function watchRollingDeployment(ecs, opts) {
     };
     const { end, polls } = await pollLoop(opts, progress, start, poll);
     const status = ours?.rolloutState ?? 'UNKNOWN';
-    const result = (outcome, message, diagnostics, rollbackRequested = false) => ({
-        outcome,
-        status,
-        message,
-        diagnostics,
-        rollbackRequested,
-        elapsedMs: clock.now() - start,
-        polls,
-    });
+    const result = resultOf(status, () => clock.now() - start, polls);
     if (end.kind === 'cancelled') {
         return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
     }
@@ -82373,6 +82378,18 @@ async function watchRollingDeployment(ecs, opts) {
     }
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/** Builds the watch's results for one deployment, with the status and counts they share. */
+function resultOf(status, elapsedMs, polls) {
+    return (outcome, message, diagnostics, rollbackRequested = false) => ({
+        outcome,
+        status,
+        message,
+        diagnostics,
+        rollbackRequested,
+        elapsedMs: elapsedMs(),
+        polls,
+    });
 }
 
 
@@ -90922,11 +90939,11 @@ async function deletePreviewImages(ecr, repository, prefix, log) {
 /* harmony export */   xb: () => (/* binding */ ensureRouting)
 /* harmony export */ });
 /* unused harmony exports ruleHosts, choosePriority */
-/* harmony import */ var _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(586);
-/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(586);
+/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8683);
 /* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2932);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9144);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9144);
 /**
  * Routing a preview through the team's Application Load Balancer: a target group of its own
  * and a listener rule for host pr-<N>.<domain> that forwards to it. Everything is found
@@ -90938,14 +90955,9 @@ async function deletePreviewImages(ecr, repository, prefix, log) {
 
 
 
-/** As createClients builds the others: adaptive retries absorb throttling bursts. */
+/** With the settings of every other client; made only for runs that route previews. */
 function createElbClient(region, maxRetries) {
-    return new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .ElasticLoadBalancingV2Client */ .MlD({
-        region,
-        maxAttempts: maxRetries + 1,
-        retryMode: 'adaptive',
-        customUserAgent: _aws_js__WEBPACK_IMPORTED_MODULE_0__/* .USER_AGENT */ ._O,
-    });
+    return new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .ElasticLoadBalancingV2Client */ .MlD((0,_client_config_js__WEBPACK_IMPORTED_MODULE_3__/* .clientConfig */ .y)(region, maxRetries));
 }
 /** Listener rule priorities run from 1 to 50000; lower ones are evaluated first. */
 const MAX_PRIORITY = 50_000;
@@ -90964,7 +90976,7 @@ async function planRouting(elb, opts) {
         throw new Error('planRouting needs the preview host (preview-domain).');
     let listener;
     try {
-        listener = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeListenersCommand */ .AKE({ ListenerArns: [opts.listenerArn] })))
+        listener = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeListenersCommand */ .AKE({ ListenerArns: [opts.listenerArn] })))
             .Listeners?.[0];
     }
     catch (err) {
@@ -90972,15 +90984,15 @@ async function planRouting(elb, opts) {
             throw err;
     }
     if (listener?.LoadBalancerArn === undefined) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
             where: 'preview-listener-arn',
             what: `The listener ${opts.listenerArn} does not exist.`,
             fix: 'Give the ARN of the HTTPS listener previews are reached through (EC2 console, Load balancers, Listeners), in the region of this run.',
         });
     }
-    const lb = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeLoadBalancersCommand */ .AZi({ LoadBalancerArns: [listener.LoadBalancerArn] }))).LoadBalancers?.[0];
+    const lb = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeLoadBalancersCommand */ .AZi({ LoadBalancerArns: [listener.LoadBalancerArn] }))).LoadBalancers?.[0];
     if (lb?.Type !== 'application' || lb.VpcId === undefined) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
             where: 'preview-listener-arn',
             what: `The listener ${opts.listenerArn} belongs to a ${lb?.Type ?? 'missing'} load balancer; host-name rules need an Application Load Balancer.`,
             fix: 'Use a listener of an Application Load Balancer.',
@@ -91005,7 +91017,7 @@ async function baseHealthCheck(elb, targetGroupArn) {
         return defaults;
     let base;
     try {
-        base = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTargetGroupsCommand */ .sC7({ TargetGroupArns: [targetGroupArn] })))
+        base = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeTargetGroupsCommand */ .sC7({ TargetGroupArns: [targetGroupArn] })))
             .TargetGroups?.[0];
     }
     catch (err) {
@@ -91043,7 +91055,7 @@ function choosePriority(taken, preferred) {
     for (let p = 1; p <= MAX_PRIORITY; p++)
         if (!taken.has(p))
             return p;
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
         where: 'preview-listener-arn',
         what: `Every rule priority of the listener (1 to ${MAX_PRIORITY}) is taken.`,
         fix: 'Remove unused rules from the listener, or route previews through another listener.',
@@ -91053,7 +91065,7 @@ async function listRules(elb, listenerArn) {
     const rules = [];
     let marker;
     do {
-        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeRulesCommand */ .Ggo({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
+        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeRulesCommand */ .Ggo({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
         rules.push(...(out.Rules ?? []));
         marker = out.NextMarker;
     } while (marker !== undefined);
@@ -91064,12 +91076,12 @@ async function findRule(elb, listenerArn, host) {
     return { rules, rule: rules.find((r) => ruleHosts(r).includes(host.toLowerCase())) };
 }
 async function isOurs(elb, arn, names) {
-    const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTagsCommand */ .yRM({ ResourceArns: [arn] }));
-    return (0,_names_js__WEBPACK_IMPORTED_MODULE_2__/* .isPreviewTagged */ .xP)(out.TagDescriptions?.[0]?.Tags, names);
+    const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeTagsCommand */ .yRM({ ResourceArns: [arn] }));
+    return (0,_names_js__WEBPACK_IMPORTED_MODULE_1__/* .isPreviewTagged */ .xP)(out.TagDescriptions?.[0]?.Tags, names);
 }
 async function findTargetGroup(elb, name) {
     try {
-        return (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DescribeTargetGroupsCommand */ .sC7({ Names: [name] }))).TargetGroups?.[0];
+        return (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DescribeTargetGroupsCommand */ .sC7({ Names: [name] }))).TargetGroups?.[0];
     }
     catch (err) {
         if ((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'TargetGroupNotFoundException'))
@@ -91088,13 +91100,13 @@ async function ensureRouting(elb, plan, names, log) {
             const forwardsHere = rule.Actions?.some((a) => a.TargetGroupArn === targetGroupArn) ?? false;
             if (!forwardsHere) {
                 if (!(await isOurs(elb, rule.RuleArn, names))) {
-                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+                    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                         where: 'preview-domain',
                         what: `The listener already has rule ${rule.RuleArn} (priority ${rule.Priority}) for host ${plan.host}, and it is not this preview's.`,
                         fix: `Remove that rule, or use another preview-domain.`,
                     });
                 }
-                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .ModifyRuleCommand */ .y5P({ RuleArn: rule.RuleArn, Actions: forward }));
+                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .ModifyRuleCommand */ .y5P({ RuleArn: rule.RuleArn, Actions: forward }));
                 log.info(`Listener rule for ${plan.host} now forwards to ${plan.targetGroupName}.`);
             }
             return { targetGroupArn, ruleArn: rule.RuleArn, priority: rule.Priority ?? '' };
@@ -91105,7 +91117,7 @@ async function ensureRouting(elb, plan, names, log) {
         ]);
         const priority = choosePriority(taken, plan.preferredPriority);
         try {
-            const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .CreateRuleCommand */ .OOk({
+            const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .CreateRuleCommand */ .OOk({
                 ListenerArn: plan.listenerArn,
                 Priority: priority,
                 Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [plan.host] } }],
@@ -91131,7 +91143,7 @@ async function ensureTargetGroup(elb, plan, names, log) {
     const existing = await findTargetGroup(elb, plan.targetGroupName);
     if (existing?.TargetGroupArn !== undefined) {
         if (!(await isOurs(elb, existing.TargetGroupArn, names))) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
                 where: 'service',
                 what: `A target group named ${plan.targetGroupName} exists and is not this preview's (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}).`,
                 fix: 'Rename or delete that target group; preview target groups are named <service>-pr-<number>.',
@@ -91140,7 +91152,7 @@ async function ensureTargetGroup(elb, plan, names, log) {
         return existing.TargetGroupArn;
     }
     try {
-        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .CreateTargetGroupCommand */ .GGF({
+        const out = await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .CreateTargetGroupCommand */ .GGF({
             Name: plan.targetGroupName,
             Port: plan.containerPort,
             VpcId: plan.vpcId,
@@ -91168,10 +91180,19 @@ async function removeRouting(elb, opts, log) {
     const { names } = opts;
     const removed = {};
     if (names.host !== undefined) {
-        const { rule } = await findRule(elb, opts.listenerArn, names.host);
+        let rule;
+        try {
+            ({ rule } = await findRule(elb, opts.listenerArn, names.host));
+        }
+        catch (err) {
+            // A deleted listener took its rules with it; the target group may still be there.
+            if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .isAwsError */ .m_)(err, 'ListenerNotFoundException'))
+                throw err;
+            log.warning(`Listener ${opts.listenerArn} does not exist (any more), so it has no rule to remove.`);
+        }
         if (rule?.RuleArn !== undefined) {
             if (await isOurs(elb, rule.RuleArn, names)) {
-                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DeleteRuleCommand */ .piX({ RuleArn: rule.RuleArn }));
+                await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DeleteRuleCommand */ .piX({ RuleArn: rule.RuleArn }));
                 removed.rule = rule.RuleArn;
             }
             else {
@@ -91182,7 +91203,7 @@ async function removeRouting(elb, opts, log) {
     const group = await findTargetGroup(elb, names.targetGroup);
     if (group?.TargetGroupArn !== undefined) {
         if (await isOurs(elb, group.TargetGroupArn, names)) {
-            await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_3__/* .DeleteTargetGroupCommand */ .tX({ TargetGroupArn: group.TargetGroupArn }));
+            await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_2__/* .DeleteTargetGroupCommand */ .tX({ TargetGroupArn: group.TargetGroupArn }));
             removed.targetGroup = group.TargetGroupArn;
         }
         else {
@@ -92881,12 +92902,13 @@ async function planRollback(config, clients) {
     const name = `${config.cluster}/${service.serviceName}`;
     if (mode === 'rolling') {
         const running = rollingInProgress(service.service);
-        if (running !== undefined)
-            return { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' };
-        const to = await familyPrevious(clients.ecs, current);
+        const to = running?.to ?? (await familyPrevious(clients.ecs, current));
         if (to === undefined)
             throw noEarlier(name, current);
-        return { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
+        await activeTaskDefinition(clients.ecs, to);
+        return running !== undefined
+            ? { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' }
+            : { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
     }
     if (mode !== 'codedeploy')
         throw new Error(`Rollback cannot use deploy mode ${mode}.`);
@@ -92911,27 +92933,32 @@ async function planRollback(config, clients) {
         };
     }
     const history = previousFromHistory(current, await groupDeployments(clients.codedeploy, group, ['Succeeded']));
-    if (history !== undefined) {
-        return {
-            kind: 'codedeploy',
-            from: current,
-            to: history.taskDefinitionArn,
-            appspec: historicAppSpec(history) ?? (await generatedAppSpec(clients.ecs, service, history.taskDefinitionArn)),
-            group,
-            source: `CodeDeploy deployment ${history.deploymentId} deployed it`,
-        };
-    }
-    const to = await familyPrevious(clients.ecs, current);
+    const to = history?.taskDefinitionArn ?? (await familyPrevious(clients.ecs, current));
     if (to === undefined)
         throw noEarlier(name, current);
+    const taskDefinition = await activeTaskDefinition(clients.ecs, to);
     return {
         kind: 'codedeploy',
         from: current,
         to,
-        appspec: await generatedAppSpec(clients.ecs, service, to),
+        appspec: (history && historicAppSpec(history)) ?? generatedAppSpec(service, taskDefinition),
         group,
-        source: 'the previous ACTIVE revision of the family',
+        source: history
+            ? `CodeDeploy deployment ${history.deploymentId} deployed it`
+            : 'the previous ACTIVE revision of the family',
     };
+}
+/** The revision to return to; ECS and CodeDeploy deploy only ACTIVE (registered) ones. */
+async function activeTaskDefinition(ecs, arn) {
+    const { taskDefinition } = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTaskDefinition */ .oh)(ecs, arn);
+    if (taskDefinition.status !== 'ACTIVE') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
+            where: 'rollback',
+            what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and ECS deploys only ACTIVE revisions.`,
+            fix: 'Deploy that version again from its image (image input), which registers a new revision.',
+        });
+    }
+    return taskDefinition;
 }
 /** The appspec that deployed it then, hooks included; undefined when it no longer parses. */
 function historicAppSpec(history) {
@@ -92945,15 +92972,8 @@ function historicAppSpec(history) {
         throw err;
     }
 }
-async function generatedAppSpec(ecs, service, arn) {
-    const { taskDefinition } = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTaskDefinition */ .oh)(ecs, arn);
-    if (taskDefinition.status !== 'ACTIVE') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
-            where: 'rollback',
-            what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and CodeDeploy deploys only ACTIVE revisions.`,
-            fix: `Deploy it again from its image (image input), which registers a new revision.`,
-        });
-    }
+/** An appspec for the service's load balancer, as a deploy without codedeploy-appspec makes. */
+function generatedAppSpec(service, taskDefinition) {
     const lb = service.service.loadBalancers?.find((l) => l.containerName !== undefined);
     return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_7__/* .generateAppSpec */ .As)({
         taskDefinition: taskDefinition,
