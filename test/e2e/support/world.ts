@@ -118,9 +118,11 @@ export async function startWorld(docker: DockerEnv | undefined, speed = 60): Pro
     credentials: [CREDENTIALS],
     speed,
     seed: seed(),
+    // Without Docker, a closed loopback port: repository URIs must never name a host off this
+    // machine, or a docker login would look it up.
     registry: docker
       ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
-      : undefined,
+      : { host: '127.0.0.1:9', username: 'AWS', password: 'unused' },
   });
 }
 
