@@ -61,7 +61,7 @@ const rolling = (image: string, extra: Record<string, string> = {}) => ({
 });
 
 /** The image every deploy measurement deploys: pushed once to the real registry when Docker is here. */
-let image = 'public.ecr.aws/docker/library/node:20-alpine';
+let image = '127.0.0.1:9/example-app:bench';
 let registry: DockerEnv | undefined;
 
 async function withEmulator<T>(
@@ -69,11 +69,10 @@ async function withEmulator<T>(
   fn: (e: Emulator) => Promise<T>,
 ): Promise<T> {
   const emulator = await startEmulator({
-    registry: registry && {
-      host: registry.registryHost,
-      username: registry.registryUser,
-      password: registry.registryPassword,
-    },
+    // Without Docker, a closed loopback port, so no repository URI names a host off this machine.
+    registry: registry
+      ? { host: registry.registryHost, username: registry.registryUser, password: registry.registryPassword }
+      : { host: '127.0.0.1:9', username: 'AWS', password: 'unused' },
     region: 'us-east-1',
     accountId: ACCOUNT,
     credentials: [{ accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' }],
