@@ -57,12 +57,15 @@ async function pushExistingImage(d: DockerEnv, tag: string): Promise<string> {
   return image;
 }
 
-function run(inputs: Record<string, string>) {
-  return runAction({
+async function run(inputs: Record<string, string>): Promise<ActionRun> {
+  const r = await runAction({
     inputs: { cluster: CLUSTER, 'poll-interval-seconds': '1', preflight: 'false', ...inputs },
     workspace,
     env: awsEnv(emulator),
   });
+  // Outputs, state and summary are read: the runner's temporary files go.
+  await rm(r.runnerTemp, { recursive: true, force: true });
+  return r;
 }
 
 const blueGreen = (extra: Record<string, string>) => ({

@@ -11,7 +11,7 @@ import {
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
@@ -71,6 +71,7 @@ afterAll(async () => {
   await emulator?.stop();
   await github?.stop();
   await docker?.stop();
+  if (eventDir) await rm(eventDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -103,7 +104,7 @@ async function preview(
   extra: Record<string, string> = {},
 ): Promise<ActionRun> {
   const eventPath = await event(number, action === 'deploy' ? 'synchronize' : 'closed', sha);
-  return runAction({
+  const r = await runAction({
     inputs: {
       preview: action,
       ...(action === 'deploy' ? imageInputs() : {}),
@@ -125,6 +126,9 @@ async function preview(
     env: { ...awsEnv(emulator), GITHUB_EVENT_PATH: eventPath, GITHUB_API_URL: github.url },
     timeoutMs: 280_000,
   });
+  // Outputs, state and summary are read: the runner's temporary files (docker credentials among them) go.
+  await rm(r.runnerTemp, { recursive: true, force: true });
+  return r;
 }
 
 function outcome(r: ActionRun) {
