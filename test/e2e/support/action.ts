@@ -4,6 +4,7 @@
  * GITHUB_STATE) in a fresh RUNNER_TEMP. Returns what a workflow would see.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,20 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+let root: string | undefined;
+/**
+ * Every run's RUNNER_TEMP lives under one folder per test process, removed when the process
+ * exits, so tests can read a run's files until the end and nothing piles up in /tmp.
+ */
+function runsRoot(): string {
+  if (root === undefined) {
+    const made = mkdtempSync(path.join(os.tmpdir(), 'ecs-deploy-e2e-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    root = made;
+  }
+  return root;
+}
+
 /** Parses the runner's `name<<DELIM\nvalue\nDELIM` file format. */
 export function parseRunnerFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,7 +69,7 @@ export function parseRunnerFile(text: string): Record<string, string> {
 }
 
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
-  const runnerTemp = await mkdtemp(path.join(os.tmpdir(), 'ecs-deploy-e2e-'));
+  const runnerTemp = await mkdtemp(path.join(runsRoot(), 'run-'));
   const files = {
     GITHUB_OUTPUT: path.join(runnerTemp, 'output'),
     GITHUB_STEP_SUMMARY: path.join(runnerTemp, 'summary.md'),
