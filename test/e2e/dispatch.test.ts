@@ -7,13 +7,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Emulator } from '../../emulator/index.js';
+import { BatchDeleteImageCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { ensureDocker, runDocker, type DockerEnv } from '../support/docker.js';
 import { runAction, type ActionRun } from './support/action.js';
-import { awsEnv, CLUSTER, serviceState, startWorld } from './support/world.js';
+import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
 
 const workspace = path.resolve('.');
 const SPEED = 60;
+/** A repository of these tests' own, emptied at the end: the registry outlives the run. */
+const REPOSITORY = 'dispatch-app';
 
 let docker: DockerEnv | undefined;
 let emulator: Emulator;
@@ -22,11 +25,28 @@ let existing = '';
 
 beforeAll(async () => {
   docker = await ensureDocker();
-  emulator = await startWorld(docker, SPEED);
-  if (docker) existing = await pushExistingImage(docker, `dispatch-${Date.now()}`);
+  const world = seed();
+  emulator = await startEmulator({
+    region: REGION,
+    credentials: [CREDENTIALS],
+    speed: SPEED,
+    seed: { ...world, repositories: [...(world.repositories ?? []), { name: REPOSITORY }] },
+    registry: docker
+      ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
+      : undefined,
+  });
+  if (docker) existing = await pushExistingImage(docker, `release-${Date.now()}`);
 }, 300_000);
 
 afterAll(async () => {
+  if (existing) {
+    const ecr = new ECRClient({ endpoint: emulator.url, region: REGION, credentials: CREDENTIALS });
+    const images =
+      (await ecr.send(new DescribeImagesCommand({ repositoryName: REPOSITORY }))).imageDetails ?? [];
+    const imageIds = images.map((i) => ({ imageDigest: i.imageDigest as string }));
+    if (imageIds.length > 0)
+      await ecr.send(new BatchDeleteImageCommand({ repositoryName: REPOSITORY, imageIds }));
+  }
   await emulator?.stop();
   await docker?.stop();
 });
@@ -38,11 +58,11 @@ beforeEach(() => {
   emulator.clock.advance(60 * 60_000);
 });
 
-/** Tags the base image into the example-app repository and pushes it (login on stdin). */
+/** Tags the base image into the tests' repository and pushes it (login on stdin). */
 async function pushExistingImage(d: DockerEnv, tag: string): Promise<string> {
   const config = await mkdtemp(path.join(os.tmpdir(), 'ecs-deploy-dispatch-docker-'));
   const env = { DOCKER_CONFIG: config };
-  const image = `${d.registryHost}/example-app:${tag}`;
+  const image = `${d.registryHost}/${REPOSITORY}:${tag}`;
   try {
     await runDocker(['login', '--username', d.registryUser, '--password-stdin', d.registryHost], {
       input: d.registryPassword,
@@ -51,6 +71,8 @@ async function pushExistingImage(d: DockerEnv, tag: string): Promise<string> {
     await runDocker(['tag', d.baseImage, image], { env });
     await runDocker(['push', image], { env });
   } finally {
+    // Only the local tag goes; the base image stays for other builds.
+    await runDocker(['rmi', image], { env }).catch(() => undefined);
     await runDocker(['logout', d.registryHost], { env }).catch(() => undefined);
     await rm(config, { recursive: true, force: true });
   }
@@ -118,11 +140,11 @@ describe('deploying an existing image', () => {
   it('refuses an image that is not in the repository, before any change', async () => {
     if (!docker) return;
     const before = emulator.mutatingCalls().length;
-    const missing = `${docker.registryHost}/example-app:not-pushed-${Date.now()}`;
+    const missing = `${docker.registryHost}/${REPOSITORY}:not-pushed-${Date.now()}`;
     const r = await run(blueGreen({ image: missing }));
     expect(r.code).toBe(1);
     expect(r.errors.join('\n')).toMatch(
-      /The image .*not-pushed-\d+ does not exist: repository example-app has no image tagged not-pushed-\d+.*Fix: /,
+      /The image .*not-pushed-\d+ does not exist: repository dispatch-app has no image tagged not-pushed-\d+.*Fix: /,
     );
     expect(emulator.mutatingCalls().length).toBe(before);
   }, 60_000);
