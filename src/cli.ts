@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultCodeDeployNames } from './deploy/codedeploy.js';
 import { UserError, formatProblem } from './errors.js';
-import { buildPolicy } from './policy.js';
+import { buildPolicy, partitionOf } from './policy.js';
 
 export interface CliResult {
   exitCode: number;
@@ -19,24 +19,36 @@ export interface CliResult {
 
 export const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --account ACCOUNT_ID --family FAMILY
          --mode codedeploy|rolling|none [--cluster CLUSTER] [--service SERVICE]
-         [--repository NAME ...] [--create-repository]
+         (--deploy-role ROLE | --no-preflight)
+         [--repository NAME ...] [--create-repository] [--pull] [--image-repository NAME ...]
          [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
-         [--pass-role ROLE_ARN ...]
+         [--pass-role ROLE_ARN ...] [--rollback] [--preview [--preview-listener LISTENER_ARN]]
 
 Prints the IAM policy (JSON) that the role running the action needs, scoped to these resources.
+Give every kind of run the role makes (a build, an existing image, a rollback, previews): the
+policy grants what all of them call, and nothing else.
 
   --region             AWS region, e.g. us-east-1
   --account            the 12-digit AWS account ID
   --family             the task definition family
   --mode               codedeploy (blue/green), rolling (ECS), or none (register the task definition only)
   --cluster            the ECS cluster (default: default)
-  --service            the ECS service (required unless --mode none)
+  --service            the ECS service (required unless --mode none); for previews, the base service
+  --deploy-role        the role the action runs as (NAME, PATH/NAME or its ARN): the preflight reads it
+                       and simulates its policies (preflight: true, the action's default)
+  --no-preflight       the workflow sets preflight: false; then no --deploy-role is needed
   --repository         an ECR repository the action pushes to; repeat for several; leave out when it builds nothing
   --create-repository  the action may create the repository (create-repository: true)
+  --pull               the build pulls from its --repository too (a cache-from registry cache or a FROM image there);
+                       pulls from other repositories need ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on them
+  --image-repository   the ECR repository of an existing image the action deploys (the image input); repeat for several
   --application        CodeDeploy application (default: AppECS-<cluster>-<service>)
   --deployment-group   CodeDeploy deployment group (default: DgpECS-<cluster>-<service>)
   --deployment-config  CodeDeploy deployment config (default: any, as the group's own is used)
   --pass-role          the task definition's taskRoleArn or executionRoleArn; repeat for both
+  --rollback           rollback runs too (rollback: true)
+  --preview            pull-request previews too (preview: deploy and destroy), next to --service
+  --preview-listener   the load balancer listener previews are routed through (preview-listener-arn)
 `;
 
 const OPTIONS = {
@@ -52,6 +64,13 @@ const OPTIONS = {
   'deployment-group': { type: 'string' },
   'deployment-config': { type: 'string' },
   'pass-role': { type: 'string', multiple: true },
+  'deploy-role': { type: 'string' },
+  'no-preflight': { type: 'boolean' },
+  pull: { type: 'boolean' },
+  'image-repository': { type: 'string', multiple: true },
+  rollback: { type: 'boolean' },
+  preview: { type: 'boolean' },
+  'preview-listener': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -63,6 +82,10 @@ const ECS_NAME = /^(?:[A-Za-z0-9_-]{1,255}|arn:aws[\w-]*:ecs:\S+)$/;
 const REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+/** A role name, optionally after its path: ci/deploy. */
+const ROLE_NAME = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const LISTENER_ARN =
+  /^arn:aws[\w-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[^/]+\/[^/]+$/;
 
 /** Runs one command line (without `node` and the script) and returns what to print. */
 export function runCli(argv: string[]): CliResult {
@@ -130,6 +153,37 @@ export function runCli(argv: string[]): CliResult {
     if (!ROLE_ARN.test(role))
       errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
   }
+  const preflight = !(values['no-preflight'] ?? false);
+  const deployRole = values['deploy-role'];
+  if (deployRole !== undefined && !ROLE_ARN.test(deployRole) && !ROLE_NAME.test(deployRole)) {
+    errors.push(`--deploy-role "${deployRole}" is not a role name (NAME or PATH/NAME) or an IAM role ARN.`);
+  } else if (deployRole !== undefined && !preflight) {
+    errors.push('--deploy-role is for the preflight, and --no-preflight leaves it out: give one of them.');
+  } else if (deployRole === undefined && preflight) {
+    errors.push(
+      '--deploy-role is required: the preflight (on unless the workflow sets preflight: false) reads and simulates the role the action runs as. Name that role, or give --no-preflight.',
+    );
+  }
+  if (values.pull && repositories.length === 0)
+    errors.push('--pull needs the --repository the build pulls from.');
+  const imageRepositories = values['image-repository'] ?? [];
+  for (const r of imageRepositories) {
+    if (!REPOSITORY.test(r)) errors.push(`--image-repository "${r}" is not an ECR repository name.`);
+  }
+  if (values.rollback && mode === 'none') {
+    errors.push('--rollback redeploys through the service: give --mode codedeploy or rolling.');
+  }
+  if (values.preview && service === undefined) {
+    errors.push('--preview runs next to a base service: give --service.');
+  }
+  const listenerArn = values['preview-listener'];
+  if (listenerArn !== undefined && !values.preview) {
+    errors.push('--preview-listener routes previews: give --preview too.');
+  } else if (listenerArn !== undefined && !LISTENER_ARN.test(listenerArn)) {
+    errors.push(
+      `--preview-listener "${listenerArn}" is not an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).`,
+    );
+  }
   if (errors.length > 0) return usageError(errors);
 
   let policy;
@@ -138,6 +192,7 @@ export function runCli(argv: string[]): CliResult {
       region,
       accountId: account,
       repositories,
+      imageRepositories,
       cluster,
       service,
       taskDefinitionFamily: family,
@@ -151,10 +206,17 @@ export function runCli(argv: string[]): CliResult {
           },
         }),
       passRoles,
+      principalArn: deployRole === undefined ? undefined : roleArn(deployRole, region, account),
+      previewListenerArn: listenerArn,
       needs: {
         build: repositories.length > 0,
         createRepository: values['create-repository'] ?? false,
         mode: mode as (typeof MODES)[number],
+        preflight,
+        existingImage: imageRepositories.length > 0,
+        pull: values.pull ?? false,
+        rollback: values.rollback ?? false,
+        ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
       },
     });
   } catch (err) {
@@ -169,6 +231,11 @@ export function runCli(argv: string[]): CliResult {
         ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
         : '',
   };
+}
+
+/** The ARN of a role given by name (with or without its path) or by ARN. */
+function roleArn(role: string, region: string, account: string): string {
+  return ROLE_ARN.test(role) ? role : `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
 }
 
 const invokedPath = process.argv[1];

@@ -1,15 +1,86 @@
 /**
- * The IAM actions the action calls, by what the run does. One list, read by the least-
- * privilege policy in example-app/infra (a test checks it) and by anything that prints a
- * policy, so the documentation cannot drift from the code.
+ * The IAM actions the action calls, by what a run does. One list, read by the least-
+ * privilege policy (src/policy.ts, the `policy` command, print-policy and the preflight), by
+ * the example infrastructure (a test checks its deploy role grants exactly these) and by the
+ * end-to-end test that runs the action under exactly this policy, so the documentation
+ * cannot drift from the code.
+ *
+ * Each group names what its actions act on; src/policy.ts turns that into a statement's
+ * resources. An action can sit in more than one group when the run calls it on different
+ * resources (DescribeServices on the base service and on its previews).
  */
 export interface PermissionNeeds {
-  /** Builds and pushes an image (ECR login, push). */
+  /** Builds and pushes images: ECR login, the repositories' checks, docker push. */
   build: boolean;
+  /** May create a missing repository (create-repository: true). */
   createRepository: boolean;
+  /** How the service deploys: its deployment controller; none registers the task definition only. */
   mode: 'codedeploy' | 'rolling' | 'none';
+  /**
+   * The preflight runs (the preflight input, true by default): verify reads the cluster and
+   * the roles the task definition names, and IAM simulates the caller's own policies.
+   * Default false, as callers that simulate a policy have made these calls already.
+   */
+  preflight?: boolean;
+  /** Deploys images that exist already (the image input), each checked in ECR first. Default false. */
+  existingImage?: boolean;
+  /**
+   * The build pulls from the repositories it pushes to: a cache-from registry cache kept
+   * there, or a FROM image there. Default false. Pulls from other repositories need
+   * ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on those, which no input names.
+   */
+  pull?: boolean;
+  /** Rollback runs (rollback: true), through the service's own deployment controller. Default false. */
+  rollback?: boolean;
+  /**
+   * Pull-request previews, deployed and destroyed (preview: deploy and destroy); `routing`
+   * when they are routed through a load balancer listener (preview-listener-arn).
+   */
+  preview?: { routing: boolean };
 }
 
+/** What a group of actions acts on: one statement of the policy each, in this order. */
+export const RESOURCE_KINDS = [
+  'EcrLogin',
+  'EcrRepositories',
+  'EcrImages',
+  'TaskDefinitions',
+  'TagTaskDefinitions',
+  'PreviewTaskDefinitions',
+  'Cluster',
+  'Service',
+  'PreviewServices',
+  'TagPreviewServices',
+  'ListServiceTasks',
+  'DescribeServiceTasks',
+  'DeploymentGroup',
+  'ApplicationRevisions',
+  'DeploymentConfig',
+  'PassTaskRoles',
+  'ReadRoles',
+  'SimulateOwnPolicies',
+  'LoadBalancers',
+  'PreviewListener',
+  'PreviewRules',
+  'TagPreviewRules',
+  'PreviewTargetGroups',
+  'TagPreviewTargetGroups',
+] as const;
+
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export interface ActionGroup {
+  resource: ResourceKind;
+  /** Sorted, without duplicates. */
+  actions: string[];
+}
+
+/**
+ * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
+ * an Amazon ECR private repository"). These go through the registry, not the ECR API, so
+ * no API call shows them. ecr:BatchGetImage is there because the pusher first asks the
+ * registry for the manifest it is about to put.
+ */
 export const ECR_PUSH_ACTIONS = [
   'ecr:BatchCheckLayerAvailability',
   'ecr:InitiateLayerUpload',
@@ -17,49 +88,135 @@ export const ECR_PUSH_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
   'ecr:BatchGetImage',
-  'ecr:GetDownloadUrlForLayer',
 ] as const;
 
-/** Actions, grouped by the resource they apply to. */
-export function requiredActions(needs: PermissionNeeds): {
-  account: string[];
-  repository: string[];
-  ecs: string[];
-  codedeploy: string[];
-  passRole: boolean;
-} {
-  // TagResource: RegisterTaskDefinition with tags needs it.
-  const account: string[] = ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:TagResource'];
-  const repository: string[] = [];
+/** Pulling layers through the registry, when the build pulls from its own repositories (needs.pull). */
+export const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] as const;
+
+/**
+ * What CodeDeploy checks on CreateDeployment besides codedeploy:CreateDeployment, with no
+ * call of their own: GetDeploymentConfig on the deployment's config, and GetApplicationRevision
+ * or RegisterApplicationRevision on the application (CodeDeploy permissions reference, note
+ * 1 to CreateDeployment). RegisterApplicationRevision is the one of the two that also covers
+ * a revision the application has not seen yet (each appspec is a new AppSpecContent
+ * revision); aws-actions/amazon-ecs-deploy-task-definition documents the same pair.
+ */
+export const CREATE_DEPLOYMENT_ALSO_CHECKS = [
+  'codedeploy:GetDeploymentConfig',
+  'codedeploy:RegisterApplicationRevision',
+] as const;
+
+/** The actions of every run these needs describe, grouped by what they act on. */
+export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
+  const groups = new Map<ResourceKind, Set<string>>();
+  const add = (resource: ResourceKind, ...actions: string[]) => {
+    const set = groups.get(resource) ?? new Set<string>();
+    for (const a of actions) set.add(a);
+    groups.set(resource, set);
+  };
+  const deploys = needs.mode !== 'none';
+  const preview = needs.preview !== undefined;
+  const rollback = needs.rollback === true && deploys;
+
+  // Every deploy registers a task definition: the roles it names are passed to ECS, and its
+  // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
+  // reads the revision a run starts from when no file is given, and the live one a dry run
+  // compares with.
+  add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
+  add('TagTaskDefinitions', 'ecs:TagResource');
+  add('PassTaskRoles', 'iam:PassRole');
+
   if (needs.build) {
-    account.push('ecr:GetAuthorizationToken');
-    repository.push('ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
-    if (needs.createRepository) repository.push('ecr:CreateRepository');
+    add('EcrLogin', 'ecr:GetAuthorizationToken');
+    // DescribeImages: in an immutable repository, whether this commit's tag exists already.
+    add('EcrRepositories', 'ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
+    if (needs.createRepository) add('EcrRepositories', 'ecr:CreateRepository');
+    if (needs.pull) add('EcrRepositories', ...ECR_PULL_ACTIONS);
   }
-  const ecs: string[] = [];
-  const codedeploy: string[] = [];
-  if (needs.mode !== 'none') {
-    ecs.push('ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks');
+  if (needs.existingImage) {
+    // DescribeRepositories: an image whose host is not an ECR host name is matched to the
+    // repository whose URI it has.
+    add('EcrImages', 'ecr:DescribeRepositories', 'ecr:DescribeImages');
   }
-  if (needs.mode === 'rolling') ecs.push('ecs:UpdateService');
+
+  if (deploys || preview) add('Service', 'ecs:DescribeServices');
+  if (deploys || preview) {
+    // The stopped tasks and their reasons, when a deployment fails.
+    add('ListServiceTasks', 'ecs:ListTasks');
+    add('DescribeServiceTasks', 'ecs:DescribeTasks');
+  }
+  if (needs.mode === 'rolling') add('Service', 'ecs:UpdateService');
   if (needs.mode === 'codedeploy') {
-    codedeploy.push(
+    add(
+      'DeploymentGroup',
       'codedeploy:GetDeploymentGroup',
-      'codedeploy:GetDeploymentConfig',
       'codedeploy:CreateDeployment',
       'codedeploy:GetDeployment',
       'codedeploy:ListDeploymentTargets',
       'codedeploy:GetDeploymentTarget',
+      // On a timeout, and by the post step when the job is cancelled.
       'codedeploy:StopDeployment',
-      'codedeploy:RegisterApplicationRevision',
-      'codedeploy:GetApplicationRevision',
     );
+    add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
+    add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
   }
-  return { account, repository, ecs, codedeploy, passRole: true };
+  if (rollback) {
+    // The family's previous ACTIVE revision, when nothing newer says what was live before.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions');
+    if (needs.mode === 'codedeploy') {
+      // The group's history: the deployment in progress to stop, the appspecs of earlier ones.
+      add('DeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments');
+    }
+  }
+
+  if (needs.preflight) {
+    add('Cluster', 'ecs:DescribeClusters');
+    // The task definition's roles must exist; the deploying role's own ARN carries its path.
+    add('ReadRoles', 'iam:GetRole');
+    add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
+  }
+
+  if (preview) {
+    add(
+      'PreviewServices',
+      'ecs:DescribeServices',
+      'ecs:CreateService',
+      'ecs:UpdateService',
+      'ecs:DeleteService',
+    );
+    add('TagPreviewServices', 'ecs:TagResource');
+    // A destroy deregisters every revision of the preview's family, then deletes them.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+    add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+    if (needs.build) add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+    if (needs.preview?.routing) {
+      add(
+        'LoadBalancers',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTags',
+      );
+      add('PreviewListener', 'elasticloadbalancing:CreateRule');
+      add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+      add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+      add(
+        'PreviewTargetGroups',
+        'elasticloadbalancing:CreateTargetGroup',
+        'elasticloadbalancing:DeleteTargetGroup',
+      );
+      add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+    }
+  }
+
+  return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
+    resource,
+    actions: [...(groups.get(resource) as Set<string>)].sort(),
+  }));
 }
 
-/** Every action a full run can call, for checks that a policy grants them all. */
+/** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
 export function allActions(needs: PermissionNeeds): string[] {
-  const a = requiredActions(needs);
-  return [...a.account, ...a.repository, ...a.ecs, ...a.codedeploy, ...(a.passRole ? ['iam:PassRole'] : [])];
+  return [...new Set(requiredActions(needs).flatMap((g) => g.actions))].sort();
 }

@@ -5,27 +5,39 @@
  *
  * Resource types follow the Service Authorization Reference and the CodeDeploy permissions
  * reference: actions without resource-level permissions get "*", everything else the ARN of
- * this run's repository, service, task family, deployment group or role.
+ * this run's repository, cluster, service, task family, deployment group, role, listener or
+ * target group.
  */
 import { defaultCodeDeployNames } from './deploy/codedeploy.js';
 import { resourceName } from './deploy/aws-errors.js';
 import { UserError } from './errors.js';
-import { allActions, ECR_PUSH_ACTIONS, type PermissionNeeds } from './iam.js';
+import { requiredActions, type PermissionNeeds, type ResourceKind } from './iam.js';
+import { targetGroupName } from './preview/names.js';
 
 export interface PolicyInput {
   region: string;
   accountId: string;
   /** ECR repository names the run pushes to (empty when it builds nothing). */
   repositories: string[];
+  /** ECR repositories of the existing images the run deploys (needs.existingImage). */
+  imageRepositories?: string[];
   /** Cluster name or ARN. */
   cluster: string;
-  /** Service name or ARN; required unless needs.mode is 'none'. */
+  /** Service name or ARN; required unless needs.mode is 'none' (for previews: the base service). */
   service?: string;
   taskDefinitionFamily: string;
   /** Defaults to the ECS console's names (AppECS-<cluster>-<service>, DgpECS-…). */
   codedeploy?: { application: string; deploymentGroup: string; deploymentConfigName?: string };
   /** The task role and execution role ARNs the task definition names. */
   passRoles: string[];
+  /**
+   * Who runs the action, for the preflight (needs.preflight), which reads and simulates it:
+   * an IAM role ARN (with its path), the assumed-role session ARN STS reports for it, or an
+   * IAM user ARN.
+   */
+  principalArn?: string;
+  /** The listener previews are routed through (needs.preview.routing). */
+  previewListenerArn?: string;
   needs: PermissionNeeds;
 }
 
@@ -56,60 +68,6 @@ export interface PermissionCheck {
 /** The service ecs:RegisterTaskDefinition passes the task and execution roles to. */
 export const ECS_TASKS_PRINCIPAL = 'ecs-tasks.amazonaws.com';
 
-type StatementKind =
-  | 'EcrLogin'
-  | 'EcrRepositories'
-  | 'TaskDefinitions'
-  | 'TagTaskDefinitions'
-  | 'Service'
-  | 'ListServiceTasks'
-  | 'DescribeServiceTasks'
-  | 'DeploymentGroup'
-  | 'ApplicationRevisions'
-  | 'DeploymentConfig'
-  | 'PassTaskRoles';
-
-const STATEMENT_OF: Record<string, StatementKind> = {
-  'ecr:GetAuthorizationToken': 'EcrLogin',
-  ...Object.fromEntries(ECR_PUSH_ACTIONS.map((a) => [a, 'EcrRepositories' as const])),
-  'ecr:DescribeRepositories': 'EcrRepositories',
-  'ecr:DescribeImages': 'EcrRepositories',
-  'ecr:CreateRepository': 'EcrRepositories',
-  // Neither supports resource-level permissions.
-  'ecs:RegisterTaskDefinition': 'TaskDefinitions',
-  'ecs:DescribeTaskDefinition': 'TaskDefinitions',
-  'ecs:TagResource': 'TagTaskDefinitions',
-  'ecs:DescribeServices': 'Service',
-  'ecs:UpdateService': 'Service',
-  'ecs:ListTasks': 'ListServiceTasks',
-  'ecs:DescribeTasks': 'DescribeServiceTasks',
-  'codedeploy:GetDeploymentGroup': 'DeploymentGroup',
-  'codedeploy:CreateDeployment': 'DeploymentGroup',
-  'codedeploy:GetDeployment': 'DeploymentGroup',
-  'codedeploy:ListDeploymentTargets': 'DeploymentGroup',
-  'codedeploy:GetDeploymentTarget': 'DeploymentGroup',
-  'codedeploy:StopDeployment': 'DeploymentGroup',
-  'codedeploy:RegisterApplicationRevision': 'ApplicationRevisions',
-  'codedeploy:GetApplicationRevision': 'ApplicationRevisions',
-  'codedeploy:GetDeploymentConfig': 'DeploymentConfig',
-  'iam:PassRole': 'PassTaskRoles',
-};
-
-/** Statement order in the document; Sids are these names. */
-const KIND_ORDER: StatementKind[] = [
-  'EcrLogin',
-  'EcrRepositories',
-  'TaskDefinitions',
-  'TagTaskDefinitions',
-  'Service',
-  'ListServiceTasks',
-  'DescribeServiceTasks',
-  'DeploymentGroup',
-  'ApplicationRevisions',
-  'DeploymentConfig',
-  'PassTaskRoles',
-];
-
 /** The ARN partition of a region: aws-cn and aws-us-gov have their own. */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
@@ -117,14 +75,57 @@ export function partitionOf(region: string): string {
   return 'aws';
 }
 
+/** What the preflight reads and simulates for a caller ARN. */
+export function principalResources(principalArn: string): { role?: string; simulated: string } {
+  const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principalArn);
+  if (session) {
+    // A session ARN has no role path: it names a role at the root path.
+    const role = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+    return { role, simulated: role };
+  }
+  if (/^arn:[\w-]+:iam::\d{12}:role\/.+$/.test(principalArn)) {
+    return { role: principalArn, simulated: principalArn };
+  }
+  if (/^arn:[\w-]+:iam::\d{12}:user\/.+$/.test(principalArn)) return { simulated: principalArn };
+  throw new UserError({
+    where: 'deploy role',
+    what: `${principalArn} is not an IAM role or user ARN, nor a role session ARN.`,
+    fix: 'Name the role the action runs as: arn:aws:iam::ACCOUNT:role/NAME (with its path, if it has one).',
+  });
+}
+
+/**
+ * Target group names of a base service's previews, as IAM patterns: `<service>-pr-*`, and
+ * for the pull-request numbers whose plain name would pass 32 characters, the shortened
+ * form `<head>…-<hash>-pr-*` (see targetGroupName), for numbers of up to ten digits.
+ */
+export function previewTargetGroupPatterns(service: string): string[] {
+  const patterns = new Set<string>();
+  const plain = targetGroupName(service, 1);
+  if (plain === `${service}-pr-1`) patterns.add(`${service}-pr-*`);
+  const largest = 9_999_999_999;
+  const suffix = `-pr-${largest}`;
+  const shortened = targetGroupName(service, largest);
+  if (shortened !== `${service}${suffix}`) {
+    const stem = shortened.slice(0, -suffix.length);
+    const hash = stem.slice(-6);
+    // Fewer digits leave room for more of the service name before the hash.
+    patterns.add(`${stem.slice(0, -7)}*-${hash}-pr-*`);
+  }
+  return [...patterns];
+}
+
 /**
  * The policy document granting exactly `allActions(input.needs)`, scoped to this run's
- * resources. iam:PassRole is left out when no role is given: there is nothing to pass.
+ * resources. A statement with nothing to name is left out: iam:PassRole when the task
+ * definition names no role, iam:GetRole when there is no role to read, the image checks
+ * when the images are in the repositories the run pushes to (granted there already).
  */
 export function buildPolicy(input: PolicyInput): PolicyDocument {
   const { region, accountId, needs } = input;
-  const arn = (service: string, resource: string, inRegion = region) =>
-    `arn:${partitionOf(region)}:${service}:${inRegion}:${accountId}:${resource}`;
+  const partition = partitionOf(region);
+  const arn = (service: string, resource: string) =>
+    `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
   const cluster = resourceName(input.cluster);
   const service = input.service === undefined ? undefined : resourceName(input.service);
 
@@ -132,18 +133,50 @@ export function buildPolicy(input: PolicyInput): PolicyDocument {
     if (service === undefined) {
       throw new UserError({
         where: 'service',
-        what: `Deploy mode ${needs.mode} deploys to a service, but no service is named.`,
-        fix: 'Name the ECS service (it scopes ecs:UpdateService and the CodeDeploy group), or use deploy mode none.',
+        what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
+        fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
       });
     }
     return service;
   };
   const codedeploy = () => input.codedeploy ?? defaultCodeDeployNames(cluster, requireService());
+  const repositoryArns = (names: string[]) => unique(names).map((r) => arn('ecr', `repository/${r}`));
+  const principal = () => {
+    if (input.principalArn === undefined) {
+      throw new UserError({
+        where: 'deploy role',
+        what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
+        fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
+      });
+    }
+    return principalResources(input.principalArn);
+  };
+  const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
+  const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
+  const listener = () => {
+    const listenerArn = input.previewListenerArn;
+    if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
+      throw new UserError({
+        where: 'preview-listener-arn',
+        what:
+          listenerArn === undefined
+            ? 'Previews are routed through a load balancer listener, but no listener is named.'
+            : `${listenerArn} is not a load balancer listener ARN.`,
+        fix: 'Give the ARN of the listener previews are reached through (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).',
+      });
+    }
+    return listenerArn;
+  };
+  const previewTargetGroups = () =>
+    previewTargetGroupPatterns(requireService()).map((name) =>
+      arn('elasticloadbalancing', `targetgroup/${name}/*`),
+    );
 
-  const resources = (kind: StatementKind): { Resource: string[]; Condition?: PolicyCondition } => {
+  const scope = (kind: ResourceKind): { Resource: string[]; Condition?: PolicyCondition } => {
     switch (kind) {
       case 'EcrLogin':
       case 'TaskDefinitions':
+      case 'LoadBalancers':
         return { Resource: ['*'] };
       case 'EcrRepositories':
         if (input.repositories.length === 0) {
@@ -153,15 +186,42 @@ export function buildPolicy(input: PolicyInput): PolicyDocument {
             fix: 'Name the repository the image is pushed to.',
           });
         }
-        return { Resource: unique(input.repositories).map((r) => arn('ecr', `repository/${r}`)) };
+        return { Resource: repositoryArns(input.repositories) };
+      case 'EcrImages': {
+        const images = input.imageRepositories ?? [];
+        if (images.length === 0) {
+          throw new UserError({
+            where: 'image',
+            what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+            fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+          });
+        }
+        // Repositories the run pushes to have these reads granted with the push.
+        const pushed = new Set(needs.build ? input.repositories : []);
+        return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
+      }
       case 'TagTaskDefinitions':
         // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
         return {
-          Resource: [arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
+          Resource: [
+            arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+            ...(needs.preview ? [previewFamilies()] : []),
+          ],
           Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
         };
+      case 'PreviewTaskDefinitions':
+        return { Resource: [previewFamilies()] };
+      case 'Cluster':
+        return { Resource: [arn('ecs', `cluster/${cluster}`)] };
       case 'Service':
         return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
+      case 'PreviewServices':
+        return { Resource: [previewServices()] };
+      case 'TagPreviewServices':
+        return {
+          Resource: [previewServices()],
+          Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
+        };
       case 'ListServiceTasks':
         // ListTasks is authorized on container instances; the cluster is its condition key.
         return {
@@ -187,27 +247,43 @@ export function buildPolicy(input: PolicyInput): PolicyDocument {
           Resource: unique(input.passRoles),
           Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
         };
+      case 'ReadRoles': {
+        const own = principal().role;
+        return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+      }
+      case 'SimulateOwnPolicies':
+        return { Resource: [principal().simulated] };
+      case 'PreviewListener':
+        return { Resource: [listener()] };
+      case 'PreviewRules':
+        return { Resource: [rulesOf(listener())] };
+      case 'TagPreviewRules':
+        return {
+          Resource: [rulesOf(listener())],
+          Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
+        };
+      case 'PreviewTargetGroups':
+        return { Resource: previewTargetGroups() };
+      case 'TagPreviewTargetGroups':
+        return {
+          Resource: previewTargetGroups(),
+          Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
+        };
     }
   };
 
-  const actionsOf = new Map<StatementKind, Set<string>>();
-  for (const action of allActions(needs)) {
-    const kind = STATEMENT_OF[action];
-    if (kind === undefined) {
-      throw new Error(`src/policy.ts knows no resource for ${action}; add it to STATEMENT_OF.`);
-    }
-    if (kind === 'PassTaskRoles' && input.passRoles.length === 0) continue;
-    const set = actionsOf.get(kind) ?? new Set<string>();
-    set.add(action);
-    actionsOf.set(kind, set);
-  }
   const statements: PolicyStatement[] = [];
-  for (const kind of KIND_ORDER) {
-    const actions = actionsOf.get(kind);
-    if (actions === undefined) continue;
-    statements.push({ Sid: kind, Effect: 'Allow', Action: [...actions].sort(), ...resources(kind) });
+  for (const group of requiredActions(needs)) {
+    const scoped = scope(group.resource);
+    if (scoped.Resource.length === 0) continue;
+    statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
+function rulesOf(listenerArn: string): string {
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
 }
 
 /** Every action the policy grants. */
