@@ -15,7 +15,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
-import { ensureDocker, type DockerEnv } from '../support/docker.js';
+import { ensureDocker, runDocker, type DockerEnv } from '../support/docker.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/github.js';
 import { runAction, type ActionRun } from './support/action.js';
 import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed, visible } from './support/world.js';
@@ -68,6 +68,11 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // The builds' local tags; the registry's were deleted by the destroys.
+  for (const tag of [`pr-7-${SHA1}`, `pr-7-${SHA2}`, `pr-8-${SHA1}`]) {
+    if (docker)
+      await runDocker(['rmi', `${docker.registryHost}/${REPOSITORY}:${tag}`]).catch(() => undefined);
+  }
   await emulator?.stop();
   await github?.stop();
   await docker?.stop();
