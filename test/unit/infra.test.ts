@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse, parseDocument, type CollectionTag, type ScalarTag, type Tags } from 'yaml';
-import { allActions } from '../../src/iam.js';
+import { allActions, type PermissionNeeds } from '../../src/iam.js';
 
 /**
  * The CloudFormation template in example-app/infra, checked the way CloudFormation would reject it
@@ -492,11 +492,22 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
     const role = deployRole();
     const statements = permissionStatements(role.properties);
     const grants = (action: string): Statement[] => statements.filter((s) => list(s.Action).includes(action));
+    /**
+     * The runs of .github/workflows/deploy.yml: a build pushed to the example-app repository, or
+     * (workflow_dispatch) an image already there, blue/green through CodeDeploy, with the
+     * preflight on (the action's default), never creating the repository.
+     */
+    const DEPLOY_WORKFLOW: PermissionNeeds = {
+      build: true,
+      createRepository: false,
+      mode: 'codedeploy',
+      preflight: true,
+      existingImage: true,
+    };
 
-    it('grants exactly the actions the action calls for a build and a CodeDeploy deployment', () => {
+    it('grants exactly the actions the action calls in the runs of deploy.yml', () => {
       const granted = statements.flatMap((s) => list(s.Action));
-      const needed = allActions({ build: true, createRepository: false, mode: 'codedeploy' });
-      expect([...granted].sort()).toEqual([...new Set(needed)].sort());
+      expect([...granted].sort()).toEqual(allActions(DEPLOY_WORKFLOW));
       expect(role.properties.ManagedPolicyArns).toBeUndefined();
       for (const s of statements) {
         expect(
@@ -514,9 +525,11 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
       const family = only('AWS::ECS::TaskDefinition').properties.Family as string;
       const repository = only('AWS::ECR::Repository').properties.RepositoryName as string;
       const prefix = (service: string): string => `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:`;
-      const repositoryActions = allActions({ build: true, createRepository: false, mode: 'none' }).filter(
+      const repositoryActions = allActions(DEPLOY_WORKFLOW).filter(
         (a) => a.startsWith('ecr:') && a !== 'ecr:GetAuthorizationToken',
       );
+      const ownArn = `arn:${PARTITION}:iam::${ACCOUNT}:role/${String(role.properties.RoleName)}`;
+      const taskDefinition = only('AWS::ECS::TaskDefinition').properties;
       const expected: Record<string, { Resource: string[]; Condition?: Json }> = {
         'ecr:GetAuthorizationToken': { Resource: ['*'] },
         ...Object.fromEntries(
@@ -528,6 +541,7 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
           Resource: [`${prefix('ecs')}task-definition/${family}:*`],
           Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
         },
+        'ecs:DescribeClusters': { Resource: [`${prefix('ecs')}cluster/${cluster}`] },
         'ecs:DescribeServices': { Resource: [`${prefix('ecs')}service/${cluster}/${service}`] },
         'ecs:ListTasks': {
           Resource: ['*'],
@@ -557,11 +571,18 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
         'codedeploy:RegisterApplicationRevision': {
           Resource: [`${prefix('codedeploy')}application:${application}`],
         },
-        'codedeploy:GetApplicationRevision': {
-          Resource: [`${prefix('codedeploy')}application:${application}`],
+        'iam:GetRole': {
+          Resource: [
+            String(resolve(taskDefinition.ExecutionRoleArn)),
+            String(resolve(taskDefinition.TaskRoleArn)),
+            ownArn,
+          ],
         },
+        'iam:SimulatePrincipalPolicy': { Resource: [ownArn] },
       };
-      for (const action of allActions({ build: true, createRepository: false, mode: 'codedeploy' })) {
+      // The role's own ARN, written out by name: the one its Arn attribute resolves to.
+      expect(resolve({ 'Fn::GetAtt': [role.id, 'Arn'] })).toBe(ownArn);
+      for (const action of allActions(DEPLOY_WORKFLOW)) {
         if (action === 'iam:PassRole') continue;
         const found = grants(action);
         expect([action, found.length]).toEqual([action, 1]);
