@@ -39,10 +39,10 @@ import {
   type PreparedTaskDefinition,
   prepareTaskDefinition,
 } from './render/taskdef.js';
-import { previewFamily, previewNames, type PreviewNames } from './preview/names.js';
+import { previewFamily, previewNames } from './preview/names.js';
 import { familyOfDocument, planPreview, type PreviewPlan } from './preview/preview.js';
 import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
-import { preflight } from './preflight.js';
+import { preflight, principalOf } from './preflight.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
@@ -80,6 +80,8 @@ export interface Plan {
   extraTags: Tag[];
   /** A pull request's preview: its service is deployed to instead of the base service. */
   preview?: PreviewPlan;
+  /** ECR repositories of the existing images to deploy, each checked to hold its image. */
+  imageRepositories: string[];
 }
 
 /** The task definition to register, with `images` put in, the plan's family and its extra tags. */
@@ -204,20 +206,26 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     }
     repositories.set(c.build.repository, repo);
   }
+  const imageRepositories = new Set<string>();
   for (const c of config.containers) {
     if (c.image === undefined) continue;
     const where = config.containers.length > 1 ? 'containers' : 'image';
-    await collect(() => checkImageExists(clients.ecr, c.image as string, where, config.region, deps.log));
+    const checked = await collect(() =>
+      checkImageExists(clients.ecr, c.image as string, where, config.region, deps.log),
+    );
+    if (checked !== undefined) imageRepositories.add(checked);
   }
 
   let family = config.taskDefinitionFamily;
   let extraTags: Tag[] = [];
-  let names: PreviewNames | undefined;
-  if (previewing) {
-    names = await collect(() => previewNames(config.service as string, config.preview as PreviewConfig));
-    const base = family ?? familyOfDocument(source.doc);
-    if (base !== undefined && names !== undefined) {
-      family = await collect(() => previewFamily(base, names!.pullRequest));
+  // A preview registers under <family>-pr-<N>, tagged as the preview's.
+  const baseFamily = previewing ? (family ?? familyOfDocument(source.doc)) : undefined;
+  if (previewing && baseFamily !== undefined) {
+    const names = await collect(() =>
+      previewNames(config.service as string, config.preview as PreviewConfig),
+    );
+    if (names !== undefined) {
+      family = await collect(() => previewFamily(baseFamily, names.pullRequest));
       extraTags = names.tags;
     }
   }
@@ -240,10 +248,16 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     }
   }
   let preview: PreviewPlan | undefined;
-  if (previewing && service !== undefined && taskDefinition !== undefined && problems.length === 0) {
+  if (
+    previewing &&
+    service !== undefined &&
+    taskDefinition !== undefined &&
+    baseFamily !== undefined &&
+    problems.length === 0
+  ) {
     const td = taskDefinition;
     preview = await collect(() =>
-      planPreview(config, service, td, {
+      planPreview(config, service, td, baseFamily, {
         ecs: clients.ecs,
         elbv2: deps.elbv2,
         log: deps.log,
@@ -270,6 +284,7 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     family,
     extraTags,
     preview,
+    imageRepositories: [...imageRepositories],
   };
   if (config.preflight) await checkBeforeChanging(config, plan, deps);
   return plan;
@@ -323,25 +338,51 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
 /** What the least-privilege policy for this run is built from. */
 export async function policyInput(config: Config, plan: Plan, clients: AwsClients): Promise<PolicyInput> {
   const td = plan.taskDefinition;
+  const caller = config.preflight ? await callerIdentity(clients) : undefined;
   return {
     region: config.region,
-    accountId: await accountOf(plan, clients),
+    accountId: caller?.account ?? (await accountOf(plan, clients)),
     repositories: [...plan.repositories.keys()],
+    imageRepositories: plan.imageRepositories,
     cluster: config.cluster,
-    service: plan.preview?.names.service ?? config.service,
-    taskDefinitionFamily: td.family ?? '',
+    // For a preview, the base service: the policy scopes its previews as <service>-pr-*.
+    service: config.service,
+    taskDefinitionFamily: plan.preview?.baseFamily ?? td.family ?? '',
     codedeploy: plan.group && {
       application: plan.group.application,
       deploymentGroup: plan.group.deploymentGroup,
       deploymentConfigName: config.codedeploy.deploymentConfig ?? plan.group.deploymentConfigName,
     },
     passRoles: [td.taskRoleArn, td.executionRoleArn].filter((r): r is string => typeof r === 'string'),
+    principalArn: caller?.arn,
+    previewListenerArn: config.preview?.listenerArn,
     needs: {
       build: config.containers.some((c) => c.build !== undefined),
       createRepository: [...plan.repositories.values()].some((r) => r === undefined),
-      mode: plan.mode,
+      // A preview deploys its own service; the base service is only read.
+      mode: plan.preview ? 'none' : plan.mode,
+      // The preflight's own calls, when it can name the role it reads and simulates.
+      preflight: caller !== undefined,
+      existingImage: plan.imageRepositories.length > 0,
+      preview: plan.preview && { routing: plan.preview.routing !== undefined },
     },
   };
+}
+
+/**
+ * The IAM role or user this run acts as, from STS; undefined when STS does not answer or
+ * names something IAM cannot simulate (the preflight then says so and skips its check).
+ */
+async function callerIdentity(clients: AwsClients): Promise<{ arn: string; account?: string } | undefined> {
+  let identity;
+  try {
+    identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  } catch (err) {
+    if ((err as { $metadata?: unknown }).$metadata !== undefined) return undefined;
+    throw err;
+  }
+  if (identity.Arn === undefined || principalOf(identity.Arn).kind === 'unsupported') return undefined;
+  return { arn: identity.Arn, account: identity.Account };
 }
 
 /** The account, from an ARN already at hand, else from STS. */
@@ -430,6 +471,7 @@ export function parseImageReference(ref: string): {
  * An existing image to deploy must exist before anything changes: DescribeImages, when the
  * image is in an ECR repository this run can name (an ECR URI of this region, or a registry
  * whose repository ECR reports under that URI). Other images are not checked, with a notice.
+ * Returns the repository checked, undefined when none was.
  */
 export async function checkImageExists(
   ecr: ECRClient,
@@ -437,10 +479,12 @@ export async function checkImageExists(
   where: string,
   region: string,
   log: Log,
-): Promise<void> {
+): Promise<string | undefined> {
   const ref = parseImageReference(imageUri);
-  const notChecked = (why: string) =>
+  const notChecked = (why: string): undefined => {
     log.notice(`Whether ${imageUri} exists could not be checked before deploying: ${why}.`);
+    return undefined;
+  };
   let registryId: string | undefined;
   const ecrHost = ref.host === undefined ? null : ECR_HOST.exec(ref.host);
   if (ecrHost) {
@@ -471,4 +515,5 @@ export async function checkImageExists(
       return notChecked(`ecr:DescribeImages was denied (${err.message})`);
     throw err;
   }
+  return ref.repository;
 }

@@ -43,6 +43,8 @@ import { ensureRouting, planRouting, removeRouting, type Routing, type RoutingPl
 export interface PreviewPlan {
   names: PreviewNames;
   base: TargetService;
+  /** The family the preview's `<family>-pr-<N>` comes from. */
+  baseFamily: string;
   /** The preview service when it already runs (a synchronize): updated, not created. */
   existing?: Service;
   routing?: RoutingPlan;
@@ -77,6 +79,7 @@ export async function planPreview(
   config: Config,
   base: TargetService,
   taskDefinition: RegisterTaskDefinitionCommandInput,
+  baseFamily: string,
   deps: PreviewPlanDeps,
 ): Promise<PreviewPlan> {
   const preview = config.preview;
@@ -99,7 +102,7 @@ export async function planPreview(
       baseTargetGroupArn: base.service.loadBalancers?.find((lb) => lb.targetGroupArn)?.targetGroupArn,
     });
   }
-  return { names, base, existing, routing };
+  return { names, base, baseFamily, existing, routing };
 }
 
 async function describePreviewService(

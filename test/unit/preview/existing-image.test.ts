@@ -3,15 +3,21 @@
  * an ECR repository the run can name (checkImageExists in src/plan.ts).
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { readConfig } from '../../../src/config.js';
 import { UserError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { checkImageExists, parseImageReference } from '../../../src/plan.js';
+import { checkImageExists, parseImageReference, type Plan, policyInput } from '../../../src/plan.js';
 import { sdkError } from '../deploy/fakes.js';
 
 const ecrMock = mockClient(ECRClient);
+const stsMock = mockClient(STSClient);
 const ecr = new ECRClient({ region: 'us-east-1' });
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -19,6 +25,7 @@ let log: MemoryLog;
 
 beforeEach(() => {
   ecrMock.reset();
+  stsMock.reset();
   log = new MemoryLog();
 });
 
@@ -118,5 +125,60 @@ describe('checkImageExists', () => {
       .rejects(sdkError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 400));
     await checkImageExists(ecr, `${ECR}/app:v1`, 'image', 'us-east-1', log);
     expect(log.text()).toContain('ecr:DescribeImages was denied');
+  });
+});
+
+describe('the policy of a run that deploys an existing image', () => {
+  const config = (preflight: string) =>
+    readConfig((n) => ({ image: `${ECR}/app:v1`, service: 'web', cluster: 'demo', preflight })[n] ?? '', {
+      AWS_REGION: 'us-east-1',
+      GITHUB_WORKSPACE: '/ws',
+    });
+  const plan = {
+    mode: 'rolling',
+    repositories: new Map(),
+    imageRepositories: ['app'],
+    taskDefinition: { family: 'app', containerDefinitions: [] },
+  } as unknown as Plan;
+  const clients = {
+    ecr,
+    ecs: new ECSClient({ region: 'us-east-1' }),
+    codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
+    sts: new STSClient({ region: 'us-east-1' }),
+    iam: new IAMClient({ region: 'us-east-1' }),
+  };
+
+  it('names the image repositories, and the role the preflight reads and simulates', async () => {
+    stsMock.on(GetCallerIdentityCommand).resolves({
+      Account: '123456789012',
+      Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions',
+    });
+    expect(await policyInput(config('true'), plan, clients)).toMatchObject({
+      accountId: '123456789012',
+      imageRepositories: ['app'],
+      principalArn: 'arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions',
+      needs: { existingImage: true, preflight: true, mode: 'rolling' },
+    });
+  });
+
+  it('leaves the preflight’s own calls out when STS will not say who runs it', async () => {
+    stsMock
+      .on(GetCallerIdentityCommand)
+      .rejectsOnce(sdkError('AccessDenied', 'not authorized to perform sts:GetCallerIdentity', 403))
+      .resolves({ Account: '123456789012' });
+    expect(await policyInput(config('true'), plan, clients)).toMatchObject({
+      principalArn: undefined,
+      needs: { preflight: false },
+    });
+  });
+
+  it('asks STS nothing more than the account without a preflight', async () => {
+    stsMock
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/ci' });
+    expect(await policyInput(config('false'), plan, clients)).toMatchObject({
+      principalArn: undefined,
+      needs: { preflight: false },
+    });
   });
 });

@@ -220,7 +220,7 @@ describe('planPreview', () => {
 
   it('plans a new service when there is none', async () => {
     ecsMock.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
-    const plan = await planPreview(cfg, target, taskDefinition, {
+    const plan = await planPreview(cfg, target, taskDefinition, 'app', {
       ecs: new ECSClient({ credentials }),
       log,
       wait: wait(),
@@ -235,7 +235,7 @@ describe('planPreview', () => {
       .resolvesOnce({ services: [{ serviceName: 'web-pr-42', status: 'DRAINING', tags: OUR_TAGS }] })
       .resolves({ services: [{ serviceName: 'web-pr-42', status: 'INACTIVE', tags: OUR_TAGS }] });
     const clock = new ScriptedClock();
-    const plan = await planPreview(cfg, target, taskDefinition, {
+    const plan = await planPreview(cfg, target, taskDefinition, 'app', {
       ecs: new ECSClient({ credentials }),
       log,
       wait: wait(clock),
@@ -249,7 +249,7 @@ describe('planPreview', () => {
     ecsMock
       .on(DescribeServicesCommand)
       .resolves({ services: [{ serviceName: 'web-pr-42', status: 'DRAINING' }] });
-    const error = await planPreview(cfg, target, taskDefinition, {
+    const error = await planPreview(cfg, target, taskDefinition, 'app', {
       ecs: new ECSClient({ credentials }),
       log,
       wait: wait(),
@@ -267,20 +267,20 @@ describe('planPreview', () => {
       .on(DescribeServicesCommand)
       .resolvesOnce({ services: [{ serviceName: 'web-pr-42', status: 'ACTIVE', tags: OUR_TAGS }] });
     const deps = { ecs: new ECSClient({ credentials }), log, wait: wait() };
-    expect((await planPreview(cfg, target, taskDefinition, deps)).existing).toMatchObject({
+    expect((await planPreview(cfg, target, taskDefinition, 'app', deps)).existing).toMatchObject({
       serviceName: 'web-pr-42',
     });
     ecsMock
       .on(DescribeServicesCommand)
       .resolves({ services: [{ serviceName: 'web-pr-42', status: 'ACTIVE', tags: [] }] });
-    await expect(planPreview(cfg, target, taskDefinition, deps)).rejects.toThrow(
+    await expect(planPreview(cfg, target, taskDefinition, 'app', deps)).rejects.toThrow(
       /exists and is not a preview of web/,
     );
   });
 });
 
 describe('startPreviewDeployment', () => {
-  const planned = { names, base: target, existing: undefined, routing: undefined };
+  const planned = { names, base: target, baseFamily: 'app', existing: undefined, routing: undefined };
 
   it('creates the service and returns its first deployment', async () => {
     ecsMock
@@ -463,6 +463,31 @@ describe('a preview deploy through the pipeline', () => {
       service: 'web-pr-42',
     });
     expect(h.report.service).toBe('web-pr-42');
+  });
+
+  it('prints the policy of a preview: its services and family next to the base service, not the base service’s deploy', async () => {
+    world({
+      serviceName: 'web-pr-42',
+      status: 'ACTIVE',
+      deployments: [
+        { id: 'ecs-svc/9', status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: td('app-pr-42', 1) },
+      ],
+    });
+    const h = harness();
+    await runPipeline(config({ ...inputs, 'print-policy': 'true' }), h.deps, h.timer, h.report);
+    const policy = JSON.parse(h.outputs.policy as string) as {
+      Statement: { Sid: string; Action: string[]; Resource: string[] }[];
+    };
+    const statement = (sid: string) => policy.Statement.find((st) => st.Sid === sid);
+    expect(statement('PreviewServices')).toMatchObject({
+      Action: expect.arrayContaining(['ecs:CreateService', 'ecs:DeleteService', 'ecs:UpdateService']),
+      Resource: [`arn:aws:ecs:us-east-1:${ACCOUNT}:service/demo/web-pr-*`],
+    });
+    expect(statement('PreviewTaskDefinitions')?.Resource).toEqual([
+      `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/app-pr-*:*`,
+    ]);
+    expect(statement('Service')?.Action).toEqual(['ecs:DescribeServices']);
+    expect(policy.Statement.flatMap((st) => st.Action)).not.toContain('codedeploy:CreateDeployment');
   });
 
   it('fails when the new service’s deployment fails, naming it', async () => {
