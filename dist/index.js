@@ -82970,6 +82970,39 @@ var preview_names = __nccwpck_require__(9144);
 // EXTERNAL MODULE: ./src/preview/preview.ts
 var preview_preview = __nccwpck_require__(4156);
 ;// CONCATENATED MODULE: ./src/iam.ts
+/** What a group of actions acts on: one statement of the policy each, in this order. */
+const RESOURCE_KINDS = [
+    'EcrLogin',
+    'EcrRepositories',
+    'EcrImages',
+    'TaskDefinitions',
+    'TagTaskDefinitions',
+    'PreviewTaskDefinitions',
+    'Cluster',
+    'Service',
+    'PreviewServices',
+    'TagPreviewServices',
+    'ListServiceTasks',
+    'DescribeServiceTasks',
+    'DeploymentGroup',
+    'ApplicationRevisions',
+    'DeploymentConfig',
+    'PassTaskRoles',
+    'ReadRoles',
+    'SimulateOwnPolicies',
+    'LoadBalancers',
+    'PreviewListener',
+    'PreviewRules',
+    'TagPreviewRules',
+    'PreviewTargetGroups',
+    'TagPreviewTargetGroups',
+];
+/**
+ * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
+ * an Amazon ECR private repository"). These go through the registry, not the ECR API, so
+ * no API call shows them. ecr:BatchGetImage is there because the pusher first asks the
+ * registry for the manifest it is about to put.
+ */
 const ECR_PUSH_ACTIONS = [
     'ecr:BatchCheckLayerAvailability',
     'ecr:InitiateLayerUpload',
@@ -82977,35 +83010,109 @@ const ECR_PUSH_ACTIONS = [
     'ecr:CompleteLayerUpload',
     'ecr:PutImage',
     'ecr:BatchGetImage',
-    'ecr:GetDownloadUrlForLayer',
 ];
-/** Actions, grouped by the resource they apply to. */
+/** Pulling layers through the registry, when the build pulls from its own repositories (needs.pull). */
+const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
+/**
+ * What CodeDeploy checks on CreateDeployment besides codedeploy:CreateDeployment, with no
+ * call of their own: GetDeploymentConfig on the deployment's config, and GetApplicationRevision
+ * or RegisterApplicationRevision on the application (CodeDeploy permissions reference, note
+ * 1 to CreateDeployment). RegisterApplicationRevision is the one of the two that also covers
+ * a revision the application has not seen yet (each appspec is a new AppSpecContent
+ * revision); aws-actions/amazon-ecs-deploy-task-definition documents the same pair.
+ */
+const CREATE_DEPLOYMENT_ALSO_CHECKS = (/* unused pure expression or super */ null && ([
+    'codedeploy:GetDeploymentConfig',
+    'codedeploy:RegisterApplicationRevision',
+]));
+/** The actions of every run these needs describe, grouped by what they act on. */
 function requiredActions(needs) {
-    // TagResource: RegisterTaskDefinition with tags needs it.
-    const account = ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:TagResource'];
-    const repository = [];
+    const groups = new Map();
+    const add = (resource, ...actions) => {
+        const set = groups.get(resource) ?? new Set();
+        for (const a of actions)
+            set.add(a);
+        groups.set(resource, set);
+    };
+    const deploys = needs.mode !== 'none';
+    const preview = needs.preview !== undefined;
+    const rollback = needs.rollback === true && deploys;
+    // Every deploy registers a task definition: the roles it names are passed to ECS, and its
+    // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
+    // reads the revision a run starts from when no file is given, and the live one a dry run
+    // compares with.
+    add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
+    add('TagTaskDefinitions', 'ecs:TagResource');
+    add('PassTaskRoles', 'iam:PassRole');
     if (needs.build) {
-        account.push('ecr:GetAuthorizationToken');
-        repository.push('ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
+        add('EcrLogin', 'ecr:GetAuthorizationToken');
+        // DescribeImages: in an immutable repository, whether this commit's tag exists already.
+        add('EcrRepositories', 'ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
         if (needs.createRepository)
-            repository.push('ecr:CreateRepository');
+            add('EcrRepositories', 'ecr:CreateRepository');
+        if (needs.pull)
+            add('EcrRepositories', ...ECR_PULL_ACTIONS);
     }
-    const ecs = [];
-    const codedeploy = [];
-    if (needs.mode !== 'none') {
-        ecs.push('ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks');
+    if (needs.existingImage) {
+        // DescribeRepositories: an image whose host is not an ECR host name is matched to the
+        // repository whose URI it has.
+        add('EcrImages', 'ecr:DescribeRepositories', 'ecr:DescribeImages');
+    }
+    if (deploys || preview)
+        add('Service', 'ecs:DescribeServices');
+    if (deploys || preview) {
+        // The stopped tasks and their reasons, when a deployment fails.
+        add('ListServiceTasks', 'ecs:ListTasks');
+        add('DescribeServiceTasks', 'ecs:DescribeTasks');
     }
     if (needs.mode === 'rolling')
-        ecs.push('ecs:UpdateService');
+        add('Service', 'ecs:UpdateService');
     if (needs.mode === 'codedeploy') {
-        codedeploy.push('codedeploy:GetDeploymentGroup', 'codedeploy:GetDeploymentConfig', 'codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget', 'codedeploy:StopDeployment', 'codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision');
+        add('DeploymentGroup', 'codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget', 
+        // On a timeout, and by the post step when the job is cancelled.
+        'codedeploy:StopDeployment');
+        add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
+        add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
     }
-    return { account, repository, ecs, codedeploy, passRole: true };
+    if (rollback) {
+        // The family's previous ACTIVE revision, when nothing newer says what was live before.
+        add('TaskDefinitions', 'ecs:ListTaskDefinitions');
+        if (needs.mode === 'codedeploy') {
+            // The group's history: the deployment in progress to stop, the appspecs of earlier ones.
+            add('DeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments');
+        }
+    }
+    if (needs.preflight) {
+        add('Cluster', 'ecs:DescribeClusters');
+        // The task definition's roles must exist; the deploying role's own ARN carries its path.
+        add('ReadRoles', 'iam:GetRole');
+        add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
+    }
+    if (preview) {
+        add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
+        add('TagPreviewServices', 'ecs:TagResource');
+        // A destroy deregisters every revision of the preview's family, then deletes them.
+        add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+        add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+        if (needs.build)
+            add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+        if (needs.preview?.routing) {
+            add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
+            add('PreviewListener', 'elasticloadbalancing:CreateRule');
+            add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+            add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+            add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
+            add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+        }
+    }
+    return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
+        resource,
+        actions: [...groups.get(resource)].sort(),
+    }));
 }
-/** Every action a full run can call, for checks that a policy grants them all. */
+/** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
 function allActions(needs) {
-    const a = requiredActions(needs);
-    return [...a.account, ...a.repository, ...a.ecs, ...a.codedeploy, ...(a.passRole ? ['iam:PassRole'] : [])];
+    return [...new Set(requiredActions(needs).flatMap((g) => g.actions))].sort();
 }
 
 ;// CONCATENATED MODULE: ./src/policy.ts
@@ -83016,53 +83123,16 @@ function allActions(needs) {
  *
  * Resource types follow the Service Authorization Reference and the CodeDeploy permissions
  * reference: actions without resource-level permissions get "*", everything else the ARN of
- * this run's repository, service, task family, deployment group or role.
+ * this run's repository, cluster, service, task family, deployment group, role, listener or
+ * target group.
  */
+
 
 
 
 
 /** The service ecs:RegisterTaskDefinition passes the task and execution roles to. */
 const ECS_TASKS_PRINCIPAL = 'ecs-tasks.amazonaws.com';
-const STATEMENT_OF = {
-    'ecr:GetAuthorizationToken': 'EcrLogin',
-    ...Object.fromEntries(ECR_PUSH_ACTIONS.map((a) => [a, 'EcrRepositories'])),
-    'ecr:DescribeRepositories': 'EcrRepositories',
-    'ecr:DescribeImages': 'EcrRepositories',
-    'ecr:CreateRepository': 'EcrRepositories',
-    // Neither supports resource-level permissions.
-    'ecs:RegisterTaskDefinition': 'TaskDefinitions',
-    'ecs:DescribeTaskDefinition': 'TaskDefinitions',
-    'ecs:TagResource': 'TagTaskDefinitions',
-    'ecs:DescribeServices': 'Service',
-    'ecs:UpdateService': 'Service',
-    'ecs:ListTasks': 'ListServiceTasks',
-    'ecs:DescribeTasks': 'DescribeServiceTasks',
-    'codedeploy:GetDeploymentGroup': 'DeploymentGroup',
-    'codedeploy:CreateDeployment': 'DeploymentGroup',
-    'codedeploy:GetDeployment': 'DeploymentGroup',
-    'codedeploy:ListDeploymentTargets': 'DeploymentGroup',
-    'codedeploy:GetDeploymentTarget': 'DeploymentGroup',
-    'codedeploy:StopDeployment': 'DeploymentGroup',
-    'codedeploy:RegisterApplicationRevision': 'ApplicationRevisions',
-    'codedeploy:GetApplicationRevision': 'ApplicationRevisions',
-    'codedeploy:GetDeploymentConfig': 'DeploymentConfig',
-    'iam:PassRole': 'PassTaskRoles',
-};
-/** Statement order in the document; Sids are these names. */
-const KIND_ORDER = [
-    'EcrLogin',
-    'EcrRepositories',
-    'TaskDefinitions',
-    'TagTaskDefinitions',
-    'Service',
-    'ListServiceTasks',
-    'DescribeServiceTasks',
-    'DeploymentGroup',
-    'ApplicationRevisions',
-    'DeploymentConfig',
-    'PassTaskRoles',
-];
 /** The ARN partition of a region: aws-cn and aws-us-gov have their own. */
 function partitionOf(region) {
     if (region.startsWith('cn-'))
@@ -83071,30 +83141,101 @@ function partitionOf(region) {
         return 'aws-us-gov';
     return 'aws';
 }
+/** What the preflight reads and simulates for a caller ARN. */
+function principalResources(principalArn) {
+    const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principalArn);
+    if (session) {
+        // A session ARN has no role path: it names a role at the root path.
+        const role = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+        return { role, simulated: role };
+    }
+    if (/^arn:[\w-]+:iam::\d{12}:role\/.+$/.test(principalArn)) {
+        return { role: principalArn, simulated: principalArn };
+    }
+    if (/^arn:[\w-]+:iam::\d{12}:user\/.+$/.test(principalArn))
+        return { simulated: principalArn };
+    throw new errors/* UserError */.yo({
+        where: 'deploy role',
+        what: `${principalArn} is not an IAM role or user ARN, nor a role session ARN.`,
+        fix: 'Name the role the action runs as: arn:aws:iam::ACCOUNT:role/NAME (with its path, if it has one).',
+    });
+}
+/**
+ * Target group names of a base service's previews, as IAM patterns: `<service>-pr-*`, and
+ * for the pull-request numbers whose plain name would pass 32 characters, the shortened
+ * form `<head>…-<hash>-pr-*` (see targetGroupName), for numbers of up to ten digits.
+ */
+function previewTargetGroupPatterns(service) {
+    const patterns = new Set();
+    const plain = (0,preview_names/* targetGroupName */.IT)(service, 1);
+    if (plain === `${service}-pr-1`)
+        patterns.add(`${service}-pr-*`);
+    const largest = 9_999_999_999;
+    const suffix = `-pr-${largest}`;
+    const shortened = (0,preview_names/* targetGroupName */.IT)(service, largest);
+    if (shortened !== `${service}${suffix}`) {
+        const stem = shortened.slice(0, -suffix.length);
+        const hash = stem.slice(-6);
+        // Fewer digits leave room for more of the service name before the hash.
+        patterns.add(`${stem.slice(0, -7)}*-${hash}-pr-*`);
+    }
+    return [...patterns];
+}
 /**
  * The policy document granting exactly `allActions(input.needs)`, scoped to this run's
- * resources. iam:PassRole is left out when no role is given: there is nothing to pass.
+ * resources. A statement with nothing to name is left out: iam:PassRole when the task
+ * definition names no role, iam:GetRole when there is no role to read, the image checks
+ * when the images are in the repositories the run pushes to (granted there already).
  */
 function buildPolicy(input) {
     const { region, accountId, needs } = input;
-    const arn = (service, resource, inRegion = region) => `arn:${partitionOf(region)}:${service}:${inRegion}:${accountId}:${resource}`;
+    const partition = partitionOf(region);
+    const arn = (service, resource) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
     const cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
     const service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
     const requireService = () => {
         if (service === undefined) {
             throw new errors/* UserError */.yo({
                 where: 'service',
-                what: `Deploy mode ${needs.mode} deploys to a service, but no service is named.`,
-                fix: 'Name the ECS service (it scopes ecs:UpdateService and the CodeDeploy group), or use deploy mode none.',
+                what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
+                fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
             });
         }
         return service;
     };
     const codedeploy = () => input.codedeploy ?? (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(cluster, requireService());
-    const resources = (kind) => {
+    const repositoryArns = (names) => unique(names).map((r) => arn('ecr', `repository/${r}`));
+    const principal = () => {
+        if (input.principalArn === undefined) {
+            throw new errors/* UserError */.yo({
+                where: 'deploy role',
+                what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
+                fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
+            });
+        }
+        return principalResources(input.principalArn);
+    };
+    const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
+    const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
+    const listener = () => {
+        const listenerArn = input.previewListenerArn;
+        if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
+            throw new errors/* UserError */.yo({
+                where: 'preview-listener-arn',
+                what: listenerArn === undefined
+                    ? 'Previews are routed through a load balancer listener, but no listener is named.'
+                    : `${listenerArn} is not a load balancer listener ARN.`,
+                fix: 'Give the ARN of the listener previews are reached through (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).',
+            });
+        }
+        return listenerArn;
+    };
+    const previewTargetGroups = () => previewTargetGroupPatterns(requireService()).map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`));
+    const scope = (kind) => {
         switch (kind) {
             case 'EcrLogin':
             case 'TaskDefinitions':
+            case 'LoadBalancers':
                 return { Resource: ['*'] };
             case 'EcrRepositories':
                 if (input.repositories.length === 0) {
@@ -83104,15 +83245,42 @@ function buildPolicy(input) {
                         fix: 'Name the repository the image is pushed to.',
                     });
                 }
-                return { Resource: unique(input.repositories).map((r) => arn('ecr', `repository/${r}`)) };
+                return { Resource: repositoryArns(input.repositories) };
+            case 'EcrImages': {
+                const images = input.imageRepositories ?? [];
+                if (images.length === 0) {
+                    throw new errors/* UserError */.yo({
+                        where: 'image',
+                        what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+                        fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+                    });
+                }
+                // Repositories the run pushes to have these reads granted with the push.
+                const pushed = new Set(needs.build ? input.repositories : []);
+                return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
+            }
             case 'TagTaskDefinitions':
                 // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
                 return {
-                    Resource: [arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
+                    Resource: [
+                        arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+                        ...(needs.preview ? [previewFamilies()] : []),
+                    ],
                     Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
                 };
+            case 'PreviewTaskDefinitions':
+                return { Resource: [previewFamilies()] };
+            case 'Cluster':
+                return { Resource: [arn('ecs', `cluster/${cluster}`)] };
             case 'Service':
                 return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
+            case 'PreviewServices':
+                return { Resource: [previewServices()] };
+            case 'TagPreviewServices':
+                return {
+                    Resource: [previewServices()],
+                    Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
+                };
             case 'ListServiceTasks':
                 // ListTasks is authorized on container instances; the cluster is its condition key.
                 return {
@@ -83138,28 +83306,42 @@ function buildPolicy(input) {
                     Resource: unique(input.passRoles),
                     Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
                 };
+            case 'ReadRoles': {
+                const own = principal().role;
+                return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+            }
+            case 'SimulateOwnPolicies':
+                return { Resource: [principal().simulated] };
+            case 'PreviewListener':
+                return { Resource: [listener()] };
+            case 'PreviewRules':
+                return { Resource: [rulesOf(listener())] };
+            case 'TagPreviewRules':
+                return {
+                    Resource: [rulesOf(listener())],
+                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
+                };
+            case 'PreviewTargetGroups':
+                return { Resource: previewTargetGroups() };
+            case 'TagPreviewTargetGroups':
+                return {
+                    Resource: previewTargetGroups(),
+                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
+                };
         }
     };
-    const actionsOf = new Map();
-    for (const action of allActions(needs)) {
-        const kind = STATEMENT_OF[action];
-        if (kind === undefined) {
-            throw new Error(`src/policy.ts knows no resource for ${action}; add it to STATEMENT_OF.`);
-        }
-        if (kind === 'PassTaskRoles' && input.passRoles.length === 0)
-            continue;
-        const set = actionsOf.get(kind) ?? new Set();
-        set.add(action);
-        actionsOf.set(kind, set);
-    }
     const statements = [];
-    for (const kind of KIND_ORDER) {
-        const actions = actionsOf.get(kind);
-        if (actions === undefined)
+    for (const group of requiredActions(needs)) {
+        const scoped = scope(group.resource);
+        if (scoped.Resource.length === 0)
             continue;
-        statements.push({ Sid: kind, Effect: 'Allow', Action: [...actions].sort(), ...resources(kind) });
+        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
     }
     return { Version: '2012-10-17', Statement: statements };
+}
+/** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
+function rulesOf(listenerArn) {
+    return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
 }
 /** Every action the policy grants. */
 function policyActions(policy) {
@@ -83769,20 +83951,23 @@ async function validate(config, deps) {
         }
         repositories.set(c.build.repository, repo);
     }
+    const imageRepositories = new Set();
     for (const c of config.containers) {
         if (c.image === undefined)
             continue;
         const where = config.containers.length > 1 ? 'containers' : 'image';
-        await collect(() => checkImageExists(clients.ecr, c.image, where, config.region, deps.log));
+        const checked = await collect(() => checkImageExists(clients.ecr, c.image, where, config.region, deps.log));
+        if (checked !== undefined)
+            imageRepositories.add(checked);
     }
     let family = config.taskDefinitionFamily;
     let extraTags = [];
-    let names;
-    if (previewing) {
-        names = await collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
-        const base = family ?? (0,preview_preview/* familyOfDocument */.PD)(source.doc);
-        if (base !== undefined && names !== undefined) {
-            family = await collect(() => (0,preview_names/* previewFamily */.bc)(base, names.pullRequest));
+    // A preview registers under <family>-pr-<N>, tagged as the preview's.
+    const baseFamily = previewing ? (family ?? (0,preview_preview/* familyOfDocument */.PD)(source.doc)) : undefined;
+    if (previewing && baseFamily !== undefined) {
+        const names = await collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
+        if (names !== undefined) {
+            family = await collect(() => (0,preview_names/* previewFamily */.bc)(baseFamily, names.pullRequest));
             extraTags = names.tags;
         }
     }
@@ -83802,9 +83987,13 @@ async function validate(config, deps) {
         }
     }
     let preview;
-    if (previewing && service !== undefined && taskDefinition !== undefined && problems.length === 0) {
+    if (previewing &&
+        service !== undefined &&
+        taskDefinition !== undefined &&
+        baseFamily !== undefined &&
+        problems.length === 0) {
         const td = taskDefinition;
-        preview = await collect(() => (0,preview_preview/* planPreview */.Aq)(config, service, td, {
+        preview = await collect(() => (0,preview_preview/* planPreview */.Aq)(config, service, td, baseFamily, {
             ecs: clients.ecs,
             elbv2: deps.elbv2,
             log: deps.log,
@@ -83831,6 +84020,7 @@ async function validate(config, deps) {
         family,
         extraTags,
         preview,
+        imageRepositories: [...imageRepositories],
     };
     if (config.preflight)
         await checkBeforeChanging(config, plan, deps);
@@ -83878,25 +84068,53 @@ async function checkBeforeChanging(config, plan, deps) {
 /** What the least-privilege policy for this run is built from. */
 async function policyInput(config, plan, clients) {
     const td = plan.taskDefinition;
+    const caller = config.preflight ? await callerIdentity(clients) : undefined;
     return {
         region: config.region,
-        accountId: await accountOf(plan, clients),
+        accountId: caller?.account ?? (await accountOf(plan, clients)),
         repositories: [...plan.repositories.keys()],
+        imageRepositories: plan.imageRepositories,
         cluster: config.cluster,
-        service: plan.preview?.names.service ?? config.service,
-        taskDefinitionFamily: td.family ?? '',
+        // For a preview, the base service: the policy scopes its previews as <service>-pr-*.
+        service: config.service,
+        taskDefinitionFamily: plan.preview?.baseFamily ?? td.family ?? '',
         codedeploy: plan.group && {
             application: plan.group.application,
             deploymentGroup: plan.group.deploymentGroup,
             deploymentConfigName: config.codedeploy.deploymentConfig ?? plan.group.deploymentConfigName,
         },
         passRoles: [td.taskRoleArn, td.executionRoleArn].filter((r) => typeof r === 'string'),
+        principalArn: caller?.arn,
+        previewListenerArn: config.preview?.listenerArn,
         needs: {
             build: config.containers.some((c) => c.build !== undefined),
             createRepository: [...plan.repositories.values()].some((r) => r === undefined),
-            mode: plan.mode,
+            // A preview deploys its own service; the base service is only read.
+            mode: plan.preview ? 'none' : plan.mode,
+            // The preflight's own calls, when it can name the role it reads and simulates.
+            preflight: caller !== undefined,
+            existingImage: plan.imageRepositories.length > 0,
+            preview: plan.preview && { routing: plan.preview.routing !== undefined },
         },
     };
+}
+/**
+ * The IAM role or user this run acts as, from STS; undefined when STS does not answer or
+ * names something IAM cannot simulate (the preflight then says so and skips its check).
+ */
+async function callerIdentity(clients) {
+    let identity;
+    try {
+        identity = await clients.sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
+    }
+    catch (err) {
+        if (err.$metadata !== undefined)
+            return undefined;
+        throw err;
+    }
+    if (identity.Arn === undefined || principalOf(identity.Arn).kind === 'unsupported')
+        return undefined;
+    return { arn: identity.Arn, account: identity.Account };
 }
 /** The account, from an ARN already at hand, else from STS. */
 async function accountOf(plan, clients) {
@@ -83969,10 +84187,14 @@ function parseImageReference(ref) {
  * An existing image to deploy must exist before anything changes: DescribeImages, when the
  * image is in an ECR repository this run can name (an ECR URI of this region, or a registry
  * whose repository ECR reports under that URI). Other images are not checked, with a notice.
+ * Returns the repository checked, undefined when none was.
  */
 async function checkImageExists(ecr, imageUri, where, region, log) {
     const ref = parseImageReference(imageUri);
-    const notChecked = (why) => log.notice(`Whether ${imageUri} exists could not be checked before deploying: ${why}.`);
+    const notChecked = (why) => {
+        log.notice(`Whether ${imageUri} exists could not be checked before deploying: ${why}.`);
+        return undefined;
+    };
     let registryId;
     const ecrHost = ref.host === undefined ? null : ECR_HOST.exec(ref.host);
     if (ecrHost) {
@@ -84004,6 +84226,7 @@ async function checkImageExists(ecr, imageUri, where, region, log) {
             return notChecked(`ecr:DescribeImages was denied (${err.message})`);
         throw err;
     }
+    return ref.repository;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
@@ -90382,11 +90605,12 @@ function previewCommentInput(config, names, report, removed) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   IT: () => (/* binding */ targetGroupName),
 /* harmony export */   JY: () => (/* binding */ previewNames),
 /* harmony export */   bc: () => (/* binding */ previewFamily),
 /* harmony export */   xP: () => (/* binding */ isPreviewTagged)
 /* harmony export */ });
-/* unused harmony exports PREVIEW_OF_TAG, PULL_REQUEST_TAG, targetGroupName, expandUrl */
+/* unused harmony exports PREVIEW_OF_TAG, PULL_REQUEST_TAG, expandUrl */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2973);
@@ -90536,7 +90760,7 @@ function familyOfDocument(doc) {
  * its service exists (waiting, within a bound, for one still draining from an earlier
  * destroy), and the load balancer it is routed through.
  */
-async function planPreview(config, base, taskDefinition, deps) {
+async function planPreview(config, base, taskDefinition, baseFamily, deps) {
     const preview = config.preview;
     if (preview === undefined)
         throw new Error('planPreview needs preview settings.');
@@ -90559,7 +90783,7 @@ async function planPreview(config, base, taskDefinition, deps) {
             baseTargetGroupArn: base.service.loadBalancers?.find((lb) => lb.targetGroupArn)?.targetGroupArn,
         });
     }
-    return { names, base, existing, routing };
+    return { names, base, baseFamily, existing, routing };
 }
 async function describePreviewService(ecs, cluster, service) {
     const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service], include: ['TAGS'] }));

@@ -11,7 +11,7 @@ import { BatchDeleteImageCommand, DescribeImagesCommand, ECRClient } from '@aws-
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { ensureDocker, runDocker, type DockerEnv } from '../support/docker.js';
 import { runAction, type ActionRun } from './support/action.js';
-import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
 
 const workspace = path.resolve('.');
 const SPEED = 60;
@@ -28,12 +28,14 @@ beforeAll(async () => {
   const world = seed();
   emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed: SPEED,
     seed: { ...world, repositories: [...(world.repositories ?? []), { name: REPOSITORY }] },
+    // Without Docker, a closed loopback port, as in support/world.ts.
     registry: docker
       ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
-      : undefined,
+      : { host: '127.0.0.1:9', username: 'AWS', password: 'unused' },
   });
   if (docker) existing = await pushExistingImage(docker, `release-${Date.now()}`);
 }, 300_000);
@@ -81,7 +83,7 @@ async function pushExistingImage(d: DockerEnv, tag: string): Promise<string> {
 
 async function run(inputs: Record<string, string>): Promise<ActionRun> {
   const r = await runAction({
-    inputs: { cluster: CLUSTER, 'poll-interval-seconds': '1', preflight: 'false', ...inputs },
+    inputs: { cluster: CLUSTER, 'poll-interval-seconds': '1', ...inputs },
     workspace,
     env: awsEnv(emulator),
   });
@@ -125,6 +127,7 @@ describe('deploying an existing image', () => {
     const ops = operationsSince(from);
     expect(ops).not.toContain('GetAuthorizationToken');
     expect(r.stdout).not.toMatch(/Building .* with/);
+    expect(r.stdout).toMatch(/Preflight: .* may make all \d+ calls this run needs/);
     const check = emulator.calls
       .slice(from)
       .find(

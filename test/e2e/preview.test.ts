@@ -18,7 +18,7 @@ import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js
 import { ensureDocker, runDocker, type DockerEnv } from '../support/docker.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/github.js';
 import { runAction, type ActionRun } from './support/action.js';
-import { awsEnv, CLUSTER, CREDENTIALS, REGION, seed, visible } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed, visible } from './support/world.js';
 
 const workspace = path.resolve('.');
 const SPEED = 60;
@@ -48,12 +48,14 @@ beforeAll(async () => {
   github = await startFakeGitHub({ token: TOKEN });
   emulator = await startEmulator({
     region: REGION,
+    accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed: SPEED,
     seed: world(),
+    // Without Docker, a closed loopback port, as in support/world.ts.
     registry: docker
       ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
-      : undefined,
+      : { host: '127.0.0.1:9', username: 'AWS', password: 'unused' },
   });
   const elb = new ElasticLoadBalancingV2Client({
     endpoint: emulator.url,
@@ -123,7 +125,6 @@ async function preview(
       'github-token': TOKEN,
       'poll-interval-seconds': '1',
       'wait-for-active-deployment-minutes': '2',
-      preflight: 'false',
       ...extra,
     },
     workspace,
@@ -186,6 +187,8 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
       'task-definition-arn': expect.stringMatching(/:task-definition\/example-app-pr-7:1$/),
     });
     if (docker) expect(r.outputs['image-uri']).toBe(`${docker.registryHost}/${REPOSITORY}:pr-7-${SHA1}`);
+    // The preflight simulated the preview's own policy (its services, family, rules, target groups).
+    expect(r.stdout).toMatch(/Preflight: arn:aws:iam::\d{12}:role\/\S+ may make all \d+ calls this run needs/);
 
     const svc = emulator.state.ecs.services.find(
       (s) => s.serviceName === 'web-pr-7' && s.status === 'ACTIVE',
