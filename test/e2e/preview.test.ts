@@ -188,7 +188,9 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
     });
     if (docker) expect(r.outputs['image-uri']).toBe(`${docker.registryHost}/${REPOSITORY}:pr-7-${SHA1}`);
     // The preflight simulated the preview's own policy (its services, family, rules, target groups).
-    expect(r.stdout).toMatch(/Preflight: arn:aws:iam::\d{12}:role\/\S+ may make all \d+ calls this run needs/);
+    expect(r.stdout).toMatch(
+      /Preflight: arn:aws:iam::\d{12}:role\/\S+ may make all \d+ calls this run needs/,
+    );
 
     const svc = emulator.state.ecs.services.find(
       (s) => s.serviceName === 'web-pr-7' && s.status === 'ACTIVE',
