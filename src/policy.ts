@@ -32,8 +32,10 @@ export interface PolicyInput {
   passRoles: string[];
   /**
    * Who runs the action, for the preflight (needs.preflight), which reads and simulates it:
-   * an IAM role ARN (with its path), the assumed-role session ARN STS reports for it, or an
-   * IAM user ARN.
+   * an IAM role ARN, the assumed-role session ARN STS reports for it, or an IAM user ARN. A
+   * session ARN carries no role path, so it stands for a role at the root path; for a role
+   * with a path, give the role's own ARN (iam:GetRole answers it), or the preflight's
+   * simulation of this very policy finds iam:SimulatePrincipalPolicy granted on another ARN.
    */
   principalArn?: string;
   /** The listener previews are routed through (needs.preview.routing). */
