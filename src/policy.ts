@@ -33,9 +33,9 @@ export interface PolicyInput {
   /**
    * Who runs the action, for the preflight (needs.preflight), which reads and simulates it:
    * an IAM role ARN, the assumed-role session ARN STS reports for it, or an IAM user ARN. A
-   * session ARN carries no role path, so it stands for a role at the root path; for a role
-   * with a path, give the role's own ARN (iam:GetRole answers it), or the preflight's
-   * simulation of this very policy finds iam:SimulatePrincipalPolicy granted on another ARN.
+   * session ARN carries no role path, so it stands for the role at the root path: for a role
+   * with a path, give the role's own ARN (iam:GetRole answers it), as role/NAME is not
+   * role/PATH/NAME.
    */
   principalArn?: string;
   /** The listener previews are routed through (needs.preview.routing). */
