@@ -81099,6 +81099,17 @@ function readConfig(input, env, event) {
     if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
         bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
     }
+    // An ARN names its region; the clients talk to aws-region, where that resource is not.
+    for (const [name, value] of [
+        ['cluster', cluster],
+        ['service', service],
+        ['task-definition-arn', arn],
+    ]) {
+        const arnRegion = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):/.exec(value ?? '')?.[1];
+        if (arnRegion !== undefined && region !== '' && arnRegion !== region) {
+            bad(name, `${value} is in ${arnRegion}, but the run deploys to ${region}.`, `Set aws-region to ${arnRegion}, or name the ${name === 'task-definition-arn' ? 'revision' : name} in ${region}.`);
+        }
+    }
     const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'], 'auto');
     if (service === undefined && (preview !== undefined || rollback)) {
         bad('service', preview !== undefined
@@ -82560,6 +82571,7 @@ async function main(env = process.env) {
             log: coreLog,
             clock: _clock_js__WEBPACK_IMPORTED_MODULE_4__/* .systemClock */ .m,
             fs: {
+                realpath: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(f),
                 readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
                 writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
                 mkdir: async (d) => {
@@ -83847,6 +83859,7 @@ async function checkImage(ecr, image, region, log) {
 
 
 
+
 /** The task definition to register, with `images` put in, the plan's family and its extra tags. */
 function prepareRegistration(plan, images) {
     const prepared = (0,taskdef/* prepareTaskDefinition */.Ww)(plan.source.doc, images, {
@@ -83860,6 +83873,29 @@ function prepareRegistration(plan, images) {
         prepared.input.tags = [...(prepared.input.tags ?? []).filter((t) => !keys.has(t.key)), ...plan.extraTags];
     }
     return prepared;
+}
+/**
+ * Config checks paths as text; here, before anything is read, the real path (symbolic links
+ * resolved) must stay inside the real workspace too, or a link in the repository could make
+ * the action read, and echo in an error, a file of the runner's.
+ */
+async function insideWorkspace(deps, workspace, file, where) {
+    let real;
+    let root;
+    try {
+        [real, root] = await Promise.all([deps.fs.realpath(file), deps.fs.realpath(workspace)]);
+    }
+    catch {
+        return; // a missing file is reported where it is read or built
+    }
+    const rel = external_node_path_default().relative(root, real);
+    if (rel === '..' || rel.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(rel)) {
+        throw new errors/* UserError */.yo({
+            where,
+            what: `${external_node_path_default().relative(workspace, file) || file} leads, through a symbolic link, to ${real}, which is outside the workspace (${root}).`,
+            fix: 'Use a path inside the repository checkout that is not a link to outside it.',
+        });
+    }
 }
 async function readUserFile(deps, file, where) {
     try {
@@ -83891,6 +83927,22 @@ async function validate(config, deps) {
         }
     };
     // Local files first: a typo there should not wait on AWS.
+    const paths = [
+        [config.taskDefinition.kind === 'file' ? config.taskDefinition.path : undefined, 'task-definition'],
+        [config.codedeploy.appspecPath, 'codedeploy-appspec'],
+        ...config.containers.flatMap((c) => c.build === undefined
+            ? []
+            : [
+                [c.build.context, config.containers.length > 1 ? 'containers' : 'context'],
+                [c.build.file, config.containers.length > 1 ? 'containers' : 'file'],
+            ]),
+    ];
+    for (const [file, where] of paths) {
+        if (file !== undefined)
+            await collect(() => insideWorkspace(deps, config.workspace, file, where));
+    }
+    if (problems.length > 0)
+        throw new errors/* UserError */.yo(problems);
     let source;
     if (config.taskDefinition.kind === 'file') {
         const file = config.taskDefinition.path;
@@ -84160,6 +84212,9 @@ function resolveContainerNames(config, source) {
             return c.name;
         if (names.length === 1)
             return names[0];
+        // No containers at all is the file's problem, which preparing the task definition reports.
+        if (defs.length === 0)
+            return '';
         throw new errors/* UserError */.yo({
             where: 'container-name',
             what: `The task definition (${source.description}) has ${names.length} containers (${names.join(', ') || 'none'}), so the one to receive the image must be named.`,

@@ -367,6 +367,21 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
     bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
   }
+  // An ARN names its region; the clients talk to aws-region, where that resource is not.
+  for (const [name, value] of [
+    ['cluster', cluster],
+    ['service', service],
+    ['task-definition-arn', arn],
+  ] as const) {
+    const arnRegion = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):/.exec(value ?? '')?.[1];
+    if (arnRegion !== undefined && region !== '' && arnRegion !== region) {
+      bad(
+        name,
+        `${value} is in ${arnRegion}, but the run deploys to ${region}.`,
+        `Set aws-region to ${arnRegion}, or name the ${name === 'task-definition-arn' ? 'revision' : name} in ${region}.`,
+      );
+    }
+  }
   const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'] as const, 'auto');
   if (service === undefined && (preview !== undefined || rollback)) {
     bad(

@@ -2,7 +2,7 @@
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
  * outputs and the job summary, and turn every failure into annotations the user can act on.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { createClients, explainAwsError } from './aws.js';
@@ -70,6 +70,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         log: coreLog,
         clock: systemClock,
         fs: {
+          realpath: (f) => realpath(f),
           readFile: (f) => readFile(f, 'utf8'),
           writeFile: (f, d) => writeFile(f, d, 'utf8'),
           mkdir: async (d) => {

@@ -4,6 +4,7 @@
  * deployment controller, the CodeDeploy group, the starting task definition, the ECR
  * repositories, and the task definition and appspec as they will be deployed.
  */
+import path from 'node:path';
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
 import type { RegisterTaskDefinitionCommandInput, Tag } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -47,6 +48,8 @@ import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 export interface FileSystem {
+  /** The path with every symbolic link resolved (fs.realpath). */
+  realpath(file: string): Promise<string>;
   readFile(file: string): Promise<string>;
   writeFile(file: string, data: string): Promise<void>;
   mkdir(dir: string): Promise<void>;
@@ -102,6 +105,34 @@ export function prepareRegistration(
   return prepared;
 }
 
+/**
+ * Config checks paths as text; here, before anything is read, the real path (symbolic links
+ * resolved) must stay inside the real workspace too, or a link in the repository could make
+ * the action read, and echo in an error, a file of the runner's.
+ */
+async function insideWorkspace(
+  deps: PlanDeps,
+  workspace: string,
+  file: string,
+  where: string,
+): Promise<void> {
+  let real: string;
+  let root: string;
+  try {
+    [real, root] = await Promise.all([deps.fs.realpath(file), deps.fs.realpath(workspace)]);
+  } catch {
+    return; // a missing file is reported where it is read or built
+  }
+  const rel = path.relative(root, real);
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new UserError({
+      where,
+      what: `${path.relative(workspace, file) || file} leads, through a symbolic link, to ${real}, which is outside the workspace (${root}).`,
+      fix: 'Use a path inside the repository checkout that is not a link to outside it.',
+    });
+  }
+}
+
 async function readUserFile(deps: PlanDeps, file: string, where: string): Promise<string> {
   try {
     return await deps.fs.readFile(file);
@@ -133,6 +164,22 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   };
 
   // Local files first: a typo there should not wait on AWS.
+  const paths: [string | undefined, string][] = [
+    [config.taskDefinition.kind === 'file' ? config.taskDefinition.path : undefined, 'task-definition'],
+    [config.codedeploy.appspecPath, 'codedeploy-appspec'],
+    ...config.containers.flatMap((c): [string | undefined, string][] =>
+      c.build === undefined
+        ? []
+        : [
+            [c.build.context, config.containers.length > 1 ? 'containers' : 'context'],
+            [c.build.file, config.containers.length > 1 ? 'containers' : 'file'],
+          ],
+    ),
+  ];
+  for (const [file, where] of paths) {
+    if (file !== undefined) await collect(() => insideWorkspace(deps, config.workspace, file, where));
+  }
+  if (problems.length > 0) throw new UserError(problems);
   let source: Plan['source'] | undefined;
   if (config.taskDefinition.kind === 'file') {
     const file = config.taskDefinition.path;
@@ -436,6 +483,8 @@ function resolveContainerNames(config: Config, source: Plan['source']): string[]
   return config.containers.map((c) => {
     if (c.name !== undefined) return c.name;
     if (names.length === 1) return names[0] as string;
+    // No containers at all is the file's problem, which preparing the task definition reports.
+    if (defs.length === 0) return '';
     throw new UserError({
       where: 'container-name',
       what: `The task definition (${source.description}) has ${names.length} containers (${names.join(', ') || 'none'}), so the one to receive the image must be named.`,

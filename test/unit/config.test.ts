@@ -270,6 +270,22 @@ describe('readConfig', () => {
       ['task-definition-arn: task-definition-arn is set together with task-definition-family.'],
     ],
     [
+      'a cluster ARN of another region',
+      { ...base, cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod' },
+      env,
+      [
+        'cluster: arn:aws:ecs:us-east-1:123456789012:cluster/prod is in us-east-1, but the run deploys to eu-west-1.',
+      ],
+    ],
+    [
+      'a service ARN of another region',
+      { ...base, service: 'arn:aws:ecs:us-west-2:123456789012:service/prod/web' },
+      env,
+      [
+        'service: arn:aws:ecs:us-west-2:123456789012:service/prod/web is in us-west-2, but the run deploys to eu-west-1.',
+      ],
+    ],
+    [
       'bad task definition arn',
       { service: 'web', 'ecr-repository': 'app', 'task-definition-arn': 'web:3' },
       env,

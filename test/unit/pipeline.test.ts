@@ -121,6 +121,7 @@ function harness(files: Record<string, string>) {
     log,
     clock: new FakeClock(),
     fs: {
+      realpath: async (f: string) => f,
       readFile: async (f) => {
         if (f in files) return files[f] as string;
         if (f in written) return written[f] as string;
@@ -582,13 +583,11 @@ describe('runPipeline preflight', () => {
   it('warns and goes on when the role may not simulate its own policies', async () => {
     awsWorld('CODE_DEPLOY');
     iamWorld(() => false);
-    iam
-      .on(SimulatePrincipalPolicyCommand)
-      .rejects(
-        Object.assign(new Error('not authorized to perform: iam:SimulatePrincipalPolicy'), {
-          name: 'AccessDenied',
-        }),
-      );
+    iam.on(SimulatePrincipalPolicyCommand).rejects(
+      Object.assign(new Error('not authorized to perform: iam:SimulatePrincipalPolicy'), {
+        name: 'AccessDenied',
+      }),
+    );
     const h = harness(withRoles);
     await runPipeline(config({ ...base, preflight: 'true' }), h.deps, h.timer, h.report);
     expect(h.log.text()).toMatch(/warning: Preflight permission check skipped/);

@@ -363,7 +363,12 @@ function harness() {
     docker: { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
     log,
     clock: new ScriptedClock(),
-    fs: { readFile: async () => '', writeFile: async () => undefined, mkdir: async () => undefined },
+    fs: {
+      realpath: async (f: string) => f,
+      readFile: async () => '',
+      writeFile: async () => undefined,
+      mkdir: async () => undefined,
+    },
     setOutput: (n, v) => {
       outputs[n] = v;
     },

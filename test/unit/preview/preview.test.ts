@@ -359,6 +359,7 @@ function harness() {
     log,
     clock: new ScriptedClock(),
     fs: {
+      realpath: async (f: string) => f,
       readFile: async (f) => {
         if (f === '/ws/taskdef.json') return JSON.stringify(taskDefinition);
         throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
