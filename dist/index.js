@@ -80885,7 +80885,6 @@ const systemClock = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $v: () => (/* binding */ previewTagPrefix),
 /* harmony export */   Xg: () => (/* binding */ readConfig),
 /* harmony export */   lN: () => (/* binding */ inputsFromEnv),
 /* harmony export */   rK: () => (/* binding */ imageTags)
@@ -80895,12 +80894,14 @@ const systemClock = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8815);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/* harmony import */ var _preview_tags_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6159);
 /**
  * Every input of the action, read and validated into one typed Config. Pure: it takes the
  * inputs and the environment as values, so it is tested table-driven and nothing touches
  * AWS or Docker before the whole Config is known to be good. All problems are reported at
  * once, each naming the input and the fix.
  */
+
 
 
 
@@ -81231,13 +81232,9 @@ function imageTags(config) {
             shaTags.push(config.sha.slice(0, 7));
     }
     if (config.preview?.action === 'deploy') {
-        return shaTags.map((t) => `${previewTagPrefix(config.preview.pullRequest)}${t}`);
+        return shaTags.map((t) => `${(0,_preview_tags_js__WEBPACK_IMPORTED_MODULE_3__/* .previewTagPrefix */ .$)(config.preview.pullRequest)}${t}`);
     }
     return [...new Set([...shaTags, ...config.build.tags])];
-}
-/** Every image tag of pull request `n`'s preview starts with this. */
-function previewTagPrefix(pullRequest) {
-    return `pr-${pullRequest}-`;
 }
 /**
  * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
@@ -83439,27 +83436,17 @@ function principalOf(callerArn) {
  * call that is not allowed, with the statement(s) that would allow it; returns
  * `checked: false` (after a warning) when IAM cannot be asked.
  */
-async function preflight(clients, policy, log) {
+async function preflight(clients, policy, log, 
+/** The caller, when already resolved (resolveCaller), so STS and IAM are not asked twice. */
+known) {
     const skipped = (reason, principal) => {
         log.warning(`Preflight permission check skipped: ${reason}. The run continues; a missing permission will fail the call that needs it.`);
         return { checked: false, principal, reason, allowed: 0, undecided: [], note: SIMULATION_NOTE };
     };
-    let callerArn;
-    try {
-        const identity = await clients.sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
-        if (!identity.Arn)
-            return skipped('sts:GetCallerIdentity returned no ARN');
-        callerArn = identity.Arn;
-    }
-    catch (err) {
-        if (!answeredByAws(err))
-            throw err;
-        return skipped(`sts:GetCallerIdentity failed (${(0,aws_errors/* errorText */.kc)(err)})`);
-    }
-    const principal = principalOf(callerArn);
-    if (principal.kind === 'unsupported')
-        return skipped(principal.reason, callerArn);
-    const source = principal.kind === 'role' ? await roleArn(clients.iam, principal, log) : principal.arn;
+    const caller = known ?? (await resolveCaller(clients, log));
+    if ('skipped' in caller)
+        return skipped(caller.skipped, caller.callerArn);
+    const { source, principal } = caller;
     const decisions = [];
     for (const batch of batches(permissionChecks(policy))) {
         try {
@@ -83488,6 +83475,31 @@ async function preflight(clients, policy, log) {
     const allowed = decisions.length - denied.length;
     log.info(`Preflight: ${source} is allowed ${allowed} of ${decisions.length} checked action/resource pairs${undecided.length > 0 ? ` (the other ${undecided.length} are undecided, see the warning)` : ''}. ${SIMULATION_NOTE}`);
     return { checked: true, principal: source, allowed, undecided, note: SIMULATION_NOTE };
+}
+/**
+ * sts:GetCallerIdentity, then for a role session the role's own ARN (with its path, which
+ * the session ARN drops) from iam:GetRole. `source` is what IAM simulates.
+ */
+async function resolveCaller(clients, log) {
+    let callerArn;
+    let account;
+    try {
+        const identity = await clients.sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
+        if (!identity.Arn)
+            return { skipped: 'sts:GetCallerIdentity returned no ARN' };
+        callerArn = identity.Arn;
+        account = identity.Account;
+    }
+    catch (err) {
+        if (!answeredByAws(err))
+            throw err;
+        return { skipped: `sts:GetCallerIdentity failed (${(0,aws_errors/* errorText */.kc)(err)})` };
+    }
+    const principal = principalOf(callerArn);
+    if (principal.kind === 'unsupported')
+        return { skipped: principal.reason, callerArn };
+    const source = principal.kind === 'role' ? await roleArn(clients.iam, principal, log) : principal.arn;
+    return { callerArn, account, principal, source };
 }
 /** The role's ARN with its path; the path-less one when GetRole is not allowed. */
 async function roleArn(iam, principal, log) {
@@ -84111,16 +84123,21 @@ async function checkBeforeChanging(config, plan, deps) {
     }, log);
     if (problems.length > 0)
         throw new errors/* UserError */.yo(problems);
-    plan.policy = buildPolicy(await policyInput(config, plan, clients));
-    const result = await preflight(clients, plan.policy, log);
+    const caller = await resolveCaller(clients, log);
+    plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
+    const result = await preflight(clients, plan.policy, log, caller);
     if (result.checked) {
         log.info(`Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`);
     }
 }
 /** What the least-privilege policy for this run is built from. */
-async function policyInput(config, plan, clients) {
+async function policyInput(config, plan, clients, 
+/** The resolved caller (the preflight's); asked for here when the preflight is on and it is not given. */
+resolved) {
     const td = plan.taskDefinition;
-    const caller = config.preflight ? await callerIdentity(clients) : undefined;
+    const who = resolved ?? (config.preflight ? await resolveCaller(clients, silentLog) : undefined);
+    // The role's own ARN, with its path, is what the preflight reads and simulates.
+    const caller = who === undefined || 'skipped' in who ? undefined : { arn: who.source, account: who.account };
     return {
         region: config.region,
         accountId: caller?.account ?? (await accountOf(plan, clients)),
@@ -84149,24 +84166,6 @@ async function policyInput(config, plan, clients) {
             preview: plan.preview && { routing: plan.preview.routing !== undefined },
         },
     };
-}
-/**
- * The IAM role or user this run acts as, from STS; undefined when STS does not answer or
- * names something IAM cannot simulate (the preflight then says so and skips its check).
- */
-async function callerIdentity(clients) {
-    let identity;
-    try {
-        identity = await clients.sts.send(new client_sts_dist_cjs/* GetCallerIdentityCommand */.zI({}));
-    }
-    catch (err) {
-        if (err.$metadata !== undefined)
-            return undefined;
-        throw err;
-    }
-    if (identity.Arn === undefined || principalOf(identity.Arn).kind === 'unsupported')
-        return undefined;
-    return { arn: identity.Arn, account: identity.Account };
 }
 /** The account, from an ARN already at hand, else from STS. */
 async function accountOf(plan, clients) {
@@ -84258,7 +84257,16 @@ async function checkImageExists(ecr, imageUri, where, region, log) {
         registryId = ecrHost[1];
     }
     else {
-        const repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+        let repo;
+        try {
+            repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+        }
+        catch (err) {
+            // A least-privilege role may read only its own repositories; an image elsewhere is not checked.
+            if ((0,aws_errors/* isAwsError */.m_)(err, 'AccessDeniedException'))
+                return notChecked(`ecr:DescribeRepositories was denied`);
+            throw err;
+        }
         if (repo === undefined || repo.uri !== `${ref.host}/${ref.repository}`) {
             return notChecked('it is not in an ECR repository of this account and region');
         }
@@ -84283,6 +84291,8 @@ async function checkImageExists(ecr, imageUri, where, region, log) {
     }
     return ref.repository;
 }
+/** For a lookup whose outcome the caller reports itself. */
+const silentLog = { info() { }, warning() { }, notice() { }, debug() { }, secret() { } };
 
 ;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
 class Diff {
@@ -90668,9 +90678,9 @@ function previewCommentInput(config, names, report, removed) {
 /* unused harmony exports PREVIEW_OF_TAG, PULL_REQUEST_TAG, expandUrl */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2973);
-/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2932);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/* harmony import */ var _tags_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6159);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
 /**
  * What a pull request's preview is called, everywhere: service, task definition family,
  * target group, host name, URL, tags, and the marker of its comment. Pure, so deploy and
@@ -90687,11 +90697,11 @@ const ECS_NAME_MAX = 255;
 /** Elastic Load Balancing target group names. */
 const TARGET_GROUP_NAME_MAX = 32;
 function previewNames(service, preview) {
-    const base = (0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .resourceName */ .Iy)(service);
+    const base = (0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(service);
     const n = preview.pullRequest;
     const name = `${base}-pr-${n}`;
     if (name.length > ECS_NAME_MAX) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
             where: 'service',
             what: `The preview service name ${name.slice(0, 40)}… would be ${name.length} characters long; ECS allows ${ECS_NAME_MAX}.`,
             fix: `Use a base service whose name is at most ${ECS_NAME_MAX - `-pr-${n}`.length} characters.`,
@@ -90703,7 +90713,7 @@ function previewNames(service, preview) {
         pullRequest: n,
         service: name,
         targetGroup: targetGroupName(base, n),
-        imageTagPrefix: (0,_config_js__WEBPACK_IMPORTED_MODULE_1__/* .previewTagPrefix */ .$v)(n),
+        imageTagPrefix: (0,_tags_js__WEBPACK_IMPORTED_MODULE_3__/* .previewTagPrefix */ .$)(n),
         host,
         url: host !== undefined ? `https://${host}` : expandUrl(preview.urlTemplate, base, n),
         tags: [
@@ -90717,7 +90727,7 @@ function previewNames(service, preview) {
 function previewFamily(baseFamily, pullRequest) {
     const family = `${baseFamily}-pr-${pullRequest}`;
     if (family.length > ECS_NAME_MAX) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
             where: 'task-definition-family',
             what: `The preview family ${family.slice(0, 40)}… would be ${family.length} characters long; ECS allows ${ECS_NAME_MAX}.`,
             fix: 'Register the task definition under a shorter family (task-definition-family).',
@@ -91490,6 +91500,20 @@ async function removeRouting(elb, opts, log) {
         }
     }
     return removed;
+}
+
+
+/***/ }),
+
+/***/ 6159:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ previewTagPrefix)
+/* harmony export */ });
+/** Every image tag of pull request `n`'s preview starts with this. */
+function previewTagPrefix(pullRequest) {
+    return `pr-${pullRequest}-`;
 }
 
 

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
+import { previewTagPrefix } from './preview/tags.js';
 
 export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
 export type ShaTag = 'full' | 'short' | 'both';
@@ -558,11 +559,6 @@ export function imageTags(config: Pick<Config, 'sha' | 'build' | 'preview'>): st
     return shaTags.map((t) => `${previewTagPrefix(config.preview!.pullRequest)}${t}`);
   }
   return [...new Set([...shaTags, ...config.build.tags])];
-}
-
-/** Every image tag of pull request `n`'s preview starts with this. */
-export function previewTagPrefix(pullRequest: number): string {
-  return `pr-${pullRequest}-`;
 }
 
 /**

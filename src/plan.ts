@@ -43,7 +43,7 @@ import {
 import { previewFamily, previewNames } from './preview/names.js';
 import { familyOfDocument, planPreview, type PreviewPlan } from './preview/preview.js';
 import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
-import { preflight, principalOf } from './preflight.js';
+import { type Caller, preflight, resolveCaller } from './preflight.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
@@ -373,8 +373,9 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
     log,
   );
   if (problems.length > 0) throw new UserError(problems);
-  plan.policy = buildPolicy(await policyInput(config, plan, clients));
-  const result = await preflight(clients, plan.policy, log);
+  const caller = await resolveCaller(clients, log);
+  plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
+  const result = await preflight(clients, plan.policy, log, caller);
   if (result.checked) {
     log.info(
       `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`,
@@ -383,9 +384,18 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
 }
 
 /** What the least-privilege policy for this run is built from. */
-export async function policyInput(config: Config, plan: Plan, clients: AwsClients): Promise<PolicyInput> {
+export async function policyInput(
+  config: Config,
+  plan: Plan,
+  clients: AwsClients,
+  /** The resolved caller (the preflight's); asked for here when the preflight is on and it is not given. */
+  resolved?: Caller,
+): Promise<PolicyInput> {
   const td = plan.taskDefinition;
-  const caller = config.preflight ? await callerIdentity(clients) : undefined;
+  const who = resolved ?? (config.preflight ? await resolveCaller(clients, silentLog) : undefined);
+  // The role's own ARN, with its path, is what the preflight reads and simulates.
+  const caller =
+    who === undefined || 'skipped' in who ? undefined : { arn: who.source, account: who.account };
   return {
     region: config.region,
     accountId: caller?.account ?? (await accountOf(plan, clients)),
@@ -414,22 +424,6 @@ export async function policyInput(config: Config, plan: Plan, clients: AwsClient
       preview: plan.preview && { routing: plan.preview.routing !== undefined },
     },
   };
-}
-
-/**
- * The IAM role or user this run acts as, from STS; undefined when STS does not answer or
- * names something IAM cannot simulate (the preflight then says so and skips its check).
- */
-async function callerIdentity(clients: AwsClients): Promise<{ arn: string; account?: string } | undefined> {
-  let identity;
-  try {
-    identity = await clients.sts.send(new GetCallerIdentityCommand({}));
-  } catch (err) {
-    if ((err as { $metadata?: unknown }).$metadata !== undefined) return undefined;
-    throw err;
-  }
-  if (identity.Arn === undefined || principalOf(identity.Arn).kind === 'unsupported') return undefined;
-  return { arn: identity.Arn, account: identity.Account };
 }
 
 /** The account, from an ARN already at hand, else from STS. */
@@ -540,7 +534,14 @@ export async function checkImageExists(
     if (ecrHost[2] !== region) return notChecked(`it is in ${ecrHost[2]}, and this run works in ${region}`);
     registryId = ecrHost[1];
   } else {
-    const repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+    let repo: Repository | undefined;
+    try {
+      repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+    } catch (err) {
+      // A least-privilege role may read only its own repositories; an image elsewhere is not checked.
+      if (isAwsError(err, 'AccessDeniedException')) return notChecked(`ecr:DescribeRepositories was denied`);
+      throw err;
+    }
     if (repo === undefined || repo.uri !== `${ref.host}/${ref.repository}`) {
       return notChecked('it is not in an ECR repository of this account and region');
     }
@@ -566,3 +567,6 @@ export async function checkImageExists(
   }
   return ref.repository;
 }
+
+/** For a lookup whose outcome the caller reports itself. */
+const silentLog: Log = { info() {}, warning() {}, notice() {}, debug() {}, secret() {} };

@@ -91,6 +91,8 @@ export async function preflight(
   clients: PreflightClients,
   policy: PolicyDocument,
   log: Log,
+  /** The caller, when already resolved (resolveCaller), so STS and IAM are not asked twice. */
+  known?: Caller,
 ): Promise<PreflightResult> {
   const skipped = (reason: string, principal?: string): PreflightResult => {
     log.warning(
@@ -99,19 +101,9 @@ export async function preflight(
     return { checked: false, principal, reason, allowed: 0, undecided: [], note: SIMULATION_NOTE };
   };
 
-  let callerArn: string;
-  try {
-    const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
-    if (!identity.Arn) return skipped('sts:GetCallerIdentity returned no ARN');
-    callerArn = identity.Arn;
-  } catch (err) {
-    if (!answeredByAws(err)) throw err;
-    return skipped(`sts:GetCallerIdentity failed (${errorText(err)})`);
-  }
-
-  const principal = principalOf(callerArn);
-  if (principal.kind === 'unsupported') return skipped(principal.reason, callerArn);
-  const source = principal.kind === 'role' ? await roleArn(clients.iam, principal, log) : principal.arn;
+  const caller = known ?? (await resolveCaller(clients, log));
+  if ('skipped' in caller) return skipped(caller.skipped, caller.callerArn);
+  const { source, principal } = caller;
 
   const decisions: SimulatedDecision[] = [];
   for (const batch of batches(permissionChecks(policy))) {
@@ -153,6 +145,33 @@ export async function preflight(
     `Preflight: ${source} is allowed ${allowed} of ${decisions.length} checked action/resource pairs${undecided.length > 0 ? ` (the other ${undecided.length} are undecided, see the warning)` : ''}. ${SIMULATION_NOTE}`,
   );
   return { checked: true, principal: source, allowed, undecided, note: SIMULATION_NOTE };
+}
+
+/** Who the run acts as: the IAM entity IAM can simulate, or why there is none. */
+export type Caller =
+  | { callerArn: string; account?: string; principal: Principal & { kind: 'role' | 'user' }; source: string }
+  | { skipped: string; callerArn?: string };
+
+/**
+ * sts:GetCallerIdentity, then for a role session the role's own ARN (with its path, which
+ * the session ARN drops) from iam:GetRole. `source` is what IAM simulates.
+ */
+export async function resolveCaller(clients: PreflightClients, log: Log): Promise<Caller> {
+  let callerArn: string;
+  let account: string | undefined;
+  try {
+    const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+    if (!identity.Arn) return { skipped: 'sts:GetCallerIdentity returned no ARN' };
+    callerArn = identity.Arn;
+    account = identity.Account;
+  } catch (err) {
+    if (!answeredByAws(err)) throw err;
+    return { skipped: `sts:GetCallerIdentity failed (${errorText(err)})` };
+  }
+  const principal = principalOf(callerArn);
+  if (principal.kind === 'unsupported') return { skipped: principal.reason, callerArn };
+  const source = principal.kind === 'role' ? await roleArn(clients.iam, principal, log) : principal.arn;
+  return { callerArn, account, principal, source };
 }
 
 /** The role's ARN with its path; the path-less one when GetRole is not allowed. */

@@ -4,7 +4,8 @@
  * destroy always agree on the names, and a destroy finds exactly what a deploy created.
  */
 import { createHash } from 'node:crypto';
-import { previewTagPrefix, type PreviewConfig } from '../config.js';
+import type { PreviewConfig } from '../config.js';
+import { previewTagPrefix } from './tags.js';
 import { resourceName } from '../deploy/aws-errors.js';
 import { UserError } from '../errors.js';
 

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -18,6 +18,7 @@ import { sdkError } from '../deploy/fakes.js';
 
 const ecrMock = mockClient(ECRClient);
 const stsMock = mockClient(STSClient);
+const iamMock = mockClient(IAMClient);
 const ecr = new ECRClient({ region: 'us-east-1' });
 const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -26,6 +27,7 @@ let log: MemoryLog;
 beforeEach(() => {
   ecrMock.reset();
   stsMock.reset();
+  iamMock.reset();
   log = new MemoryLog();
 });
 
@@ -148,15 +150,24 @@ describe('the policy of a run that deploys an existing image', () => {
     iam: new IAMClient({ region: 'us-east-1' }),
   };
 
-  it('names the image repositories, and the role the preflight reads and simulates', async () => {
+  it('names the image repositories, and the role the preflight reads and simulates, with its path', async () => {
     stsMock.on(GetCallerIdentityCommand).resolves({
       Account: '123456789012',
       Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions',
     });
+    iamMock.on(GetRoleCommand, { RoleName: 'deploy' }).resolves({
+      Role: {
+        RoleName: 'deploy',
+        Arn: 'arn:aws:iam::123456789012:role/ci/deploy',
+        Path: '/ci/',
+        RoleId: 'AROAEXAMPLE',
+        CreateDate: new Date(0),
+      },
+    });
     expect(await policyInput(config('true'), plan, clients)).toMatchObject({
       accountId: '123456789012',
       imageRepositories: ['app'],
-      principalArn: 'arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions',
+      principalArn: 'arn:aws:iam::123456789012:role/ci/deploy',
       needs: { existingImage: true, preflight: true, mode: 'rolling' },
     });
   });
