@@ -45,6 +45,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     region: config.region,
     cluster: config.cluster,
     service: config.service,
+    action: config.rollback
+      ? 'ECS rollback'
+      : config.preview?.action === 'destroy'
+        ? 'Preview teardown'
+        : config.preview !== undefined
+          ? 'Preview deploy'
+          : 'ECS deploy',
     images: [],
     diagnostics: [],
     stages: timer.stages,

@@ -46,6 +46,8 @@ export function formatDuration(ms: number): string {
 
 export interface RunReport {
   ok: boolean;
+  /** What the run did, for the summary's title: 'ECS deploy' (default), 'ECS rollback', … */
+  action?: string;
   region: string;
   cluster: string;
   service?: string;
@@ -83,7 +85,7 @@ export function renderSummary(r: RunReport): string {
   const lines: string[] = [];
   const icon = r.ok ? '✅' : '❌';
   const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
-  lines.push(`## ${icon} ECS deploy ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
+  lines.push(`## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
   if (r.message) lines.push(r.message, '');
   lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
   for (const s of r.stages) {

@@ -85,3 +85,23 @@ describe('renderSummary', () => {
     );
   });
 });
+
+describe('renderSummary titles', () => {
+  it.each([
+    [undefined, '## ✅ ECS deploy succeeded: c/s'],
+    ['ECS rollback', '## ✅ ECS rollback succeeded: c/s'],
+    ['Preview teardown', '## ✅ Preview teardown succeeded: c/s'],
+  ])('%s', (action, title) => {
+    const md = renderSummary({
+      ok: true,
+      action,
+      region: 'us-east-1',
+      cluster: 'c',
+      service: 's',
+      images: [],
+      diagnostics: [],
+      stages: [],
+    });
+    expect(md.split('\n')[0]).toBe(title);
+  });
+});
