@@ -503,6 +503,7 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
       mode: 'codedeploy',
       preflight: true,
       existingImage: true,
+      rollback: true,
     };
 
     it('grants exactly the actions the action calls in the runs of deploy.yml', () => {
@@ -537,6 +538,7 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
         ),
         'ecs:RegisterTaskDefinition': { Resource: ['*'] },
         'ecs:DescribeTaskDefinition': { Resource: ['*'] },
+        'ecs:ListTaskDefinitions': { Resource: ['*'] },
         'ecs:TagResource': {
           Resource: [`${prefix('ecs')}task-definition/${family}:*`],
           Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
@@ -556,6 +558,8 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
             'codedeploy:ListDeploymentTargets',
             'codedeploy:GetDeploymentTarget',
             'codedeploy:StopDeployment',
+            'codedeploy:ListDeployments',
+            'codedeploy:BatchGetDeployments',
           ].map((a) => [
             a,
             {

@@ -190,6 +190,7 @@ describe('GitHub workflows', () => {
         'container-name': 'web',
         cluster: '${{ vars.ECS_CLUSTER }}',
         service: '${{ vars.ECS_SERVICE }}',
+        rollback: "${{ inputs.rollback && 'true' || 'false' }}",
       });
       const w = step.with as Record<string, string>;
       expect(statSync(w.context as string).isDirectory()).toBe(true);
@@ -204,9 +205,10 @@ describe('GitHub workflows', () => {
       const declared = (deploy.on.workflow_dispatch as { inputs: Record<string, { required?: boolean }> })
         .inputs;
       const read = [...new Set([...text.matchAll(/\binputs\.([\w-]+)/g)].map((m) => m[1]))];
-      expect(read).toEqual(['image-tag']);
+      expect(read).toEqual(['image-tag', 'rollback']);
       expect(Object.keys(declared)).toEqual(read);
       expect(declared['image-tag']).toMatchObject({ type: 'string', required: false });
+      expect(declared.rollback).toMatchObject({ type: 'boolean', required: false, default: false });
     });
   });
 
