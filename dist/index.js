@@ -82546,6 +82546,13 @@ async function main(env = process.env) {
         region: config.region,
         cluster: config.cluster,
         service: config.service,
+        action: config.rollback
+            ? 'ECS rollback'
+            : config.preview?.action === 'destroy'
+                ? 'Preview teardown'
+                : config.preview !== undefined
+                    ? 'Preview deploy'
+                    : 'ECS deploy',
         images: [],
         diagnostics: [],
         stages: timer.stages,
@@ -93001,7 +93008,7 @@ function renderSummary(r) {
     const lines = [];
     const icon = r.ok ? '✅' : '❌';
     const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
-    lines.push(`## ${icon} ECS deploy ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
+    lines.push(`## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
     if (r.message)
         lines.push(r.message, '');
     lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
