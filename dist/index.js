@@ -82661,7 +82661,8 @@ function fail(e) {
         for (const p of e.problems) {
             _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
                 title: annotationTitle(p),
-                file: p.file,
+                // GitHub places an annotation on a file by its path from the repository root.
+                file: p.file && node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(process.env.GITHUB_WORKSPACE || process.cwd(), p.file),
                 startLine: p.line,
                 startColumn: p.column,
             });

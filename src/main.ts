@@ -165,7 +165,8 @@ function fail(e: unknown): void {
     for (const p of e.problems) {
       core.error(`${p.what} Fix: ${p.fix}`, {
         title: annotationTitle(p),
-        file: p.file,
+        // GitHub places an annotation on a file by its path from the repository root.
+        file: p.file && path.relative(process.env.GITHUB_WORKSPACE || process.cwd(), p.file),
         startLine: p.line,
         startColumn: p.column,
       });

@@ -260,7 +260,7 @@ describe('faults and bad input', () => {
     expect(r.code).toBe(1);
     const annotation = r.stdout.split('\n').find((l) => l.startsWith('::error') && l.includes('Lambda'));
     expect(annotation).toMatch(
-      /^::error title=appspec-ec2-hooks\.yaml%3A Hooks,file=.*appspec-ec2-hooks\.yaml,line=11::/,
+      /^::error title=appspec-ec2-hooks\.yaml%3A Hooks,file=test\/fixtures\/render\/appspec-ec2-hooks\.yaml,line=11::/,
     );
     expect(mutations()).toBe(before);
   }, 60_000);

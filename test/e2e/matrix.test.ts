@@ -723,7 +723,7 @@ async function refusesBeforeAnyChange(c: Case): Promise<void> {
       ...(c.where !== undefined && {
         title: typeof c.where === 'string' ? c.where : expect.stringMatching(c.where),
       }),
-      ...(c.file && { file: path.join(workspace, c.file.path), line: c.file.line }),
+      ...(c.file && { file: c.file.path, line: c.file.line }),
       message,
     }),
   );
