@@ -20,6 +20,12 @@ export interface Faults {
   throttle(operation: string, count: number): void;
   /** The next `count` calls get a server error: 500 `InternalFailure`, or 503 (and other 5xx) `ServiceUnavailable`. */
   serverError(operation: string, count: number, status?: number): void;
+  /**
+   * The next `count` calls are refused as signed with an expired session: 400
+   * `ExpiredTokenException` "The security token included in the request is expired", as when a
+   * role session ends during a long wait.
+   */
+  expireToken(operation: string, count: number): void;
   /** The next `count` calls are not processed: the connection is destroyed without a response. */
   dropConnection(operation: string, count: number): void;
   /** Delays the response of the next `count` calls (all calls when omitted) by `ms` real milliseconds. */
@@ -37,7 +43,11 @@ export interface Faults {
   clear(): void;
 }
 
-export type RequestFault = { kind: 'throttle' } | { kind: 'serverError'; status: number } | { kind: 'drop' };
+export type RequestFault =
+  | { kind: 'throttle' }
+  | { kind: 'serverError'; status: number }
+  | { kind: 'drop' }
+  | { kind: 'expiredToken' };
 
 interface Counted<T> {
   operation: string;
@@ -69,6 +79,11 @@ export class FaultInjector implements Faults {
       throw new RangeError(`faults.serverError: status must be a 5xx HTTP status, got ${status}`);
     }
     this.requestFaults.push({ operation, remaining: count, fault: { kind: 'serverError', status } });
+  }
+
+  expireToken(operation: string, count: number): void {
+    checkCount('expireToken', count);
+    this.requestFaults.push({ operation, remaining: count, fault: { kind: 'expiredToken' } });
   }
 
   dropConnection(operation: string, count: number): void {

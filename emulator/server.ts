@@ -191,6 +191,9 @@ export class EmulatorServer {
       return 'stop';
     }
     if (fault?.kind === 'throttle') return new AwsError('ThrottlingException', 'Rate exceeded');
+    if (fault?.kind === 'expiredToken') {
+      return new AwsError('ExpiredTokenException', 'The security token included in the request is expired');
+    }
     if (fault?.kind === 'serverError') {
       return fault.status === 500
         ? new AwsError(

@@ -58,7 +58,7 @@ export function explainAwsError(e: unknown): string | undefined {
       return `AWS does not recognise the access key (${message}). Check AWS_ACCESS_KEY_ID, or that the role session is for this account.`;
     case 'ExpiredTokenException':
     case 'ExpiredToken':
-      return `The AWS session expired during the run (${message}). Give the role a longer session: role-duration-seconds on aws-actions/configure-aws-credentials (and the role's MaxSessionDuration), longer than wait-for-minutes plus the deployment group's waits.`;
+      return `The AWS session expired during the run (${message}). A deployment this run started goes on without being watched: check it in the console. Fix: give the role a longer session, role-duration-seconds on aws-actions/configure-aws-credentials (and the role's MaxSessionDuration), longer than wait-for-minutes plus the deployment group's ready and termination waits.`;
     case 'AccessDeniedException':
     case 'AccessDenied':
       return `AWS denied the call: ${message}. Grant the deploying role that permission (see the README's IAM policy).`;

@@ -231,6 +231,26 @@ describe('faults and bad input', () => {
     ]);
   }, 60_000);
 
+  it('reports a session that expires during the wait with the fix, and the post step stops the deployment', async () => {
+    emulator.clock.speed = 1;
+    emulator.faults.expireToken('GetDeployment', 1000);
+    const r = await run(blueGreen({ image: deployable(), service: 'slow' }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /The AWS session expired during the run \(.*security token included in the request is expired\)/,
+    );
+    expect(r.stdout).toMatch(/role-duration-seconds/);
+    const id = r.outputs['codedeploy-deployment-id'] as string;
+    expect(r.state.settled).toBeUndefined();
+    emulator.faults.clear();
+    const post = await runPost(r, { workspace, env: awsEnv(emulator) });
+    expect(post.stdout).toContain('stopped it with rollback');
+    expect(emulator.calls.filter((c) => c.operation === 'StopDeployment').at(-1)?.input).toEqual({
+      deploymentId: id,
+      autoRollbackEnabled: true,
+    });
+  }, 120_000);
+
   it('refuses a wrong secret key with the fix, and changes nothing', async () => {
     const before = mutations();
     const r = await run(blueGreen({ image: deployable() }), { AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
