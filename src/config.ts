@@ -115,6 +115,9 @@ export function inputsFromEnv(env: NodeJS.ProcessEnv): InputReader {
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BUILD_STAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const DOCKER_NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN =
   /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
@@ -266,6 +269,33 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   const context = input('context') || '.';
   const file = input('file');
   const target = input('target');
+  // Docker takes each as one argument, so nothing is injected; checking them here fails a typo
+  // before the registry login instead of halfway through the build.
+  if (target !== '' && !BUILD_STAGE.test(target)) {
+    bad(
+      'target',
+      `"${target}" is not a build stage name.`,
+      'Use the name after AS in a FROM line of the Dockerfile.',
+    );
+  }
+  const network = input('network');
+  if (network !== '' && !DOCKER_NETWORK.test(network)) {
+    bad(
+      'network',
+      `"${network}" is not a Docker network.`,
+      'Use host, none, default, or the name of a network.',
+    );
+  }
+  const platforms = parseList(input('platforms'));
+  for (const platform of platforms) {
+    if (!PLATFORM.test(platform)) {
+      bad(
+        'platforms',
+        `"${platform}" is not a platform.`,
+        'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
+      );
+    }
+  }
   const buildFor = (spec: Partial<BuildSpec>, where: string): BuildSpec => {
     const repo = spec.repository ?? repository;
     if (repo === '') {
@@ -449,10 +479,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
     sha,
     containers,
     build: {
-      platforms: parseList(input('platforms')),
+      platforms,
       cacheFrom: parseList(input('cache-from'), { commas: false }),
       cacheTo: parseList(input('cache-to'), { commas: false }),
-      network: input('network') || undefined,
+      network: network || undefined,
       provenance: bool('provenance', false),
       push: bool('push', true),
       tags,

@@ -286,6 +286,24 @@ describe('readConfig', () => {
       ],
     ],
     [
+      'a network with an option in it',
+      { ...base, network: 'host --privileged' },
+      env,
+      ['network: "host --privileged" is not a Docker network.'],
+    ],
+    [
+      'a platform that is not os/arch',
+      { ...base, platforms: 'linux/amd64, x86' },
+      env,
+      ['platforms: "x86" is not a platform.'],
+    ],
+    [
+      'a target with a space',
+      { ...base, target: 'prod stage' },
+      env,
+      ['target: "prod stage" is not a build stage name.'],
+    ],
+    [
       'bad task definition arn',
       { service: 'web', 'ecr-repository': 'app', 'task-definition-arn': 'web:3' },
       env,
