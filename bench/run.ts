@@ -130,6 +130,7 @@ async function detectionLag(kind: 'codedeploy' | 'rolling', outcome: 'success' |
       });
       const r = await run;
       const exitedAt = Date.now();
+      log(`  ${kind}/${outcome}/${quietMs} ms quiet, run ${i + 1}: lag ${exitedAt - endedAt} ms`);
       if ((r.code === 0) !== (outcome === 'success')) {
         throw new Error(
           `detection lag ${kind}/${outcome}: unexpected exit ${r.code}\n${r.stdout.slice(-2000)}`,

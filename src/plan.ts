@@ -369,6 +369,12 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
           imageUri: c.image as string,
           input: config.containers.length > 1 ? 'containers' : 'image',
         })),
+      // Validation read these already; verify adds the cluster, the load balancer and the roles.
+      known: {
+        service: plan.preview ? undefined : plan.service,
+        deploymentGroupChecked: plan.group !== undefined,
+        imagesChecked: true,
+      },
     },
     log,
   );

@@ -49,6 +49,11 @@ export interface VerifyTarget {
   appspec?: { appspec: AppSpec; file?: string; parsed?: ParsedDocument };
   /** Existing images to deploy as they are, with the input that names them. */
   images?: { imageUri: string; input: 'image' | 'containers' }[];
+  /**
+   * What the caller has already read and checked this run, so it is not asked of AWS twice:
+   * the service as described, the deployment group (found and targeting this service), the images.
+   */
+  known?: { service?: TargetService; deploymentGroupChecked?: boolean; imagesChecked?: boolean };
 }
 
 const ACCESS_DENIED = ['AccessDenied', 'AccessDeniedException'];
@@ -96,8 +101,8 @@ export async function verifyDeployment(
     checkCluster(clients.ecs, target.cluster, target.region),
   );
   const clusterMissing = problems.length > before;
-  let service: TargetService | undefined;
-  if (!clusterMissing && target.service !== undefined) {
+  let service: TargetService | undefined = target.known?.service;
+  if (!clusterMissing && target.service !== undefined && service === undefined) {
     service = await attempt('the service', 'ecs:DescribeServices', () =>
       describeTargetService(clients.ecs, target.cluster, target.service as string),
     );
@@ -114,15 +119,17 @@ export async function verifyDeployment(
     const actions = target.codedeploy?.deploymentConfigName
       ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
       : 'codedeploy:GetDeploymentGroup';
-    await attempt('the CodeDeploy deployment group', actions, () =>
-      getDeploymentGroup(clients.codedeploy, {
-        application: target.codedeploy?.application ?? defaults.application,
-        deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
-        deploymentConfigName: target.codedeploy?.deploymentConfigName,
-        cluster: target.cluster,
-        service: serviceName,
-      }),
-    );
+    if (!target.known?.deploymentGroupChecked) {
+      await attempt('the CodeDeploy deployment group', actions, () =>
+        getDeploymentGroup(clients.codedeploy, {
+          application: target.codedeploy?.application ?? defaults.application,
+          deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
+          deploymentConfigName: target.codedeploy?.deploymentConfigName,
+          cluster: target.cluster,
+          service: serviceName,
+        }),
+      );
+    }
     if (target.appspec !== undefined) problems.push(...appSpecAgainstService(target.appspec, service));
   }
   const { appspec, taskDefinition } = target;
@@ -148,7 +155,7 @@ export async function verifyDeployment(
     problems.push(...fields.problems.list);
   }
 
-  for (const image of target.images ?? []) {
+  for (const image of target.known?.imagesChecked ? [] : (target.images ?? [])) {
     await attempt(`the image ${image.imageUri}`, 'ecr:DescribeImages', () =>
       checkImage(clients.ecr, image, target.region, log),
     );

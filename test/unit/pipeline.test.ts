@@ -561,6 +561,9 @@ describe('runPipeline preflight', () => {
     );
     expect(cd).toHaveReceivedCommand(CreateDeploymentCommand);
     expect(h.log.text()).toMatch(/Preflight: arn:aws:iam::123456789012:role\/deploy may make all \d+ calls/);
+    // Verify reuses what validation read: the group and the service are asked for once each.
+    expect(cd.commandCalls(GetDeploymentGroupCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 
   it('stops before any change when iam:PassRole is missing, naming it', async () => {
