@@ -80911,6 +80911,9 @@ function inputsFromEnv(env) {
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BUILD_STAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const DOCKER_NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
 const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
@@ -81023,6 +81026,21 @@ function readConfig(input, env, event) {
     const context = input('context') || '.';
     const file = input('file');
     const target = input('target');
+    // Docker takes each as one argument, so nothing is injected; checking them here fails a typo
+    // before the registry login instead of halfway through the build.
+    if (target !== '' && !BUILD_STAGE.test(target)) {
+        bad('target', `"${target}" is not a build stage name.`, 'Use the name after AS in a FROM line of the Dockerfile.');
+    }
+    const network = input('network');
+    if (network !== '' && !DOCKER_NETWORK.test(network)) {
+        bad('network', `"${network}" is not a Docker network.`, 'Use host, none, default, or the name of a network.');
+    }
+    const platforms = parseList(input('platforms'));
+    for (const platform of platforms) {
+        if (!PLATFORM.test(platform)) {
+            bad('platforms', `"${platform}" is not a platform.`, 'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.');
+        }
+    }
     const buildFor = (spec, where) => {
         const repo = spec.repository ?? repository;
         if (repo === '') {
@@ -81148,10 +81166,10 @@ function readConfig(input, env, event) {
         sha,
         containers,
         build: {
-            platforms: parseList(input('platforms')),
+            platforms,
             cacheFrom: parseList(input('cache-from'), { commas: false }),
             cacheTo: parseList(input('cache-to'), { commas: false }),
-            network: input('network') || undefined,
+            network: network || undefined,
             provenance: bool('provenance', false),
             push: bool('push', true),
             tags,
@@ -83701,8 +83719,8 @@ async function verifyDeployment(clients, target, log) {
     const before = problems.length;
     await attempt('the cluster', 'ecs:DescribeClusters', () => checkCluster(clients.ecs, target.cluster, target.region));
     const clusterMissing = problems.length > before;
-    let service;
-    if (!clusterMissing && target.service !== undefined) {
+    let service = target.known?.service;
+    if (!clusterMissing && target.service !== undefined && service === undefined) {
         service = await attempt('the service', 'ecs:DescribeServices', () => (0,deploy_service/* describeTargetService */.WW)(clients.ecs, target.cluster, target.service));
     }
     // Without the service (not found, or not describable) its controller cannot be judged.
@@ -83715,13 +83733,15 @@ async function verifyDeployment(clients, target, log) {
         const actions = target.codedeploy?.deploymentConfigName
             ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
             : 'codedeploy:GetDeploymentGroup';
-        await attempt('the CodeDeploy deployment group', actions, () => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
-            application: target.codedeploy?.application ?? defaults.application,
-            deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
-            deploymentConfigName: target.codedeploy?.deploymentConfigName,
-            cluster: target.cluster,
-            service: serviceName,
-        }));
+        if (!target.known?.deploymentGroupChecked) {
+            await attempt('the CodeDeploy deployment group', actions, () => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
+                application: target.codedeploy?.application ?? defaults.application,
+                deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
+                deploymentConfigName: target.codedeploy?.deploymentConfigName,
+                cluster: target.cluster,
+                service: serviceName,
+            }));
+        }
         if (target.appspec !== undefined)
             problems.push(...appSpecAgainstService(target.appspec, service));
     }
@@ -83745,7 +83765,7 @@ async function verifyDeployment(clients, target, log) {
         }
         problems.push(...fields.problems.list);
     }
-    for (const image of target.images ?? []) {
+    for (const image of target.known?.imagesChecked ? [] : (target.images ?? [])) {
         await attempt(`the image ${image.imageUri}`, 'ecr:DescribeImages', () => checkImage(clients.ecr, image, target.region, log));
     }
     return problems;
@@ -84128,6 +84148,12 @@ async function checkBeforeChanging(config, plan, deps) {
             imageUri: c.image,
             input: config.containers.length > 1 ? 'containers' : 'image',
         })),
+        // Validation read these already; verify adds the cluster, the load balancer and the roles.
+        known: {
+            service: plan.preview ? undefined : plan.service,
+            deploymentGroupChecked: plan.group !== undefined,
+            imagesChecked: true,
+        },
     }, log);
     if (problems.length > 0)
         throw new errors/* UserError */.yo(problems);
