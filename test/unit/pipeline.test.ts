@@ -31,11 +31,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { Clock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
-import type { Docker } from '../../src/docker.js';
 import { UserError } from '../../src/errors.js';
-import { MemoryLog } from '../../src/log.js';
-import { DeploymentFailed, runPipeline, type PipelineDeps } from '../../src/pipeline.js';
-import { type RunReport, StageTimer } from '../../src/report.js';
+import { DeploymentFailed, runPipeline } from '../../src/pipeline.js';
+import { pipelineHarness } from './support/harness.js';
 
 const ecs = mockClient(ECSClient);
 const ecr = mockClient(ECRClient);
@@ -95,61 +93,7 @@ class FakeClock implements Clock {
 }
 
 function harness(files: Record<string, string>) {
-  const written: Record<string, string> = {};
-  const outputs: Record<string, string> = {};
-  const state: Record<string, string> = {};
-  const dockerCalls: string[][] = [];
-  const docker: Docker = {
-    run: async (args) => {
-      dockerCalls.push(args);
-      if (args[0] === 'buildx') return { exitCode: 1, stdout: '', stderr: 'not a docker command' };
-      if (args[0] === 'push')
-        return { exitCode: 0, stdout: `${args[1]}: digest: ${DIGEST} size: 1`, stderr: '' };
-      return { exitCode: 0, stdout: '', stderr: '' };
-    },
-  };
-  const log = new MemoryLog();
-  const deps: PipelineDeps = {
-    clients: {
-      ecs: new ECSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
-      ecr: new ECRClient({ region: 'us-east-1' }),
-      codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
-      sts: new STSClient({ region: 'us-east-1' }),
-      iam: new IAMClient({ region: 'us-east-1' }),
-    },
-    docker,
-    log,
-    clock: new FakeClock(),
-    fs: {
-      realpath: async (f: string) => f,
-      readFile: async (f) => {
-        if (f in files) return files[f] as string;
-        if (f in written) return written[f] as string;
-        throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-      },
-      writeFile: async (f, d) => {
-        written[f] = d;
-      },
-      mkdir: async () => undefined,
-    },
-    setOutput: (n, v) => {
-      outputs[n] = v;
-    },
-    saveState: (n, v) => {
-      state[n] = v;
-    },
-  };
-  const report: RunReport = {
-    ok: false,
-    region: 'us-east-1',
-    cluster: 'prod',
-    images: [],
-    diagnostics: [],
-    stages: [],
-  };
-  const timer = new StageTimer(() => 0);
-  report.stages = timer.stages;
-  return { deps, written, outputs, state, dockerCalls, log, report, timer };
+  return pipelineHarness({ files, clock: new FakeClock(), digest: DIGEST, report: { cluster: 'prod' } });
 }
 
 function config(inputs: Record<string, string>) {

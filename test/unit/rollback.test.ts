@@ -10,7 +10,6 @@ import {
   StopDeploymentCommand,
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -19,15 +18,12 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { readConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
-import type { PipelineDeps } from '../../src/pipeline.js';
-import { renderSummary, type RunReport, StageTimer } from '../../src/report.js';
+import { renderSummary } from '../../src/report.js';
 import {
   appSpecTaskDefinition,
   planRollback,
@@ -37,6 +33,7 @@ import {
   runRollback,
 } from '../../src/rollback.js';
 import { ScriptedClock } from './deploy/fakes.js';
+import { pipelineHarness } from './support/harness.js';
 
 const ecsMock = mockClient(ECSClient);
 const cdMock = mockClient(CodeDeployClient);
@@ -351,42 +348,7 @@ describe('planRollback', () => {
 });
 
 function harness() {
-  const outputs: Record<string, string> = {};
-  const state: Record<string, string> = {};
-  const deps: PipelineDeps = {
-    clients: {
-      ...clients(),
-      ecr: new ECRClient({ region: 'us-east-1', credentials }),
-      sts: new STSClient({ region: 'us-east-1', credentials }),
-      iam: new IAMClient({ region: 'us-east-1', credentials }),
-    },
-    docker: { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
-    log,
-    clock: new ScriptedClock(),
-    fs: {
-      realpath: async (f: string) => f,
-      readFile: async () => '',
-      writeFile: async () => undefined,
-      mkdir: async () => undefined,
-    },
-    setOutput: (n, v) => {
-      outputs[n] = v;
-    },
-    saveState: (n, v) => {
-      state[n] = v;
-    },
-  };
-  const timer = new StageTimer(() => 0);
-  const report: RunReport = {
-    ok: false,
-    region: 'us-east-1',
-    cluster: 'demo',
-    service: 'web',
-    images: [],
-    diagnostics: [],
-    stages: timer.stages,
-  };
-  return { deps, outputs, state, timer, report };
+  return pipelineHarness({ clock: new ScriptedClock(), log, report: { service: 'web' } });
 }
 
 describe('runRollback', () => {

@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import {
   BatchDeleteImageCommand,
   DescribeImagesCommand,
@@ -20,17 +19,13 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { readConfig } from '../../../src/config.js';
 import type { TargetService } from '../../../src/deploy/service.js';
-import type { Docker } from '../../../src/docker.js';
 import { UserError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { DeploymentFailed, runPipeline, type PipelineDeps } from '../../../src/pipeline.js';
+import { DeploymentFailed, runPipeline } from '../../../src/pipeline.js';
 import { previewNames } from '../../../src/preview/names.js';
 import {
   familyOfArn,
@@ -41,8 +36,8 @@ import {
   servingContainer,
   startPreviewDeployment,
 } from '../../../src/preview/preview.js';
-import { type RunReport, StageTimer } from '../../../src/report.js';
 import { ScriptedClock } from '../deploy/fakes.js';
+import { pipelineHarness } from '../support/harness.js';
 
 const ecsMock = mockClient(ECSClient);
 const ecrMock = mockClient(ECRClient);
@@ -336,54 +331,12 @@ describe('startPreviewDeployment', () => {
 
 /** PipelineDeps for runs on mocked clients. */
 function harness() {
-  const outputs: Record<string, string> = {};
-  const state: Record<string, string> = {};
-  const docker: Docker = {
-    run: async (args) => {
-      if (args[0] === 'buildx') return { exitCode: 1, stdout: '', stderr: 'no buildx' };
-      if (args[0] === 'push')
-        return { exitCode: 0, stdout: `digest: sha256:${'c'.repeat(64)} size: 1`, stderr: '' };
-      return { exitCode: 0, stdout: '', stderr: '' };
-    },
-  };
-  const deps: PipelineDeps = {
-    clients: {
-      ecs: new ECSClient({ region: 'us-east-1', credentials }),
-      ecr: new ECRClient({ region: 'us-east-1', credentials }),
-      codedeploy: new CodeDeployClient({ region: 'us-east-1', credentials }),
-      sts: new STSClient({ region: 'us-east-1', credentials }),
-      iam: new IAMClient({ region: 'us-east-1', credentials }),
-    },
-    elbv2: new ElasticLoadBalancingV2Client({ region: 'us-east-1', credentials }),
-    docker,
-    log,
+  return pipelineHarness({
+    files: { '/ws/taskdef.json': JSON.stringify(taskDefinition) },
     clock: new ScriptedClock(),
-    fs: {
-      realpath: async (f: string) => f,
-      readFile: async (f) => {
-        if (f === '/ws/taskdef.json') return JSON.stringify(taskDefinition);
-        throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-      },
-      writeFile: async () => undefined,
-      mkdir: async () => undefined,
-    },
-    setOutput: (n, v) => {
-      outputs[n] = v;
-    },
-    saveState: (n, v) => {
-      state[n] = v;
-    },
-  };
-  const timer = new StageTimer(() => 0);
-  const report: RunReport = {
-    ok: false,
-    region: 'us-east-1',
-    cluster: 'demo',
-    images: [],
-    diagnostics: [],
-    stages: timer.stages,
-  };
-  return { deps, outputs, state, timer, report };
+    log,
+    elbv2: true,
+  });
 }
 
 describe('a preview deploy through the pipeline', () => {
