@@ -9,16 +9,11 @@ import { UserError } from './errors.js';
 import type { Log } from './log.js';
 import type { BuildSpec, Config } from './config.js';
 
-export interface BuildOptions {
+/** The build inputs shared by every image (platforms, cache, network, provenance, push), for one image. */
+export interface BuildOptions extends Omit<Config['build'], 'tags' | 'shaTag'> {
   spec: BuildSpec;
   repositoryUri: string;
   tags: string[];
-  platforms: string[];
-  cacheFrom: string[];
-  cacheTo: string[];
-  network?: string;
-  provenance: boolean;
-  push: boolean;
 }
 
 export interface BuiltImage {
@@ -123,17 +118,7 @@ export async function buildAndPushImage(
     }
   }
 
-  const options: BuildOptions = {
-    spec,
-    repositoryUri: repo.uri,
-    tags,
-    platforms: build.platforms,
-    cacheFrom: build.cacheFrom,
-    cacheTo: build.cacheTo,
-    network: build.network,
-    provenance: build.provenance,
-    push: build.push,
-  };
+  const options: BuildOptions = { ...build, spec, repositoryUri: repo.uri, tags };
   const imageUri = `${repo.uri}:${primary}`;
   if (ctx.buildx) {
     const metadataFile = `${ctx.tempDir}/build-metadata-${spec.repository.replace(/\//g, '_')}.json`;
