@@ -82915,17 +82915,7 @@ async function buildAndPushImage(ctx, spec, repo, tags, build) {
             }
         }
     }
-    const options = {
-        spec,
-        repositoryUri: repo.uri,
-        tags,
-        platforms: build.platforms,
-        cacheFrom: build.cacheFrom,
-        cacheTo: build.cacheTo,
-        network: build.network,
-        provenance: build.provenance,
-        push: build.push,
-    };
+    const options = { ...build, spec, repositoryUri: repo.uri, tags };
     const imageUri = `${repo.uri}:${primary}`;
     if (ctx.buildx) {
         const metadataFile = `${ctx.tempDir}/build-metadata-${spec.repository.replace(/\//g, '_')}.json`;
@@ -83680,12 +83670,10 @@ var client_ecs_dist_cjs = __nccwpck_require__(212);
 
 
 
-
 const verify_ACCESS_DENIED = ['AccessDenied', 'AccessDeniedException'];
 const REGION_HINT = 'the region the AWS credentials are configured for';
 const LOAD_BALANCER_INFO = ['Resources', 0, 'TargetService', 'Properties', 'LoadBalancerInfo'];
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[^/]+\/)*([\w+=,.@-]{1,64})$/;
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 /** Every problem found; an empty list means the deployment looks right. */
 async function verifyDeployment(clients, target, log) {
     const problems = [];
@@ -83765,9 +83753,6 @@ async function verifyDeployment(clients, target, log) {
         }
         problems.push(...fields.problems.list);
     }
-    for (const image of target.known?.imagesChecked ? [] : (target.images ?? [])) {
-        await attempt(`the image ${image.imageUri}`, 'ecr:DescribeImages', () => checkImage(clients.ecr, image, target.region, log));
-    }
     return problems;
 }
 /** Throws a UserError for a missing or inactive cluster. */
@@ -83839,39 +83824,6 @@ async function checkRole(iam, field, arn, problems) {
     }
     if (actual !== undefined && actual !== arn) {
         problems.at([field], `${field} is ${arn}, but the role named ${name} is ${actual} (its path or account differs), so ECS cannot use it.`, `Set ${field} to ${actual}.`);
-    }
-}
-async function checkImage(ecr, image, region, log) {
-    const m = ECR_IMAGE.exec(image.imageUri);
-    if (m === null) {
-        log.debug(`Verify: ${image.imageUri} is not in a private ECR registry; not checked.`);
-        return;
-    }
-    const [, registryId, imageRegion, repositoryName, tag, digest] = m;
-    if (imageRegion !== region) {
-        log.debug(`Verify: ${image.imageUri} is in ${imageRegion}, not ${region}; not checked.`);
-        return;
-    }
-    const id = digest !== undefined ? { imageDigest: digest } : { imageTag: tag ?? 'latest' };
-    try {
-        await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ registryId, repositoryName, imageIds: [id] }));
-    }
-    catch (err) {
-        if ((0,aws_errors/* isAwsError */.m_)(err, 'ImageNotFoundException')) {
-            throw new errors/* UserError */.yo({
-                where: image.input,
-                what: `The image ${image.imageUri} does not exist: repository ${repositoryName} has no image ${digest ?? `tagged ${tag ?? 'latest'}`}.`,
-                fix: 'Push the image first, or deploy an image that exists (aws ecr describe-images lists them).',
-            });
-        }
-        if ((0,aws_errors/* isAwsError */.m_)(err, 'RepositoryNotFoundException')) {
-            throw new errors/* UserError */.yo({
-                where: image.input,
-                what: `The image ${image.imageUri} cannot exist: there is no ECR repository ${repositoryName} in registry ${registryId} (${region}).`,
-                fix: `Check the image URI, or create the repository and push the image to it.`,
-            });
-        }
-        throw err;
     }
 }
 
@@ -84142,17 +84094,11 @@ async function checkBeforeChanging(config, plan, deps) {
             parsed: plan.source.parsed,
         },
         appspec: plan.appspec,
-        images: config.containers
-            .filter((c) => c.image !== undefined)
-            .map((c) => ({
-            imageUri: c.image,
-            input: config.containers.length > 1 ? 'containers' : 'image',
-        })),
-        // Validation read these already; verify adds the cluster, the load balancer and the roles.
+        // Validation read these already (and checked the images); verify adds the cluster, the
+        // load balancer and the roles.
         known: {
             service: plan.preview ? undefined : plan.service,
             deploymentGroupChecked: plan.group !== undefined,
-            imagesChecked: true,
         },
     }, log);
     if (problems.length > 0)

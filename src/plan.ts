@@ -363,17 +363,11 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
         parsed: plan.source.parsed,
       },
       appspec: plan.appspec,
-      images: config.containers
-        .filter((c) => c.image !== undefined)
-        .map((c) => ({
-          imageUri: c.image as string,
-          input: config.containers.length > 1 ? 'containers' : 'image',
-        })),
-      // Validation read these already; verify adds the cluster, the load balancer and the roles.
+      // Validation read these already (and checked the images); verify adds the cluster, the
+      // load balancer and the roles.
       known: {
         service: plan.preview ? undefined : plan.service,
         deploymentGroupChecked: plan.group !== undefined,
-        imagesChecked: true,
       },
     },
     log,

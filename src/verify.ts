@@ -3,11 +3,11 @@
  * once. Does the cluster exist and is it ACTIVE, is the service there and does its
  * deployment controller fit the mode, does the CodeDeploy group target it, do the appspec's
  * container and port match the service's load balancer and the task definition, do the
- * roles the task definition names exist, are the images to deploy in ECR. Nothing is
- * changed; a check the credentials may not make is skipped with a warning.
+ * roles the task definition names exist. (Whether an existing image is in ECR is checked while
+ * planning, by checkImageExists in plan.ts.) Nothing is changed; a check the credentials may
+ * not make is skipped with a warning.
  */
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
 import {
   DescribeClustersCommand,
   type ECSClient,
@@ -26,7 +26,6 @@ import { FieldProblems, isRecord, type FieldPath, type ParsedDocument } from './
 export interface VerifyClients {
   ecs: ECSClient;
   codedeploy: CodeDeployClient;
-  ecr: ECRClient;
   iam: IAMClient;
 }
 
@@ -47,22 +46,17 @@ export interface VerifyTarget {
   };
   /** The appspec to deploy with; without `file` it is the one generated from the inputs. */
   appspec?: { appspec: AppSpec; file?: string; parsed?: ParsedDocument };
-  /** Existing images to deploy as they are, with the input that names them. */
-  images?: { imageUri: string; input: 'image' | 'containers' }[];
   /**
    * What the caller has already read and checked this run, so it is not asked of AWS twice:
-   * the service as described, the deployment group (found and targeting this service), the images.
+   * the service as described, the deployment group (found and targeting this service).
    */
-  known?: { service?: TargetService; deploymentGroupChecked?: boolean; imagesChecked?: boolean };
+  known?: { service?: TargetService; deploymentGroupChecked?: boolean };
 }
 
 const ACCESS_DENIED = ['AccessDenied', 'AccessDeniedException'];
 const REGION_HINT = 'the region the AWS credentials are configured for';
 const LOAD_BALANCER_INFO: FieldPath = ['Resources', 0, 'TargetService', 'Properties', 'LoadBalancerInfo'];
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[^/]+\/)*([\w+=,.@-]{1,64})$/;
-const ECR_IMAGE =
-  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
-
 /** Every problem found; an empty list means the deployment looks right. */
 export async function verifyDeployment(
   clients: VerifyClients,
@@ -155,11 +149,6 @@ export async function verifyDeployment(
     problems.push(...fields.problems.list);
   }
 
-  for (const image of target.known?.imagesChecked ? [] : (target.images ?? [])) {
-    await attempt(`the image ${image.imageUri}`, 'ecr:DescribeImages', () =>
-      checkImage(clients.ecr, image, target.region, log),
-    );
-  }
   return problems;
 }
 
@@ -259,50 +248,5 @@ async function checkRole(
       `${field} is ${arn}, but the role named ${name} is ${actual} (its path or account differs), so ECS cannot use it.`,
       `Set ${field} to ${actual}.`,
     );
-  }
-}
-
-async function checkImage(
-  ecr: ECRClient,
-  image: { imageUri: string; input: 'image' | 'containers' },
-  region: string,
-  log: Log,
-): Promise<void> {
-  const m = ECR_IMAGE.exec(image.imageUri);
-  if (m === null) {
-    log.debug(`Verify: ${image.imageUri} is not in a private ECR registry; not checked.`);
-    return;
-  }
-  const [, registryId, imageRegion, repositoryName, tag, digest] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string | undefined,
-    string | undefined,
-  ];
-  if (imageRegion !== region) {
-    log.debug(`Verify: ${image.imageUri} is in ${imageRegion}, not ${region}; not checked.`);
-    return;
-  }
-  const id: ImageIdentifier = digest !== undefined ? { imageDigest: digest } : { imageTag: tag ?? 'latest' };
-  try {
-    await ecr.send(new DescribeImagesCommand({ registryId, repositoryName, imageIds: [id] }));
-  } catch (err) {
-    if (isAwsError(err, 'ImageNotFoundException')) {
-      throw new UserError({
-        where: image.input,
-        what: `The image ${image.imageUri} does not exist: repository ${repositoryName} has no image ${digest ?? `tagged ${tag ?? 'latest'}`}.`,
-        fix: 'Push the image first, or deploy an image that exists (aws ecr describe-images lists them).',
-      });
-    }
-    if (isAwsError(err, 'RepositoryNotFoundException')) {
-      throw new UserError({
-        where: image.input,
-        what: `The image ${image.imageUri} cannot exist: there is no ECR repository ${repositoryName} in registry ${registryId} (${region}).`,
-        fix: `Check the image URI, or create the repository and push the image to it.`,
-      });
-    }
-    throw err;
   }
 }

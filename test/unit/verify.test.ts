@@ -4,7 +4,6 @@ import {
   GetDeploymentGroupCommand,
   type DeploymentGroupInfo,
 } from '@aws-sdk/client-codedeploy';
-import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeClustersCommand,
   DescribeServicesCommand,
@@ -23,12 +22,10 @@ import { sdkError } from './deploy/fakes.js';
 
 const ecsMock = mockClient(ECSClient);
 const cdMock = mockClient(CodeDeployClient);
-const ecrMock = mockClient(ECRClient);
 const iamMock = mockClient(IAMClient);
 const clients = {
   ecs: new ECSClient({ region: 'us-east-1' }),
   codedeploy: new CodeDeployClient({ region: 'us-east-1' }),
-  ecr: new ECRClient({ region: 'us-east-1' }),
   iam: new IAMClient({ region: 'us-east-1' }),
 };
 
@@ -81,7 +78,6 @@ function target(over: Partial<VerifyTarget> = {}, appspecText = APPSPEC): Verify
     deployMode: 'auto',
     taskDefinition: { input, source: TASK_DEFINITION_FILE, file: TASK_DEFINITION_FILE, parsed },
     appspec: { ...parseAppSpec(appspecText, APPSPEC_FILE, 'codedeploy-appspec'), file: APPSPEC_FILE },
-    images: [{ imageUri: IMAGE, input: 'image' }],
     ...over,
   };
 }
@@ -108,13 +104,12 @@ const group = (g: Partial<DeploymentGroupInfo> = {}): DeploymentGroupInfo => ({
 });
 
 beforeEach(() => {
-  for (const m of [ecsMock, cdMock, ecrMock, iamMock]) m.reset();
+  for (const m of [ecsMock, cdMock, iamMock]) m.reset();
   ecsMock
     .on(DescribeClustersCommand)
     .resolves({ clusters: [{ clusterName: 'demo', status: 'ACTIVE' }], failures: [] });
   ecsMock.on(DescribeServicesCommand).resolves({ services: [service()], failures: [] });
   cdMock.on(GetDeploymentGroupCommand).resolves({ deploymentGroupInfo: group() });
-  ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['0123abc'] }] });
   iamMock.on(GetRoleCommand).callsFake((input: { RoleName?: string }) => ({
     Role: { RoleName: input.RoleName, Arn: `arn:aws:iam::123456789012:role/${input.RoleName}`, Path: '/' },
   }));
@@ -132,11 +127,6 @@ describe('verifyDeployment', () => {
     });
     expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'ecsTaskExecutionRole' });
     expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'example-app-task-role' });
-    expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, {
-      registryId: '123456789012',
-      repositoryName: 'example-app',
-      imageIds: [{ imageTag: '0123abc' }],
-    });
   });
 
   it('reports a missing cluster, and does not look for a service in it', async () => {
@@ -198,19 +188,6 @@ describe('verifyDeployment', () => {
           .rejects(sdkError('DeploymentGroupDoesNotExistException', 'no', 400)),
       { codedeploy: { application: 'app', deploymentGroup: 'blue-green' } },
       { where: 'codedeploy-deployment-group', what: /'blue-green' does not exist in application 'app'/ },
-    ],
-    [
-      'an image that is not in ECR',
-      () => ecrMock.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException', 'not found', 400)),
-      {},
-      { where: 'image', what: /example-app has no image tagged 0123abc/ },
-    ],
-    [
-      'an image whose repository does not exist, named by the containers input',
-      () =>
-        ecrMock.on(DescribeImagesCommand).rejects(sdkError('RepositoryNotFoundException', 'no repo', 400)),
-      { images: [{ imageUri: `${IMAGE.split(':')[0]}@sha256:${'a'.repeat(64)}`, input: 'containers' }] },
-      { where: 'containers', what: /there is no ECR repository example-app in registry 123456789012/ },
     ],
   ])('reports %s', async (_, arrange, over, expected) => {
     arrange();
@@ -320,13 +297,11 @@ describe('verifyDeployment', () => {
       .on(DescribeServicesCommand)
       .resolves({ services: [service({ deploymentController: { type: 'ECS' } })] });
     iamMock.on(GetRoleCommand).rejects(sdkError('NoSuchEntityException', 'none', 404));
-    ecrMock.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException', 'not found', 400));
     const problems = await verifyDeployment(clients, target({ deployMode: 'codedeploy' }), new MemoryLog());
     expect(problems.map((p) => p.where)).toEqual([
       'deploy-mode',
       `${TASK_DEFINITION_FILE}: executionRoleArn`,
       `${TASK_DEFINITION_FILE}: taskRoleArn`,
-      'image',
     ]);
   });
 
@@ -346,15 +321,6 @@ describe('verifyDeployment', () => {
     ]);
     // The service is still checked when only the cluster could not be.
     expect(ecsMock).toHaveReceivedCommand(DescribeServicesCommand);
-  });
-
-  it('does not check images outside this region or outside ECR', async () => {
-    const images: VerifyTarget['images'] = [
-      { imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/example-app:1', input: 'containers' },
-      { imageUri: 'public.ecr.aws/nginx/nginx:1.27', input: 'containers' },
-    ];
-    expect(await verifyDeployment(clients, target({ images }), new MemoryLog())).toEqual([]);
-    expect(ecrMock).not.toHaveReceivedCommand(DescribeImagesCommand);
   });
 
   it('rethrows what is not a finding or a denial', async () => {
