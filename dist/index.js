@@ -85195,6 +85195,8 @@ async function runPipeline(config, deps, timer, report) {
         log.info(`Least-privilege IAM policy for this deployment:\n${JSON.stringify(policy, null, 2)}`);
         deps.setOutput('policy', JSON.stringify(policy));
     }
+    // The rendered files, and buildx's metadata file, go here.
+    await deps.fs.mkdir(config.outputDir);
     const images = await produceImages(config, plan, deps, timer, report);
     const first = report.images[0];
     if (first) {
@@ -85211,7 +85213,6 @@ async function runPipeline(config, deps, timer, report) {
     }
     for (const c of prepared.coerced)
         log.notice(`Task definition: ${c}`);
-    await fsMkdir(deps, config.outputDir);
     const out = (name) => external_node_path_default().join(config.outputDir, name);
     await deps.fs.writeFile(out('task-definition.json'), JSON.stringify(prepared.input, null, 2) + '\n');
     await deps.fs.writeFile(out('imagedefinitions.json'), renderImageDefinitions(images));
@@ -85274,7 +85275,8 @@ async function startCodeDeploy(config, deps, timer, report, opts) {
     const { group } = opts;
     const service = config.service;
     const rendered = (0,render_appspec/* renderAppSpec */.Zl)(opts.appspec, opts.taskDefinitionArn);
-    await fsMkdir(deps, config.outputDir);
+    // A rollback comes here without the pipeline's earlier stages.
+    await deps.fs.mkdir(config.outputDir);
     const appspecPath = external_node_path_default().join(config.outputDir, 'appspec.yaml');
     await deps.fs.writeFile(appspecPath, rendered.content);
     deps.setOutput('appspec-path', appspecPath);
@@ -85400,7 +85402,6 @@ async function produceImages(config, plan, deps, timer, report) {
             deps.saveState('registry', login.registry);
         }
         buildx = await hasBuildx(deps.docker);
-        await fsMkdir(deps, config.outputDir);
     }
     for (const [i, c] of config.containers.entries()) {
         const name = plan.containerNames[i];
@@ -85501,9 +85502,6 @@ function recordDeployment(deps, config, kind, id, service) {
 function defaultDescription(config) {
     const sha = config.sha ? ` ${config.sha.slice(0, 7)}` : '';
     return `Deployed by ecs-deploy-pipeline${sha}`.slice(0, 512);
-}
-async function fsMkdir(deps, dir) {
-    await deps.fs.mkdir(dir);
 }
 
 

@@ -82,6 +82,8 @@ export async function runPipeline(
     deps.setOutput('policy', JSON.stringify(policy));
   }
 
+  // The rendered files, and buildx's metadata file, go here.
+  await deps.fs.mkdir(config.outputDir);
   const images = await produceImages(config, plan, deps, timer, report);
   const first = report.images[0];
   if (first) {
@@ -103,7 +105,6 @@ export async function runPipeline(
     );
   }
   for (const c of prepared.coerced) log.notice(`Task definition: ${c}`);
-  await fsMkdir(deps, config.outputDir);
   const out = (name: string) => path.join(config.outputDir, name);
   await deps.fs.writeFile(out('task-definition.json'), JSON.stringify(prepared.input, null, 2) + '\n');
   await deps.fs.writeFile(out('imagedefinitions.json'), renderImageDefinitions(images));
@@ -188,7 +189,8 @@ export async function startCodeDeploy(
   const { group } = opts;
   const service = config.service as string;
   const rendered = renderAppSpec(opts.appspec, opts.taskDefinitionArn);
-  await fsMkdir(deps, config.outputDir);
+  // A rollback comes here without the pipeline's earlier stages.
+  await deps.fs.mkdir(config.outputDir);
   const appspecPath = path.join(config.outputDir, 'appspec.yaml');
   await deps.fs.writeFile(appspecPath, rendered.content);
   deps.setOutput('appspec-path', appspecPath);
@@ -367,7 +369,6 @@ async function produceImages(
       deps.saveState('registry', login.registry);
     }
     buildx = await hasBuildx(deps.docker);
-    await fsMkdir(deps, config.outputDir);
   }
   for (const [i, c] of config.containers.entries()) {
     const name = plan.containerNames[i] as string;
@@ -500,8 +501,4 @@ function recordDeployment(
 function defaultDescription(config: Config): string {
   const sha = config.sha ? ` ${config.sha.slice(0, 7)}` : '';
   return `Deployed by ecs-deploy-pipeline${sha}`.slice(0, 512);
-}
-
-async function fsMkdir(deps: PipelineDeps, dir: string): Promise<void> {
-  await deps.fs.mkdir(dir);
 }
