@@ -407,6 +407,9 @@ async function runAction(
     GITHUB_RUN_ID: '1',
     RUNNER_TEMP: runnerTemp,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The SDK warns about Node 20 for its developers; the runner's node24 never prints it, and a
+    // user rehearsing the demo on Node 20 has nothing to act on.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...files,
     ...awsEnv,
   };

@@ -6,15 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Emulator } from '../../emulator/index.js';
 import { ACCOUNT, CLUSTER, CREDENTIALS, REGION, liveTaskDefinition, startWorld } from './support/world.js';
 
 const run = promisify(execFile);
-/** Debian's awscli (v2) when installed; otherwise whatever `aws` is on PATH. */
-const AWS = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
+/**
+ * One AWS CLI for every call and for the version check: `E2E_AWS_CLI` when set (a path), else the
+ * `aws` on PATH, v1 or v2. Region and endpoint are passed as arguments on every call, since v1
+ * ignores AWS_REGION and older CLIs ignore AWS_ENDPOINT_URL (and would go to AWS).
+ */
+const AWS = process.env.E2E_AWS_CLI || 'aws';
 
 async function cliAvailable(): Promise<boolean> {
   try {
@@ -43,7 +46,8 @@ afterAll(async () => {
 });
 
 async function aws(args: string[], secret = CREDENTIALS.secretAccessKey): Promise<unknown> {
-  const { stdout } = await run(AWS, ['--endpoint-url', emulator.url, '--output', 'json', ...args], {
+  const global = ['--endpoint-url', emulator.url, '--region', REGION, '--output', 'json'];
+  const { stdout } = await run(AWS, [...global, ...args], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: '/nonexistent',
@@ -52,6 +56,7 @@ async function aws(args: string[], secret = CREDENTIALS.secretAccessKey): Promis
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: secret,
       AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
       AWS_ENDPOINT_URL: emulator.url,
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_PAGER: '',
