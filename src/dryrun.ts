@@ -9,6 +9,7 @@ import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { renderAppSpec, TASK_DEFINITION_PLACEHOLDER, type AppSpec } from './render/appspec.js';
 import { isRecord } from './render/document.js';
 import { READ_ONLY_TASK_DEFINITION_FIELDS } from './render/taskdef.js';
+import { mdCode, mdFence } from './safe-text.js';
 
 /** A task definition as DescribeTaskDefinition returns it: bare, or with its tags (`include: ['TAGS']`). */
 export type CurrentTaskDefinition = TaskDefinition | { taskDefinition: TaskDefinition; tags?: Tag[] };
@@ -145,25 +146,21 @@ export function renderDryRunSummary(input: { calls: string[]; diff: string; apps
   const parts = [
     '### Dry run: nothing was changed in AWS',
     'A real run would make these calls, in order:',
-    input.calls.map((c, i) => `${i + 1}. \`${c.replace(/`/g, "'")}\``).join('\n'),
+    input.calls.map((c, i) => `${i + 1}. ${mdCode(c)}`).join('\n'),
     '#### Task definition',
     input.diff === ''
       ? 'Same as the current revision (RegisterTaskDefinition still adds an identical new revision).'
-      : fenced('diff', input.diff),
+      : mdFence([input.diff.replace(/\n$/, '')], 'diff').join('\n'),
   ];
   if (input.appspec !== undefined) {
     parts.push(
       '#### AppSpec',
       `CodeDeploy receives this, with the registered revision's ARN in place of ${TASK_DEFINITION_PLACEHOLDER}:`,
-      fenced('yaml', renderAppSpec(input.appspec, TASK_DEFINITION_PLACEHOLDER).content),
+      mdFence(
+        [renderAppSpec(input.appspec, TASK_DEFINITION_PLACEHOLDER).content.replace(/\n$/, '')],
+        'yaml',
+      ).join('\n'),
     );
   }
   return `${parts.join('\n\n')}\n`;
-}
-
-/** A code block whose fence is longer than any run of backticks inside it. */
-function fenced(language: string, text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${language}\n${text.endsWith('\n') ? text : `${text}\n`}${fence}`;
 }

@@ -1,3 +1,5 @@
+import { mdCode, mdFence, mdLink, mdText } from './safe-text.js';
+
 /**
  * Report: stage timings and the job summary. The summary is a pure function of what the
  * run did, so it is tested as text; `main` writes it with core.summary.
@@ -64,67 +66,69 @@ export interface RunReport {
   extraMarkdown?: string;
 }
 
+const part = encodeURIComponent;
+
+/** Console addresses; every part that came from an input or from AWS is URL-encoded. */
 export const consoleLinks = {
   taskDefinition(region: string, arn: string): string {
     const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-    return m
-      ? `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions/${m[1]}/${m[2]}?region=${region}`
-      : `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions?region=${region}`;
+    return m?.[1] && m[2]
+      ? `https://${part(region)}.console.aws.amazon.com/ecs/v2/task-definitions/${part(m[1])}/${m[2]}?region=${part(region)}`
+      : `https://${part(region)}.console.aws.amazon.com/ecs/v2/task-definitions?region=${part(region)}`;
   },
   service(region: string, cluster: string, service: string): string {
-    return `https://${region}.console.aws.amazon.com/ecs/v2/clusters/${cluster}/services/${service}/health?region=${region}`;
+    return `https://${part(region)}.console.aws.amazon.com/ecs/v2/clusters/${part(cluster)}/services/${part(service)}/health?region=${part(region)}`;
   },
   codedeployDeployment(region: string, id: string): string {
-    return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${id}?region=${region}`;
+    return `https://${part(region)}.console.aws.amazon.com/codesuite/codedeploy/deployments/${part(id)}?region=${part(region)}`;
   },
 };
-
-const escapeCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderSummary(r: RunReport): string {
   const lines: string[] = [];
   const icon = r.ok ? '✅' : '❌';
   const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
-  lines.push(`## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
-  if (r.message) lines.push(r.message, '');
+  lines.push(
+    `## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${mdText(target)}`,
+    '',
+  );
+  if (r.message) lines.push(mdText(r.message), '');
   lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
   for (const s of r.stages) {
     const mark = s.result === 'succeeded' ? '✅' : s.result === 'failed' ? '❌' : '⏭️';
-    lines.push(
-      `| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${escapeCell(s.detail ?? '')} |`,
-    );
+    lines.push(`| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${mdText(s.detail ?? '')} |`);
   }
   lines.push('');
   if (r.images.length > 0) {
     lines.push('| Container | Image | Digest |', '| --- | --- | --- |');
     for (const i of r.images) {
       lines.push(
-        `| ${i.container} | \`${i.imageUri}\`${i.reused ? ' (reused)' : ''} | \`${i.digest ?? '-'}\` |`,
+        `| ${mdText(i.container)} | ${mdCode(i.imageUri)}${i.reused ? ' (reused)' : ''} | ${mdCode(i.digest ?? '-')} |`,
       );
     }
     lines.push('');
   }
   const facts: string[] = [];
-  if (r.mode) facts.push(`- Deploy mode: **${r.mode}**`);
+  if (r.mode) facts.push(`- Deploy mode: **${mdText(r.mode)}**`);
   if (r.taskDefinitionArn) {
     facts.push(
-      `- Task definition: [\`${r.taskDefinitionArn}\`](${consoleLinks.taskDefinition(r.region, r.taskDefinitionArn)})`,
+      `- Task definition: ${mdLink(r.taskDefinitionArn, consoleLinks.taskDefinition(r.region, r.taskDefinitionArn))}`,
     );
   }
   if (r.service) {
-    facts.push(`- Service: [${target}](${consoleLinks.service(r.region, r.cluster, r.service)})`);
+    facts.push(`- Service: ${mdLink(target, consoleLinks.service(r.region, r.cluster, r.service))}`);
   }
   if (r.codedeployDeploymentId) {
     facts.push(
-      `- CodeDeploy deployment: [${r.codedeployDeploymentId}](${consoleLinks.codedeployDeployment(r.region, r.codedeployDeploymentId)})`,
+      `- CodeDeploy deployment: ${mdLink(r.codedeployDeploymentId, consoleLinks.codedeployDeployment(r.region, r.codedeployDeploymentId))}`,
     );
   }
-  if (r.ecsDeploymentId) facts.push(`- ECS deployment: \`${r.ecsDeploymentId}\``);
-  if (r.outcome) facts.push(`- Outcome: **${r.outcome}**`);
+  if (r.ecsDeploymentId) facts.push(`- ECS deployment: ${mdCode(r.ecsDeploymentId)}`);
+  if (r.outcome) facts.push(`- Outcome: **${mdText(r.outcome)}**`);
   lines.push(...facts);
   if (r.extraMarkdown) lines.push('', r.extraMarkdown);
   if (r.diagnostics.length > 0) {
-    lines.push('', '### What went wrong', '', '```', ...r.diagnostics, '```');
+    lines.push('', '### What went wrong', '', ...mdFence(r.diagnostics));
   }
   return lines.join('\n') + '\n';
 }

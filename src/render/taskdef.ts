@@ -127,7 +127,17 @@ export function prepareTaskDefinition(
   const coerced = coerceTaskSize(input, problems);
   const containers = checkContainers(input.containerDefinitions, problems);
   const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
+  for (const c of containers ?? [])
+    checkImage(c.def.image, ['containerDefinitions', c.index, 'image'], problems);
 
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > TASK_DEFINITION_MAX_BYTES) {
+    problems.at(
+      [],
+      `The task definition is ${bytes} bytes as JSON; ECS accepts at most ${TASK_DEFINITION_MAX_BYTES} (64 KiB).`,
+      'Move large values out of it: environment files (environmentFiles) or secrets (Secrets Manager, SSM) instead of inline environment.',
+    );
+  }
   problems.throwIfAny();
   return {
     // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
@@ -236,9 +246,105 @@ function checkContainers(defs: unknown, problems: FieldProblems): Container[] | 
       });
     }
     checkPortMappings(def.portMappings, path, problems);
+    checkContainerFields(def, path, problems);
   });
   return containers;
 }
+
+/** Fields ECS refuses when their type is wrong; caught here, naming the field, before any change. */
+function checkContainerFields(def: Record<string, unknown>, path: FieldPath, problems: FieldProblems): void {
+  if (def.essential !== undefined && typeof def.essential !== 'boolean') {
+    problems.at(
+      [...path, 'essential'],
+      `essential is ${describeValue(def.essential)}; ECS takes true or false.`,
+      `Write essential as a boolean, without quotes: ${def.essential === 'false' ? 'false' : 'true'}.`,
+    );
+  }
+  checkNameValueList(def.environment, [...path, 'environment'], 'value', problems);
+  checkNameValueList(def.secrets, [...path, 'secrets'], 'valueFrom', problems);
+}
+
+/** `environment` is a list of {name, value} and `secrets` a list of {name, valueFrom}, all strings. */
+function checkNameValueList(
+  list: unknown,
+  path: FieldPath,
+  valueKey: 'value' | 'valueFrom',
+  problems: FieldProblems,
+): void {
+  if (list === undefined) return;
+  const field = String(path[path.length - 1]);
+  const example =
+    valueKey === 'value'
+      ? '{"name": "PORT", "value": "8080"}'
+      : '{"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:…"}';
+  if (!Array.isArray(list)) {
+    problems.at(
+      path,
+      `${field} is ${describeValue(list)}, not a list.`,
+      `Write ${field} as a list of objects such as [${example}].`,
+    );
+    return;
+  }
+  list.forEach((entry: unknown, i) => {
+    const at: FieldPath = [...path, i];
+    if (!isRecord(entry)) {
+      problems.at(at, `This ${field} entry is ${describeValue(entry)}.`, `Write it as ${example}.`);
+      return;
+    }
+    if (typeof entry.name !== 'string' || entry.name === '') {
+      problems.at([...at, 'name'], `This ${field} entry has no name.`, `Write it as ${example}.`);
+    }
+    const value = entry[valueKey];
+    if (
+      valueKey === 'valueFrom'
+        ? typeof value !== 'string' || value === ''
+        : value !== undefined && typeof value !== 'string'
+    ) {
+      problems.at(
+        [...at, valueKey],
+        value === undefined
+          ? `This secret has no valueFrom.`
+          : `${valueKey} is ${describeValue(value)}; ECS takes only strings here.`,
+        valueKey === 'valueFrom'
+          ? 'Set valueFrom to the ARN of the Secrets Manager secret or SSM parameter.'
+          : `Quote the value: ${JSON.stringify(String(value))}.`,
+      );
+    }
+  });
+}
+
+/**
+ * A Docker image reference: an optional registry host (which may have upper case and a port), then
+ * lower-case path components, then a tag or a digest. ECS stores any 255 characters, but a task
+ * with another reference never starts (the pull fails), so it is refused here.
+ */
+const REGISTRY_HOST = String.raw`(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?|[A-Za-z0-9-]+:\d+)`;
+const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:${REGISTRY_HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+/** The image each container will run, once the given images are put in. */
+function checkImage(image: unknown, path: FieldPath, problems: FieldProblems): void {
+  // A missing or non-string image is reported where images are assigned.
+  if (typeof image !== 'string' || image === '' || IMAGE_PLACEHOLDER.test(image)) return;
+  if (image.length <= 255 && IMAGE_REFERENCE.test(image)) return;
+  const why = /\s/.test(image)
+    ? 'it contains whitespace'
+    : image.length > 255
+      ? 'it is longer than 255 characters'
+      : /[A-Z]/.test(image.replace(new RegExp(String.raw`^${REGISTRY_HOST}/`), ''))
+        ? 'its repository name has upper-case letters'
+        : 'it is not a valid image reference';
+  problems.at(
+    path,
+    `The image ${JSON.stringify(image)} cannot be pulled: ${why}.`,
+    'Write it as [registry/]repository[:tag][@sha256:digest], the repository in lower case, with no spaces.',
+  );
+}
+
+/** ECS refuses a task definition whose JSON is over 64 KiB. */
+export const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
 
 function checkPortMappings(mappings: unknown, path: FieldPath, problems: FieldProblems): void {
   if (mappings === undefined) return;

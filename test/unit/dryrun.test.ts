@@ -218,7 +218,7 @@ describe('renderDryRunSummary', () => {
     const diff = taskDefinitionDiff(described, next(`${REPO}:def456`));
     const md = renderDryRunSummary({ calls: ['ecs:RegisterTaskDefinition family=web'], diff, appspec });
     expect(md).toContain('### Dry run: nothing was changed in AWS');
-    expect(md).toContain('1. `ecs:RegisterTaskDefinition family=web`');
+    expect(md).toContain('1. <code>ecs:RegisterTaskDefinition family=web</code>');
     expect(md).toContain(`\`\`\`diff\n${diff}\`\`\``);
     expect(md).toContain(
       '```yaml\nversion: 0.0\nResources:\n  - TargetService:\n      Type: "AWS::ECS::Service"\n      Properties:\n        TaskDefinition: "<TASK_DEFINITION>"\n        LoadBalancerInfo:\n          ContainerName: "web"\n          ContainerPort: 8080\n```',

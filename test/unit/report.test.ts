@@ -56,9 +56,9 @@ describe('renderSummary', () => {
     });
     expect(md).toContain('## ❌ ECS deploy failed: prod/web');
     expect(md).toContain('| Watch | ❌ failed | 1 min 5 s | failed: Failed |');
-    expect(md).toContain('| web | `r/app:abc` | `sha256:1` |');
+    expect(md).toContain('| web | <code>r/app:abc</code> | <code>sha256:1</code> |');
     expect(md).toContain(
-      `[\`${arn}\`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/web/7?region=us-east-1)`,
+      `[${arn}](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/web/7?region=us-east-1)`,
     );
     expect(md).toContain(
       '[d-ABC123](https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABC123?region=us-east-1)',
@@ -76,7 +76,30 @@ describe('renderSummary', () => {
       diagnostics: [],
       stages: [{ name: 'X', result: 'succeeded', ms: 1, detail: 'a|b\nc' }],
     });
-    expect(md).toContain('| X | ✅ succeeded | 1 ms | a\\|b c |');
+    expect(md).toContain('| X | ✅ succeeded | 1 ms | a&#124;b ⏎ c |');
+  });
+
+  it('renders hostile text from inputs and AWS as text: no markup, no HTML, no closing fence', () => {
+    const hostile = '<img src=x onerror=alert(1)> [x](https://evil.example) `code` | cell';
+    const md = renderSummary({
+      ok: false,
+      region: 'us-east-1',
+      cluster: 'c\n## injected',
+      service: 's](https://evil.example)',
+      images: [{ container: '<b>web</b>', imageUri: 'r/app:`x`|y', digest: '</code><i>' }],
+      message: hostile,
+      diagnostics: ['```', 'still inside ```` the block'],
+      stages: [{ name: 'Watch', result: 'failed', ms: 1, detail: hostile }],
+      ecsDeploymentId: 'ecs-svc/1<script>',
+    });
+    expect(md).not.toMatch(/<(img|b|i|script)\b/);
+    expect(md).not.toMatch(/(^|[^\\])\]\(https:\/\/evil/m);
+    expect(md).not.toMatch(/^## injected/m);
+    expect(md).toContain(
+      '/clusters/c%0A%23%23%20injected/services/s%5D%28https%3A%2F%2Fevil.example%29/health',
+    );
+    const fence = md.split('\n').find((l) => /^`{3,}$/.test(l));
+    expect(fence?.length).toBeGreaterThan(4);
   });
 
   it('links a service to its console page', () => {

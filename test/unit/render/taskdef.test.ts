@@ -428,3 +428,119 @@ describe('prepareTaskDefinition', () => {
     expect(problem).toMatchObject({ where: 'td.json: taskDefinition.cpu', file: 'td.json', line: 4 });
   });
 });
+
+describe('container fields ECS would refuse, caught before any change', () => {
+  const withContainer = (fields: Record<string, unknown>) => ({
+    family: 'web',
+    containerDefinitions: [{ name: 'web', image: 'nginx:1', ...fields }],
+  });
+  it.each<[string, Record<string, unknown>, ImageAssignment[], string, RegExp]>([
+    ['environment as a map', { environment: { PORT: '8080' } }, [], 'environment', /not a list/],
+    [
+      'an environment value that is a number',
+      { environment: [{ name: 'PORT', value: 8080 }] },
+      [],
+      'environment[0].value',
+      /Quote the value: "8080"/,
+    ],
+    [
+      'an environment value that is a boolean',
+      { environment: [{ name: 'DEBUG', value: true }] },
+      [],
+      'environment[0].value',
+      /strings/,
+    ],
+    [
+      'an environment entry without a name',
+      { environment: [{ value: 'x' }] },
+      [],
+      'environment[0].name',
+      /no name/,
+    ],
+    ['an environment entry that is a string', { environment: ['PORT=8080'] }, [], 'environment[0]', /name/],
+    ['a secret without valueFrom', { secrets: [{ name: 'DB_PASSWORD' }] }, [], 'secrets[0].valueFrom', /ARN/],
+    [
+      'a secret with an empty valueFrom',
+      { secrets: [{ name: 'DB', valueFrom: '' }] },
+      [],
+      'secrets[0].valueFrom',
+      /ARN/,
+    ],
+    [
+      'secrets as a map',
+      { secrets: { DB: 'arn:aws:ssm:us-east-1:1:parameter/db' } },
+      [],
+      'secrets',
+      /not a list/,
+    ],
+    ['essential as a string', { essential: 'true' }, [], 'essential', /without quotes: true/],
+    ['essential as "false"', { essential: 'false' }, [], 'essential', /without quotes: false/],
+    ['essential as a number', { essential: 1 }, [], 'essential', /boolean/],
+    ['an image with a space', { image: 'nginx :1' }, [], 'image', /whitespace/],
+    ['an image with a newline', { image: 'nginx:1\n::add-mask::x' }, [], 'image', /whitespace/],
+    ['an image with an upper-case repository', { image: 'example.com/MyApp:1' }, [], 'image', /upper-case/],
+    ['an image as a number', { image: 42 }, [], 'image', /no image/],
+    ['an image over 255 characters', { image: `a/${'b'.repeat(260)}:1` }, [], 'image', /255/],
+    [
+      'a given image URI with a space',
+      { image: 'nginx:1' },
+      [{ containerName: 'web', imageUri: 'repo:t ag' }],
+      'image',
+      /whitespace/,
+    ],
+  ])('%s', (_name, fields, images, field, fix) => {
+    const problems = problemsOf(withContainer(fields), images, opts);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.where).toBe(`${opts.source}: containerDefinitions[0].${field}`);
+    expect(`${problems[0]?.what} ${problems[0]?.fix}`).toMatch(fix);
+  });
+
+  it.each([
+    'nginx',
+    'nginx:1.27-alpine',
+    '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web:abc123',
+    'localhost:5000/web@sha256:' + 'a'.repeat(64),
+    'Registry.Example.com:443/web_app__x/a-b:Tag_1.0',
+    '<IMAGE1_NAME>',
+  ])('accepts the image reference %s', (image) => {
+    const images = image === '<IMAGE1_NAME>' ? [{ containerName: 'web', imageUri: 'web:1' }] : [];
+    expect(() => prepareTaskDefinition(withContainer({ image }), images, opts)).not.toThrow();
+  });
+
+  it('accepts string environment values, a secret with valueFrom and essential as a boolean', () => {
+    const fields = {
+      essential: false,
+      environment: [{ name: 'PORT', value: '8080' }, { name: 'EMPTY' }],
+      secrets: [{ name: 'DB', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/db' }],
+    };
+    expect(() => prepareTaskDefinition(withContainer(fields), [], opts)).not.toThrow();
+  });
+
+  it('refuses a task definition over 64 KiB, and names the fix', () => {
+    const environment = Array.from({ length: 70 }, (_, i) => ({ name: `V${i}`, value: 'x'.repeat(1000) }));
+    const problems = problemsOf(withContainer({ environment }), [], opts);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.what).toMatch(/at most 65536 \(64 KiB\)/);
+    expect(problems[0]?.fix).toMatch(/environmentFiles|Secrets Manager/);
+  });
+
+  it('refuses a map-shaped containerDefinitions with one problem, not a crash', () => {
+    const problems = problemsOf(
+      { family: 'web', containerDefinitions: { web: { image: 'nginx' } } },
+      [],
+      opts,
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({ what: expect.stringMatching(/containerDefinitions is an object/) }),
+    ]);
+  });
+});
+
+it('refuses an upper-case first path component that is not a registry host', () => {
+  const problems = problemsOf(
+    { family: 'web', containerDefinitions: [{ name: 'web', image: 'MyOrg/app:1' }] },
+    [],
+    opts,
+  );
+  expect(problems[0]?.what).toMatch(/upper-case/);
+});
