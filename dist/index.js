@@ -84955,7 +84955,10 @@ function splitLines(text) {
     return result;
 }
 
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
 ;// CONCATENATED MODULE: ./src/dryrun.ts
+
 
 
 
@@ -85055,22 +85058,16 @@ function renderDryRunSummary(input) {
     const parts = [
         '### Dry run: nothing was changed in AWS',
         'A real run would make these calls, in order:',
-        input.calls.map((c, i) => `${i + 1}. \`${c.replace(/`/g, "'")}\``).join('\n'),
+        input.calls.map((c, i) => `${i + 1}. ${(0,safe_text/* mdCode */.xs)(c)}`).join('\n'),
         '#### Task definition',
         input.diff === ''
             ? 'Same as the current revision (RegisterTaskDefinition still adds an identical new revision).'
-            : fenced('diff', input.diff),
+            : (0,safe_text/* mdFence */.F)([input.diff.replace(/\n$/, '')], 'diff').join('\n'),
     ];
     if (input.appspec !== undefined) {
-        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo}:`, fenced('yaml', (0,render_appspec/* renderAppSpec */.Zl)(input.appspec, render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo).content));
+        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo}:`, (0,safe_text/* mdFence */.F)([(0,render_appspec/* renderAppSpec */.Zl)(input.appspec, render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo).content.replace(/\n$/, '')], 'yaml').join('\n'));
     }
     return `${parts.join('\n\n')}\n`;
-}
-/** A code block whose fence is longer than any run of backticks inside it. */
-function fenced(language, text) {
-    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
-    const fence = '`'.repeat(Math.max(3, longest + 1));
-    return `${fence}${language}\n${text.endsWith('\n') ? text : `${text}\n`}${fence}`;
 }
 
 ;// CONCATENATED MODULE: ./src/register.ts
@@ -92667,6 +92664,7 @@ function findNonJsonValue(root) {
 /* harmony export */   sW: () => (/* binding */ isPort),
 /* harmony export */   uY: () => (/* binding */ READ_ONLY_TASK_DEFINITION_FIELDS)
 /* harmony export */ });
+/* unused harmony export TASK_DEFINITION_MAX_BYTES */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
 /* harmony import */ var _document_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7495);
 
@@ -92757,6 +92755,12 @@ function prepareTaskDefinition(doc, images, opts) {
     const coerced = coerceTaskSize(input, problems);
     const containers = checkContainers(input.containerDefinitions, problems);
     const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
+    for (const c of containers ?? [])
+        checkImage(c.def.image, ['containerDefinitions', c.index, 'image'], problems);
+    const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+    if (bytes > TASK_DEFINITION_MAX_BYTES) {
+        problems.at([], `The task definition is ${bytes} bytes as JSON; ECS accepts at most ${TASK_DEFINITION_MAX_BYTES} (64 KiB).`, 'Move large values out of it: environment files (environmentFiles) or secrets (Secrets Manager, SSM) instead of inline environment.');
+    }
     problems.throwIfAny();
     return {
         // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
@@ -92832,9 +92836,77 @@ function checkContainers(defs, problems) {
             });
         }
         checkPortMappings(def.portMappings, path, problems);
+        checkContainerFields(def, path, problems);
     });
     return containers;
 }
+/** Fields ECS refuses when their type is wrong; caught here, naming the field, before any change. */
+function checkContainerFields(def, path, problems) {
+    if (def.essential !== undefined && typeof def.essential !== 'boolean') {
+        problems.at([...path, 'essential'], `essential is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(def.essential)}; ECS takes true or false.`, `Write essential as a boolean, without quotes: ${def.essential === 'false' ? 'false' : 'true'}.`);
+    }
+    checkNameValueList(def.environment, [...path, 'environment'], 'value', problems);
+    checkNameValueList(def.secrets, [...path, 'secrets'], 'valueFrom', problems);
+}
+/** `environment` is a list of {name, value} and `secrets` a list of {name, valueFrom}, all strings. */
+function checkNameValueList(list, path, valueKey, problems) {
+    if (list === undefined)
+        return;
+    const field = String(path[path.length - 1]);
+    const example = valueKey === 'value'
+        ? '{"name": "PORT", "value": "8080"}'
+        : '{"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:…"}';
+    if (!Array.isArray(list)) {
+        problems.at(path, `${field} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(list)}, not a list.`, `Write ${field} as a list of objects such as [${example}].`);
+        return;
+    }
+    list.forEach((entry, i) => {
+        const at = [...path, i];
+        if (!(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .isRecord */ .u4)(entry)) {
+            problems.at(at, `This ${field} entry is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(entry)}.`, `Write it as ${example}.`);
+            return;
+        }
+        if (typeof entry.name !== 'string' || entry.name === '') {
+            problems.at([...at, 'name'], `This ${field} entry has no name.`, `Write it as ${example}.`);
+        }
+        const value = entry[valueKey];
+        if (valueKey === 'valueFrom'
+            ? typeof value !== 'string' || value === ''
+            : value !== undefined && typeof value !== 'string') {
+            problems.at([...at, valueKey], value === undefined
+                ? `This secret has no valueFrom.`
+                : `${valueKey} is ${(0,_document_js__WEBPACK_IMPORTED_MODULE_1__/* .describeValue */ .bp)(value)}; ECS takes only strings here.`, valueKey === 'valueFrom'
+                ? 'Set valueFrom to the ARN of the Secrets Manager secret or SSM parameter.'
+                : `Quote the value: ${JSON.stringify(String(value))}.`);
+        }
+    });
+}
+/**
+ * A Docker image reference: an optional registry host (which may have upper case and a port), then
+ * lower-case path components, then a tag or a digest. ECS stores any 255 characters, but a task
+ * with another reference never starts (the pull fails), so it is refused here.
+ */
+const REGISTRY_HOST = String.raw `(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?|[A-Za-z0-9-]+:\d+)`;
+const PATH_COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${REGISTRY_HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`);
+/** The image each container will run, once the given images are put in. */
+function checkImage(image, path, problems) {
+    // A missing or non-string image is reported where images are assigned.
+    if (typeof image !== 'string' || image === '' || IMAGE_PLACEHOLDER.test(image))
+        return;
+    if (image.length <= 255 && IMAGE_REFERENCE.test(image))
+        return;
+    const why = /\s/.test(image)
+        ? 'it contains whitespace'
+        : image.length > 255
+            ? 'it is longer than 255 characters'
+            : /[A-Z]/.test(image.replace(new RegExp(String.raw `^${REGISTRY_HOST}/`), ''))
+                ? 'its repository name has upper-case letters'
+                : 'it is not a valid image reference';
+    problems.at(path, `The image ${JSON.stringify(image)} cannot be pulled: ${why}.`, 'Write it as [registry/]repository[:tag][@sha256:digest], the repository in lower case, with no spaces.');
+}
+/** ECS refuses a task definition whose JSON is over 64 KiB. */
+const TASK_DEFINITION_MAX_BYTES = 64 * 1024;
 function checkPortMappings(mappings, path, problems) {
     if (mappings === undefined)
         return;
@@ -92926,6 +92998,8 @@ function assignImages(containers, images, problems) {
 /* harmony export */   eh: () => (/* binding */ StageTimer)
 /* harmony export */ });
 /* unused harmony exports formatDuration, consoleLinks */
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1452);
+
 /** Times each stage and remembers how it ended, for the summary table. */
 class StageTimer {
     now;
@@ -92960,62 +93034,63 @@ function formatDuration(ms) {
         return `${s} s`;
     return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+const part = encodeURIComponent;
+/** Console addresses; every part that came from an input or from AWS is URL-encoded. */
 const consoleLinks = {
     taskDefinition(region, arn) {
         const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-        return m
-            ? `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions/${m[1]}/${m[2]}?region=${region}`
-            : `https://${region}.console.aws.amazon.com/ecs/v2/task-definitions?region=${region}`;
+        return m?.[1] && m[2]
+            ? `https://${part(region)}.console.aws.amazon.com/ecs/v2/task-definitions/${part(m[1])}/${m[2]}?region=${part(region)}`
+            : `https://${part(region)}.console.aws.amazon.com/ecs/v2/task-definitions?region=${part(region)}`;
     },
     service(region, cluster, service) {
-        return `https://${region}.console.aws.amazon.com/ecs/v2/clusters/${cluster}/services/${service}/health?region=${region}`;
+        return `https://${part(region)}.console.aws.amazon.com/ecs/v2/clusters/${part(cluster)}/services/${part(service)}/health?region=${part(region)}`;
     },
     codedeployDeployment(region, id) {
-        return `https://${region}.console.aws.amazon.com/codesuite/codedeploy/deployments/${id}?region=${region}`;
+        return `https://${part(region)}.console.aws.amazon.com/codesuite/codedeploy/deployments/${part(id)}?region=${part(region)}`;
     },
 };
-const escapeCell = (s) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function renderSummary(r) {
     const lines = [];
     const icon = r.ok ? '✅' : '❌';
     const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
-    lines.push(`## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${target}`, '');
+    lines.push(`## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(target)}`, '');
     if (r.message)
-        lines.push(r.message, '');
+        lines.push((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(r.message), '');
     lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
     for (const s of r.stages) {
         const mark = s.result === 'succeeded' ? '✅' : s.result === 'failed' ? '❌' : '⏭️';
-        lines.push(`| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${escapeCell(s.detail ?? '')} |`);
+        lines.push(`| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(s.detail ?? '')} |`);
     }
     lines.push('');
     if (r.images.length > 0) {
         lines.push('| Container | Image | Digest |', '| --- | --- | --- |');
         for (const i of r.images) {
-            lines.push(`| ${i.container} | \`${i.imageUri}\`${i.reused ? ' (reused)' : ''} | \`${i.digest ?? '-'}\` |`);
+            lines.push(`| ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(i.container)} | ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(i.imageUri)}${i.reused ? ' (reused)' : ''} | ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(i.digest ?? '-')} |`);
         }
         lines.push('');
     }
     const facts = [];
     if (r.mode)
-        facts.push(`- Deploy mode: **${r.mode}**`);
+        facts.push(`- Deploy mode: **${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(r.mode)}**`);
     if (r.taskDefinitionArn) {
-        facts.push(`- Task definition: [\`${r.taskDefinitionArn}\`](${consoleLinks.taskDefinition(r.region, r.taskDefinitionArn)})`);
+        facts.push(`- Task definition: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdLink */ .YF)(r.taskDefinitionArn, consoleLinks.taskDefinition(r.region, r.taskDefinitionArn))}`);
     }
     if (r.service) {
-        facts.push(`- Service: [${target}](${consoleLinks.service(r.region, r.cluster, r.service)})`);
+        facts.push(`- Service: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdLink */ .YF)(target, consoleLinks.service(r.region, r.cluster, r.service))}`);
     }
     if (r.codedeployDeploymentId) {
-        facts.push(`- CodeDeploy deployment: [${r.codedeployDeploymentId}](${consoleLinks.codedeployDeployment(r.region, r.codedeployDeploymentId)})`);
+        facts.push(`- CodeDeploy deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdLink */ .YF)(r.codedeployDeploymentId, consoleLinks.codedeployDeployment(r.region, r.codedeployDeploymentId))}`);
     }
     if (r.ecsDeploymentId)
-        facts.push(`- ECS deployment: \`${r.ecsDeploymentId}\``);
+        facts.push(`- ECS deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(r.ecsDeploymentId)}`);
     if (r.outcome)
-        facts.push(`- Outcome: **${r.outcome}**`);
+        facts.push(`- Outcome: **${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(r.outcome)}**`);
     lines.push(...facts);
     if (r.extraMarkdown)
         lines.push('', r.extraMarkdown);
     if (r.diagnostics.length > 0) {
-        lines.push('', '### What went wrong', '', '```', ...r.diagnostics, '```');
+        lines.push('', '### What went wrong', '', ...(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdFence */ .F)(r.diagnostics));
     }
     return lines.join('\n') + '\n';
 }
@@ -93348,6 +93423,75 @@ async function runRollback(config, deps, timer, report) {
             ? `Started rolling ${target} back ${fromTo}.`
             : `Rolled ${target} back ${fromTo}.`;
     log.notice(report.message);
+}
+
+
+/***/ }),
+
+/***/ 1452:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F: () => (/* binding */ mdFence),
+/* harmony export */   YF: () => (/* binding */ mdLink),
+/* harmony export */   bC: () => (/* binding */ mdText),
+/* harmony export */   xs: () => (/* binding */ mdCode)
+/* harmony export */ });
+/* unused harmony exports inertLines, oneLine */
+/**
+ * The one way text from outside (inputs, files, pull requests, AWS answers, docker output) reaches
+ * the runner's log or rendered markdown. Pure functions, so every hostile case is a table row.
+ *
+ * The runner reads a workflow command from any output line that starts with `::` after leading
+ * whitespace, and a legacy `##[command]` anywhere in a line. A zero-width space after the first
+ * character of such a marker keeps the text readable and makes it inert.
+ */
+const ZWSP = '\u200b';
+/** Text that can be printed as log lines without the runner reading a command in any of them. */
+function inertLines(text) {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):/, `$1:${ZWSP}`).replace(/##\[/g, `#${ZWSP}#[`))
+        .join('\n');
+}
+/** A single-line value for log or annotation text: line breaks shown as ⏎, never a new line. */
+function oneLine(text) {
+    return text.replace(/\r\n|\r|\n/g, ' ⏎ ');
+}
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '|': '&#124;' };
+const htmlEscape = (s) => s.replace(/[&<>"|]/g, (c) => HTML[c] ?? c);
+/**
+ * Inline markdown text: no emphasis, code, link, image, HTML or table-cell break, one line. Only
+ * what can start markup is escaped, so the raw summary stays readable.
+ */
+function mdText(text) {
+    const escaped = oneLine(text)
+        .replace(/[\\`*_[\]~]/g, (c) => `\\${c}`)
+        .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2');
+    return htmlEscape(escaped);
+}
+/** Inline code for a table cell or a sentence: HTML `<code>`, so no backtick can close it. */
+function mdCode(text) {
+    return `<code>${htmlEscape(oneLine(text))}</code>`;
+}
+/** A fenced block that no line of the text can close: the fence is longer than any run of backticks. */
+function mdFence(lines, info = '') {
+    const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}${info}`, ...lines.flatMap((l) => l.split(/\r\n|\r|\n/)), fence];
+}
+/** A link only to an http(s) address, its text escaped; anything else is shown as code. */
+function mdLink(label, url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol))
+        return mdCode(url);
+    return `[${mdText(label)}](${parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
 }
 
 
