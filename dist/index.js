@@ -85514,7 +85514,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   uu: () => (/* binding */ previewCommentInput)
 });
 
-// UNUSED EXPORTS: octokitComments, renderPreviewComment, runUrl, upsertComment
+// UNUSED EXPORTS: WORKFLOW_TOKEN_LOGIN, octokitComments, renderPreviewComment, runUrl, upsertComment
 
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
@@ -90520,6 +90520,8 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
 ;// CONCATENATED MODULE: ./src/preview/comment.ts
 /**
  * The pull request's preview comment: one per base service, found again by a hidden marker
@@ -90527,23 +90529,23 @@ function getOctokit(token, options, ...additionalPlugins) {
  * A comment that cannot be written is a warning: the preview itself went fine.
  */
 
+
 const HEADLINE = {
-    deployed: (s) => `✅ Preview of \`${s}\` is live`,
-    failed: (s) => `❌ Preview of \`${s}\` failed to deploy`,
-    destroyed: (s) => `🗑️ Preview of \`${s}\` is gone`,
-    'destroy-failed': (s) => `⚠️ Preview of \`${s}\` could not be removed completely`,
+    deployed: (s) => `✅ Preview of ${(0,safe_text/* mdCode */.xs)(s)} is live`,
+    failed: (s) => `❌ Preview of ${(0,safe_text/* mdCode */.xs)(s)} failed to deploy`,
+    destroyed: (s) => `🗑️ Preview of ${(0,safe_text/* mdCode */.xs)(s)} is gone`,
+    'destroy-failed': (s) => `⚠️ Preview of ${(0,safe_text/* mdCode */.xs)(s)} could not be removed completely`,
 };
-const cell = (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The comment's Markdown; its first line is the marker it is found by. */
 function renderPreviewComment(c) {
     const lines = [c.names.commentMarker, `### ${HEADLINE[c.state](c.names.baseService)}`, ''];
     if (c.state === 'destroyed') {
         lines.push(c.removed && c.removed.length > 0
-            ? `The pull request's preview was removed: ${c.removed.join('; ')}.`
+            ? `The pull request's preview was removed: ${c.removed.map(safe_text/* mdText */.bC).join('; ')}.`
             : 'There was nothing left to remove: the preview was never deployed, or is already gone.');
     }
     else if (c.message) {
-        lines.push(cell(c.message));
+        lines.push((0,safe_text/* mdText */.bC)(c.message));
     }
     lines.push('', '| | |', '| --- | --- |');
     const row = (name, value) => {
@@ -90551,13 +90553,13 @@ function renderPreviewComment(c) {
             lines.push(`| ${name} | ${value} |`);
     };
     if (c.state === 'deployed' || c.state === 'failed') {
-        row('URL', c.url && c.state === 'deployed' ? c.url : undefined);
-        row('Commit', c.commit && `\`${c.commit.slice(0, 12)}\``);
-        row('Image', c.image && `\`${cell(c.image)}\``);
-        row('Task definition', c.taskDefinitionArn && `\`${c.taskDefinitionArn.replace(/^.*:task-definition\//, '')}\``);
+        row('URL', c.url && c.state === 'deployed' ? (0,safe_text/* mdLink */.YF)(c.url, c.url) : undefined);
+        row('Commit', c.commit && (0,safe_text/* mdCode */.xs)(c.commit.slice(0, 12)));
+        row('Image', c.image && (0,safe_text/* mdCode */.xs)(c.image));
+        row('Task definition', c.taskDefinitionArn && (0,safe_text/* mdCode */.xs)(c.taskDefinitionArn.replace(/^.*:task-definition\//, '')));
     }
-    row('Service', `\`${c.cluster}/${c.names.service}\``);
-    row('Run', c.runUrl && `[workflow run](${c.runUrl})`);
+    row('Service', (0,safe_text/* mdCode */.xs)(`${c.cluster}/${c.names.service}`));
+    row('Run', c.runUrl && (0,safe_text/* mdLink */.YF)('workflow run', c.runUrl));
     return lines.join('\n') + '\n';
 }
 function runUrl(github) {
@@ -90572,16 +90574,30 @@ function octokitComments(octokit, issue) {
             ...where,
             issue_number: issue.number,
             per_page: 100,
-        })).map((c) => ({ id: c.id, body: c.body })),
+        })).map((c) => ({ id: c.id, body: c.body, author: c.user?.login })),
+        identity: async () => {
+            try {
+                return (await octokit.rest.users.getAuthenticated()).data.login;
+            }
+            catch {
+                // The workflow's token (an installation token) may not read /user; it comments as this bot.
+                return WORKFLOW_TOKEN_LOGIN;
+            }
+        },
         create: async (body) => (await octokit.rest.issues.createComment({ ...where, issue_number: issue.number, body })).data.id,
         update: async (id, body) => {
             await octokit.rest.issues.updateComment({ ...where, comment_id: id, body });
         },
     };
 }
-/** Edits the comment carrying `marker`, or creates it. */
+const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
+/**
+ * Edits our comment, or creates it. Ours: written by the token's own identity and starting with
+ * `marker`; anyone can paste the marker into a comment, and such a comment is never edited.
+ */
 async function upsertComment(comments, marker, body) {
-    const existing = (await comments.list()).find((c) => c.body?.includes(marker));
+    const [all, me] = await Promise.all([comments.list(), comments.identity()]);
+    const existing = all.find((c) => c.author === me && c.body?.trimStart().startsWith(marker));
     if (existing !== undefined) {
         await comments.update(existing.id, body);
         return { id: existing.id, created: false };

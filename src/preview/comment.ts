@@ -7,6 +7,7 @@ import { getOctokit } from '@actions/github';
 import type { Config, GitHubConfig } from '../config.js';
 import type { Log } from '../log.js';
 import type { RunReport } from '../report.js';
+import { mdCode, mdLink, mdText } from '../safe-text.js';
 import type { PreviewNames } from './names.js';
 
 export type PreviewState = 'deployed' | 'failed' | 'destroyed' | 'destroy-failed';
@@ -26,13 +27,11 @@ export interface PreviewCommentInput {
 }
 
 const HEADLINE: Record<PreviewState, (service: string) => string> = {
-  deployed: (s) => `✅ Preview of \`${s}\` is live`,
-  failed: (s) => `❌ Preview of \`${s}\` failed to deploy`,
-  destroyed: (s) => `🗑️ Preview of \`${s}\` is gone`,
-  'destroy-failed': (s) => `⚠️ Preview of \`${s}\` could not be removed completely`,
+  deployed: (s) => `✅ Preview of ${mdCode(s)} is live`,
+  failed: (s) => `❌ Preview of ${mdCode(s)} failed to deploy`,
+  destroyed: (s) => `🗑️ Preview of ${mdCode(s)} is gone`,
+  'destroy-failed': (s) => `⚠️ Preview of ${mdCode(s)} could not be removed completely`,
 };
-
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** The comment's Markdown; its first line is the marker it is found by. */
 export function renderPreviewComment(c: PreviewCommentInput): string {
@@ -40,27 +39,27 @@ export function renderPreviewComment(c: PreviewCommentInput): string {
   if (c.state === 'destroyed') {
     lines.push(
       c.removed && c.removed.length > 0
-        ? `The pull request's preview was removed: ${c.removed.join('; ')}.`
+        ? `The pull request's preview was removed: ${c.removed.map(mdText).join('; ')}.`
         : 'There was nothing left to remove: the preview was never deployed, or is already gone.',
     );
   } else if (c.message) {
-    lines.push(cell(c.message));
+    lines.push(mdText(c.message));
   }
   lines.push('', '| | |', '| --- | --- |');
   const row = (name: string, value: string | undefined) => {
     if (value) lines.push(`| ${name} | ${value} |`);
   };
   if (c.state === 'deployed' || c.state === 'failed') {
-    row('URL', c.url && c.state === 'deployed' ? c.url : undefined);
-    row('Commit', c.commit && `\`${c.commit.slice(0, 12)}\``);
-    row('Image', c.image && `\`${cell(c.image)}\``);
+    row('URL', c.url && c.state === 'deployed' ? mdLink(c.url, c.url) : undefined);
+    row('Commit', c.commit && mdCode(c.commit.slice(0, 12)));
+    row('Image', c.image && mdCode(c.image));
     row(
       'Task definition',
-      c.taskDefinitionArn && `\`${c.taskDefinitionArn.replace(/^.*:task-definition\//, '')}\``,
+      c.taskDefinitionArn && mdCode(c.taskDefinitionArn.replace(/^.*:task-definition\//, '')),
     );
   }
-  row('Service', `\`${c.cluster}/${c.names.service}\``);
-  row('Run', c.runUrl && `[workflow run](${c.runUrl})`);
+  row('Service', mdCode(`${c.cluster}/${c.names.service}`));
+  row('Run', c.runUrl && mdLink('workflow run', c.runUrl));
   return lines.join('\n') + '\n';
 }
 
@@ -72,7 +71,9 @@ export function runUrl(github: GitHubConfig): string | undefined {
 
 /** The issue-comment calls the preview comment makes. */
 export interface IssueComments {
-  list(): Promise<{ id: number; body?: string }[]>;
+  list(): Promise<{ id: number; body?: string; author?: string }[]>;
+  /** The login the token comments as (`github-actions[bot]` for the workflow's token). */
+  identity(): Promise<string>;
   create(body: string): Promise<number>;
   update(id: number, body: string): Promise<void>;
 }
@@ -92,7 +93,15 @@ export function octokitComments(
           issue_number: issue.number,
           per_page: 100,
         })
-      ).map((c) => ({ id: c.id, body: c.body })),
+      ).map((c) => ({ id: c.id, body: c.body, author: c.user?.login })),
+    identity: async () => {
+      try {
+        return (await octokit.rest.users.getAuthenticated()).data.login;
+      } catch {
+        // The workflow's token (an installation token) may not read /user; it comments as this bot.
+        return WORKFLOW_TOKEN_LOGIN;
+      }
+    },
     create: async (body) =>
       (await octokit.rest.issues.createComment({ ...where, issue_number: issue.number, body })).data.id,
     update: async (id, body) => {
@@ -101,13 +110,19 @@ export function octokitComments(
   };
 }
 
-/** Edits the comment carrying `marker`, or creates it. */
+export const WORKFLOW_TOKEN_LOGIN = 'github-actions[bot]';
+
+/**
+ * Edits our comment, or creates it. Ours: written by the token's own identity and starting with
+ * `marker`; anyone can paste the marker into a comment, and such a comment is never edited.
+ */
 export async function upsertComment(
   comments: IssueComments,
   marker: string,
   body: string,
 ): Promise<{ id: number; created: boolean }> {
-  const existing = (await comments.list()).find((c) => c.body?.includes(marker));
+  const [all, me] = await Promise.all([comments.list(), comments.identity()]);
+  const existing = all.find((c) => c.author === me && c.body?.trimStart().startsWith(marker));
   if (existing !== undefined) {
     await comments.update(existing.id, body);
     return { id: existing.id, created: false };

@@ -230,8 +230,8 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
 
     expect(comments(7)).toHaveLength(1);
     const body = comments(7)[0]?.body ?? '';
-    expect(body).toMatch(/^<!-- ecs-deploy-pipeline:preview:web -->\n### ✅ Preview of `web` is live/);
-    expect(body).toContain(`| URL | https://pr-7.${DOMAIN} |`);
+    expect(body).toMatch(/^<!-- ecs-deploy-pipeline:preview:web -->\n### ✅ Preview of <code>web<\/code> is live/);
+    expect(body).toContain(`| URL | [https://pr-7.${DOMAIN}](https://pr-7.${DOMAIN}/) |`);
     expect(body).toContain(`| Commit | \`${SHA1.slice(0, 12)}\` |`);
     expect(body).toContain('| Run | [workflow run](http://127.0.0.1:9/octo/app/actions/runs/1) |');
     expect(github.requests.every((q) => q.authorization === `token ${TOKEN}`)).toBe(true);
@@ -266,7 +266,7 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
     emulator.clock.advance(10 * 60_000);
     expect(await leftovers(7)).toEqual(nothing);
     expect(comments(7)).toHaveLength(1);
-    expect(comments(7)[0]?.body).toContain('🗑️ Preview of `web` is gone');
+    expect(comments(7)[0]?.body).toContain('🗑️ Preview of <code>web</code> is gone');
     expect(r.summary).toContain('Removed the preview of web for pull request #7');
     expect(baseTaskDefinition()).toBe(baseBefore);
   }, 120_000);

@@ -70,6 +70,12 @@ export async function startFakeGitHub(opts: { token: string; login?: string }): 
         return json(res, 401, { message: 'Bad credentials' });
       }
 
+      if (url.pathname === '/user' && req.method === 'GET') {
+        // The workflow's token is an installation token: /user is refused, as GitHub does.
+        return login.endsWith('[bot]')
+          ? json(res, 403, { message: 'Resource not accessible by integration' })
+          : json(res, 200, { login });
+      }
       const list = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
       if (list) {
         const key = `${list[1]}/${list[2]}#${list[3]}`;

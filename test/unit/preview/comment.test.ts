@@ -55,12 +55,12 @@ describe('renderPreviewComment', () => {
   it('starts with the marker and shows status, URL, commit, image, task definition and run', () => {
     const body = renderPreviewComment(deployed);
     expect(body.split('\n')[0]).toBe('<!-- ecs-deploy-pipeline:preview:web -->');
-    expect(body).toContain('### ✅ Preview of `web` is live');
-    expect(body).toContain('| URL | https://pr-7.preview.example.com |');
-    expect(body).toContain('| Commit | `feedfacefeed` |');
-    expect(body).toContain('| Image | `127.0.0.1:5000/app:pr-7-abc` |');
-    expect(body).toContain('| Task definition | `app-pr-7:3` |');
-    expect(body).toContain('| Service | `demo/web-pr-7` |');
+    expect(body).toContain('### ✅ Preview of <code>web</code> is live');
+    expect(body).toContain('| URL | [https://pr-7.preview.example.com](https://pr-7.preview.example.com/) |');
+    expect(body).toContain('| Commit | <code>feedfacefeed</code> |');
+    expect(body).toContain('| Image | <code>127.0.0.1:5000/app:pr-7-abc</code> |');
+    expect(body).toContain('| Task definition | <code>app-pr-7:3</code> |');
+    expect(body).toContain('| Service | <code>demo/web-pr-7</code> |');
     expect(body).toContain('| Run | [workflow run](https://github.com/octo/app/actions/runs/1) |');
   });
 
@@ -68,13 +68,13 @@ describe('renderPreviewComment', () => {
     [
       'a failure, with why and no URL',
       { state: 'failed', message: 'ECS deployment | failed' },
-      ['❌', 'ECS deployment \\| failed'],
+      ['❌', 'ECS deployment &#124; failed'],
       ['| URL |'],
     ],
     [
       'a destroy, with what went',
       { state: 'destroyed', removed: ['service demo/web-pr-7', '2 image tag(s) pr-7-*'] },
-      ['🗑️ Preview of `web` is gone', 'removed: service demo/web-pr-7; 2 image tag(s) pr-7-*'],
+      ['🗑️ Preview of <code>web</code> is gone', 'removed: service demo/web-pr-7; 2 image tag(s) pr-7-\\*'],
       ['| Image |'],
     ],
     ['a destroy of nothing', { state: 'destroyed', removed: [] }, ['nothing left to remove'], []],
@@ -118,11 +118,13 @@ describe('postPreviewComment', () => {
     const comments = github.comments.get('octo/app#7') ?? [];
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('pr-7-def');
-    expect(github.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+    expect(github.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`).sort()).toEqual([
       'GET /repos/octo/app/issues/7/comments',
-      'POST /repos/octo/app/issues/7/comments',
       'GET /repos/octo/app/issues/7/comments',
+      'GET /user',
+      'GET /user',
       `PATCH /repos/octo/app/issues/comments/${comments[0]?.id}`,
+      'POST /repos/octo/app/issues/7/comments',
     ]);
     expect(github.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
     expect(log.text()).toMatch(/Commented on pull request #7[\s\S]*Updated the comment on pull request #7/);
@@ -141,7 +143,7 @@ describe('postPreviewComment', () => {
       {
         id: 500,
         body: `${names.commentMarker}\nold`,
-        user: { login: 'bot' },
+        user: { login: 'github-actions[bot]' },
         created_at: '',
         updated_at: '',
       },
@@ -151,6 +153,36 @@ describe('postPreviewComment', () => {
     expect(comments).toHaveLength(121);
     expect(comments.find((c) => c.id === 500)?.body).toContain('is live');
     expect(comments[5]?.body).toBe('<!-- ecs-deploy-pipeline:preview:api -->\nthe api preview');
+  });
+
+  it.each([
+    ['another user pasted the marker', { login: 'mallory' }, `${names.commentMarker}\nfake`],
+    [
+      'our bot wrote the marker mid-text (quoted in a reply)',
+      { login: 'github-actions[bot]' },
+      `> quote\n${names.commentMarker}`,
+    ],
+  ])('never edits a comment that is not ours: %s', async (_name, user, body) => {
+    github.comments.set('octo/app#7', [{ id: 9, body, user, created_at: '', updated_at: '' }]);
+    await postPreviewComment(config(), 7, deployed, log);
+    const comments = github.comments.get('octo/app#7') ?? [];
+    expect(comments.find((c) => c.id === 9)?.body).toBe(body);
+    expect(comments).toHaveLength(2);
+    expect(github.requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('renders hostile text from the pull request and AWS as text', () => {
+    const body = renderPreviewComment({
+      ...deployed,
+      state: 'failed',
+      url: 'javascript:alert(1)',
+      image: 'img`</code><img src=x onerror=alert(1)>',
+      message: '<script>x</script> [click](https://evil.example) | cell\n## heading',
+    });
+    expect(body).not.toMatch(/<(script|img)\b/);
+    expect(body).not.toMatch(/(^|[^\\])\]\(https:\/\/evil/m);
+    expect(body).not.toMatch(/^## heading/m);
+    expect(body).not.toContain('javascript:');
   });
 
   it('turns a refusal into a warning without the token', async () => {
