@@ -28,6 +28,11 @@ export interface Faults {
   expireToken(operation: string, count: number): void;
   /** The next `count` calls are not processed: the connection is destroyed without a response. */
   dropConnection(operation: string, count: number): void;
+  /**
+   * The next `count` calls are processed, then the connection is destroyed without a response:
+   * the change happened, and the client never learns it (it retries, or gives up).
+   */
+  loseAnswer(operation: string, count: number): void;
   /** Delays the response of the next `count` calls (all calls when omitted) by `ms` real milliseconds. */
   latency(operation: string, ms: number, count?: number): void;
   /** The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event. */
@@ -47,6 +52,7 @@ export type RequestFault =
   | { kind: 'throttle' }
   | { kind: 'serverError'; status: number }
   | { kind: 'drop' }
+  | { kind: 'loseAnswer' }
   | { kind: 'expiredToken' };
 
 interface Counted<T> {
@@ -89,6 +95,11 @@ export class FaultInjector implements Faults {
   dropConnection(operation: string, count: number): void {
     checkCount('dropConnection', count);
     this.requestFaults.push({ operation, remaining: count, fault: { kind: 'drop' } });
+  }
+
+  loseAnswer(operation: string, count: number): void {
+    checkCount('loseAnswer', count);
+    this.requestFaults.push({ operation, remaining: count, fault: { kind: 'loseAnswer' } });
   }
 
   latency(operation: string, ms: number, count?: number): void {

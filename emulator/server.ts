@@ -176,7 +176,8 @@ export class EmulatorServer {
 
   /**
    * Injected latency, then the request fault for this call: an error to answer, 'stop' when
-   * the connection was dropped (or the server is closing), undefined to go on.
+   * the connection was dropped (or the server is closing), 'lose' to act and then drop the
+   * connection instead of answering, undefined to go on.
    */
   private async requestFault(operation: string, req: IncomingMessage, res: ServerResponse) {
     const latency = this.opts.faults.takeLatency(operation);
@@ -190,6 +191,7 @@ export class EmulatorServer {
       req.socket.destroy();
       return 'stop';
     }
+    if (fault?.kind === 'loseAnswer') return 'lose';
     if (fault?.kind === 'throttle') return new AwsError('ThrottlingException', 'Rate exceeded');
     if (fault?.kind === 'expiredToken') {
       return new AwsError('ExpiredTokenException', 'The security token included in the request is expired');
@@ -292,7 +294,7 @@ export class EmulatorServer {
 
     const fault = await this.requestFault(operationName, req, res);
     if (fault === 'stop') return;
-    if (fault) return fail(fault);
+    if (fault && fault !== 'lose') return fail(fault);
 
     const operation = service.operations[operationName];
     if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
@@ -300,6 +302,10 @@ export class EmulatorServer {
       this.opts.catchUp();
       this.opts.authorize(accessKeyId, service.service, operationName, input);
       const output = await operation(input);
+      if (fault === 'lose') {
+        req.socket.destroy();
+        return;
+      }
       reply(200, toWire(output ?? {}));
     } catch (err) {
       if (err instanceof AwsError) return fail(err);
@@ -378,11 +384,15 @@ export class EmulatorServer {
 
     const fault = await this.requestFault(operationName, req, res);
     if (fault === 'stop') return;
-    if (fault) return fail(fault);
+    if (fault && fault !== 'lose') return fail(fault);
     try {
       this.opts.catchUp();
       this.opts.authorize(accessKeyId, service.service, operationName, input);
       const result = await operation(input, { accessKeyId });
+      if (fault === 'lose') {
+        req.socket.destroy();
+        return;
+      }
       if (call) call.status = 200;
       sendQueryResult(res, service, operationName, result);
     } catch (err) {

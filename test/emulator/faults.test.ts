@@ -83,6 +83,16 @@ describe('emulator faults', () => {
     expect(emulator.state.ecs.clusters.has('dropped')).toBe(true);
   });
 
+  it('loseAnswer: the call is processed, then the socket closes without a response', async () => {
+    const { ecs } = clients(emulator, { maxAttempts: 1 });
+    emulator.faults.loseAnswer('CreateCluster', 1);
+    const e = await failure(ecs.send(new CreateClusterCommand({ clusterName: 'acted' })));
+    expect(e).not.toBeInstanceOf(ECSServiceException);
+    expect(emulator.calls.at(-1)).toMatchObject({ operation: 'CreateCluster', status: 0 });
+    expect(emulator.state.ecs.clusters.has('acted')).toBe(true);
+    expect(() => emulator.faults.loseAnswer('CreateCluster', 0)).toThrow(/positive integer/);
+  });
+
   it('latency: delays the next N responses by real milliseconds', async () => {
     const { ecs } = clients(emulator);
     emulator.faults.latency('ListClusters', 300, 1);
