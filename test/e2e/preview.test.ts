@@ -232,7 +232,7 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
     const body = comments(7)[0]?.body ?? '';
     expect(body).toMatch(/^<!-- ecs-deploy-pipeline:preview:web -->\n### ✅ Preview of <code>web<\/code> is live/);
     expect(body).toContain(`| URL | [https://pr-7.${DOMAIN}](https://pr-7.${DOMAIN}/) |`);
-    expect(body).toContain(`| Commit | \`${SHA1.slice(0, 12)}\` |`);
+    expect(body).toContain(`| Commit | <code>${SHA1.slice(0, 12)}</code> |`);
     expect(body).toContain('| Run | [workflow run](http://127.0.0.1:9/octo/app/actions/runs/1) |');
     expect(github.requests.every((q) => q.authorization === `token ${TOKEN}`)).toBe(true);
     expect(visible(r.stdout + r.stderr) + r.summary).not.toContain(TOKEN);
@@ -253,7 +253,7 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
     );
     expect(svc?.deployments[0]?.taskDefinition).toBe(r.outputs['task-definition-arn']);
     expect(comments(7).map((c) => c.id)).toEqual([commentId]);
-    expect(comments(7)[0]?.body).toContain(`\`${SHA2.slice(0, 12)}\``);
+    expect(comments(7)[0]?.body).toContain(`<code>${SHA2.slice(0, 12)}</code>`);
     expect(github.requests.filter((q) => q.method === 'PATCH')).toHaveLength(1);
     if (docker) expect((await leftovers(7)).imageTags.sort()).toEqual([`pr-7-${SHA1}`, `pr-7-${SHA2}`]);
     expect(baseTaskDefinition()).toBe(baseBefore);
