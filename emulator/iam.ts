@@ -427,7 +427,25 @@ export function authorizationFor(
     }
     case 'elbv2':
       return elbv2Authorization(operation, input, arn);
+    case 'logs':
+      return logsAuthorization(operation, input, arn);
   }
+}
+
+/**
+ * CloudWatch Logs: operations on events of one stream are authorized on the stream's ARN, the
+ * rest on the group's ARN with the trailing `:*` that IAM policies use for log groups (so a
+ * policy resource `log-group:NAME:*` allows both); DescribeLogGroups on `log-group:*`.
+ */
+function logsAuthorization(operation: string, input: unknown, arn: ArnOf): AuthorizationRequest[] {
+  const action = `logs:${operation}`;
+  const ref = str(input, 'logGroupName') ?? str(input, 'logGroupIdentifier') ?? '*';
+  const group = ref.startsWith('arn:') ? ref.replace(/:\*$/, '') : arn('logs', `log-group:${ref}`);
+  if (operation === 'DescribeLogGroups') return [{ action, resource: arn('logs', 'log-group:*') }];
+  if (operation === 'GetLogEvents' || operation === 'PutLogEvents') {
+    return [{ action, resource: `${group}:log-stream:${str(input, 'logStreamName') ?? '*'}` }];
+  }
+  return [{ action, resource: `${group}:*` }];
 }
 
 type ArnOf = (service: string, resource: string) => string;
@@ -847,7 +865,7 @@ export class IamEmulator implements QueryService {
           ? `with an explicit deny in ${result.deniedBy === 'boundary' ? 'a permissions boundary' : 'an identity-based policy'}`
           : `because no ${result.deniedBy === 'boundary' ? 'permissions boundary' : 'identity-based policy'} allows the ${request.action} action`;
       const message = `User: ${callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
-      const json = service === 'ecs' || service === 'ecr' || service === 'codedeploy';
+      const json = service === 'ecs' || service === 'ecr' || service === 'codedeploy' || service === 'logs';
       throw json
         ? new AwsError('AccessDeniedException', message, 400)
         : new AwsError('AccessDenied', message, 403);

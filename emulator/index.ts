@@ -10,6 +10,7 @@ import { EcrEmulator } from './ecr.js';
 import { EcsEmulator } from './ecs.js';
 import { Elbv2Emulator } from './elbv2.js';
 import { IamEmulator } from './iam.js';
+import { LogsEmulator } from './logs.js';
 import { StsEmulator } from './sts.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { IdGenerator } from './ids.js';
@@ -27,6 +28,7 @@ export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
 export type { SeedIam, SeedIamEntity } from './iam.js';
 export type { SeedElbv2, SeedLoadBalancer, SeedTargetGroup } from './elbv2.js';
+export type { LogsState, LogGroupRecord, LogStreamRecord, LogEventRecord, LogLine } from './logs.js';
 export { defaultPrincipalArn } from './iam.js';
 export type { DemoRuntime, DemoRuntimeOptions } from './runtime/index.js';
 
@@ -104,6 +106,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     iam: { roles: new Map(), users: new Map() },
     elbv2: { loadBalancers: new Map(), listeners: new Map(), targetGroups: new Map(), rules: new Map() },
+    logs: { groups: new Map() },
   };
   const ecs = new EcsEmulator(ctx, state.ecs);
   const ecr = new EcrEmulator(ctx, state.ecr, opts.registry ? new RegistryClient(opts.registry) : undefined);
@@ -115,13 +118,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   );
   const iam = new IamEmulator(ctx, state.iam, principals, state);
   const elbv2 = new Elbv2Emulator(ctx, state.elbv2);
+  const logs = new LogsEmulator(ctx, state.logs);
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
   const server = new EmulatorServer({
     port: opts.port ?? 0,
     region,
     credentials,
-    services: [ecs, ecr, codedeploy],
+    services: [ecs, ecr, codedeploy, logs],
     queryServices: [new StsEmulator(iam), iam, elbv2],
     authorize: (accessKeyId, service, operation, input) =>
       iam.authorize(accessKeyId, service, operation, input),

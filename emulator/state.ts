@@ -47,6 +47,7 @@ import type {
   TaskDefinition,
   TaskStopCode,
 } from '@aws-sdk/client-ecs';
+import type { LogsState } from './logs.js';
 
 export interface EmulatorState {
   ecs: EcsState;
@@ -54,6 +55,7 @@ export interface EmulatorState {
   codedeploy: CodeDeployState;
   iam: IamState;
   elbv2: Elbv2State;
+  logs: LogsState;
 }
 
 // ---------------------------------------------------------------- ECS
