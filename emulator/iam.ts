@@ -525,6 +525,18 @@ function ecsAuthorization(
         resource: service(s),
         context: clusterContext,
       }));
+    case 'RunTask':
+      return runTaskAuthorization(input, arn, world, cluster, clusterContext);
+    case 'StopTask': {
+      const t = str(input, 'task') ?? '*';
+      return [
+        {
+          action,
+          resource: t.startsWith('arn:') ? t : arn('ecs', `task/${cluster}/${t}`),
+          context: clusterContext,
+        },
+      ];
+    }
     case 'DescribeTasks':
       return strings(input, 'tasks').map((t) => ({
         action,
@@ -538,6 +550,46 @@ function ecsAuthorization(
     default:
       return [{ action, resource: '*' }];
   }
+}
+
+/**
+ * RunTask: ecs:RunTask on the task definition (a family alone means its latest ACTIVE revision),
+ * iam:PassRole for roles the overrides pass, and ecs:TagResource on the new tasks when tagged.
+ */
+function runTaskAuthorization(
+  input: unknown,
+  arn: ArnOf,
+  world: EmulatorState,
+  cluster: string,
+  clusterContext: Record<string, string[]>,
+): AuthorizationRequest[] {
+  const ref = str(input, 'taskDefinition') ?? '*';
+  let resource = ref.startsWith('arn:') ? ref : arn('ecs', `task-definition/${ref}`);
+  if (/^[\w-]+$/.test(ref)) {
+    const latest = [...(world.ecs.taskDefinitions.get(ref) ?? [])]
+      .reverse()
+      .find((r) => r.taskDefinition.status === 'ACTIVE');
+    resource = latest?.taskDefinition.taskDefinitionArn ?? `${resource}:*`;
+  }
+  const requests: AuthorizationRequest[] = [{ action: 'ecs:RunTask', resource, context: clusterContext }];
+  const overrides = isRecord(input) && isRecord(input.overrides) ? input.overrides : {};
+  for (const role of [str(overrides, 'taskRoleArn'), str(overrides, 'executionRoleArn')]) {
+    if (role) {
+      requests.push({
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] },
+      });
+    }
+  }
+  if (hasItems(input, 'tags')) {
+    requests.push({
+      action: 'ecs:TagResource',
+      resource: arn('ecs', `task/${cluster}/*`),
+      context: { 'ecs:CreateAction': ['RunTask'] },
+    });
+  }
+  return requests;
 }
 
 function codeDeployAuthorization(
