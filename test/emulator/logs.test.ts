@@ -13,8 +13,14 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeTasksCommand,
+  ListTasksCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
 import { filterPattern } from '../../emulator/logs.js';
+import { clients, fargateTaskDefinition } from './clients.js';
 
 let emulator: Emulator | undefined;
 afterEach(async () => {
@@ -454,5 +460,104 @@ describe('CloudWatch Logs over AWS JSON 1.1', () => {
       'CreateLogStream',
       'PutLogEvents',
     ]);
+  });
+});
+
+describe('ECS tasks write to their awslogs streams', () => {
+  const awslogs = (image: string) =>
+    fargateTaskDefinition('app', image, {
+      containerDefinitions: [
+        {
+          name: 'web',
+          image,
+          essential: true,
+          portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: {
+              'awslogs-group': '/ecs/app',
+              'awslogs-region': 'us-east-1',
+              'awslogs-stream-prefix': 'web',
+            },
+          },
+        },
+      ],
+    });
+  const world: Seed = {
+    clusters: ['demo'],
+    taskDefinitions: [awslogs('app:v1'), awslogs('app:v2')],
+    services: [
+      {
+        cluster: 'demo',
+        serviceName: 'web',
+        taskDefinition: 'app:1',
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      },
+    ],
+    containers: [
+      { image: 'app:v1', lines: ['listening on 8080'] },
+      {
+        image: 'app:v2',
+        lines: ['starting v2', 'Error: Cannot find module express', '    at node:internal/modules'],
+      },
+    ],
+  };
+
+  it("a service task's lines are in <prefix>/<container>/<task id>; a crashing task's last lines are readable once it stopped", async () => {
+    const { emulator: e, logs } = await start(world);
+    const { ecs } = clients(e);
+    const [first] =
+      (await ecs.send(new ListTasksCommand({ cluster: 'demo', serviceName: 'web' }))).taskArns ?? [];
+    const firstId = first?.split('/').pop();
+    const running = await logs.send(
+      new GetLogEventsCommand({ logGroupName: '/ecs/app', logStreamName: `web/web/${firstId}` }),
+    );
+    expect(messages(running.events)).toEqual(['listening on 8080']);
+
+    e.faults.crashTasks('app');
+    await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:2' }));
+    e.clock.advance(10_000);
+    const stopped = await ecs.send(
+      new ListTasksCommand({ cluster: 'demo', serviceName: 'web', desiredStatus: 'STOPPED' }),
+    );
+    const described = await ecs.send(
+      new DescribeTasksCommand({ cluster: 'demo', tasks: stopped.taskArns ?? [] }),
+    );
+    const crashed = described.tasks?.find((t) => t.taskDefinitionArn?.endsWith(':2'));
+    expect(crashed).toMatchObject({
+      lastStatus: 'STOPPED',
+      stopCode: 'EssentialContainerExited',
+      containers: [expect.objectContaining({ exitCode: 1 })],
+    });
+    const id = crashed?.taskArn?.split('/').pop();
+    const tail = await logs.send(
+      new GetLogEventsCommand({ logGroupName: '/ecs/app', logStreamName: `web/web/${id}`, limit: 2 }),
+    );
+    expect(messages(tail.events)).toEqual([
+      'Error: Cannot find module express',
+      '    at node:internal/modules',
+    ]);
+    expect(tail.events?.every((ev) => (ev.timestamp ?? 0) < (crashed?.stoppedAt?.getTime() ?? 0))).toBe(true);
+
+    const streams = await logs.send(
+      new DescribeLogStreamsCommand({ logGroupName: '/ecs/app', logStreamNamePrefix: 'web/web/' }),
+    );
+    expect(streams.logStreams?.map((st) => st.logStreamName)).toContain(`web/web/${firstId}`);
+    const crashes = await logs.send(
+      new FilterLogEventsCommand({ logGroupName: '/ecs/app', filterPattern: 'Error' }),
+    );
+    expect(new Set(crashes.events?.map((ev) => ev.logStreamName)).size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a container without the awslogs driver writes nothing to CloudWatch Logs', async () => {
+    const { emulator: e } = await start({
+      clusters: ['demo'],
+      taskDefinitions: [fargateTaskDefinition('plain', 'plain:v1')],
+      services: [{ cluster: 'demo', serviceName: 'plain', taskDefinition: 'plain', launchType: 'FARGATE' }],
+      containers: [{ family: 'plain', lines: ['hello'] }],
+    });
+    expect(e.state.logs.groups.size).toBe(0);
   });
 });
