@@ -13,11 +13,7 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DescribeTasksCommand,
-  ListTasksCommand,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
 import { filterPattern } from '../../emulator/logs.js';
 import { clients, fargateTaskDefinition } from './clients.js';
