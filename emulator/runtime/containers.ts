@@ -356,6 +356,8 @@ export class ContainerRuntime implements TaskRuntime {
     };
     reader(follower.stdout);
     reader(follower.stderr);
+    // The awslogs driver creates the stream when the container starts, before it prints anything.
+    this.opts.output(run.taskArn, container.name, []);
     container.followed = new Promise((resolve) => follower.on('close', () => resolve()));
   }
 
