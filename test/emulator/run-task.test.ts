@@ -8,8 +8,13 @@ import {
   DescribeServicesCommand,
   DescribeTasksCommand,
   InvalidParameterException,
+  DeleteTaskDefinitionsCommand,
+  DescribeTaskDefinitionCommand,
   ListTagsForResourceCommand,
+  ListTaskDefinitionsCommand,
   ListTasksCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
@@ -443,6 +448,52 @@ describe('StopTask and tasks outside services in ListTasks / DescribeTasks', () 
       ['job-a', 'STOPPED'],
       ['job-b', 'RUNNING'],
     ]);
+  });
+});
+
+describe('task definitions: tags and revision hygiene as the deploy uses them', () => {
+  it('tags a revision, deregisters old ones, deletes only INACTIVE ones; a deleted revision cannot run', async () => {
+    const { ecs } = await start();
+    await ecs.send(new RegisterTaskDefinitionCommand(TD));
+    await ecs.send(new RegisterTaskDefinitionCommand(TD));
+    const resourceArn = 'arn:aws:ecs:us-east-1:000000000000:task-definition/app:3';
+    await ecs.send(
+      new TagResourceCommand({
+        resourceArn,
+        tags: [
+          { key: 'commit', value: 'abc123' },
+          { key: 'team', value: 'core' },
+        ],
+      }),
+    );
+    await ecs.send(new UntagResourceCommand({ resourceArn, tagKeys: ['team'] }));
+    expect((await ecs.send(new ListTagsForResourceCommand({ resourceArn }))).tags).toEqual([
+      { key: 'commit', value: 'abc123' },
+    ]);
+    const described = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: 'app:3', include: ['TAGS'] }),
+    );
+    expect(described.tags).toEqual([{ key: 'commit', value: 'abc123' }]);
+
+    const refused = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['app:1'] }));
+    expect(refused.taskDefinitions).toEqual([]);
+    expect(refused.failures?.[0]?.reason).toBe(
+      'The specified task definition is still in ACTIVE status. Please deregister the target and try again.',
+    );
+    for (const revision of ['app:1', 'app:2']) {
+      await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: revision }));
+    }
+    expect(
+      (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'app' }))).taskDefinitionArns,
+    ).toEqual([resourceArn]);
+    const deleted = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['app:1'] }));
+    expect(deleted.taskDefinitions?.map((t) => t.status)).toEqual(['DELETE_IN_PROGRESS']);
+    await expect(
+      ecs.send(new RunTaskCommand(migration(MIGRATE, { taskDefinition: 'app:1' }))),
+    ).rejects.toThrow('TaskDefinition not found.');
+    await expect(
+      ecs.send(new RunTaskCommand(migration(MIGRATE, { taskDefinition: 'app:2' }))),
+    ).rejects.toThrow('TaskDefinition is inactive');
   });
 });
 
