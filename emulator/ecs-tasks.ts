@@ -57,7 +57,7 @@ function tags(value: unknown): Tag[] {
 
 export class OneOffTasks {
   /** clientToken → the request it was first used with and the tasks it started. */
-  private readonly tokens = new Map<string, { request: string; taskArns: string[]; failures: Failure[] }>();
+  private readonly tokens = new Map<string, { request: string; taskArns: string[] }>();
   /** Scheduled events of each one-off task still running (lines, exit), cancelled by StopTask. */
   private readonly timers = new Map<string, number[]>();
 
@@ -95,13 +95,13 @@ export class OneOffTasks {
           const task = this.state.tasks.find((t) => t.taskArn === arn);
           return task ? [this.hooks.projectTask(task, false)] : [];
         }),
-        failures: structuredClone(earlier.failures),
+        failures: [],
       };
     }
     const plan = this.validate(input, cluster);
     const launched = Array.from({ length: plan.count }, () => this.launch(cluster, plan));
     if (clientToken !== undefined) {
-      this.tokens.set(clientToken, { request, taskArns: launched.map((t) => t.taskArn), failures: [] });
+      this.tokens.set(clientToken, { request, taskArns: launched.map((t) => t.taskArn) });
     }
     return { tasks: launched.map((t) => this.hooks.projectTask(t, false)), failures: [] };
   }
