@@ -16,6 +16,7 @@ import {
 import { DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
 import { filterPattern } from '../../emulator/logs.js';
+import { parseTimestampedLine } from '../../emulator/runtime/containers.js';
 import { clients, fargateTaskDefinition } from './clients.js';
 
 let emulator: Emulator | undefined;
@@ -555,5 +556,22 @@ describe('ECS tasks write to their awslogs streams', () => {
       containers: [{ family: 'plain', lines: ['hello'] }],
     });
     expect(e.state.logs.groups.size).toBe(0);
+  });
+});
+
+describe('the demo runtime reads `docker logs --timestamps` lines', () => {
+  it.each([
+    [
+      '2026-12-02T06:41:37.123456789Z migrating 001',
+      { realTime: Date.UTC(2026, 11, 2, 6, 41, 37, 123), message: 'migrating 001' },
+    ],
+    [
+      '2026-12-02T06:41:37.5Z  indented',
+      { realTime: Date.UTC(2026, 11, 2, 6, 41, 37, 500), message: ' indented' },
+    ],
+    ['2026-12-02T06:41:37Z', { realTime: Date.UTC(2026, 11, 2, 6, 41, 37), message: '' }],
+    ['no timestamp here', undefined],
+  ])('%j', (line, expected) => {
+    expect(parseTimestampedLine(line)).toEqual(expected);
   });
 });
