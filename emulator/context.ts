@@ -52,7 +52,7 @@ export interface EmulatorContext {
 
 export type Operation = (input: Record<string, unknown>) => unknown | Promise<unknown>;
 
-export type ServiceName = 'ecs' | 'ecr' | 'codedeploy';
+export type ServiceName = 'ecs' | 'ecr' | 'codedeploy' | 'logs';
 
 export interface ServiceEmulator {
   readonly service: ServiceName;

@@ -21,6 +21,8 @@ import type {
 import { FAILED_TASK_THRESHOLD, decodeNextToken, encodeNextToken } from './context.js';
 import type { EmulatorContext, Operation, ServiceEmulator } from './context.js';
 import { AwsError, isRecord, optionalNumber, optionalString, optionalStringList } from './errors.js';
+import { OneOffTasks } from './ecs-tasks.js';
+import type { TaskOutput } from './task-output.js';
 import type {
   EcsDeploymentRecord,
   EcsState,
@@ -137,11 +139,32 @@ export class EcsEmulator implements ServiceEmulator {
   /** Task transitions not yet reacted to, per service: all that happen at one instant are handled together. */
   private readonly pendingChanges = new Map<ServiceRecord, TaskRecord[]>();
   private runtime?: TaskRuntime;
+  /** RunTask and StopTask (ecs-tasks.ts). */
+  private readonly oneOff: OneOffTasks;
 
   constructor(
     private readonly ctx: EmulatorContext,
     readonly state: EcsState,
+    taskOutput?: TaskOutput,
   ) {
+    this.oneOff = new OneOffTasks(
+      ctx,
+      state,
+      {
+        clusterName: (input) => this.clusterName(input),
+        findTaskDefinition: (ref) => this.findTaskDefinition(ref),
+        taskArn: (cluster, taskId) => this.arn(`task/${cluster}/${taskId}`),
+        containerArn: (cluster, taskId) => this.arn(`container/${cluster}/${taskId}/${ctx.ids.uuid()}`),
+        projectTask: (task, withTags) => this.projectTask(task, withTags),
+        stopServiceTask: (task, reason) => {
+          this.stopTask(task, reason);
+          task.stopCode = 'UserInitiated';
+        },
+        runtime: () => this.runtime,
+        proven: (arn) => this.provenTaskDefinitions.has(arn),
+      },
+      taskOutput,
+    );
     this.operations = {
       CreateCluster: (i) => this.createCluster(i),
       DescribeClusters: (i) => this.describeClusters(i),
@@ -158,6 +181,8 @@ export class EcsEmulator implements ServiceEmulator {
       ListServices: (i) => this.listServices(i),
       ListTasks: (i) => this.listTasks(i),
       DescribeTasks: (i) => this.describeTasks(i),
+      RunTask: (i) => this.oneOff.runTask(i),
+      StopTask: (i) => this.oneOff.stopTask(i),
       TagResource: (i) => this.tagResource(i),
       UntagResource: (i) => this.untagResource(i),
       ListTagsForResource: (i) => this.listTagsForResource(i),
@@ -1621,10 +1646,11 @@ export class EcsEmulator implements ServiceEmulator {
       lastStatus: task.lastStatus,
       launchType: task.launchType,
       memory: task.memory,
-      overrides: {
+      overrides: task.overrides ?? {
         containerOverrides: task.containers.map((c) => ({ name: c.name })),
         inferenceAcceleratorOverrides: [],
       },
+      capacityProviderName: task.capacityProviderName,
       platformVersion: task.platformVersion,
       platformFamily: task.launchType === 'FARGATE' ? 'Linux' : undefined,
       pullStartedAt: task.pullStartedAt,

@@ -427,7 +427,25 @@ export function authorizationFor(
     }
     case 'elbv2':
       return elbv2Authorization(operation, input, arn);
+    case 'logs':
+      return logsAuthorization(operation, input, arn);
   }
+}
+
+/**
+ * CloudWatch Logs: operations on events of one stream are authorized on the stream's ARN, the
+ * rest on the group's ARN with the trailing `:*` that IAM policies use for log groups (so a
+ * policy resource `log-group:NAME:*` allows both); DescribeLogGroups on `log-group:*`.
+ */
+function logsAuthorization(operation: string, input: unknown, arn: ArnOf): AuthorizationRequest[] {
+  const action = `logs:${operation}`;
+  const ref = str(input, 'logGroupName') ?? str(input, 'logGroupIdentifier') ?? '*';
+  const group = ref.startsWith('arn:') ? ref.replace(/:\*$/, '') : arn('logs', `log-group:${ref}`);
+  if (operation === 'DescribeLogGroups') return [{ action, resource: arn('logs', 'log-group:*') }];
+  if (operation === 'GetLogEvents' || operation === 'PutLogEvents') {
+    return [{ action, resource: `${group}:log-stream:${str(input, 'logStreamName') ?? '*'}` }];
+  }
+  return [{ action, resource: `${group}:*` }];
 }
 
 type ArnOf = (service: string, resource: string) => string;
@@ -507,6 +525,18 @@ function ecsAuthorization(
         resource: service(s),
         context: clusterContext,
       }));
+    case 'RunTask':
+      return runTaskAuthorization(input, arn, world, cluster, clusterContext);
+    case 'StopTask': {
+      const t = str(input, 'task') ?? '*';
+      return [
+        {
+          action,
+          resource: t.startsWith('arn:') ? t : arn('ecs', `task/${cluster}/${t}`),
+          context: clusterContext,
+        },
+      ];
+    }
     case 'DescribeTasks':
       return strings(input, 'tasks').map((t) => ({
         action,
@@ -520,6 +550,46 @@ function ecsAuthorization(
     default:
       return [{ action, resource: '*' }];
   }
+}
+
+/**
+ * RunTask: ecs:RunTask on the task definition (a family alone means its latest ACTIVE revision),
+ * iam:PassRole for roles the overrides pass, and ecs:TagResource on the new tasks when tagged.
+ */
+function runTaskAuthorization(
+  input: unknown,
+  arn: ArnOf,
+  world: EmulatorState,
+  cluster: string,
+  clusterContext: Record<string, string[]>,
+): AuthorizationRequest[] {
+  const ref = str(input, 'taskDefinition') ?? '*';
+  let resource = ref.startsWith('arn:') ? ref : arn('ecs', `task-definition/${ref}`);
+  if (/^[\w-]+$/.test(ref)) {
+    const latest = [...(world.ecs.taskDefinitions.get(ref) ?? [])]
+      .reverse()
+      .find((r) => r.taskDefinition.status === 'ACTIVE');
+    resource = latest?.taskDefinition.taskDefinitionArn ?? `${resource}:*`;
+  }
+  const requests: AuthorizationRequest[] = [{ action: 'ecs:RunTask', resource, context: clusterContext }];
+  const overrides = isRecord(input) && isRecord(input.overrides) ? input.overrides : {};
+  for (const role of [str(overrides, 'taskRoleArn'), str(overrides, 'executionRoleArn')]) {
+    if (role) {
+      requests.push({
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': ['ecs-tasks.amazonaws.com'] },
+      });
+    }
+  }
+  if (hasItems(input, 'tags')) {
+    requests.push({
+      action: 'ecs:TagResource',
+      resource: arn('ecs', `task/${cluster}/*`),
+      context: { 'ecs:CreateAction': ['RunTask'] },
+    });
+  }
+  return requests;
 }
 
 function codeDeployAuthorization(
@@ -847,7 +917,7 @@ export class IamEmulator implements QueryService {
           ? `with an explicit deny in ${result.deniedBy === 'boundary' ? 'a permissions boundary' : 'an identity-based policy'}`
           : `because no ${result.deniedBy === 'boundary' ? 'permissions boundary' : 'identity-based policy'} allows the ${request.action} action`;
       const message = `User: ${callerArn} is not authorized to perform: ${request.action} on resource: ${request.resource} ${why}`;
-      const json = service === 'ecs' || service === 'ecr' || service === 'codedeploy';
+      const json = service === 'ecs' || service === 'ecr' || service === 'codedeploy' || service === 'logs';
       throw json
         ? new AwsError('AccessDeniedException', message, 400)
         : new AwsError('AccessDenied', message, 403);

@@ -10,6 +10,8 @@ import { EcrEmulator } from './ecr.js';
 import { EcsEmulator } from './ecs.js';
 import { Elbv2Emulator } from './elbv2.js';
 import { IamEmulator } from './iam.js';
+import { LogsEmulator } from './logs.js';
+import { TaskOutput, type ContainerScript } from './task-output.js';
 import { StsEmulator } from './sts.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { IdGenerator } from './ids.js';
@@ -27,6 +29,8 @@ export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
 export type { SeedIam, SeedIamEntity } from './iam.js';
 export type { SeedElbv2, SeedLoadBalancer, SeedTargetGroup } from './elbv2.js';
+export type { ContainerScript } from './task-output.js';
+export type { LogsState, LogGroupRecord, LogStreamRecord, LogEventRecord, LogLine } from './logs.js';
 export { defaultPrincipalArn } from './iam.js';
 export type { DemoRuntime, DemoRuntimeOptions } from './runtime/index.js';
 
@@ -64,6 +68,11 @@ export interface Emulator {
   faults: Faults;
   clock: { now(): number; advance(ms: number): void; speed: number };
   seed(seed: Seed): void;
+  /**
+   * What containers print (into their awslogs streams) and, for one-off tasks, how they exit;
+   * see ContainerScript. Also `seed.containers`. The newest matching script wins.
+   */
+  scriptContainers(...scripts: ContainerScript[]): void;
   /** The state, brought up to the current emulated time on each read. */
   readonly state: EmulatorState;
   /** With `opts.runtime`: its run id and load balancer URLs. */
@@ -104,8 +113,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     iam: { roles: new Map(), users: new Map() },
     elbv2: { loadBalancers: new Map(), listeners: new Map(), targetGroups: new Map(), rules: new Map() },
+    logs: { groups: new Map() },
   };
-  const ecs = new EcsEmulator(ctx, state.ecs);
+  const logs = new LogsEmulator(ctx, state.logs);
+  const taskOutput = new TaskOutput(ctx, logs);
+  const ecs = new EcsEmulator(ctx, state.ecs, taskOutput);
+  ecs.onTaskChange((_svc, changed) =>
+    taskOutput.serviceTasksChanged(changed, (arn) => ecs.findTaskDefinition(arn)?.taskDefinition),
+  );
   const ecr = new EcrEmulator(ctx, state.ecr, opts.registry ? new RegistryClient(opts.registry) : undefined);
   const codedeploy = new CodeDeployEmulator(ctx, state.codedeploy, ecs);
   const principals = new Map(
@@ -121,7 +136,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     port: opts.port ?? 0,
     region,
     credentials,
-    services: [ecs, ecr, codedeploy],
+    services: [ecs, ecr, codedeploy, logs],
     queryServices: [new StsEmulator(iam), iam, elbv2],
     authorize: (accessKeyId, service, operation, input) =>
       iam.authorize(accessKeyId, service, operation, input),
@@ -146,7 +161,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           change();
           catchUp();
         },
+        containerOutput: (taskArn, containerName, lines) => {
+          const task = state.ecs.tasks.find((t) => t.taskArn === taskArn);
+          const td = task && ecs.findTaskDefinition(task.taskDefinitionArn)?.taskDefinition;
+          if (!task || !td) return;
+          // Docker's real times, on the emulated clock: as long before emulated now as they were before real now.
+          const now = clock.now();
+          const emulated = (realTime: number) =>
+            clock.manual ? now : Math.min(now, Math.floor(now - (Date.now() - realTime) * clock.speed));
+          taskOutput.write(
+            task,
+            td,
+            containerName,
+            lines.map((l) => ({ timestamp: emulated(l.realTime), message: l.message })),
+          );
+        },
       });
+      taskOutput.realContainers = true;
     } catch (err) {
       await server.close();
       throw err;
@@ -155,6 +186,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   const seed = (world: Seed) => {
     catchUp();
+    // Before the services start, so their first tasks already print what the scripts say.
+    if (world.containers) taskOutput.script(...world.containers);
     applySeed(world, { ctx, ecs, ecr, codedeploy, iam, elbv2 });
   };
   if (opts.seed) {
@@ -187,6 +220,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       },
     },
     seed,
+    scriptContainers: (...scripts) => taskOutput.script(...scripts),
     get state() {
       catchUp();
       return state;

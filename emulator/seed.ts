@@ -9,6 +9,7 @@ import type { EcrEmulator } from './ecr.js';
 import type { EcsEmulator } from './ecs.js';
 import type { Elbv2Emulator, SeedElbv2 } from './elbv2.js';
 import type { IamEmulator, SeedIam } from './iam.js';
+import type { ContainerScript } from './task-output.js';
 import { AwsError } from './errors.js';
 
 export interface Seed {
@@ -26,6 +27,8 @@ export interface Seed {
   iam?: SeedIam;
   /** Target groups, then load balancers with their listeners. */
   elbv2?: SeedElbv2;
+  /** What containers print and how one-off tasks exit (emulator.scriptContainers). */
+  containers?: ContainerScript[];
 }
 
 export interface SeedService {

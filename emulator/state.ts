@@ -45,8 +45,10 @@ import type {
   StabilityStatus,
   Tag as EcsTag,
   TaskDefinition,
+  TaskOverride,
   TaskStopCode,
 } from '@aws-sdk/client-ecs';
+import type { LogsState } from './logs.js';
 
 export interface EmulatorState {
   ecs: EcsState;
@@ -54,6 +56,7 @@ export interface EmulatorState {
   codedeploy: CodeDeployState;
   iam: IamState;
   elbv2: Elbv2State;
+  logs: LogsState;
 }
 
 // ---------------------------------------------------------------- ECS
@@ -175,7 +178,8 @@ export interface TaskRecord {
   /** The ECS deployment id or task set id the task belongs to. */
   ownerId: string;
   group: string;
-  startedBy: string;
+  /** A service's tasks: its deployment or task set id; RunTask: the caller's, when given. */
+  startedBy?: string;
   taskDefinitionArn: string;
   family: string;
   lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
@@ -197,6 +201,10 @@ export interface TaskRecord {
   crashReason?: string;
   version: number;
   tags: EcsTag[];
+  /** RunTask's overrides (one-off tasks); service tasks have none. */
+  overrides?: TaskOverride;
+  /** RunTask with a capacity provider strategy: the provider the task was placed with. */
+  capacityProviderName?: string;
 }
 
 // ---------------------------------------------------------------- ECR

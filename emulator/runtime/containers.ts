@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { ContainerDefinition, TaskDefinition } from '@aws-sdk/client-ecs';
 import type { RuntimeTaskExit, TaskRuntime } from '../ecs.js';
 import type { TaskRecord } from '../state.js';
+import { effectiveCommand } from '../task-output.js';
 import { docker } from './docker.js';
 
 /** The label every container of a run carries: `ecs-deploy-demo=<run id>`. */
@@ -34,8 +35,13 @@ export interface ContainerRuntimeOptions {
   /** Tells the emulator; called asynchronously, never from inside `start` or `stop`. */
   healthy(taskArn: string, runtimeIds: Record<string, string>): void;
   stopped(taskArn: string, exit: RuntimeTaskExit): void;
+  /** Lines a container printed, with the real time Docker stamped each with (epoch ms). */
+  output(taskArn: string, containerName: string, lines: { realTime: number; message: string }[]): void;
   onEvent(message: string): void;
 }
+
+/** Real ms to wait, once a container has exited, for `docker logs --follow` to hand over its last lines. */
+const LAST_OUTPUT_WAIT_MS = 5_000;
 
 interface ContainerRun {
   name: string;
@@ -44,6 +50,9 @@ interface ContainerRun {
   port?: number;
   id?: string;
   waiter?: ChildProcess;
+  /** `docker logs --follow --timestamps`, and when it has ended (the container's output is all read). */
+  follower?: ChildProcess;
+  followed?: Promise<void>;
 }
 
 interface TaskRun {
@@ -53,6 +62,16 @@ interface TaskRun {
   containers: ContainerRun[];
   phase: 'starting' | 'healthy' | 'stopping';
   timer?: NodeJS.Timeout;
+  /** RunTask's task: RUNNING once its containers have started, without a health check (as ECS). */
+  oneOff: boolean;
+}
+
+/** `2026-12-02T06:41:37.123456789Z text` (docker logs --timestamps) → epoch ms and text. */
+export function parseTimestampedLine(line: string): { realTime: number; message: string } | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z ?(.*)$/.exec(line);
+  if (!m) return undefined;
+  const ms = Number((m[2] ?? '0').padEnd(3, '0').slice(0, 3));
+  return { realTime: Date.parse(`${m[1]}Z`) + ms, message: m[3] as string };
 }
 
 /** A port nothing on 127.0.0.1 listens on right now. */
@@ -147,6 +166,7 @@ export class ContainerRuntime implements TaskRuntime {
       label: `task ${task.taskId.slice(0, 8)} (${task.family}:${taskDefinition.revision})`,
       containers: [],
       phase: 'starting',
+      oneOff: task.serviceName === undefined,
     };
     this.runs.set(task.taskArn, run);
     this.track(
@@ -174,7 +194,12 @@ export class ContainerRuntime implements TaskRuntime {
     }
     for (const id of this.started) this.track(this.remove(id, false));
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
-    for (const run of this.runs.values()) for (const c of run.containers) c.waiter?.kill();
+    for (const run of this.runs.values()) {
+      for (const c of run.containers) {
+        c.waiter?.kill();
+        c.follower?.kill();
+      }
+    }
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -205,6 +230,7 @@ export class ContainerRuntime implements TaskRuntime {
       }
       if (failure !== undefined) return this.fail(run, 'TaskFailedToStart', failure);
       this.watch(run, container);
+      this.follow(run, container);
       this.opts.onEvent(
         `${run.label}: container ${container.name} started (${(container.id as string).slice(0, 12)})` +
           (container.port === undefined ? '' : ` on port ${container.port}`),
@@ -232,7 +258,8 @@ export class ContainerRuntime implements TaskRuntime {
     container: ContainerRun,
   ): Promise<string | undefined> {
     const environment: Record<string, string> = {};
-    for (const { name, value } of definition.environment ?? []) {
+    const override = task.overrides?.containerOverrides?.find((o) => o.name === definition.name);
+    for (const { name, value } of [...(definition.environment ?? []), ...(override?.environment ?? [])]) {
       if (name) environment[name] = value ?? '';
     }
     if (container.port !== undefined) environment.PORT = String(container.port);
@@ -262,7 +289,7 @@ export class ContainerRuntime implements TaskRuntime {
       '--label',
       `com.amazonaws.ecs.task-definition-version=${td.revision}`,
       definition.image as string,
-      ...(definition.command ?? []),
+      ...effectiveCommand(task, definition),
     ];
     try {
       const r = await docker(args);
@@ -308,7 +335,40 @@ export class ContainerRuntime implements TaskRuntime {
     return this.containerExited(run, container, r.code === 0 ? Number(exitCode) : undefined);
   }
 
+  /**
+   * Streams the container's output, stamped by Docker, to the emulator as it is printed, the way
+   * the awslogs driver ships it to CloudWatch Logs.
+   */
+  private follow(run: TaskRun, container: ContainerRun): void {
+    const follower = spawn('docker', ['logs', '--follow', '--timestamps', container.id as string], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    container.follower = follower;
+    const reader = (stream: NodeJS.ReadableStream) => {
+      let partial = '';
+      stream.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString();
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        const parsed = lines.flatMap((l) => parseTimestampedLine(l.replace(/\r$/, '')) ?? []);
+        if (parsed.length > 0) this.opts.output(run.taskArn, container.name, parsed);
+      });
+    };
+    reader(follower.stdout);
+    reader(follower.stderr);
+    // The awslogs driver creates the stream when the container starts, before it prints anything.
+    this.opts.output(run.taskArn, container.name, []);
+    container.followed = new Promise((resolve) => follower.on('close', () => resolve()));
+  }
+
   private async containerExited(run: TaskRun, container: ContainerRun, exitCode?: number): Promise<void> {
+    // Its last lines are in CloudWatch Logs before the task is STOPPED, as a reader of a stopped task expects.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      container.followed,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_OUTPUT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     const logs = await docker(['logs', '--tail', '3', container.id as string], 10_000);
     const lastLines = logs.code === 0 ? `${logs.stdout}${logs.stderr}`.trim().split('\n').join(' | ') : '';
     this.opts.onEvent(
@@ -326,7 +386,7 @@ export class ContainerRuntime implements TaskRuntime {
 
   /** Polls until every container with a port answers the health check, or the start timeout runs out. */
   private checkHealth(run: TaskRun, deadline: number): void {
-    const withPorts = run.containers.filter((c) => c.port !== undefined);
+    const withPorts = run.oneOff ? [] : run.containers.filter((c) => c.port !== undefined);
     const check = async () => {
       if (run.phase !== 'starting') return;
       const answers = await Promise.all(
@@ -336,7 +396,11 @@ export class ContainerRuntime implements TaskRuntime {
       const failing = answers.findIndex((a) => a !== 200);
       if (failing < 0) {
         run.phase = 'healthy';
-        this.opts.onEvent(`${run.label}: healthy (GET ${this.opts.healthCheckPath} answers 200)`);
+        this.opts.onEvent(
+          run.oneOff
+            ? `${run.label}: running`
+            : `${run.label}: healthy (GET ${this.opts.healthCheckPath} answers 200)`,
+        );
         this.opts.healthy(
           run.taskArn,
           Object.fromEntries(run.containers.map((c) => [c.name, c.id as string])),

@@ -64,6 +64,12 @@ export interface RuntimeBindings {
   observe(): EmulatorState;
   /** Applies a change at the current emulated time, and processes what it sets off. */
   external(change: () => void): void;
+  /** A container's output, stamped with real times, into its awslogs stream (at emulated times). */
+  containerOutput(
+    taskArn: string,
+    containerName: string,
+    lines: { realTime: number; message: string }[],
+  ): void;
 }
 
 export async function startDemoRuntime(
@@ -96,6 +102,8 @@ export async function startDemoRuntime(
     stopTimeoutSeconds: options.stopTimeoutSeconds ?? 10,
     healthy: (taskArn, runtimeIds) => deliver(() => bindings.ecs.runtimeTaskHealthy(taskArn, runtimeIds)),
     stopped: (taskArn, exit) => deliver(() => bindings.ecs.runtimeTaskStopped(taskArn, exit)),
+    output: (taskArn, containerName, lines) =>
+      deliver(() => bindings.containerOutput(taskArn, containerName, lines)),
     onEvent,
   });
   const hooks = new HttpHookRunner({ timeoutMs: options.hookTimeoutMs ?? 60_000, deliver, onEvent });

@@ -126,7 +126,7 @@ describe('emulator wire protocol', () => {
   });
 
   it('answers operations it does not implement with UnknownOperationException', async () => {
-    const res = await raw(emulator, { target: `${ECS_TARGET}.RunTask` });
+    const res = await raw(emulator, { target: `${ECS_TARGET}.ListAttributes` });
     expect(res.status).toBe(400);
     expect(res.json.__type).toBe('UnknownOperationException');
     const other = await raw(emulator, { target: 'AmazonSomethingElse.Foo', service: 'ecs' });
