@@ -5,8 +5,11 @@ import { parse } from 'yaml';
 
 /**
  * The GitHub workflows in .github/workflows: every use of this action passes only inputs that
- * action.yml declares, and deploy.yml has what OIDC credentials and one-at-a-time deployments need,
- * consistent with the CloudFormation template it deploys to.
+ * action.yml declares; every other action is pinned by commit SHA (the README's smallest workflow
+ * too); each job has its own least permissions; deploy.yml has what OIDC credentials and
+ * one-at-a-time deployments need, consistent with the CloudFormation template it deploys to;
+ * release.yml, dependabot-dist.yml and codeql.yml give their write tokens only to jobs that run no
+ * dependency code. Dependabot's groups and action.yml's Marketplace metadata are checked here too.
  */
 
 interface Step {
