@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
 import {
   changelogSection,
   checkVersion,
@@ -298,5 +299,181 @@ describe('the release scripts in a git repository with fake tags', () => {
     expect(() => moveMajorTag(repo, 'v2')).toThrow(/not a release tag/);
     const bad = script('move-major-tag');
     expect([bad.status, bad.stderr]).toEqual([1, 'Usage: move-major-tag.ts vX.Y.Z [--push REMOTE]\n']);
+  });
+});
+
+/**
+ * release.yml's check job as the runner runs it: each `run:` step of the workflow file, by bash
+ * with -eo pipefail, in a throw-away repository that has the release scripts and a bare "origin",
+ * with the step's env: filled in from the event. Only the npm ci and dist build steps are left to CI.
+ */
+describe("release.yml's check job, step by step", () => {
+  interface RunStep {
+    name?: string;
+    run?: string;
+    env?: Record<string, string>;
+  }
+  const workflow = parse(readFileSync('.github/workflows/release.yml', 'utf8')) as {
+    jobs: { check: { steps: RunStep[] } };
+  };
+  const stepNamed = (name: string): RunStep => {
+    const found = workflow.jobs.check.steps.find((s) => s.name === name);
+    if (!found?.run) throw new Error(`release.yml's check job has no run step named ${name}`);
+    return found;
+  };
+  let dir: string;
+  let repo: string;
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Test',
+    GIT_AUTHOR_EMAIL: 'test@example.invalid',
+    GIT_COMMITTER_NAME: 'Test',
+    GIT_COMMITTER_EMAIL: 'test@example.invalid',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8' }).trim();
+  const commit = (version: string) => {
+    writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'fake', version }));
+    writeFileSync(
+      join(repo, 'package-lock.json'),
+      JSON.stringify({ version, packages: { '': { version } } }),
+    );
+    writeFileSync(
+      join(repo, 'CHANGELOG.md'),
+      `# Changelog\n\n## [Unreleased]\n\n## [${version}] - 2026-01-01\n\n### Fixed\n- ${version}: it works\n`,
+    );
+    git('add', '-A');
+    git('commit', '-qm', version);
+    return git('rev-parse', 'HEAD');
+  };
+
+  /** Runs the job's steps in order, as the runner does, until one fails; its outputs, parsed. */
+  const runJob = (event: { version: string; sha: string }) => {
+    const output = join(dir, `output-${event.version}-${event.sha.slice(0, 7)}`);
+    writeFileSync(output, '');
+    const outputs = () => {
+      const text = readFileSync(output, 'utf8');
+      const values: Record<string, string> = {};
+      const heredoc = /^(\w[\w-]*)<<(\S+)\n([\s\S]*?)\n\2$/gm;
+      for (const [, key, , value] of text.matchAll(heredoc)) values[key as string] = value as string;
+      for (const [, key, value] of text.replace(heredoc, '').matchAll(/^([\w-]+)=(.*)$/gm))
+        values[key as string] = value as string;
+      return values;
+    };
+    // The expressions the steps' env: use, and what GitHub fills in for this event.
+    const expressions = (): Record<string, string> => ({
+      '${{ inputs.version || github.ref_name }}': event.version,
+      '${{ github.event.repository.default_branch }}': 'main',
+      '${{ steps.version.outputs.tag }}': outputs().tag ?? '',
+      '${{ steps.version.outputs.tag-exists }}': outputs()['tag-exists'] ?? '',
+    });
+    const names = [
+      'The tag matches package.json',
+      'The commit is on the default branch',
+      'Release notes from CHANGELOG.md',
+      'The major tag may move to this release',
+    ];
+    for (const name of names) {
+      const step = stepNamed(name);
+      const stepEnv = Object.fromEntries(
+        Object.entries(step.env ?? {}).map(([key, value]) => {
+          const filled = expressions()[value];
+          if (filled === undefined) throw new Error(`${name}: the test does not know ${value}`);
+          return [key, filled];
+        }),
+      );
+      const result = spawnSync(
+        'bash',
+        ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run as string],
+        {
+          cwd: repo,
+          env: { ...env, ...stepEnv, GITHUB_SHA: event.sha, GITHUB_OUTPUT: output, RUNNER_TEMP: dir },
+          encoding: 'utf8',
+        },
+      );
+      if (result.status !== 0)
+        return { failed: name, stdout: result.stdout, stderr: result.stderr, outputs: outputs() };
+    }
+    return { failed: undefined, outputs: outputs() };
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'release-workflow-'));
+    repo = join(dir, 'repo');
+    execFileSync('git', ['init', '-q', '--bare', join(dir, 'origin.git')], { env });
+    execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
+    git('remote', 'add', 'origin', join(dir, 'origin.git'));
+    execFileSync('mkdir', ['-p', join(repo, 'scripts', 'release')]);
+    for (const file of ['lib.ts', 'check-version.ts', 'changelog-section.ts', 'move-major-tag.ts'])
+      writeFileSync(
+        join(repo, 'scripts', 'release', file),
+        readFileSync(join(root, 'scripts', 'release', file)),
+      );
+    execFileSync('ln', ['-s', join(root, 'node_modules'), join(repo, 'node_modules')]);
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a pushed tag v1.0.0 on main: outputs the release and its notes, and v1 may move to it', () => {
+    const sha = commit('1.0.0');
+    git('tag', 'v1.0.0');
+    git('push', '-q', 'origin', 'main', 'v1.0.0');
+    git('fetch', '-q', 'origin');
+    const job = runJob({ version: 'v1.0.0', sha });
+    expect(job).toEqual({
+      failed: undefined,
+      outputs: {
+        tag: 'v1.0.0',
+        version: '1.0.0',
+        'major-tag': 'v1',
+        'tag-exists': 'true',
+        notes: '### Fixed\n- 1.0.0: it works',
+      },
+    });
+    expect(git('rev-parse', 'v1^{commit}')).toBe(sha);
+  });
+
+  it('a dispatch of 1.1.0 on main: the tag is still to be made (tag-exists=false); v1 may move', () => {
+    const sha = commit('1.1.0');
+    git('push', '-q', 'origin', 'main');
+    git('fetch', '-q', 'origin');
+    const job = runJob({ version: '1.1.0', sha });
+    expect(job.failed).toBeUndefined();
+    expect(job.outputs).toMatchObject({
+      tag: 'v1.1.0',
+      'tag-exists': 'false',
+      notes: '### Fixed\n- 1.1.0: it works',
+    });
+    expect(git('rev-parse', 'v1^{commit}')).toBe(sha);
+  });
+
+  it('a tag on a commit that is not on main stops at the branch check, naming the fix', () => {
+    git('checkout', '-q', '-b', 'side');
+    const sha = commit('1.2.0');
+    git('tag', 'v1.2.0');
+    const job = runJob({ version: 'v1.2.0', sha });
+    expect(job.failed).toBe('The commit is on the default branch');
+    expect(job.stdout).toMatch(/^::error::[0-9a-f]{40} is not on main\. Fix: release a commit of main/);
+    git('checkout', '-q', 'main');
+    git('tag', '-d', 'v1.2.0');
+  });
+
+  it('a tag package.json does not match stops at the first step, with no outputs', () => {
+    const sha = git('rev-parse', 'HEAD');
+    const job = runJob({ version: 'v1.3.0', sha });
+    expect(job.failed).toBe('The tag matches package.json');
+    expect(job.stderr).toMatch(/package\.json "version" is "1\.1\.0" but the tag v1\.3\.0 releases 1\.3\.0/);
+    expect(job.outputs).toEqual({});
+  });
+
+  it('re-running the older v1.0.0 stops at the major tag, which stays on v1.1.0', () => {
+    const v110 = git('rev-parse', 'v1.1.0^{commit}');
+    git('checkout', '-q', 'v1.0.0');
+    const job = runJob({ version: 'v1.0.0', sha: git('rev-parse', 'HEAD') });
+    expect(job.failed).toBe('The major tag may move to this release');
+    expect(job.stderr).toMatch(/v1\.1\.0 is newer than v1\.0\.0, so v1 stays where it is/);
+    expect(git('rev-parse', 'v1^{commit}')).toBe(v110);
+    git('checkout', '-q', 'main');
   });
 });
