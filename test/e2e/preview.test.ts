@@ -230,7 +230,9 @@ describe('a pull request’s preview: deploy, synchronize, destroy', () => {
 
     expect(comments(7)).toHaveLength(1);
     const body = comments(7)[0]?.body ?? '';
-    expect(body).toMatch(/^<!-- ecs-deploy-pipeline:preview:web -->\n### ✅ Preview of <code>web<\/code> is live/);
+    expect(body).toMatch(
+      /^<!-- ecs-deploy-pipeline:preview:web -->\n### ✅ Preview of <code>web<\/code> is live/,
+    );
     expect(body).toContain(`| URL | [https://pr-7.${DOMAIN}](https://pr-7.${DOMAIN}/) |`);
     expect(body).toContain(`| Commit | <code>${SHA1.slice(0, 12)}</code> |`);
     expect(body).toContain('| Run | [workflow run](http://127.0.0.1:9/octo/app/actions/runs/1) |');
