@@ -637,7 +637,8 @@ export class EcsNativeDeployments implements NativeDeploymentController {
   taskFailed(svc: ServiceRecord, deployment: EcsDeploymentRecord): boolean {
     const d = this.ongoing(svc);
     if (!d || (deployment.id !== d.greenDeploymentId && deployment.id !== d.blueDeploymentId)) return false;
-    if (deployment.id !== d.greenDeploymentId) return true;
+    // Once the breaker is no longer watching (tripped, or the deployment ended) the count stands.
+    if (deployment.id !== d.greenDeploymentId || d.circuitBreaker.status !== 'MONITORING') return true;
     d.circuitBreaker.failureCount = deployment.failedTasks;
     this.touch(d);
     if (

@@ -26,6 +26,7 @@ export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
 export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
+export type { SeedNativeLoadBalancer } from './seed-native.js';
 export type { SeedIam, SeedIamEntity } from './iam.js';
 export type { SeedElbv2, SeedLoadBalancer, SeedTargetGroup } from './elbv2.js';
 export { defaultPrincipalArn } from './iam.js';

@@ -1,0 +1,511 @@
+/**
+ * ECS-native BLUE_GREEN, LINEAR and CANARY deployments through the real ECS and ELBv2 SDK
+ * clients, on a manually advanced clock: stages, traffic weights step by step (in the service
+ * deployment and in the listener rules), hooks, circuit breaker, rollbacks and the service
+ * deployment operations.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  ConflictException,
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
+  InvalidParameterException,
+  ListServiceDeploymentsCommand,
+  ServiceDeploymentNotFoundException,
+  StopServiceDeploymentCommand,
+  UpdateServiceCommand,
+  type DeploymentConfiguration,
+  type ECSClient,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
+import { clients } from './clients.js';
+import { describe1, distinct, elbClient, nativeWorld, ruleWeights, trace } from './native-support.js';
+
+const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:smoke-test';
+const HOOK_ROLE = 'arn:aws:iam::000000000000:role/ecsLambdaHookRole';
+const BREAKER = { enable: true, rollback: true };
+
+let emulator: Emulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+async function start(seed: Seed): Promise<{ emulator: Emulator; ecs: ECSClient }> {
+  emulator = await startEmulator({ manualClock: true, seed });
+  return { emulator, ecs: clients(emulator).ecs };
+}
+
+async function service(ecs: ECSClient): Promise<Service> {
+  const out = await ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['web'] }));
+  return out.services?.[0] as Service;
+}
+
+/** UpdateService to app:2; the response names the service deployment it started. */
+async function deploy(ecs: ECSClient): Promise<string> {
+  const out = await ecs.send(
+    new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:2' }),
+  );
+  const arn = out.service?.currentServiceDeployment;
+  expect(arn).toMatch(/^arn:aws:ecs:us-east-1:000000000000:service-deployment\/demo\/web\/[\w-]{22}$/);
+  return arn as string;
+}
+
+/** Seconds between the 30 % step and the 60 % step. */
+function at30to60(seen: { at: number; production?: number }[]): number {
+  const at = (w: number) => seen.find((s) => s.production === w)?.at as number;
+  return at(60) - at(30);
+}
+
+describe('ECS-native deployments to success', () => {
+  it('BLUE_GREEN: scales green up, shifts test then all production traffic, bakes, cleans up', async () => {
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5, deploymentCircuitBreaker: BREAKER }),
+    );
+    const elb = elbClient(emulator);
+    const before = await service(ecs);
+    const lb = before.loadBalancers?.[0];
+    const advanced = lb?.advancedConfiguration;
+    expect(before.deploymentConfiguration).toMatchObject({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 });
+    expect(advanced).toEqual({
+      alternateTargetGroupArn: expect.stringMatching(/:targetgroup\/web-green\//),
+      productionListenerRule: expect.stringMatching(/:listener-rule\/app\/web\//),
+      testListenerRule: expect.stringMatching(/:listener-rule\/app\/web\//),
+      roleArn: 'arn:aws:iam::000000000000:role/ecsInfrastructureRoleForLoadBalancers',
+    });
+    const blueTg = lb?.targetGroupArn as string;
+    const greenTg = advanced?.alternateTargetGroupArn as string;
+
+    const arn = await deploy(ecs);
+    const first = await describe1(ecs, arn);
+    expect(first).toMatchObject({ status: 'PENDING', serviceArn: before.serviceArn });
+
+    // During the bake both revisions run: green PRIMARY, blue ACTIVE, 4 tasks.
+    const { seen: toBake } = await trace(emulator, ecs, arn, {
+      until: (d) => d.lifecycleStage === 'BAKE_TIME',
+    });
+    const baking = await service(ecs);
+    expect(baking.deployments?.map((d) => [d.status, d.taskDefinition?.split('/')[1]])).toEqual([
+      ['PRIMARY', 'app:2'],
+      ['ACTIVE', 'app:1'],
+    ]);
+    expect(baking.runningCount).toBe(4);
+    expect(await ruleWeights(elb, advanced?.productionListenerRule as string)).toEqual({
+      [blueTg]: 0,
+      [greenTg]: 100,
+    });
+    expect(await ruleWeights(elb, advanced?.testListenerRule as string)).toEqual({
+      [blueTg]: 0,
+      [greenTg]: 100,
+    });
+
+    const { seen, last } = await trace(emulator, ecs, arn);
+    const all = [...toBake, ...seen];
+    expect(distinct(all.map((s) => s.stage))).toEqual([
+      undefined,
+      'SCALE_UP',
+      'TEST_TRAFFIC_SHIFT',
+      'PRODUCTION_TRAFFIC_SHIFT',
+      'BAKE_TIME',
+      'CLEAN_UP',
+    ]);
+    expect(distinct(all.map((s) => s.production))).toEqual([0, 100]);
+    expect(distinct(all.map((s) => s.test))).toEqual([0, 100]);
+    // The bake lasts bakeTimeInMinutes: the second trace began when BAKE_TIME was first seen (≤ 1 s in).
+    const cleanUp = seen.find((s) => s.stage === 'CLEAN_UP')?.at as number;
+    expect(cleanUp).toBeGreaterThanOrEqual(299);
+    expect(cleanUp).toBeLessThanOrEqual(300);
+    expect(last).toMatchObject({
+      status: 'SUCCESSFUL',
+      lifecycleStage: 'CLEAN_UP',
+      deploymentCircuitBreaker: { status: 'MONITORING_COMPLETE', failureCount: 0, threshold: 3 },
+      alarms: { status: 'DISABLED' },
+      targetServiceRevision: {
+        requestedTaskCount: 2,
+        runningTaskCount: 2,
+        requestedProductionTrafficWeight: 100,
+      },
+      sourceServiceRevisions: [
+        { requestedTaskCount: 0, runningTaskCount: 0, requestedProductionTrafficWeight: 0 },
+      ],
+    });
+    expect(last.finishedAt).toBeInstanceOf(Date);
+    expect(last.rollback).toBeUndefined();
+
+    const after = await service(ecs);
+    expect(after.deployments).toHaveLength(1);
+    expect(after.deployments?.[0]).toMatchObject({
+      status: 'PRIMARY',
+      rolloutState: 'COMPLETED',
+      taskDefinition: expect.stringMatching(/app:2$/),
+    });
+    expect(after.runningCount).toBe(2);
+    expect(after.currentServiceDeployment).toBe(arn);
+
+    // Revisions: the source served from the blue target group, the target from the green one.
+    const revisions = await ecs.send(
+      new DescribeServiceRevisionsCommand({
+        serviceRevisionArns: [
+          last.sourceServiceRevisions?.[0]?.arn as string,
+          last.targetServiceRevision?.arn as string,
+        ],
+      }),
+    );
+    expect(
+      revisions.serviceRevisions?.map((r) => [
+        r.taskDefinition?.split('/')[1],
+        r.resolvedConfiguration?.loadBalancers?.[0]?.targetGroupArn,
+      ]),
+    ).toEqual([
+      ['app:1', blueTg],
+      ['app:2', greenTg],
+    ]);
+    expect(revisions.serviceRevisions?.[1]?.containerImages).toEqual([
+      { containerName: 'web', image: 'app:v2' },
+    ]);
+  });
+
+  it('BLUE_GREEN: the next deployment goes back from the green target group to the blue one', async () => {
+    const { emulator, ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 }));
+    const elb = elbClient(emulator);
+    const svc = await service(ecs);
+    const rule = svc.loadBalancers?.[0]?.advancedConfiguration?.productionListenerRule as string;
+    const blueTg = svc.loadBalancers?.[0]?.targetGroupArn as string;
+    expect((await trace(emulator, ecs, await deploy(ecs))).last.status).toBe('SUCCESSFUL');
+    await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:1' }));
+    const again = (await service(ecs)).currentServiceDeployment as string;
+    expect((await trace(emulator, ecs, again)).last.status).toBe('SUCCESSFUL');
+    expect((await ruleWeights(elb, rule))[blueTg]).toBe(100);
+  });
+
+  it('LINEAR: production traffic moves stepPercent at a time, each step followed by its bake', async () => {
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'LINEAR', linearConfiguration: { stepPercent: 30, stepBakeTimeInMinutes: 1 } }),
+    );
+    const elb = elbClient(emulator);
+    const svc = await service(ecs);
+    const rule = svc.loadBalancers?.[0]?.advancedConfiguration?.productionListenerRule as string;
+    const greenTg = svc.loadBalancers?.[0]?.advancedConfiguration?.alternateTargetGroupArn as string;
+    const arn = await deploy(ecs);
+    // Mid-way through the shift the listener rule carries the same weights.
+    const { seen: early } = await trace(emulator, ecs, arn, {
+      until: (d) => d.targetServiceRevision?.requestedProductionTrafficWeight === 60,
+    });
+    expect((await ruleWeights(elb, rule))[greenTg]).toBe(60);
+    const { seen, last } = await trace(emulator, ecs, arn);
+    const shifts = seen.filter((s) => s.stage === 'PRODUCTION_TRAFFIC_SHIFT');
+    expect(distinct([...early, ...seen].map((s) => s.production))).toEqual([0, 30, 60, 90, 100]);
+    expect(at30to60(early)).toBe(62);
+    // One minute between steps (the shift itself takes timings.trafficShift).
+    const at = (w: number) => seen.find((s) => s.production === w)?.at as number;
+    expect(at(100) - at(90)).toBe(62);
+    expect(shifts.length).toBeGreaterThan(0);
+    expect(last.deploymentConfiguration).toMatchObject({
+      strategy: 'LINEAR',
+      linearConfiguration: { stepPercent: 30, stepBakeTimeInMinutes: 1 },
+    });
+    expect((await ruleWeights(elb, rule))[greenTg]).toBe(100);
+  });
+
+  it('CANARY: canaryPercent first, the rest after canaryBakeTimeInMinutes, then bakeTimeInMinutes', async () => {
+    const { emulator, ecs } = await start(
+      nativeWorld({
+        strategy: 'CANARY',
+        bakeTimeInMinutes: 2,
+        canaryConfiguration: { canaryPercent: 12.5, canaryBakeTimeInMinutes: 3 },
+      }),
+    );
+    const elb = elbClient(emulator);
+    const svc = await service(ecs);
+    const advanced = svc.loadBalancers?.[0]?.advancedConfiguration;
+    const arn = await deploy(ecs);
+    const { seen: toCanary } = await trace(emulator, ecs, arn, {
+      until: (d) => d.targetServiceRevision?.requestedProductionTrafficWeight === 12.5,
+    });
+    // A fractional weight is written to the rule in tenths: 875 / 125 is 12.5 %.
+    expect(await ruleWeights(elb, advanced?.productionListenerRule as string)).toEqual({
+      [svc.loadBalancers?.[0]?.targetGroupArn as string]: 875,
+      [advanced?.alternateTargetGroupArn as string]: 125,
+    });
+    const { seen, last } = await trace(emulator, ecs, arn);
+    expect(distinct([...toCanary, ...seen].map((s) => s.production))).toEqual([0, 12.5, 100]);
+    const at = (pred: (s: (typeof seen)[number]) => boolean) => seen.find(pred)?.at as number;
+    expect(at((s) => s.production === 100)).toBe(3 * 60 + 2);
+    expect(at((s) => s.stage === 'CLEAN_UP') - at((s) => s.stage === 'BAKE_TIME')).toBe(2 * 60);
+    expect(last.status).toBe('SUCCESSFUL');
+    expect(last.sourceServiceRevisions?.[0]?.requestedProductionTrafficWeight).toBe(0);
+  });
+
+  it('runs a Lambda hook that succeeds and shows it in lifecycleHookDetails', async () => {
+    const hook = {
+      targetType: 'AWS_LAMBDA' as const,
+      hookTargetArn: LAMBDA,
+      roleArn: HOOK_ROLE,
+      lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const],
+    };
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1, lifecycleHooks: [hook] }),
+    );
+    const arn = await deploy(ecs);
+    const { seen, last } = await trace(emulator, ecs, arn);
+    expect(
+      seen.some((s) => s.stage === 'POST_TEST_TRAFFIC_SHIFT' && s.hook === 'AWS_LAMBDA:IN_PROGRESS'),
+    ).toBe(true);
+    expect(last.status).toBe('SUCCESSFUL');
+    expect(last.lifecycleHookDetails).toEqual([
+      {
+        hookId: expect.stringMatching(/^ecs-lambda-\w{43}$/),
+        targetType: 'AWS_LAMBDA',
+        targetArn: LAMBDA,
+        status: 'SUCCEEDED',
+        expiresAt: expect.any(Date),
+        timeoutAction: 'ROLLBACK',
+      },
+    ]);
+  });
+});
+
+describe('ECS-native rollbacks', () => {
+  it('a failing Lambda hook rolls back: traffic and tasks return to the source revision', async () => {
+    const hook = {
+      hookTargetArn: LAMBDA,
+      roleArn: HOOK_ROLE,
+      lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT' as const],
+    };
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5, lifecycleHooks: [hook] }),
+    );
+    emulator.faults.failLifecycleEvent('POST_TEST_TRAFFIC_SHIFT', 'the smoke test got HTTP 500 from /health');
+    const elb = elbClient(emulator);
+    const svc = await service(ecs);
+    const arn = await deploy(ecs);
+    const { seen, last } = await trace(emulator, ecs, arn);
+    expect(distinct(seen.map((s) => s.status))).toEqual([
+      'PENDING',
+      'IN_PROGRESS',
+      'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_SUCCESSFUL',
+    ]);
+    expect(distinct(seen.map((s) => s.test))).toEqual([0, 100, 0]);
+    expect(distinct(seen.map((s) => s.production))).toEqual([0]);
+    expect(last.statusReason).toContain(LAMBDA);
+    expect(last.statusReason).toContain('the smoke test got HTTP 500 from /health');
+    expect(last.rollback).toEqual({
+      reason: last.statusReason,
+      startedAt: expect.any(Date),
+      serviceRevisionArn: last.sourceServiceRevisions?.[0]?.arn,
+    });
+    expect(last.lifecycleHookDetails?.[0]).toMatchObject({ status: 'FAILED', targetArn: LAMBDA });
+    const after = await service(ecs);
+    expect(
+      after.deployments?.map((d) => [d.status, d.rolloutState, d.taskDefinition?.split('/')[1]]),
+    ).toEqual([['PRIMARY', 'COMPLETED', 'app:1']]);
+    expect(after.runningCount).toBe(2);
+    const advanced = svc.loadBalancers?.[0]?.advancedConfiguration;
+    expect(
+      (await ruleWeights(elb, advanced?.testListenerRule as string))[
+        svc.loadBalancers?.[0]?.targetGroupArn as string
+      ],
+    ).toBe(100);
+  });
+
+  it('the circuit breaker rolls back when green tasks keep failing (threshold: half the desired count, at least 3)', async () => {
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'LINEAR', bakeTimeInMinutes: 1, deploymentCircuitBreaker: BREAKER }, {}, 8),
+    );
+    emulator.faults.crashTasks('app', 'CannotPullContainerError: app:v2 not found');
+    const arn = await deploy(ecs);
+    const { last } = await trace(emulator, ecs, arn);
+    expect(last).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      deploymentCircuitBreaker: { status: 'TRIGGERED', failureCount: 4, threshold: 4 },
+      targetServiceRevision: {
+        requestedTaskCount: 0,
+        runningTaskCount: 0,
+        requestedProductionTrafficWeight: 0,
+      },
+    });
+    expect(last.statusReason).toMatch(/circuit breaker/);
+    const after = await service(ecs);
+    expect(after.deployments?.map((d) => d.taskDefinition?.split('/')[1])).toEqual(['app:1']);
+    expect(after.runningCount).toBe(8);
+  });
+
+  it('rolls back when the target groups are not both behind the listener rules, with AWS message', async () => {
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }, { attachAlternate: false }),
+    );
+    const { last } = await trace(emulator, ecs, await deploy(ecs));
+    expect(last.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(last.statusReason).toBe(
+      'Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule',
+    );
+    expect((await service(ecs)).runningCount).toBe(2);
+  });
+
+  it('StopServiceDeployment rolls back an ongoing deployment, and is refused once it is over', async () => {
+    const { emulator, ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 30 }));
+    const arn = await deploy(ecs);
+    await trace(emulator, ecs, arn, { until: (d) => d.lifecycleStage === 'BAKE_TIME' });
+    const stopped = await ecs.send(
+      new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }),
+    );
+    expect(stopped.serviceDeploymentArn).toBe(arn);
+    const { seen, last } = await trace(emulator, ecs, arn);
+    expect(distinct(seen.map((s) => s.status))).toEqual([
+      'ROLLBACK_REQUESTED',
+      'ROLLBACK_IN_PROGRESS',
+      'ROLLBACK_SUCCESSFUL',
+    ]);
+    expect(distinct(seen.map((s) => s.production))).toEqual([100, 0]);
+    expect(last.rollback?.reason).toMatch(/StopServiceDeployment/);
+    await expect(
+      ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })),
+    ).rejects.toBeInstanceOf(ConflictException);
+    const missing = arn.replace(/[^/]+$/, 'AAAAAAAAAAAAAAAAAAAAAA');
+    await expect(
+      ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: missing })),
+    ).rejects.toBeInstanceOf(ServiceDeploymentNotFoundException);
+    const described = await ecs.send(
+      new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn, missing] }),
+    );
+    expect(described.failures).toEqual([{ arn: missing, reason: 'MISSING' }]);
+    expect((await service(ecs)).deployments?.map((d) => d.taskDefinition?.split('/')[1])).toEqual(['app:1']);
+  });
+});
+
+describe('PAUSE lifecycle hooks', () => {
+  const pause = (extra: Partial<NonNullable<DeploymentConfiguration['lifecycleHooks']>[number]> = {}) =>
+    nativeWorld({
+      strategy: 'CANARY',
+      bakeTimeInMinutes: 1,
+      lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT'], ...extra }],
+    });
+  const awaiting = (d: { lifecycleHookDetails?: { status?: string }[] }) =>
+    d.lifecycleHookDetails?.some((h) => h.status === 'AWAITING_ACTION') ?? false;
+
+  it('waits in AWAITING_ACTION until ContinueServiceDeployment(CONTINUE)', async () => {
+    const { emulator, ecs } = await start(
+      pause({ timeoutConfiguration: { timeoutInMinutes: 60, action: 'ROLLBACK' } }),
+    );
+    const arn = await deploy(ecs);
+    const { last: paused } = await trace(emulator, ecs, arn, { until: awaiting });
+    const hook = paused.lifecycleHookDetails?.[0];
+    expect(hook).toEqual({
+      hookId: expect.stringMatching(/^ecs-pause-\w{43}$/),
+      targetType: 'PAUSE',
+      status: 'AWAITING_ACTION',
+      expiresAt: new Date((paused.updatedAt as Date).getTime() + 60 * 60_000),
+      timeoutAction: 'ROLLBACK',
+    });
+    expect(paused).toMatchObject({ status: 'IN_PROGRESS', lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT' });
+    expect(paused.targetServiceRevision?.requestedProductionTrafficWeight).toBe(0);
+    // Nothing moves while it waits.
+    emulator.clock.advance(30 * 60_000);
+    expect((await describe1(ecs, arn)).targetServiceRevision?.requestedProductionTrafficWeight).toBe(0);
+
+    await expect(
+      ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: 'ecs-pause-nope' })),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    await ecs.send(
+      new ContinueServiceDeploymentCommand({
+        serviceDeploymentArn: arn,
+        hookId: hook?.hookId,
+        action: 'CONTINUE',
+      }),
+    );
+    const { seen, last } = await trace(emulator, ecs, arn);
+    expect(distinct(seen.map((s) => s.production))).toEqual([0, 5, 100]);
+    expect(last.status).toBe('SUCCESSFUL');
+    expect(last.lifecycleHookDetails?.[0]?.status).toBe('SUCCEEDED');
+    await expect(
+      ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId: hook?.hookId })),
+    ).rejects.toThrow(/AWAITING_ACTION/);
+  });
+
+  it('rolls back on ContinueServiceDeployment(ROLLBACK)', async () => {
+    const { emulator, ecs } = await start(pause());
+    const arn = await deploy(ecs);
+    const { last: paused } = await trace(emulator, ecs, arn, { until: awaiting });
+    const hookId = paused.lifecycleHookDetails?.[0]?.hookId;
+    await ecs.send(
+      new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId, action: 'ROLLBACK' }),
+    );
+    const { last } = await trace(emulator, ecs, arn);
+    expect(last.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(last.rollback?.reason).toContain(hookId);
+    expect(last.lifecycleHookDetails?.[0]?.status).toBe('FAILED');
+  });
+
+  it.each([
+    ['CONTINUE', 'SUCCESSFUL'],
+    ['ROLLBACK', 'ROLLBACK_SUCCESSFUL'],
+  ] as const)('on timeout with action %s ends %s', async (action, status) => {
+    const { emulator, ecs } = await start(pause({ timeoutConfiguration: { timeoutInMinutes: 3, action } }));
+    const arn = await deploy(ecs);
+    const { seen, last } = await trace(emulator, ecs, arn);
+    const waited = seen.filter((s) => s.hook === 'PAUSE:AWAITING_ACTION');
+    const timedOut = seen.find((s) => s.hook === 'PAUSE:TIMED_OUT');
+    expect(timedOut && waited[0] && timedOut.at - waited[0].at).toBe(180);
+    expect(last.status).toBe(status);
+    expect(last.lifecycleHookDetails?.[0]?.status).toBe('TIMED_OUT');
+  });
+});
+
+describe('the service deployment operations', () => {
+  it('ListServiceDeployments filters by status and createdAt, newest first', async () => {
+    const { emulator, ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 }));
+    const first = await deploy(ecs);
+    await trace(emulator, ecs, first);
+    const t = new Date(emulator.clock.now());
+    emulator.clock.advance(5000);
+    await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:1' }));
+    const second = (await service(ecs)).currentServiceDeployment as string;
+    const list = async (input: Partial<ConstructorParameters<typeof ListServiceDeploymentsCommand>[0]>) =>
+      (
+        await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'demo', service: 'web', ...input }))
+      ).serviceDeployments?.map((d) => d.serviceDeploymentArn);
+    expect(await list({})).toEqual([second, first]);
+    expect(await list({ status: ['SUCCESSFUL'] })).toEqual([first]);
+    expect(await list({ createdAt: { after: t } })).toEqual([second]);
+    expect(await list({ createdAt: { before: t } })).toEqual([first]);
+    const brief = (
+      await ecs.send(
+        new ListServiceDeploymentsCommand({ cluster: 'demo', service: 'web', status: ['PENDING'] }),
+      )
+    ).serviceDeployments?.[0];
+    expect(brief).toEqual({
+      serviceDeploymentArn: second,
+      serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/demo/web',
+      clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/demo',
+      createdAt: expect.any(Date),
+      targetServiceRevisionArn: expect.stringMatching(
+        /^arn:aws:ecs:us-east-1:000000000000:service-revision\/demo\/web\/\d{19}$/,
+      ),
+      status: 'PENDING',
+    });
+  });
+
+  it('a newer UpdateService stops the running deployment (STOPPED) and starts from the serving revision', async () => {
+    const { emulator, ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 }));
+    const first = await deploy(ecs);
+    await trace(emulator, ecs, first, { until: (d) => d.lifecycleStage === 'SCALE_UP' });
+    await ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'demo',
+        service: 'web',
+        taskDefinition: 'app:1',
+        forceNewDeployment: true,
+      }),
+    );
+    const second = (await service(ecs)).currentServiceDeployment as string;
+    expect((await describe1(ecs, first)).status).toBe('STOPPED');
+    expect((await trace(emulator, ecs, second)).last.status).toBe('SUCCESSFUL');
+    const svc = await service(ecs);
+    expect(svc.deployments).toHaveLength(1);
+    expect(svc.runningCount).toBe(2);
+  });
+});
