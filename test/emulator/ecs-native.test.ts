@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   ConflictException,
   ContinueServiceDeploymentCommand,
+  CreateServiceCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -18,10 +19,11 @@ import {
   UpdateServiceCommand,
   type DeploymentConfiguration,
   type ECSClient,
+  type LoadBalancer,
   type Service,
 } from '@aws-sdk/client-ecs';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
-import { clients } from './clients.js';
+import { awsvpc, clients } from './clients.js';
 import { describe1, distinct, elbClient, nativeWorld, ruleWeights, trace } from './native-support.js';
 
 const LAMBDA = 'arn:aws:lambda:us-east-1:000000000000:function:smoke-test';
@@ -507,5 +509,252 @@ describe('the service deployment operations', () => {
     const svc = await service(ecs);
     expect(svc.deployments).toHaveLength(1);
     expect(svc.runningCount).toBe(2);
+  });
+});
+
+describe('what CreateService and UpdateService refuse, as ECS does', () => {
+  const LAMBDA_HOOK = {
+    hookTargetArn: LAMBDA,
+    roleArn: HOOK_ROLE,
+    lifecycleStages: ['POST_SCALE_UP' as const],
+  };
+  const cases: [string, DeploymentConfiguration, RegExp][] = [
+    [
+      'BLUE_GREEN without bakeTimeInMinutes',
+      { strategy: 'BLUE_GREEN' },
+      /bakeTimeInMinutes is required when the deployment strategy is BLUE_GREEN/,
+    ],
+    ['an unknown strategy', { strategy: 'RED_BLACK' as 'ROLLING' }, /strategy 'RED_BLACK' is not valid/],
+    [
+      'a bake time over 1440',
+      { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1441 },
+      /bakeTimeInMinutes must be an integer between 0 and 1440/,
+    ],
+    ['a negative bake time', { strategy: 'BLUE_GREEN', bakeTimeInMinutes: -1 }, /between 0 and 1440/],
+    [
+      'stepPercent under 3',
+      { strategy: 'LINEAR', linearConfiguration: { stepPercent: 2.9 } },
+      /stepPercent must be between 3.0 and 100.0 in increments of 0.1/,
+    ],
+    [
+      'stepPercent over 100',
+      { strategy: 'LINEAR', linearConfiguration: { stepPercent: 100.1 } },
+      /stepPercent/,
+    ],
+    [
+      'stepPercent not in tenths',
+      { strategy: 'LINEAR', linearConfiguration: { stepPercent: 10.05 } },
+      /in increments of 0.1/,
+    ],
+    [
+      'stepBakeTimeInMinutes over 1440',
+      { strategy: 'LINEAR', linearConfiguration: { stepBakeTimeInMinutes: 2000 } },
+      /stepBakeTimeInMinutes must be an integer between 0 and 1440/,
+    ],
+    [
+      'canaryPercent under 0.1',
+      { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 0.05 } },
+      /canaryPercent must be between 0.1 and 100.0/,
+    ],
+    [
+      'canaryPercent over 100',
+      { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 101 } },
+      /canaryPercent/,
+    ],
+    [
+      'canaryBakeTimeInMinutes over 1440',
+      { strategy: 'CANARY', canaryConfiguration: { canaryBakeTimeInMinutes: 1441 } },
+      /canaryBakeTimeInMinutes must be an integer between 0 and 1440/,
+    ],
+    [
+      'a hook timeout of 0',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ ...LAMBDA_HOOK, timeoutConfiguration: { timeoutInMinutes: 0 } }],
+      },
+      /timeoutInMinutes must be an integer between 1 and 20160/,
+    ],
+    [
+      'a hook timeout over 20160',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ ...LAMBDA_HOOK, timeoutConfiguration: { timeoutInMinutes: 20161 } }],
+      },
+      /between 1 and 20160/,
+    ],
+    [
+      'PAUSE at TEST_TRAFFIC_SHIFT',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['TEST_TRAFFIC_SHIFT'] }],
+      },
+      /PAUSE lifecycle hook is not supported at the TEST_TRAFFIC_SHIFT lifecycle stage/,
+    ],
+    [
+      'PAUSE at PRODUCTION_TRAFFIC_SHIFT',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['PRODUCTION_TRAFFIC_SHIFT'] }],
+      },
+      /not supported at the PRODUCTION_TRAFFIC_SHIFT/,
+    ],
+    [
+      'a Lambda hook without hookTargetArn',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ roleArn: HOOK_ROLE, lifecycleStages: ['POST_SCALE_UP'] }],
+      },
+      /hookTargetArn is required/,
+    ],
+    [
+      'a hook at SCALE_UP',
+      {
+        strategy: 'BLUE_GREEN',
+        bakeTimeInMinutes: 1,
+        lifecycleHooks: [{ ...LAMBDA_HOOK, lifecycleStages: ['SCALE_UP' as 'POST_SCALE_UP'] }],
+      },
+      /'SCALE_UP' is not a lifecycle hook stage/,
+    ],
+  ];
+
+  it.each(cases)('UpdateService refuses %s', async (_name, deploymentConfiguration, message) => {
+    const { ecs } = await start(nativeWorld({ strategy: 'LINEAR' }));
+    const call = ecs.send(
+      new UpdateServiceCommand({ cluster: 'demo', service: 'web', deploymentConfiguration }),
+    );
+    await expect(call).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(call).rejects.toThrow(message);
+  });
+
+  it.each(cases.slice(0, 3))('CreateService refuses %s', async (_name, deploymentConfiguration, message) => {
+    const { ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 }));
+    const lb = (await service(ecs)).loadBalancers;
+    const call = ecs.send(
+      new CreateServiceCommand({
+        cluster: 'demo',
+        serviceName: 'web2',
+        taskDefinition: 'app:1',
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: awsvpc,
+        loadBalancers: lb,
+        deploymentConfiguration,
+      }),
+    );
+    await expect(call).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(call).rejects.toThrow(message);
+  });
+
+  it('refuses a native strategy without a load balancer advancedConfiguration, and advancedConfiguration without one', async () => {
+    const { ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 }));
+    const lb = (await service(ecs)).loadBalancers?.[0];
+    const create = (loadBalancers: LoadBalancer[], deploymentConfiguration: DeploymentConfiguration) =>
+      ecs.send(
+        new CreateServiceCommand({
+          cluster: 'demo',
+          serviceName: 'web2',
+          taskDefinition: 'app:1',
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: awsvpc,
+          loadBalancers,
+          deploymentConfiguration,
+        }),
+      );
+    const plain = { targetGroupArn: lb?.targetGroupArn, containerName: 'web', containerPort: 8080 };
+    await expect(create([plain], { strategy: 'CANARY' })).rejects.toThrow(
+      /The CANARY deployment strategy requires a load balancer with a targetGroupArn and an advancedConfiguration/,
+    );
+    await expect(create([], { strategy: 'LINEAR' })).rejects.toBeInstanceOf(InvalidParameterException);
+    await expect(
+      create([{ ...plain, advancedConfiguration: { ...lb?.advancedConfiguration, roleArn: undefined } }], {
+        strategy: 'CANARY',
+      }),
+    ).rejects.toThrow(/advancedConfiguration.roleArn is required/);
+    await expect(create([lb as LoadBalancer], { strategy: 'ROLLING' })).rejects.toThrow(
+      /advancedConfiguration is only supported with the BLUE_GREEN, LINEAR or CANARY deployment strategy/,
+    );
+    // And the same service may switch to ROLLING only together with plain load balancers.
+    await expect(
+      ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'demo',
+          service: 'web',
+          deploymentConfiguration: { strategy: 'ROLLING' },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidParameterException);
+    const ok = await create([lb as LoadBalancer], { strategy: 'CANARY' });
+    expect(ok.service?.deploymentConfiguration).toMatchObject({
+      strategy: 'CANARY',
+      canaryConfiguration: { canaryPercent: 5, canaryBakeTimeInMinutes: 10 },
+    });
+  });
+
+  it('stores and returns every native member as given', async () => {
+    const { ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 }));
+    const deploymentConfiguration: DeploymentConfiguration = {
+      strategy: 'LINEAR',
+      bakeTimeInMinutes: 15,
+      linearConfiguration: { stepPercent: 12.5, stepBakeTimeInMinutes: 2 },
+      lifecycleHooks: [
+        {
+          targetType: 'AWS_LAMBDA',
+          hookTargetArn: LAMBDA,
+          roleArn: HOOK_ROLE,
+          lifecycleStages: ['POST_SCALE_UP', 'POST_TEST_TRAFFIC_SHIFT'],
+          hookDetails: { path: '/health', expect: [200] },
+          timeoutConfiguration: { timeoutInMinutes: 30, action: 'CONTINUE' },
+        },
+        { targetType: 'PAUSE', lifecycleStages: ['PRE_PRODUCTION_TRAFFIC_SHIFT'] },
+      ],
+    };
+    const out = await ecs.send(
+      new UpdateServiceCommand({ cluster: 'demo', service: 'web', deploymentConfiguration }),
+    );
+    expect(out.service?.deploymentConfiguration).toMatchObject(deploymentConfiguration);
+    expect((await service(ecs)).deploymentConfiguration).toMatchObject(deploymentConfiguration);
+  });
+});
+
+describe('the rolling circuit breaker', () => {
+  it.each([
+    [2, 3],
+    [8, 4],
+    [12, 6],
+  ])('with desiredCount %i trips after %i failed tasks', async (desiredCount, threshold) => {
+    const { emulator, ecs } = await start({
+      ...nativeWorld({ deploymentCircuitBreaker: BREAKER }, {}, desiredCount),
+      services: [
+        {
+          cluster: 'demo',
+          serviceName: 'web',
+          taskDefinition: 'app:1',
+          desiredCount,
+          launchType: 'FARGATE',
+          deploymentConfiguration: {
+            deploymentCircuitBreaker: BREAKER,
+            maximumPercent: 100 + Math.ceil(100 / desiredCount),
+            minimumHealthyPercent: 100,
+          },
+        },
+      ],
+    });
+    emulator.faults.crashTasks('app');
+    await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: 'web', taskDefinition: 'app:2' }));
+    // One new task at a time (maximumPercent allows one extra): each failure is counted alone.
+    const failed = async () => {
+      const d = (await service(ecs)).deployments?.find((x) => x.taskDefinition?.endsWith('app:2'));
+      return [d?.failedTasks, d?.rolloutState];
+    };
+    for (let i = 0; i < 200 && (await failed())[0] !== threshold - 1; i++) emulator.clock.advance(1000);
+    expect(await failed()).toEqual([threshold - 1, 'IN_PROGRESS']);
+    for (let i = 0; i < 200 && (await failed())[1] === 'IN_PROGRESS'; i++) emulator.clock.advance(1000);
+    expect(await failed()).toEqual([threshold, 'FAILED']);
   });
 });
