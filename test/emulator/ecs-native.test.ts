@@ -758,3 +758,71 @@ describe('the rolling circuit breaker', () => {
     expect(await failed()).toEqual([threshold, 'FAILED']);
   });
 });
+
+describe('IAM for ECS-native deployments', () => {
+  it('authorizes the service deployment calls on their ARNs and the passed infrastructure and hook roles', async () => {
+    const world = nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 });
+    emulator = await startEmulator({
+      manualClock: true,
+      credentials: [
+        {
+          accessKeyId: 'AKIDWATCHER',
+          secretAccessKey: 'watcher-secret',
+          principalArn: 'arn:aws:sts::000000000000:assumed-role/watcher/GitHubActions',
+        },
+      ],
+      seed: {
+        ...world,
+        iam: {
+          roles: [
+            {
+              name: 'watcher',
+              policies: [
+                {
+                  Version: '2012-10-17',
+                  Statement: [
+                    {
+                      Effect: 'Allow',
+                      Action: [
+                        'ecs:UpdateService',
+                        'ecs:DescribeServices',
+                        'ecs:ListServiceDeployments',
+                        'ecs:DescribeServiceDeployments',
+                      ],
+                      Resource: '*',
+                    },
+                    {
+                      Effect: 'Allow',
+                      Action: 'ecs:StopServiceDeployment',
+                      Resource: 'arn:aws:ecs:us-east-1:000000000000:service-deployment/demo/other/*',
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const ecs = clients(emulator, { accessKeyId: 'AKIDWATCHER', secretAccessKey: 'watcher-secret' }).ecs;
+    const arn = await deploy(ecs);
+    expect((await describe1(ecs, arn)).status).toBe('PENDING');
+    await expect(ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: arn }))).rejects.toThrow(
+      /not authorized to perform: ecs:StopServiceDeployment on resource: arn:aws:ecs:us-east-1:000000000000:service-deployment\/demo\/web\//,
+    );
+    const lb = (await service(ecs)).loadBalancers?.[0];
+    await expect(
+      ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'demo',
+          service: 'web',
+          loadBalancers: [
+            { ...lb, advancedConfiguration: { ...lb?.advancedConfiguration, roleArn: HOOK_ROLE } },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(
+      /not authorized to perform: iam:PassRole on resource: arn:aws:iam::000000000000:role\/ecsLambdaHookRole/,
+    );
+  });
+});
