@@ -18,6 +18,23 @@ export interface HttpHookRunnerOptions {
 
 const MAX_BODY_IN_MESSAGE = 300;
 
+/** An ECS hook Lambda answers `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`; a 2xx with FAILED fails. */
+export function ecsHookFailure(url: string, body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const status =
+    typeof parsed === 'object' && parsed !== null
+      ? (parsed as { hookStatus?: unknown }).hookStatus
+      : undefined;
+  return status === 'FAILED'
+    ? `${url} answered hookStatus FAILED: ${body.slice(0, MAX_BODY_IN_MESSAGE)}`
+    : undefined;
+}
+
 export class HttpHookRunner implements HookRunner {
   private readonly inFlight = new Set<AbortController>();
   private stopped = false;
@@ -84,7 +101,9 @@ export class HttpHookRunner implements HookRunner {
         signal: AbortSignal.any([controller.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
       });
       const body = (await response.text()).trim();
-      if (response.status >= 200 && response.status < 300) return undefined;
+      if (response.status >= 200 && response.status < 300) {
+        return event.payload === undefined ? undefined : ecsHookFailure(url, body);
+      }
       return `${url} answered HTTP ${response.status}${body ? `: ${body.slice(0, MAX_BODY_IN_MESSAGE)}` : ''}`;
     } catch (error) {
       const e = error as Error;
