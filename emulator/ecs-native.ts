@@ -271,6 +271,19 @@ export class EcsNativeDeployments implements NativeDeploymentController {
     );
   }
 
+  serviceDeleted(svc: ServiceRecord): void {
+    const d = this.ongoing(svc);
+    if (!d) return;
+    this.cancelTimers(d);
+    this.endHooks(d);
+    this.waiting.delete(d.serviceDeploymentArn);
+    d.status = 'STOPPED';
+    d.statusReason = 'The service deployment was stopped because the service was deleted.';
+    d.stoppedAt = this.now();
+    d.finishedAt = d.stoppedAt;
+    this.touch(d);
+  }
+
   private start(d: ServiceDeploymentRecord): void {
     if (d.status !== 'PENDING') return;
     d.status = 'IN_PROGRESS';

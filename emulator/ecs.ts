@@ -140,6 +140,8 @@ export interface NativeDeploymentController {
   reconcile(svc: ServiceRecord): boolean;
   /** A task of `deployment` failed to start; true when a native deployment counted it. */
   taskFailed(svc: ServiceRecord, deployment: EcsDeploymentRecord): boolean;
+  /** DeleteService: a native deployment of the service stops. */
+  serviceDeleted(svc: ServiceRecord): void;
   /** `currentServiceDeployment` and `currentServiceRevisions` of DescribeServices. */
   serviceFields(svc: ServiceRecord): Pick<Service, 'currentServiceDeployment' | 'currentServiceRevisions'>;
 }
@@ -908,6 +910,7 @@ export class EcsEmulator implements ServiceEmulator {
     if (svc.desiredCount > 0 && input.force !== true) {
       throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
     }
+    this.native?.serviceDeleted(svc);
     svc.status = 'DRAINING';
     svc.desiredCount = 0;
     this.reconcile(svc);

@@ -9,6 +9,7 @@ import {
   ConflictException,
   ContinueServiceDeploymentCommand,
   CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -824,5 +825,22 @@ describe('IAM for ECS-native deployments', () => {
     ).rejects.toThrow(
       /not authorized to perform: iam:PassRole on resource: arn:aws:iam::000000000000:role\/ecsLambdaHookRole/,
     );
+  });
+});
+
+describe('a service deleted during a deployment', () => {
+  it('stops its service deployment', async () => {
+    const { emulator, ecs } = await start(nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 }));
+    const arn = await deploy(ecs);
+    await trace(emulator, ecs, arn, { until: (d) => d.lifecycleStage === 'BAKE_TIME' });
+    await ecs.send(new DeleteServiceCommand({ cluster: 'demo', service: 'web', force: true }));
+    const d = await describe1(ecs, arn);
+    expect(d).toMatchObject({
+      status: 'STOPPED',
+      statusReason: expect.stringMatching(/service was deleted/),
+    });
+    emulator.clock.advance(60_000);
+    expect((await service(ecs)).status).toBe('INACTIVE');
+    expect(emulator.state.ecs.tasks.filter((t) => t.lastStatus !== 'STOPPED')).toEqual([]);
   });
 });
