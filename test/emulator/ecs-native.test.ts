@@ -96,6 +96,11 @@ describe('ECS-native deployments to success', () => {
       ['ACTIVE', 'app:1'],
     ]);
     expect(baking.runningCount).toBe(4);
+    expect(baking.currentServiceDeployment).toBe(arn);
+    expect(baking.currentServiceRevisions?.map((r) => [r.requestedTaskCount, r.runningTaskCount])).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
     expect(await ruleWeights(elb, advanced?.productionListenerRule as string)).toEqual({
       [blueTg]: 0,
       [greenTg]: 100,
