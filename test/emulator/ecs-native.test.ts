@@ -258,10 +258,19 @@ describe('ECS-native deployments to success', () => {
       nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1, lifecycleHooks: [hook] }),
     );
     const arn = await deploy(ecs);
-    const { seen, last } = await trace(emulator, ecs, arn);
-    expect(
-      seen.some((s) => s.stage === 'POST_TEST_TRAFFIC_SHIFT' && s.hook === 'AWS_LAMBDA:IN_PROGRESS'),
-    ).toBe(true);
+    const { seen: running, last: invoking } = await trace(emulator, ecs, arn, {
+      until: (d) => d.lifecycleHookDetails?.[0]?.status === 'IN_PROGRESS',
+    });
+    expect(running.at(-1)).toMatchObject({
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      hook: 'AWS_LAMBDA:IN_PROGRESS',
+    });
+    // Only a PAUSE hook awaiting action can be continued.
+    const hookId = invoking.lifecycleHookDetails?.[0]?.hookId;
+    await expect(
+      ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: arn, hookId })),
+    ).rejects.toThrow(/status is IN_PROGRESS/);
+    const { last } = await trace(emulator, ecs, arn);
     expect(last.status).toBe('SUCCESSFUL');
     expect(last.lifecycleHookDetails).toEqual([
       {
