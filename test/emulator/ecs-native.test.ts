@@ -489,6 +489,22 @@ describe('the service deployment operations', () => {
     expect(await list({ status: ['SUCCESSFUL'] })).toEqual([first]);
     expect(await list({ createdAt: { after: t } })).toEqual([second]);
     expect(await list({ createdAt: { before: t } })).toEqual([first]);
+    const page1 = await ecs.send(
+      new ListServiceDeploymentsCommand({ cluster: 'demo', service: 'web', maxResults: 1 }),
+    );
+    expect(page1.serviceDeployments?.map((d) => d.serviceDeploymentArn)).toEqual([second]);
+    const page2 = await ecs.send(
+      new ListServiceDeploymentsCommand({
+        cluster: 'demo',
+        service: 'web',
+        maxResults: 1,
+        nextToken: page1.nextToken,
+      }),
+    );
+    expect([page2.serviceDeployments?.map((d) => d.serviceDeploymentArn), page2.nextToken]).toEqual([
+      [first],
+      undefined,
+    ]);
     const brief = (
       await ecs.send(
         new ListServiceDeploymentsCommand({ cluster: 'demo', service: 'web', status: ['PENDING'] }),
@@ -856,5 +872,22 @@ describe('a service deleted during a deployment', () => {
     emulator.clock.advance(60_000);
     expect((await service(ecs)).status).toBe('INACTIVE');
     expect(emulator.state.ecs.tasks.filter((t) => t.lastStatus !== 'STOPPED')).toEqual([]);
+  });
+});
+
+describe('alarms in a service deployment', () => {
+  it('reports the configured alarms as monitored, then MONITORING_COMPLETE', async () => {
+    const alarms = { enable: true, rollback: true, alarmNames: ['web-5xx'] };
+    const { emulator, ecs } = await start(
+      nativeWorld({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0, alarms }),
+    );
+    const arn = await deploy(ecs);
+    expect((await describe1(ecs, arn)).alarms).toEqual({
+      status: 'MONITORING',
+      alarmNames: ['web-5xx'],
+      triggeredAlarmNames: [],
+    });
+    const { last } = await trace(emulator, ecs, arn);
+    expect(last.alarms?.status).toBe('MONITORING_COMPLETE');
   });
 });
