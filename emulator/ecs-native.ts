@@ -69,6 +69,9 @@ export class EcsNativeDeployments implements NativeDeploymentController {
   private readonly continuations = new Map<string, () => void>();
   /** What a deployment waits for the service's tasks to do, by deployment ARN. */
   private readonly waiting = new Map<string, Waiting>();
+  /** What it resumes once that has happened, by deployment ARN. */
+  private readonly waitThen = new Map<string, () => void>();
+  readonly serviceFields: NativeDeploymentController['serviceFields'];
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -84,8 +87,6 @@ export class EcsNativeDeployments implements NativeDeploymentController {
     this.operations = api.operations;
     this.serviceFields = (svc) => api.serviceFields(svc);
   }
-
-  readonly serviceFields: NativeDeploymentController['serviceFields'];
 
   /** Lambda hooks the runner handles run through it from now on. */
   useHookRunner(runner: NativeHookRunner): void {
@@ -366,8 +367,6 @@ export class EcsNativeDeployments implements NativeDeploymentController {
     const svc = this.serviceOf(d);
     if (svc) this.ecs.reconcile(svc);
   }
-
-  private readonly waitThen = new Map<string, () => void>();
 
   private succeed(d: ServiceDeploymentRecord): void {
     const svc = this.serviceOf(d);
