@@ -35,11 +35,19 @@ export const DEFAULT_TIMINGS: Timings = {
 };
 
 /**
- * Failed task launches after which an ECS deployment circuit breaker trips, and after which a
- * CodeDeploy Install gives up on the replacement task set. AWS uses max(10, desiredCount / 2);
- * a small constant keeps emulated failures quick to reach.
+ * Failed task launches after which a CodeDeploy Install gives up on the replacement task set; a
+ * small constant keeps emulated failures quick to reach. (The ECS circuit breaker uses
+ * `circuitBreakerThreshold`.)
  */
 export const FAILED_TASK_THRESHOLD = 3;
+
+/**
+ * The ECS deployment circuit breaker's failure threshold: half the desired count, at least 3,
+ * at most 200 (AWS's documented bounds).
+ */
+export function circuitBreakerThreshold(desiredCount: number): number {
+  return Math.min(200, Math.max(3, Math.ceil(desiredCount / 2)));
+}
 
 export interface EmulatorContext {
   region: string;

@@ -18,7 +18,8 @@ import type {
   TaskDefinition,
   TaskSet,
 } from '@aws-sdk/client-ecs';
-import { FAILED_TASK_THRESHOLD, decodeNextToken, encodeNextToken } from './context.js';
+import { circuitBreakerThreshold, decodeNextToken, encodeNextToken } from './context.js';
+import { checkDeploymentStrategy, checkNativeLoadBalancers, isNativeStrategy } from './ecs-native-config.js';
 import type { EmulatorContext, Operation, ServiceEmulator } from './context.js';
 import { AwsError, isRecord, optionalNumber, optionalString, optionalStringList } from './errors.js';
 import { OneOffTasks } from './ecs-tasks.js';
@@ -128,6 +129,34 @@ export interface RuntimeTaskExit {
   exitCodes?: Record<string, number>;
 }
 
+/**
+ * Drives ECS-native (BLUE_GREEN, LINEAR, CANARY) deployments (emulator/ecs-native.ts): the
+ * service scheduler hands it the services it owns while a native deployment runs.
+ */
+export interface NativeDeploymentController {
+  /** ListServiceDeployments, DescribeServiceDeployments, … */
+  readonly operations: Readonly<Record<string, Operation>>;
+  /** A native-strategy service started a deployment: `green` is its new PRIMARY, `blue` what ran before. */
+  begin(svc: ServiceRecord, green: EcsDeploymentRecord, blue: EcsDeploymentRecord | undefined): void;
+  /** Scales the service's revisions while a native deployment owns it; false when none does. */
+  reconcile(svc: ServiceRecord): boolean;
+  /** A task of `deployment` failed to start; true when a native deployment counted it. */
+  taskFailed(svc: ServiceRecord, deployment: EcsDeploymentRecord): boolean;
+  /** DeleteService: a native deployment of the service stops. */
+  serviceDeleted(svc: ServiceRecord): void;
+  /** `currentServiceDeployment` and `currentServiceRevisions` of DescribeServices. */
+  serviceFields(svc: ServiceRecord): Pick<Service, 'currentServiceDeployment' | 'currentServiceRevisions'>;
+}
+
+/** Operations the native controller serves. */
+const NATIVE_OPERATIONS = [
+  'ListServiceDeployments',
+  'DescribeServiceDeployments',
+  'DescribeServiceRevisions',
+  'StopServiceDeployment',
+  'ContinueServiceDeployment',
+] as const;
+
 export class EcsEmulator implements ServiceEmulator {
   readonly service = 'ecs' as const;
   readonly targetPrefix = 'AmazonEC2ContainerServiceV20141113';
@@ -141,6 +170,7 @@ export class EcsEmulator implements ServiceEmulator {
   private runtime?: TaskRuntime;
   /** RunTask and StopTask (ecs-tasks.ts). */
   private readonly oneOff: OneOffTasks;
+  private native?: NativeDeploymentController;
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -186,7 +216,24 @@ export class EcsEmulator implements ServiceEmulator {
       TagResource: (i) => this.tagResource(i),
       UntagResource: (i) => this.untagResource(i),
       ListTagsForResource: (i) => this.listTagsForResource(i),
+      ...Object.fromEntries(
+        NATIVE_OPERATIONS.map((name) => [
+          name,
+          (i: Record<string, unknown>) => this.nativeOperation(name, i),
+        ]),
+      ),
     };
+  }
+
+  /** ECS-native deployments are driven by `controller` from now on. */
+  useNativeController(controller: NativeDeploymentController): void {
+    this.native = controller;
+  }
+
+  private nativeOperation(name: string, input: Record<string, unknown>): unknown {
+    const operation = this.native?.operations[name];
+    if (!operation) throw new AwsError('UnsupportedFeatureException', `${name} is not supported here.`);
+    return operation(input);
   }
 
   /** Called after tasks reach RUNNING or STOPPED (CodeDeploy watches its task sets this way). */
@@ -231,6 +278,11 @@ export class EcsEmulator implements ServiceEmulator {
     const name = this.lastSegment(value);
     if (!this.state.clusters.has(name)) throw new AwsError('ClusterNotFoundException', 'Cluster not found.');
     return name;
+  }
+
+  /** The cluster a request names (`cluster`, default `default`); ClusterNotFoundException when it does not exist. */
+  clusterNameOf(input: Record<string, unknown>): string {
+    return this.clusterName(input);
   }
 
   /** The live (not INACTIVE) service of that name, else the newest record of it. */
@@ -656,6 +708,7 @@ export class EcsEmulator implements ServiceEmulator {
       minimumHealthyPercent: 100,
       ...(controller === 'ECS' ? { deploymentCircuitBreaker: { enable: false, rollback: false } } : {}),
     });
+    checkNativeLoadBalancers(deploymentConfiguration.strategy, loadBalancers);
     const now = this.now();
     const svc: ServiceRecord = {
       serviceArn: this.serviceArn(cluster, name),
@@ -777,7 +830,7 @@ export class EcsEmulator implements ServiceEmulator {
     if ((merged.maximumPercent ?? 200) < (merged.minimumHealthyPercent ?? 100)) {
       throw invalidParameter('maximumPercent must be greater than or equal to minimumHealthyPercent.');
     }
-    return merged;
+    return checkDeploymentStrategy(merged, controller);
   }
 
   private updateService(input: Record<string, unknown>): { service: Service } {
@@ -833,6 +886,7 @@ export class EcsEmulator implements ServiceEmulator {
       input.loadBalancers !== undefined
         ? this.loadBalancers(input.loadBalancers, newTd ?? this.findTaskDefinition(current ?? ''))
         : undefined;
+    checkNativeLoadBalancers(deploymentConfiguration.strategy, loadBalancers ?? svc.loadBalancers);
 
     if (desiredCount !== undefined) svc.desiredCount = desiredCount;
     svc.deploymentConfiguration = deploymentConfiguration;
@@ -853,10 +907,13 @@ export class EcsEmulator implements ServiceEmulator {
       svc.placementStrategy = input.placementStrategy as ServiceRecord['placementStrategy'];
 
     if (!codeDeploy && (newTd || force || networkChanged || platformChanged)) {
-      this.startDeployment(
+      const blue = svc.deployments[0];
+      const green = this.startDeployment(
         svc,
         (newTd?.taskDefinition.taskDefinitionArn as string | undefined) ?? (current as string),
       );
+      if (this.native && isNativeStrategy(svc.deploymentConfiguration.strategy))
+        this.native.begin(svc, green, blue);
     }
     this.reconcile(svc);
     return { service: this.projectService(svc) };
@@ -878,6 +935,7 @@ export class EcsEmulator implements ServiceEmulator {
     if (svc.desiredCount > 0 && input.force !== true) {
       throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
     }
+    this.native?.serviceDeleted(svc);
     svc.status = 'DRAINING';
     svc.desiredCount = 0;
     this.reconcile(svc);
@@ -944,6 +1002,7 @@ export class EcsEmulator implements ServiceEmulator {
       healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
       schedulingStrategy: svc.schedulingStrategy,
       deploymentController: svc.deploymentController,
+      ...(ecs && this.native ? this.native.serviceFields(svc) : {}),
       ...(withTags ? { tags: svc.tags } : {}),
       createdBy: svc.createdBy,
       enableECSManagedTags: svc.enableECSManagedTags,
@@ -1007,7 +1066,7 @@ export class EcsEmulator implements ServiceEmulator {
 
   // ------------------------------------------------------------------ deployments and task sets
 
-  private startDeployment(svc: ServiceRecord, taskDefinition: string): EcsDeploymentRecord {
+  startDeployment(svc: ServiceRecord, taskDefinition: string): EcsDeploymentRecord {
     const now = this.now();
     const id = this.ctx.ids.ecsDeploymentId();
     for (const d of svc.deployments) {
@@ -1110,6 +1169,25 @@ export class EcsEmulator implements ServiceEmulator {
   }
 
   /**
+   * Launches or stops tasks of one deployment until `count` are meant to run (ECS-native
+   * deployments keep two revisions running side by side). Tasks that never started go first.
+   */
+  scaleDeployment(svc: ServiceRecord, deployment: EcsDeploymentRecord, count: number, reason: string): void {
+    const live = this.liveTasks(svc).filter(
+      (t) => t.ownerId === deployment.id && t.desiredStatus === 'RUNNING',
+    );
+    if (live.length > count) {
+      const ordered = [
+        ...live.filter((t) => t.lastStatus !== 'RUNNING'),
+        ...live.filter((t) => t.lastStatus === 'RUNNING'),
+      ];
+      this.stopTasks(svc, ordered.slice(0, live.length - count), reason);
+    } else if (live.length < count) {
+      this.launchTasks(svc, deployment.id, deployment.taskDefinition, count - live.length, deployment.id);
+    }
+  }
+
+  /**
    * Deployment and task set ids are unique, and a service keeps each one until its last task
    * has stopped, so a task's owner id identifies its service.
    */
@@ -1142,8 +1220,8 @@ export class EcsEmulator implements ServiceEmulator {
       }
       return;
     }
-    if (svc.deploymentController.type === 'ECS') this.reconcileDeployments(svc, tasks);
-    else this.reconcileTaskSets(svc, tasks);
+    if (svc.deploymentController.type !== 'ECS') this.reconcileTaskSets(svc, tasks);
+    else if (!this.native?.reconcile(svc)) this.reconcileDeployments(svc, tasks);
     this.noteSteadyState(svc);
   }
 
@@ -1198,7 +1276,8 @@ export class EcsEmulator implements ServiceEmulator {
     }
   }
 
-  private completeDeployment(svc: ServiceRecord, primary: EcsDeploymentRecord): void {
+  /** The deployment is COMPLETED and the only one left; `completeDeployment` is also how a native deployment ends. */
+  completeDeployment(svc: ServiceRecord, primary: EcsDeploymentRecord): void {
     primary.rolloutState = 'COMPLETED';
     primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
     primary.updatedAt = this.now();
@@ -1256,7 +1335,7 @@ export class EcsEmulator implements ServiceEmulator {
     svc.steady = steady;
   }
 
-  private event(svc: ServiceRecord, message: string): void {
+  event(svc: ServiceRecord, message: string): void {
     svc.events.unshift({ id: this.ctx.ids.uuid(), createdAt: this.now(), message });
     if (svc.events.length > MAX_SERVICE_EVENTS) svc.events.length = MAX_SERVICE_EVENTS;
   }
@@ -1440,11 +1519,13 @@ export class EcsEmulator implements ServiceEmulator {
     if (!deployment) return;
     deployment.failedTasks += 1;
     deployment.updatedAt = this.now();
+    if (this.native?.taskFailed(svc, deployment)) return;
     if (deployment !== svc.deployments[0] || deployment.rolloutState !== 'IN_PROGRESS') return;
     const breaker = svc.deploymentConfiguration.deploymentCircuitBreaker;
-    if (breaker?.enable && deployment.failedTasks >= FAILED_TASK_THRESHOLD) {
+    const threshold = circuitBreakerThreshold(svc.desiredCount);
+    if (breaker?.enable && deployment.failedTasks >= threshold) {
       this.tripCircuitBreaker(svc, deployment, breaker.rollback === true);
-    } else if (!breaker?.enable && deployment.failedTasks === FAILED_TASK_THRESHOLD) {
+    } else if (!breaker?.enable && deployment.failedTasks === threshold) {
       this.event(
         svc,
         `(service ${svc.serviceName}) is unable to consistently start tasks successfully. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`,

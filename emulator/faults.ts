@@ -3,6 +3,7 @@
  * every operation) and consumed one per matching call; behaviour faults change what the
  * emulated services do (a lifecycle hook fails, tasks of a family crash).
  */
+import { HOOK_STAGES } from './ecs-native-config.js';
 
 export type LifecycleHook =
   'BeforeInstall' | 'AfterInstall' | 'AfterAllowTestTraffic' | 'BeforeAllowTraffic' | 'AfterAllowTraffic';
@@ -35,8 +36,12 @@ export interface Faults {
   loseAnswer(operation: string, count: number): void;
   /** Delays the response of the next `count` calls (all calls when omitted) by `ms` real milliseconds. */
   latency(operation: string, ms: number, count?: number): void;
-  /** The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event. */
-  failLifecycleEvent(hook: LifecycleHook, message?: string): void;
+  /**
+   * The next CodeDeploy deployment whose AppSpec names `hook` fails at that lifecycle event; or,
+   * given an ECS lifecycle stage (`POST_SCALE_UP`, …), the next ECS-native service deployment
+   * with an AWS_LAMBDA hook at that stage: the hook reports FAILED.
+   */
+  failLifecycleEvent(hook: LifecycleHook | EcsHookStage, message?: string): void;
   /**
    * Tasks launched from now on stop before reaching RUNNING, with stopCode
    * EssentialContainerExited and exit code 1. `family` crashes every revision of the family
@@ -47,6 +52,9 @@ export interface Faults {
   crashTasks(taskDefinitionFamily: string, reason?: string): void;
   clear(): void;
 }
+
+/** ECS-native lifecycle hook stages (DeploymentLifecycleHookStage). */
+export type EcsHookStage = (typeof HOOK_STAGES)[number];
 
 export type RequestFault =
   | { kind: 'throttle' }
@@ -71,7 +79,7 @@ function checkCount(what: string, count: number): void {
 export class FaultInjector implements Faults {
   private requestFaults: Counted<RequestFault>[] = [];
   private latencies: Counted<number>[] = [];
-  private lifecycleFailures: { hook: LifecycleHook; message: string | undefined }[] = [];
+  private lifecycleFailures: { hook: LifecycleHook | EcsHookStage; message: string | undefined }[] = [];
   private crashingFamilies = new Map<string, string>();
 
   throttle(operation: string, count: number): void {
@@ -109,10 +117,10 @@ export class FaultInjector implements Faults {
     this.latencies.push({ operation, remaining: count ?? Infinity, fault: ms });
   }
 
-  failLifecycleEvent(hook: LifecycleHook, message?: string): void {
-    if (!LIFECYCLE_HOOKS.includes(hook)) {
+  failLifecycleEvent(hook: LifecycleHook | EcsHookStage, message?: string): void {
+    if (!LIFECYCLE_HOOKS.includes(hook as LifecycleHook) && !HOOK_STAGES.includes(hook as EcsHookStage)) {
       throw new RangeError(
-        `faults.failLifecycleEvent: '${hook}' is not an ECS lifecycle hook (${LIFECYCLE_HOOKS.join(', ')})`,
+        `faults.failLifecycleEvent: '${hook}' is not an ECS lifecycle hook (CodeDeploy: ${LIFECYCLE_HOOKS.join(', ')}; ECS-native stages: ${HOOK_STAGES.join(', ')})`,
       );
     }
     this.lifecycleFailures.push({ hook, message });
@@ -145,7 +153,7 @@ export class FaultInjector implements Faults {
    */
   takeLifecycleFailure(
     hooks: Iterable<string>,
-  ): { hook: LifecycleHook; message: string | undefined } | undefined {
+  ): { hook: LifecycleHook | EcsHookStage; message: string | undefined } | undefined {
     const names = new Set(hooks);
     const index = this.lifecycleFailures.findIndex((f) => names.has(f.hook));
     if (index < 0) return undefined;

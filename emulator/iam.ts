@@ -506,7 +506,10 @@ function ecsAuthorization(
       }));
     case 'CreateService': {
       const resource = service(str(input, 'serviceName') ?? '*');
-      const requests: AuthorizationRequest[] = [{ action, resource, context: clusterContext }];
+      const requests: AuthorizationRequest[] = [
+        { action, resource, context: clusterContext },
+        ...nativeRolesPassed(input),
+      ];
       if (hasItems(input, 'tags')) {
         requests.push({
           action: 'ecs:TagResource',
@@ -517,8 +520,21 @@ function ecsAuthorization(
       return requests;
     }
     case 'UpdateService':
+      return [
+        { action, resource: service(str(input, 'service') ?? '*'), context: clusterContext },
+        ...nativeRolesPassed(input),
+      ];
     case 'DeleteService':
       return [{ action, resource: service(str(input, 'service') ?? '*'), context: clusterContext }];
+    case 'ListServiceDeployments':
+      return [{ action, resource: service(str(input, 'service') ?? '*'), context: clusterContext }];
+    case 'DescribeServiceDeployments':
+      return strings(input, 'serviceDeploymentArns').map((resource) => ({ action, resource }));
+    case 'DescribeServiceRevisions':
+      return strings(input, 'serviceRevisionArns').map((resource) => ({ action, resource }));
+    case 'StopServiceDeployment':
+    case 'ContinueServiceDeployment':
+      return [{ action, resource: str(input, 'serviceDeploymentArn') ?? '*' }];
     case 'DescribeServices':
       return strings(input, 'services').map((s) => ({
         action,
@@ -590,6 +606,27 @@ function runTaskAuthorization(
     });
   }
   return requests;
+}
+
+/**
+ * ECS-native deployments: ECS acts on the load balancer with the infrastructure role
+ * (`loadBalancers[].advancedConfiguration.roleArn`) and invokes hook Lambdas with each hook's
+ * `roleArn`; the caller passes both roles to ECS.
+ */
+function nativeRolesPassed(input: unknown): AuthorizationRequest[] {
+  const lbs = isRecord(input) && Array.isArray(input.loadBalancers) ? input.loadBalancers : [];
+  const config =
+    isRecord(input) && isRecord(input.deploymentConfiguration) ? input.deploymentConfiguration : {};
+  const hooks = Array.isArray(config.lifecycleHooks) ? config.lifecycleHooks : [];
+  const roles = [
+    ...lbs.map((lb) => (isRecord(lb) ? str(lb.advancedConfiguration, 'roleArn') : undefined)),
+    ...hooks.map((h) => str(h, 'roleArn')),
+  ].filter((r): r is string => r !== undefined);
+  return [...new Set(roles)].map((resource) => ({
+    action: 'iam:PassRole',
+    resource,
+    context: { 'iam:PassedToService': ['ecs.amazonaws.com'] },
+  }));
 }
 
 function codeDeployAuthorization(

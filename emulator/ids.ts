@@ -40,6 +40,22 @@ export class IdGenerator {
     return this.hex(32);
   }
 
+  /** ECS service deployment ids (the ARN's last part), as in `r9i43YFjvgF_xlg7m2eJ1r`. */
+  serviceDeploymentId(): string {
+    return this.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-', 22);
+  }
+
+  /** ECS service revision ids: 19 digits. */
+  serviceRevisionId(): string {
+    return `${this.chars('123456789', 1)}${this.chars('0123456789', 18)}`;
+  }
+
+  /** ECS lifecycle hook execution ids, as in `ecs-pause-Xk7rT2mP…` (43 characters after the prefix). */
+  hookId(targetType: 'PAUSE' | 'AWS_LAMBDA'): string {
+    const prefix = targetType === 'PAUSE' ? 'ecs-pause-' : 'ecs-lambda-';
+    return prefix + this.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_', 43);
+  }
+
   /** CodeDeploy deployment ids: `d-` and 9 upper-case letters or digits. */
   codeDeployDeploymentId(): string {
     return `d-${this.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 9)}`;

@@ -8,6 +8,7 @@ export { DEFAULT_TIMINGS, FAILED_TASK_THRESHOLD } from './context.js';
 import { CodeDeployEmulator } from './codedeploy.js';
 import { EcrEmulator } from './ecr.js';
 import { EcsEmulator } from './ecs.js';
+import { EcsNativeDeployments } from './ecs-native.js';
 import { Elbv2Emulator } from './elbv2.js';
 import { IamEmulator } from './iam.js';
 import { LogsEmulator } from './logs.js';
@@ -27,6 +28,7 @@ export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
 export type * from './state.js';
 export type { Seed, SeedDeploymentGroup, SeedService } from './seed.js';
+export type { SeedNativeLoadBalancer } from './seed-native.js';
 export type { SeedIam, SeedIamEntity } from './iam.js';
 export type { SeedElbv2, SeedLoadBalancer, SeedTargetGroup } from './elbv2.js';
 export type { ContainerScript } from './task-output.js';
@@ -103,7 +105,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     timings: { ...DEFAULT_TIMINGS, ...opts.timings },
   };
   const state: EmulatorState = {
-    ecs: { clusters: new Map(), taskDefinitions: new Map(), services: [], tasks: [] },
+    ecs: {
+      clusters: new Map(),
+      taskDefinitions: new Map(),
+      services: [],
+      tasks: [],
+      serviceDeployments: [],
+      serviceRevisions: [],
+    },
     ecr: { repositories: new Map() },
     codedeploy: {
       applications: new Map(),
@@ -130,6 +139,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   );
   const iam = new IamEmulator(ctx, state.iam, principals, state);
   const elbv2 = new Elbv2Emulator(ctx, state.elbv2);
+  const native = new EcsNativeDeployments(ctx, state.ecs, ecs, state.elbv2);
+  ecs.useNativeController(native);
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
   const server = new EmulatorServer({
@@ -152,6 +163,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       runtime = await startDemoRuntime(opts.runtime, {
         ecs,
         codedeploy,
+        native,
         observe: () => {
           catchUp();
           return state;

@@ -11,6 +11,7 @@ import type { Elbv2Emulator, SeedElbv2 } from './elbv2.js';
 import type { IamEmulator, SeedIam } from './iam.js';
 import type { ContainerScript } from './task-output.js';
 import { AwsError } from './errors.js';
+import { seedNativeLoadBalancer, type SeedNativeLoadBalancer } from './seed-native.js';
 
 export interface Seed {
   repositories?: { name: string; imageTagMutability?: 'MUTABLE' | 'IMMUTABLE' }[];
@@ -42,7 +43,19 @@ export interface SeedService {
   deploymentController?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
   launchType?: string;
   /** A missing targetGroupArn gets a made-up one (the emulator has no load balancers). */
-  loadBalancers?: { targetGroupArn?: string; containerName: string; containerPort: number }[];
+  loadBalancers?: {
+    targetGroupArn?: string;
+    containerName: string;
+    containerPort: number;
+    advancedConfiguration?: Record<string, unknown>;
+  }[];
+  /**
+   * For an ECS-native strategy (deploymentConfiguration.strategy BLUE_GREEN, LINEAR, CANARY):
+   * creates two target groups, a load balancer with production and test listeners and their
+   * listener rules, and makes them the service's `loadBalancers` (with advancedConfiguration),
+   * in place of `loadBalancers`.
+   */
+  nativeLoadBalancer?: SeedNativeLoadBalancer;
   deploymentConfiguration?: unknown;
   /** Default for awsvpc task definitions: one made-up subnet and security group. */
   networkConfiguration?: unknown;
@@ -132,10 +145,12 @@ export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy, iam, elbv2 }:
         desiredCount: s.desiredCount ?? 1,
         deploymentController: { type: s.deploymentController ?? 'ECS' },
         launchType: s.launchType,
-        loadBalancers: s.loadBalancers?.map((lb) => ({
-          ...lb,
-          targetGroupArn: lb.targetGroupArn ?? seedTargetGroupArn(ctx, s.cluster, s.serviceName, 1),
-        })),
+        loadBalancers: s.nativeLoadBalancer
+          ? [seedNativeLoadBalancer(ctx, elbv2, s.serviceName, s.nativeLoadBalancer).loadBalancer]
+          : s.loadBalancers?.map((lb) => ({
+              ...lb,
+              targetGroupArn: lb.targetGroupArn ?? seedTargetGroupArn(ctx, s.cluster, s.serviceName, 1),
+            })),
         deploymentConfiguration: s.deploymentConfiguration,
         networkConfiguration,
       });

@@ -31,6 +31,9 @@ import type {
   ClusterSetting,
   DeploymentConfiguration,
   DeploymentController,
+  DeploymentLifecycleHookAction,
+  DeploymentLifecycleHookStatus,
+  DeploymentLifecycleHookTargetType,
   DeploymentRolloutState,
   LaunchType,
   LoadBalancer,
@@ -40,6 +43,10 @@ import type {
   PropagateTags,
   Scale,
   SchedulingStrategy,
+  ContainerImage,
+  ServiceDeploymentLifecycleStage,
+  ServiceDeploymentRollbackMonitorsStatus,
+  ServiceDeploymentStatus,
   ServiceEvent,
   ServiceRegistry,
   StabilityStatus,
@@ -70,6 +77,89 @@ export interface EcsState {
   services: ServiceRecord[];
   /** Every task ever started (stopped ones are pruned an emulated hour after they stop). */
   tasks: TaskRecord[];
+  /** ECS-native (BLUE_GREEN, LINEAR, CANARY) service deployments, in creation order. */
+  serviceDeployments: ServiceDeploymentRecord[];
+  /** Service revisions of services that use a native strategy, in creation order. */
+  serviceRevisions: ServiceRevisionRecord[];
+}
+
+/** What a service ran at one point: one ECS deployment's task definition and settings. */
+export interface ServiceRevisionRecord {
+  serviceRevisionArn: string;
+  serviceArn: string;
+  clusterName: string;
+  serviceName: string;
+  /** The ECS deployment (DescribeServices `deployments[].id`) whose tasks are this revision's. */
+  ecsDeploymentId: string;
+  taskDefinition: string;
+  launchType?: LaunchType;
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  platformVersion?: string;
+  loadBalancers: LoadBalancer[];
+  serviceRegistries: ServiceRegistry[];
+  networkConfiguration?: NetworkConfiguration;
+  containerImages: ContainerImage[];
+  createdAt: Date;
+  /** The target group this revision's tasks serve production traffic from (ECS-native). */
+  targetGroupArn?: string;
+  productionListenerRule?: string;
+}
+
+export interface LifecycleHookExecutionRecord {
+  hookId: string;
+  targetType: DeploymentLifecycleHookTargetType;
+  targetArn?: string;
+  /** The hook stage it runs at (DeploymentLifecycleHookStage; not in the API's hook details). */
+  stage: string;
+  status: DeploymentLifecycleHookStatus;
+  expiresAt?: Date;
+  timeoutAction: DeploymentLifecycleHookAction;
+}
+
+export interface ServiceDeploymentRecord {
+  serviceDeploymentArn: string;
+  serviceArn: string;
+  clusterName: string;
+  serviceName: string;
+  strategy: 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  lifecycleStage?: ServiceDeploymentLifecycleStage;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  stoppedAt?: Date;
+  updatedAt: Date;
+  /** The service's deployment configuration when the deployment was created. */
+  deploymentConfiguration: DeploymentConfiguration;
+  sourceRevisionArn?: string;
+  targetRevisionArn: string;
+  /** ECS deployment ids (DescribeServices `deployments[].id`) of the two revisions. */
+  blueDeploymentId?: string;
+  greenDeploymentId: string;
+  blueTargetGroupArn: string;
+  greenTargetGroupArn: string;
+  productionListenerRule: string;
+  testListenerRule?: string;
+  /** Percent of production / test traffic on the target (green) revision. */
+  productionWeight: number;
+  testWeight: number;
+  /** Tasks the green revision should run now (0 until SCALE_UP, and again in a rollback). */
+  greenScaled: boolean;
+  /** Blue's tasks go once CLEAN_UP starts. */
+  blueScaledDown: boolean;
+  /** The hooks of the latest stage that had any, with their outcome. */
+  lifecycleHookDetails: LifecycleHookExecutionRecord[];
+  rollback?: { reason: string; startedAt: Date; serviceRevisionArn?: string };
+  circuitBreaker: {
+    status: ServiceDeploymentRollbackMonitorsStatus;
+    failureCount: number;
+    threshold: number;
+  };
+  /** Handles of scheduled events of the running step, cancelled on rollback or stop. */
+  timers: number[];
+  /** faults.failLifecycleEvent stages this deployment's Lambda hooks fail at, with the message. */
+  hookFailures: { stage: string; message: string | undefined }[];
 }
 
 export interface ClusterRecord {

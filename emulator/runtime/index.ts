@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CodeDeployEmulator } from '../codedeploy.js';
 import type { EcsEmulator } from '../ecs.js';
+import type { EcsNativeDeployments } from '../ecs-native.js';
 import type { EmulatorState } from '../state.js';
 import { ContainerRuntime } from './containers.js';
 import { requireDocker } from './docker.js';
@@ -60,6 +61,8 @@ export interface DemoRuntime {
 export interface RuntimeBindings {
   ecs: EcsEmulator;
   codedeploy: CodeDeployEmulator;
+  /** ECS-native deployments: their Lambda hooks given as http URLs run like CodeDeploy's. */
+  native?: EcsNativeDeployments;
   /** The state, brought up to the current emulated time. */
   observe(): EmulatorState;
   /** Applies a change at the current emulated time, and processes what it sets off. */
@@ -127,6 +130,7 @@ export async function startDemoRuntime(
   }
   bindings.ecs.useRuntime(containers);
   bindings.codedeploy.useHookRunner(hooks);
+  bindings.native?.useHookRunner(hooks);
 
   return {
     runId,

@@ -56,6 +56,9 @@ export function listenerRoutes(
 ): Route[] {
   const svc = liveService(state, cluster, service);
   if (!svc) return [];
+  if (svc.deploymentController.type !== 'CODE_DEPLOY' && svc.loadBalancers[0]?.advancedConfiguration) {
+    return nativeRoutes(state, svc, listener);
+  }
   if (svc.deploymentController.type !== 'CODE_DEPLOY') {
     // A rolling update replaces tasks behind the one target group: old and new serve side by side.
     const lb = svc.loadBalancers[0];
@@ -94,6 +97,39 @@ export function listenerRoutes(
   // (whose blue is the original task set) points it back.
   const toReplacement = deployment.creator === 'codeDeployRollback' ? !testRerouted : testRerouted;
   return taskSetRoute(state, toReplacement ? green : blue, 100);
+}
+
+/**
+ * ECS-native blue/green, linear and canary: the listener rule named in the load balancer's
+ * advancedConfiguration forwards to the two target groups by the weights ECS writes into it;
+ * each target group's tasks are those of the revision that registered in it.
+ */
+function nativeRoutes(state: EmulatorState, svc: ServiceRecord, listener: ListenerName): Route[] {
+  const lb = svc.loadBalancers[0];
+  const advanced = lb?.advancedConfiguration;
+  const ruleArn =
+    listener === 'test'
+      ? (advanced?.testListenerRule ?? advanced?.productionListenerRule)
+      : advanced?.productionListenerRule;
+  const record =
+    (ruleArn && state.elbv2.rules.get(ruleArn)) ||
+    [...state.elbv2.rules.values()].find((r) => r.listenerArn === ruleArn && r.rule.IsDefault);
+  const forward = (record ? (record.rule.Actions ?? []) : []).flatMap((a) =>
+    a.Type === 'forward' ? (a.ForwardConfig?.TargetGroups ?? []) : [],
+  );
+  const total = forward.reduce((sum, t) => sum + (t.Weight ?? 1), 0);
+  const tgOf = (deploymentId: string) =>
+    state.ecs.serviceRevisions.find((r) => r.ecsDeploymentId === deploymentId)?.targetGroupArn ??
+    lb?.targetGroupArn;
+  return forward.map((t) => ({
+    targetGroupArn: t.TargetGroupArn,
+    weight: total > 0 ? ((t.Weight ?? 1) * 100) / total : 0,
+    containerName: lb?.containerName,
+    tasks: serving(
+      state,
+      new Set(svc.deployments.filter((d) => tgOf(d.id) === t.TargetGroupArn).map((d) => d.id)),
+    ),
+  }));
 }
 
 /**
