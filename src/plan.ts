@@ -12,20 +12,13 @@ import { type AwsClients, checkCredentials } from './aws.js';
 import type { Clock } from './clock.js';
 import { type Config, imageTags, type PreviewConfig } from './config.js';
 import { isAwsError } from './deploy/aws-errors.js';
-import {
-  defaultCodeDeployNames,
-  type DeploymentGroupTarget,
-  getDeploymentGroup,
-} from './deploy/codedeploy.js';
-import {
-  describeTargetService,
-  describeTaskDefinition,
-  resolveDeployMode,
-  type ResolvedDeployMode,
-  type TargetService,
-} from './deploy/service.js';
+import { chooseStrategy, type ResolvedDeployMode, STRATEGIES } from './deploy/choose.js';
+import type { DeploymentGroupTarget } from './deploy/codedeploy.js';
+import { describeTargetService, describeTaskDefinition, type TargetService } from './deploy/service.js';
+import type { DeploymentStrategy } from './deploy/strategy.js';
 import { findRepository, missingRepository, type Repository } from './ecr.js';
 import { type Problem, UserError } from './errors.js';
+import type { FileSystem } from './fs.js';
 import type { Log } from './log.js';
 import {
   type AppSpec,
@@ -47,13 +40,7 @@ import { type Caller, preflight, resolveCaller } from './preflight.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
-export interface FileSystem {
-  /** The path with every symbolic link resolved (fs.realpath). */
-  realpath(file: string): Promise<string>;
-  readFile(file: string): Promise<string>;
-  writeFile(file: string, data: string): Promise<void>;
-  mkdir(dir: string): Promise<void>;
-}
+export type { FileSystem } from './fs.js';
 
 export interface PlanDeps {
   clients: AwsClients;
@@ -67,6 +54,8 @@ export interface PlanDeps {
 
 export interface Plan {
   mode: ResolvedDeployMode;
+  /** How the service is deployed (deploy/choose.ts decided); undefined for deploy-mode none. */
+  strategy?: DeploymentStrategy;
   service?: TargetService;
   group?: DeploymentGroupTarget;
   source: { doc: unknown; description: string; parsed?: ParsedDocument; file?: string };
@@ -213,20 +202,13 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   }
   // A preview is a service of its own with the ECS controller, whatever the base service uses.
   const previewing = config.preview?.action === 'deploy';
-  const mode = previewing ? 'rolling' : resolveDeployMode(config.deployMode, service);
+  const strategy = previewing ? STRATEGIES.rolling : chooseStrategy(config.deployMode, service);
+  const mode: ResolvedDeployMode = strategy?.name ?? 'none';
 
   let group: DeploymentGroupTarget | undefined;
-  if (mode === 'codedeploy') {
-    const defaults = defaultCodeDeployNames(config.cluster, config.service as string);
-    group = await collect(() =>
-      getDeploymentGroup(clients.codedeploy, {
-        application: config.codedeploy.application ?? defaults.application,
-        deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
-        deploymentConfigName: config.codedeploy.deploymentConfig,
-        cluster: config.cluster,
-        service: config.service as string,
-      }),
-    );
+  if (strategy !== undefined && service !== undefined && !previewing) {
+    const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
+    group = (await collect(() => strategy.check(clients, service, ctx)))?.group;
   }
 
   if (source === undefined) {
@@ -321,6 +303,7 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   if (problems.length > 0) throw new UserError(problems);
   const plan: Plan = {
     mode,
+    strategy,
     service,
     group,
     source,

@@ -225,6 +225,7 @@ export async function watchCodeDeployDeployment(
 ): Promise<WatchResult> {
   const { clock, log, signal, deploymentId } = opts;
   const start = clock.now();
+  const startedAt = clock.wall();
   const progress = new Progress(log);
   let info: DeploymentInfo | undefined;
   let target: ECSTarget | undefined;
@@ -279,7 +280,7 @@ export async function watchCodeDeployDeployment(
     ...(await ecsDiagnostics(ecs, {
       cluster: opts.cluster,
       service: opts.service,
-      since: info?.createTime ?? new Date(start),
+      since: info?.createTime ?? startedAt,
       greenTaskSetId,
       signal,
     })),
@@ -367,10 +368,11 @@ export async function watchRollingDeployment(
 ): Promise<WatchResult> {
   const { clock, log, signal, cluster, service, deploymentId } = opts;
   const start = clock.now();
+  const startedAt = clock.wall();
   const progress = new Progress(log);
   let ours: Deployment | undefined;
   // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
-  const since = () => ours?.createdAt ?? new Date(start);
+  const since = () => ours?.createdAt ?? startedAt;
 
   const poll = async (): Promise<Verdict | undefined> => {
     const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {

@@ -32,7 +32,8 @@ import 'aws-sdk-client-mock-jest';
 import type { Clock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
-import { DeploymentFailed, runPipeline } from '../../src/pipeline.js';
+import { DeploymentFailed } from '../../src/stages/deps.js';
+import { runDeploy as runPipeline } from '../../src/runs/deploy.js';
 import { pipelineHarness } from './support/harness.js';
 
 const ecs = mockClient(ECSClient);
@@ -86,6 +87,9 @@ class FakeClock implements Clock {
   t = 0;
   now() {
     return this.t;
+  }
+  wall() {
+    return new Date(this.t);
   }
   async sleep(ms: number) {
     this.t += ms;
@@ -237,6 +241,11 @@ describe('runPipeline', () => {
       cluster: 'prod',
       service: 'web',
       region: 'us-east-1',
+      // The intent written before CreateDeployment: enough for the post step to find it.
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:8',
+      application: 'AppECS-prod-web',
+      deploymentGroup: 'DgpECS-prod-web',
+      since: '1970-01-01T00:00:00.000Z',
     });
     expect(h.report.stages.map((s) => `${s.name}:${s.result}`)).toEqual([
       'Validate:succeeded',
@@ -425,12 +434,13 @@ describe('runPipeline', () => {
 
   it('leaves a deployment unsettled when the watch is cancelled, for the post step', async () => {
     awsWorld('CODE_DEPLOY');
-    cd.on(GetDeploymentCommand).resolves({
-      deploymentInfo: { deploymentId: 'd-TEST1', status: 'InProgress' },
+    const abort = new AbortController();
+    // Cancelled while the watch polls (a cancel before a stage stops the run there instead).
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      abort.abort(new Error('cancelled'));
+      return { deploymentInfo: { deploymentId: 'd-TEST1', status: 'InProgress' } };
     });
     const h = harness(files);
-    const abort = new AbortController();
-    abort.abort(new Error('cancelled'));
     h.deps.signal = abort.signal;
     await expect(runPipeline(config(base), h.deps, h.timer, h.report)).rejects.toBeInstanceOf(
       DeploymentFailed,
