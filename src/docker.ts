@@ -18,7 +18,7 @@ export interface Docker {
 
 export function dockerCli(command = 'docker', signal?: AbortSignal): Docker {
   return {
-    run(args, opts = {}) {
+    async run(args, opts = {}) {
       throwIfCancelled(signal);
       const silent = opts.silent ?? false;
       if (!silent) process.stdout.write(`[command]${command} ${args.join(' ')}\n`);

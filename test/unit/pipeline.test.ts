@@ -29,6 +29,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { Cancelled } from '../../src/cancel.js';
 import type { Clock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
@@ -578,5 +579,46 @@ describe('runPipeline dry run', () => {
       `+      "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:${SHA}"`,
     );
     expect(h.report.extraMarkdown).toContain('codedeploy:CreateDeployment AppECS-prod-web/DgpECS-prod-web');
+  });
+});
+
+describe('cancellation between stages', () => {
+  it.each(['CODE_DEPLOY', 'ECS'] as const)(
+    'a cancel during the build (%s) stops the run: no push, no register, no deployment',
+    async (controller) => {
+      awsWorld(controller);
+      const h = harness(files);
+      const abort = new AbortController();
+      h.deps.signal = abort.signal;
+      const docker = h.deps.docker;
+      // SIGINT arrives while `docker build` runs; the real Docker runner refuses later commands.
+      h.deps.docker = {
+        run: async (args, opts) => {
+          if (abort.signal.aborted) throw abort.signal.reason;
+          if (args[0] === 'build') abort.abort(new Cancelled('The run was cancelled (SIGINT).'));
+          return docker.run(args, opts);
+        },
+      };
+      const err = await runPipeline(config(base), h.deps, h.timer, h.report).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Cancelled);
+      expect(h.dockerCalls.some((a) => a[0] === 'push')).toBe(false);
+      expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+      expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+      expect(ecr).not.toHaveReceivedCommand(CreateRepositoryCommand);
+      expect(h.state.deployment).toBeUndefined();
+      expect(h.report.stages.map((s) => s.name)).not.toContain('Register task definition');
+    },
+  );
+
+  it('a run cancelled before it starts makes no AWS call at all', async () => {
+    awsWorld('ECS');
+    const h = harness(files);
+    const abort = new AbortController();
+    abort.abort(new Cancelled());
+    h.deps.signal = abort.signal;
+    await expect(runPipeline(config(base), h.deps, h.timer, h.report)).rejects.toBeInstanceOf(Cancelled);
+    for (const client of [ecs, ecr, cd, sts, iam]) expect(client.calls()).toHaveLength(0);
+    expect(h.dockerCalls).toEqual([]);
   });
 });
