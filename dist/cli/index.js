@@ -121,6 +121,16 @@ async function active_waitUntil(check, deadline, opts) {
     }
     return undefined;
 }
+/** wait-for-active-deployment-minutes and poll-interval-seconds, as the waits take them. */
+function waitForActiveOptions(config, ctx) {
+    return {
+        timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+        pollIntervalMs: config.pollIntervalSeconds * 1000,
+        clock: ctx.clock,
+        log: ctx.log,
+        signal: ctx.signal,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/aws-errors.ts
 /**
