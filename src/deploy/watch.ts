@@ -287,21 +287,37 @@ export async function watchCodeDeployDeployment(
   ];
   if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
 
-  let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-  let rollbackRequested = false;
-  if (opts.rollbackOnTimeout) {
-    try {
-      const stopped = await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
-      rollbackRequested = true;
-      message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-    } catch (err) {
-      message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-    }
-  } else {
-    message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-  }
+  const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
   log.warning(message);
   return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+/** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
+async function stopOnTimeout(
+  cd: CodeDeployClient,
+  opts: WatchOptions & { deploymentId: string },
+  status: string,
+): Promise<{ message: string; rollbackRequested: boolean }> {
+  const { deploymentId } = opts;
+  const message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+  if (!opts.rollbackOnTimeout) {
+    return {
+      message: `${message} It keeps running in CodeDeploy: rollback on timeout is off.`,
+      rollbackRequested: false,
+    };
+  }
+  try {
+    const stopped = await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+    return {
+      message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
+      rollbackRequested: true,
+    };
+  } catch (err) {
+    return {
+      message: `${message} StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`,
+      rollbackRequested: false,
+    };
+  }
 }
 
 // ---------------------------------------------------------------------------------------
