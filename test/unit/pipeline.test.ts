@@ -622,3 +622,34 @@ describe('cancellation between stages', () => {
     expect(h.dockerCalls).toEqual([]);
   });
 });
+
+describe('log groups', () => {
+  it('every stage runs inside one log group of its own name, none nested', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(files);
+    const groups: string[] = [];
+    let open = 0;
+    let nested = false;
+    h.deps.group = async (name, fn) => {
+      groups.push(name);
+      if (open++ > 0) nested = true;
+      try {
+        return await fn();
+      } finally {
+        open--;
+      }
+    };
+    await runPipeline(config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }), h.deps, h.timer, h.report);
+    expect(groups).toEqual(h.report.stages.filter((s) => s.result !== 'skipped').map((s) => s.name));
+    expect(groups).toEqual(
+      expect.arrayContaining([
+        'Validate',
+        'Build web',
+        'Register task definition',
+        'CodeDeploy deployment',
+        'Watch',
+      ]),
+    );
+    expect(nested).toBe(false);
+  });
+});

@@ -133,6 +133,18 @@ export const codedeployStrategy: DeploymentStrategy = {
       appSpecContent: rendered(request),
       region: config.region,
       waitForActive: waitForActiveOptions(config, ctx),
+      isOurs: async (active) => {
+        const info = (await clients.codedeploy.send(new GetDeploymentCommand({ deploymentId: active })))
+          .deploymentInfo;
+        const adopted =
+          ACTIVE.has(info?.status ?? '') &&
+          appSpecTaskDefinition(info?.revision?.appSpecContent?.content) === request.taskDefinitionArn;
+        if (adopted)
+          ctx.log.info(
+            `CodeDeploy deployment ${active} of this task definition is already running: adopted it.`,
+          );
+        return adopted;
+      },
     });
     ctx.log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
     return {
