@@ -80940,20 +80940,277 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 2973:
+/***/ 7766:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Xg: () => (/* binding */ readConfig),
-/* harmony export */   lN: () => (/* binding */ inputsFromEnv),
-/* harmony export */   rK: () => (/* binding */ imageTags)
-/* harmony export */ });
-/* unused harmony export parseList */
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
-/* harmony import */ var _preview_tags_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6159);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  rK: () => (/* binding */ imageTags),
+  lN: () => (/* binding */ inputsFromEnv),
+  Xg: () => (/* binding */ readConfig)
+});
+
+// UNUSED EXPORTS: parseList
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * The action's inputs, declared once: name, kind, the default action.yml gives, and the
+ * check of a single value with the problem and fix to print. `readConfig` reads every input
+ * through `InputValues`, and test/unit/readme.test.ts keeps this table equal to action.yml
+ * and the README's table. Rules between inputs are named functions in config.ts.
+ */
+
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const ECS_NAME_OR_ARN = /^(?:[A-Za-z0-9_-]{1,255}$|arn:aws[a-z-]*:ecs:)/;
+const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const IMAGE_REF = /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const codedeployName = (name) => ({
+    name,
+    kind: 'text',
+    pattern: CODEDEPLOY_NAME,
+    what: (v) => `"${v}" is not a valid CodeDeploy name.`,
+    fix: 'Use up to 100 letters, digits and _ . + = , @ -.',
+});
+const flag = (name, dflt) => ({ name, kind: 'bool', default: dflt });
+const inputs_text = (name, extra = {}) => ({ name, kind: 'text', ...extra });
+/** Every input, in action.yml's order. */
+const INPUTS = [
+    { name: 'context', kind: 'text', default: '.' },
+    inputs_text('file'),
+    {
+        name: 'build-args',
+        kind: 'lines',
+        pattern: /^[A-Za-z_][A-Za-z0-9_]*=/,
+        what: (v) => `"${v}" is not NAME=value.`,
+        fix: 'Write one NAME=value per line; NAME is letters, digits and _.',
+    },
+    inputs_text('target', {
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a build stage name.`,
+        fix: 'Use the name after AS in a FROM line of the Dockerfile.',
+    }),
+    {
+        name: 'platforms',
+        kind: 'list',
+        pattern: /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/,
+        what: (v) => `"${v}" is not a platform.`,
+        fix: 'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
+    },
+    {
+        name: 'tags',
+        kind: 'list',
+        pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a valid image tag.`,
+        fix: 'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.',
+    },
+    { name: 'sha-tag', kind: 'choice', default: 'full', choices: ['full', 'short', 'both'] },
+    { name: 'cache-from', kind: 'lines' },
+    { name: 'cache-to', kind: 'lines' },
+    inputs_text('network', {
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a Docker network.`,
+        fix: 'Use host, none, default, or the name of a network.',
+    }),
+    flag('provenance', 'false'),
+    flag('push', 'true'),
+    inputs_text('image', {
+        pattern: IMAGE_REF,
+        what: (v) => `"${v}" is not an image reference.`,
+        fix: 'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.',
+    }),
+    inputs_text('ecr-repository'),
+    flag('create-repository', 'false'),
+    inputs_text('aws-region'),
+    inputs_text('task-definition'),
+    inputs_text('task-definition-family', {
+        pattern: ECS_NAME,
+        what: (v) => `"${v}" is not a task definition family.`,
+        fix: 'Use letters, digits, - and _.',
+    }),
+    inputs_text('task-definition-arn', {
+        pattern: /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/,
+        what: (v) => `"${v}" is not a task definition ARN.`,
+        fix: 'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.',
+    }),
+    inputs_text('container-name', {
+        pattern: ECS_NAME,
+        what: (v) => `"${v}" is not a container name.`,
+        fix: 'Use letters, digits, - and _.',
+    }),
+    inputs_text('containers'),
+    inputs_text('cluster', {
+        default: 'default',
+        pattern: ECS_NAME_OR_ARN,
+        what: (v) => `"${v}" is not a cluster name or ARN.`,
+        fix: 'Use the cluster name, e.g. default.',
+    }),
+    inputs_text('service', {
+        pattern: ECS_NAME_OR_ARN,
+        what: (v) => `"${v}" is not a service name or ARN.`,
+        fix: 'Use the ECS service name.',
+    }),
+    {
+        name: 'deploy-mode',
+        kind: 'choice',
+        default: 'auto',
+        choices: ['auto', 'codedeploy', 'rolling', 'none'],
+    },
+    flag('wait-for-service-stability', 'true'),
+    { name: 'wait-for-minutes', kind: 'minutes', default: '30' },
+    { name: 'wait-for-active-deployment-minutes', kind: 'minutes', default: '15' },
+    { name: 'poll-interval-seconds', kind: 'int', default: '5', min: 1, max: 300 },
+    flag('force-new-deployment', 'false'),
+    { name: 'desired-count', kind: 'int', min: 0, max: 5000 },
+    { name: 'codedeploy-appspec', kind: 'path' },
+    codedeployName('codedeploy-application'),
+    codedeployName('codedeploy-deployment-group'),
+    codedeployName('codedeploy-deployment-config'),
+    inputs_text('codedeploy-deployment-description', {
+        pattern: /^[\s\S]{0,512}$/,
+        what: (v) => `is ${v.length} characters long.`,
+        fix: 'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).',
+    }),
+    { name: 'container-port', kind: 'int', min: 1, max: 65535 },
+    flag('rollback-on-timeout', 'true'),
+    flag('preflight', 'true'),
+    flag('dry-run', 'false'),
+    flag('print-policy', 'false'),
+    { name: 'on-cancel', kind: 'choice', default: 'rollback', choices: ['rollback', 'leave'] },
+    { name: 'max-retries', kind: 'int', default: '5', min: 0, max: 20 },
+    inputs_text('output-dir'),
+    flag('rollback', 'false'),
+    inputs_text('preview'),
+    inputs_text('pull-request-number'),
+    inputs_text('preview-listener-arn'),
+    inputs_text('preview-domain'),
+    inputs_text('preview-url'),
+    inputs_text('github-token', { default: '${{ github.token }}' }),
+];
+const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));
+/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
+function parseList(value, { commas = true } = {}) {
+    const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
+    return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
+}
+/**
+ * Inputs read by their declaration: the default when empty, the value checked, a problem
+ * recorded (in the order the inputs are read) and the default used when it is bad.
+ */
+class InputValues {
+    raw;
+    problems;
+    workspace;
+    constructor(raw, problems, workspace) {
+        this.raw = raw;
+        this.problems = problems;
+        this.workspace = workspace;
+    }
+    spec(name) {
+        const spec = BY_NAME.get(name);
+        if (spec === undefined)
+            throw new Error(`Input ${name} is not declared in src/inputs.ts.`);
+        return spec;
+    }
+    bad(where, what, fix) {
+        this.problems.add({ where, what, fix });
+    }
+    /** A text input: its default when empty; checked against its pattern. */
+    text(name) {
+        const spec = this.spec(name);
+        const dflt = spec.default?.startsWith('${{') ? '' : (spec.default ?? '');
+        const value = this.raw(name) || dflt;
+        this.check(name, value);
+        return value;
+    }
+    /** A list (commas or lines) or lines input, each item checked. */
+    list(name) {
+        const spec = this.spec(name);
+        const items = parseList(this.raw(name), { commas: spec.kind === 'list' });
+        for (const item of items)
+            this.check(name, item);
+        return items;
+    }
+    /** Checks a value against the input's declared pattern (no problem for ''). */
+    check(name, value) {
+        const spec = this.spec(name);
+        if (value === '' || spec.pattern === undefined || spec.pattern.test(value))
+            return;
+        this.bad(spec.name, spec.what?.(value) ?? `"${value}" is not valid.`, spec.fix ?? '');
+    }
+    bool(name) {
+        const dflt = this.spec(name).default === 'true';
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(raw))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(raw))
+            return false;
+        this.bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
+        return dflt;
+    }
+    int(name) {
+        const { default: d, min = 0, max = Number.MAX_SAFE_INTEGER } = this.spec(name);
+        const dflt = d === undefined ? undefined : Number(d);
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+            this.bad(name, `"${raw}" is not a whole number from ${min} to ${max}.`, `Set ${name} to a number in that range.`);
+            return dflt;
+        }
+        return Number(raw);
+    }
+    /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
+    minutes(name) {
+        const dflt = Number(this.spec(name).default);
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        const n = Number(raw);
+        if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
+            this.bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
+            return dflt;
+        }
+        return n;
+    }
+    choice(name) {
+        const spec = this.spec(name);
+        const allowed = spec.choices ?? [];
+        const raw = this.raw(name);
+        if (raw === '')
+            return spec.default;
+        if (allowed.includes(raw))
+            return raw;
+        this.bad(name, `"${raw}" is not one of ${allowed.join(', ')}.`, `Set ${name} to one of: ${allowed.join(', ')}.`);
+        return spec.default;
+    }
+    /** A path inside the workspace (`where` names the input a problem is reported under). */
+    inWorkspace(where, value) {
+        const resolved = external_node_path_default().resolve(this.workspace, value);
+        const rel = external_node_path_default().relative(this.workspace, resolved);
+        if (rel.startsWith('..') || external_node_path_default().isAbsolute(rel)) {
+            this.bad(where, `"${value}" is outside the workspace (${this.workspace}).`, 'Use a path inside the repository checkout, relative to its root.');
+        }
+        return resolved;
+    }
+    path(name) {
+        const raw = this.raw(name);
+        return raw === '' ? undefined : this.inWorkspace(name, raw);
+    }
+}
+
+// EXTERNAL MODULE: ./src/preview/tags.ts
+var tags = __nccwpck_require__(6159);
+;// CONCATENATED MODULE: ./src/config.ts
 /**
  * Every input of the action, read and validated into one typed Config. Pure: it takes the
  * inputs and the environment as values, so it is tested table-driven and nothing touches
@@ -80964,90 +81221,65 @@ const systemClock = {
 
 
 
+
+
 function inputsFromEnv(env) {
     return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 }
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BUILD_STAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const DOCKER_NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
-const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
-const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
-const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const config_ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
 const DOMAIN = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const URL_PLACEHOLDERS = ['number', 'service'];
-const IMAGE_REF = /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
-function parseList(value, { commas = true } = {}) {
-    const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
-    return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
-}
 /**
  * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
- * a pull request's number and head commit come from it.
+ * a pull request's number and head commit come from it. Inputs are read in a fixed order, so
+ * the problems are always reported in it.
  */
 function readConfig(input, env, event) {
-    const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .Problems */ .Zw();
+    const problems = new errors/* Problems */.Zw();
     const bad = (where, what, fix) => problems.add({ where, what, fix });
-    const bool = (name, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (['true', 'True', 'TRUE'].includes(raw))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(raw))
-            return false;
-        bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
-        return dflt;
+    const workspace = external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const read = new InputValues(input, problems, workspace);
+    const region = readRegion(input, env, bad);
+    const rollback = read.bool('rollback');
+    const preview = readPreview(input, event, bad);
+    ruleRollbackIsAlone(rollback, preview, bad);
+    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
+    const imagesNeeded = !rollback && preview?.action !== 'destroy';
+    const build = readBuildInputs(read);
+    const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
+    const source = readTaskDefinitionSource(read, bad);
+    const target = readTarget(read, region, source.arn, bad);
+    const deployMode = read.choice('deploy-mode');
+    const run = { rollback, preview, imagesNeeded, deployMode, service: target.service };
+    ruleServiceNamed(run, bad);
+    rulePreviewIsRolling(run, bad);
+    ruleRollbackDeploys(run, bad);
+    ruleTaskDefinitionFound(run, source.taskDefinition, bad);
+    const description = read.text('codedeploy-deployment-description') || undefined;
+    const config = {
+        region,
+        workspace,
+        sha: env.GITHUB_SHA ?? '',
+        containers,
+        ...readSettings(read, build, env),
+        taskDefinition: source.taskDefinition,
+        taskDefinitionFamily: source.taskDefinition.kind === 'file' ? source.family || undefined : undefined,
+        ...target,
+        deployMode,
+        preview,
+        rollback,
+        github: readGitHub(input, env),
     };
-    const int = (name, dflt, min, max) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-            bad(name, `"${raw}" is not a whole number from ${min} to ${max}.`, `Set ${name} to a number in that range.`);
-            return dflt;
-        }
-        return Number(raw);
-    };
-    /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
-    const minutes = (name, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        const n = Number(raw);
-        if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
-            bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
-            return dflt;
-        }
-        return n;
-    };
-    const oneOf = (name, allowed, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (allowed.includes(raw))
-            return raw;
-        bad(name, `"${raw}" is not one of ${allowed.join(', ')}.`, `Set ${name} to one of: ${allowed.join(', ')}.`);
-        return dflt;
-    };
-    const workspace = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const inWorkspace = (name, value) => {
-        const resolved = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(workspace, value);
-        const rel = node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(workspace, resolved);
-        if (rel.startsWith('..') || node_path__WEBPACK_IMPORTED_MODULE_0___default().isAbsolute(rel)) {
-            bad(name, `"${value}" is outside the workspace (${workspace}).`, 'Use a path inside the repository checkout, relative to its root.');
-        }
-        return resolved;
-    };
-    const optionalPath = (name) => {
-        const raw = input(name);
-        return raw === '' ? undefined : inWorkspace(name, raw);
-    };
+    config.codedeploy.description = description;
+    for (const rule of FINAL_RULES)
+        rule(config, imagesNeeded, bad);
+    problems.throwIfAny();
+    return config;
+}
+function readRegion(input, env, bad) {
     const region = input('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
     if (region === '') {
         bad('aws-region', 'No AWS region is set.', 'Set the aws-region input, or AWS_REGION (aws-actions/configure-aws-credentials sets it).');
@@ -81055,129 +81287,105 @@ function readConfig(input, env, event) {
     else if (!REGION.test(region)) {
         bad('aws-region', `"${region}" is not an AWS region name.`, 'Use a region code such as us-east-1.');
     }
-    const sha = env.GITHUB_SHA ?? '';
-    const rollback = bool('rollback', false);
-    const preview = readPreview(input, event, bad);
-    if (preview !== undefined && rollback) {
-        bad('rollback', `rollback is true together with preview: ${preview.action}.`, 'Roll back a service in a run of its own (workflow_dispatch), without preview.');
+    return region;
+}
+/** The build inputs, checked one by one: a typo fails before the registry login, not halfway through the build. */
+function readBuildInputs(read) {
+    return {
+        buildArgs: read.list('build-args'),
+        tags: read.list('tags'),
+        shaTag: read.choice('sha-tag'),
+        repository: read.text('ecr-repository'),
+        image: read.text('image'),
+        context: read.text('context'),
+        file: read.text('file'),
+        target: read.text('target'),
+        network: read.text('network'),
+        platforms: read.list('platforms'),
+    };
+}
+/** The ECR repository an image is pushed to must be a name (not a URI). */
+function checkRepository(repo, where, problems) {
+    const bad = (w, what, fix) => problems.add({ where: w, what, fix });
+    if (repo === '') {
+        bad(where === 'containers' ? 'containers' : 'ecr-repository', 'An image is to be built but no ECR repository is named for it.', where === 'containers'
+            ? 'Give the container a repository: key, or set the ecr-repository input.'
+            : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.');
     }
-    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-    const imagesNeeded = !rollback && preview?.action !== 'destroy';
-    const buildArgs = parseList(input('build-args'), { commas: false });
-    for (const arg of buildArgs) {
-        const name = arg.split('=')[0] ?? '';
-        if (!arg.includes('=') || !BUILD_ARG_NAME.test(name)) {
-            bad('build-args', `"${arg}" is not NAME=value.`, 'Write one NAME=value per line; NAME is letters, digits and _.');
-        }
+    else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
+        const uri = repo.split('.amazonaws.com/');
+        bad(where, `"${repo}" is not an ECR repository name.`, uri.length === 2
+            ? `Give only the repository name: ${uri[1]}.`
+            : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.');
     }
-    const tags = parseList(input('tags'));
-    for (const tag of tags) {
-        if (!DOCKER_TAG.test(tag)) {
-            bad('tags', `"${tag}" is not a valid image tag.`, 'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.');
-        }
-    }
-    const shaTag = oneOf('sha-tag', ['full', 'short', 'both'], 'full');
-    const repository = input('ecr-repository');
-    const image = input('image');
-    if (image !== '' && !IMAGE_REF.test(image)) {
-        bad('image', `"${image}" is not an image reference.`, 'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.');
-    }
-    const context = input('context') || '.';
-    const file = input('file');
-    const target = input('target');
-    // Docker takes each as one argument, so nothing is injected; checking them here fails a typo
-    // before the registry login instead of halfway through the build.
-    if (target !== '' && !BUILD_STAGE.test(target)) {
-        bad('target', `"${target}" is not a build stage name.`, 'Use the name after AS in a FROM line of the Dockerfile.');
-    }
-    const network = input('network');
-    if (network !== '' && !DOCKER_NETWORK.test(network)) {
-        bad('network', `"${network}" is not a Docker network.`, 'Use host, none, default, or the name of a network.');
-    }
-    const platforms = parseList(input('platforms'));
-    for (const platform of platforms) {
-        if (!PLATFORM.test(platform)) {
-            bad('platforms', `"${platform}" is not a platform.`, 'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.');
-        }
-    }
-    const buildFor = (spec, where) => {
-        const repo = spec.repository ?? repository;
-        if (repo === '') {
-            bad(where === 'containers' ? 'containers' : 'ecr-repository', 'An image is to be built but no ECR repository is named for it.', where === 'containers'
-                ? 'Give the container a repository: key, or set the ecr-repository input.'
-                : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.');
-        }
-        else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
-            const uri = repo.split('.amazonaws.com/');
-            bad(where, `"${repo}" is not an ECR repository name.`, uri.length === 2
-                ? `Give only the repository name: ${uri[1]}.`
-                : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.');
-        }
-        const ctx = inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? context);
-        const f = spec.file ?? (file || undefined);
+}
+/** One image's build, from a container's own keys over the single-image inputs. */
+function buildSpec(read, b, problems) {
+    return (spec, where) => {
+        const repo = spec.repository ?? b.repository;
+        checkRepository(repo, where, problems);
+        const ctx = read.inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? b.context);
+        const f = spec.file ?? (b.file || undefined);
         return {
             context: ctx,
-            file: f === undefined ? undefined : inWorkspace(where === 'containers' ? 'containers' : 'file', f),
-            target: spec.target ?? (target || undefined),
-            buildArgs: spec.buildArgs ?? buildArgs,
+            file: f === undefined ? undefined : read.inWorkspace(where === 'containers' ? 'containers' : 'file', f),
+            target: spec.target ?? (b.target || undefined),
+            buildArgs: spec.buildArgs ?? b.buildArgs,
             repository: repo,
         };
     };
-    const containerName = input('container-name');
-    if (containerName !== '' && !ECS_NAME.test(containerName)) {
-        bad('container-name', `"${containerName}" is not a container name.`, 'Use letters, digits, - and _.');
-    }
-    let containers = [];
-    const containersRaw = input('containers');
-    if (rollback) {
+}
+/** What to deploy: `containers`, or one container from image / the build inputs. */
+function readContainers(read, b, run, problems) {
+    const bad = (where, what, fix) => problems.add({ where, what, fix });
+    const buildFor = buildSpec(read, b, problems);
+    const { image } = b;
+    const containerName = read.text('container-name');
+    const containersRaw = read.raw('containers');
+    if (run.rollback) {
         if (image !== '' || containersRaw !== '') {
             bad(image !== '' ? 'image' : 'containers', `rollback is true, and ${image !== '' ? 'image' : 'containers'} names what to deploy.`, 'Either roll back (the task definition live before the current one is redeployed), or deploy the image you name with rollback: false.');
         }
+        return [];
     }
-    else if (containersRaw !== '') {
+    if (containersRaw !== '') {
         if (image !== '' || containerName !== '') {
             bad('containers', 'containers is given together with image or container-name.', 'Use containers alone for several containers, or container-name (and image) for one.');
         }
-        containers = parseContainers(containersRaw, problems, buildFor);
+        return parseContainers(containersRaw, problems, buildFor);
     }
-    else if (imagesNeeded) {
-        const name = containerName || undefined;
-        containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+    const name = containerName || undefined;
+    if (run.imagesNeeded) {
+        return [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
     }
-    else if (repository !== '') {
-        // A destroy builds nothing; the repository tells it where the preview's image tags are.
-        containers = [{ name: containerName || undefined, build: buildFor({}, 'ecr-repository') }];
-    }
-    const taskDefinitionFile = input('task-definition');
-    const family = input('task-definition-family');
-    const arn = input('task-definition-arn');
+    // A destroy builds nothing; the repository tells it where the preview's image tags are.
+    return b.repository !== '' ? [{ name, build: buildFor({}, 'ecr-repository') }] : [];
+}
+/** Where the task definition starts from: a file, a revision ARN, a family, or the service's. */
+function readTaskDefinitionSource(read, bad) {
+    const file = read.raw('task-definition');
+    const family = read.raw('task-definition-family');
+    const arn = read.raw('task-definition-arn');
     let taskDefinition = { kind: 'service' };
-    if (arn !== '' && (taskDefinitionFile !== '' || family !== '')) {
-        bad('task-definition-arn', `task-definition-arn is set together with ${taskDefinitionFile !== '' ? 'task-definition' : 'task-definition-family'}.`, 'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.');
+    if (arn !== '' && (file !== '' || family !== '')) {
+        bad('task-definition-arn', `task-definition-arn is set together with ${file !== '' ? 'task-definition' : 'task-definition-family'}.`, 'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.');
     }
-    if (taskDefinitionFile !== '') {
-        taskDefinition = { kind: 'file', path: inWorkspace('task-definition', taskDefinitionFile) };
+    if (file !== '') {
+        taskDefinition = { kind: 'file', path: read.inWorkspace('task-definition', file) };
     }
     else if (arn !== '') {
-        if (!TASK_DEFINITION_ARN.test(arn)) {
-            bad('task-definition-arn', `"${arn}" is not a task definition ARN.`, 'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.');
-        }
+        read.check('task-definition-arn', arn);
         taskDefinition = { kind: 'arn', arn };
     }
-    if (family !== '' && !ECS_NAME.test(family)) {
-        bad('task-definition-family', `"${family}" is not a task definition family.`, 'Use letters, digits, - and _.');
-    }
+    read.check('task-definition-family', family);
     if (taskDefinition.kind === 'service' && family !== '')
         taskDefinition = { kind: 'family', family };
-    const cluster = input('cluster') || 'default';
-    if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
-        bad('cluster', `"${cluster}" is not a cluster name or ARN.`, 'Use the cluster name, e.g. default.');
-    }
-    const service = input('service') || undefined;
-    if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
-        bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
-    }
-    // An ARN names its region; the clients talk to aws-region, where that resource is not.
+    return { taskDefinition, family, arn };
+}
+/** The cluster and service; an ARN names its region, and the clients talk to aws-region. */
+function readTarget(read, region, arn, bad) {
+    const cluster = read.text('cluster');
+    const service = read.text('service') || undefined;
     for (const [name, value] of [
         ['cluster', cluster],
         ['service', service],
@@ -81188,7 +81396,65 @@ function readConfig(input, env, event) {
             bad(name, `${value} is in ${arnRegion}, but the run deploys to ${region}.`, `Set aws-region to ${arnRegion}, or name the ${name === 'task-definition-arn' ? 'revision' : name} in ${region}.`);
         }
     }
-    const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'], 'auto');
+    return { cluster, service };
+}
+/** The remaining settings, each read through its declaration. */
+function readSettings(read, b, env) {
+    return {
+        build: {
+            platforms: b.platforms,
+            cacheFrom: read.list('cache-from'),
+            cacheTo: read.list('cache-to'),
+            network: b.network || undefined,
+            provenance: read.bool('provenance'),
+            push: read.bool('push'),
+            tags: b.tags,
+            shaTag: b.shaTag,
+        },
+        createRepository: read.bool('create-repository'),
+        waitForServiceStability: read.bool('wait-for-service-stability'),
+        waitForMinutes: read.minutes('wait-for-minutes'),
+        waitForActiveDeploymentMinutes: read.raw('wait-for-active-deployment-minutes') === '0'
+            ? 0
+            : read.minutes('wait-for-active-deployment-minutes'),
+        pollIntervalSeconds: read.int('poll-interval-seconds') ?? 5,
+        forceNewDeployment: read.bool('force-new-deployment'),
+        desiredCount: read.int('desired-count'),
+        codedeploy: {
+            appspecPath: read.path('codedeploy-appspec'),
+            application: read.text('codedeploy-application') || undefined,
+            deploymentGroup: read.text('codedeploy-deployment-group') || undefined,
+            deploymentConfig: read.text('codedeploy-deployment-config') || undefined,
+        },
+        containerPort: read.int('container-port'),
+        rollbackOnTimeout: read.bool('rollback-on-timeout'),
+        preflight: read.bool('preflight'),
+        dryRun: read.bool('dry-run'),
+        printPolicy: read.bool('print-policy'),
+        onCancel: read.choice('on-cancel'),
+        maxRetries: read.int('max-retries') ?? 5,
+        outputDir: read.raw('output-dir')
+            ? external_node_path_default().resolve(read.workspace, read.raw('output-dir'))
+            : external_node_path_default().join(env.RUNNER_TEMP || external_node_path_default().join(read.workspace, '.ecs-deploy'), 'ecs-deploy'),
+    };
+}
+function readGitHub(input, env) {
+    return {
+        token: input('github-token') || undefined,
+        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        repository: env.GITHUB_REPOSITORY || undefined,
+        runId: env.GITHUB_RUN_ID || undefined,
+    };
+}
+/** A rollback is a run of its own, never a preview. */
+function ruleRollbackIsAlone(rollback, preview, bad) {
+    if (preview !== undefined && rollback) {
+        bad('rollback', `rollback is true together with preview: ${preview.action}.`, 'Roll back a service in a run of its own (workflow_dispatch), without preview.');
+    }
+}
+/** A preview, a rollback and every deploy-mode but none need the service. */
+function ruleServiceNamed({ preview, rollback, service, deployMode }, bad) {
     if (service === undefined && (preview !== undefined || rollback)) {
         bad('service', preview !== undefined
             ? `preview: ${preview.action} needs the base service the preview copies its settings from, and no service is named.`
@@ -81199,103 +81465,62 @@ function readConfig(input, env, event) {
     else if (service === undefined && deployMode !== 'none') {
         bad('service', `deploy-mode is ${deployMode} but no service is named.`, 'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.');
     }
+}
+/** A preview is its own service with the ECS rolling deployment controller. */
+function rulePreviewIsRolling({ preview, deployMode }, bad) {
     if (preview !== undefined && deployMode !== 'auto' && deployMode !== 'rolling') {
         bad('deploy-mode', `deploy-mode is ${deployMode}, but a preview is its own service with the ECS rolling deployment controller, whatever the base service uses.`, 'Leave deploy-mode at auto (or rolling) for preview runs.');
     }
+}
+/** A rollback redeploys, so deploy-mode none makes it pointless. */
+function ruleRollbackDeploys({ rollback, deployMode }, bad) {
     if (rollback && deployMode === 'none') {
         bad('deploy-mode', 'rollback is true but deploy-mode is none, so nothing would be redeployed.', 'Leave deploy-mode at auto to roll back through the service’s own deployment controller.');
     }
-    if (imagesNeeded && taskDefinition.kind === 'service' && service === undefined) {
+}
+/** Without a task definition input, the service's current one is the start: there must be a service. */
+function ruleTaskDefinitionFound(run, taskDefinition, bad) {
+    if (run.imagesNeeded && taskDefinition.kind === 'service' && run.service === undefined) {
         bad('task-definition', 'No task definition is given and there is no service to take the current one from.', 'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).');
     }
-    const codedeployNames = (name) => {
-        const raw = input(name);
-        if (raw !== '' && !CODEDEPLOY_NAME.test(raw)) {
-            bad(name, `"${raw}" is not a valid CodeDeploy name.`, 'Use up to 100 letters, digits and _ . + = , @ -.');
-        }
-        return raw || undefined;
-    };
-    const description = input('codedeploy-deployment-description') || undefined;
-    if (description !== undefined && description.length > 512) {
-        bad('codedeploy-deployment-description', `is ${description.length} characters long.`, 'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).');
-    }
-    const config = {
-        region,
-        workspace,
-        sha,
-        containers,
-        build: {
-            platforms,
-            cacheFrom: parseList(input('cache-from'), { commas: false }),
-            cacheTo: parseList(input('cache-to'), { commas: false }),
-            network: network || undefined,
-            provenance: bool('provenance', false),
-            push: bool('push', true),
-            tags,
-            shaTag,
-        },
-        createRepository: bool('create-repository', false),
-        taskDefinition,
-        taskDefinitionFamily: taskDefinition.kind === 'file' ? family || undefined : undefined,
-        cluster,
-        service,
-        deployMode,
-        waitForServiceStability: bool('wait-for-service-stability', true),
-        waitForMinutes: minutes('wait-for-minutes', 30),
-        waitForActiveDeploymentMinutes: input('wait-for-active-deployment-minutes') === '0'
-            ? 0
-            : minutes('wait-for-active-deployment-minutes', 15),
-        pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
-        forceNewDeployment: bool('force-new-deployment', false),
-        desiredCount: int('desired-count', undefined, 0, 5000),
-        codedeploy: {
-            appspecPath: optionalPath('codedeploy-appspec'),
-            application: codedeployNames('codedeploy-application'),
-            deploymentGroup: codedeployNames('codedeploy-deployment-group'),
-            deploymentConfig: codedeployNames('codedeploy-deployment-config'),
-            description,
-        },
-        containerPort: int('container-port', undefined, 1, 65535),
-        rollbackOnTimeout: bool('rollback-on-timeout', true),
-        preflight: bool('preflight', true),
-        dryRun: bool('dry-run', false),
-        printPolicy: bool('print-policy', false),
-        onCancel: oneOf('on-cancel', ['rollback', 'leave'], 'rollback'),
-        maxRetries: int('max-retries', 5, 0, 20) ?? 5,
-        outputDir: input('output-dir')
-            ? node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(workspace, input('output-dir'))
-            : node_path__WEBPACK_IMPORTED_MODULE_0___default().join(env.RUNNER_TEMP || node_path__WEBPACK_IMPORTED_MODULE_0___default().join(workspace, '.ecs-deploy'), 'ecs-deploy'),
-        preview,
-        rollback,
-        github: {
-            token: input('github-token') || undefined,
-            apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-            serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-            repository: env.GITHUB_REPOSITORY || undefined,
-            runId: env.GITHUB_RUN_ID || undefined,
-        },
-    };
-    if ((preview !== undefined || rollback) && config.dryRun) {
+}
+/** Previews and rollbacks have no dry run. */
+const ruleDryRunIsADeploy = ({ preview, rollback, dryRun }, _images, bad) => {
+    if ((preview !== undefined || rollback) && dryRun) {
         bad('dry-run', `dry-run is true together with ${rollback ? 'rollback' : `preview: ${preview?.action}`}, which has no dry run.`, 'Use dry-run on a normal deploy; run previews and rollbacks for real.');
     }
-    if (preview?.action === 'deploy') {
-        if (tags.length > 0) {
-            bad('tags', `tags (${tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`, 'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.');
-        }
-        if (sha === '' && config.containers.some((c) => c.build !== undefined)) {
-            bad('preview', `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`, 'Run inside GitHub Actions (it sets GITHUB_SHA).');
-        }
+};
+/** A preview's image is tagged pr-<number>-<commit> only, so its destroy finds every tag. */
+const rulePreviewTags = ({ preview, build, sha, containers }, _images, bad) => {
+    if (preview?.action !== 'deploy')
+        return;
+    if (build.tags.length > 0) {
+        bad('tags', `tags (${build.tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`, 'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.');
     }
+    if (sha === '' && containers.some((c) => c.build !== undefined)) {
+        bad('preview', `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`, 'Run inside GitHub Actions (it sets GITHUB_SHA).');
+    }
+};
+/** A built image needs a tag: the commit, or one of tags. */
+const ruleImageIsTagged = (config, imagesNeeded, bad) => {
     const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
-    if (building && sha === '' && tags.length === 0) {
+    if (building && config.sha === '' && config.build.tags.length === 0) {
         bad('tags', 'GITHUB_SHA is not set, so the image has no tag.', 'Run inside GitHub Actions, or give a tag in the tags input.');
     }
-    if (!config.build.push && building && deployMode !== 'none' && !config.dryRun) {
+};
+/** ECS can only run pushed images. */
+const rulePushWhenDeploying = (config, imagesNeeded, bad) => {
+    const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
+    if (!config.build.push && building && config.deployMode !== 'none' && !config.dryRun) {
         bad('push', 'push is false, but the image is to be deployed, and ECS can only run pushed images.', 'Set deploy-mode: none to build without deploying, or leave push at true.');
     }
-    problems.throwIfAny();
-    return config;
-}
+};
+const FINAL_RULES = [
+    ruleDryRunIsADeploy,
+    rulePreviewTags,
+    ruleImageIsTagged,
+    rulePushWhenDeploying,
+];
 /**
  * The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. A
  * preview's tags are pr-<number>-<sha> only, so that its destroy finds every one of them.
@@ -81309,9 +81534,23 @@ function imageTags(config) {
             shaTags.push(config.sha.slice(0, 7));
     }
     if (config.preview?.action === 'deploy') {
-        return shaTags.map((t) => `${(0,_preview_tags_js__WEBPACK_IMPORTED_MODULE_3__/* .previewTagPrefix */ .$)(config.preview.pullRequest)}${t}`);
+        return shaTags.map((t) => `${(0,tags/* previewTagPrefix */.$)(config.preview.pullRequest)}${t}`);
     }
     return [...new Set([...shaTags, ...config.build.tags])];
+}
+/** pull-request-number, else the event's pull_request.number. */
+function readPullRequestNumber(input, action, fromEvent, bad) {
+    const raw = input('pull-request-number');
+    if (raw !== '') {
+        if (/^[1-9]\d{0,8}$/.test(raw))
+            return Number(raw);
+        bad('pull-request-number', `"${raw}" is not a pull request number.`, 'Set pull-request-number to the number of the pull request, e.g. 42.');
+        return undefined;
+    }
+    if (typeof fromEvent === 'number' && Number.isInteger(fromEvent) && fromEvent > 0)
+        return fromEvent;
+    bad('pull-request-number', `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`, 'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).');
+    return undefined;
 }
 /**
  * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
@@ -81327,22 +81566,7 @@ function readPreview(input, event, bad) {
     }
     const pr = event
         ?.pull_request;
-    const raw = input('pull-request-number');
-    let pullRequest;
-    if (raw !== '') {
-        if (!/^[1-9]\d{0,8}$/.test(raw)) {
-            bad('pull-request-number', `"${raw}" is not a pull request number.`, 'Set pull-request-number to the number of the pull request, e.g. 42.');
-        }
-        else {
-            pullRequest = Number(raw);
-        }
-    }
-    else if (typeof pr?.number === 'number' && Number.isInteger(pr.number) && pr.number > 0) {
-        pullRequest = pr.number;
-    }
-    else {
-        bad('pull-request-number', `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`, 'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).');
-    }
+    const pullRequest = readPullRequestNumber(input, action, pr?.number, bad);
     const listenerArn = input('preview-listener-arn') || undefined;
     const domain = input('preview-domain').toLowerCase() || undefined;
     const urlTemplate = input('preview-url') || undefined;
@@ -81371,12 +81595,23 @@ function readPreview(input, event, bad) {
     const headSha = typeof pr?.head?.sha === 'string' ? pr.head.sha : undefined;
     return { action, pullRequest: pullRequest ?? 0, headSha, listenerArn, domain, urlTemplate };
 }
+/** A container's string key; a problem when it is not a string. */
+function stringKey(s, name, key, bad) {
+    const v = s[key];
+    if (v === undefined || v === null)
+        return undefined;
+    if (typeof v !== 'string') {
+        bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
+        return undefined;
+    }
+    return v;
+}
 function parseContainers(raw, problems, buildFor) {
     const bad = (what, fix) => problems.add({ where: 'containers', what, fix });
     const example = 'Write a YAML mapping, e.g.\n  web:\n    context: .\n  envoy:\n    image: REPOSITORY_URI:TAG';
     let value;
     try {
-        value = (0,yaml__WEBPACK_IMPORTED_MODULE_1__/* .parse */ .qg)(raw, { maxAliasCount: 10, uniqueKeys: true });
+        value = (0,dist/* parse */.qg)(raw, { maxAliasCount: 10, uniqueKeys: true });
     }
     catch (e) {
         bad(`is not valid YAML: ${e.message.split('\n')[0]}`, example);
@@ -81388,7 +81623,7 @@ function parseContainers(raw, problems, buildFor) {
     }
     const out = [];
     for (const [name, spec] of Object.entries(value)) {
-        if (!ECS_NAME.test(name)) {
+        if (!config_ECS_NAME.test(name)) {
             bad(`"${name}" is not a container name.`, 'Use letters, digits, - and _.');
             continue;
         }
@@ -81408,16 +81643,7 @@ function parseContainers(raw, problems, buildFor) {
             if (!known.includes(key))
                 bad(`${name}: unknown key "${key}".`, `Use only: ${known.join(', ')}.`);
         }
-        const str = (key) => {
-            const v = s[key];
-            if (v === undefined || v === null)
-                return undefined;
-            if (typeof v !== 'string') {
-                bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
-                return undefined;
-            }
-            return v;
-        };
+        const str = (key) => stringKey(s, name, key, bad);
         if (s.image !== undefined) {
             const img = str('image') ?? '';
             if (!IMAGE_REF.test(img))
@@ -81958,23 +82184,33 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     ];
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
-    let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-    let rollbackRequested = false;
-    if (opts.rollbackOnTimeout) {
-        try {
-            const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
-            rollbackRequested = true;
-            message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-        }
-        catch (err) {
-            message += ` StopDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-        }
-    }
-    else {
-        message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-    }
+    const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
+async function stopOnTimeout(cd, opts, status) {
+    const { deploymentId } = opts;
+    const message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+    if (!opts.rollbackOnTimeout) {
+        return {
+            message: `${message} It keeps running in CodeDeploy: rollback on timeout is off.`,
+            rollbackRequested: false,
+        };
+    }
+    try {
+        const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        return {
+            message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
+            rollbackRequested: true,
+        };
+    }
+    catch (err) {
+        return {
+            message: `${message} StopDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`,
+            rollbackRequested: false,
+        };
+    }
 }
 // ---------------------------------------------------------------------------------------
 // ECS rolling update
@@ -82199,6 +82435,15 @@ const codedeployStrategy = {
             appSpecContent: rendered(request),
             region: config.region,
             waitForActive: (0,active/* waitForActiveOptions */.li)(config, ctx),
+            isOurs: async (active) => {
+                const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active })))
+                    .deploymentInfo;
+                const adopted = ACTIVE.has(info?.status ?? '') &&
+                    (0,deploy_history/* appSpecTaskDefinition */.$0)(info?.revision?.appSpecContent?.content) === request.taskDefinitionArn;
+                if (adopted)
+                    ctx.log.info(`CodeDeploy deployment ${active} of this task definition is already running: adopted it.`);
+                return adopted;
+            },
         });
         ctx.log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
         return {
@@ -82616,6 +82861,8 @@ async function createDeployment(cd, opts) {
             if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentLimitExceededException'))
                 throw err;
             const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (active !== undefined && (await opts.isOurs?.(active)))
+                return active;
             if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
                 throw groupBusy(opts, active, err.message);
             }
@@ -83219,7 +83466,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4258);
 /* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(833);
 /* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9373);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2973);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7766);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3871);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3916);
 /* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(2932);
@@ -83449,14 +83696,16 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 var dist_cjs = __nccwpck_require__(8249);
 // EXTERNAL MODULE: ./src/aws.ts
 var aws = __nccwpck_require__(4258);
-// EXTERNAL MODULE: ./src/config.ts
-var src_config = __nccwpck_require__(2973);
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
 var aws_errors = __nccwpck_require__(2932);
 // EXTERNAL MODULE: ./src/deploy/choose.ts + 4 modules
 var choose = __nccwpck_require__(5825);
 // EXTERNAL MODULE: ./src/deploy/service.ts
 var deploy_service = __nccwpck_require__(3432);
+// EXTERNAL MODULE: ./src/deploy/active.ts
+var active = __nccwpck_require__(8525);
 // EXTERNAL MODULE: ./src/ecr.ts
 var src_ecr = __nccwpck_require__(4497);
 // EXTERNAL MODULE: ./src/errors.ts
@@ -83470,7 +83719,7 @@ var taskdef = __nccwpck_require__(3448);
 // EXTERNAL MODULE: ./src/preview/names.ts
 var preview_names = __nccwpck_require__(9144);
 // EXTERNAL MODULE: ./src/preview/preview.ts
-var preview_preview = __nccwpck_require__(4156);
+var preview = __nccwpck_require__(4156);
 // EXTERNAL MODULE: ./src/policy.ts + 1 modules
 var src_policy = __nccwpck_require__(787);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
@@ -83789,20 +84038,8 @@ async function verifyDeployment(clients, target, log) {
         ? collect(() => (0,choose/* resolveDeployMode */.n2)(target.deployMode, service))
         : undefined;
     if (mode === 'codedeploy' && service !== undefined) {
-        const serviceName = target.service;
-        const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(target.cluster, serviceName);
-        const actions = target.codedeploy?.deploymentConfigName
-            ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
-            : 'codedeploy:GetDeploymentGroup';
-        if (!target.known?.deploymentGroupChecked) {
-            await attempt('the CodeDeploy deployment group', actions, () => (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
-                application: target.codedeploy?.application ?? defaults.application,
-                deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
-                deploymentConfigName: target.codedeploy?.deploymentConfigName,
-                cluster: target.cluster,
-                service: serviceName,
-            }));
-        }
+        if (!target.known?.deploymentGroupChecked)
+            await checkGroup(clients, target, attempt);
         if (target.appspec !== undefined)
             problems.push(...appSpecAgainstService(target.appspec, service));
     }
@@ -83815,18 +84052,36 @@ async function verifyDeployment(clients, target, log) {
         }));
     }
     if (target.taskDefinition !== undefined) {
-        const td = target.taskDefinition;
-        const root = (0,render_document/* isRecord */.u4)(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
-        const fields = new render_document/* FieldProblems */.Vj({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
-        for (const field of ['executionRoleArn', 'taskRoleArn']) {
-            const arn = td.input[field];
-            if (arn === undefined || arn === '')
-                continue;
-            await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
-        }
-        problems.push(...fields.problems.list);
+        problems.push(...(await checkRoles(clients, target.taskDefinition, attempt)));
     }
     return problems;
+}
+/** The task definition's roles exist and can be assumed by ECS tasks. */
+async function checkRoles(clients, td, attempt) {
+    const root = (0,render_document/* isRecord */.u4)(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
+    const fields = new render_document/* FieldProblems */.Vj({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
+    for (const field of ['executionRoleArn', 'taskRoleArn']) {
+        const arn = td.input[field];
+        if (arn === undefined || arn === '')
+            continue;
+        await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
+    }
+    return fields.problems.list;
+}
+/** The CodeDeploy deployment group (and config) deploy to this service. */
+async function checkGroup(clients, target, attempt) {
+    const serviceName = target.service;
+    const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(target.cluster, serviceName);
+    const actions = target.codedeploy?.deploymentConfigName
+        ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
+        : 'codedeploy:GetDeploymentGroup';
+    await attempt('the CodeDeploy deployment group', actions, () => (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
+        application: target.codedeploy?.application ?? defaults.application,
+        deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
+        deploymentConfigName: target.codedeploy?.deploymentConfigName,
+        cluster: target.cluster,
+        service: serviceName,
+    }));
 }
 /** Throws a UserError for a missing or inactive cluster. */
 async function checkCluster(ecs, cluster, region) {
@@ -83925,6 +84180,7 @@ async function checkRole(iam, field, arn, problems) {
 
 
 
+
 /** The task definition to register, with `images` put in, the plan's family and its extra tags. */
 function prepareRegistration(plan, images) {
     const prepared = (0,taskdef/* prepareTaskDefinition */.Ww)(plan.source.doc, images, {
@@ -83975,43 +84231,53 @@ async function readUserFile(deps, file, where) {
         });
     }
 }
-/** Everything that can be known before changing anything; all problems reported together. */
-async function validate(config, deps) {
-    const { clients } = deps;
-    const problems = [];
-    const collect = async (fn) => {
+/** Problems gathered across checks, so a run reports every one of them at once. */
+class Problems {
+    list = [];
+    /** Runs a check; a UserError's problems are kept and undefined returned. */
+    async collect(fn) {
         try {
             return await fn();
         }
         catch (e) {
             if (e instanceof errors/* UserError */.yo) {
-                problems.push(...e.problems);
+                this.list.push(...e.problems);
                 return undefined;
             }
             throw e;
         }
-    };
-    // Local files first: a typo there should not wait on AWS.
-    const paths = [
+    }
+    /** Stops here when anything was found so far. */
+    throwIfAny() {
+        if (this.list.length > 0)
+            throw new errors/* UserError */.yo(this.list);
+    }
+}
+/** The files a run reads, each of which must really be inside the workspace. */
+function userPaths(config) {
+    const where = (single) => (config.containers.length > 1 ? 'containers' : single);
+    return [
         [config.taskDefinition.kind === 'file' ? config.taskDefinition.path : undefined, 'task-definition'],
         [config.codedeploy.appspecPath, 'codedeploy-appspec'],
         ...config.containers.flatMap((c) => c.build === undefined
             ? []
             : [
-                [c.build.context, config.containers.length > 1 ? 'containers' : 'context'],
-                [c.build.file, config.containers.length > 1 ? 'containers' : 'file'],
+                [c.build.context, where('context')],
+                [c.build.file, where('file')],
             ]),
     ];
-    for (const [file, where] of paths) {
+}
+/** Local files first: a typo there should not wait on AWS. */
+async function readLocalFiles(config, deps, problems) {
+    for (const [file, where] of userPaths(config)) {
         if (file !== undefined)
-            await collect(() => insideWorkspace(deps, config.workspace, file, where));
+            await problems.collect(() => insideWorkspace(deps, config.workspace, file, where));
     }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    problems.throwIfAny();
     let source;
     if (config.taskDefinition.kind === 'file') {
         const file = config.taskDefinition.path;
-        source = await collect(async () => {
+        source = await problems.collect(async () => {
             const parsed = (0,render_document/* parseDocument */.Tp)(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
             return { doc: parsed.value, description: file, parsed, file };
         });
@@ -84019,13 +84285,17 @@ async function validate(config, deps) {
     let userAppSpec;
     if (config.codedeploy.appspecPath !== undefined) {
         const file = config.codedeploy.appspecPath;
-        userAppSpec = await collect(async () => ({
+        userAppSpec = await problems.collect(async () => ({
             ...(0,render_appspec/* parseAppSpec */.WS)(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
             file,
         }));
     }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    problems.throwIfAny();
+    return { source, userAppSpec };
+}
+/** The service, the strategy the chooser picks for it, and what that strategy checks. */
+async function checkTarget(config, deps, problems) {
+    const { clients } = deps;
     await (0,aws/* checkCredentials */.vG)(clients);
     let service;
     if (config.service !== undefined &&
@@ -84035,105 +84305,124 @@ async function validate(config, deps) {
     // A preview is a service of its own with the ECS controller, whatever the base service uses.
     const previewing = config.preview?.action === 'deploy';
     const strategy = previewing ? choose/* STRATEGIES */.YL.rolling : (0,choose/* chooseStrategy */.$3)(config.deployMode, service);
-    const mode = strategy?.name ?? 'none';
     let group;
     if (strategy !== undefined && service !== undefined && !previewing) {
         const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
-        group = (await collect(() => strategy.check(clients, service, ctx)))?.group;
+        group = (await problems.collect(() => strategy.check(clients, service, ctx)))?.group;
     }
-    if (source === undefined) {
-        const ref = config.taskDefinition.kind === 'arn'
-            ? config.taskDefinition.arn
-            : config.taskDefinition.kind === 'family'
-                ? config.taskDefinition.family
-                : service.taskDefinitionArn;
-        const described = await (0,deploy_service/* describeTaskDefinition */.o)(clients.ecs, ref);
-        const description = config.taskDefinition.kind === 'service'
-            ? `the task definition service ${config.service} runs now (${ref})`
-            : `task definition ${ref}`;
-        source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
-    }
+    return { service, strategy, mode: strategy?.name ?? 'none', group, previewing };
+}
+/** The task definition to start from when no file is given: by ARN, by family, or the service's. */
+async function describedSource(config, deps, service) {
+    const ref = config.taskDefinition.kind === 'arn'
+        ? config.taskDefinition.arn
+        : config.taskDefinition.kind === 'family'
+            ? config.taskDefinition.family
+            : service.taskDefinitionArn;
+    const described = await (0,deploy_service/* describeTaskDefinition */.o)(deps.clients.ecs, ref);
+    const description = config.taskDefinition.kind === 'service'
+        ? `the task definition service ${config.service} runs now (${ref})`
+        : `task definition ${ref}`;
+    return { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
+}
+/** The repositories to push to (a missing one is a problem unless it may be created). */
+async function checkRepositories(config, deps, problems) {
     const repositories = new Map();
     for (const c of config.containers) {
         if (c.build === undefined || repositories.has(c.build.repository))
             continue;
-        const repo = await (0,src_ecr/* findRepository */.W1)(clients.ecr, c.build.repository);
+        const repo = await (0,src_ecr/* findRepository */.W1)(deps.clients.ecr, c.build.repository);
         if (repo === undefined && !config.createRepository) {
-            problems.push(...(0,src_ecr/* missingRepository */.nE)(c.build.repository, config.region).problems);
+            problems.list.push(...(0,src_ecr/* missingRepository */.nE)(c.build.repository, config.region).problems);
         }
         repositories.set(c.build.repository, repo);
     }
+    return repositories;
+}
+/** Every existing image to deploy is there; the ECR repositories that hold them. */
+async function checkExistingImages(config, deps, problems) {
     const imageRepositories = new Set();
     for (const c of config.containers) {
         if (c.image === undefined)
             continue;
         const where = config.containers.length > 1 ? 'containers' : 'image';
-        const checked = await collect(() => checkImageExists(clients.ecr, c.image, where, config.region, deps.log));
+        const checked = await problems.collect(() => checkImageExists(deps.clients.ecr, c.image, where, config.region, deps.log));
         if (checked !== undefined)
             imageRepositories.add(checked);
     }
-    let family = config.taskDefinitionFamily;
-    let extraTags = [];
-    // A preview registers under <family>-pr-<N>, tagged as the preview's.
-    const baseFamily = previewing ? (family ?? (0,preview_preview/* familyOfDocument */.PD)(source.doc)) : undefined;
-    if (previewing && baseFamily !== undefined) {
-        const names = await collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
-        if (names !== undefined) {
-            family = await collect(() => (0,preview_names/* previewFamily */.bc)(baseFamily, names.pullRequest));
-            extraTags = names.tags;
-        }
-    }
-    const containerNames = await collect(() => resolveContainerNames(config, source));
+    return [...imageRepositories];
+}
+/** The family to register under and its extra tags: a preview's <family>-pr-<N>, tagged as the preview's. */
+async function registrationFamily(config, source, previewing, problems) {
+    const family = config.taskDefinitionFamily;
+    if (!previewing)
+        return { family, extraTags: [] };
+    const baseFamily = family ?? (0,preview/* familyOfDocument */.PD)(source.doc);
+    if (baseFamily === undefined)
+        return { family, extraTags: [] };
+    const names = await problems.collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
+    if (names === undefined)
+        return { family, extraTags: [], baseFamily };
+    const previewed = await problems.collect(() => (0,preview_names/* previewFamily */.bc)(baseFamily, names.pullRequest));
+    return { family: previewed, extraTags: names.tags, baseFamily };
+}
+/** The task definition as it will be registered (planned image URIs), and the appspec for it. */
+async function plannedRevision(config, parts, target, userAppSpec, problems) {
+    const containerNames = await problems.collect(() => resolveContainerNames(config, parts.source));
+    if (containerNames === undefined)
+        return { containerNames };
+    const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
+    const planned = config.containers.map((c, i) => ({
+        containerName: containerNames[i],
+        imageUri: c.image ?? `${parts.repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
+    }));
+    const taskDefinition = await problems.collect(() => prepareRegistration(parts, planned).input);
     let appspec;
-    let taskDefinition;
-    if (containerNames !== undefined) {
-        const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
-        const planned = config.containers.map((c, i) => ({
-            containerName: containerNames[i],
-            imageUri: c.image ?? `${repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
-        }));
-        taskDefinition = await collect(() => prepareRegistration({ source: source, family, extraTags }, planned).input);
-        const prepared = taskDefinition;
-        if (mode === 'codedeploy' && prepared !== undefined) {
-            appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
-        }
+    if (target.mode === 'codedeploy' && taskDefinition !== undefined) {
+        appspec = await problems.collect(() => planAppSpec(config, taskDefinition, userAppSpec, target.service));
     }
-    let preview;
-    if (previewing &&
-        service !== undefined &&
-        taskDefinition !== undefined &&
-        baseFamily !== undefined &&
-        problems.length === 0) {
-        const td = taskDefinition;
-        preview = await collect(() => (0,preview_preview/* planPreview */.Aq)(config, service, td, baseFamily, {
-            ecs: clients.ecs,
-            elbv2: deps.elbv2,
-            log: deps.log,
-            wait: {
-                timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
-                pollIntervalMs: config.pollIntervalSeconds * 1000,
-                clock: deps.clock,
-                log: deps.log,
-                signal: deps.signal,
-            },
-        }));
-    }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    return { containerNames, taskDefinition, appspec };
+}
+/** The pull request's preview service, when this run deploys one and nothing else is wrong. */
+async function plannedPreview(config, deps, target, taskDefinition, baseFamily, problems) {
+    const { service } = target;
+    if (!target.previewing || service === undefined || taskDefinition === undefined)
+        return undefined;
+    if (baseFamily === undefined || problems.list.length > 0)
+        return undefined;
+    return problems.collect(() => (0,preview/* planPreview */.Aq)(config, service, taskDefinition, baseFamily, {
+        ecs: deps.clients.ecs,
+        elbv2: deps.elbv2,
+        log: deps.log,
+        wait: (0,active/* waitForActiveOptions */.li)(config, deps),
+    }));
+}
+/** Everything that can be known before changing anything; all problems reported together. */
+async function validate(config, deps) {
+    const problems = new Problems();
+    const local = await readLocalFiles(config, deps, problems);
+    const target = await checkTarget(config, deps, problems);
+    const source = local.source ?? (await describedSource(config, deps, target.service));
+    const repositories = await checkRepositories(config, deps, problems);
+    const imageRepositories = await checkExistingImages(config, deps, problems);
+    const { family, extraTags, baseFamily } = await registrationFamily(config, source, target.previewing, problems);
+    const revision = await plannedRevision(config, { source, family, extraTags, repositories }, target, local.userAppSpec, problems);
+    const preview = await plannedPreview(config, deps, target, revision.taskDefinition, baseFamily, problems);
+    problems.throwIfAny();
     const plan = {
-        mode,
-        strategy,
-        service,
-        group,
+        mode: target.mode,
+        strategy: target.strategy,
+        service: target.service,
+        group: target.group,
         source,
         repositories,
-        containerNames: containerNames,
-        appspec,
-        taskDefinition: taskDefinition,
+        containerNames: revision.containerNames,
+        appspec: revision.appspec,
+        taskDefinition: revision.taskDefinition,
         family,
         extraTags,
         preview,
-        imageRepositories: [...imageRepositories],
+        imageRepositories,
     };
     if (config.preflight)
         await checkBeforeChanging(config, plan, deps);
@@ -84360,7 +84649,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: ECS_TASKS_PRINCIPAL, partitionOf, policyActions, previewTargetGroupPatterns, principalResources
 
 // EXTERNAL MODULE: ./src/deploy/codedeploy.ts
-var deploy_codedeploy = __nccwpck_require__(8221);
+var codedeploy = __nccwpck_require__(8221);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
 var aws_errors = __nccwpck_require__(2932);
 // EXTERNAL MODULE: ./src/errors.ts
@@ -84484,27 +84773,30 @@ function requiredActions(needs) {
         add('ReadRoles', 'iam:GetRole');
         add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
     }
-    if (preview) {
-        add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
-        add('TagPreviewServices', 'ecs:TagResource');
-        // A destroy deregisters every revision of the preview's family, then deletes them.
-        add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
-        add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
-        if (needs.build)
-            add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
-        if (needs.preview?.routing) {
-            add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
-            add('PreviewListener', 'elasticloadbalancing:CreateRule');
-            add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
-            add('TagPreviewRules', 'elasticloadbalancing:AddTags');
-            add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
-            add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
-        }
-    }
+    if (preview)
+        addPreviewActions(add, needs);
     return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
         resource,
         actions: [...groups.get(resource)].sort(),
     }));
+}
+/** A preview's own service, task definition family, image tags and routing. */
+function addPreviewActions(add, needs) {
+    add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
+    add('TagPreviewServices', 'ecs:TagResource');
+    // A destroy deregisters every revision of the preview's family, then deletes them.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+    add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+    if (needs.build)
+        add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+    if (needs.preview?.routing) {
+        add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
+        add('PreviewListener', 'elasticloadbalancing:CreateRule');
+        add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+        add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+        add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
+        add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+    }
 }
 /** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
 function allActions(needs) {
@@ -84586,37 +84878,66 @@ function previewTargetGroupPatterns(service) {
  * when the images are in the repositories the run pushes to (granted there already).
  */
 function buildPolicy(input) {
-    const { region, accountId, needs } = input;
-    const partition = partitionOf(region);
-    const arn = (service, resource) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
-    const cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
-    const service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
-    const requireService = () => {
-        if (service === undefined) {
+    const resources = new RunResources(input);
+    const statements = [];
+    for (const group of requiredActions(input.needs)) {
+        const scoped = SCOPES[group.resource](resources, input);
+        if (scoped.Resource.length === 0)
+            continue;
+        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
+    }
+    return { Version: '2012-10-17', Statement: statements };
+}
+/** This run's resources as ARNs; each throws a named problem when what it needs is not given. */
+class RunResources {
+    input;
+    cluster;
+    service;
+    partition;
+    constructor(input) {
+        this.input = input;
+        this.partition = partitionOf(input.region);
+        this.cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
+        this.service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
+    }
+    arn(service, resource) {
+        return `arn:${this.partition}:${service}:${this.input.region}:${this.input.accountId}:${resource}`;
+    }
+    requireService() {
+        if (this.service === undefined) {
+            const { needs } = this.input;
             throw new errors/* UserError */.yo({
                 where: 'service',
                 what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
                 fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
             });
         }
-        return service;
-    };
-    const codedeploy = () => input.codedeploy ?? (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(cluster, requireService());
-    const repositoryArns = (names) => unique(names).map((r) => arn('ecr', `repository/${r}`));
-    const principal = () => {
-        if (input.principalArn === undefined) {
+        return this.service;
+    }
+    codedeploy() {
+        return this.input.codedeploy ?? (0,codedeploy/* defaultCodeDeployNames */.eg)(this.cluster, this.requireService());
+    }
+    repositoryArns(names) {
+        return unique(names).map((r) => this.arn('ecr', `repository/${r}`));
+    }
+    principal() {
+        if (this.input.principalArn === undefined) {
             throw new errors/* UserError */.yo({
                 where: 'deploy role',
                 what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
                 fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
             });
         }
-        return principalResources(input.principalArn);
-    };
-    const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
-    const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
-    const listener = () => {
-        const listenerArn = input.previewListenerArn;
+        return principalResources(this.input.principalArn);
+    }
+    previewServices() {
+        return this.arn('ecs', `service/${this.cluster}/${this.requireService()}-pr-*`);
+    }
+    previewFamilies() {
+        return this.arn('ecs', `task-definition/${this.input.taskDefinitionFamily}-pr-*:*`);
+    }
+    listener() {
+        const listenerArn = this.input.previewListenerArn;
         if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
             throw new errors/* UserError */.yo({
                 where: 'preview-listener-arn',
@@ -84627,116 +84948,97 @@ function buildPolicy(input) {
             });
         }
         return listenerArn;
-    };
-    const previewTargetGroups = () => previewTargetGroupPatterns(requireService()).map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`));
-    const scope = (kind) => {
-        switch (kind) {
-            case 'EcrLogin':
-            case 'TaskDefinitions':
-            case 'LoadBalancers':
-                return { Resource: ['*'] };
-            case 'EcrRepositories':
-                if (input.repositories.length === 0) {
-                    throw new errors/* UserError */.yo({
-                        where: 'ecr-repository',
-                        what: 'The run builds and pushes an image, but no ECR repository is named.',
-                        fix: 'Name the repository the image is pushed to.',
-                    });
-                }
-                return { Resource: repositoryArns(input.repositories) };
-            case 'EcrImages': {
-                const images = input.imageRepositories ?? [];
-                if (images.length === 0) {
-                    throw new errors/* UserError */.yo({
-                        where: 'image',
-                        what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
-                        fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
-                    });
-                }
-                // Repositories the run pushes to have these reads granted with the push.
-                const pushed = new Set(needs.build ? input.repositories : []);
-                return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
-            }
-            case 'TagTaskDefinitions':
-                // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
-                return {
-                    Resource: [
-                        arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
-                        ...(needs.preview ? [previewFamilies()] : []),
-                    ],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-                };
-            case 'PreviewTaskDefinitions':
-                return { Resource: [previewFamilies()] };
-            case 'Cluster':
-                return { Resource: [arn('ecs', `cluster/${cluster}`)] };
-            case 'Service':
-                return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
-            case 'PreviewServices':
-                return { Resource: [previewServices()] };
-            case 'TagPreviewServices':
-                return {
-                    Resource: [previewServices()],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
-                };
-            case 'ListServiceTasks':
-                // ListTasks is authorized on container instances; the cluster is its condition key.
-                return {
-                    Resource: ['*'],
-                    Condition: { ArnEquals: { 'ecs:cluster': arn('ecs', `cluster/${cluster}`) } },
-                };
-            case 'DescribeServiceTasks':
-                return { Resource: [arn('ecs', `task/${cluster}/*`)] };
-            case 'DeploymentGroup': {
-                const cd = codedeploy();
-                return { Resource: [arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
-            }
-            case 'ApplicationRevisions':
-                return { Resource: [arn('codedeploy', `application:${codedeploy().application}`)] };
-            case 'DeploymentConfig': {
-                // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the
-                // group's own when none is named: unknown here, so any config of the account.
-                const name = input.codedeploy?.deploymentConfigName ?? '*';
-                return { Resource: [arn('codedeploy', `deploymentconfig:${name}`)] };
-            }
-            case 'PassTaskRoles':
-                return {
-                    Resource: unique(input.passRoles),
-                    Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
-                };
-            case 'ReadRoles': {
-                const own = principal().role;
-                return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
-            }
-            case 'SimulateOwnPolicies':
-                return { Resource: [principal().simulated] };
-            case 'PreviewListener':
-                return { Resource: [listener()] };
-            case 'PreviewRules':
-                return { Resource: [rulesOf(listener())] };
-            case 'TagPreviewRules':
-                return {
-                    Resource: [rulesOf(listener())],
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
-                };
-            case 'PreviewTargetGroups':
-                return { Resource: previewTargetGroups() };
-            case 'TagPreviewTargetGroups':
-                return {
-                    Resource: previewTargetGroups(),
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
-                };
-        }
-    };
-    const statements = [];
-    for (const group of requiredActions(needs)) {
-        const scoped = scope(group.resource);
-        if (scoped.Resource.length === 0)
-            continue;
-        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
     }
-    return { Version: '2012-10-17', Statement: statements };
+    previewTargetGroups() {
+        return previewTargetGroupPatterns(this.requireService()).map((name) => this.arn('elasticloadbalancing', `targetgroup/${name}/*`));
+    }
 }
+function ecrRepositories(r, input) {
+    if (input.repositories.length === 0) {
+        throw new errors/* UserError */.yo({
+            where: 'ecr-repository',
+            what: 'The run builds and pushes an image, but no ECR repository is named.',
+            fix: 'Name the repository the image is pushed to.',
+        });
+    }
+    return { Resource: r.repositoryArns(input.repositories) };
+}
+function ecrImages(r, input) {
+    const images = input.imageRepositories ?? [];
+    if (images.length === 0) {
+        throw new errors/* UserError */.yo({
+            where: 'image',
+            what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+            fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+        });
+    }
+    // Repositories the run pushes to have these reads granted with the push.
+    const pushed = new Set(input.needs.build ? input.repositories : []);
+    return { Resource: r.repositoryArns(images.filter((name) => !pushed.has(name))) };
+}
+const onCreate = (key, action) => ({ StringEquals: { [key]: action } });
+/** The resources (and conditions) of each kind of statement, for this run. */
+const SCOPES = {
+    EcrLogin: () => ({ Resource: ['*'] }),
+    TaskDefinitions: () => ({ Resource: ['*'] }),
+    LoadBalancers: () => ({ Resource: ['*'] }),
+    EcrRepositories: ecrRepositories,
+    EcrImages: ecrImages,
+    // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
+    TagTaskDefinitions: (r, input) => ({
+        Resource: [
+            r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+            ...(input.needs.preview ? [r.previewFamilies()] : []),
+        ],
+        Condition: onCreate('ecs:CreateAction', 'RegisterTaskDefinition'),
+    }),
+    PreviewTaskDefinitions: (r) => ({ Resource: [r.previewFamilies()] }),
+    Cluster: (r) => ({ Resource: [r.arn('ecs', `cluster/${r.cluster}`)] }),
+    Service: (r) => ({ Resource: [r.arn('ecs', `service/${r.cluster}/${r.requireService()}`)] }),
+    PreviewServices: (r) => ({ Resource: [r.previewServices()] }),
+    TagPreviewServices: (r) => ({
+        Resource: [r.previewServices()],
+        Condition: onCreate('ecs:CreateAction', 'CreateService'),
+    }),
+    // ListTasks is authorized on container instances; the cluster is its condition key.
+    ListServiceTasks: (r) => ({
+        Resource: ['*'],
+        Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+    }),
+    DescribeServiceTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+    DeploymentGroup: (r) => {
+        const cd = r.codedeploy();
+        return { Resource: [r.arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
+    },
+    ApplicationRevisions: (r) => ({
+        Resource: [r.arn('codedeploy', `application:${r.codedeploy().application}`)],
+    }),
+    // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the group's
+    // own when none is named: unknown here, so any config of the account.
+    DeploymentConfig: (r, input) => ({
+        Resource: [r.arn('codedeploy', `deploymentconfig:${input.codedeploy?.deploymentConfigName ?? '*'}`)],
+    }),
+    PassTaskRoles: (_r, input) => ({
+        Resource: unique(input.passRoles),
+        Condition: onCreate('iam:PassedToService', ECS_TASKS_PRINCIPAL),
+    }),
+    ReadRoles: (r, input) => {
+        const own = r.principal().role;
+        return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+    },
+    SimulateOwnPolicies: (r) => ({ Resource: [r.principal().simulated] }),
+    PreviewListener: (r) => ({ Resource: [r.listener()] }),
+    PreviewRules: (r) => ({ Resource: [rulesOf(r.listener())] }),
+    TagPreviewRules: (r) => ({
+        Resource: [rulesOf(r.listener())],
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateRule'),
+    }),
+    PreviewTargetGroups: (r) => ({ Resource: r.previewTargetGroups() }),
+    TagPreviewTargetGroups: (r) => ({
+        Resource: r.previewTargetGroups(),
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+};
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
 function rulesOf(listenerArn) {
     return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
@@ -90783,6 +91085,27 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
     }
     problems.throwIfAny();
 }
+/** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
+function servingPort(container, containerPort, problems) {
+    const ports = mappedPorts(container);
+    if (containerPort !== undefined && !ports.includes(containerPort)) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
+            fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
+        });
+        return undefined;
+    }
+    if (ports.length === 0) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
+            fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
+        });
+        return undefined;
+    }
+    return containerPort ?? ports[0];
+}
 /**
  * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
  * renderAppSpec puts in the registered ARN.
@@ -90834,27 +91157,7 @@ function generateAppSpec(opts) {
             });
         }
     }
-    let port;
-    if (container) {
-        const ports = mappedPorts(container);
-        if (containerPort !== undefined && !ports.includes(containerPort)) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
-                fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
-            });
-        }
-        else if (ports.length === 0) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
-                fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
-            });
-        }
-        else {
-            port = containerPort ?? ports[0];
-        }
-    }
+    const port = container === undefined ? undefined : servingPort(container, containerPort, problems);
     // Every way of leaving the container or the port unset added a problem above.
     problems.throwIfAny();
     const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
@@ -91653,38 +91956,13 @@ function parseYaml(text, file, where) {
     }
     // A syntax error leaves a half-built tree whose shape is not worth judging.
     problems.throwIfAny();
-    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
-        Pair(_, pair) {
-            // yaml would turn a list or map used as a key into a string (and print a warning).
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isCollection */ .P3)(pair.key)) {
-                problems.add({
-                    where: source,
-                    what: 'A list or mapping is used as a key; fields are named by plain text.',
-                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
-                    ...at(pair.key.range?.[0] ?? 0),
-                });
-            }
-        },
-    });
+    checkPlainKeys(doc, source, at, problems);
     problems.throwIfAny();
     const lineOf = (path) => {
         const offset = yamlOffsetOf(doc, path);
         return offset === undefined ? undefined : lineCounter.linePos(offset).line;
     };
-    let value;
-    try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    }
-    catch (e) {
-        if (!(e instanceof ReferenceError))
-            throw e;
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
-            where: source,
-            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
-            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
-            ...at(firstAliasOffset(doc)),
-        });
-    }
+    const value = yamlValue(doc, source, at);
     const parsed = { value, lineOf };
     const fault = findNonJsonValue(value);
     if (fault) {
@@ -91698,6 +91976,37 @@ function parseYaml(text, file, where) {
         });
     }
     return parsed;
+}
+/** yaml would turn a list or map used as a key into a string (and print a warning). */
+function checkPlainKeys(doc, source, at, problems) {
+    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+        Pair(_, pair) {
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isCollection */ .P3)(pair.key)) {
+                problems.add({
+                    where: source,
+                    what: 'A list or mapping is used as a key; fields are named by plain text.',
+                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
+                    ...at(pair.key.range?.[0] ?? 0),
+                });
+            }
+        },
+    });
+}
+/** The document as plain values; aliases that expand too far are refused. */
+function yamlValue(doc, source, at) {
+    try {
+        return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    }
+    catch (e) {
+        if (!(e instanceof ReferenceError))
+            throw e;
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
+            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
+            ...at(firstAliasOffset(doc)),
+        });
+    }
 }
 function yamlIssueProblem(issue, doc, text, source, at) {
     const position = at(issue.pos[0]);
@@ -92705,8 +93014,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   W: () => (/* binding */ showDryRun)
 });
 
-// EXTERNAL MODULE: ./src/config.ts
-var src_config = __nccwpck_require__(2973);
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/deploy/service.ts
 var service = __nccwpck_require__(3432);
 ;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
@@ -93722,8 +94031,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var src_plan = __nccwpck_require__(5649);
 // EXTERNAL MODULE: ./src/policy.ts + 1 modules
 var src_policy = __nccwpck_require__(787);
-// EXTERNAL MODULE: ./src/config.ts
-var src_config = __nccwpck_require__(2973);
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/ecr.ts
 var ecr = __nccwpck_require__(4497);
 // EXTERNAL MODULE: ./src/docker.ts

@@ -64608,38 +64608,13 @@ function parseYaml(text, file, where) {
     }
     // A syntax error leaves a half-built tree whose shape is not worth judging.
     problems.throwIfAny();
-    (0,dist/* visit */.YR)(doc, {
-        Pair(_, pair) {
-            // yaml would turn a list or map used as a key into a string (and print a warning).
-            if ((0,dist/* isCollection */.P3)(pair.key)) {
-                problems.add({
-                    where: source,
-                    what: 'A list or mapping is used as a key; fields are named by plain text.',
-                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
-                    ...at(pair.key.range?.[0] ?? 0),
-                });
-            }
-        },
-    });
+    checkPlainKeys(doc, source, at, problems);
     problems.throwIfAny();
     const lineOf = (path) => {
         const offset = yamlOffsetOf(doc, path);
         return offset === undefined ? undefined : lineCounter.linePos(offset).line;
     };
-    let value;
-    try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    }
-    catch (e) {
-        if (!(e instanceof ReferenceError))
-            throw e;
-        throw new errors_UserError({
-            where: source,
-            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
-            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
-            ...at(firstAliasOffset(doc)),
-        });
-    }
+    const value = yamlValue(doc, source, at);
     const parsed = { value, lineOf };
     const fault = findNonJsonValue(value);
     if (fault) {
@@ -64653,6 +64628,37 @@ function parseYaml(text, file, where) {
         });
     }
     return parsed;
+}
+/** yaml would turn a list or map used as a key into a string (and print a warning). */
+function checkPlainKeys(doc, source, at, problems) {
+    (0,dist/* visit */.YR)(doc, {
+        Pair(_, pair) {
+            if ((0,dist/* isCollection */.P3)(pair.key)) {
+                problems.add({
+                    where: source,
+                    what: 'A list or mapping is used as a key; fields are named by plain text.',
+                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
+                    ...at(pair.key.range?.[0] ?? 0),
+                });
+            }
+        },
+    });
+}
+/** The document as plain values; aliases that expand too far are refused. */
+function yamlValue(doc, source, at) {
+    try {
+        return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    }
+    catch (e) {
+        if (!(e instanceof ReferenceError))
+            throw e;
+        throw new errors_UserError({
+            where: source,
+            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
+            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
+            ...at(firstAliasOffset(doc)),
+        });
+    }
 }
 function yamlIssueProblem(issue, doc, text, source, at) {
     const position = at(issue.pos[0]);
@@ -65128,6 +65134,27 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
     }
     problems.throwIfAny();
 }
+/** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
+function servingPort(container, containerPort, problems) {
+    const ports = mappedPorts(container);
+    if (containerPort !== undefined && !ports.includes(containerPort)) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
+            fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
+        });
+        return undefined;
+    }
+    if (ports.length === 0) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
+            fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
+        });
+        return undefined;
+    }
+    return containerPort ?? ports[0];
+}
 /**
  * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
  * renderAppSpec puts in the registered ARN.
@@ -65179,27 +65206,7 @@ function generateAppSpec(opts) {
             });
         }
     }
-    let port;
-    if (container) {
-        const ports = mappedPorts(container);
-        if (containerPort !== undefined && !ports.includes(containerPort)) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
-                fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
-            });
-        }
-        else if (ports.length === 0) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
-                fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
-            });
-        }
-        else {
-            port = containerPort ?? ports[0];
-        }
-    }
+    const port = container === undefined ? undefined : servingPort(container, containerPort, problems);
     // Every way of leaving the container or the port unset added a problem above.
     problems.throwIfAny();
     const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
@@ -65858,6 +65865,8 @@ async function createDeployment(cd, opts) {
             if (!aws_errors_isAwsError(err, 'DeploymentLimitExceededException'))
                 throw err;
             const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (active !== undefined && (await opts.isOurs?.(active)))
+                return active;
             if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
                 throw groupBusy(opts, active, err.message);
             }
@@ -66452,23 +66461,33 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     ];
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
-    let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-    let rollbackRequested = false;
-    if (opts.rollbackOnTimeout) {
-        try {
-            const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
-            rollbackRequested = true;
-            message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-        }
-        catch (err) {
-            message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-        }
-    }
-    else {
-        message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-    }
+    const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
+async function stopOnTimeout(cd, opts, status) {
+    const { deploymentId } = opts;
+    const message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+    if (!opts.rollbackOnTimeout) {
+        return {
+            message: `${message} It keeps running in CodeDeploy: rollback on timeout is off.`,
+            rollbackRequested: false,
+        };
+    }
+    try {
+        const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        return {
+            message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
+            rollbackRequested: true,
+        };
+    }
+    catch (err) {
+        return {
+            message: `${message} StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`,
+            rollbackRequested: false,
+        };
+    }
 }
 // ---------------------------------------------------------------------------------------
 // ECS rolling update
@@ -66693,6 +66712,15 @@ const codedeployStrategy = {
             appSpecContent: rendered(request),
             region: config.region,
             waitForActive: waitForActiveOptions(config, ctx),
+            isOurs: async (active) => {
+                const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active })))
+                    .deploymentInfo;
+                const adopted = ACTIVE.has(info?.status ?? '') &&
+                    appSpecTaskDefinition(info?.revision?.appSpecContent?.content) === request.taskDefinitionArn;
+                if (adopted)
+                    ctx.log.info(`CodeDeploy deployment ${active} of this task definition is already running: adopted it.`);
+                return adopted;
+            },
         });
         ctx.log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
         return {
