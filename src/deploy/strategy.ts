@@ -113,6 +113,10 @@ export interface Stopped {
 
 export interface DeploymentStrategy {
   readonly name: StrategyName;
+  /** What one of its deployments is called, in stage names and messages: 'CodeDeploy deployment'. */
+  readonly label: string;
+  /** The output (and report field) that carries a started deployment's id. */
+  readonly idOutput: 'codedeploy-deployment-id' | 'ecs-deployment-id';
   /** Before any change: what the strategy needs of the target exists and fits. */
   check(clients: DeployClients, service: TargetService, ctx: DeployContext): Promise<TargetCheck>;
   /**

@@ -36,7 +36,7 @@ export async function planRollback(
   return { strategy, plan: await strategy.previous(clients, service, { ...ctx, config }) };
 }
 
-function summaryTable(plan: RollbackPlan): string {
+function summaryTable(strategy: DeploymentStrategy, plan: RollbackPlan): string {
   return [
     '### Rollback',
     '',
@@ -44,7 +44,7 @@ function summaryTable(plan: RollbackPlan): string {
     '| --- | --- | --- |',
     `| \`${plan.from ?? 'unknown'}\` | \`${plan.to ?? 'the original task set'}\` | ${
       plan.kind === 'stop'
-        ? `stopped CodeDeploy deployment ${plan.deploymentId} with rollback`
+        ? `stopped ${strategy.label} ${plan.deploymentId} with rollback`
         : `redeployed (${plan.source})`
     } |`,
   ].join('\n');
@@ -70,7 +70,7 @@ export async function runRollback(
   deps.setOutput('deploy-mode', strategy.name);
   const target = `${config.cluster}/${config.service}`;
   const fromTo = `from ${shortTaskDefinition(plan.from)} to ${shortTaskDefinition(plan.to)}`;
-  report.extraMarkdown = summaryTable(plan);
+  report.extraMarkdown = summaryTable(strategy, plan);
   if (plan.to !== undefined) {
     report.taskDefinitionArn = plan.to;
     deps.setOutput('task-definition-arn', plan.to);
@@ -104,7 +104,7 @@ async function stopWithRollback(
   report: RunReport,
 ): Promise<Watch | undefined> {
   deps.log.info(
-    `CodeDeploy deployment ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`,
+    `${strategy.label} ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`,
   );
   const ctx = deployContext(config, deps);
   const deployment = {
@@ -120,7 +120,7 @@ async function stopWithRollback(
   );
   const rollback = stopped.rollback;
   if (rollback === undefined) return undefined;
-  reportStarted(deps, report, rollback);
+  reportStarted(deps, report, strategy, rollback);
   return () => strategy.watch(deps.clients, rollback, ctx, { rollbackOnTimeout: false });
 }
 

@@ -30,21 +30,17 @@ export function recordDeployment(deps: RunDeps, record: DeploymentRecord): void 
   deps.saveState('deployment', JSON.stringify(record));
 }
 
-/** The deployment's id in the report and the outputs, as each strategy names it. */
-export function reportStarted(deps: RunDeps, report: RunReport, started: StartedDeployment): void {
-  if (started.strategy === 'codedeploy') {
-    report.codedeployDeploymentId = started.id;
-    deps.setOutput('codedeploy-deployment-id', started.id);
-  } else {
-    report.ecsDeploymentId = started.id;
-    deps.setOutput('ecs-deployment-id', started.id);
-  }
+/** The deployment's id in the report and the output the strategy names. */
+export function reportStarted(
+  deps: RunDeps,
+  report: RunReport,
+  strategy: DeploymentStrategy,
+  started: StartedDeployment,
+): void {
+  if (strategy.idOutput === 'codedeploy-deployment-id') report.codedeployDeploymentId = started.id;
+  else report.ecsDeploymentId = started.id;
+  deps.setOutput(strategy.idOutput, started.id);
 }
-
-const STAGE_NAME: Record<string, string> = {
-  codedeploy: 'CodeDeploy deployment',
-  rolling: 'ECS rolling deployment',
-};
 
 /**
  * Starts a deployment of a registered task definition through `strategy`. With `record`,
@@ -78,14 +74,14 @@ export async function startDeployment(
     since: deps.clock.wall().toISOString(),
   };
   const started = await stages.run(
-    STAGE_NAME[strategy.name] ?? `Deploy (${strategy.name})`,
+    strategy.label,
     async () => {
       if (opts.record) recordDeployment(deps, intent);
       return strategy.start(deps.clients, request, ctx);
     },
     (d) => d.id,
   );
-  reportStarted(deps, report, started);
+  reportStarted(deps, report, strategy, started);
   if (opts.record) recordDeployment(deps, { ...intent, id: started.id });
   return () => strategy.watch(deps.clients, started, ctx, { rollbackOnTimeout: opts.rollbackOnTimeout });
 }

@@ -105,6 +105,8 @@ async function abandon(
 
 export const codedeployStrategy: DeploymentStrategy = {
   name: 'codedeploy',
+  label: 'CodeDeploy deployment',
+  idOutput: 'codedeploy-deployment-id',
 
   async check(clients, service, { config }) {
     const defaults = defaultCodeDeployNames(config.cluster, service.serviceName);

@@ -32,6 +32,8 @@ async function find(clients: DeployClients, record: DeploymentRecord) {
 
 export const rollingStrategy: DeploymentStrategy = {
   name: 'rolling',
+  label: 'ECS rolling deployment',
+  idOutput: 'ecs-deployment-id',
 
   // UpdateService needs nothing beyond the service, which was described already.
   check: async () => ({}),
