@@ -12,7 +12,7 @@ import { type AwsClients, checkCredentials } from './aws.js';
 import type { Clock } from './clock.js';
 import { type Config, imageTags, type PreviewConfig } from './config.js';
 import { isAwsError } from './deploy/aws-errors.js';
-import { chooseStrategy, type ResolvedDeployMode, STRATEGIES } from './deploy/choose.js';
+import { chooseStrategy, type ResolvedDeployMode } from './deploy/choose.js';
 import type { DeploymentGroupTarget } from './deploy/codedeploy.js';
 import { describeTargetService, describeTaskDefinition, type TargetService } from './deploy/service.js';
 import type { DeploymentStrategy } from './deploy/strategy.js';
@@ -233,7 +233,7 @@ async function checkTarget(config: Config, deps: PlanDeps, problems: Problems): 
   }
   // A preview is a service of its own with the ECS controller, whatever the base service uses.
   const previewing = config.preview?.action === 'deploy';
-  const strategy = previewing ? STRATEGIES.rolling : chooseStrategy(config.deployMode, service);
+  const strategy = chooseStrategy(config.deployMode, service, { preview: previewing });
   let group: DeploymentGroupTarget | undefined;
   if (strategy !== undefined && service !== undefined && !previewing) {
     const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };

@@ -70,11 +70,17 @@ export function resolveDeployMode(
   });
 }
 
-/** The strategy for a service and deploy-mode; undefined for deploy-mode none. */
+/**
+ * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
+ * request's preview is a service of its own with the ECS controller, whatever the base
+ * service uses, so it is always updated with a rolling UpdateService.
+ */
 export function chooseStrategy(
   requested: 'auto' | 'codedeploy' | 'rolling' | 'none',
   svc: TargetService | undefined,
+  opts: { preview?: boolean } = {},
 ): DeploymentStrategy | undefined {
+  if (opts.preview) return STRATEGIES.rolling;
   const mode = resolveDeployMode(requested, svc);
   return mode === 'none' ? undefined : strategyFor(mode, svc?.service.deploymentConfiguration?.strategy);
 }

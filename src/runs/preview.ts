@@ -4,7 +4,7 @@
  * rolling update.
  */
 import type { Config } from '../config.js';
-import { STRATEGIES } from '../deploy/choose.js';
+import type { DeploymentStrategy } from '../deploy/strategy.js';
 import { startPreviewDeployment, type PreviewPlan } from '../preview/preview.js';
 import type { RunReport, StageTimer } from '../report.js';
 import type { RunDeps } from '../stages/deps.js';
@@ -28,9 +28,9 @@ export async function runPreview(
   }
   const taskDefinitionArn = await register(taskDefinition, deps, stages, report);
   const watch =
-    plan.preview === undefined
+    plan.preview === undefined || plan.strategy === undefined
       ? undefined
-      : await startPreview(config, plan.preview, taskDefinitionArn, deps, stages, report);
+      : await startPreview(config, plan.preview, plan.strategy, taskDefinitionArn, deps, stages, report);
   await settleDeployment(watch, config, deps, stages, report);
 }
 
@@ -38,6 +38,7 @@ export async function runPreview(
 async function startPreview(
   config: Config,
   plan: PreviewPlan,
+  strategy: DeploymentStrategy,
   taskDefinitionArn: string,
   deps: RunDeps,
   stages: Stages,
@@ -45,7 +46,7 @@ async function startPreview(
 ): Promise<Watch> {
   const { names } = plan;
   const intent = {
-    kind: 'rolling' as const,
+    kind: strategy.name,
     cluster: config.cluster,
     service: names.service,
     region: config.region,
@@ -70,9 +71,8 @@ async function startPreview(
   deps.setOutput('ecs-deployment-id', started.deploymentId);
   if (names.url !== undefined) deps.setOutput('preview-url', names.url);
   recordDeployment(deps, { ...intent, id: started.deploymentId });
-  const rolling = STRATEGIES.rolling;
   const deployment = {
-    strategy: rolling.name,
+    strategy: strategy.name,
     id: started.deploymentId,
     cluster: config.cluster,
     service: names.service,
@@ -81,5 +81,5 @@ async function startPreview(
     previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
   };
   const ctx = deployContext(config, deps);
-  return () => rolling.watch(deps.clients, deployment, ctx, { rollbackOnTimeout: config.rollbackOnTimeout });
+  return () => strategy.watch(deps.clients, deployment, ctx, { rollbackOnTimeout: config.rollbackOnTimeout });
 }

@@ -41,6 +41,10 @@ describe('chooseStrategy: the one place a service gets its strategy', () => {
     expect(chooseStrategy(requested, target(controller, ecsStrategy))?.name).toBe(expected);
   });
 
+  it.each(['CODE_DEPLOY', 'ECS'] as const)('a preview of a %s service is a rolling update', (controller) => {
+    expect(chooseStrategy('auto', target(controller), { preview: true })?.name).toBe('rolling');
+  });
+
   it('needs no service for deploy-mode none', () => {
     expect(chooseStrategy('none', undefined)).toBeUndefined();
   });
