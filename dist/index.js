@@ -81837,12 +81837,11 @@ function errorText(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  YL: () => (/* binding */ STRATEGIES),
   $3: () => (/* binding */ chooseStrategy),
   n2: () => (/* binding */ resolveDeployMode)
 });
 
-// UNUSED EXPORTS: strategyFor
+// UNUSED EXPORTS: STRATEGIES, strategyFor
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
@@ -82410,6 +82409,8 @@ async function abandon(clients, record, onCancel, log) {
 }
 const codedeployStrategy = {
     name: 'codedeploy',
+    label: 'CodeDeploy deployment',
+    idOutput: 'codedeploy-deployment-id',
     async check(clients, service, { config }) {
         const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(config.cluster, service.serviceName);
         const group = await (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
@@ -82543,6 +82544,8 @@ async function find(clients, record) {
 }
 const rollingStrategy = {
     name: 'rolling',
+    label: 'ECS rolling deployment',
+    idOutput: 'ecs-deployment-id',
     // UpdateService needs nothing beyond the service, which was described already.
     check: async () => ({}),
     artifacts: () => [],
@@ -82680,8 +82683,14 @@ function resolveDeployMode(requested, svc) {
         fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
     });
 }
-/** The strategy for a service and deploy-mode; undefined for deploy-mode none. */
-function chooseStrategy(requested, svc) {
+/**
+ * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
+ * request's preview is a service of its own with the ECS controller, whatever the base
+ * service uses, so it is always updated with a rolling UpdateService.
+ */
+function chooseStrategy(requested, svc, opts = {}) {
+    if (opts.preview)
+        return STRATEGIES.rolling;
     const mode = resolveDeployMode(requested, svc);
     return mode === 'none' ? undefined : strategyFor(mode, svc?.service.deploymentConfiguration?.strategy);
 }
@@ -84304,7 +84313,7 @@ async function checkTarget(config, deps, problems) {
     }
     // A preview is a service of its own with the ECS controller, whatever the base service uses.
     const previewing = config.preview?.action === 'deploy';
-    const strategy = previewing ? choose/* STRATEGIES */.YL.rolling : (0,choose/* chooseStrategy */.$3)(config.deployMode, service);
+    const strategy = (0,choose/* chooseStrategy */.$3)(config.deployMode, service, { preview: previewing });
     let group;
     if (strategy !== undefined && service !== undefined && !previewing) {
         const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
@@ -92582,14 +92591,12 @@ async function runDeploy(config, deps, timer, report) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   U: () => (/* binding */ runPreview)
 /* harmony export */ });
-/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5825);
-/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4156);
-/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2636);
-/* harmony import */ var _stages_dryrun_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(738);
-/* harmony import */ var _stages_register_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9477);
-/* harmony import */ var _stages_release_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7470);
-/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7089);
-
+/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4156);
+/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2636);
+/* harmony import */ var _stages_dryrun_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(738);
+/* harmony import */ var _stages_register_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9477);
+/* harmony import */ var _stages_release_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7470);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7089);
 
 
 
@@ -92597,23 +92604,23 @@ async function runDeploy(config, deps, timer, report) {
 
 
 async function runPreview(config, deps, timer, report) {
-    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_6__/* .Stages */ .e(timer, deps);
-    const { plan, taskDefinition } = await (0,_stages_release_js__WEBPACK_IMPORTED_MODULE_5__/* .prepareRelease */ .v)(config, deps, stages, report);
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__/* .Stages */ .e(timer, deps);
+    const { plan, taskDefinition } = await (0,_stages_release_js__WEBPACK_IMPORTED_MODULE_4__/* .prepareRelease */ .v)(config, deps, stages, report);
     if (config.dryRun) {
-        await stages.run('Dry run', () => (0,_stages_dryrun_js__WEBPACK_IMPORTED_MODULE_3__/* .showDryRun */ .W)(config, plan, taskDefinition, deps, report));
+        await stages.run('Dry run', () => (0,_stages_dryrun_js__WEBPACK_IMPORTED_MODULE_2__/* .showDryRun */ .W)(config, plan, taskDefinition, deps, report));
         return;
     }
-    const taskDefinitionArn = await (0,_stages_register_js__WEBPACK_IMPORTED_MODULE_4__/* .register */ .k)(taskDefinition, deps, stages, report);
-    const watch = plan.preview === undefined
+    const taskDefinitionArn = await (0,_stages_register_js__WEBPACK_IMPORTED_MODULE_3__/* .register */ .k)(taskDefinition, deps, stages, report);
+    const watch = plan.preview === undefined || plan.strategy === undefined
         ? undefined
-        : await startPreview(config, plan.preview, taskDefinitionArn, deps, stages, report);
-    await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
+        : await startPreview(config, plan.preview, plan.strategy, taskDefinitionArn, deps, stages, report);
+    await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
 }
 /** Routes the preview when asked, creates or updates its service, and watches its rollout. */
-async function startPreview(config, plan, taskDefinitionArn, deps, stages, report) {
+async function startPreview(config, plan, strategy, taskDefinitionArn, deps, stages, report) {
     const { names } = plan;
     const intent = {
-        kind: 'rolling',
+        kind: strategy.name,
         cluster: config.cluster,
         service: names.service,
         region: config.region,
@@ -92621,8 +92628,8 @@ async function startPreview(config, plan, taskDefinitionArn, deps, stages, repor
         since: deps.clock.wall().toISOString(),
     };
     const started = await stages.run('Preview service', () => {
-        (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .recordDeployment */ .dj)(deps, intent);
-        return (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_1__/* .startPreviewDeployment */ .sE)({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
+        (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .recordDeployment */ .dj)(deps, intent);
+        return (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_0__/* .startPreviewDeployment */ .sE)({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
             cluster: config.cluster,
             taskDefinitionArn,
             log: deps.log,
@@ -92634,10 +92641,9 @@ async function startPreview(config, plan, taskDefinitionArn, deps, stages, repor
     deps.setOutput('ecs-deployment-id', started.deploymentId);
     if (names.url !== undefined)
         deps.setOutput('preview-url', names.url);
-    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .recordDeployment */ .dj)(deps, { ...intent, id: started.deploymentId });
-    const rolling = _deploy_choose_js__WEBPACK_IMPORTED_MODULE_0__/* .STRATEGIES */ .YL.rolling;
+    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .recordDeployment */ .dj)(deps, { ...intent, id: started.deploymentId });
     const deployment = {
-        strategy: rolling.name,
+        strategy: strategy.name,
         id: started.deploymentId,
         cluster: config.cluster,
         service: names.service,
@@ -92645,8 +92651,8 @@ async function startPreview(config, plan, taskDefinitionArn, deps, stages, repor
         // A new service has no earlier revision to return to; its circuit breaker handles failures.
         previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
     };
-    const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_2__/* .deployContext */ .H3)(config, deps);
-    return () => rolling.watch(deps.clients, deployment, ctx, { rollbackOnTimeout: config.rollbackOnTimeout });
+    const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .deployContext */ .H3)(config, deps);
+    return () => strategy.watch(deps.clients, deployment, ctx, { rollbackOnTimeout: config.rollbackOnTimeout });
 }
 
 
@@ -92687,14 +92693,14 @@ async function planRollback(config, clients, ctx) {
         throw new Error('Rollback cannot use deploy mode none.');
     return { strategy, plan: await strategy.previous(clients, service, { ...ctx, config }) };
 }
-function summaryTable(plan) {
+function summaryTable(strategy, plan) {
     return [
         '### Rollback',
         '',
         '| From | To | How |',
         '| --- | --- | --- |',
         `| \`${plan.from ?? 'unknown'}\` | \`${plan.to ?? 'the original task set'}\` | ${plan.kind === 'stop'
-            ? `stopped CodeDeploy deployment ${plan.deploymentId} with rollback`
+            ? `stopped ${strategy.label} ${plan.deploymentId} with rollback`
             : `redeployed (${plan.source})`} |`,
     ].join('\n');
 }
@@ -92708,7 +92714,7 @@ async function runRollback(config, deps, timer, report) {
     deps.setOutput('deploy-mode', strategy.name);
     const target = `${config.cluster}/${config.service}`;
     const fromTo = `from ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.from)} to ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.to)}`;
-    report.extraMarkdown = summaryTable(plan);
+    report.extraMarkdown = summaryTable(strategy, plan);
     if (plan.to !== undefined) {
         report.taskDefinitionArn = plan.to;
         deps.setOutput('task-definition-arn', plan.to);
@@ -92732,7 +92738,7 @@ async function runRollback(config, deps, timer, report) {
 }
 /** The running deployment stopped with rollback; the rollback deployment it makes, watched. */
 async function stopWithRollback(strategy, plan, fromTo, config, deps, stages, report) {
-    deps.log.info(`CodeDeploy deployment ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`);
+    deps.log.info(`${strategy.label} ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`);
     const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .deployContext */ .H3)(config, deps);
     const deployment = {
         id: plan.deploymentId,
@@ -92744,7 +92750,7 @@ async function stopWithRollback(strategy, plan, fromTo, config, deps, stages, re
     const rollback = stopped.rollback;
     if (rollback === undefined)
         return undefined;
-    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .reportStarted */ .yu)(deps, report, rollback);
+    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .reportStarted */ .yu)(deps, report, strategy, rollback);
     return () => strategy.watch(deps.clients, rollback, ctx, { rollbackOnTimeout: false });
 }
 /** The earlier task definition deployed again through the strategy; not recorded for the post step. */
@@ -92907,21 +92913,14 @@ function deployContext(config, deps) {
 function recordDeployment(deps, record) {
     deps.saveState('deployment', JSON.stringify(record));
 }
-/** The deployment's id in the report and the outputs, as each strategy names it. */
-function reportStarted(deps, report, started) {
-    if (started.strategy === 'codedeploy') {
+/** The deployment's id in the report and the output the strategy names. */
+function reportStarted(deps, report, strategy, started) {
+    if (strategy.idOutput === 'codedeploy-deployment-id')
         report.codedeployDeploymentId = started.id;
-        deps.setOutput('codedeploy-deployment-id', started.id);
-    }
-    else {
+    else
         report.ecsDeploymentId = started.id;
-        deps.setOutput('ecs-deployment-id', started.id);
-    }
+    deps.setOutput(strategy.idOutput, started.id);
 }
-const STAGE_NAME = {
-    codedeploy: 'CodeDeploy deployment',
-    rolling: 'ECS rolling deployment',
-};
 /**
  * Starts a deployment of a registered task definition through `strategy`. With `record`,
  * the post step learns of it before the start call is made (see DeploymentRecord).
@@ -92946,12 +92945,12 @@ async function startDeployment(strategy, request, opts, config, deps, stages, re
         deploymentGroup: request.check.group?.deploymentGroup,
         since: deps.clock.wall().toISOString(),
     };
-    const started = await stages.run(STAGE_NAME[strategy.name] ?? `Deploy (${strategy.name})`, async () => {
+    const started = await stages.run(strategy.label, async () => {
         if (opts.record)
             recordDeployment(deps, intent);
         return strategy.start(deps.clients, request, ctx);
     }, (d) => d.id);
-    reportStarted(deps, report, started);
+    reportStarted(deps, report, strategy, started);
     if (opts.record)
         recordDeployment(deps, { ...intent, id: started.id });
     return () => strategy.watch(deps.clients, started, ctx, { rollbackOnTimeout: opts.rollbackOnTimeout });

@@ -66687,6 +66687,8 @@ async function abandon(clients, record, onCancel, log) {
 }
 const codedeployStrategy = {
     name: 'codedeploy',
+    label: 'CodeDeploy deployment',
+    idOutput: 'codedeploy-deployment-id',
     async check(clients, service, { config }) {
         const defaults = defaultCodeDeployNames(config.cluster, service.serviceName);
         const group = await getDeploymentGroup(clients.codedeploy, {
@@ -66868,6 +66870,8 @@ async function find(clients, record) {
 }
 const rollingStrategy = {
     name: 'rolling',
+    label: 'ECS rolling deployment',
+    idOutput: 'ecs-deployment-id',
     // UpdateService needs nothing beyond the service, which was described already.
     check: async () => ({}),
     artifacts: () => [],
@@ -67005,8 +67009,14 @@ function resolveDeployMode(requested, svc) {
         fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
     });
 }
-/** The strategy for a service and deploy-mode; undefined for deploy-mode none. */
-function chooseStrategy(requested, svc) {
+/**
+ * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
+ * request's preview is a service of its own with the ECS controller, whatever the base
+ * service uses, so it is always updated with a rolling UpdateService.
+ */
+function chooseStrategy(requested, svc, opts = {}) {
+    if (opts.preview)
+        return STRATEGIES.rolling;
     const mode = resolveDeployMode(requested, svc);
     return mode === 'none' ? undefined : strategyFor(mode, svc?.service.deploymentConfiguration?.strategy);
 }
