@@ -83558,7 +83558,7 @@ async function main(env = process.env) {
     catch (e) {
         if (e instanceof _cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .Cancelled */ .cJ) {
             report.message = e.message;
-            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(`${e.message} The post step stops a deployment this run started.`);
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(`${e.message} The post step stops any deployment this run started.`);
         }
         else if (e instanceof _stages_deps_js__WEBPACK_IMPORTED_MODULE_17__/* .DeploymentFailed */ .N) {
             report.message = e.message;

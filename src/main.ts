@@ -69,7 +69,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   } catch (e) {
     if (e instanceof Cancelled) {
       report.message = e.message;
-      core.setFailed(`${e.message} The post step stops a deployment this run started.`);
+      core.setFailed(`${e.message} The post step stops any deployment this run started.`);
     } else if (e instanceof DeploymentFailed) {
       report.message = e.message;
       for (const line of e.diagnostics) core.error(line);
