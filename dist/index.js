@@ -82411,6 +82411,15 @@ const codedeployStrategy = {
     name: 'codedeploy',
     label: 'CodeDeploy deployment',
     idOutput: 'codedeploy-deployment-id',
+    planned(check, { config }) {
+        const group = groupOf({ check });
+        return {
+            mode: 'codedeploy',
+            application: group.application,
+            deploymentGroup: group.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
+        };
+    },
     async check(clients, service, { config }) {
         const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(config.cluster, service.serviceName);
         const group = await (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
@@ -82546,6 +82555,13 @@ const rollingStrategy = {
     name: 'rolling',
     label: 'ECS rolling deployment',
     idOutput: 'ecs-deployment-id',
+    planned: (_check, { config }) => ({
+        mode: 'rolling',
+        cluster: config.cluster,
+        service: config.service,
+        forceNewDeployment: config.forceNewDeployment,
+        desiredCount: config.desiredCount,
+    }),
     // UpdateService needs nothing beyond the service, which was described already.
     check: async () => ({}),
     artifacts: () => [],
@@ -93836,7 +93852,6 @@ async function showDryRun(config, plan, next, deps, report) {
         current = await (0,service/* describeTaskDefinition */.o)(deps.clients.ecs, plan.service.taskDefinitionArn);
     }
     const diff = taskDefinitionDiff(current, next);
-    const group = plan.group;
     const calls = describePlannedCalls({
         pushes: config.containers.flatMap((c) => c.build === undefined
             ? []
@@ -93848,22 +93863,7 @@ async function showDryRun(config, plan, next, deps, report) {
                 },
             ]),
         taskDefinitionFamily: next.family ?? '',
-        deployment: plan.mode === 'codedeploy' && group !== undefined
-            ? {
-                mode: 'codedeploy',
-                application: group.application,
-                deploymentGroup: group.deploymentGroup,
-                deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
-            }
-            : plan.mode === 'rolling'
-                ? {
-                    mode: 'rolling',
-                    cluster: config.cluster,
-                    service: config.service,
-                    forceNewDeployment: config.forceNewDeployment,
-                    desiredCount: config.desiredCount,
-                }
-                : { mode: 'none' },
+        deployment: plan.strategy?.planned({ group: plan.group }, { config }) ?? { mode: 'none' },
         wait: config.waitForServiceStability,
     });
     deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);

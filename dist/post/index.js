@@ -66689,6 +66689,15 @@ const codedeployStrategy = {
     name: 'codedeploy',
     label: 'CodeDeploy deployment',
     idOutput: 'codedeploy-deployment-id',
+    planned(check, { config }) {
+        const group = groupOf({ check });
+        return {
+            mode: 'codedeploy',
+            application: group.application,
+            deploymentGroup: group.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
+        };
+    },
     async check(clients, service, { config }) {
         const defaults = defaultCodeDeployNames(config.cluster, service.serviceName);
         const group = await getDeploymentGroup(clients.codedeploy, {
@@ -66872,6 +66881,13 @@ const rollingStrategy = {
     name: 'rolling',
     label: 'ECS rolling deployment',
     idOutput: 'ecs-deployment-id',
+    planned: (_check, { config }) => ({
+        mode: 'rolling',
+        cluster: config.cluster,
+        service: config.service,
+        forceNewDeployment: config.forceNewDeployment,
+        desiredCount: config.desiredCount,
+    }),
     // UpdateService needs nothing beyond the service, which was described already.
     check: async () => ({}),
     artifacts: () => [],

@@ -12,6 +12,7 @@ import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { PlannedRun } from '../dryrun.js';
 import type { Log } from '../log.js';
 import type { AppSpec } from '../render/appspec.js';
 import type { DeploymentGroupTarget } from './codedeploy.js';
@@ -117,6 +118,8 @@ export interface DeploymentStrategy {
   readonly label: string;
   /** The output (and report field) that carries a started deployment's id. */
   readonly idOutput: 'codedeploy-deployment-id' | 'ecs-deployment-id';
+  /** What a dry run says this strategy would call (pure). */
+  planned(check: TargetCheck, ctx: Pick<DeployContext, 'config'>): PlannedRun['deployment'];
   /** Before any change: what the strategy needs of the target exists and fits. */
   check(clients: DeployClients, service: TargetService, ctx: DeployContext): Promise<TargetCheck>;
   /**

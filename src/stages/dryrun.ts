@@ -27,7 +27,6 @@ export async function showDryRun(
     current = await describeTaskDefinition(deps.clients.ecs, plan.service.taskDefinitionArn);
   }
   const diff = taskDefinitionDiff(current, next);
-  const group = plan.group;
   const calls = describePlannedCalls({
     pushes: config.containers.flatMap((c) =>
       c.build === undefined
@@ -41,23 +40,7 @@ export async function showDryRun(
           ],
     ),
     taskDefinitionFamily: next.family ?? '',
-    deployment:
-      plan.mode === 'codedeploy' && group !== undefined
-        ? {
-            mode: 'codedeploy',
-            application: group.application,
-            deploymentGroup: group.deploymentGroup,
-            deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
-          }
-        : plan.mode === 'rolling'
-          ? {
-              mode: 'rolling',
-              cluster: config.cluster,
-              service: config.service as string,
-              forceNewDeployment: config.forceNewDeployment,
-              desiredCount: config.desiredCount,
-            }
-          : { mode: 'none' },
+    deployment: plan.strategy?.planned({ group: plan.group }, { config }) ?? { mode: 'none' },
     wait: config.waitForServiceStability,
   });
   deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);

@@ -108,6 +108,16 @@ export const codedeployStrategy: DeploymentStrategy = {
   label: 'CodeDeploy deployment',
   idOutput: 'codedeploy-deployment-id',
 
+  planned(check, { config }) {
+    const group = groupOf({ check });
+    return {
+      mode: 'codedeploy',
+      application: group.application,
+      deploymentGroup: group.deploymentGroup,
+      deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
+    };
+  },
+
   async check(clients, service, { config }) {
     const defaults = defaultCodeDeployNames(config.cluster, service.serviceName);
     const group = await getDeploymentGroup(clients.codedeploy, {

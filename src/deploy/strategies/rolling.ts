@@ -35,6 +35,14 @@ export const rollingStrategy: DeploymentStrategy = {
   label: 'ECS rolling deployment',
   idOutput: 'ecs-deployment-id',
 
+  planned: (_check, { config }) => ({
+    mode: 'rolling',
+    cluster: config.cluster,
+    service: config.service as string,
+    forceNewDeployment: config.forceNewDeployment,
+    desiredCount: config.desiredCount,
+  }),
+
   // UpdateService needs nothing beyond the service, which was described already.
   check: async () => ({}),
 
