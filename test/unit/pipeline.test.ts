@@ -653,3 +653,32 @@ describe('log groups', () => {
     expect(nested).toBe(false);
   });
 });
+
+describe("the post step's record", () => {
+  it.each(['CODE_DEPLOY', 'ECS'] as const)(
+    'is written before the start call (%s): a start that never answers still leaves the intent',
+    async (controller) => {
+      awsWorld(controller);
+      // The call went out and its answer was lost (the connection dropped, the runner died).
+      const lost = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+      cd.on(CreateDeploymentCommand).rejects(lost);
+      ecs.on(UpdateServiceCommand).rejects(lost);
+      const h = harness(files);
+      const inputs = controller === 'CODE_DEPLOY' ? { ...base, 'codedeploy-appspec': 'appspec.yaml' } : base;
+      await expect(runPipeline(config(inputs), h.deps, h.timer, h.report)).rejects.toThrow('socket hang up');
+      expect(JSON.parse(h.state.deployment as string)).toEqual({
+        kind: controller === 'CODE_DEPLOY' ? 'codedeploy' : 'rolling',
+        cluster: 'prod',
+        service: 'web',
+        region: 'us-east-1',
+        taskDefinitionArn: TD_ARN,
+        since: '1970-01-01T00:00:00.000Z',
+        ...(controller === 'CODE_DEPLOY' && {
+          application: 'AppECS-prod-web',
+          deploymentGroup: 'DgpECS-prod-web',
+        }),
+      });
+      expect(h.state.settled).toBeUndefined();
+    },
+  );
+});
