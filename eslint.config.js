@@ -22,4 +22,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Short functions in the action itself; tests and the emulator are exempt. The import
+    // circle check is test/unit/layout.test.ts (the TypeScript compiler's own resolution).
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],
+    },
+  },
+  {
+    // The one exception, for now: prepareTaskDefinition (85 lines) is being changed in a
+    // parallel branch (task definition validation); split it there, then drop this entry.
+    files: ['src/render/taskdef.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 90, skipBlankLines: true, skipComments: true }] },
+  },
 );

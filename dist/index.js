@@ -80830,6 +80830,52 @@ function explainAwsError(e) {
 
 /***/ }),
 
+/***/ 833:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   cJ: () => (/* binding */ Cancelled),
+/* harmony export */   dJ: () => (/* binding */ cancelOnSignals),
+/* harmony export */   dZ: () => (/* binding */ throwIfCancelled)
+/* harmony export */ });
+/**
+ * Cancellation, in one place. `main` turns SIGINT/SIGTERM into an AbortSignal; every stage
+ * boundary calls `throwIfCancelled`, every sleep takes the signal, and the Docker child
+ * process is killed on it, so a cancelled run makes no further change.
+ */
+class Cancelled extends Error {
+    constructor(message = 'The run was cancelled.') {
+        super(message);
+        this.name = 'Cancelled';
+    }
+}
+/** Throws the signal's reason (a Cancelled) when the run has been cancelled. */
+function throwIfCancelled(signal) {
+    if (!signal?.aborted)
+        return;
+    const reason = signal.reason;
+    throw reason instanceof Error ? reason : new Cancelled();
+}
+/** An AbortController aborted by SIGINT or SIGTERM; `dispose` removes the handlers. */
+function cancelOnSignals(proc = process) {
+    const abort = new AbortController();
+    const handlers = ['SIGINT', 'SIGTERM'].map((name) => {
+        const handler = () => abort.abort(new Cancelled(`The run was cancelled (${name}); no further change is made.`));
+        proc.once(name, handler);
+        return [name, handler];
+    });
+    return {
+        signal: abort.signal,
+        dispose: () => {
+            for (const [name, handler] of handlers)
+                proc.off(name, handler);
+        },
+    };
+}
+
+
+/***/ }),
+
 /***/ 8683:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -80859,10 +80905,23 @@ function clientConfig(region, maxRetries) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X: () => (/* binding */ monotonicNow),
 /* harmony export */   m: () => (/* binding */ systemClock)
 /* harmony export */ });
+/* harmony import */ var node_perf_hooks__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(643);
+/* harmony import */ var node_perf_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_perf_hooks__WEBPACK_IMPORTED_MODULE_0__);
+/**
+ * Time as a parameter. Watch loops take a Clock so unit tests can drive them with a scripted
+ * clock. `now()` is a monotonic reading (performance.now): every deadline and duration is
+ * measured with it, so a wall-clock jump (NTP, a suspended runner) can neither end a watch
+ * early nor stretch it. `wall()` is what a person reads (timestamps, "events since").
+ */
+
+/** Monotonic milliseconds, for timers that are not handed a Clock (stage timings). */
+const monotonicNow = () => node_perf_hooks__WEBPACK_IMPORTED_MODULE_0__.performance.now();
 const systemClock = {
-    now: () => Date.now(),
+    now: monotonicNow,
+    wall: () => new Date(),
     sleep: (ms, signal) => new Promise((resolve, reject) => {
         if (signal?.aborted)
             return reject(signal.reason);
@@ -80881,20 +80940,277 @@ const systemClock = {
 
 /***/ }),
 
-/***/ 2973:
+/***/ 7766:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Xg: () => (/* binding */ readConfig),
-/* harmony export */   lN: () => (/* binding */ inputsFromEnv),
-/* harmony export */   rK: () => (/* binding */ imageTags)
-/* harmony export */ });
-/* unused harmony export parseList */
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8815);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
-/* harmony import */ var _preview_tags_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6159);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  rK: () => (/* binding */ imageTags),
+  lN: () => (/* binding */ inputsFromEnv),
+  Xg: () => (/* binding */ readConfig)
+});
+
+// UNUSED EXPORTS: parseList
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * The action's inputs, declared once: name, kind, the default action.yml gives, and the
+ * check of a single value with the problem and fix to print. `readConfig` reads every input
+ * through `InputValues`, and test/unit/readme.test.ts keeps this table equal to action.yml
+ * and the README's table. Rules between inputs are named functions in config.ts.
+ */
+
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const ECS_NAME_OR_ARN = /^(?:[A-Za-z0-9_-]{1,255}$|arn:aws[a-z-]*:ecs:)/;
+const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const IMAGE_REF = /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const codedeployName = (name) => ({
+    name,
+    kind: 'text',
+    pattern: CODEDEPLOY_NAME,
+    what: (v) => `"${v}" is not a valid CodeDeploy name.`,
+    fix: 'Use up to 100 letters, digits and _ . + = , @ -.',
+});
+const flag = (name, dflt) => ({ name, kind: 'bool', default: dflt });
+const inputs_text = (name, extra = {}) => ({ name, kind: 'text', ...extra });
+/** Every input, in action.yml's order. */
+const INPUTS = [
+    { name: 'context', kind: 'text', default: '.' },
+    inputs_text('file'),
+    {
+        name: 'build-args',
+        kind: 'lines',
+        pattern: /^[A-Za-z_][A-Za-z0-9_]*=/,
+        what: (v) => `"${v}" is not NAME=value.`,
+        fix: 'Write one NAME=value per line; NAME is letters, digits and _.',
+    },
+    inputs_text('target', {
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a build stage name.`,
+        fix: 'Use the name after AS in a FROM line of the Dockerfile.',
+    }),
+    {
+        name: 'platforms',
+        kind: 'list',
+        pattern: /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/,
+        what: (v) => `"${v}" is not a platform.`,
+        fix: 'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
+    },
+    {
+        name: 'tags',
+        kind: 'list',
+        pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a valid image tag.`,
+        fix: 'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.',
+    },
+    { name: 'sha-tag', kind: 'choice', default: 'full', choices: ['full', 'short', 'both'] },
+    { name: 'cache-from', kind: 'lines' },
+    { name: 'cache-to', kind: 'lines' },
+    inputs_text('network', {
+        pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+        what: (v) => `"${v}" is not a Docker network.`,
+        fix: 'Use host, none, default, or the name of a network.',
+    }),
+    flag('provenance', 'false'),
+    flag('push', 'true'),
+    inputs_text('image', {
+        pattern: IMAGE_REF,
+        what: (v) => `"${v}" is not an image reference.`,
+        fix: 'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.',
+    }),
+    inputs_text('ecr-repository'),
+    flag('create-repository', 'false'),
+    inputs_text('aws-region'),
+    inputs_text('task-definition'),
+    inputs_text('task-definition-family', {
+        pattern: ECS_NAME,
+        what: (v) => `"${v}" is not a task definition family.`,
+        fix: 'Use letters, digits, - and _.',
+    }),
+    inputs_text('task-definition-arn', {
+        pattern: /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/,
+        what: (v) => `"${v}" is not a task definition ARN.`,
+        fix: 'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.',
+    }),
+    inputs_text('container-name', {
+        pattern: ECS_NAME,
+        what: (v) => `"${v}" is not a container name.`,
+        fix: 'Use letters, digits, - and _.',
+    }),
+    inputs_text('containers'),
+    inputs_text('cluster', {
+        default: 'default',
+        pattern: ECS_NAME_OR_ARN,
+        what: (v) => `"${v}" is not a cluster name or ARN.`,
+        fix: 'Use the cluster name, e.g. default.',
+    }),
+    inputs_text('service', {
+        pattern: ECS_NAME_OR_ARN,
+        what: (v) => `"${v}" is not a service name or ARN.`,
+        fix: 'Use the ECS service name.',
+    }),
+    {
+        name: 'deploy-mode',
+        kind: 'choice',
+        default: 'auto',
+        choices: ['auto', 'codedeploy', 'rolling', 'none'],
+    },
+    flag('wait-for-service-stability', 'true'),
+    { name: 'wait-for-minutes', kind: 'minutes', default: '30' },
+    { name: 'wait-for-active-deployment-minutes', kind: 'minutes', default: '15' },
+    { name: 'poll-interval-seconds', kind: 'int', default: '5', min: 1, max: 300 },
+    flag('force-new-deployment', 'false'),
+    { name: 'desired-count', kind: 'int', min: 0, max: 5000 },
+    { name: 'codedeploy-appspec', kind: 'path' },
+    codedeployName('codedeploy-application'),
+    codedeployName('codedeploy-deployment-group'),
+    codedeployName('codedeploy-deployment-config'),
+    inputs_text('codedeploy-deployment-description', {
+        pattern: /^[\s\S]{0,512}$/,
+        what: (v) => `is ${v.length} characters long.`,
+        fix: 'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).',
+    }),
+    { name: 'container-port', kind: 'int', min: 1, max: 65535 },
+    flag('rollback-on-timeout', 'true'),
+    flag('preflight', 'true'),
+    flag('dry-run', 'false'),
+    flag('print-policy', 'false'),
+    { name: 'on-cancel', kind: 'choice', default: 'rollback', choices: ['rollback', 'leave'] },
+    { name: 'max-retries', kind: 'int', default: '5', min: 0, max: 20 },
+    inputs_text('output-dir'),
+    flag('rollback', 'false'),
+    inputs_text('preview'),
+    inputs_text('pull-request-number'),
+    inputs_text('preview-listener-arn'),
+    inputs_text('preview-domain'),
+    inputs_text('preview-url'),
+    inputs_text('github-token', { default: '${{ github.token }}' }),
+];
+const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));
+/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
+function parseList(value, { commas = true } = {}) {
+    const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
+    return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
+}
+/**
+ * Inputs read by their declaration: the default when empty, the value checked, a problem
+ * recorded (in the order the inputs are read) and the default used when it is bad.
+ */
+class InputValues {
+    raw;
+    problems;
+    workspace;
+    constructor(raw, problems, workspace) {
+        this.raw = raw;
+        this.problems = problems;
+        this.workspace = workspace;
+    }
+    spec(name) {
+        const spec = BY_NAME.get(name);
+        if (spec === undefined)
+            throw new Error(`Input ${name} is not declared in src/inputs.ts.`);
+        return spec;
+    }
+    bad(where, what, fix) {
+        this.problems.add({ where, what, fix });
+    }
+    /** A text input: its default when empty; checked against its pattern. */
+    text(name) {
+        const spec = this.spec(name);
+        const dflt = spec.default?.startsWith('${{') ? '' : (spec.default ?? '');
+        const value = this.raw(name) || dflt;
+        this.check(name, value);
+        return value;
+    }
+    /** A list (commas or lines) or lines input, each item checked. */
+    list(name) {
+        const spec = this.spec(name);
+        const items = parseList(this.raw(name), { commas: spec.kind === 'list' });
+        for (const item of items)
+            this.check(name, item);
+        return items;
+    }
+    /** Checks a value against the input's declared pattern (no problem for ''). */
+    check(name, value) {
+        const spec = this.spec(name);
+        if (value === '' || spec.pattern === undefined || spec.pattern.test(value))
+            return;
+        this.bad(spec.name, spec.what?.(value) ?? `"${value}" is not valid.`, spec.fix ?? '');
+    }
+    bool(name) {
+        const dflt = this.spec(name).default === 'true';
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        if (['true', 'True', 'TRUE'].includes(raw))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(raw))
+            return false;
+        this.bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
+        return dflt;
+    }
+    int(name) {
+        const { default: d, min = 0, max = Number.MAX_SAFE_INTEGER } = this.spec(name);
+        const dflt = d === undefined ? undefined : Number(d);
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+            this.bad(name, `"${raw}" is not a whole number from ${min} to ${max}.`, `Set ${name} to a number in that range.`);
+            return dflt;
+        }
+        return Number(raw);
+    }
+    /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
+    minutes(name) {
+        const dflt = Number(this.spec(name).default);
+        const raw = this.raw(name);
+        if (raw === '')
+            return dflt;
+        const n = Number(raw);
+        if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
+            this.bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
+            return dflt;
+        }
+        return n;
+    }
+    choice(name) {
+        const spec = this.spec(name);
+        const allowed = spec.choices ?? [];
+        const raw = this.raw(name);
+        if (raw === '')
+            return spec.default;
+        if (allowed.includes(raw))
+            return raw;
+        this.bad(name, `"${raw}" is not one of ${allowed.join(', ')}.`, `Set ${name} to one of: ${allowed.join(', ')}.`);
+        return spec.default;
+    }
+    /** A path inside the workspace (`where` names the input a problem is reported under). */
+    inWorkspace(where, value) {
+        const resolved = external_node_path_default().resolve(this.workspace, value);
+        const rel = external_node_path_default().relative(this.workspace, resolved);
+        if (rel.startsWith('..') || external_node_path_default().isAbsolute(rel)) {
+            this.bad(where, `"${value}" is outside the workspace (${this.workspace}).`, 'Use a path inside the repository checkout, relative to its root.');
+        }
+        return resolved;
+    }
+    path(name) {
+        const raw = this.raw(name);
+        return raw === '' ? undefined : this.inWorkspace(name, raw);
+    }
+}
+
+// EXTERNAL MODULE: ./src/preview/tags.ts
+var tags = __nccwpck_require__(6159);
+;// CONCATENATED MODULE: ./src/config.ts
 /**
  * Every input of the action, read and validated into one typed Config. Pure: it takes the
  * inputs and the environment as values, so it is tested table-driven and nothing touches
@@ -80905,90 +81221,65 @@ const systemClock = {
 
 
 
+
+
 function inputsFromEnv(env) {
     return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 }
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BUILD_STAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const DOCKER_NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
-const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
-const TASK_DEFINITION_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
-const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
+const config_ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
 const DOMAIN = /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const URL_PLACEHOLDERS = ['number', 'service'];
-const IMAGE_REF = /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
-function parseList(value, { commas = true } = {}) {
-    const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
-    return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
-}
 /**
  * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
- * a pull request's number and head commit come from it.
+ * a pull request's number and head commit come from it. Inputs are read in a fixed order, so
+ * the problems are always reported in it.
  */
 function readConfig(input, env, event) {
-    const problems = new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .Problems */ .Zw();
+    const problems = new errors/* Problems */.Zw();
     const bad = (where, what, fix) => problems.add({ where, what, fix });
-    const bool = (name, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (['true', 'True', 'TRUE'].includes(raw))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(raw))
-            return false;
-        bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
-        return dflt;
+    const workspace = external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const read = new InputValues(input, problems, workspace);
+    const region = readRegion(input, env, bad);
+    const rollback = read.bool('rollback');
+    const preview = readPreview(input, event, bad);
+    ruleRollbackIsAlone(rollback, preview, bad);
+    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
+    const imagesNeeded = !rollback && preview?.action !== 'destroy';
+    const build = readBuildInputs(read);
+    const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
+    const source = readTaskDefinitionSource(read, bad);
+    const target = readTarget(read, region, source.arn, bad);
+    const deployMode = read.choice('deploy-mode');
+    const run = { rollback, preview, imagesNeeded, deployMode, service: target.service };
+    ruleServiceNamed(run, bad);
+    rulePreviewIsRolling(run, bad);
+    ruleRollbackDeploys(run, bad);
+    ruleTaskDefinitionFound(run, source.taskDefinition, bad);
+    const description = read.text('codedeploy-deployment-description') || undefined;
+    const config = {
+        region,
+        workspace,
+        sha: env.GITHUB_SHA ?? '',
+        containers,
+        ...readSettings(read, build, env),
+        taskDefinition: source.taskDefinition,
+        taskDefinitionFamily: source.taskDefinition.kind === 'file' ? source.family || undefined : undefined,
+        ...target,
+        deployMode,
+        preview,
+        rollback,
+        github: readGitHub(input, env),
     };
-    const int = (name, dflt, min, max) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-            bad(name, `"${raw}" is not a whole number from ${min} to ${max}.`, `Set ${name} to a number in that range.`);
-            return dflt;
-        }
-        return Number(raw);
-    };
-    /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
-    const minutes = (name, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        const n = Number(raw);
-        if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
-            bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
-            return dflt;
-        }
-        return n;
-    };
-    const oneOf = (name, allowed, dflt) => {
-        const raw = input(name);
-        if (raw === '')
-            return dflt;
-        if (allowed.includes(raw))
-            return raw;
-        bad(name, `"${raw}" is not one of ${allowed.join(', ')}.`, `Set ${name} to one of: ${allowed.join(', ')}.`);
-        return dflt;
-    };
-    const workspace = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const inWorkspace = (name, value) => {
-        const resolved = node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(workspace, value);
-        const rel = node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(workspace, resolved);
-        if (rel.startsWith('..') || node_path__WEBPACK_IMPORTED_MODULE_0___default().isAbsolute(rel)) {
-            bad(name, `"${value}" is outside the workspace (${workspace}).`, 'Use a path inside the repository checkout, relative to its root.');
-        }
-        return resolved;
-    };
-    const optionalPath = (name) => {
-        const raw = input(name);
-        return raw === '' ? undefined : inWorkspace(name, raw);
-    };
+    config.codedeploy.description = description;
+    for (const rule of FINAL_RULES)
+        rule(config, imagesNeeded, bad);
+    problems.throwIfAny();
+    return config;
+}
+function readRegion(input, env, bad) {
     const region = input('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
     if (region === '') {
         bad('aws-region', 'No AWS region is set.', 'Set the aws-region input, or AWS_REGION (aws-actions/configure-aws-credentials sets it).');
@@ -80996,129 +81287,105 @@ function readConfig(input, env, event) {
     else if (!REGION.test(region)) {
         bad('aws-region', `"${region}" is not an AWS region name.`, 'Use a region code such as us-east-1.');
     }
-    const sha = env.GITHUB_SHA ?? '';
-    const rollback = bool('rollback', false);
-    const preview = readPreview(input, event, bad);
-    if (preview !== undefined && rollback) {
-        bad('rollback', `rollback is true together with preview: ${preview.action}.`, 'Roll back a service in a run of its own (workflow_dispatch), without preview.');
+    return region;
+}
+/** The build inputs, checked one by one: a typo fails before the registry login, not halfway through the build. */
+function readBuildInputs(read) {
+    return {
+        buildArgs: read.list('build-args'),
+        tags: read.list('tags'),
+        shaTag: read.choice('sha-tag'),
+        repository: read.text('ecr-repository'),
+        image: read.text('image'),
+        context: read.text('context'),
+        file: read.text('file'),
+        target: read.text('target'),
+        network: read.text('network'),
+        platforms: read.list('platforms'),
+    };
+}
+/** The ECR repository an image is pushed to must be a name (not a URI). */
+function checkRepository(repo, where, problems) {
+    const bad = (w, what, fix) => problems.add({ where: w, what, fix });
+    if (repo === '') {
+        bad(where === 'containers' ? 'containers' : 'ecr-repository', 'An image is to be built but no ECR repository is named for it.', where === 'containers'
+            ? 'Give the container a repository: key, or set the ecr-repository input.'
+            : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.');
     }
-    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-    const imagesNeeded = !rollback && preview?.action !== 'destroy';
-    const buildArgs = parseList(input('build-args'), { commas: false });
-    for (const arg of buildArgs) {
-        const name = arg.split('=')[0] ?? '';
-        if (!arg.includes('=') || !BUILD_ARG_NAME.test(name)) {
-            bad('build-args', `"${arg}" is not NAME=value.`, 'Write one NAME=value per line; NAME is letters, digits and _.');
-        }
+    else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
+        const uri = repo.split('.amazonaws.com/');
+        bad(where, `"${repo}" is not an ECR repository name.`, uri.length === 2
+            ? `Give only the repository name: ${uri[1]}.`
+            : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.');
     }
-    const tags = parseList(input('tags'));
-    for (const tag of tags) {
-        if (!DOCKER_TAG.test(tag)) {
-            bad('tags', `"${tag}" is not a valid image tag.`, 'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.');
-        }
-    }
-    const shaTag = oneOf('sha-tag', ['full', 'short', 'both'], 'full');
-    const repository = input('ecr-repository');
-    const image = input('image');
-    if (image !== '' && !IMAGE_REF.test(image)) {
-        bad('image', `"${image}" is not an image reference.`, 'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.');
-    }
-    const context = input('context') || '.';
-    const file = input('file');
-    const target = input('target');
-    // Docker takes each as one argument, so nothing is injected; checking them here fails a typo
-    // before the registry login instead of halfway through the build.
-    if (target !== '' && !BUILD_STAGE.test(target)) {
-        bad('target', `"${target}" is not a build stage name.`, 'Use the name after AS in a FROM line of the Dockerfile.');
-    }
-    const network = input('network');
-    if (network !== '' && !DOCKER_NETWORK.test(network)) {
-        bad('network', `"${network}" is not a Docker network.`, 'Use host, none, default, or the name of a network.');
-    }
-    const platforms = parseList(input('platforms'));
-    for (const platform of platforms) {
-        if (!PLATFORM.test(platform)) {
-            bad('platforms', `"${platform}" is not a platform.`, 'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.');
-        }
-    }
-    const buildFor = (spec, where) => {
-        const repo = spec.repository ?? repository;
-        if (repo === '') {
-            bad(where === 'containers' ? 'containers' : 'ecr-repository', 'An image is to be built but no ECR repository is named for it.', where === 'containers'
-                ? 'Give the container a repository: key, or set the ecr-repository input.'
-                : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.');
-        }
-        else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
-            const uri = repo.split('.amazonaws.com/');
-            bad(where, `"${repo}" is not an ECR repository name.`, uri.length === 2
-                ? `Give only the repository name: ${uri[1]}.`
-                : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.');
-        }
-        const ctx = inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? context);
-        const f = spec.file ?? (file || undefined);
+}
+/** One image's build, from a container's own keys over the single-image inputs. */
+function buildSpec(read, b, problems) {
+    return (spec, where) => {
+        const repo = spec.repository ?? b.repository;
+        checkRepository(repo, where, problems);
+        const ctx = read.inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? b.context);
+        const f = spec.file ?? (b.file || undefined);
         return {
             context: ctx,
-            file: f === undefined ? undefined : inWorkspace(where === 'containers' ? 'containers' : 'file', f),
-            target: spec.target ?? (target || undefined),
-            buildArgs: spec.buildArgs ?? buildArgs,
+            file: f === undefined ? undefined : read.inWorkspace(where === 'containers' ? 'containers' : 'file', f),
+            target: spec.target ?? (b.target || undefined),
+            buildArgs: spec.buildArgs ?? b.buildArgs,
             repository: repo,
         };
     };
-    const containerName = input('container-name');
-    if (containerName !== '' && !ECS_NAME.test(containerName)) {
-        bad('container-name', `"${containerName}" is not a container name.`, 'Use letters, digits, - and _.');
-    }
-    let containers = [];
-    const containersRaw = input('containers');
-    if (rollback) {
+}
+/** What to deploy: `containers`, or one container from image / the build inputs. */
+function readContainers(read, b, run, problems) {
+    const bad = (where, what, fix) => problems.add({ where, what, fix });
+    const buildFor = buildSpec(read, b, problems);
+    const { image } = b;
+    const containerName = read.text('container-name');
+    const containersRaw = read.raw('containers');
+    if (run.rollback) {
         if (image !== '' || containersRaw !== '') {
             bad(image !== '' ? 'image' : 'containers', `rollback is true, and ${image !== '' ? 'image' : 'containers'} names what to deploy.`, 'Either roll back (the task definition live before the current one is redeployed), or deploy the image you name with rollback: false.');
         }
+        return [];
     }
-    else if (containersRaw !== '') {
+    if (containersRaw !== '') {
         if (image !== '' || containerName !== '') {
             bad('containers', 'containers is given together with image or container-name.', 'Use containers alone for several containers, or container-name (and image) for one.');
         }
-        containers = parseContainers(containersRaw, problems, buildFor);
+        return parseContainers(containersRaw, problems, buildFor);
     }
-    else if (imagesNeeded) {
-        const name = containerName || undefined;
-        containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+    const name = containerName || undefined;
+    if (run.imagesNeeded) {
+        return [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
     }
-    else if (repository !== '') {
-        // A destroy builds nothing; the repository tells it where the preview's image tags are.
-        containers = [{ name: containerName || undefined, build: buildFor({}, 'ecr-repository') }];
-    }
-    const taskDefinitionFile = input('task-definition');
-    const family = input('task-definition-family');
-    const arn = input('task-definition-arn');
+    // A destroy builds nothing; the repository tells it where the preview's image tags are.
+    return b.repository !== '' ? [{ name, build: buildFor({}, 'ecr-repository') }] : [];
+}
+/** Where the task definition starts from: a file, a revision ARN, a family, or the service's. */
+function readTaskDefinitionSource(read, bad) {
+    const file = read.raw('task-definition');
+    const family = read.raw('task-definition-family');
+    const arn = read.raw('task-definition-arn');
     let taskDefinition = { kind: 'service' };
-    if (arn !== '' && (taskDefinitionFile !== '' || family !== '')) {
-        bad('task-definition-arn', `task-definition-arn is set together with ${taskDefinitionFile !== '' ? 'task-definition' : 'task-definition-family'}.`, 'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.');
+    if (arn !== '' && (file !== '' || family !== '')) {
+        bad('task-definition-arn', `task-definition-arn is set together with ${file !== '' ? 'task-definition' : 'task-definition-family'}.`, 'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.');
     }
-    if (taskDefinitionFile !== '') {
-        taskDefinition = { kind: 'file', path: inWorkspace('task-definition', taskDefinitionFile) };
+    if (file !== '') {
+        taskDefinition = { kind: 'file', path: read.inWorkspace('task-definition', file) };
     }
     else if (arn !== '') {
-        if (!TASK_DEFINITION_ARN.test(arn)) {
-            bad('task-definition-arn', `"${arn}" is not a task definition ARN.`, 'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.');
-        }
+        read.check('task-definition-arn', arn);
         taskDefinition = { kind: 'arn', arn };
     }
-    if (family !== '' && !ECS_NAME.test(family)) {
-        bad('task-definition-family', `"${family}" is not a task definition family.`, 'Use letters, digits, - and _.');
-    }
+    read.check('task-definition-family', family);
     if (taskDefinition.kind === 'service' && family !== '')
         taskDefinition = { kind: 'family', family };
-    const cluster = input('cluster') || 'default';
-    if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
-        bad('cluster', `"${cluster}" is not a cluster name or ARN.`, 'Use the cluster name, e.g. default.');
-    }
-    const service = input('service') || undefined;
-    if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
-        bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
-    }
-    // An ARN names its region; the clients talk to aws-region, where that resource is not.
+    return { taskDefinition, family, arn };
+}
+/** The cluster and service; an ARN names its region, and the clients talk to aws-region. */
+function readTarget(read, region, arn, bad) {
+    const cluster = read.text('cluster');
+    const service = read.text('service') || undefined;
     for (const [name, value] of [
         ['cluster', cluster],
         ['service', service],
@@ -81129,7 +81396,65 @@ function readConfig(input, env, event) {
             bad(name, `${value} is in ${arnRegion}, but the run deploys to ${region}.`, `Set aws-region to ${arnRegion}, or name the ${name === 'task-definition-arn' ? 'revision' : name} in ${region}.`);
         }
     }
-    const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'], 'auto');
+    return { cluster, service };
+}
+/** The remaining settings, each read through its declaration. */
+function readSettings(read, b, env) {
+    return {
+        build: {
+            platforms: b.platforms,
+            cacheFrom: read.list('cache-from'),
+            cacheTo: read.list('cache-to'),
+            network: b.network || undefined,
+            provenance: read.bool('provenance'),
+            push: read.bool('push'),
+            tags: b.tags,
+            shaTag: b.shaTag,
+        },
+        createRepository: read.bool('create-repository'),
+        waitForServiceStability: read.bool('wait-for-service-stability'),
+        waitForMinutes: read.minutes('wait-for-minutes'),
+        waitForActiveDeploymentMinutes: read.raw('wait-for-active-deployment-minutes') === '0'
+            ? 0
+            : read.minutes('wait-for-active-deployment-minutes'),
+        pollIntervalSeconds: read.int('poll-interval-seconds') ?? 5,
+        forceNewDeployment: read.bool('force-new-deployment'),
+        desiredCount: read.int('desired-count'),
+        codedeploy: {
+            appspecPath: read.path('codedeploy-appspec'),
+            application: read.text('codedeploy-application') || undefined,
+            deploymentGroup: read.text('codedeploy-deployment-group') || undefined,
+            deploymentConfig: read.text('codedeploy-deployment-config') || undefined,
+        },
+        containerPort: read.int('container-port'),
+        rollbackOnTimeout: read.bool('rollback-on-timeout'),
+        preflight: read.bool('preflight'),
+        dryRun: read.bool('dry-run'),
+        printPolicy: read.bool('print-policy'),
+        onCancel: read.choice('on-cancel'),
+        maxRetries: read.int('max-retries') ?? 5,
+        outputDir: read.raw('output-dir')
+            ? external_node_path_default().resolve(read.workspace, read.raw('output-dir'))
+            : external_node_path_default().join(env.RUNNER_TEMP || external_node_path_default().join(read.workspace, '.ecs-deploy'), 'ecs-deploy'),
+    };
+}
+function readGitHub(input, env) {
+    return {
+        token: input('github-token') || undefined,
+        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        repository: env.GITHUB_REPOSITORY || undefined,
+        runId: env.GITHUB_RUN_ID || undefined,
+    };
+}
+/** A rollback is a run of its own, never a preview. */
+function ruleRollbackIsAlone(rollback, preview, bad) {
+    if (preview !== undefined && rollback) {
+        bad('rollback', `rollback is true together with preview: ${preview.action}.`, 'Roll back a service in a run of its own (workflow_dispatch), without preview.');
+    }
+}
+/** A preview, a rollback and every deploy-mode but none need the service. */
+function ruleServiceNamed({ preview, rollback, service, deployMode }, bad) {
     if (service === undefined && (preview !== undefined || rollback)) {
         bad('service', preview !== undefined
             ? `preview: ${preview.action} needs the base service the preview copies its settings from, and no service is named.`
@@ -81140,103 +81465,62 @@ function readConfig(input, env, event) {
     else if (service === undefined && deployMode !== 'none') {
         bad('service', `deploy-mode is ${deployMode} but no service is named.`, 'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.');
     }
+}
+/** A preview is its own service with the ECS rolling deployment controller. */
+function rulePreviewIsRolling({ preview, deployMode }, bad) {
     if (preview !== undefined && deployMode !== 'auto' && deployMode !== 'rolling') {
         bad('deploy-mode', `deploy-mode is ${deployMode}, but a preview is its own service with the ECS rolling deployment controller, whatever the base service uses.`, 'Leave deploy-mode at auto (or rolling) for preview runs.');
     }
+}
+/** A rollback redeploys, so deploy-mode none makes it pointless. */
+function ruleRollbackDeploys({ rollback, deployMode }, bad) {
     if (rollback && deployMode === 'none') {
         bad('deploy-mode', 'rollback is true but deploy-mode is none, so nothing would be redeployed.', 'Leave deploy-mode at auto to roll back through the service’s own deployment controller.');
     }
-    if (imagesNeeded && taskDefinition.kind === 'service' && service === undefined) {
+}
+/** Without a task definition input, the service's current one is the start: there must be a service. */
+function ruleTaskDefinitionFound(run, taskDefinition, bad) {
+    if (run.imagesNeeded && taskDefinition.kind === 'service' && run.service === undefined) {
         bad('task-definition', 'No task definition is given and there is no service to take the current one from.', 'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).');
     }
-    const codedeployNames = (name) => {
-        const raw = input(name);
-        if (raw !== '' && !CODEDEPLOY_NAME.test(raw)) {
-            bad(name, `"${raw}" is not a valid CodeDeploy name.`, 'Use up to 100 letters, digits and _ . + = , @ -.');
-        }
-        return raw || undefined;
-    };
-    const description = input('codedeploy-deployment-description') || undefined;
-    if (description !== undefined && description.length > 512) {
-        bad('codedeploy-deployment-description', `is ${description.length} characters long.`, 'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).');
-    }
-    const config = {
-        region,
-        workspace,
-        sha,
-        containers,
-        build: {
-            platforms,
-            cacheFrom: parseList(input('cache-from'), { commas: false }),
-            cacheTo: parseList(input('cache-to'), { commas: false }),
-            network: network || undefined,
-            provenance: bool('provenance', false),
-            push: bool('push', true),
-            tags,
-            shaTag,
-        },
-        createRepository: bool('create-repository', false),
-        taskDefinition,
-        taskDefinitionFamily: taskDefinition.kind === 'file' ? family || undefined : undefined,
-        cluster,
-        service,
-        deployMode,
-        waitForServiceStability: bool('wait-for-service-stability', true),
-        waitForMinutes: minutes('wait-for-minutes', 30),
-        waitForActiveDeploymentMinutes: input('wait-for-active-deployment-minutes') === '0'
-            ? 0
-            : minutes('wait-for-active-deployment-minutes', 15),
-        pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
-        forceNewDeployment: bool('force-new-deployment', false),
-        desiredCount: int('desired-count', undefined, 0, 5000),
-        codedeploy: {
-            appspecPath: optionalPath('codedeploy-appspec'),
-            application: codedeployNames('codedeploy-application'),
-            deploymentGroup: codedeployNames('codedeploy-deployment-group'),
-            deploymentConfig: codedeployNames('codedeploy-deployment-config'),
-            description,
-        },
-        containerPort: int('container-port', undefined, 1, 65535),
-        rollbackOnTimeout: bool('rollback-on-timeout', true),
-        preflight: bool('preflight', true),
-        dryRun: bool('dry-run', false),
-        printPolicy: bool('print-policy', false),
-        onCancel: oneOf('on-cancel', ['rollback', 'leave'], 'rollback'),
-        maxRetries: int('max-retries', 5, 0, 20) ?? 5,
-        outputDir: input('output-dir')
-            ? node_path__WEBPACK_IMPORTED_MODULE_0___default().resolve(workspace, input('output-dir'))
-            : node_path__WEBPACK_IMPORTED_MODULE_0___default().join(env.RUNNER_TEMP || node_path__WEBPACK_IMPORTED_MODULE_0___default().join(workspace, '.ecs-deploy'), 'ecs-deploy'),
-        preview,
-        rollback,
-        github: {
-            token: input('github-token') || undefined,
-            apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-            serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-            repository: env.GITHUB_REPOSITORY || undefined,
-            runId: env.GITHUB_RUN_ID || undefined,
-        },
-    };
-    if ((preview !== undefined || rollback) && config.dryRun) {
+}
+/** Previews and rollbacks have no dry run. */
+const ruleDryRunIsADeploy = ({ preview, rollback, dryRun }, _images, bad) => {
+    if ((preview !== undefined || rollback) && dryRun) {
         bad('dry-run', `dry-run is true together with ${rollback ? 'rollback' : `preview: ${preview?.action}`}, which has no dry run.`, 'Use dry-run on a normal deploy; run previews and rollbacks for real.');
     }
-    if (preview?.action === 'deploy') {
-        if (tags.length > 0) {
-            bad('tags', `tags (${tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`, 'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.');
-        }
-        if (sha === '' && config.containers.some((c) => c.build !== undefined)) {
-            bad('preview', `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`, 'Run inside GitHub Actions (it sets GITHUB_SHA).');
-        }
+};
+/** A preview's image is tagged pr-<number>-<commit> only, so its destroy finds every tag. */
+const rulePreviewTags = ({ preview, build, sha, containers }, _images, bad) => {
+    if (preview?.action !== 'deploy')
+        return;
+    if (build.tags.length > 0) {
+        bad('tags', `tags (${build.tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`, 'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.');
     }
+    if (sha === '' && containers.some((c) => c.build !== undefined)) {
+        bad('preview', `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`, 'Run inside GitHub Actions (it sets GITHUB_SHA).');
+    }
+};
+/** A built image needs a tag: the commit, or one of tags. */
+const ruleImageIsTagged = (config, imagesNeeded, bad) => {
     const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
-    if (building && sha === '' && tags.length === 0) {
+    if (building && config.sha === '' && config.build.tags.length === 0) {
         bad('tags', 'GITHUB_SHA is not set, so the image has no tag.', 'Run inside GitHub Actions, or give a tag in the tags input.');
     }
-    if (!config.build.push && building && deployMode !== 'none' && !config.dryRun) {
+};
+/** ECS can only run pushed images. */
+const rulePushWhenDeploying = (config, imagesNeeded, bad) => {
+    const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
+    if (!config.build.push && building && config.deployMode !== 'none' && !config.dryRun) {
         bad('push', 'push is false, but the image is to be deployed, and ECS can only run pushed images.', 'Set deploy-mode: none to build without deploying, or leave push at true.');
     }
-    problems.throwIfAny();
-    return config;
-}
+};
+const FINAL_RULES = [
+    ruleDryRunIsADeploy,
+    rulePreviewTags,
+    ruleImageIsTagged,
+    rulePushWhenDeploying,
+];
 /**
  * The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. A
  * preview's tags are pr-<number>-<sha> only, so that its destroy finds every one of them.
@@ -81250,9 +81534,23 @@ function imageTags(config) {
             shaTags.push(config.sha.slice(0, 7));
     }
     if (config.preview?.action === 'deploy') {
-        return shaTags.map((t) => `${(0,_preview_tags_js__WEBPACK_IMPORTED_MODULE_3__/* .previewTagPrefix */ .$)(config.preview.pullRequest)}${t}`);
+        return shaTags.map((t) => `${(0,tags/* previewTagPrefix */.$)(config.preview.pullRequest)}${t}`);
     }
     return [...new Set([...shaTags, ...config.build.tags])];
+}
+/** pull-request-number, else the event's pull_request.number. */
+function readPullRequestNumber(input, action, fromEvent, bad) {
+    const raw = input('pull-request-number');
+    if (raw !== '') {
+        if (/^[1-9]\d{0,8}$/.test(raw))
+            return Number(raw);
+        bad('pull-request-number', `"${raw}" is not a pull request number.`, 'Set pull-request-number to the number of the pull request, e.g. 42.');
+        return undefined;
+    }
+    if (typeof fromEvent === 'number' && Number.isInteger(fromEvent) && fromEvent > 0)
+        return fromEvent;
+    bad('pull-request-number', `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`, 'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).');
+    return undefined;
 }
 /**
  * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
@@ -81268,22 +81566,7 @@ function readPreview(input, event, bad) {
     }
     const pr = event
         ?.pull_request;
-    const raw = input('pull-request-number');
-    let pullRequest;
-    if (raw !== '') {
-        if (!/^[1-9]\d{0,8}$/.test(raw)) {
-            bad('pull-request-number', `"${raw}" is not a pull request number.`, 'Set pull-request-number to the number of the pull request, e.g. 42.');
-        }
-        else {
-            pullRequest = Number(raw);
-        }
-    }
-    else if (typeof pr?.number === 'number' && Number.isInteger(pr.number) && pr.number > 0) {
-        pullRequest = pr.number;
-    }
-    else {
-        bad('pull-request-number', `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`, 'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).');
-    }
+    const pullRequest = readPullRequestNumber(input, action, pr?.number, bad);
     const listenerArn = input('preview-listener-arn') || undefined;
     const domain = input('preview-domain').toLowerCase() || undefined;
     const urlTemplate = input('preview-url') || undefined;
@@ -81312,12 +81595,23 @@ function readPreview(input, event, bad) {
     const headSha = typeof pr?.head?.sha === 'string' ? pr.head.sha : undefined;
     return { action, pullRequest: pullRequest ?? 0, headSha, listenerArn, domain, urlTemplate };
 }
+/** A container's string key; a problem when it is not a string. */
+function stringKey(s, name, key, bad) {
+    const v = s[key];
+    if (v === undefined || v === null)
+        return undefined;
+    if (typeof v !== 'string') {
+        bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
+        return undefined;
+    }
+    return v;
+}
 function parseContainers(raw, problems, buildFor) {
     const bad = (what, fix) => problems.add({ where: 'containers', what, fix });
     const example = 'Write a YAML mapping, e.g.\n  web:\n    context: .\n  envoy:\n    image: REPOSITORY_URI:TAG';
     let value;
     try {
-        value = (0,yaml__WEBPACK_IMPORTED_MODULE_1__/* .parse */ .qg)(raw, { maxAliasCount: 10, uniqueKeys: true });
+        value = (0,dist/* parse */.qg)(raw, { maxAliasCount: 10, uniqueKeys: true });
     }
     catch (e) {
         bad(`is not valid YAML: ${e.message.split('\n')[0]}`, example);
@@ -81329,7 +81623,7 @@ function parseContainers(raw, problems, buildFor) {
     }
     const out = [];
     for (const [name, spec] of Object.entries(value)) {
-        if (!ECS_NAME.test(name)) {
+        if (!config_ECS_NAME.test(name)) {
             bad(`"${name}" is not a container name.`, 'Use letters, digits, - and _.');
             continue;
         }
@@ -81349,16 +81643,7 @@ function parseContainers(raw, problems, buildFor) {
             if (!known.includes(key))
                 bad(`${name}: unknown key "${key}".`, `Use only: ${known.join(', ')}.`);
         }
-        const str = (key) => {
-            const v = s[key];
-            if (v === undefined || v === null)
-                return undefined;
-            if (typeof v !== 'string') {
-                bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
-                return undefined;
-            }
-            return v;
-        };
+        const str = (key) => stringKey(s, name, key, bad);
         if (s.image !== undefined) {
             const img = str('image') ?? '';
             if (!IMAGE_REF.test(img))
@@ -81398,8 +81683,9 @@ function parseContainers(raw, problems, buildFor) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ waitUntil),
-/* harmony export */   m: () => (/* binding */ waitForServiceIdle)
+/* harmony export */   a0: () => (/* binding */ waitUntil),
+/* harmony export */   li: () => (/* binding */ waitForActiveOptions),
+/* harmony export */   m4: () => (/* binding */ waitForServiceIdle)
 /* harmony export */ });
 /* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
@@ -81458,6 +81744,16 @@ async function waitUntil(check, deadline, opts) {
         }
     }
     return undefined;
+}
+/** wait-for-active-deployment-minutes and poll-interval-seconds, as the waits take them. */
+function waitForActiveOptions(config, ctx) {
+    return {
+        timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+        pollIntervalMs: config.pollIntervalSeconds * 1000,
+        clock: ctx.clock,
+        log: ctx.log,
+        signal: ctx.signal,
+    };
 }
 
 
@@ -81535,411 +81831,30 @@ function errorText(err) {
 
 /***/ }),
 
-/***/ 8221:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $o: () => (/* binding */ getDeploymentGroup),
-/* harmony export */   Yy: () => (/* binding */ createDeployment),
-/* harmony export */   eg: () => (/* binding */ defaultCodeDeployNames),
-/* harmony export */   nl: () => (/* binding */ waitBudgetMs)
-/* harmony export */ });
-/* unused harmony exports BUILT_IN_ECS_CONFIGS, deploymentConsoleUrl */
-/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7507);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _active_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8525);
-/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
-
-
-
-
-/** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
-function defaultCodeDeployNames(cluster, service) {
-    const suffix = `${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(cluster)}-${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(service)}`;
-    return { application: `AppECS-${suffix}`, deploymentGroup: `DgpECS-${suffix}` };
-}
-const BUILT_IN_ECS_CONFIGS = [
-    'CodeDeployDefault.ECSAllAtOnce',
-    'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
-    'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
-    'CodeDeployDefault.ECSCanary10Percent5Minutes',
-    'CodeDeployDefault.ECSCanary10Percent15Minutes',
-];
-// CodeDeploy's own fallback when neither the deployment nor the group names a config.
-const DEFAULT_ECS_CONFIG = 'CodeDeployDefault.ECSAllAtOnce';
-function nameAdvice(input, given, defaultName) {
-    return given === defaultName
-        ? `'${given}' is the default name the ECS console uses (${defaultName.slice(0, 7)}<cluster>-<service>); set the ${input} input to the name of yours.`
-        : `Check the ${input} input and the region, or leave it unset to use the console's default '${defaultName}'.`;
-}
-/**
- * GetDeploymentGroup, checked against the service this run deploys to, and the wait
- * times that decide how long a deployment can take.
- */
-async function getDeploymentGroup(cd, opts) {
-    const defaults = defaultCodeDeployNames(opts.cluster, opts.service);
-    let out;
-    try {
-        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentGroupCommand */ .WOp({
-            applicationName: opts.application,
-            deploymentGroupName: opts.deploymentGroup,
-        }));
-    }
-    catch (err) {
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ApplicationDoesNotExistException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'codedeploy-application',
-                what: `CodeDeploy application '${opts.application}' does not exist.`,
-                fix: nameAdvice('codedeploy-application', opts.application, defaults.application),
-            });
-        }
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentGroupDoesNotExistException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'codedeploy-deployment-group',
-                what: `CodeDeploy deployment group '${opts.deploymentGroup}' does not exist in application '${opts.application}'.`,
-                fix: nameAdvice('codedeploy-deployment-group', opts.deploymentGroup, defaults.deploymentGroup),
-            });
-        }
-        throw err;
-    }
-    const info = out.deploymentGroupInfo;
-    if (!info) {
-        throw new Error(`GetDeploymentGroup returned no deploymentGroupInfo for '${opts.deploymentGroup}'.`);
-    }
-    const group = `CodeDeploy deployment group '${opts.application}/${opts.deploymentGroup}'`;
-    if (info.computePlatform && info.computePlatform !== 'ECS') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'codedeploy-deployment-group',
-            what: `${group} is for the ${info.computePlatform} compute platform, not ECS.`,
-            fix: 'Set codedeploy-application and codedeploy-deployment-group to the ECS deployment group of this service.',
-        });
-    }
-    const cluster = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.cluster);
-    const service = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.service);
-    const targets = info.ecsServices ?? [];
-    if (!targets.some((t) => t.clusterName === cluster && t.serviceName === service)) {
-        const actual = targets.map((t) => `${t.clusterName}/${t.serviceName}`).join(', ') || 'no ECS service';
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'codedeploy-deployment-group',
-            what: `${group} targets ${actual}, not ${cluster}/${service}.`,
-            fix: `Set codedeploy-application and codedeploy-deployment-group to the group that targets ${cluster}/${service}, or check the cluster and service inputs.`,
-        });
-    }
-    if (opts.deploymentConfigName)
-        await checkDeploymentConfig(cd, opts.deploymentConfigName);
-    const blueGreen = info.blueGreenDeploymentConfiguration;
-    return {
-        application: opts.application,
-        deploymentGroup: opts.deploymentGroup,
-        deploymentConfigName: opts.deploymentConfigName ?? info.deploymentConfigName ?? DEFAULT_ECS_CONFIG,
-        readyWaitMinutes: blueGreen?.deploymentReadyOption?.waitTimeInMinutes ?? 0,
-        terminationWaitMinutes: blueGreen?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0,
-        info,
-    };
-}
-async function checkDeploymentConfig(cd, name) {
-    let out;
-    try {
-        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentConfigCommand */ .z2K({ deploymentConfigName: name }));
-    }
-    catch (err) {
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentConfigDoesNotExistException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'codedeploy-deployment-config',
-                what: `CodeDeploy deployment config '${name}' does not exist.`,
-                fix: `Use one of the built-in ECS configs (${BUILT_IN_ECS_CONFIGS.join(', ')}), create '${name}' with compute platform ECS, or leave the input unset to use the deployment group's config.`,
-            });
-        }
-        throw err;
-    }
-    const platform = out.deploymentConfigInfo?.computePlatform;
-    if (platform && platform !== 'ECS') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'codedeploy-deployment-config',
-            what: `CodeDeploy deployment config '${name}' is for the ${platform} compute platform, not ECS.`,
-            fix: `Use an ECS config, such as one of the built-in ${BUILT_IN_ECS_CONFIGS.join(', ')}.`,
-        });
-    }
-}
-/**
- * How long a deployment may take before the watch gives up: CodeDeploy reports Succeeded
- * only after the ready wait and the blue tasks' termination wait, so both count on top of
- * the user's own minutes.
- */
-function waitBudgetMs(group, waitForMinutes) {
-    return (waitForMinutes + group.readyWaitMinutes + group.terminationWaitMinutes) * 60_000;
-}
-function deploymentConsoleUrl(deploymentId, region) {
-    return `https://console.aws.amazon.com/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${encodeURIComponent(region)}`;
-}
-/** CreateDeployment of an AppSpec given inline; returns the deployment id. */
-async function createDeployment(cd, opts) {
-    const input = {
-        applicationName: opts.application,
-        deploymentGroupName: opts.deploymentGroup,
-        revision: {
-            revisionType: 'AppSpecContent',
-            appSpecContent: { content: opts.appSpecContent.content, sha256: opts.appSpecContent.sha256 },
-        },
-    };
-    if (opts.deploymentConfigName)
-        input.deploymentConfigName = opts.deploymentConfigName;
-    if (opts.description)
-        input.description = opts.description;
-    const wait = opts.waitForActive;
-    const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
-    for (;;) {
-        try {
-            const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .CreateDeploymentCommand */ .ttP(input));
-            if (!out.deploymentId)
-                throw new Error('CreateDeployment returned no deploymentId.');
-            return out.deploymentId;
-        }
-        catch (err) {
-            if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentLimitExceededException'))
-                throw err;
-            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
-            if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
-                throw groupBusy(opts, active, err.message);
-            }
-            wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
-            await (0,_active_js__WEBPACK_IMPORTED_MODULE_1__/* .waitUntil */ .a)(async () => {
-                const status = (await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentCommand */ .Tvn({ deploymentId: active }))).deploymentInfo
-                    ?.status;
-                return status === undefined || CODEDEPLOY_DONE.has(status)
-                    ? `${active} ended: ${status ?? 'gone'}`
-                    : undefined;
-            }, deadline, wait);
-        }
-    }
-}
-const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
-function groupBusy(opts, active, message) {
-    const which = active
-        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
-        : `a deployment (${message})`;
-    const waited = opts.waitForActive?.timeoutMs
-        ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
-        : '';
-    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-        where: 'codedeploy-deployment-group',
-        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
-        fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
-    });
-}
-
-
-/***/ }),
-
-/***/ 4626:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   h: () => (/* binding */ startRollingDeployment)
-/* harmony export */ });
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
-
-
-
-/**
- * UpdateService to the new task definition. The deployment to watch is the PRIMARY one
- * running our task definition: ECS creates it in this call (or, when nothing changed and
- * no new deployment was forced, it is the one already running it).
- */
-async function startRollingDeployment(ecs, opts) {
-    const input = {
-        cluster: opts.cluster,
-        service: opts.service,
-        taskDefinition: opts.taskDefinitionArn,
-        forceNewDeployment: opts.forceNewDeployment,
-    };
-    if (opts.desiredCount !== undefined)
-        input.desiredCount = opts.desiredCount;
-    let out;
-    try {
-        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .UpdateServiceCommand */ .kZr(input));
-    }
-    catch (err) {
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'cluster',
-                what: `ECS cluster '${opts.cluster}' was not found.`,
-                fix: 'Check the cluster name and the region the AWS credentials are configured for.',
-            });
-        }
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'service',
-                what: `ECS service '${opts.service}' in cluster '${opts.cluster}' cannot be updated: ${err.message}`,
-                fix: 'Create the service (or wait until a deleted one has finished draining and create it again), or check the service and cluster inputs.',
-            });
-        }
-        throw err;
-    }
-    const service = out.service;
-    const primary = service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === opts.taskDefinitionArn);
-    if (!service || !primary?.id) {
-        const seen = (service?.deployments ?? [])
-            .map((d) => `${d.id} ${d.status} ${d.taskDefinition}`)
-            .join('; ');
-        throw new Error(`UpdateService on '${opts.service}' returned no PRIMARY deployment of ${opts.taskDefinitionArn} (deployments: ${seen || 'none'}).`);
-    }
-    return { deploymentId: primary.id, service };
-}
-
-
-/***/ }),
-
-/***/ 3432:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   WW: () => (/* binding */ describeTargetService),
-/* harmony export */   n2: () => (/* binding */ resolveDeployMode),
-/* harmony export */   oh: () => (/* binding */ describeTaskDefinition)
-/* harmony export */ });
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
-
-
-
-const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
-/**
- * DescribeServices for the one service this run deploys to. A missing cluster or a
- * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
- */
-async function describeTargetService(ecs, cluster, service) {
-    let out;
-    try {
-        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service] }));
-    }
-    catch (err) {
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'cluster',
-                what: `ECS cluster '${cluster}' was not found.`,
-                fix: `Check the cluster name and ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    const failure = out.failures?.[0];
-    const svc = out.services?.[0];
-    if (failure && failure.reason !== 'MISSING') {
-        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
-    }
-    if (!svc) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'service',
-            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
-            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    const status = svc.status ?? 'UNKNOWN';
-    if (status === 'INACTIVE' || status === 'DRAINING') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'service',
-            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
-            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
-        });
-    }
-    return {
-        cluster,
-        serviceName: svc.serviceName ?? service,
-        serviceArn: svc.serviceArn ?? '',
-        status,
-        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
-        controller: svc.deploymentController?.type ?? 'ECS',
-        taskDefinitionArn: svc.taskDefinition ?? '',
-        desiredCount: svc.desiredCount ?? 0,
-        service: svc,
-    };
-}
-const CONTROLLER_MODE = {
-    CODE_DEPLOY: 'codedeploy',
-    ECS: 'rolling',
-    EXTERNAL: undefined,
-};
-/**
- * Which deployment this run performs. The service's deployment controller decides what is
- * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
- * service, and CodeDeploy cannot deploy to an ECS-controlled one.
- */
-function resolveDeployMode(requested, svc) {
-    if (requested === 'none')
-        return 'none';
-    if (!svc) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'deploy-mode',
-            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
-            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
-        });
-    }
-    const name = `ECS service '${svc.serviceName}'`;
-    const supported = CONTROLLER_MODE[svc.controller];
-    if (!supported) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'deploy-mode',
-            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
-            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
-        });
-    }
-    if (requested === 'auto' || requested === supported)
-        return supported;
-    if (requested === 'codedeploy') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-            where: 'deploy-mode',
-            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
-            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
-        });
-    }
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-        where: 'deploy-mode',
-        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
-        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
-    });
-}
-/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
-async function describeTaskDefinition(ecs, taskDefinition) {
-    let out;
-    try {
-        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeTaskDefinitionCommand */ .Zy$({ taskDefinition, include: ['TAGS'] }));
-    }
-    catch (err) {
-        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
-        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClientException')) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
-                where: 'task-definition',
-                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
-                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
-            });
-        }
-        throw err;
-    }
-    if (!out.taskDefinition) {
-        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
-    }
-    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
-}
-
-
-/***/ }),
-
-/***/ 2260:
+/***/ 5825:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  P: () => (/* binding */ watchCodeDeployDeployment),
-  C: () => (/* binding */ watchRollingDeployment)
+  $3: () => (/* binding */ chooseStrategy),
+  n2: () => (/* binding */ resolveDeployMode)
 });
 
+// UNUSED EXPORTS: STRATEGIES, strategyFor
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(7507);
+// EXTERNAL MODULE: ./src/render/appspec.ts
+var appspec = __nccwpck_require__(6272);
+// EXTERNAL MODULE: ./src/deploy/active.ts
+var active = __nccwpck_require__(8525);
+// EXTERNAL MODULE: ./src/deploy/codedeploy.ts
+var codedeploy = __nccwpck_require__(8221);
+// EXTERNAL MODULE: ./src/deploy/history.ts
+var deploy_history = __nccwpck_require__(8259);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var client_ecs_dist_cjs = __nccwpck_require__(212);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
@@ -82213,6 +82128,7 @@ function codeDeployDiagnostics(info, target) {
 async function watchCodeDeployDeployment(cd, ecs, opts) {
     const { clock, log, signal, deploymentId } = opts;
     const start = clock.now();
+    const startedAt = clock.wall();
     const progress = new Progress(log);
     let info;
     let target;
@@ -82260,30 +82176,40 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
         ...(await ecsDiagnostics(ecs, {
             cluster: opts.cluster,
             service: opts.service,
-            since: info?.createTime ?? new Date(start),
+            since: info?.createTime ?? startedAt,
             greenTaskSetId,
             signal,
         })),
     ];
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
-    let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-    let rollbackRequested = false;
-    if (opts.rollbackOnTimeout) {
-        try {
-            const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
-            rollbackRequested = true;
-            message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-        }
-        catch (err) {
-            message += ` StopDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-        }
-    }
-    else {
-        message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-    }
+    const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
+async function stopOnTimeout(cd, opts, status) {
+    const { deploymentId } = opts;
+    const message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+    if (!opts.rollbackOnTimeout) {
+        return {
+            message: `${message} It keeps running in CodeDeploy: rollback on timeout is off.`,
+            rollbackRequested: false,
+        };
+    }
+    try {
+        const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        return {
+            message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
+            rollbackRequested: true,
+        };
+    }
+    catch (err) {
+        return {
+            message: `${message} StopDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`,
+            rollbackRequested: false,
+        };
+    }
 }
 // ---------------------------------------------------------------------------------------
 // ECS rolling update
@@ -82337,10 +82263,11 @@ function rollingVerdict(svc, deploymentId) {
 async function watchRollingDeployment(ecs, opts) {
     const { clock, log, signal, cluster, service, deploymentId } = opts;
     const start = clock.now();
+    const startedAt = clock.wall();
     const progress = new Progress(log);
     let ours;
     // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
-    const since = () => ours?.createdAt ?? new Date(start);
+    const since = () => ours?.createdAt ?? startedAt;
     const poll = async () => {
         const out = await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] }), {
             abortSignal: signal,
@@ -82418,6 +82345,917 @@ function resultOf(status, elapsedMs, polls) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/deploy/strategies/codedeploy.ts
+/**
+ * CodeDeploy blue/green (deploymentController CODE_DEPLOY): CreateDeployment of an appspec
+ * through the service's deployment group, watched through GetDeployment and the ECS target.
+ */
+
+
+
+
+
+
+const ACTIVE = new Set(deploy_history/* ACTIVE_STATUSES */.az);
+function groupOf(request) {
+    if (request.check.group === undefined)
+        throw new Error('CodeDeploy: the deployment group was not checked.');
+    return request.check.group;
+}
+function rendered(request) {
+    if (request.appspec === undefined)
+        throw new Error('CodeDeploy: no appspec to deploy.');
+    return (0,appspec/* renderAppSpec */.Zl)(request.appspec, request.taskDefinitionArn);
+}
+function defaultDescription(sha) {
+    const short = sha ? ` ${sha.slice(0, 7)}` : '';
+    return `Deployed by ecs-deploy-pipeline${short}`.slice(0, 512);
+}
+/** The group's active deployment of `record`'s task definition: the one our start began. */
+async function findOurs(clients, record) {
+    if (record.id !== undefined) {
+        const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: record.id })))
+            .deploymentInfo;
+        const status = info?.status ?? 'unknown';
+        return { id: record.id, active: ACTIVE.has(status), status };
+    }
+    if (record.application === undefined || record.deploymentGroup === undefined)
+        return undefined;
+    const since = record.since ? Date.parse(record.since) - 60_000 : 0;
+    const active = await (0,deploy_history/* groupDeployments */.QX)(clients.codedeploy, { application: record.application, deploymentGroup: record.deploymentGroup }, deploy_history/* ACTIVE_STATUSES */.az);
+    const ours = active.find((d) => (0,deploy_history/* appSpecTaskDefinition */.$0)(d.revision?.appSpecContent?.content) === record.taskDefinitionArn &&
+        (d.createTime?.getTime() ?? Number.MAX_SAFE_INTEGER) >= since);
+    return ours?.deploymentId === undefined
+        ? undefined
+        : { id: ours.deploymentId, active: true, status: ours.status ?? 'unknown' };
+}
+async function abandon(clients, record, onCancel, log) {
+    const found = await findOurs(clients, record);
+    if (found === undefined) {
+        log.info(`No CodeDeploy deployment of ${record.taskDefinitionArn ?? 'this run'} is running; nothing to stop.`);
+        return;
+    }
+    const { id, status } = found;
+    if (!found.active) {
+        log.info(`CodeDeploy deployment ${id} is ${status}; nothing to stop.`);
+    }
+    else if (onCancel === 'leave') {
+        log.warning(`The run ended while CodeDeploy deployment ${id} was ${status}; on-cancel is leave, so it goes on without being watched.`);
+    }
+    else {
+        const out = await clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId: id, autoRollbackEnabled: true }));
+        log.warning(`The run ended while CodeDeploy deployment ${id} was ${status}: stopped it with rollback (${out.status ?? ''}${out.statusMessage ? `: ${out.statusMessage}` : ''}). Production stays on the previous version.`);
+    }
+}
+const codedeployStrategy = {
+    name: 'codedeploy',
+    label: 'CodeDeploy deployment',
+    idOutput: 'codedeploy-deployment-id',
+    planned(check, { config }) {
+        const group = groupOf({ check });
+        return {
+            mode: 'codedeploy',
+            application: group.application,
+            deploymentGroup: group.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
+        };
+    },
+    async check(clients, service, { config }) {
+        const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(config.cluster, service.serviceName);
+        const group = await (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
+            application: config.codedeploy.application ?? defaults.application,
+            deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig,
+            cluster: config.cluster,
+            service: service.serviceName,
+        });
+        return { group };
+    },
+    artifacts(request) {
+        return [{ name: 'appspec.yaml', content: rendered(request).content, output: 'appspec-path' }];
+    },
+    async start(clients, request, ctx) {
+        const { config } = ctx;
+        const group = groupOf(request);
+        const id = await (0,codedeploy/* createDeployment */.Yy)(clients.codedeploy, {
+            application: group.application,
+            deploymentGroup: group.deploymentGroup,
+            deploymentConfigName: config.codedeploy.deploymentConfig,
+            description: request.description ?? config.codedeploy.description ?? defaultDescription(config.sha),
+            appSpecContent: rendered(request),
+            region: config.region,
+            waitForActive: (0,active/* waitForActiveOptions */.li)(config, ctx),
+            isOurs: async (active) => {
+                const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active })))
+                    .deploymentInfo;
+                const adopted = ACTIVE.has(info?.status ?? '') &&
+                    (0,deploy_history/* appSpecTaskDefinition */.$0)(info?.revision?.appSpecContent?.content) === request.taskDefinitionArn;
+                if (adopted)
+                    ctx.log.info(`CodeDeploy deployment ${active} of this task definition is already running: adopted it.`);
+                return adopted;
+            },
+        });
+        ctx.log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
+        return {
+            strategy: 'codedeploy',
+            id,
+            cluster: request.cluster,
+            service: request.service,
+            timeoutMs: (0,codedeploy/* waitBudgetMs */.nl)(group, config.waitForMinutes),
+        };
+    },
+    watch(clients, started, ctx, opts) {
+        return watchCodeDeployDeployment(clients.codedeploy, clients.ecs, {
+            deploymentId: started.id,
+            cluster: started.cluster,
+            service: started.service,
+            timeoutMs: started.timeoutMs,
+            pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
+            rollbackOnTimeout: opts.rollbackOnTimeout,
+            clock: ctx.clock,
+            log: ctx.log,
+            signal: ctx.signal,
+        });
+    },
+    async stop(clients, deployment, { config, log }) {
+        const deploymentId = deployment.id;
+        const out = await clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        log.info(`StopDeployment: ${out.status ?? ''}${out.statusMessage ? ` - ${out.statusMessage}` : ''}`);
+        const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }))).deploymentInfo;
+        const id = info?.rollbackInfo?.rollbackDeploymentId;
+        const rollback = id === undefined
+            ? undefined
+            : {
+                strategy: 'codedeploy',
+                id,
+                cluster: deployment.cluster,
+                service: deployment.service,
+                timeoutMs: (0,codedeploy/* waitBudgetMs */.nl)(groupOf(deployment), config.waitForMinutes),
+            };
+        return { status: out.status ?? '', rollback };
+    },
+    find: findOurs,
+    abandon,
+    async previous(clients, service, ctx) {
+        const check = await codedeployStrategy.check(clients, service, ctx);
+        const group = groupOf({ check });
+        const current = service.taskDefinitionArn;
+        const active = (await (0,deploy_history/* groupDeployments */.QX)(clients.codedeploy, group, deploy_history/* ACTIVE_STATUSES */.az))[0];
+        if (active?.deploymentId !== undefined) {
+            const from = (0,deploy_history/* appSpecTaskDefinition */.$0)(active.revision?.appSpecContent?.content);
+            const original = (service.service.taskSets ?? []).find((ts) => ts.taskDefinition !== from)?.taskDefinition;
+            const to = original ?? (current !== from ? current : undefined);
+            return { kind: 'stop', deploymentId: active.deploymentId, from, to, check };
+        }
+        const history = (0,deploy_history/* previousFromHistory */.Yn)(current, await (0,deploy_history/* groupDeployments */.QX)(clients.codedeploy, group, ['Succeeded']));
+        const to = history?.taskDefinitionArn ?? (await (0,deploy_history/* familyPrevious */.W2)(clients.ecs, current));
+        if (to === undefined)
+            throw (0,deploy_history/* noEarlier */.Q6)(`${ctx.config.cluster}/${service.serviceName}`, current);
+        const taskDefinition = await (0,deploy_history/* activeTaskDefinition */.$8)(clients.ecs, to);
+        return {
+            kind: 'redeploy',
+            from: current,
+            to,
+            check,
+            appspec: (history && (0,deploy_history/* historicAppSpec */.Co)(history)) ?? (0,deploy_history/* generatedAppSpec */.Of)(service, taskDefinition),
+            source: history
+                ? `CodeDeploy deployment ${history.deploymentId} deployed it`
+                : 'the previous ACTIVE revision of the family',
+        };
+    },
+};
+
+// EXTERNAL MODULE: ./src/deploy/rolling.ts
+var rolling = __nccwpck_require__(4626);
+;// CONCATENATED MODULE: ./src/deploy/strategies/rolling.ts
+/**
+ * ECS rolling update (deploymentController ECS): UpdateService to the new task definition,
+ * watched through the service's deployments. ECS's circuit breaker, when enabled, rolls a
+ * failure back; the post step leaves a running update to it.
+ */
+
+
+
+
+
+async function describe(clients, record) {
+    return (await clients.ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: record.cluster, services: [record.service] }))).services?.[0];
+}
+/** Our deployment: by id, or (intent only) the PRIMARY one running our task definition. */
+async function find(clients, record) {
+    const svc = await describe(clients, record);
+    const ours = svc?.deployments?.find((d) => record.id !== undefined
+        ? d.id === record.id
+        : d.status === 'PRIMARY' && d.taskDefinition === record.taskDefinitionArn);
+    if (ours?.id === undefined)
+        return undefined;
+    return { id: ours.id, active: ours.rolloutState === 'IN_PROGRESS', status: ours.rolloutState ?? 'unknown' };
+}
+const rollingStrategy = {
+    name: 'rolling',
+    label: 'ECS rolling deployment',
+    idOutput: 'ecs-deployment-id',
+    planned: (_check, { config }) => ({
+        mode: 'rolling',
+        cluster: config.cluster,
+        service: config.service,
+        forceNewDeployment: config.forceNewDeployment,
+        desiredCount: config.desiredCount,
+    }),
+    // UpdateService needs nothing beyond the service, which was described already.
+    check: async () => ({}),
+    artifacts: () => [],
+    async start(clients, request, ctx) {
+        const { config } = ctx;
+        const target = { cluster: request.cluster, service: request.service };
+        if (request.waitForIdle)
+            await (0,active/* waitForServiceIdle */.m4)(clients.ecs, target, (0,active/* waitForActiveOptions */.li)(config, ctx));
+        // UpdateService to a task definition the PRIMARY deployment already runs returns that
+        // deployment (unless a new one is forced): a retried start adopts it.
+        const started = await (0,rolling/* startRollingDeployment */.h)(clients.ecs, {
+            ...target,
+            taskDefinitionArn: request.taskDefinitionArn,
+            forceNewDeployment: config.forceNewDeployment,
+            desiredCount: config.desiredCount,
+        });
+        ctx.log.info(`Started ECS deployment ${started.deploymentId} on ${request.cluster}/${request.service}.`);
+        return {
+            strategy: 'rolling',
+            id: started.deploymentId,
+            ...target,
+            timeoutMs: config.waitForMinutes * 60_000,
+            previousTaskDefinitionArn: request.previousTaskDefinitionArn,
+        };
+    },
+    watch(clients, started, ctx, opts) {
+        return watchRollingDeployment(clients.ecs, {
+            cluster: started.cluster,
+            service: started.service,
+            deploymentId: started.id,
+            previousTaskDefinitionArn: started.previousTaskDefinitionArn,
+            timeoutMs: started.timeoutMs,
+            pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
+            rollbackOnTimeout: opts.rollbackOnTimeout,
+            clock: ctx.clock,
+            log: ctx.log,
+            signal: ctx.signal,
+        });
+    },
+    async stop() {
+        // ECS has no StopDeployment with rollback for a rolling update; a rollback redeploys.
+        throw new Error('An ECS rolling update is rolled back by redeploying the previous task definition.');
+    },
+    find,
+    async abandon(clients, record, _onCancel, log) {
+        const svc = await describe(clients, record);
+        const ours = svc?.deployments?.find((x) => record.id !== undefined
+            ? x.id === record.id
+            : x.status === 'PRIMARY' && x.taskDefinition === record.taskDefinitionArn);
+        const summary = ours
+            ? `${ours.status} ${ours.rolloutState ?? ''}, ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0} tasks running`
+            : 'no longer among the service deployments (replaced or rolled back)';
+        log.warning(`The run ended before ECS deployment ${record.id ?? ours?.id ?? `of ${record.taskDefinitionArn}`} of ${record.cluster}/${record.service} finished; it is left as it is: ${summary}. ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).`);
+    },
+    async previous(clients, service, ctx) {
+        const current = service.taskDefinitionArn;
+        const running = (0,deploy_history/* rollingInProgress */.Cn)(service.service);
+        const to = running?.to ?? (await (0,deploy_history/* familyPrevious */.W2)(clients.ecs, current));
+        if (to === undefined)
+            throw (0,deploy_history/* noEarlier */.Q6)(`${ctx.config.cluster}/${service.serviceName}`, current);
+        await (0,deploy_history/* activeTaskDefinition */.$8)(clients.ecs, to);
+        return running !== undefined
+            ? { kind: 'redeploy', ...running, check: {}, source: 'the deployment in progress replaces it' }
+            : {
+                kind: 'redeploy',
+                from: current,
+                to,
+                check: {},
+                source: 'the previous ACTIVE revision of the family',
+            };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/deploy/choose.ts
+/**
+ * The one place that decides which deployment strategy a service gets: from its
+ * deploymentController.type, its deploymentConfiguration.strategy and the deploy-mode input.
+ * Runs, the rollback and the post step all ask here; none branches on the controller.
+ *
+ * Adding a strategy: write its module in strategies/, add it to STRATEGIES, and add the
+ * line in `strategyFor` that picks it. The ECS-native strategies (deploymentController ECS
+ * with deploymentConfiguration.strategy BLUE_GREEN, LINEAR or CANARY) go where marked below;
+ * until that module exists such a service is deployed with a rolling UpdateService, which
+ * ECS carries out with the service's own strategy.
+ */
+
+
+
+/** Every strategy, by name (the post step finds a recorded deployment's strategy here). */
+const STRATEGIES = {
+    codedeploy: codedeployStrategy,
+    rolling: rollingStrategy,
+};
+const CONTROLLER_MODE = {
+    CODE_DEPLOY: 'codedeploy',
+    ECS: 'rolling',
+    EXTERNAL: undefined,
+};
+/**
+ * Which deployment this run performs. The service's deployment controller decides what is
+ * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
+ * service, and CodeDeploy cannot deploy to an ECS-controlled one.
+ */
+function resolveDeployMode(requested, svc) {
+    if (requested === 'none')
+        return 'none';
+    if (!svc) {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
+            fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
+        });
+    }
+    const name = `ECS service '${svc.serviceName}'`;
+    const supported = CONTROLLER_MODE[svc.controller];
+    if (!supported) {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
+            fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
+        });
+    }
+    if (requested === 'auto' || requested === supported)
+        return supported;
+    if (requested === 'codedeploy') {
+        throw new errors/* UserError */.yo({
+            where: 'deploy-mode',
+            what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
+            fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
+        });
+    }
+    throw new errors/* UserError */.yo({
+        where: 'deploy-mode',
+        what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
+        fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
+    });
+}
+/**
+ * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
+ * request's preview is a service of its own with the ECS controller, whatever the base
+ * service uses, so it is always updated with a rolling UpdateService.
+ */
+function chooseStrategy(requested, svc, opts = {}) {
+    if (opts.preview)
+        return STRATEGIES.rolling;
+    const mode = resolveDeployMode(requested, svc);
+    return mode === 'none' ? undefined : strategyFor(mode, svc?.service.deploymentConfiguration?.strategy);
+}
+/**
+ * The strategy module for a controller's mode and the service's deployment strategy.
+ * ECS-native blue/green, linear and canary plug in here, one line:
+ *   if (mode === 'rolling' && ecsStrategy !== undefined && ecsStrategy !== 'ROLLING') return STRATEGIES['ecs-native'];
+ */
+function strategyFor(mode, _ecsStrategy) {
+    return STRATEGIES[mode];
+}
+
+
+/***/ }),
+
+/***/ 8221:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $o: () => (/* binding */ getDeploymentGroup),
+/* harmony export */   Yy: () => (/* binding */ createDeployment),
+/* harmony export */   eg: () => (/* binding */ defaultCodeDeployNames),
+/* harmony export */   nl: () => (/* binding */ waitBudgetMs)
+/* harmony export */ });
+/* unused harmony exports BUILT_IN_ECS_CONFIGS, deploymentConsoleUrl */
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7507);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _active_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8525);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+
+
+
+
+/** The names the ECS console gives the CodeDeploy application and group it creates for a service. */
+function defaultCodeDeployNames(cluster, service) {
+    const suffix = `${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(cluster)}-${(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(service)}`;
+    return { application: `AppECS-${suffix}`, deploymentGroup: `DgpECS-${suffix}` };
+}
+const BUILT_IN_ECS_CONFIGS = [
+    'CodeDeployDefault.ECSAllAtOnce',
+    'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+    'CodeDeployDefault.ECSLinear10PercentEvery3Minutes',
+    'CodeDeployDefault.ECSCanary10Percent5Minutes',
+    'CodeDeployDefault.ECSCanary10Percent15Minutes',
+];
+// CodeDeploy's own fallback when neither the deployment nor the group names a config.
+const DEFAULT_ECS_CONFIG = 'CodeDeployDefault.ECSAllAtOnce';
+function nameAdvice(input, given, defaultName) {
+    return given === defaultName
+        ? `'${given}' is the default name the ECS console uses (${defaultName.slice(0, 7)}<cluster>-<service>); set the ${input} input to the name of yours.`
+        : `Check the ${input} input and the region, or leave it unset to use the console's default '${defaultName}'.`;
+}
+/**
+ * GetDeploymentGroup, checked against the service this run deploys to, and the wait
+ * times that decide how long a deployment can take.
+ */
+async function getDeploymentGroup(cd, opts) {
+    const defaults = defaultCodeDeployNames(opts.cluster, opts.service);
+    let out;
+    try {
+        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentGroupCommand */ .WOp({
+            applicationName: opts.application,
+            deploymentGroupName: opts.deploymentGroup,
+        }));
+    }
+    catch (err) {
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ApplicationDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'codedeploy-application',
+                what: `CodeDeploy application '${opts.application}' does not exist.`,
+                fix: nameAdvice('codedeploy-application', opts.application, defaults.application),
+            });
+        }
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentGroupDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'codedeploy-deployment-group',
+                what: `CodeDeploy deployment group '${opts.deploymentGroup}' does not exist in application '${opts.application}'.`,
+                fix: nameAdvice('codedeploy-deployment-group', opts.deploymentGroup, defaults.deploymentGroup),
+            });
+        }
+        throw err;
+    }
+    const info = out.deploymentGroupInfo;
+    if (!info) {
+        throw new Error(`GetDeploymentGroup returned no deploymentGroupInfo for '${opts.deploymentGroup}'.`);
+    }
+    const group = `CodeDeploy deployment group '${opts.application}/${opts.deploymentGroup}'`;
+    if (info.computePlatform && info.computePlatform !== 'ECS') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'codedeploy-deployment-group',
+            what: `${group} is for the ${info.computePlatform} compute platform, not ECS.`,
+            fix: 'Set codedeploy-application and codedeploy-deployment-group to the ECS deployment group of this service.',
+        });
+    }
+    const cluster = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.cluster);
+    const service = (0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .resourceName */ .Iy)(opts.service);
+    const targets = info.ecsServices ?? [];
+    if (!targets.some((t) => t.clusterName === cluster && t.serviceName === service)) {
+        const actual = targets.map((t) => `${t.clusterName}/${t.serviceName}`).join(', ') || 'no ECS service';
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'codedeploy-deployment-group',
+            what: `${group} targets ${actual}, not ${cluster}/${service}.`,
+            fix: `Set codedeploy-application and codedeploy-deployment-group to the group that targets ${cluster}/${service}, or check the cluster and service inputs.`,
+        });
+    }
+    if (opts.deploymentConfigName)
+        await checkDeploymentConfig(cd, opts.deploymentConfigName);
+    const blueGreen = info.blueGreenDeploymentConfiguration;
+    return {
+        application: opts.application,
+        deploymentGroup: opts.deploymentGroup,
+        deploymentConfigName: opts.deploymentConfigName ?? info.deploymentConfigName ?? DEFAULT_ECS_CONFIG,
+        readyWaitMinutes: blueGreen?.deploymentReadyOption?.waitTimeInMinutes ?? 0,
+        terminationWaitMinutes: blueGreen?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0,
+        info,
+    };
+}
+async function checkDeploymentConfig(cd, name) {
+    let out;
+    try {
+        out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentConfigCommand */ .z2K({ deploymentConfigName: name }));
+    }
+    catch (err) {
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentConfigDoesNotExistException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'codedeploy-deployment-config',
+                what: `CodeDeploy deployment config '${name}' does not exist.`,
+                fix: `Use one of the built-in ECS configs (${BUILT_IN_ECS_CONFIGS.join(', ')}), create '${name}' with compute platform ECS, or leave the input unset to use the deployment group's config.`,
+            });
+        }
+        throw err;
+    }
+    const platform = out.deploymentConfigInfo?.computePlatform;
+    if (platform && platform !== 'ECS') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'codedeploy-deployment-config',
+            what: `CodeDeploy deployment config '${name}' is for the ${platform} compute platform, not ECS.`,
+            fix: `Use an ECS config, such as one of the built-in ${BUILT_IN_ECS_CONFIGS.join(', ')}.`,
+        });
+    }
+}
+/**
+ * How long a deployment may take before the watch gives up: CodeDeploy reports Succeeded
+ * only after the ready wait and the blue tasks' termination wait, so both count on top of
+ * the user's own minutes.
+ */
+function waitBudgetMs(group, waitForMinutes) {
+    return (waitForMinutes + group.readyWaitMinutes + group.terminationWaitMinutes) * 60_000;
+}
+function deploymentConsoleUrl(deploymentId, region) {
+    return `https://console.aws.amazon.com/codesuite/codedeploy/deployments/${encodeURIComponent(deploymentId)}?region=${encodeURIComponent(region)}`;
+}
+/** CreateDeployment of an AppSpec given inline; returns the deployment id. */
+async function createDeployment(cd, opts) {
+    const input = {
+        applicationName: opts.application,
+        deploymentGroupName: opts.deploymentGroup,
+        revision: {
+            revisionType: 'AppSpecContent',
+            appSpecContent: { content: opts.appSpecContent.content, sha256: opts.appSpecContent.sha256 },
+        },
+    };
+    if (opts.deploymentConfigName)
+        input.deploymentConfigName = opts.deploymentConfigName;
+    if (opts.description)
+        input.description = opts.description;
+    const wait = opts.waitForActive;
+    const deadline = wait ? wait.clock.now() + wait.timeoutMs : 0;
+    for (;;) {
+        try {
+            const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .CreateDeploymentCommand */ .ttP(input));
+            if (!out.deploymentId)
+                throw new Error('CreateDeployment returned no deploymentId.');
+            return out.deploymentId;
+        }
+        catch (err) {
+            if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'DeploymentLimitExceededException'))
+                throw err;
+            const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (active !== undefined && (await opts.isOurs?.(active)))
+                return active;
+            if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
+                throw groupBusy(opts, active, err.message);
+            }
+            wait.log.info(`Deployment group ${opts.deploymentGroup} is busy with deployment ${active} (${deploymentConsoleUrl(active, opts.region)}); waiting for it to finish.`);
+            await (0,_active_js__WEBPACK_IMPORTED_MODULE_1__/* .waitUntil */ .a0)(async () => {
+                const status = (await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_3__/* .GetDeploymentCommand */ .Tvn({ deploymentId: active }))).deploymentInfo
+                    ?.status;
+                return status === undefined || CODEDEPLOY_DONE.has(status)
+                    ? `${active} ended: ${status ?? 'gone'}`
+                    : undefined;
+            }, deadline, wait);
+        }
+    }
+}
+const CODEDEPLOY_DONE = new Set(['Succeeded', 'Failed', 'Stopped']);
+function groupBusy(opts, active, message) {
+    const which = active
+        ? `deployment ${active} (${deploymentConsoleUrl(active, opts.region)})`
+        : `a deployment (${message})`;
+    const waited = opts.waitForActive?.timeoutMs
+        ? `, still running after ${Math.round(opts.waitForActive.timeoutMs / 60_000)} min of waiting`
+        : '';
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+        where: 'codedeploy-deployment-group',
+        what: `CodeDeploy deployment group '${opts.deploymentGroup}' already has an active ${which}${waited}, and a group runs one deployment at a time.`,
+        fix: 'Wait for that deployment to finish or stop it, then re-run, or raise wait-for-active-deployment-minutes to queue behind it. To stop runs colliding, give the workflow job a `concurrency:` group per environment (with cancel-in-progress: false) so deployments queue.',
+    });
+}
+
+
+/***/ }),
+
+/***/ 8259:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $0: () => (/* binding */ appSpecTaskDefinition),
+/* harmony export */   $8: () => (/* binding */ activeTaskDefinition),
+/* harmony export */   Cn: () => (/* binding */ rollingInProgress),
+/* harmony export */   Co: () => (/* binding */ historicAppSpec),
+/* harmony export */   Of: () => (/* binding */ generatedAppSpec),
+/* harmony export */   P5: () => (/* binding */ shortTaskDefinition),
+/* harmony export */   Q6: () => (/* binding */ noEarlier),
+/* harmony export */   QX: () => (/* binding */ groupDeployments),
+/* harmony export */   W2: () => (/* binding */ familyPrevious),
+/* harmony export */   Yn: () => (/* binding */ previousFromHistory),
+/* harmony export */   az: () => (/* binding */ ACTIVE_STATUSES)
+/* harmony export */ });
+/* unused harmony export previousRevision */
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7507);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(212);
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _render_appspec_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6272);
+/* harmony import */ var _service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
+/**
+ * Where "before" comes from, for a rollback: a rolling update in progress still lists the
+ * deployment it is replacing; CodeDeploy keeps the group's deployments and their appspecs;
+ * failing both, the family's previous ACTIVE revision. Read only; the strategies use it.
+ */
+
+
+
+
+
+
+const ACTIVE_STATUSES = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
+/** How far back the CodeDeploy history is read. */
+const HISTORY_LIMIT = 200;
+/** The TaskDefinition an ECS appspec (YAML or JSON, as CodeDeploy keeps it) deploys. */
+function appSpecTaskDefinition(content) {
+    if (content === undefined)
+        return undefined;
+    try {
+        const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(content);
+        const arn = doc?.Resources?.[0]?.TargetService?.Properties?.TaskDefinition;
+        return typeof arn === 'string' ? arn : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The newest successful deployment of another task definition than `current`: what was live
+ * before it. Deployments are ordered by their own creation time, not the listing's order.
+ */
+function previousFromHistory(current, deployments) {
+    const newestFirst = [...deployments]
+        .filter((d) => d.status === 'Succeeded')
+        .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
+    for (const d of newestFirst) {
+        const content = d.revision?.appSpecContent?.content;
+        const arn = appSpecTaskDefinition(content);
+        if (arn !== undefined && arn !== current && content !== undefined && d.deploymentId !== undefined) {
+            return { taskDefinitionArn: arn, content, deploymentId: d.deploymentId };
+        }
+    }
+    return undefined;
+}
+/**
+ * A rolling update still in progress lists the deployment it replaces (ACTIVE) next to its
+ * own (PRIMARY): that one's task definition was live before.
+ */
+function rollingInProgress(service) {
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === 'PRIMARY');
+    if (primary?.taskDefinition === undefined || primary.rolloutState === 'COMPLETED')
+        return undefined;
+    const before = deployments
+        .filter((d) => d.status === 'ACTIVE' &&
+        d.taskDefinition !== undefined &&
+        d.taskDefinition !== primary.taskDefinition)
+        .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+    return before?.taskDefinition === undefined
+        ? undefined
+        : { from: primary.taskDefinition, to: before.taskDefinition };
+}
+function revisionOf(arn) {
+    const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
+    return m ? { family: m[1], revision: Number(m[2]) } : undefined;
+}
+/** The highest ACTIVE revision of `current`'s family below it. */
+function previousRevision(current, activeArns) {
+    const cur = revisionOf(current);
+    if (cur === undefined)
+        return undefined;
+    let best;
+    for (const arn of activeArns) {
+        const r = revisionOf(arn);
+        if (r?.family === cur.family &&
+            r.revision < cur.revision &&
+            (best === undefined || r.revision > best.revision)) {
+            best = { arn, revision: r.revision };
+        }
+    }
+    return best?.arn;
+}
+/** `family:revision` of an ARN, for messages. */
+function shortTaskDefinition(arn) {
+    return arn === undefined ? 'unknown' : arn.replace(/^.*:task-definition\//, '');
+}
+async function familyPrevious(ecs, current) {
+    const cur = revisionOf(current);
+    if (cur === undefined)
+        return undefined;
+    const arns = [];
+    let nextToken;
+    do {
+        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_4__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: cur.family, status: 'ACTIVE', sort: 'DESC', nextToken }));
+        arns.push(...(out.taskDefinitionArns ?? []));
+        nextToken = out.nextToken;
+    } while (nextToken !== undefined && previousRevision(current, arns) === undefined);
+    return previousRevision(current, arns);
+}
+async function groupDeployments(cd, group, statuses) {
+    const ids = [];
+    let nextToken;
+    do {
+        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__/* .ListDeploymentsCommand */ .sr8({
+            applicationName: group.application,
+            deploymentGroupName: group.deploymentGroup,
+            includeOnlyStatuses: statuses,
+            nextToken,
+        }));
+        ids.push(...(out.deployments ?? []));
+        nextToken = out.nextToken;
+    } while (nextToken !== undefined && ids.length < HISTORY_LIMIT);
+    const infos = [];
+    for (let i = 0; i < Math.min(ids.length, HISTORY_LIMIT); i += 25) {
+        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__/* .BatchGetDeploymentsCommand */ .ARk({ deploymentIds: ids.slice(i, i + 25) }));
+        infos.push(...(out.deploymentsInfo ?? []));
+    }
+    return infos;
+}
+function noEarlier(service, current) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+        where: 'rollback',
+        what: `There is nothing to roll ${service} back to: no earlier successful deployment and no earlier ACTIVE revision of ${shortTaskDefinition(current)} were found.`,
+        fix: 'Deploy the version you want with image (or task-definition-arn) instead.',
+    });
+}
+/** The revision to return to; ECS and CodeDeploy deploy only ACTIVE (registered) ones. */
+async function activeTaskDefinition(ecs, arn) {
+    const { taskDefinition } = await (0,_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTaskDefinition */ .o)(ecs, arn);
+    if (taskDefinition.status !== 'ACTIVE') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: 'rollback',
+            what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and ECS deploys only ACTIVE revisions.`,
+            fix: 'Deploy that version again from its image (image input), which registers a new revision.',
+        });
+    }
+    return taskDefinition;
+}
+/** The appspec that deployed it then, hooks included; undefined when it no longer parses. */
+function historicAppSpec(history) {
+    try {
+        return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_2__/* .parseAppSpec */ .WS)(history.content, `the appspec of deployment ${history.deploymentId}`, 'rollback')
+            .appspec;
+    }
+    catch (err) {
+        if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo)
+            return undefined;
+        throw err;
+    }
+}
+/** An appspec for the service's load balancer, as a deploy without codedeploy-appspec makes. */
+function generatedAppSpec(service, taskDefinition) {
+    const lb = service.service.loadBalancers?.find((l) => l.containerName !== undefined);
+    return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_2__/* .generateAppSpec */ .As)({
+        taskDefinition: taskDefinition,
+        containerName: lb?.containerName,
+        containerPort: lb?.containerPort,
+        platformVersion: service.service.platformVersion,
+    });
+}
+
+
+/***/ }),
+
+/***/ 4626:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   h: () => (/* binding */ startRollingDeployment)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+
+
+
+/**
+ * UpdateService to the new task definition. The deployment to watch is the PRIMARY one
+ * running our task definition: ECS creates it in this call (or, when nothing changed and
+ * no new deployment was forced, it is the one already running it).
+ */
+async function startRollingDeployment(ecs, opts) {
+    const input = {
+        cluster: opts.cluster,
+        service: opts.service,
+        taskDefinition: opts.taskDefinitionArn,
+        forceNewDeployment: opts.forceNewDeployment,
+    };
+    if (opts.desiredCount !== undefined)
+        input.desiredCount = opts.desiredCount;
+    let out;
+    try {
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .UpdateServiceCommand */ .kZr(input));
+    }
+    catch (err) {
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'cluster',
+                what: `ECS cluster '${opts.cluster}' was not found.`,
+                fix: 'Check the cluster name and the region the AWS credentials are configured for.',
+            });
+        }
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ServiceNotFoundException', 'ServiceNotActiveException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'service',
+                what: `ECS service '${opts.service}' in cluster '${opts.cluster}' cannot be updated: ${err.message}`,
+                fix: 'Create the service (or wait until a deleted one has finished draining and create it again), or check the service and cluster inputs.',
+            });
+        }
+        throw err;
+    }
+    const service = out.service;
+    const primary = service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === opts.taskDefinitionArn);
+    if (!service || !primary?.id) {
+        const seen = (service?.deployments ?? [])
+            .map((d) => `${d.id} ${d.status} ${d.taskDefinition}`)
+            .join('; ');
+        throw new Error(`UpdateService on '${opts.service}' returned no PRIMARY deployment of ${opts.taskDefinitionArn} (deployments: ${seen || 'none'}).`);
+    }
+    return { deploymentId: primary.id, service };
+}
+
+
+/***/ }),
+
+/***/ 3432:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   W: () => (/* binding */ describeTargetService),
+/* harmony export */   o: () => (/* binding */ describeTaskDefinition)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+
+
+
+const REGION_HINT = 'the region the AWS credentials are configured for (aws-actions/configure-aws-credentials)';
+/**
+ * DescribeServices for the one service this run deploys to. A missing cluster or a
+ * missing, deleted or draining service is the user's to fix, so it becomes a UserError.
+ */
+async function describeTargetService(ecs, cluster, service) {
+    let out;
+    try {
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service] }));
+    }
+    catch (err) {
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClusterNotFoundException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'cluster',
+                what: `ECS cluster '${cluster}' was not found.`,
+                fix: `Check the cluster name and ${REGION_HINT}.`,
+            });
+        }
+        throw err;
+    }
+    const failure = out.failures?.[0];
+    const svc = out.services?.[0];
+    if (failure && failure.reason !== 'MISSING') {
+        throw new Error(`DescribeServices could not describe service '${service}' in cluster '${cluster}': ${failure.reason ?? 'unknown reason'}${failure.detail ? ` (${failure.detail})` : ''}`);
+    }
+    if (!svc) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'service',
+            what: `ECS service '${service}' was not found in cluster '${cluster}'.`,
+            fix: `Create the service first, or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    const status = svc.status ?? 'UNKNOWN';
+    if (status === 'INACTIVE' || status === 'DRAINING') {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+            where: 'service',
+            what: `ECS service '${service}' in cluster '${cluster}' is ${status} (deleted${status === 'DRAINING' ? ', still draining' : ''}), so it cannot be deployed to.`,
+            fix: `Create the service again (a DRAINING service must reach INACTIVE before a service of the same name can be created), or check the service and cluster inputs and ${REGION_HINT}.`,
+        });
+    }
+    return {
+        cluster,
+        serviceName: svc.serviceName ?? service,
+        serviceArn: svc.serviceArn ?? '',
+        status,
+        // DescribeServices omits deploymentController for services created before it existed: those are ECS.
+        controller: svc.deploymentController?.type ?? 'ECS',
+        taskDefinitionArn: svc.taskDefinition ?? '',
+        desiredCount: svc.desiredCount ?? 0,
+        service: svc,
+    };
+}
+/** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
+async function describeTaskDefinition(ecs, taskDefinition) {
+    let out;
+    try {
+        out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeTaskDefinitionCommand */ .Zy$({ taskDefinition, include: ['TAGS'] }));
+    }
+    catch (err) {
+        // ECS answers ClientException "Unable to describe task definition." for an unknown family or revision.
+        if ((0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'ClientException')) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo({
+                where: 'task-definition',
+                what: `Task definition '${taskDefinition}' could not be described: ${err.message}`,
+                fix: `Pass a task-definition file, or check that '${taskDefinition}' exists in ${REGION_HINT}.`,
+            });
+        }
+        throw err;
+    }
+    if (!out.taskDefinition) {
+        throw new Error(`DescribeTaskDefinition returned no taskDefinition for '${taskDefinition}'.`);
+    }
+    return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
+}
+
 
 /***/ }),
 
@@ -82428,28 +83266,172 @@ function resultOf(status, elapsedMs, polls) {
 /* harmony export */   R: () => (/* binding */ dockerCli),
 /* harmony export */   i: () => (/* binding */ tail)
 /* harmony export */ });
-/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2876);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(833);
 /**
  * The Docker CLI as a parameter. Commands are argument arrays (never a shell string), and a
- * secret travels on stdin only. `main` passes the real runner; tests pass a recorder.
+ * secret travels on stdin only. `main` passes the real runner; tests pass a recorder. The
+ * run's cancellation signal kills a running command (a build, a push) at once.
  */
 
-function dockerCli(command = 'docker') {
+
+function dockerCli(command = 'docker', signal) {
     return {
         async run(args, opts = {}) {
-            const result = await (0,_actions_exec__WEBPACK_IMPORTED_MODULE_0__/* .getExecOutput */ .H)(command, args, {
-                ignoreReturnCode: true,
-                silent: opts.silent ?? false,
-                input: opts.input === undefined ? undefined : Buffer.from(opts.input),
-                env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
+            (0,_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .throwIfCancelled */ .dZ)(signal);
+            const silent = opts.silent ?? false;
+            if (!silent)
+                process.stdout.write(`[command]${command} ${args.join(' ')}\n`);
+            return new Promise((resolve, reject) => {
+                const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, args, {
+                    env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
+                    stdio: ['pipe', 'pipe', 'pipe'],
+                });
+                let stdout = '';
+                let stderr = '';
+                child.stdout.on('data', (b) => {
+                    stdout += b.toString();
+                    if (!silent)
+                        process.stdout.write(b);
+                });
+                child.stderr.on('data', (b) => {
+                    stderr += b.toString();
+                    if (!silent)
+                        process.stderr.write(b);
+                });
+                const onAbort = () => child.kill('SIGTERM');
+                signal?.addEventListener('abort', onAbort, { once: true });
+                child.on('error', (err) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(err);
+                });
+                child.on('close', (code) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    if (signal?.aborted) {
+                        try {
+                            (0,_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .throwIfCancelled */ .dZ)(signal);
+                        }
+                        catch (err) {
+                            reject(err);
+                            return;
+                        }
+                    }
+                    resolve({ exitCode: code ?? 1, stdout, stderr });
+                });
+                child.stdin.on('error', () => undefined);
+                child.stdin.end(opts.input === undefined ? undefined : Buffer.from(opts.input));
             });
-            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
         },
     };
 }
 /** The last lines of a failed command's output, for an error message. */
 function tail(text, lines = 15) {
     return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+
+/***/ }),
+
+/***/ 4497:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F1: () => (/* binding */ findImage),
+/* harmony export */   W1: () => (/* binding */ findRepository),
+/* harmony export */   ai: () => (/* binding */ loginToRegistry),
+/* harmony export */   nE: () => (/* binding */ missingRepository),
+/* harmony export */   vB: () => (/* binding */ createRepository)
+/* harmony export */ });
+/* unused harmony export registryHost */
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8249);
+/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3871);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/**
+ * ECR: registry login and the repository the image goes to. The password from
+ * GetAuthorizationToken is masked and handed to `docker login` on stdin, never on argv.
+ */
+
+
+
+function registryHost(proxyEndpoint) {
+    return proxyEndpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
+}
+async function loginToRegistry(ecr, docker, log) {
+    const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .GetAuthorizationTokenCommand */ .Eu6({}));
+    const data = out.authorizationData?.[0];
+    if (!data?.authorizationToken || !data.proxyEndpoint) {
+        throw new Error('ECR GetAuthorizationToken returned no authorization data.');
+    }
+    const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
+    const sep = decoded.indexOf(':');
+    const username = decoded.slice(0, sep);
+    const password = decoded.slice(sep + 1);
+    log.secret(password);
+    log.secret(data.authorizationToken);
+    const registry = registryHost(data.proxyEndpoint);
+    const result = await docker.run(['login', '--username', username, '--password-stdin', registry], {
+        input: password,
+        silent: true,
+    });
+    if (result.exitCode !== 0) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: 'ECR login',
+            what: `docker login to ${registry} failed: ${(0,_docker_js__WEBPACK_IMPORTED_MODULE_0__/* .tail */ .i)(result.stderr || result.stdout, 5)}`,
+            fix: 'Check that Docker is running on the runner and that the registry is reachable.',
+        });
+    }
+    log.info(`Logged in to ${registry} as ${username} (token valid until ${data.expiresAt?.toISOString() ?? '?'}).`);
+    return { registry, username };
+}
+/** Finds the repository; creates it only when allowed. Reading it is not a change. */
+async function findRepository(ecr, name) {
+    try {
+        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .DescribeRepositoriesCommand */ .pE_({ repositoryNames: [name] }));
+        const repo = out.repositories?.[0];
+        if (!repo?.repositoryUri)
+            return undefined;
+        return {
+            name,
+            uri: repo.repositoryUri,
+            immutable: repo.imageTagMutability?.startsWith('IMMUTABLE') ?? false,
+        };
+    }
+    catch (e) {
+        if (e.name === 'RepositoryNotFoundException')
+            return undefined;
+        throw e;
+    }
+}
+function missingRepository(name, region) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+        where: 'ecr-repository',
+        what: `The ECR repository "${name}" does not exist in ${region}.`,
+        fix: `Create it (aws ecr create-repository --repository-name ${name} --region ${region}), check aws-region, or set create-repository: true.`,
+    });
+}
+async function createRepository(ecr, name, log) {
+    const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .CreateRepositoryCommand */ .WTe({
+        repositoryName: name,
+        imageScanningConfiguration: { scanOnPush: true },
+    }));
+    const uri = out.repository?.repositoryUri;
+    if (!uri)
+        throw new Error(`ECR CreateRepository for ${name} returned no repository URI.`);
+    log.notice(`Created ECR repository ${name} (scan on push).`);
+    return { name, uri, immutable: out.repository?.imageTagMutability?.startsWith('IMMUTABLE') ?? false };
+}
+/** The image with that tag, or undefined. */
+async function findImage(ecr, repository, tag) {
+    try {
+        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_2__/* .DescribeImagesCommand */ .ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
+        return out.imageDetails?.[0];
+    }
+    catch (e) {
+        if (e.name === 'ImageNotFoundException')
+            return undefined;
+        throw e;
+    }
 }
 
 
@@ -82505,24 +83487,30 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3360);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6257);
 /* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4258);
-/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9373);
-/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2973);
-/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3871);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3916);
-/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(2932);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3224);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(833);
+/* harmony import */ var _clock_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9373);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7766);
+/* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3871);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3916);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(2932);
 /* harmony import */ var _preview_comment_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7174);
 /* harmony import */ var _preview_names_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9144);
-/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4156);
-/* harmony import */ var _preview_routing_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(8229);
-/* harmony import */ var _rollback_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(3123);
-/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(665);
+/* harmony import */ var _preview_routing_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(8229);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(665);
+/* harmony import */ var _runs_deploy_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(6383);
+/* harmony import */ var _runs_preview_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(8934);
+/* harmony import */ var _runs_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(9964);
+/* harmony import */ var _runs_teardown_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(1712);
+/* harmony import */ var _stages_deps_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(6953);
 /**
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
  * outputs and the job summary, and turn every failure into annotations the user can act on.
  */
+
+
+
 
 
 
@@ -82549,7 +83537,7 @@ const coreLog = {
 async function main(env = process.env) {
     let config;
     try {
-        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_5__/* .inputsFromEnv */ .lN)(env), env, await readEvent(env.GITHUB_EVENT_PATH));
+        config = (0,_config_js__WEBPACK_IMPORTED_MODULE_6__/* .readConfig */ .Xg)((0,_config_js__WEBPACK_IMPORTED_MODULE_6__/* .inputsFromEnv */ .lN)(env), env, await readEvent(env.GITHUB_EVENT_PATH));
     }
     catch (e) {
         fail(e);
@@ -82558,7 +83546,8 @@ async function main(env = process.env) {
     if (config.github.token)
         _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(config.github.token);
     _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ('on-cancel', config.onCancel);
-    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_14__/* .StageTimer */ .eh();
+    // Stage timings on the monotonic clock: a wall-clock jump does not skew them.
+    const timer = new _report_js__WEBPACK_IMPORTED_MODULE_12__/* .StageTimer */ .eh(_clock_js__WEBPACK_IMPORTED_MODULE_5__/* .monotonicNow */ .X);
     const report = {
         ok: false,
         region: config.region,
@@ -82575,40 +83564,19 @@ async function main(env = process.env) {
         diagnostics: [],
         stages: timer.stages,
     };
-    const abort = new AbortController();
-    const onSignal = () => abort.abort(new Error('The run was cancelled.'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const run = config.rollback
-        ? _rollback_js__WEBPACK_IMPORTED_MODULE_13__/* .runRollback */ .el
-        : config.preview?.action === 'destroy'
-            ? _preview_preview_js__WEBPACK_IMPORTED_MODULE_11__/* .runPreviewDestroy */ .G0
-            : _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .runPipeline */ .aI;
+    const cancel = (0,_cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelOnSignals */ .dJ)();
     let removed;
     try {
-        const result = await run(config, {
-            clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .createClients */ .hP)(config.region, config.maxRetries),
-            elbv2: config.preview?.listenerArn ? (0,_preview_routing_js__WEBPACK_IMPORTED_MODULE_12__/* .createElbClient */ .HN)(config.region, config.maxRetries) : undefined,
-            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_6__/* .dockerCli */ .R)(),
-            log: coreLog,
-            clock: _clock_js__WEBPACK_IMPORTED_MODULE_4__/* .systemClock */ .m,
-            fs: {
-                realpath: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(f),
-                readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
-                writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
-                mkdir: async (d) => {
-                    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(d, { recursive: true });
-                },
-            },
-            setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value),
-            saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ(name, value),
-            signal: abort.signal,
-        }, timer, report);
+        const result = await chooseRun(config)(config, runDeps(config, cancel.signal), timer, report);
         removed = result?.removed;
         report.ok = true;
     }
     catch (e) {
-        if (e instanceof _pipeline_js__WEBPACK_IMPORTED_MODULE_8__/* .DeploymentFailed */ .Nr) {
+        if (e instanceof _cancel_js__WEBPACK_IMPORTED_MODULE_4__/* .Cancelled */ .cJ) {
+            report.message = e.message;
+            _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(`${e.message} The post step stops any deployment this run started.`);
+        }
+        else if (e instanceof _stages_deps_js__WEBPACK_IMPORTED_MODULE_17__/* .DeploymentFailed */ .N) {
             report.message = e.message;
             for (const line of e.diagnostics)
                 _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(line);
@@ -82620,12 +83588,40 @@ async function main(env = process.env) {
         }
     }
     finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        cancel.dispose();
     }
     if (config.preview !== undefined)
         await commentOnPullRequest(config, report, removed);
     await writeSummary(report);
+}
+/** The one run this configuration asks for; runs never call each other. */
+function chooseRun(config) {
+    if (config.rollback)
+        return _runs_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .runRollback */ .el;
+    if (config.preview?.action === 'destroy')
+        return _runs_teardown_js__WEBPACK_IMPORTED_MODULE_16__/* .runPreviewDestroy */ .G;
+    return config.preview !== undefined ? _runs_preview_js__WEBPACK_IMPORTED_MODULE_14__/* .runPreview */ .U : _runs_deploy_js__WEBPACK_IMPORTED_MODULE_13__/* .runDeploy */ .z;
+}
+function runDeps(config, signal) {
+    return {
+        clients: (0,_aws_js__WEBPACK_IMPORTED_MODULE_3__/* .createClients */ .hP)(config.region, config.maxRetries),
+        elbv2: config.preview?.listenerArn ? (0,_preview_routing_js__WEBPACK_IMPORTED_MODULE_11__/* .createElbClient */ .HN)(config.region, config.maxRetries) : undefined,
+        docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_7__/* .dockerCli */ .R)('docker', signal),
+        log: coreLog,
+        clock: _clock_js__WEBPACK_IMPORTED_MODULE_5__/* .systemClock */ .m,
+        fs: {
+            realpath: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.realpath)(f),
+            readFile: (f) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(f, 'utf8'),
+            writeFile: (f, d) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile)(f, d, 'utf8'),
+            mkdir: async (d) => {
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir)(d, { recursive: true });
+            },
+        },
+        setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setOutput */ .uH(name, value),
+        saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .saveState */ .LZ(name, value),
+        signal,
+        group: (name, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .group */ .Os(name, fn),
+    };
 }
 /** The preview's pull-request comment, and its URL in the summary; a failure here is only a warning. */
 async function commentOnPullRequest(config, report, removed) {
@@ -82634,7 +83630,7 @@ async function commentOnPullRequest(config, report, removed) {
         return;
     let names;
     try {
-        names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_10__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_15__/* .resourceName */ .Iy)(service), preview);
+        names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_10__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_18__/* .resourceName */ .Iy)(service), preview);
     }
     catch (e) {
         _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`The pull request was not commented on: ${e.message}`);
@@ -82661,7 +83657,7 @@ async function writeSummary(report) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     try {
-        await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_14__/* .renderSummary */ .Br)(report)).write();
+        await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw((0,_report_js__WEBPACK_IMPORTED_MODULE_12__/* .renderSummary */ .Br)(report)).write();
     }
     catch (e) {
         _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`Could not write the job summary: ${e.message}`);
@@ -82675,7 +83671,7 @@ function annotationTitle(p) {
     return p.where;
 }
 function fail(e) {
-    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_7__/* .UserError */ .yo) {
+    if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UserError */ .yo) {
         for (const p of e.problems) {
             _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(`${p.what} Fix: ${p.fix}`, {
                 title: annotationTitle(p),
@@ -82705,285 +83701,40 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3224:
+/***/ 5649:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Nr: () => (/* binding */ DeploymentFailed),
-  aI: () => (/* binding */ runPipeline),
-  Nk: () => (/* binding */ settleDeployment),
-  Fu: () => (/* binding */ startCodeDeploy),
-  J0: () => (/* binding */ startRollingUpdate)
+  JM: () => (/* binding */ policyInput),
+  Ni: () => (/* binding */ prepareRegistration),
+  tf: () => (/* binding */ validate)
 });
+
+// UNUSED EXPORTS: checkImageExists, parseImageReference
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/config.ts
-var src_config = __nccwpck_require__(2973);
-// EXTERNAL MODULE: ./src/deploy/active.ts
-var active = __nccwpck_require__(8525);
-// EXTERNAL MODULE: ./src/deploy/codedeploy.ts
-var deploy_codedeploy = __nccwpck_require__(8221);
-// EXTERNAL MODULE: ./src/deploy/rolling.ts
-var rolling = __nccwpck_require__(4626);
-// EXTERNAL MODULE: ./src/deploy/watch.ts + 1 modules
-var watch = __nccwpck_require__(2260);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
-// EXTERNAL MODULE: ./src/docker.ts
-var src_docker = __nccwpck_require__(3871);
-// EXTERNAL MODULE: ./src/errors.ts
-var errors = __nccwpck_require__(3916);
-;// CONCATENATED MODULE: ./src/ecr.ts
-/**
- * ECR: registry login and the repository the image goes to. The password from
- * GetAuthorizationToken is masked and handed to `docker login` on stdin, never on argv.
- */
-
-
-
-function registryHost(proxyEndpoint) {
-    return proxyEndpoint.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
-}
-async function loginToRegistry(ecr, docker, log) {
-    const out = await ecr.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
-    const data = out.authorizationData?.[0];
-    if (!data?.authorizationToken || !data.proxyEndpoint) {
-        throw new Error('ECR GetAuthorizationToken returned no authorization data.');
-    }
-    const decoded = Buffer.from(data.authorizationToken, 'base64').toString('utf8');
-    const sep = decoded.indexOf(':');
-    const username = decoded.slice(0, sep);
-    const password = decoded.slice(sep + 1);
-    log.secret(password);
-    log.secret(data.authorizationToken);
-    const registry = registryHost(data.proxyEndpoint);
-    const result = await docker.run(['login', '--username', username, '--password-stdin', registry], {
-        input: password,
-        silent: true,
-    });
-    if (result.exitCode !== 0) {
-        throw new errors/* UserError */.yo({
-            where: 'ECR login',
-            what: `docker login to ${registry} failed: ${(0,src_docker/* tail */.i)(result.stderr || result.stdout, 5)}`,
-            fix: 'Check that Docker is running on the runner and that the registry is reachable.',
-        });
-    }
-    log.info(`Logged in to ${registry} as ${username} (token valid until ${data.expiresAt?.toISOString() ?? '?'}).`);
-    return { registry, username };
-}
-/** Finds the repository; creates it only when allowed. Reading it is not a change. */
-async function findRepository(ecr, name) {
-    try {
-        const out = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
-        const repo = out.repositories?.[0];
-        if (!repo?.repositoryUri)
-            return undefined;
-        return {
-            name,
-            uri: repo.repositoryUri,
-            immutable: repo.imageTagMutability?.startsWith('IMMUTABLE') ?? false,
-        };
-    }
-    catch (e) {
-        if (e.name === 'RepositoryNotFoundException')
-            return undefined;
-        throw e;
-    }
-}
-function missingRepository(name, region) {
-    return new errors/* UserError */.yo({
-        where: 'ecr-repository',
-        what: `The ECR repository "${name}" does not exist in ${region}.`,
-        fix: `Create it (aws ecr create-repository --repository-name ${name} --region ${region}), check aws-region, or set create-repository: true.`,
-    });
-}
-async function createRepository(ecr, name, log) {
-    const out = await ecr.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
-        repositoryName: name,
-        imageScanningConfiguration: { scanOnPush: true },
-    }));
-    const uri = out.repository?.repositoryUri;
-    if (!uri)
-        throw new Error(`ECR CreateRepository for ${name} returned no repository URI.`);
-    log.notice(`Created ECR repository ${name} (scan on push).`);
-    return { name, uri, immutable: out.repository?.imageTagMutability?.startsWith('IMMUTABLE') ?? false };
-}
-/** The image with that tag, or undefined. */
-async function findImage(ecr, repository, tag) {
-    try {
-        const out = await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
-        return out.imageDetails?.[0];
-    }
-    catch (e) {
-        if (e.name === 'ImageNotFoundException')
-            return undefined;
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/image.ts
-
-
-
-/** `docker buildx build … --push`: one command builds, tags and pushes every tag. */
-function buildxArgs(o, metadataFile) {
-    const args = ['buildx', 'build'];
-    if (o.spec.file)
-        args.push('--file', o.spec.file);
-    if (o.spec.target)
-        args.push('--target', o.spec.target);
-    for (const a of o.spec.buildArgs)
-        args.push('--build-arg', a);
-    if (o.platforms.length > 0)
-        args.push('--platform', o.platforms.join(','));
-    for (const c of o.cacheFrom)
-        args.push('--cache-from', c);
-    for (const c of o.cacheTo)
-        args.push('--cache-to', c);
-    if (o.network)
-        args.push('--network', o.network);
-    args.push(`--provenance=${o.provenance}`);
-    for (const t of o.tags)
-        args.push('--tag', `${o.repositoryUri}:${t}`);
-    args.push('--metadata-file', metadataFile);
-    args.push(o.push ? '--push' : '--load');
-    args.push(o.spec.context);
-    return args;
-}
-/** The classic builder: `docker build`, then one `docker push` per tag. */
-function legacyBuildArgs(o) {
-    const args = ['build'];
-    if (o.spec.file)
-        args.push('--file', o.spec.file);
-    if (o.spec.target)
-        args.push('--target', o.spec.target);
-    for (const a of o.spec.buildArgs)
-        args.push('--build-arg', a);
-    if (o.platforms.length === 1)
-        args.push('--platform', o.platforms[0]);
-    for (const c of o.cacheFrom)
-        args.push('--cache-from', c.replace(/^type=registry,ref=/, ''));
-    if (o.network)
-        args.push('--network', o.network);
-    for (const t of o.tags)
-        args.push('--tag', `${o.repositoryUri}:${t}`);
-    args.push(o.spec.context);
-    return args;
-}
-/** `<tag>: digest: sha256:… size: N` is the line docker push ends with. */
-function digestFromPushOutput(output) {
-    return /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
-}
-async function hasBuildx(docker) {
-    const r = await docker.run(['buildx', 'version'], { silent: true });
-    return r.exitCode === 0;
-}
-/**
- * Builds and pushes one container's image. In an IMMUTABLE repository a tag cannot move:
- * when the commit's tag already exists (a re-run of the same commit) that image is reused
- * rather than rebuilt, and when only an extra tag exists the run stops before building,
- * since the new image would have another digest.
- */
-async function buildAndPushImage(ctx, spec, repo, tags, build) {
-    const [primary] = tags;
-    if (primary === undefined)
-        throw new Error('buildAndPushImage needs at least one tag.');
-    if (repo.immutable) {
-        const existing = await findImage(ctx.ecr, repo.name, primary);
-        if (existing?.imageDigest) {
-            ctx.log.notice(`${repo.uri}:${primary} already exists in the immutable repository (digest ${existing.imageDigest}): this commit was built before, so that image is reused and nothing is rebuilt or pushed.`);
-            return {
-                repositoryUri: repo.uri,
-                imageUri: `${repo.uri}:${primary}`,
-                digest: existing.imageDigest,
-                tags: existing.imageTags ?? [primary],
-                reused: true,
-            };
-        }
-        for (const tag of tags.slice(1)) {
-            const taken = await findImage(ctx.ecr, repo.name, tag);
-            if (taken?.imageDigest) {
-                throw new errors/* UserError */.yo({
-                    where: 'tags',
-                    what: `The tag "${tag}" already exists in the immutable repository ${repo.name} (digest ${taken.imageDigest}), and the new image would have another digest.`,
-                    fix: `Remove "${tag}" from tags (moving tags like latest need a MUTABLE repository), or make the repository's tags mutable.`,
-                });
-            }
-        }
-    }
-    const options = { ...build, spec, repositoryUri: repo.uri, tags };
-    const imageUri = `${repo.uri}:${primary}`;
-    if (ctx.buildx) {
-        const metadataFile = `${ctx.tempDir}/build-metadata-${spec.repository.replace(/\//g, '_')}.json`;
-        ctx.log.info(`Building ${imageUri} with buildx…`);
-        const r = await ctx.docker.run(buildxArgs(options, metadataFile));
-        if (r.exitCode !== 0)
-            throw buildFailed(spec, r.stderr || r.stdout);
-        let digest;
-        try {
-            const meta = JSON.parse(await ctx.readFile(metadataFile));
-            digest = typeof meta['containerimage.digest'] === 'string' ? meta['containerimage.digest'] : undefined;
-        }
-        catch {
-            digest = undefined;
-        }
-        return { repositoryUri: repo.uri, imageUri, digest, tags, reused: false };
-    }
-    if (build.platforms.length > 1) {
-        throw new errors/* UserError */.yo({
-            where: 'platforms',
-            what: `Building for several platforms (${build.platforms.join(', ')}) needs docker buildx, and it is not installed.`,
-            fix: 'Add docker/setup-buildx-action before this step, or build for one platform.',
-        });
-    }
-    if (build.cacheTo.length > 0) {
-        ctx.log.warning('cache-to needs docker buildx, which is not installed: the build cache is not exported.');
-    }
-    ctx.log.info(`Building ${imageUri} with docker build…`);
-    const r = await ctx.docker.run(legacyBuildArgs(options));
-    if (r.exitCode !== 0)
-        throw buildFailed(spec, r.stderr || r.stdout);
-    if (!build.push)
-        return { repositoryUri: repo.uri, imageUri, tags, reused: false };
-    let digest;
-    for (const tag of tags) {
-        ctx.log.info(`Pushing ${repo.uri}:${tag}…`);
-        const p = await ctx.docker.run(['push', `${repo.uri}:${tag}`]);
-        if (p.exitCode !== 0)
-            throw pushFailed(repo, tag, p.stderr || p.stdout);
-        digest ??= digestFromPushOutput(p.stdout + p.stderr);
-    }
-    return { repositoryUri: repo.uri, imageUri, digest, tags, reused: false };
-}
-function buildFailed(spec, output) {
-    return new errors/* UserError */.yo({
-        where: spec.file ? `file (${spec.file})` : 'context',
-        what: `docker build failed:\n${(0,src_docker/* tail */.i)(output)}`,
-        fix: 'Fix the Dockerfile or the build context; the output above shows the failing step.',
-    });
-}
-function pushFailed(repo, tag, output) {
-    const text = (0,src_docker/* tail */.i)(output, 8);
-    const immutable = /immutable|already exists/i.test(text);
-    return new errors/* UserError */.yo({
-        where: 'ecr-repository',
-        what: `docker push of ${repo.uri}:${tag} failed:\n${text}`,
-        fix: immutable
-            ? `The tag "${tag}" exists already and the repository's tags are immutable: push a new tag, or make tags mutable.`
-            : 'Check that the role may push to this repository (ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage, BatchCheckLayerAvailability).',
-    });
-}
-
 // EXTERNAL MODULE: ./src/aws.ts
 var aws = __nccwpck_require__(4258);
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
 var aws_errors = __nccwpck_require__(2932);
+// EXTERNAL MODULE: ./src/deploy/choose.ts + 4 modules
+var choose = __nccwpck_require__(5825);
 // EXTERNAL MODULE: ./src/deploy/service.ts
 var deploy_service = __nccwpck_require__(3432);
+// EXTERNAL MODULE: ./src/deploy/active.ts
+var active = __nccwpck_require__(8525);
+// EXTERNAL MODULE: ./src/ecr.ts
+var src_ecr = __nccwpck_require__(4497);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
 // EXTERNAL MODULE: ./src/render/appspec.ts
 var render_appspec = __nccwpck_require__(6272);
 // EXTERNAL MODULE: ./src/render/document.ts
@@ -82993,416 +83744,9 @@ var taskdef = __nccwpck_require__(3448);
 // EXTERNAL MODULE: ./src/preview/names.ts
 var preview_names = __nccwpck_require__(9144);
 // EXTERNAL MODULE: ./src/preview/preview.ts
-var preview_preview = __nccwpck_require__(4156);
-;// CONCATENATED MODULE: ./src/iam.ts
-/** What a group of actions acts on: one statement of the policy each, in this order. */
-const RESOURCE_KINDS = [
-    'EcrLogin',
-    'EcrRepositories',
-    'EcrImages',
-    'TaskDefinitions',
-    'TagTaskDefinitions',
-    'PreviewTaskDefinitions',
-    'Cluster',
-    'Service',
-    'PreviewServices',
-    'TagPreviewServices',
-    'ListServiceTasks',
-    'DescribeServiceTasks',
-    'DeploymentGroup',
-    'ApplicationRevisions',
-    'DeploymentConfig',
-    'PassTaskRoles',
-    'ReadRoles',
-    'SimulateOwnPolicies',
-    'LoadBalancers',
-    'PreviewListener',
-    'PreviewRules',
-    'TagPreviewRules',
-    'PreviewTargetGroups',
-    'TagPreviewTargetGroups',
-];
-/**
- * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
- * an Amazon ECR private repository"). These go through the registry, not the ECR API, so
- * no API call shows them. ecr:BatchGetImage is there because the pusher first asks the
- * registry for the manifest it is about to put.
- */
-const ECR_PUSH_ACTIONS = [
-    'ecr:BatchCheckLayerAvailability',
-    'ecr:InitiateLayerUpload',
-    'ecr:UploadLayerPart',
-    'ecr:CompleteLayerUpload',
-    'ecr:PutImage',
-    'ecr:BatchGetImage',
-];
-/** Pulling layers through the registry, when the build pulls from its own repositories (needs.pull). */
-const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
-/**
- * What CodeDeploy checks on CreateDeployment besides codedeploy:CreateDeployment, with no
- * call of their own: GetDeploymentConfig on the deployment's config, and GetApplicationRevision
- * or RegisterApplicationRevision on the application (CodeDeploy permissions reference, note
- * 1 to CreateDeployment). RegisterApplicationRevision is the one of the two that also covers
- * a revision the application has not seen yet (each appspec is a new AppSpecContent
- * revision); aws-actions/amazon-ecs-deploy-task-definition documents the same pair.
- */
-const CREATE_DEPLOYMENT_ALSO_CHECKS = (/* unused pure expression or super */ null && ([
-    'codedeploy:GetDeploymentConfig',
-    'codedeploy:RegisterApplicationRevision',
-]));
-/** The actions of every run these needs describe, grouped by what they act on. */
-function requiredActions(needs) {
-    const groups = new Map();
-    const add = (resource, ...actions) => {
-        const set = groups.get(resource) ?? new Set();
-        for (const a of actions)
-            set.add(a);
-        groups.set(resource, set);
-    };
-    const deploys = needs.mode !== 'none';
-    const preview = needs.preview !== undefined;
-    const rollback = needs.rollback === true && deploys;
-    // Every deploy registers a task definition: the roles it names are passed to ECS, and its
-    // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
-    // reads the revision a run starts from when no file is given, and the live one a dry run
-    // compares with.
-    add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
-    add('TagTaskDefinitions', 'ecs:TagResource');
-    add('PassTaskRoles', 'iam:PassRole');
-    if (needs.build) {
-        add('EcrLogin', 'ecr:GetAuthorizationToken');
-        // DescribeImages: in an immutable repository, whether this commit's tag exists already.
-        add('EcrRepositories', 'ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
-        if (needs.createRepository)
-            add('EcrRepositories', 'ecr:CreateRepository');
-        if (needs.pull)
-            add('EcrRepositories', ...ECR_PULL_ACTIONS);
-    }
-    if (needs.existingImage) {
-        // DescribeRepositories: an image whose host is not an ECR host name is matched to the
-        // repository whose URI it has.
-        add('EcrImages', 'ecr:DescribeRepositories', 'ecr:DescribeImages');
-    }
-    if (deploys || preview)
-        add('Service', 'ecs:DescribeServices');
-    if (deploys || preview) {
-        // The stopped tasks and their reasons, when a deployment fails.
-        add('ListServiceTasks', 'ecs:ListTasks');
-        add('DescribeServiceTasks', 'ecs:DescribeTasks');
-    }
-    if (needs.mode === 'rolling')
-        add('Service', 'ecs:UpdateService');
-    if (needs.mode === 'codedeploy') {
-        add('DeploymentGroup', 'codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget', 
-        // On a timeout, and by the post step when the job is cancelled.
-        'codedeploy:StopDeployment');
-        add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
-        add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
-    }
-    if (rollback) {
-        // The family's previous ACTIVE revision, when nothing newer says what was live before.
-        add('TaskDefinitions', 'ecs:ListTaskDefinitions');
-        if (needs.mode === 'codedeploy') {
-            // The group's history: the deployment in progress to stop, the appspecs of earlier ones.
-            add('DeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments');
-        }
-    }
-    if (needs.preflight) {
-        add('Cluster', 'ecs:DescribeClusters');
-        // The task definition's roles must exist; the deploying role's own ARN carries its path.
-        add('ReadRoles', 'iam:GetRole');
-        add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
-    }
-    if (preview) {
-        add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
-        add('TagPreviewServices', 'ecs:TagResource');
-        // A destroy deregisters every revision of the preview's family, then deletes them.
-        add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
-        add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
-        if (needs.build)
-            add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
-        if (needs.preview?.routing) {
-            add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
-            add('PreviewListener', 'elasticloadbalancing:CreateRule');
-            add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
-            add('TagPreviewRules', 'elasticloadbalancing:AddTags');
-            add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
-            add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
-        }
-    }
-    return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
-        resource,
-        actions: [...groups.get(resource)].sort(),
-    }));
-}
-/** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
-function allActions(needs) {
-    return [...new Set(requiredActions(needs).flatMap((g) => g.actions))].sort();
-}
-
-;// CONCATENATED MODULE: ./src/policy.ts
-/**
- * The least-privilege IAM policy for the role that runs this action: every action from
- * src/iam.ts, each on the resources AWS documents for it, so that a user can paste the
- * output and a preflight can simulate exactly that. Pure: no AWS calls.
- *
- * Resource types follow the Service Authorization Reference and the CodeDeploy permissions
- * reference: actions without resource-level permissions get "*", everything else the ARN of
- * this run's repository, cluster, service, task family, deployment group, role, listener or
- * target group.
- */
-
-
-
-
-
-/** The service ecs:RegisterTaskDefinition passes the task and execution roles to. */
-const ECS_TASKS_PRINCIPAL = 'ecs-tasks.amazonaws.com';
-/** The ARN partition of a region: aws-cn and aws-us-gov have their own. */
-function partitionOf(region) {
-    if (region.startsWith('cn-'))
-        return 'aws-cn';
-    if (region.startsWith('us-gov-'))
-        return 'aws-us-gov';
-    return 'aws';
-}
-/** What the preflight reads and simulates for a caller ARN. */
-function principalResources(principalArn) {
-    const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principalArn);
-    if (session) {
-        // A session ARN has no role path: it names a role at the root path.
-        const role = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
-        return { role, simulated: role };
-    }
-    if (/^arn:[\w-]+:iam::\d{12}:role\/.+$/.test(principalArn)) {
-        return { role: principalArn, simulated: principalArn };
-    }
-    if (/^arn:[\w-]+:iam::\d{12}:user\/.+$/.test(principalArn))
-        return { simulated: principalArn };
-    throw new errors/* UserError */.yo({
-        where: 'deploy role',
-        what: `${principalArn} is not an IAM role or user ARN, nor a role session ARN.`,
-        fix: 'Name the role the action runs as: arn:aws:iam::ACCOUNT:role/NAME (with its path, if it has one).',
-    });
-}
-/**
- * Target group names of a base service's previews, as IAM patterns: `<service>-pr-*`, and
- * for the pull-request numbers whose plain name would pass 32 characters, the shortened
- * form `<head>…-<hash>-pr-*` (see targetGroupName), for numbers of up to ten digits.
- */
-function previewTargetGroupPatterns(service) {
-    const patterns = new Set();
-    const plain = (0,preview_names/* targetGroupName */.IT)(service, 1);
-    if (plain === `${service}-pr-1`)
-        patterns.add(`${service}-pr-*`);
-    const largest = 9_999_999_999;
-    const suffix = `-pr-${largest}`;
-    const shortened = (0,preview_names/* targetGroupName */.IT)(service, largest);
-    if (shortened !== `${service}${suffix}`) {
-        const stem = shortened.slice(0, -suffix.length);
-        const hash = stem.slice(-6);
-        // Fewer digits leave room for more of the service name before the hash.
-        patterns.add(`${stem.slice(0, -7)}*-${hash}-pr-*`);
-    }
-    return [...patterns];
-}
-/**
- * The policy document granting exactly `allActions(input.needs)`, scoped to this run's
- * resources. A statement with nothing to name is left out: iam:PassRole when the task
- * definition names no role, iam:GetRole when there is no role to read, the image checks
- * when the images are in the repositories the run pushes to (granted there already).
- */
-function buildPolicy(input) {
-    const { region, accountId, needs } = input;
-    const partition = partitionOf(region);
-    const arn = (service, resource) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
-    const cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
-    const service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
-    const requireService = () => {
-        if (service === undefined) {
-            throw new errors/* UserError */.yo({
-                where: 'service',
-                what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
-                fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
-            });
-        }
-        return service;
-    };
-    const codedeploy = () => input.codedeploy ?? (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(cluster, requireService());
-    const repositoryArns = (names) => unique(names).map((r) => arn('ecr', `repository/${r}`));
-    const principal = () => {
-        if (input.principalArn === undefined) {
-            throw new errors/* UserError */.yo({
-                where: 'deploy role',
-                what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
-                fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
-            });
-        }
-        return principalResources(input.principalArn);
-    };
-    const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
-    const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
-    const listener = () => {
-        const listenerArn = input.previewListenerArn;
-        if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
-            throw new errors/* UserError */.yo({
-                where: 'preview-listener-arn',
-                what: listenerArn === undefined
-                    ? 'Previews are routed through a load balancer listener, but no listener is named.'
-                    : `${listenerArn} is not a load balancer listener ARN.`,
-                fix: 'Give the ARN of the listener previews are reached through (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).',
-            });
-        }
-        return listenerArn;
-    };
-    const previewTargetGroups = () => previewTargetGroupPatterns(requireService()).map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`));
-    const scope = (kind) => {
-        switch (kind) {
-            case 'EcrLogin':
-            case 'TaskDefinitions':
-            case 'LoadBalancers':
-                return { Resource: ['*'] };
-            case 'EcrRepositories':
-                if (input.repositories.length === 0) {
-                    throw new errors/* UserError */.yo({
-                        where: 'ecr-repository',
-                        what: 'The run builds and pushes an image, but no ECR repository is named.',
-                        fix: 'Name the repository the image is pushed to.',
-                    });
-                }
-                return { Resource: repositoryArns(input.repositories) };
-            case 'EcrImages': {
-                const images = input.imageRepositories ?? [];
-                if (images.length === 0) {
-                    throw new errors/* UserError */.yo({
-                        where: 'image',
-                        what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
-                        fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
-                    });
-                }
-                // Repositories the run pushes to have these reads granted with the push.
-                const pushed = new Set(needs.build ? input.repositories : []);
-                return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
-            }
-            case 'TagTaskDefinitions':
-                // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
-                return {
-                    Resource: [
-                        arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
-                        ...(needs.preview ? [previewFamilies()] : []),
-                    ],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-                };
-            case 'PreviewTaskDefinitions':
-                return { Resource: [previewFamilies()] };
-            case 'Cluster':
-                return { Resource: [arn('ecs', `cluster/${cluster}`)] };
-            case 'Service':
-                return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
-            case 'PreviewServices':
-                return { Resource: [previewServices()] };
-            case 'TagPreviewServices':
-                return {
-                    Resource: [previewServices()],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
-                };
-            case 'ListServiceTasks':
-                // ListTasks is authorized on container instances; the cluster is its condition key.
-                return {
-                    Resource: ['*'],
-                    Condition: { ArnEquals: { 'ecs:cluster': arn('ecs', `cluster/${cluster}`) } },
-                };
-            case 'DescribeServiceTasks':
-                return { Resource: [arn('ecs', `task/${cluster}/*`)] };
-            case 'DeploymentGroup': {
-                const cd = codedeploy();
-                return { Resource: [arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
-            }
-            case 'ApplicationRevisions':
-                return { Resource: [arn('codedeploy', `application:${codedeploy().application}`)] };
-            case 'DeploymentConfig': {
-                // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the
-                // group's own when none is named: unknown here, so any config of the account.
-                const name = input.codedeploy?.deploymentConfigName ?? '*';
-                return { Resource: [arn('codedeploy', `deploymentconfig:${name}`)] };
-            }
-            case 'PassTaskRoles':
-                return {
-                    Resource: unique(input.passRoles),
-                    Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
-                };
-            case 'ReadRoles': {
-                const own = principal().role;
-                return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
-            }
-            case 'SimulateOwnPolicies':
-                return { Resource: [principal().simulated] };
-            case 'PreviewListener':
-                return { Resource: [listener()] };
-            case 'PreviewRules':
-                return { Resource: [rulesOf(listener())] };
-            case 'TagPreviewRules':
-                return {
-                    Resource: [rulesOf(listener())],
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
-                };
-            case 'PreviewTargetGroups':
-                return { Resource: previewTargetGroups() };
-            case 'TagPreviewTargetGroups':
-                return {
-                    Resource: previewTargetGroups(),
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
-                };
-        }
-    };
-    const statements = [];
-    for (const group of requiredActions(needs)) {
-        const scoped = scope(group.resource);
-        if (scoped.Resource.length === 0)
-            continue;
-        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
-    }
-    return { Version: '2012-10-17', Statement: statements };
-}
-/** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
-function rulesOf(listenerArn) {
-    return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
-}
-/** Every action the policy grants. */
-function policyActions(policy) {
-    return new Set(policy.Statement.flatMap((s) => s.Action));
-}
-/** The statements as simulation checks; conditions become the context a real call carries. */
-function permissionChecks(policy) {
-    return policy.Statement.map((s) => ({
-        sid: s.Sid,
-        actions: [...s.Action],
-        resources: [...s.Resource],
-        context: Object.values(s.Condition ?? {}).flatMap((keys) => Object.entries(keys).map(([key, value]) => ({ key, values: [value] }))),
-    }));
-}
-/**
- * The part of a policy that grants the given action/resource pairs: the statements to add
- * when only those are missing. Each statement keeps its condition.
- */
-function restrictPolicy(policy, missing) {
-    const statements = [];
-    for (const s of policy.Statement) {
-        const hits = missing.filter((m) => s.Action.includes(m.action) && s.Resource.includes(m.resource));
-        if (hits.length === 0)
-            continue;
-        statements.push({
-            ...s,
-            Action: unique(hits.map((h) => h.action)).sort(),
-            Resource: s.Resource.filter((r) => hits.some((h) => h.resource === r)),
-        });
-    }
-    return { Version: policy.Version, Statement: statements };
-}
-function unique(values) {
-    return [...new Set(values)];
-}
-
+var preview = __nccwpck_require__(4156);
+// EXTERNAL MODULE: ./src/policy.ts + 1 modules
+var src_policy = __nccwpck_require__(787);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-iam/dist-cjs/index.js
 var client_iam_dist_cjs = __nccwpck_require__(6764);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sts/dist-cjs/index.js
@@ -83464,7 +83808,7 @@ known) {
         return skipped(caller.skipped, caller.callerArn);
     const { source, principal } = caller;
     const decisions = [];
-    for (const batch of batches(permissionChecks(policy))) {
+    for (const batch of batches((0,src_policy/* permissionChecks */.xB)(policy))) {
         try {
             decisions.push(...(await simulate(clients.iam, source, batch)));
         }
@@ -83635,7 +83979,7 @@ function deniedProblems(principal, policy, denied) {
     const problems = [];
     const missing = denied.filter((d) => d.cause === undefined);
     if (missing.length > 0) {
-        const add = restrictPolicy(policy, missing);
+        const add = (0,src_policy/* restrictPolicy */.ll)(policy, missing);
         problems.push({
             where,
             what: `${principal} is not allowed ${missing.length} call(s) this run makes:\n${table(missing)}`,
@@ -83661,7 +84005,10 @@ function answeredByAws(err) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var client_ecs_dist_cjs = __nccwpck_require__(212);
+// EXTERNAL MODULE: ./src/deploy/codedeploy.ts
+var codedeploy = __nccwpck_require__(8221);
 ;// CONCATENATED MODULE: ./src/verify.ts
+
 
 
 
@@ -83709,27 +84056,15 @@ async function verifyDeployment(clients, target, log) {
     const clusterMissing = problems.length > before;
     let service = target.known?.service;
     if (!clusterMissing && target.service !== undefined && service === undefined) {
-        service = await attempt('the service', 'ecs:DescribeServices', () => (0,deploy_service/* describeTargetService */.WW)(clients.ecs, target.cluster, target.service));
+        service = await attempt('the service', 'ecs:DescribeServices', () => (0,deploy_service/* describeTargetService */.W)(clients.ecs, target.cluster, target.service));
     }
     // Without the service (not found, or not describable) its controller cannot be judged.
     const mode = target.deployMode === 'none' || service !== undefined
-        ? collect(() => (0,deploy_service/* resolveDeployMode */.n2)(target.deployMode, service))
+        ? collect(() => (0,choose/* resolveDeployMode */.n2)(target.deployMode, service))
         : undefined;
     if (mode === 'codedeploy' && service !== undefined) {
-        const serviceName = target.service;
-        const defaults = (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(target.cluster, serviceName);
-        const actions = target.codedeploy?.deploymentConfigName
-            ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
-            : 'codedeploy:GetDeploymentGroup';
-        if (!target.known?.deploymentGroupChecked) {
-            await attempt('the CodeDeploy deployment group', actions, () => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
-                application: target.codedeploy?.application ?? defaults.application,
-                deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
-                deploymentConfigName: target.codedeploy?.deploymentConfigName,
-                cluster: target.cluster,
-                service: serviceName,
-            }));
-        }
+        if (!target.known?.deploymentGroupChecked)
+            await checkGroup(clients, target, attempt);
         if (target.appspec !== undefined)
             problems.push(...appSpecAgainstService(target.appspec, service));
     }
@@ -83742,18 +84077,36 @@ async function verifyDeployment(clients, target, log) {
         }));
     }
     if (target.taskDefinition !== undefined) {
-        const td = target.taskDefinition;
-        const root = (0,render_document/* isRecord */.u4)(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
-        const fields = new render_document/* FieldProblems */.Vj({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
-        for (const field of ['executionRoleArn', 'taskRoleArn']) {
-            const arn = td.input[field];
-            if (arn === undefined || arn === '')
-                continue;
-            await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
-        }
-        problems.push(...fields.problems.list);
+        problems.push(...(await checkRoles(clients, target.taskDefinition, attempt)));
     }
     return problems;
+}
+/** The task definition's roles exist and can be assumed by ECS tasks. */
+async function checkRoles(clients, td, attempt) {
+    const root = (0,render_document/* isRecord */.u4)(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
+    const fields = new render_document/* FieldProblems */.Vj({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
+    for (const field of ['executionRoleArn', 'taskRoleArn']) {
+        const arn = td.input[field];
+        if (arn === undefined || arn === '')
+            continue;
+        await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
+    }
+    return fields.problems.list;
+}
+/** The CodeDeploy deployment group (and config) deploy to this service. */
+async function checkGroup(clients, target, attempt) {
+    const serviceName = target.service;
+    const defaults = (0,codedeploy/* defaultCodeDeployNames */.eg)(target.cluster, serviceName);
+    const actions = target.codedeploy?.deploymentConfigName
+        ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
+        : 'codedeploy:GetDeploymentGroup';
+    await attempt('the CodeDeploy deployment group', actions, () => (0,codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
+        application: target.codedeploy?.application ?? defaults.application,
+        deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
+        deploymentConfigName: target.codedeploy?.deploymentConfigName,
+        cluster: target.cluster,
+        service: serviceName,
+    }));
 }
 /** Throws a UserError for a missing or inactive cluster. */
 async function checkCluster(ecs, cluster, region) {
@@ -83852,6 +84205,7 @@ async function checkRole(iam, field, arn, problems) {
 
 
 
+
 /** The task definition to register, with `images` put in, the plan's family and its extra tags. */
 function prepareRegistration(plan, images) {
     const prepared = (0,taskdef/* prepareTaskDefinition */.Ww)(plan.source.doc, images, {
@@ -83902,43 +84256,53 @@ async function readUserFile(deps, file, where) {
         });
     }
 }
-/** Everything that can be known before changing anything; all problems reported together. */
-async function validate(config, deps) {
-    const { clients } = deps;
-    const problems = [];
-    const collect = async (fn) => {
+/** Problems gathered across checks, so a run reports every one of them at once. */
+class Problems {
+    list = [];
+    /** Runs a check; a UserError's problems are kept and undefined returned. */
+    async collect(fn) {
         try {
             return await fn();
         }
         catch (e) {
             if (e instanceof errors/* UserError */.yo) {
-                problems.push(...e.problems);
+                this.list.push(...e.problems);
                 return undefined;
             }
             throw e;
         }
-    };
-    // Local files first: a typo there should not wait on AWS.
-    const paths = [
+    }
+    /** Stops here when anything was found so far. */
+    throwIfAny() {
+        if (this.list.length > 0)
+            throw new errors/* UserError */.yo(this.list);
+    }
+}
+/** The files a run reads, each of which must really be inside the workspace. */
+function userPaths(config) {
+    const where = (single) => (config.containers.length > 1 ? 'containers' : single);
+    return [
         [config.taskDefinition.kind === 'file' ? config.taskDefinition.path : undefined, 'task-definition'],
         [config.codedeploy.appspecPath, 'codedeploy-appspec'],
         ...config.containers.flatMap((c) => c.build === undefined
             ? []
             : [
-                [c.build.context, config.containers.length > 1 ? 'containers' : 'context'],
-                [c.build.file, config.containers.length > 1 ? 'containers' : 'file'],
+                [c.build.context, where('context')],
+                [c.build.file, where('file')],
             ]),
     ];
-    for (const [file, where] of paths) {
+}
+/** Local files first: a typo there should not wait on AWS. */
+async function readLocalFiles(config, deps, problems) {
+    for (const [file, where] of userPaths(config)) {
         if (file !== undefined)
-            await collect(() => insideWorkspace(deps, config.workspace, file, where));
+            await problems.collect(() => insideWorkspace(deps, config.workspace, file, where));
     }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    problems.throwIfAny();
     let source;
     if (config.taskDefinition.kind === 'file') {
         const file = config.taskDefinition.path;
-        source = await collect(async () => {
+        source = await problems.collect(async () => {
             const parsed = (0,render_document/* parseDocument */.Tp)(await readUserFile(deps, file, 'task-definition'), file, 'task-definition');
             return { doc: parsed.value, description: file, parsed, file };
         });
@@ -83946,125 +84310,144 @@ async function validate(config, deps) {
     let userAppSpec;
     if (config.codedeploy.appspecPath !== undefined) {
         const file = config.codedeploy.appspecPath;
-        userAppSpec = await collect(async () => ({
+        userAppSpec = await problems.collect(async () => ({
             ...(0,render_appspec/* parseAppSpec */.WS)(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
             file,
         }));
     }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    problems.throwIfAny();
+    return { source, userAppSpec };
+}
+/** The service, the strategy the chooser picks for it, and what that strategy checks. */
+async function checkTarget(config, deps, problems) {
+    const { clients } = deps;
     await (0,aws/* checkCredentials */.vG)(clients);
     let service;
     if (config.service !== undefined &&
         (config.deployMode !== 'none' || config.taskDefinition.kind === 'service')) {
-        service = await (0,deploy_service/* describeTargetService */.WW)(clients.ecs, config.cluster, config.service);
+        service = await (0,deploy_service/* describeTargetService */.W)(clients.ecs, config.cluster, config.service);
     }
     // A preview is a service of its own with the ECS controller, whatever the base service uses.
     const previewing = config.preview?.action === 'deploy';
-    const mode = previewing ? 'rolling' : (0,deploy_service/* resolveDeployMode */.n2)(config.deployMode, service);
+    const strategy = (0,choose/* chooseStrategy */.$3)(config.deployMode, service, { preview: previewing });
     let group;
-    if (mode === 'codedeploy') {
-        const defaults = (0,deploy_codedeploy/* defaultCodeDeployNames */.eg)(config.cluster, config.service);
-        group = await collect(() => (0,deploy_codedeploy/* getDeploymentGroup */.$o)(clients.codedeploy, {
-            application: config.codedeploy.application ?? defaults.application,
-            deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
-            deploymentConfigName: config.codedeploy.deploymentConfig,
-            cluster: config.cluster,
-            service: config.service,
-        }));
+    if (strategy !== undefined && service !== undefined && !previewing) {
+        const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
+        group = (await problems.collect(() => strategy.check(clients, service, ctx)))?.group;
     }
-    if (source === undefined) {
-        const ref = config.taskDefinition.kind === 'arn'
-            ? config.taskDefinition.arn
-            : config.taskDefinition.kind === 'family'
-                ? config.taskDefinition.family
-                : service.taskDefinitionArn;
-        const described = await (0,deploy_service/* describeTaskDefinition */.oh)(clients.ecs, ref);
-        const description = config.taskDefinition.kind === 'service'
-            ? `the task definition service ${config.service} runs now (${ref})`
-            : `task definition ${ref}`;
-        source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
-    }
+    return { service, strategy, mode: strategy?.name ?? 'none', group, previewing };
+}
+/** The task definition to start from when no file is given: by ARN, by family, or the service's. */
+async function describedSource(config, deps, service) {
+    const ref = config.taskDefinition.kind === 'arn'
+        ? config.taskDefinition.arn
+        : config.taskDefinition.kind === 'family'
+            ? config.taskDefinition.family
+            : service.taskDefinitionArn;
+    const described = await (0,deploy_service/* describeTaskDefinition */.o)(deps.clients.ecs, ref);
+    const description = config.taskDefinition.kind === 'service'
+        ? `the task definition service ${config.service} runs now (${ref})`
+        : `task definition ${ref}`;
+    return { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
+}
+/** The repositories to push to (a missing one is a problem unless it may be created). */
+async function checkRepositories(config, deps, problems) {
     const repositories = new Map();
     for (const c of config.containers) {
         if (c.build === undefined || repositories.has(c.build.repository))
             continue;
-        const repo = await findRepository(clients.ecr, c.build.repository);
+        const repo = await (0,src_ecr/* findRepository */.W1)(deps.clients.ecr, c.build.repository);
         if (repo === undefined && !config.createRepository) {
-            problems.push(...missingRepository(c.build.repository, config.region).problems);
+            problems.list.push(...(0,src_ecr/* missingRepository */.nE)(c.build.repository, config.region).problems);
         }
         repositories.set(c.build.repository, repo);
     }
+    return repositories;
+}
+/** Every existing image to deploy is there; the ECR repositories that hold them. */
+async function checkExistingImages(config, deps, problems) {
     const imageRepositories = new Set();
     for (const c of config.containers) {
         if (c.image === undefined)
             continue;
         const where = config.containers.length > 1 ? 'containers' : 'image';
-        const checked = await collect(() => checkImageExists(clients.ecr, c.image, where, config.region, deps.log));
+        const checked = await problems.collect(() => checkImageExists(deps.clients.ecr, c.image, where, config.region, deps.log));
         if (checked !== undefined)
             imageRepositories.add(checked);
     }
-    let family = config.taskDefinitionFamily;
-    let extraTags = [];
-    // A preview registers under <family>-pr-<N>, tagged as the preview's.
-    const baseFamily = previewing ? (family ?? (0,preview_preview/* familyOfDocument */.PD)(source.doc)) : undefined;
-    if (previewing && baseFamily !== undefined) {
-        const names = await collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
-        if (names !== undefined) {
-            family = await collect(() => (0,preview_names/* previewFamily */.bc)(baseFamily, names.pullRequest));
-            extraTags = names.tags;
-        }
-    }
-    const containerNames = await collect(() => resolveContainerNames(config, source));
+    return [...imageRepositories];
+}
+/** The family to register under and its extra tags: a preview's <family>-pr-<N>, tagged as the preview's. */
+async function registrationFamily(config, source, previewing, problems) {
+    const family = config.taskDefinitionFamily;
+    if (!previewing)
+        return { family, extraTags: [] };
+    const baseFamily = family ?? (0,preview/* familyOfDocument */.PD)(source.doc);
+    if (baseFamily === undefined)
+        return { family, extraTags: [] };
+    const names = await problems.collect(() => (0,preview_names/* previewNames */.JY)(config.service, config.preview));
+    if (names === undefined)
+        return { family, extraTags: [], baseFamily };
+    const previewed = await problems.collect(() => (0,preview_names/* previewFamily */.bc)(baseFamily, names.pullRequest));
+    return { family: previewed, extraTags: names.tags, baseFamily };
+}
+/** The task definition as it will be registered (planned image URIs), and the appspec for it. */
+async function plannedRevision(config, parts, target, userAppSpec, problems) {
+    const containerNames = await problems.collect(() => resolveContainerNames(config, parts.source));
+    if (containerNames === undefined)
+        return { containerNames };
+    const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
+    const planned = config.containers.map((c, i) => ({
+        containerName: containerNames[i],
+        imageUri: c.image ?? `${parts.repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
+    }));
+    const taskDefinition = await problems.collect(() => prepareRegistration(parts, planned).input);
     let appspec;
-    let taskDefinition;
-    if (containerNames !== undefined) {
-        const tag = (0,src_config/* imageTags */.rK)(config)[0] ?? 'latest';
-        const planned = config.containers.map((c, i) => ({
-            containerName: containerNames[i],
-            imageUri: c.image ?? `${repositories.get(c.build.repository)?.uri ?? c.build.repository}:${tag}`,
-        }));
-        taskDefinition = await collect(() => prepareRegistration({ source: source, family, extraTags }, planned).input);
-        const prepared = taskDefinition;
-        if (mode === 'codedeploy' && prepared !== undefined) {
-            appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
-        }
+    if (target.mode === 'codedeploy' && taskDefinition !== undefined) {
+        appspec = await problems.collect(() => planAppSpec(config, taskDefinition, userAppSpec, target.service));
     }
-    let preview;
-    if (previewing &&
-        service !== undefined &&
-        taskDefinition !== undefined &&
-        baseFamily !== undefined &&
-        problems.length === 0) {
-        const td = taskDefinition;
-        preview = await collect(() => (0,preview_preview/* planPreview */.Aq)(config, service, td, baseFamily, {
-            ecs: clients.ecs,
-            elbv2: deps.elbv2,
-            log: deps.log,
-            wait: {
-                timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
-                pollIntervalMs: config.pollIntervalSeconds * 1000,
-                clock: deps.clock,
-                log: deps.log,
-                signal: deps.signal,
-            },
-        }));
-    }
-    if (problems.length > 0)
-        throw new errors/* UserError */.yo(problems);
+    return { containerNames, taskDefinition, appspec };
+}
+/** The pull request's preview service, when this run deploys one and nothing else is wrong. */
+async function plannedPreview(config, deps, target, taskDefinition, baseFamily, problems) {
+    const { service } = target;
+    if (!target.previewing || service === undefined || taskDefinition === undefined)
+        return undefined;
+    if (baseFamily === undefined || problems.list.length > 0)
+        return undefined;
+    return problems.collect(() => (0,preview/* planPreview */.Aq)(config, service, taskDefinition, baseFamily, {
+        ecs: deps.clients.ecs,
+        elbv2: deps.elbv2,
+        log: deps.log,
+        wait: (0,active/* waitForActiveOptions */.li)(config, deps),
+    }));
+}
+/** Everything that can be known before changing anything; all problems reported together. */
+async function validate(config, deps) {
+    const problems = new Problems();
+    const local = await readLocalFiles(config, deps, problems);
+    const target = await checkTarget(config, deps, problems);
+    const source = local.source ?? (await describedSource(config, deps, target.service));
+    const repositories = await checkRepositories(config, deps, problems);
+    const imageRepositories = await checkExistingImages(config, deps, problems);
+    const { family, extraTags, baseFamily } = await registrationFamily(config, source, target.previewing, problems);
+    const revision = await plannedRevision(config, { source, family, extraTags, repositories }, target, local.userAppSpec, problems);
+    const preview = await plannedPreview(config, deps, target, revision.taskDefinition, baseFamily, problems);
+    problems.throwIfAny();
     const plan = {
-        mode,
-        service,
-        group,
+        mode: target.mode,
+        strategy: target.strategy,
+        service: target.service,
+        group: target.group,
         source,
         repositories,
-        containerNames: containerNames,
-        appspec,
-        taskDefinition: taskDefinition,
+        containerNames: revision.containerNames,
+        appspec: revision.appspec,
+        taskDefinition: revision.taskDefinition,
         family,
         extraTags,
         preview,
-        imageRepositories: [...imageRepositories],
+        imageRepositories,
     };
     if (config.preflight)
         await checkBeforeChanging(config, plan, deps);
@@ -84104,7 +84487,7 @@ async function checkBeforeChanging(config, plan, deps) {
     if (problems.length > 0)
         throw new errors/* UserError */.yo(problems);
     const caller = await resolveCaller(clients, log);
-    plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
+    plan.policy = (0,src_policy/* buildPolicy */.vh)(await policyInput(config, plan, clients, caller));
     const result = await preflight(clients, plan.policy, log, caller);
     if (result.checked) {
         log.info(`Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`);
@@ -84239,7 +84622,7 @@ async function checkImageExists(ecr, imageUri, where, region, log) {
     else {
         let repo;
         try {
-            repo = ref.host === undefined ? undefined : await findRepository(ecr, ref.repository);
+            repo = ref.host === undefined ? undefined : await (0,src_ecr/* findRepository */.W1)(ecr, ref.repository);
         }
         catch (err) {
             // A least-privilege role may read only its own repositories; an image elsewhere is not checked.
@@ -84274,1231 +84657,450 @@ async function checkImageExists(ecr, imageUri, where, region, log) {
 /** For a lookup whose outcome the caller reports itself. */
 const silentLog = { info() { }, warning() { }, notice() { }, debug() { }, secret() { } };
 
-;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
-class Diff {
-    diff(oldStr, newStr, 
-    // Type below is not accurate/complete - see above for full possibilities - but it compiles
-    options = {}) {
-        let callback;
-        if (typeof options === 'function') {
-            callback = options;
-            options = {};
-        }
-        else if ('callback' in options) {
-            callback = options.callback;
-        }
-        // Allow subclasses to massage the input prior to running
-        const oldString = this.castInput(oldStr, options);
-        const newString = this.castInput(newStr, options);
-        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
-        const newTokens = this.removeEmpty(this.tokenize(newString, options));
-        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
-    }
-    diffWithOptionsObj(oldTokens, newTokens, options, callback) {
-        var _a;
-        const done = (value) => {
-            value = this.postProcess(value, options);
-            if (callback) {
-                setTimeout(function () { callback(value); }, 0);
-                return undefined;
-            }
-            else {
-                return value;
-            }
-        };
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let editLength = 1;
-        let maxEditLength = newLen + oldLen;
-        if (options.maxEditLength != null) {
-            maxEditLength = Math.min(maxEditLength, options.maxEditLength);
-        }
-        const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
-        const abortAfterTimestamp = Date.now() + maxExecutionTime;
-        const bestPath = [{ oldPos: -1, lastComponent: undefined }];
-        // Seed editLength = 0, i.e. the content starts with the same values
-        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
-        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-            // Identity per the equality and tokenizer
-            return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
-        }
-        // Once we hit the right edge of the edit graph on some diagonal k, we can
-        // definitely reach the end of the edit graph in no more than k edits, so
-        // there's no point in considering any moves to diagonal k+1 any more (from
-        // which we're guaranteed to need at least k+1 more edits).
-        // Similarly, once we've reached the bottom of the edit graph, there's no
-        // point considering moves to lower diagonals.
-        // We record this fact by setting minDiagonalToConsider and
-        // maxDiagonalToConsider to some finite value once we've hit the edge of
-        // the edit graph.
-        // This optimization is not faithful to the original algorithm presented in
-        // Myers's paper, which instead pointlessly extends D-paths off the end of
-        // the edit graph - see page 7 of Myers's paper which notes this point
-        // explicitly and illustrates it with a diagram. This has major performance
-        // implications for some common scenarios. For instance, to compute a diff
-        // where the new text simply appends d characters on the end of the
-        // original text of length n, the true Myers algorithm will take O(n+d^2)
-        // time while this optimization needs only O(n+d) time.
-        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
-        // Main worker method. checks all permutations of a given edit length for acceptance.
-        const execEditLength = () => {
-            for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
-                let basePath;
-                const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
-                if (removePath) {
-                    // No one else is going to attempt to use this value, clear it
-                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
-                    bestPath[diagonalPath - 1] = undefined;
-                }
-                let canAdd = false;
-                if (addPath) {
-                    // what newPos will be after we do an insertion:
-                    const addPathNewPos = addPath.oldPos - diagonalPath;
-                    canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
-                }
-                const canRemove = removePath && removePath.oldPos + 1 < oldLen;
-                if (!canAdd && !canRemove) {
-                    // If this path is a terminal then prune
-                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
-                    bestPath[diagonalPath] = undefined;
-                    continue;
-                }
-                // Select the diagonal that we want to branch from. We select the prior
-                // path whose position in the old string is the farthest from the origin
-                // and does not pass the bounds of the diff graph
-                if (!canRemove || (canAdd && removePath.oldPos < addPath.oldPos)) {
-                    basePath = this.addToPath(addPath, true, false, 0, options);
-                }
-                else {
-                    basePath = this.addToPath(removePath, false, true, 1, options);
-                }
-                newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
-                if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
-                    // If we have hit the end of both strings, then we are done
-                    return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
-                }
-                else {
-                    bestPath[diagonalPath] = basePath;
-                    if (basePath.oldPos + 1 >= oldLen) {
-                        maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
-                    }
-                    if (newPos + 1 >= newLen) {
-                        minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
-                    }
-                }
-            }
-            editLength++;
-        };
-        // Performs the length of edit iteration. Is a bit fugly as this has to support the
-        // sync and async mode which is never fun. Loops over execEditLength until a value
-        // is produced, or until the edit length exceeds options.maxEditLength (if given),
-        // in which case it will return undefined.
-        if (callback) {
-            (function exec() {
-                setTimeout(function () {
-                    if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
-                        return callback(undefined);
-                    }
-                    if (!execEditLength()) {
-                        exec();
-                    }
-                }, 0);
-            }());
-        }
-        else {
-            while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
-                const ret = execEditLength();
-                if (ret) {
-                    return ret;
-                }
-            }
-        }
-    }
-    addToPath(path, added, removed, oldPosInc, options) {
-        const last = path.lastComponent;
-        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
-            return {
-                oldPos: path.oldPos + oldPosInc,
-                lastComponent: { count: last.count + 1, added: added, removed: removed, previousComponent: last.previousComponent }
-            };
-        }
-        else {
-            return {
-                oldPos: path.oldPos + oldPosInc,
-                lastComponent: { count: 1, added: added, removed: removed, previousComponent: last }
-            };
-        }
-    }
-    extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
-        const newLen = newTokens.length, oldLen = oldTokens.length;
-        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
-        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
-            newPos++;
-            oldPos++;
-            commonCount++;
-            if (options.oneChangePerToken) {
-                basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
-            }
-        }
-        if (commonCount && !options.oneChangePerToken) {
-            basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
-        }
-        basePath.oldPos = oldPos;
-        return newPos;
-    }
-    equals(left, right, options) {
-        if (options.comparator) {
-            return options.comparator(left, right);
-        }
-        else {
-            return left === right
-                || (!!options.ignoreCase && left.toLowerCase() === right.toLowerCase());
-        }
-    }
-    removeEmpty(array) {
-        const ret = [];
-        for (let i = 0; i < array.length; i++) {
-            if (array[i]) {
-                ret.push(array[i]);
-            }
-        }
-        return ret;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    castInput(value, options) {
-        return value;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    tokenize(value, options) {
-        return Array.from(value);
-    }
-    join(chars) {
-        // Assumes ValueT is string, which is the case for most subclasses.
-        // When it's false, e.g. in diffArrays, this method needs to be overridden (e.g. with a no-op)
-        // Yes, the casts are verbose and ugly, because this pattern - of having the base class SORT OF
-        // assume tokens and values are strings, but not completely - is weird and janky.
-        return chars.join('');
-    }
-    postProcess(changeObjects, 
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    options) {
-        return changeObjects;
-    }
-    get useLongestToken() {
-        return false;
-    }
-    buildValues(lastComponent, newTokens, oldTokens) {
-        // First we convert our linked list of components in reverse order to an
-        // array in the right order:
-        const components = [];
-        let nextComponent;
-        while (lastComponent) {
-            components.push(lastComponent);
-            nextComponent = lastComponent.previousComponent;
-            delete lastComponent.previousComponent;
-            lastComponent = nextComponent;
-        }
-        components.reverse();
-        const componentLen = components.length;
-        let componentPos = 0, newPos = 0, oldPos = 0;
-        for (; componentPos < componentLen; componentPos++) {
-            const component = components[componentPos];
-            if (!component.removed) {
-                if (!component.added && this.useLongestToken) {
-                    let value = newTokens.slice(newPos, newPos + component.count);
-                    value = value.map(function (value, i) {
-                        const oldValue = oldTokens[oldPos + i];
-                        return oldValue.length > value.length ? oldValue : value;
-                    });
-                    component.value = this.join(value);
-                }
-                else {
-                    component.value = this.join(newTokens.slice(newPos, newPos + component.count));
-                }
-                newPos += component.count;
-                // Common case
-                if (!component.added) {
-                    oldPos += component.count;
-                }
-            }
-            else {
-                component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
-                oldPos += component.count;
-            }
-        }
-        return components;
-    }
-}
 
-;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
+/***/ }),
+
+/***/ 787:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-class LineDiff extends Diff {
-    constructor() {
-        super(...arguments);
-        this.tokenize = tokenize;
-    }
-    equals(left, right, options) {
-        // If we're ignoring whitespace, we need to normalise lines by stripping
-        // whitespace before checking equality. (This has an annoying interaction
-        // with newlineIsToken that requires special handling: if newlines get their
-        // own token, then we DON'T want to trim the *newline* tokens down to empty
-        // strings, since this would cause us to treat whitespace-only line content
-        // as equal to a separator between lines, which would be weird and
-        // inconsistent with the documented behavior of the options.)
-        if (options.ignoreWhitespace) {
-            if (!options.newlineIsToken || !left.includes('\n')) {
-                left = left.trim();
-            }
-            if (!options.newlineIsToken || !right.includes('\n')) {
-                right = right.trim();
-            }
-        }
-        else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
-            if (left.endsWith('\n')) {
-                left = left.slice(0, -1);
-            }
-            if (right.endsWith('\n')) {
-                right = right.slice(0, -1);
-            }
-        }
-        return super.equals(left, right, options);
-    }
-}
-const lineDiff = new LineDiff();
-function diffLines(oldStr, newStr, options) {
-    return lineDiff.diff(oldStr, newStr, options);
-}
-function diffTrimmedLines(oldStr, newStr, options) {
-    options = generateOptions(options, { ignoreWhitespace: true });
-    return lineDiff.diff(oldStr, newStr, options);
-}
-// Exported standalone so it can be used from jsonDiff too.
-function tokenize(value, options) {
-    if (options.stripTrailingCr) {
-        // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
-        value = value.replace(/\r\n/g, '\n');
-    }
-    const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
-    // Ignore the final empty token that occurs if the string ends with a new line
-    if (!linesAndNewlines[linesAndNewlines.length - 1]) {
-        linesAndNewlines.pop();
-    }
-    // Merge the content and line separators into single tokens
-    for (let i = 0; i < linesAndNewlines.length; i++) {
-        const line = linesAndNewlines[i];
-        if (i % 2 && !options.newlineIsToken) {
-            retLines[retLines.length - 1] += line;
-        }
-        else {
-            retLines.push(line);
-        }
-    }
-    return retLines;
-}
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  vh: () => (/* binding */ buildPolicy),
+  xB: () => (/* binding */ permissionChecks),
+  ll: () => (/* binding */ restrictPolicy)
+});
 
-;// CONCATENATED MODULE: ./node_modules/diff/libesm/patch/create.js
+// UNUSED EXPORTS: ECS_TASKS_PRINCIPAL, partitionOf, policyActions, previewTargetGroupPatterns, principalResources
 
+// EXTERNAL MODULE: ./src/deploy/codedeploy.ts
+var codedeploy = __nccwpck_require__(8221);
+// EXTERNAL MODULE: ./src/deploy/aws-errors.ts
+var aws_errors = __nccwpck_require__(2932);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/iam.ts
+/** What a group of actions acts on: one statement of the policy each, in this order. */
+const RESOURCE_KINDS = [
+    'EcrLogin',
+    'EcrRepositories',
+    'EcrImages',
+    'TaskDefinitions',
+    'TagTaskDefinitions',
+    'PreviewTaskDefinitions',
+    'Cluster',
+    'Service',
+    'PreviewServices',
+    'TagPreviewServices',
+    'ListServiceTasks',
+    'DescribeServiceTasks',
+    'DeploymentGroup',
+    'ApplicationRevisions',
+    'DeploymentConfig',
+    'PassTaskRoles',
+    'ReadRoles',
+    'SimulateOwnPolicies',
+    'LoadBalancers',
+    'PreviewListener',
+    'PreviewRules',
+    'TagPreviewRules',
+    'PreviewTargetGroups',
+    'TagPreviewTargetGroups',
+];
 /**
- * Returns true if the filename contains characters that require C-style
- * quoting (as used by Git and GNU diffutils in diff output).
+ * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
+ * an Amazon ECR private repository"). These go through the registry, not the ECR API, so
+ * no API call shows them. ecr:BatchGetImage is there because the pusher first asks the
+ * registry for the manifest it is about to put.
  */
-function needsQuoting(s) {
-    for (let i = 0; i < s.length; i++) {
-        if (s[i] < '\x20' || s[i] > '\x7e' || s[i] === '"' || s[i] === '\\') {
-            return true;
-        }
-    }
-    return false;
-}
+const ECR_PUSH_ACTIONS = [
+    'ecr:BatchCheckLayerAvailability',
+    'ecr:InitiateLayerUpload',
+    'ecr:UploadLayerPart',
+    'ecr:CompleteLayerUpload',
+    'ecr:PutImage',
+    'ecr:BatchGetImage',
+];
+/** Pulling layers through the registry, when the build pulls from its own repositories (needs.pull). */
+const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'];
 /**
- * C-style quotes a filename, encoding special characters as escape sequences
- * and non-ASCII bytes as octal escapes. This is the inverse of
- * `parseQuotedFileName` in parse.ts.
- *
- * Non-ASCII bytes are encoded as UTF-8 before being emitted as octal escapes.
- * This matches the behaviour of both Git and GNU diffutils, which always emit
- * UTF-8 octal escapes regardless of the underlying filesystem encoding (e.g.
- * Git for Windows converts from NTFS's UTF-16 to UTF-8 internally).
- *
- * If the filename doesn't need quoting, returns it as-is.
+ * What CodeDeploy checks on CreateDeployment besides codedeploy:CreateDeployment, with no
+ * call of their own: GetDeploymentConfig on the deployment's config, and GetApplicationRevision
+ * or RegisterApplicationRevision on the application (CodeDeploy permissions reference, note
+ * 1 to CreateDeployment). RegisterApplicationRevision is the one of the two that also covers
+ * a revision the application has not seen yet (each appspec is a new AppSpecContent
+ * revision); aws-actions/amazon-ecs-deploy-task-definition documents the same pair.
  */
-function quoteFileNameIfNeeded(s) {
-    if (!needsQuoting(s)) {
-        return s;
-    }
-    let result = '"';
-    const bytes = new TextEncoder().encode(s);
-    let i = 0;
-    while (i < bytes.length) {
-        const b = bytes[i];
-        // See https://en.wikipedia.org/wiki/Escape_sequences_in_C#Escape_sequences
-        if (b === 0x07) {
-            result += '\\a';
-        }
-        else if (b === 0x08) {
-            result += '\\b';
-        }
-        else if (b === 0x09) {
-            result += '\\t';
-        }
-        else if (b === 0x0a) {
-            result += '\\n';
-        }
-        else if (b === 0x0b) {
-            result += '\\v';
-        }
-        else if (b === 0x0c) {
-            result += '\\f';
-        }
-        else if (b === 0x0d) {
-            result += '\\r';
-        }
-        else if (b === 0x22) {
-            result += '\\"';
-        }
-        else if (b === 0x5c) {
-            result += '\\\\';
-        }
-        else if (b >= 0x20 && b <= 0x7e) {
-            // Just a printable ASCII character that is neither a double quote nor a
-            // backslash; no need to escape it.
-            result += String.fromCharCode(b);
-        }
-        else {
-            // Either part of a non-ASCII character or a control character without a
-            // special escape sequence; needs escaping as a 3-digit octal escape
-            result += '\\' + b.toString(8).padStart(3, '0');
-        }
-        i++;
-    }
-    result += '"';
-    return result;
-}
-const INCLUDE_HEADERS = {
-    includeIndex: true,
-    includeUnderline: true,
-    includeFileHeaders: true
-};
-const FILE_HEADERS_ONLY = {
-    includeIndex: false,
-    includeUnderline: false,
-    includeFileHeaders: true
-};
-const OMIT_HEADERS = {
-    includeIndex: false,
-    includeUnderline: false,
-    includeFileHeaders: false
-};
-function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
-    let optionsObj;
-    if (!options) {
-        optionsObj = {};
-    }
-    else if (typeof options === 'function') {
-        optionsObj = { callback: options };
-    }
-    else {
-        optionsObj = options;
-    }
-    if (typeof optionsObj.context === 'undefined') {
-        optionsObj.context = 4;
-    }
-    // We copy this into its own variable to placate TypeScript, which thinks
-    // optionsObj.context might be undefined in the callbacks below.
-    const context = optionsObj.context;
-    // @ts-expect-error (runtime check for something that is correctly a static type error)
-    if (optionsObj.newlineIsToken) {
-        throw new Error('newlineIsToken may not be used with patch-generation functions, only with diffing functions');
-    }
-    if (!optionsObj.callback) {
-        return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
-    }
-    else {
-        const { callback } = optionsObj;
-        diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
-                const patch = diffLinesResultToPatch(diff);
-                // TypeScript is unhappy without the cast because it does not understand that `patch` may
-                // be undefined here only if `callback` is StructuredPatchCallbackAbortable:
-                callback(patch);
-            } }));
-    }
-    function diffLinesResultToPatch(diff) {
-        // STEP 1: Build up the patch with no "\ No newline at end of file" lines and with the arrays
-        //         of lines containing trailing newline characters. We'll tidy up later...
-        if (!diff) {
-            return;
-        }
-        diff.push({ value: '', lines: [] }); // Append an empty value to make cleanup easier
-        function contextLines(lines) {
-            return lines.map(function (entry) { return ' ' + entry; });
-        }
-        const hunks = [];
-        let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
-        for (let i = 0; i < diff.length; i++) {
-            const current = diff[i], lines = current.lines || splitLines(current.value);
-            current.lines = lines;
-            if (current.added || current.removed) {
-                // If we have previous context, start with that
-                if (!oldRangeStart) {
-                    const prev = diff[i - 1];
-                    oldRangeStart = oldLine;
-                    newRangeStart = newLine;
-                    if (prev) {
-                        curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
-                        oldRangeStart -= curRange.length;
-                        newRangeStart -= curRange.length;
-                    }
-                }
-                // Output our changes
-                for (const line of lines) {
-                    curRange.push((current.added ? '+' : '-') + line);
-                }
-                // Track the updated file position
-                if (current.added) {
-                    newLine += lines.length;
-                }
-                else {
-                    oldLine += lines.length;
-                }
-            }
-            else {
-                // Identical context lines. Track line changes
-                if (oldRangeStart) {
-                    // Close out any changes that have been output (or join overlapping)
-                    if (lines.length <= context * 2 && i < diff.length - 2) {
-                        // Overlapping
-                        for (const line of contextLines(lines)) {
-                            curRange.push(line);
-                        }
-                    }
-                    else {
-                        // end the range and output
-                        const contextSize = Math.min(lines.length, context);
-                        for (const line of contextLines(lines.slice(0, contextSize))) {
-                            curRange.push(line);
-                        }
-                        const hunk = {
-                            oldStart: oldRangeStart,
-                            oldLines: (oldLine - oldRangeStart + contextSize),
-                            newStart: newRangeStart,
-                            newLines: (newLine - newRangeStart + contextSize),
-                            lines: curRange
-                        };
-                        hunks.push(hunk);
-                        oldRangeStart = 0;
-                        newRangeStart = 0;
-                        curRange = [];
-                    }
-                }
-                oldLine += lines.length;
-                newLine += lines.length;
-            }
-        }
-        // Step 2: eliminate the trailing `\n` from each line of each hunk, and, where needed, add
-        //         "\ No newline at end of file".
-        for (const hunk of hunks) {
-            for (let i = 0; i < hunk.lines.length; i++) {
-                if (hunk.lines[i].endsWith('\n')) {
-                    hunk.lines[i] = hunk.lines[i].slice(0, -1);
-                }
-                else {
-                    hunk.lines.splice(i + 1, 0, '\\ No newline at end of file');
-                    i++; // Skip the line we just added, then continue iterating
-                }
-            }
-        }
-        return {
-            oldFileName: oldFileName, newFileName: newFileName,
-            oldHeader: oldHeader, newHeader: newHeader,
-            hunks: hunks
-        };
-    }
-}
-/**
- * creates a unified diff patch.
- *
- * @param patch either a single structured patch object (as returned by `structuredPatch`) or an
- *   array of them (as returned by `parsePatch`).
- * @param headerOptions behaves the same as the `headerOptions` option of `createTwoFilesPatch`.
- *   Ignored for patches where `isGit` is `true`.
- *
- * When a patch has `isGit: true`, `formatPatch` output is changed to more closely match Git's
- * output: it emits a `diff --git` header, emits Git extended headers as appropriate based on
- * properties like `isRename`, `isCreate`, `newMode`, etc, and will omit `---`/`+++` file
- * headers for patches with no hunks (e.g. renames without content changes).
- */
-function formatPatch(patch, headerOptions) {
-    var _a, _b, _c, _d, _e, _f;
-    if (!headerOptions) {
-        headerOptions = INCLUDE_HEADERS;
-    }
-    if (Array.isArray(patch)) {
-        if (patch.length > 1 && !headerOptions.includeFileHeaders && !patch.every(p => p.isGit)) {
-            throw new Error('Cannot omit file headers on a multi-file patch. '
-                + '(The result would be unparseable; how would a tool trying to apply '
-                + 'the patch know which changes are to which file?)');
-        }
-        return patch.map(p => formatPatch(p, headerOptions)).join('\n');
-    }
-    const ret = [];
-    // Git patches have a fixed header format (diff --git, extended headers,
-    // and ---/+++ when hunks are present), so headerOptions is ignored.
-    if (patch.isGit) {
-        headerOptions = INCLUDE_HEADERS;
-        // Emit Git-style diff --git header and extended headers.
-        // Git never puts /dev/null in the "diff --git" line; for file
-        // creations/deletions it uses the real filename on both sides.
-        if (!patch.oldFileName) {
-            throw new Error('oldFileName must be specified for Git patches');
-        }
-        if (!patch.newFileName) {
-            throw new Error('newFileName must be specified for Git patches');
-        }
-        let gitOldName = patch.oldFileName;
-        let gitNewName = patch.newFileName;
-        if (patch.isCreate && gitOldName === '/dev/null') {
-            gitOldName = gitNewName.replace(/^b\//, 'a/');
-        }
-        else if (patch.isDelete && gitNewName === '/dev/null') {
-            gitNewName = gitOldName.replace(/^a\//, 'b/');
-        }
-        ret.push('diff --git ' + quoteFileNameIfNeeded(gitOldName) + ' ' + quoteFileNameIfNeeded(gitNewName));
-        if (patch.isDelete) {
-            ret.push('deleted file mode ' + ((_a = patch.oldMode) !== null && _a !== void 0 ? _a : '100644'));
-        }
-        if (patch.isCreate) {
-            ret.push('new file mode ' + ((_b = patch.newMode) !== null && _b !== void 0 ? _b : '100644'));
-        }
-        if (patch.oldMode && patch.newMode && !patch.isDelete && !patch.isCreate) {
-            ret.push('old mode ' + patch.oldMode);
-            ret.push('new mode ' + patch.newMode);
-        }
-        if (patch.isRename) {
-            ret.push('rename from ' + quoteFileNameIfNeeded(((_c = patch.oldFileName) !== null && _c !== void 0 ? _c : '').replace(/^a\//, '')));
-            ret.push('rename to ' + quoteFileNameIfNeeded(((_d = patch.newFileName) !== null && _d !== void 0 ? _d : '').replace(/^b\//, '')));
-        }
-        if (patch.isCopy) {
-            ret.push('copy from ' + quoteFileNameIfNeeded(((_e = patch.oldFileName) !== null && _e !== void 0 ? _e : '').replace(/^a\//, '')));
-            ret.push('copy to ' + quoteFileNameIfNeeded(((_f = patch.newFileName) !== null && _f !== void 0 ? _f : '').replace(/^b\//, '')));
-        }
-    }
-    else {
-        if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName && patch.oldFileName !== undefined) {
-            ret.push('Index: ' + patch.oldFileName);
-        }
-        if (headerOptions.includeUnderline) {
-            ret.push('===================================================================');
-        }
-    }
-    // Emit --- / +++ file headers. For Git patches with no hunks (e.g.
-    // pure renames, mode-only changes), Git omits these, so we do too.
-    const hasHunks = patch.hunks.length > 0;
-    if (headerOptions.includeFileHeaders && patch.oldFileName !== undefined && patch.newFileName !== undefined
-        && (!patch.isGit || hasHunks)) {
-        ret.push('--- ' + quoteFileNameIfNeeded(patch.oldFileName) + (patch.oldHeader ? '\t' + patch.oldHeader : ''));
-        ret.push('+++ ' + quoteFileNameIfNeeded(patch.newFileName) + (patch.newHeader ? '\t' + patch.newHeader : ''));
-    }
-    for (let i = 0; i < patch.hunks.length; i++) {
-        const hunk = patch.hunks[i];
-        // Unified Diff Format quirk: If the chunk size is 0,
-        // the first number is one lower than one would expect.
-        // https://www.artima.com/weblogs/viewpost.jsp?thread=164293
-        const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
-        const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
-        ret.push('@@ -' + oldStart + ',' + hunk.oldLines
-            + ' +' + newStart + ',' + hunk.newLines
-            + ' @@');
-        for (const line of hunk.lines) {
-            ret.push(line);
-        }
-    }
-    return ret.join('\n') + '\n';
-}
-function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
-    if (typeof options === 'function') {
-        options = { callback: options };
-    }
-    if (!(options === null || options === void 0 ? void 0 : options.callback)) {
-        const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
-        if (!patchObj) {
-            return;
-        }
-        return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
-    }
-    else {
-        const { callback } = options;
-        structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: patchObj => {
-                if (!patchObj) {
-                    callback(undefined);
-                }
-                else {
-                    callback(formatPatch(patchObj, options.headerOptions));
-                }
-            } }));
-    }
-}
-function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
-    return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
-}
-/**
- * Split `text` into an array of lines, including the trailing newline character (where present)
- */
-function splitLines(text) {
-    const hasTrailingNl = text.endsWith('\n');
-    const result = text.split('\n').map(line => line + '\n');
-    if (hasTrailingNl) {
-        result.pop();
-    }
-    else {
-        result.push(result.pop().slice(0, -1));
-    }
-    return result;
-}
-
-// EXTERNAL MODULE: ./src/safe-text.ts
-var safe_text = __nccwpck_require__(1452);
-;// CONCATENATED MODULE: ./src/dryrun.ts
-
-
-
-
-
-/** Lists whose order ECS does not keep, and the field that names each entry. */
-const UNORDERED_LISTS = { environment: 'name', secrets: 'name', tags: 'key' };
-/**
- * A unified diff from the current task definition to the one to register, both with
- * read-only fields stripped, keys sorted and empty lists and objects left out (ECS answers
- * `[]` for lists never set). '' when they are the same.
- */
-function taskDefinitionDiff(current, next) {
-    const described = current === undefined ? undefined : 'taskDefinition' in current ? current : { taskDefinition: current };
-    const before = described === undefined
-        ? ''
-        : comparable({ ...described.taskDefinition, ...(described.tags && { tags: described.tags }) });
-    const after = comparable(next);
-    if (before === after)
-        return '';
-    return createTwoFilesPatch(currentLabel(described?.taskDefinition), 'new', before, after, undefined, undefined, {
-        context: 3,
-        headerOptions: FILE_HEADERS_ONLY,
-    });
-}
-function currentLabel(td) {
-    if (td === undefined)
-        return 'current (none)';
-    const ref = td.family !== undefined && td.revision !== undefined
-        ? `${td.family}:${td.revision}`
-        : (td.taskDefinitionArn?.split('/').pop() ?? td.family ?? 'unknown');
-    return `current (${ref})`;
-}
-function comparable(taskDefinition) {
-    const top = {};
-    for (const [key, value] of Object.entries(taskDefinition)) {
-        if (!taskdef/* READ_ONLY_TASK_DEFINITION_FIELDS */.uY.includes(key))
-            top[key] = value;
-    }
-    return `${JSON.stringify(normalize(top) ?? {}, null, 2)}\n`;
-}
-/** Sorted keys; undefined, empty lists and empty objects dropped; name-keyed lists in name order. */
-function normalize(value, key) {
-    if (Array.isArray(value)) {
-        const items = value.map((v) => normalize(v)).filter((v) => v !== undefined);
-        const by = key === undefined ? undefined : UNORDERED_LISTS[key];
-        if (by !== undefined && items.every((i) => (0,render_document/* isRecord */.u4)(i) && typeof i[by] === 'string')) {
-            const name = (i) => i[by];
-            items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
-        }
-        return items.length > 0 ? items : undefined;
-    }
-    if ((0,render_document/* isRecord */.u4)(value)) {
-        const out = {};
-        for (const k of Object.keys(value).sort()) {
-            const v = normalize(value[k], k);
-            if (v !== undefined)
-                out[k] = v;
-        }
-        return Object.keys(out).length > 0 ? out : undefined;
-    }
-    return value;
-}
-/** The AWS calls a real run makes, in order, one line each ("ecs:RegisterTaskDefinition family=web"). */
-function describePlannedCalls(plan) {
-    const calls = [];
-    if (plan.pushes.length > 0)
-        calls.push('ecr:GetAuthorizationToken (docker login --password-stdin)');
-    for (const push of plan.pushes) {
-        if (push.createRepository)
-            calls.push(`ecr:CreateRepository repositoryName=${push.repository}`);
-        calls.push(`ecr:PutImage ${push.repository}:${push.tags.join(',')} (docker push: layers, then the manifest)`);
-    }
-    calls.push(`ecs:RegisterTaskDefinition family=${plan.taskDefinitionFamily}`);
-    const d = plan.deployment;
-    if (d.mode === 'rolling') {
-        const service = `cluster=${d.cluster} service=${d.service}`;
-        const options = [
-            ...(d.forceNewDeployment ? ['forceNewDeployment=true'] : []),
-            ...(d.desiredCount !== undefined ? [`desiredCount=${d.desiredCount}`] : []),
-        ];
-        calls.push([
-            `ecs:UpdateService ${service} taskDefinition=${plan.taskDefinitionFamily}:<new revision>`,
-            ...options,
-        ].join(' '));
-        if (plan.wait)
-            calls.push(`ecs:DescribeServices ${service}, polled until the deployment is COMPLETED or FAILED`);
-    }
-    else if (d.mode === 'codedeploy') {
-        calls.push(`codedeploy:CreateDeployment ${d.application}/${d.deploymentGroup} config=${d.deploymentConfigName} (AppSpecContent)`);
-        if (plan.wait)
-            calls.push('codedeploy:GetDeployment, polled until Succeeded, Failed or Stopped');
-    }
-    return calls;
-}
-/** The job summary of a dry run, in Markdown. */
-function renderDryRunSummary(input) {
-    const parts = [
-        '### Dry run: nothing was changed in AWS',
-        'A real run would make these calls, in order:',
-        input.calls.map((c, i) => `${i + 1}. ${(0,safe_text/* mdCode */.xs)(c)}`).join('\n'),
-        '#### Task definition',
-        input.diff === ''
-            ? 'Same as the current revision (RegisterTaskDefinition still adds an identical new revision).'
-            : (0,safe_text/* mdFence */.F)([input.diff.replace(/\n$/, '')], 'diff').join('\n'),
-    ];
-    if (input.appspec !== undefined) {
-        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo}:`, (0,safe_text/* mdFence */.F)([(0,render_appspec/* renderAppSpec */.Zl)(input.appspec, render_appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo).content.replace(/\n$/, '')], 'yaml').join('\n'));
-    }
-    return `${parts.join('\n\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/register.ts
-/** Register: one RegisterTaskDefinition call, its ARN back. */
-
-
-async function registerTaskDefinition(ecs, input) {
-    try {
-        const out = await ecs.send(new client_ecs_dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
-        const td = out.taskDefinition;
-        if (!td?.taskDefinitionArn)
-            throw new Error('RegisterTaskDefinition returned no task definition ARN.');
-        return { arn: td.taskDefinitionArn, revision: td.revision ?? 0 };
-    }
-    catch (e) {
-        const err = e;
-        if (err.name === 'ClientException' || err.name === 'InvalidParameterException') {
-            throw new errors/* UserError */.yo({
-                where: 'task-definition',
-                what: `ECS refused the task definition: ${err.message}`,
-                fix: 'Correct the field ECS names in your task definition file.',
-            });
-        }
-        if (/iam:PassRole/.test(err.message)) {
-            throw new errors/* UserError */.yo({
-                where: 'task-definition',
-                what: err.message,
-                fix: 'Allow the deploying role iam:PassRole on the task role and execution role, with the condition iam:PassedToService = ecs-tasks.amazonaws.com.',
-            });
-        }
-        throw e;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/render/artifacts.ts
-
-/** CodePipeline refuses an imagedefinitions.json larger than this. */
-const MAX_IMAGE_DEFINITIONS_BYTES = 100 * 1024;
-/**
- * imagedefinitions.json as CodePipeline's ECS standard (rolling) deploy action reads it: an
- * array of {"name", "imageUri"}, one entry per container.
- */
-function renderImageDefinitions(images) {
-    const problems = new errors/* Problems */.Zw();
-    if (images.length === 0) {
-        problems.add({
-            where: 'containers',
-            what: 'No container image was given, so imagedefinitions.json would be empty.',
-            fix: 'Name at least one container and its image with `container-name` and `image`, or `containers`.',
-        });
-    }
-    const seen = new Set();
-    for (const { containerName } of images) {
-        if (seen.has(containerName)) {
-            problems.add({
-                where: 'containers',
-                what: `Container ${JSON.stringify(containerName)} is listed twice; imagedefinitions.json names each container once.`,
-                fix: 'List each container once in `containers`.',
-            });
-        }
-        seen.add(containerName);
-    }
-    problems.throwIfAny();
-    const content = render(images.map((i) => ({ name: i.containerName, imageUri: i.imageUri })));
-    const bytes = Buffer.byteLength(content, 'utf8');
-    if (bytes > MAX_IMAGE_DEFINITIONS_BYTES) {
-        throw new errors/* UserError */.yo({
-            where: 'containers',
-            what: `imagedefinitions.json would be ${bytes} bytes; CodePipeline accepts at most 100 KB (${MAX_IMAGE_DEFINITIONS_BYTES} bytes).`,
-            fix: 'Deploy fewer containers per task definition, or shorten the image URIs.',
-        });
-    }
-    return content;
-}
-/** imageDetail.json as CodePipeline's CodeDeployToECS (blue/green) action reads it. */
-function renderImageDetail(imageUri) {
-    return render({ ImageURI: imageUri });
-}
-function render(value) {
-    return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-/**
- * The pipeline: CodePipeline's Build and Deploy stages in order. Everything that can be
- * checked is checked before the first change in AWS: inputs, files, the service, the
- * deployment group, the repositories, the task definition and the appspec. Only then does
- * it log in, build, push, register and deploy.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** A deployment that ran and did not succeed: the report says why. */
-class DeploymentFailed extends Error {
-    diagnostics;
-    constructor(message, diagnostics) {
-        super(message);
-        this.diagnostics = diagnostics;
-        this.name = 'DeploymentFailed';
-    }
-}
-async function runPipeline(config, deps, timer, report) {
-    const { clients, log } = deps;
-    const plan = await timer.run('Validate', () => validate(config, deps), (p) => `mode ${p.mode}`);
-    report.mode = plan.mode;
-    deps.setOutput('deploy-mode', plan.mode);
-    if (config.printPolicy) {
-        const policy = plan.policy ?? buildPolicy(await policyInput(config, plan, clients));
-        log.info(`Least-privilege IAM policy for this deployment:\n${JSON.stringify(policy, null, 2)}`);
-        deps.setOutput('policy', JSON.stringify(policy));
-    }
-    // The rendered files, and buildx's metadata file, go here.
-    await deps.fs.mkdir(config.outputDir);
-    const images = await produceImages(config, plan, deps, timer, report);
-    const first = report.images[0];
-    if (first) {
-        deps.setOutput('image-uri', first.imageUri);
-        if (first.digest) {
-            deps.setOutput('image-digest', first.digest);
-            deps.setOutput('image-uri-digest', `${first.imageUri.replace(/:[^:/]+$/, '')}@${first.digest}`);
-        }
-    }
-    deps.setOutput('images', JSON.stringify(Object.fromEntries(images.map((i) => [i.containerName, i.imageUri]))));
-    const prepared = prepareRegistration(plan, images);
-    if (prepared.stripped.length > 0) {
-        log.notice(`Removed read-only fields from the task definition before registering: ${prepared.stripped.join(', ')}.`);
-    }
-    for (const c of prepared.coerced)
-        log.notice(`Task definition: ${c}`);
-    const out = (name) => external_node_path_default().join(config.outputDir, name);
-    await deps.fs.writeFile(out('task-definition.json'), JSON.stringify(prepared.input, null, 2) + '\n');
-    await deps.fs.writeFile(out('imagedefinitions.json'), renderImageDefinitions(images));
-    deps.setOutput('task-definition-path', out('task-definition.json'));
-    deps.setOutput('imagedefinitions-path', out('imagedefinitions.json'));
-    if (images[0]) {
-        await deps.fs.writeFile(out('imageDetail.json'), renderImageDetail(images[0].imageUri));
-        deps.setOutput('imagedetail-path', out('imageDetail.json'));
-    }
-    if (config.dryRun) {
-        await timer.run('Dry run', () => showDryRun(config, plan, prepared.input, deps, report));
-        return;
-    }
-    const registered = await timer.run('Register task definition', () => registerTaskDefinition(clients.ecs, prepared.input), (r) => r.arn);
-    report.taskDefinitionArn = registered.arn;
-    deps.setOutput('task-definition-arn', registered.arn);
-    let watch;
-    if (plan.preview !== undefined) {
-        watch = await startPreview(config, plan.preview, registered.arn, deps, timer, report);
-    }
-    else if (plan.mode === 'codedeploy') {
-        watch = await startCodeDeploy(config, deps, timer, report, {
-            group: plan.group,
-            appspec: plan.appspec.appspec,
-            taskDefinitionArn: registered.arn,
-            record: true,
-            rollbackOnTimeout: config.rollbackOnTimeout,
-        });
-    }
-    else if (plan.mode === 'rolling') {
-        watch = await startRollingUpdate(config, deps, timer, report, {
-            taskDefinitionArn: registered.arn,
-            previousTaskDefinitionArn: plan.service?.taskDefinitionArn,
-            waitForIdle: true,
-            record: true,
-            rollbackOnTimeout: config.rollbackOnTimeout,
-        });
-    }
-    else {
-        timer.skip('Deploy', 'deploy-mode none: task definition registered only');
-    }
-    await settleDeployment(watch, config, deps, timer, report);
-}
-function watchOptions(config, deps, rollbackOnTimeout) {
-    return {
-        pollIntervalMs: config.pollIntervalSeconds * 1000,
-        rollbackOnTimeout,
-        clock: deps.clock,
-        log: deps.log,
-        signal: deps.signal,
+const CREATE_DEPLOYMENT_ALSO_CHECKS = (/* unused pure expression or super */ null && ([
+    'codedeploy:GetDeploymentConfig',
+    'codedeploy:RegisterApplicationRevision',
+]));
+/** The actions of every run these needs describe, grouped by what they act on. */
+function requiredActions(needs) {
+    const groups = new Map();
+    const add = (resource, ...actions) => {
+        const set = groups.get(resource) ?? new Set();
+        for (const a of actions)
+            set.add(a);
+        groups.set(resource, set);
     };
+    const deploys = needs.mode !== 'none';
+    const preview = needs.preview !== undefined;
+    const rollback = needs.rollback === true && deploys;
+    // Every deploy registers a task definition: the roles it names are passed to ECS, and its
+    // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
+    // reads the revision a run starts from when no file is given, and the live one a dry run
+    // compares with.
+    add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
+    add('TagTaskDefinitions', 'ecs:TagResource');
+    add('PassTaskRoles', 'iam:PassRole');
+    if (needs.build) {
+        add('EcrLogin', 'ecr:GetAuthorizationToken');
+        // DescribeImages: in an immutable repository, whether this commit's tag exists already.
+        add('EcrRepositories', 'ecr:DescribeRepositories', 'ecr:DescribeImages', ...ECR_PUSH_ACTIONS);
+        if (needs.createRepository)
+            add('EcrRepositories', 'ecr:CreateRepository');
+        if (needs.pull)
+            add('EcrRepositories', ...ECR_PULL_ACTIONS);
+    }
+    if (needs.existingImage) {
+        // DescribeRepositories: an image whose host is not an ECR host name is matched to the
+        // repository whose URI it has.
+        add('EcrImages', 'ecr:DescribeRepositories', 'ecr:DescribeImages');
+    }
+    if (deploys || preview)
+        add('Service', 'ecs:DescribeServices');
+    if (deploys || preview) {
+        // The stopped tasks and their reasons, when a deployment fails.
+        add('ListServiceTasks', 'ecs:ListTasks');
+        add('DescribeServiceTasks', 'ecs:DescribeTasks');
+    }
+    if (needs.mode === 'rolling')
+        add('Service', 'ecs:UpdateService');
+    if (needs.mode === 'codedeploy') {
+        add('DeploymentGroup', 'codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment', 'codedeploy:GetDeployment', 'codedeploy:ListDeploymentTargets', 'codedeploy:GetDeploymentTarget', 
+        // On a timeout, and by the post step when the job is cancelled.
+        'codedeploy:StopDeployment');
+        add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
+        add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
+    }
+    if (rollback) {
+        // The family's previous ACTIVE revision, when nothing newer says what was live before.
+        add('TaskDefinitions', 'ecs:ListTaskDefinitions');
+        if (needs.mode === 'codedeploy') {
+            // The group's history: the deployment in progress to stop, the appspecs of earlier ones.
+            add('DeploymentGroup', 'codedeploy:ListDeployments', 'codedeploy:BatchGetDeployments');
+        }
+    }
+    if (needs.preflight) {
+        add('Cluster', 'ecs:DescribeClusters');
+        // The task definition's roles must exist; the deploying role's own ARN carries its path.
+        add('ReadRoles', 'iam:GetRole');
+        add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
+    }
+    if (preview)
+        addPreviewActions(add, needs);
+    return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
+        resource,
+        actions: [...groups.get(resource)].sort(),
+    }));
 }
+/** A preview's own service, task definition family, image tags and routing. */
+function addPreviewActions(add, needs) {
+    add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
+    add('TagPreviewServices', 'ecs:TagResource');
+    // A destroy deregisters every revision of the preview's family, then deletes them.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+    add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+    if (needs.build)
+        add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+    if (needs.preview?.routing) {
+        add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
+        add('PreviewListener', 'elasticloadbalancing:CreateRule');
+        add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+        add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+        add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
+        add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+    }
+}
+/** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
+function allActions(needs) {
+    return [...new Set(requiredActions(needs).flatMap((g) => g.actions))].sort();
+}
+
+// EXTERNAL MODULE: ./src/preview/names.ts
+var names = __nccwpck_require__(9144);
+;// CONCATENATED MODULE: ./src/policy.ts
 /**
- * CreateDeployment of the appspec with `taskDefinitionArn` put in, through the group; waits
- * for another active deployment of the group first, within wait-for-active-deployment-minutes.
- * `record` hands the deployment to the post step, which stops it with rollback on cancel.
+ * The least-privilege IAM policy for the role that runs this action: every action from
+ * src/iam.ts, each on the resources AWS documents for it, so that a user can paste the
+ * output and a preflight can simulate exactly that. Pure: no AWS calls.
+ *
+ * Resource types follow the Service Authorization Reference and the CodeDeploy permissions
+ * reference: actions without resource-level permissions get "*", everything else the ARN of
+ * this run's repository, cluster, service, task family, deployment group, role, listener or
+ * target group.
  */
-async function startCodeDeploy(config, deps, timer, report, opts) {
-    const { clients, log } = deps;
-    const { group } = opts;
-    const service = config.service;
-    const rendered = (0,render_appspec/* renderAppSpec */.Zl)(opts.appspec, opts.taskDefinitionArn);
-    // A rollback comes here without the pipeline's earlier stages.
-    await deps.fs.mkdir(config.outputDir);
-    const appspecPath = external_node_path_default().join(config.outputDir, 'appspec.yaml');
-    await deps.fs.writeFile(appspecPath, rendered.content);
-    deps.setOutput('appspec-path', appspecPath);
-    const id = await timer.run('CodeDeploy deployment', () => (0,deploy_codedeploy/* createDeployment */.Yy)(clients.codedeploy, {
-        application: group.application,
-        deploymentGroup: group.deploymentGroup,
-        deploymentConfigName: config.codedeploy.deploymentConfig,
-        description: opts.description ?? config.codedeploy.description ?? defaultDescription(config),
-        appSpecContent: { content: rendered.content, sha256: rendered.sha256 },
-        region: config.region,
-        waitForActive: waitForActive(config, deps),
-    }), (d) => d);
-    report.codedeployDeploymentId = id;
-    deps.setOutput('codedeploy-deployment-id', id);
-    if (opts.record)
-        recordDeployment(deps, config, 'codedeploy', id, service);
-    log.info(`Started CodeDeploy deployment ${id} (${group.application}/${group.deploymentGroup}).`);
-    return () => (0,watch/* watchCodeDeployDeployment */.P)(clients.codedeploy, clients.ecs, {
-        ...watchOptions(config, deps, opts.rollbackOnTimeout),
-        deploymentId: id,
-        cluster: config.cluster,
-        service,
-        timeoutMs: (0,deploy_codedeploy/* waitBudgetMs */.nl)(group, config.waitForMinutes),
+
+
+
+
+
+/** The service ecs:RegisterTaskDefinition passes the task and execution roles to. */
+const ECS_TASKS_PRINCIPAL = 'ecs-tasks.amazonaws.com';
+/** The ARN partition of a region: aws-cn and aws-us-gov have their own. */
+function partitionOf(region) {
+    if (region.startsWith('cn-'))
+        return 'aws-cn';
+    if (region.startsWith('us-gov-'))
+        return 'aws-us-gov';
+    return 'aws';
+}
+/** What the preflight reads and simulates for a caller ARN. */
+function principalResources(principalArn) {
+    const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principalArn);
+    if (session) {
+        // A session ARN has no role path: it names a role at the root path.
+        const role = `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+        return { role, simulated: role };
+    }
+    if (/^arn:[\w-]+:iam::\d{12}:role\/.+$/.test(principalArn)) {
+        return { role: principalArn, simulated: principalArn };
+    }
+    if (/^arn:[\w-]+:iam::\d{12}:user\/.+$/.test(principalArn))
+        return { simulated: principalArn };
+    throw new errors/* UserError */.yo({
+        where: 'deploy role',
+        what: `${principalArn} is not an IAM role or user ARN, nor a role session ARN.`,
+        fix: 'Name the role the action runs as: arn:aws:iam::ACCOUNT:role/NAME (with its path, if it has one).',
     });
 }
 /**
- * UpdateService to `taskDefinitionArn`. With `waitForIdle` it first waits for a deployment
- * this run did not start (within wait-for-active-deployment-minutes) instead of superseding it.
+ * Target group names of a base service's previews, as IAM patterns: `<service>-pr-*`, and
+ * for the pull-request numbers whose plain name would pass 32 characters, the shortened
+ * form `<head>…-<hash>-pr-*` (see targetGroupName), for numbers of up to ten digits.
  */
-async function startRollingUpdate(config, deps, timer, report, opts) {
-    const { clients, log } = deps;
-    const service = config.service;
-    const started = await timer.run('ECS rolling deployment', async () => {
-        if (opts.waitForIdle) {
-            await (0,active/* waitForServiceIdle */.m)(clients.ecs, { cluster: config.cluster, service }, waitForActive(config, deps));
-        }
-        return (0,rolling/* startRollingDeployment */.h)(clients.ecs, {
-            cluster: config.cluster,
-            service,
-            taskDefinitionArn: opts.taskDefinitionArn,
-            forceNewDeployment: config.forceNewDeployment,
-            desiredCount: config.desiredCount,
-        });
-    }, (d) => d.deploymentId);
-    report.ecsDeploymentId = started.deploymentId;
-    deps.setOutput('ecs-deployment-id', started.deploymentId);
-    if (opts.record)
-        recordDeployment(deps, config, 'rolling', started.deploymentId, service);
-    log.info(`Started ECS deployment ${started.deploymentId} on ${config.cluster}/${service}.`);
-    return () => (0,watch/* watchRollingDeployment */.C)(clients.ecs, {
-        ...watchOptions(config, deps, opts.rollbackOnTimeout),
-        cluster: config.cluster,
-        service,
-        deploymentId: started.deploymentId,
-        previousTaskDefinitionArn: opts.previousTaskDefinitionArn,
-        timeoutMs: config.waitForMinutes * 60_000,
-    });
-}
-/** Routes the preview when asked, creates or updates its service, and watches its rollout. */
-async function startPreview(config, plan, taskDefinitionArn, deps, timer, report) {
-    const { names } = plan;
-    const started = await timer.run('Preview service', () => (0,preview_preview/* startPreviewDeployment */.sE)({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
-        cluster: config.cluster,
-        taskDefinitionArn,
-        log: deps.log,
-    }), (s) => `${s.created ? 'created' : 'updated'} ${names.service}, deployment ${s.deploymentId}`);
-    report.service = names.service;
-    report.ecsDeploymentId = started.deploymentId;
-    deps.setOutput('preview-service', names.service);
-    deps.setOutput('ecs-deployment-id', started.deploymentId);
-    if (names.url !== undefined)
-        deps.setOutput('preview-url', names.url);
-    recordDeployment(deps, config, 'rolling', started.deploymentId, names.service);
-    return () => (0,watch/* watchRollingDeployment */.C)(deps.clients.ecs, {
-        ...watchOptions(config, deps, config.rollbackOnTimeout),
-        cluster: config.cluster,
-        service: names.service,
-        deploymentId: started.deploymentId,
-        // A new service has no earlier revision to return to; its circuit breaker handles failures.
-        previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
-        timeoutMs: config.waitForMinutes * 60_000,
-    });
-}
-/** Watches a started deployment to its end (unless told not to) and records the outcome. */
-async function settleDeployment(watch, config, deps, timer, report) {
-    if (watch === undefined) {
-        report.outcome = 'registered';
+function previewTargetGroupPatterns(service) {
+    const patterns = new Set();
+    const plain = (0,names/* targetGroupName */.IT)(service, 1);
+    if (plain === `${service}-pr-1`)
+        patterns.add(`${service}-pr-*`);
+    const largest = 9_999_999_999;
+    const suffix = `-pr-${largest}`;
+    const shortened = (0,names/* targetGroupName */.IT)(service, largest);
+    if (shortened !== `${service}${suffix}`) {
+        const stem = shortened.slice(0, -suffix.length);
+        const hash = stem.slice(-6);
+        // Fewer digits leave room for more of the service name before the hash.
+        patterns.add(`${stem.slice(0, -7)}*-${hash}-pr-*`);
     }
-    else if (!config.waitForServiceStability) {
-        deps.saveState('settled', 'true');
-        timer.skip('Watch', 'wait-for-service-stability is false');
-        report.outcome = 'started';
-    }
-    else {
-        const result = await timer.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
-        // A watch cut short by cancellation leaves the deployment to the post step to stop.
-        if (!deps.signal?.aborted)
-            deps.saveState('settled', 'true');
-        report.outcome = result.outcome;
-        report.diagnostics.push(...result.diagnostics);
-        deps.setOutput('deployment-outcome', result.outcome);
-        if (result.outcome !== 'succeeded') {
-            throw new DeploymentFailed(result.message, result.diagnostics);
-        }
-        report.message = result.message;
-    }
-    if (report.outcome !== 'succeeded')
-        deps.setOutput('deployment-outcome', report.outcome ?? '');
+    return [...patterns];
 }
 /**
- * Builds (and, unless this is a dry run, pushes) every image to build; existing images are
- * taken as they are. A dry run neither logs in nor creates a repository nor pushes.
+ * The policy document granting exactly `allActions(input.needs)`, scoped to this run's
+ * resources. A statement with nothing to name is left out: iam:PassRole when the task
+ * definition names no role, iam:GetRole when there is no role to read, the image checks
+ * when the images are in the repositories the run pushes to (granted there already).
  */
-async function produceImages(config, plan, deps, timer, report) {
-    const { clients, log } = deps;
-    const images = [];
-    const tags = (0,src_config/* imageTags */.rK)(config);
-    const building = config.containers.some((c) => c.build !== undefined);
-    let buildx = false;
-    if (building) {
-        if (!config.dryRun) {
-            const login = await timer.run('ECR login', () => loginToRegistry(clients.ecr, deps.docker, log), (l) => l.registry);
-            deps.saveState('registry', login.registry);
-        }
-        buildx = await hasBuildx(deps.docker);
-    }
-    for (const [i, c] of config.containers.entries()) {
-        const name = plan.containerNames[i];
-        if (c.build === undefined) {
-            images.push({ containerName: name, imageUri: c.image });
-            report.images.push({ container: name, imageUri: c.image });
+function buildPolicy(input) {
+    const resources = new RunResources(input);
+    const statements = [];
+    for (const group of requiredActions(input.needs)) {
+        const scoped = SCOPES[group.resource](resources, input);
+        if (scoped.Resource.length === 0)
             continue;
+        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
+    }
+    return { Version: '2012-10-17', Statement: statements };
+}
+/** This run's resources as ARNs; each throws a named problem when what it needs is not given. */
+class RunResources {
+    input;
+    cluster;
+    service;
+    partition;
+    constructor(input) {
+        this.input = input;
+        this.partition = partitionOf(input.region);
+        this.cluster = (0,aws_errors/* resourceName */.Iy)(input.cluster);
+        this.service = input.service === undefined ? undefined : (0,aws_errors/* resourceName */.Iy)(input.service);
+    }
+    arn(service, resource) {
+        return `arn:${this.partition}:${service}:${this.input.region}:${this.input.accountId}:${resource}`;
+    }
+    requireService() {
+        if (this.service === undefined) {
+            const { needs } = this.input;
+            throw new errors/* UserError */.yo({
+                where: 'service',
+                what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
+                fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
+            });
         }
-        const spec = c.build;
-        const built = await timer.run(`Build ${name}`, async () => {
-            let repo = plan.repositories.get(spec.repository);
-            if (repo === undefined && config.dryRun) {
-                // Tagged with the bare name: a dry run creates no repository.
-                repo = { name: spec.repository, uri: spec.repository, immutable: false };
-            }
-            else if (repo === undefined) {
-                repo = await createRepository(clients.ecr, spec.repository, log);
-                plan.repositories.set(spec.repository, repo);
-            }
-            return buildAndPushImage({
-                ecr: clients.ecr,
-                docker: deps.docker,
-                log,
-                buildx,
-                tempDir: config.outputDir,
-                readFile: deps.fs.readFile,
-            }, spec, repo, tags, config.dryRun ? { ...config.build, push: false } : config.build);
-        }, (b) => (b.reused ? `reused ${b.imageUri}` : b.imageUri));
-        images.push({ containerName: name, imageUri: built.imageUri });
-        report.images.push({
-            container: name,
-            imageUri: built.imageUri,
-            digest: built.digest,
-            reused: built.reused,
+        return this.service;
+    }
+    codedeploy() {
+        return this.input.codedeploy ?? (0,codedeploy/* defaultCodeDeployNames */.eg)(this.cluster, this.requireService());
+    }
+    repositoryArns(names) {
+        return unique(names).map((r) => this.arn('ecr', `repository/${r}`));
+    }
+    principal() {
+        if (this.input.principalArn === undefined) {
+            throw new errors/* UserError */.yo({
+                where: 'deploy role',
+                what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
+                fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
+            });
+        }
+        return principalResources(this.input.principalArn);
+    }
+    previewServices() {
+        return this.arn('ecs', `service/${this.cluster}/${this.requireService()}-pr-*`);
+    }
+    previewFamilies() {
+        return this.arn('ecs', `task-definition/${this.input.taskDefinitionFamily}-pr-*:*`);
+    }
+    listener() {
+        const listenerArn = this.input.previewListenerArn;
+        if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
+            throw new errors/* UserError */.yo({
+                where: 'preview-listener-arn',
+                what: listenerArn === undefined
+                    ? 'Previews are routed through a load balancer listener, but no listener is named.'
+                    : `${listenerArn} is not a load balancer listener ARN.`,
+                fix: 'Give the ARN of the listener previews are reached through (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).',
+            });
+        }
+        return listenerArn;
+    }
+    previewTargetGroups() {
+        return previewTargetGroupPatterns(this.requireService()).map((name) => this.arn('elasticloadbalancing', `targetgroup/${name}/*`));
+    }
+}
+function ecrRepositories(r, input) {
+    if (input.repositories.length === 0) {
+        throw new errors/* UserError */.yo({
+            where: 'ecr-repository',
+            what: 'The run builds and pushes an image, but no ECR repository is named.',
+            fix: 'Name the repository the image is pushed to.',
         });
     }
-    return images;
+    return { Resource: r.repositoryArns(input.repositories) };
 }
-/** What a real run would change: the task definition diff, the calls, the appspec. */
-async function showDryRun(config, plan, next, deps, report) {
-    let current;
-    if (config.taskDefinition.kind === 'service') {
-        current = plan.source.doc;
+function ecrImages(r, input) {
+    const images = input.imageRepositories ?? [];
+    if (images.length === 0) {
+        throw new errors/* UserError */.yo({
+            where: 'image',
+            what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+            fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+        });
     }
-    else if (plan.service !== undefined) {
-        current = await (0,deploy_service/* describeTaskDefinition */.oh)(deps.clients.ecs, plan.service.taskDefinitionArn);
+    // Repositories the run pushes to have these reads granted with the push.
+    const pushed = new Set(input.needs.build ? input.repositories : []);
+    return { Resource: r.repositoryArns(images.filter((name) => !pushed.has(name))) };
+}
+const onCreate = (key, action) => ({ StringEquals: { [key]: action } });
+/** The resources (and conditions) of each kind of statement, for this run. */
+const SCOPES = {
+    EcrLogin: () => ({ Resource: ['*'] }),
+    TaskDefinitions: () => ({ Resource: ['*'] }),
+    LoadBalancers: () => ({ Resource: ['*'] }),
+    EcrRepositories: ecrRepositories,
+    EcrImages: ecrImages,
+    // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
+    TagTaskDefinitions: (r, input) => ({
+        Resource: [
+            r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+            ...(input.needs.preview ? [r.previewFamilies()] : []),
+        ],
+        Condition: onCreate('ecs:CreateAction', 'RegisterTaskDefinition'),
+    }),
+    PreviewTaskDefinitions: (r) => ({ Resource: [r.previewFamilies()] }),
+    Cluster: (r) => ({ Resource: [r.arn('ecs', `cluster/${r.cluster}`)] }),
+    Service: (r) => ({ Resource: [r.arn('ecs', `service/${r.cluster}/${r.requireService()}`)] }),
+    PreviewServices: (r) => ({ Resource: [r.previewServices()] }),
+    TagPreviewServices: (r) => ({
+        Resource: [r.previewServices()],
+        Condition: onCreate('ecs:CreateAction', 'CreateService'),
+    }),
+    // ListTasks is authorized on container instances; the cluster is its condition key.
+    ListServiceTasks: (r) => ({
+        Resource: ['*'],
+        Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+    }),
+    DescribeServiceTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+    DeploymentGroup: (r) => {
+        const cd = r.codedeploy();
+        return { Resource: [r.arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
+    },
+    ApplicationRevisions: (r) => ({
+        Resource: [r.arn('codedeploy', `application:${r.codedeploy().application}`)],
+    }),
+    // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the group's
+    // own when none is named: unknown here, so any config of the account.
+    DeploymentConfig: (r, input) => ({
+        Resource: [r.arn('codedeploy', `deploymentconfig:${input.codedeploy?.deploymentConfigName ?? '*'}`)],
+    }),
+    PassTaskRoles: (_r, input) => ({
+        Resource: unique(input.passRoles),
+        Condition: onCreate('iam:PassedToService', ECS_TASKS_PRINCIPAL),
+    }),
+    ReadRoles: (r, input) => {
+        const own = r.principal().role;
+        return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+    },
+    SimulateOwnPolicies: (r) => ({ Resource: [r.principal().simulated] }),
+    PreviewListener: (r) => ({ Resource: [r.listener()] }),
+    PreviewRules: (r) => ({ Resource: [rulesOf(r.listener())] }),
+    TagPreviewRules: (r) => ({
+        Resource: [rulesOf(r.listener())],
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateRule'),
+    }),
+    PreviewTargetGroups: (r) => ({ Resource: r.previewTargetGroups() }),
+    TagPreviewTargetGroups: (r) => ({
+        Resource: r.previewTargetGroups(),
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+};
+/** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
+function rulesOf(listenerArn) {
+    return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
+}
+/** Every action the policy grants. */
+function policyActions(policy) {
+    return new Set(policy.Statement.flatMap((s) => s.Action));
+}
+/** The statements as simulation checks; conditions become the context a real call carries. */
+function permissionChecks(policy) {
+    return policy.Statement.map((s) => ({
+        sid: s.Sid,
+        actions: [...s.Action],
+        resources: [...s.Resource],
+        context: Object.values(s.Condition ?? {}).flatMap((keys) => Object.entries(keys).map(([key, value]) => ({ key, values: [value] }))),
+    }));
+}
+/**
+ * The part of a policy that grants the given action/resource pairs: the statements to add
+ * when only those are missing. Each statement keeps its condition.
+ */
+function restrictPolicy(policy, missing) {
+    const statements = [];
+    for (const s of policy.Statement) {
+        const hits = missing.filter((m) => s.Action.includes(m.action) && s.Resource.includes(m.resource));
+        if (hits.length === 0)
+            continue;
+        statements.push({
+            ...s,
+            Action: unique(hits.map((h) => h.action)).sort(),
+            Resource: s.Resource.filter((r) => hits.some((h) => h.resource === r)),
+        });
     }
-    const diff = taskDefinitionDiff(current, next);
-    const group = plan.group;
-    const calls = describePlannedCalls({
-        pushes: config.containers.flatMap((c) => c.build === undefined
-            ? []
-            : [
-                {
-                    repository: c.build.repository,
-                    tags: (0,src_config/* imageTags */.rK)(config),
-                    createRepository: plan.repositories.get(c.build.repository) === undefined,
-                },
-            ]),
-        taskDefinitionFamily: next.family ?? '',
-        deployment: plan.mode === 'codedeploy' && group !== undefined
-            ? {
-                mode: 'codedeploy',
-                application: group.application,
-                deploymentGroup: group.deploymentGroup,
-                deploymentConfigName: config.codedeploy.deploymentConfig ?? group.deploymentConfigName,
-            }
-            : plan.mode === 'rolling'
-                ? {
-                    mode: 'rolling',
-                    cluster: config.cluster,
-                    service: config.service,
-                    forceNewDeployment: config.forceNewDeployment,
-                    desiredCount: config.desiredCount,
-                }
-                : { mode: 'none' },
-        wait: config.waitForServiceStability,
-    });
-    deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);
-    deps.log.info(diff === '' ? 'Task definition: no change from the current revision.' : `Task definition diff:\n${diff}`);
-    const markdown = renderDryRunSummary({ calls, diff, appspec: plan.appspec?.appspec });
-    report.extraMarkdown = markdown;
-    report.outcome = 'dry-run';
-    deps.setOutput('deployment-outcome', 'dry-run');
+    return { Version: policy.Version, Statement: statements };
 }
-function waitForActive(config, deps) {
-    return {
-        timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
-        pollIntervalMs: config.pollIntervalSeconds * 1000,
-        clock: deps.clock,
-        log: deps.log,
-        signal: deps.signal,
-    };
-}
-function recordDeployment(deps, config, kind, id, service) {
-    deps.saveState('deployment', JSON.stringify({ kind, id, cluster: config.cluster, service, region: config.region }));
-}
-function defaultDescription(config) {
-    const sha = config.sha ? ` ${config.sha.slice(0, 7)}` : '';
-    return `Deployed by ecs-deploy-pipeline${sha}`.slice(0, 512);
+function unique(values) {
+    return [...new Set(values)];
 }
 
 
@@ -90769,21 +90371,23 @@ function isPreviewTagged(tags, names) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Aq: () => (/* binding */ planPreview),
-/* harmony export */   G0: () => (/* binding */ runPreviewDestroy),
 /* harmony export */   PD: () => (/* binding */ familyOfDocument),
+/* harmony export */   aZ: () => (/* binding */ deleteFamilies),
+/* harmony export */   jU: () => (/* binding */ describePreviewService),
+/* harmony export */   q0: () => (/* binding */ deletePreviewImages),
+/* harmony export */   rg: () => (/* binding */ previewFamilies),
 /* harmony export */   sE: () => (/* binding */ startPreviewDeployment)
 /* harmony export */ });
 /* unused harmony exports familyOfArn, servingContainer, previewServiceInput, previewImageDeletions */
-/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(8249);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(212);
-/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
-/* harmony import */ var _deploy_active_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8525);
-/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2932);
-/* harmony import */ var _deploy_rolling_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4626);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3916);
-/* harmony import */ var _render_document_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7495);
-/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9144);
-/* harmony import */ var _routing_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8229);
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(8249);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(212);
+/* harmony import */ var _deploy_active_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8525);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2932);
+/* harmony import */ var _deploy_rolling_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4626);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3916);
+/* harmony import */ var _render_document_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7495);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9144);
+/* harmony import */ var _routing_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8229);
 /**
  * Pull-request previews: `<service>-pr-<N>`, a service of its own next to the base service,
  * with the base service's placement and network settings, one task, the ECS rolling
@@ -90791,7 +90395,6 @@ function isPreviewTagged(tags, names) {
  * through the normal pipeline (build, render, register) and ends here, creating or updating
  * the service; a destroy removes everything the deploys created, and is safe to repeat.
  */
-
 
 
 
@@ -90820,7 +90423,7 @@ async function planPreview(config, base, taskDefinition, baseFamily, deps) {
     const preview = config.preview;
     if (preview === undefined)
         throw new Error('planPreview needs preview settings.');
-    const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewNames */ .JY)(base.serviceName, preview);
+    const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_4__/* .previewNames */ .JY)(base.serviceName, preview);
     const existing = await previewServiceToDeploy(deps.ecs, config.cluster, names, deps.wait);
     let routing;
     if (preview.listenerArn !== undefined) {
@@ -90830,7 +90433,7 @@ async function planPreview(config, base, taskDefinition, baseFamily, deps) {
             containerName: config.containers.length === 1 ? config.containers[0]?.name : undefined,
             containerPort: config.containerPort,
         });
-        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .planRouting */ .cp)(deps.elbv2, {
+        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_5__/* .planRouting */ .cp)(deps.elbv2, {
             listenerArn: preview.listenerArn,
             names,
             containerName: container.name,
@@ -90842,7 +90445,7 @@ async function planPreview(config, base, taskDefinition, baseFamily, deps) {
     return { names, base, baseFamily, existing, routing };
 }
 async function describePreviewService(ecs, cluster, service) {
-    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service], include: ['TAGS'] }));
+    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .DescribeServicesCommand */ .H7c({ cluster, services: [service], include: ['TAGS'] }));
     return out.services?.[0];
 }
 /**
@@ -90855,12 +90458,12 @@ async function previewServiceToDeploy(ecs, cluster, names, wait) {
     if (svc?.status === 'DRAINING') {
         const minutes = Math.round((wait.timeoutMs / 60_000) * 10) / 10;
         wait.log.info(`Service ${cluster}/${names.service} from an earlier preview is still DRAINING; a new one can be created once it is INACTIVE (waiting up to ${minutes} min).`);
-        const done = await (0,_deploy_active_js__WEBPACK_IMPORTED_MODULE_1__/* .waitUntil */ .a)(async () => {
+        const done = await (0,_deploy_active_js__WEBPACK_IMPORTED_MODULE_0__/* .waitUntil */ .a0)(async () => {
             svc = await describePreviewService(ecs, cluster, names.service);
             return svc?.status === 'DRAINING' ? undefined : `${names.service} is ${svc?.status ?? 'gone'}`;
         }, wait.clock.now() + wait.timeoutMs, wait);
         if (done === undefined) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
                 where: 'preview',
                 what: `Service ${cluster}/${names.service}, deleted by an earlier destroy of this preview, is still DRAINING after ${minutes} min, and ECS creates no service of the same name until it is INACTIVE.`,
                 fix: 'Re-run the job once its tasks have stopped (the ECS console shows them), or raise wait-for-active-deployment-minutes.',
@@ -90869,8 +90472,8 @@ async function previewServiceToDeploy(ecs, cluster, names, wait) {
     }
     if (svc?.status !== 'ACTIVE')
         return undefined;
-    if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+    if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_4__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
             where: 'service',
             what: `Service ${cluster}/${names.service} exists and is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not changed.`,
             fix: `Rename or delete that service; previews are named <service>-pr-<number>.`,
@@ -90895,7 +90498,7 @@ function servingContainer(base, taskDefinition, opts) {
         const chosen = port ?? ports[0];
         if (chosen !== undefined && ports.includes(chosen))
             return { name, port: chosen };
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
             where: port === undefined ? 'container-name' : 'container-port',
             what: `Container ${name} of the preview's task definition ${ports.length > 0 ? `maps ports ${ports.join(', ')}, not ${port}` : 'has no port mappings'}, so the load balancer has nothing to send the preview's traffic to.`,
             fix: 'Set container-name and container-port to the container and port that serve HTTP.',
@@ -90906,7 +90509,7 @@ function servingContainer(base, taskDefinition, opts) {
     const onlyPort = only?.portMappings?.find((p) => p.containerPort !== undefined)?.containerPort;
     if (only?.name !== undefined && onlyPort !== undefined)
         return { name: only.name, port: onlyPort };
-    throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
         where: 'container-name',
         what: `The preview's load balancer target cannot be chosen: ${serving.length === 0 ? 'no container maps a port' : `${serving.length} containers map ports (${serving.map((c) => c.name).join(', ')})`}.`,
         fix: 'Set container-name and container-port to the container and port that serve HTTP.',
@@ -90958,10 +90561,10 @@ async function startPreviewDeployment(clients, plan, opts) {
     if (plan.routing !== undefined) {
         if (clients.elbv2 === undefined)
             throw new Error('Preview routing needs an Elastic Load Balancing client.');
-        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .ensureRouting */ .xb)(clients.elbv2, plan.routing, names, opts.log);
+        routing = await (0,_routing_js__WEBPACK_IMPORTED_MODULE_5__/* .ensureRouting */ .xb)(clients.elbv2, plan.routing, names, opts.log);
     }
     if (plan.existing !== undefined) {
-        const started = await (0,_deploy_rolling_js__WEBPACK_IMPORTED_MODULE_2__/* .startRollingDeployment */ .h)(clients.ecs, {
+        const started = await (0,_deploy_rolling_js__WEBPACK_IMPORTED_MODULE_1__/* .startRollingDeployment */ .h)(clients.ecs, {
             cluster: opts.cluster,
             service: names.service,
             taskDefinitionArn: opts.taskDefinitionArn,
@@ -90983,11 +90586,11 @@ async function startPreviewDeployment(clients, plan, opts) {
     });
     let out;
     try {
-        out = await clients.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .CreateServiceCommand */ .JkR(input));
+        out = await clients.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .CreateServiceCommand */ .JkR(input));
     }
     catch (err) {
-        if ((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .isAwsError */ .m_)(err, 'InvalidParameterException') && /idempotent/i.test(err.message)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
+        if ((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .isAwsError */ .m_)(err, 'InvalidParameterException') && /idempotent/i.test(err.message)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .UserError */ .yo({
                 where: 'preview',
                 what: `ECS refused to create service ${opts.cluster}/${names.service}: a service of that name is still ACTIVE or DRAINING (${err.message}).`,
                 fix: 'Another run may be deploying or destroying this preview: give preview jobs a `concurrency:` group per pull request, and re-run.',
@@ -91003,80 +90606,6 @@ async function startPreviewDeployment(clients, plan, opts) {
     return { deploymentId: primary.id, created: true, routing };
 }
 /**
- * Removes pull request N's preview: the service (scaled to 0, deleted), its listener rule
- * and target group, every revision of its task definition family, and its image tags.
- * What is already gone is skipped, so a second destroy, or one for a pull request that was
- * never deployed, succeeds and says there was nothing to remove.
- */
-async function runPreviewDestroy(config, deps, timer, report) {
-    const { ecs, ecr } = deps.clients;
-    const { log } = deps;
-    const preview = config.preview;
-    if (preview === undefined || config.service === undefined) {
-        throw new Error('runPreviewDestroy needs preview settings and the base service.');
-    }
-    const names = (0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .resourceName */ .Iy)(config.service), preview);
-    report.service = names.service;
-    deps.setOutput('preview-service', names.service);
-    const removed = [];
-    const stage = timer.run.bind(timer);
-    await (0,_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .checkCredentials */ .vG)(deps.clients);
-    const svc = await describePreviewService(ecs, config.cluster, names.service);
-    await stage('Delete preview service', async () => {
-        if (svc?.status !== 'ACTIVE') {
-            return svc?.status === 'DRAINING' ? 'already draining' : 'none';
-        }
-        if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo({
-                where: 'service',
-                what: `Service ${config.cluster}/${names.service} is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not deleted.`,
-                fix: 'Check the service and pull-request-number inputs; delete that service yourself if it is to go.',
-            });
-        }
-        await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .UpdateServiceCommand */ .kZr({ cluster: config.cluster, service: names.service, desiredCount: 0 }));
-        await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeleteServiceCommand */ .o6q({ cluster: config.cluster, service: names.service, force: true }));
-        removed.push(`service ${config.cluster}/${names.service}`);
-        return 'deleted';
-    }, (d) => d);
-    if (preview.listenerArn !== undefined) {
-        const { elbv2 } = deps;
-        if (elbv2 === undefined)
-            throw new Error('Preview routing needs an Elastic Load Balancing client.');
-        const routing = await stage('Remove preview routing', () => (0,_routing_js__WEBPACK_IMPORTED_MODULE_6__/* .removeRouting */ .Jq)(elbv2, { listenerArn: preview.listenerArn, names }, log), (r) => [r.rule && 'rule', r.targetGroup && 'target group'].filter(Boolean).join(', ') || 'none');
-        if (routing.rule)
-            removed.push(`listener rule for ${names.host}`);
-        if (routing.targetGroup)
-            removed.push(`target group ${names.targetGroup}`);
-    }
-    const families = await previewFamilies(config, { ecs, log, readFile: deps.fs.readFile }, names, svc);
-    const revisions = await stage('Delete preview task definitions', () => deleteFamilies(ecs, families, log), (n) => `${n} revision(s) of ${families.join(', ') || 'no family'}`);
-    if (revisions > 0)
-        removed.push(`${revisions} task definition revision(s) of ${families.join(', ')}`);
-    const repositories = [...new Set(config.containers.flatMap((c) => (c.build ? [c.build.repository] : [])))];
-    const tags = await stage('Delete preview image tags', async () => {
-        let count = 0;
-        for (const repository of repositories) {
-            count += await deletePreviewImages(ecr, repository, names.imageTagPrefix, log);
-        }
-        return count;
-    }, (n) => `${n} tag(s) ${names.imageTagPrefix}* in ${repositories.join(', ') || 'no repository'}`);
-    if (tags > 0)
-        removed.push(`${tags} image tag(s) ${names.imageTagPrefix}*`);
-    if (repositories.length === 0) {
-        log.info('No ecr-repository is given, so no image tags were looked for.');
-    }
-    report.outcome = removed.length > 0 ? 'removed' : 'nothing to remove';
-    report.message =
-        removed.length > 0
-            ? `Removed the preview of ${names.baseService} for pull request #${names.pullRequest}: ${removed.join('; ')}.`
-            : `Pull request #${names.pullRequest} has no preview of ${names.baseService} to remove (never deployed, or already removed).`;
-    if (removed.length > 0)
-        log.info(report.message);
-    else
-        log.notice(report.message);
-    return { names, removed };
-}
-/**
  * The preview's task definition families: the one its service ran, and the one a deploy
  * with these inputs registers (so revisions left by a failed deploy are found too).
  */
@@ -91087,7 +90616,7 @@ async function previewFamilies(config, deps, names, svc) {
         families.add(running);
     const base = await baseFamily(config, deps);
     if (base !== undefined)
-        families.add((0,_names_js__WEBPACK_IMPORTED_MODULE_5__/* .previewFamily */ .bc)(base, names.pullRequest));
+        families.add((0,_names_js__WEBPACK_IMPORTED_MODULE_4__/* .previewFamily */ .bc)(base, names.pullRequest));
     return [...families];
 }
 async function baseFamily(config, deps) {
@@ -91108,10 +90637,10 @@ async function baseFamily(config, deps) {
                 deps.log.warning(`${source.path} cannot be read, so its family's preview revisions are not looked for.`);
                 return undefined;
             }
-            return familyOfDocument((0,_render_document_js__WEBPACK_IMPORTED_MODULE_4__/* .parseDocument */ .Tp)(text, source.path, 'task-definition').value);
+            return familyOfDocument((0,_render_document_js__WEBPACK_IMPORTED_MODULE_3__/* .parseDocument */ .Tp)(text, source.path, 'task-definition').value);
         }
         case 'service': {
-            const base = (await deps.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DescribeServicesCommand */ .H7c({ cluster: config.cluster, services: [config.service] }))).services?.[0];
+            const base = (await deps.ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .DescribeServicesCommand */ .H7c({ cluster: config.cluster, services: [config.service] }))).services?.[0];
             return base?.taskDefinition ? familyOfArn(base.taskDefinition) : undefined;
         }
     }
@@ -91120,7 +90649,7 @@ async function listRevisions(ecs, family, status) {
     const arns = [];
     let nextToken;
     do {
-        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: family, status, nextToken }));
+        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: family, status, nextToken }));
         arns.push(...(out.taskDefinitionArns ?? []));
         nextToken = out.nextToken;
     } while (nextToken !== undefined);
@@ -91132,11 +90661,11 @@ async function deleteFamilies(ecs, families, log) {
     let deleted = 0;
     for (const family of families) {
         for (const arn of await listRevisions(ecs, family, 'ACTIVE')) {
-            await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeregisterTaskDefinitionCommand */ .sjB({ taskDefinition: arn }));
+            await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .DeregisterTaskDefinitionCommand */ .sjB({ taskDefinition: arn }));
         }
         const inactive = await listRevisions(ecs, family, 'INACTIVE');
         for (let i = 0; i < inactive.length; i += 10) {
-            const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_7__/* .DeleteTaskDefinitionsCommand */ .WeT({ taskDefinitions: inactive.slice(i, i + 10) }));
+            const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .DeleteTaskDefinitionsCommand */ .WeT({ taskDefinitions: inactive.slice(i, i + 10) }));
             deleted += out.taskDefinitions?.length ?? 0;
             for (const f of out.failures ?? []) {
                 log.warning(`Task definition ${f.arn} was not deleted: ${f.reason}${f.detail ? ` (${f.detail})` : ''}.`);
@@ -91175,7 +90704,7 @@ async function deletePreviewImages(ecr, repository, prefix, log) {
     let nextToken;
     try {
         do {
-            const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__/* .DescribeImagesCommand */ .ji5({
+            const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_8__/* .DescribeImagesCommand */ .ji5({
                 repositoryName: repository,
                 filter: { tagStatus: 'TAGGED' },
                 maxResults: 1000,
@@ -91186,7 +90715,7 @@ async function deletePreviewImages(ecr, repository, prefix, log) {
         } while (nextToken !== undefined);
     }
     catch (err) {
-        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_8__/* .isAwsError */ .m_)(err, 'RepositoryNotFoundException'))
+        if (!(0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .isAwsError */ .m_)(err, 'RepositoryNotFoundException'))
             throw err;
         log.info(`ECR repository ${repository} does not exist; no image tags to delete there.`);
         return 0;
@@ -91194,7 +90723,7 @@ async function deletePreviewImages(ecr, repository, prefix, log) {
     const ids = previewImageDeletions(images, prefix);
     const tagCount = images.flatMap((i) => i.imageTags ?? []).filter((t) => t.startsWith(prefix)).length;
     for (let i = 0; i < ids.length; i += 100) {
-        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_9__/* .BatchDeleteImageCommand */ .wau({ repositoryName: repository, imageIds: ids.slice(i, i + 100) }));
+        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_8__/* .BatchDeleteImageCommand */ .wau({ repositoryName: repository, imageIds: ids.slice(i, i + 100) }));
         for (const f of out.failures ?? []) {
             if (f.failureCode === 'ImageNotFound')
                 continue;
@@ -91597,6 +91126,27 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
     }
     problems.throwIfAny();
 }
+/** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
+function servingPort(container, containerPort, problems) {
+    const ports = mappedPorts(container);
+    if (containerPort !== undefined && !ports.includes(containerPort)) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
+            fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
+        });
+        return undefined;
+    }
+    if (ports.length === 0) {
+        problems.add({
+            where: 'container-port',
+            what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
+            fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
+        });
+        return undefined;
+    }
+    return containerPort ?? ports[0];
+}
 /**
  * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
  * renderAppSpec puts in the registered ARN.
@@ -91648,27 +91198,7 @@ function generateAppSpec(opts) {
             });
         }
     }
-    let port;
-    if (container) {
-        const ports = mappedPorts(container);
-        if (containerPort !== undefined && !ports.includes(containerPort)) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
-                fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
-            });
-        }
-        else if (ports.length === 0) {
-            problems.add({
-                where: 'container-port',
-                what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
-                fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
-            });
-        }
-        else {
-            port = containerPort ?? ports[0];
-        }
-    }
+    const port = container === undefined ? undefined : servingPort(container, containerPort, problems);
     // Every way of leaving the container or the port unset added a problem above.
     problems.throwIfAny();
     const hooks = ECS_HOOKS.filter((h) => opts.hooks?.[h] !== undefined).map((h) => ({ [h]: opts.hooks?.[h] }));
@@ -92467,38 +91997,13 @@ function parseYaml(text, file, where) {
     }
     // A syntax error leaves a half-built tree whose shape is not worth judging.
     problems.throwIfAny();
-    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
-        Pair(_, pair) {
-            // yaml would turn a list or map used as a key into a string (and print a warning).
-            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isCollection */ .P3)(pair.key)) {
-                problems.add({
-                    where: source,
-                    what: 'A list or mapping is used as a key; fields are named by plain text.',
-                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
-                    ...at(pair.key.range?.[0] ?? 0),
-                });
-            }
-        },
-    });
+    checkPlainKeys(doc, source, at, problems);
     problems.throwIfAny();
     const lineOf = (path) => {
         const offset = yamlOffsetOf(doc, path);
         return offset === undefined ? undefined : lineCounter.linePos(offset).line;
     };
-    let value;
-    try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    }
-    catch (e) {
-        if (!(e instanceof ReferenceError))
-            throw e;
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
-            where: source,
-            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
-            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
-            ...at(firstAliasOffset(doc)),
-        });
-    }
+    const value = yamlValue(doc, source, at);
     const parsed = { value, lineOf };
     const fault = findNonJsonValue(value);
     if (fault) {
@@ -92512,6 +92017,37 @@ function parseYaml(text, file, where) {
         });
     }
     return parsed;
+}
+/** yaml would turn a list or map used as a key into a string (and print a warning). */
+function checkPlainKeys(doc, source, at, problems) {
+    (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .visit */ .YR)(doc, {
+        Pair(_, pair) {
+            if ((0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .isCollection */ .P3)(pair.key)) {
+                problems.add({
+                    where: source,
+                    what: 'A list or mapping is used as a key; fields are named by plain text.',
+                    fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
+                    ...at(pair.key.range?.[0] ?? 0),
+                });
+            }
+        },
+    });
+}
+/** The document as plain values; aliases that expand too far are refused. */
+function yamlValue(doc, source, at) {
+    try {
+        return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    }
+    catch (e) {
+        if (!(e instanceof ReferenceError))
+            throw e;
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: source,
+            what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
+            fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
+            ...at(firstAliasOffset(doc)),
+        });
+    }
 }
 function yamlIssueProblem(issue, doc, text, source, at) {
     const position = at(issue.pos[0]);
@@ -93114,32 +92650,143 @@ function renderSummary(r) {
 
 /***/ }),
 
-/***/ 3123:
+/***/ 6383:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   z: () => (/* binding */ runDeploy)
+/* harmony export */ });
+/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2636);
+/* harmony import */ var _stages_dryrun_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(738);
+/* harmony import */ var _stages_register_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9477);
+/* harmony import */ var _stages_release_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7470);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7089);
+
+
+
+
+
+async function runDeploy(config, deps, timer, report) {
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_4__/* .Stages */ .e(timer, deps);
+    const { plan, taskDefinition } = await (0,_stages_release_js__WEBPACK_IMPORTED_MODULE_3__/* .prepareRelease */ .v)(config, deps, stages, report);
+    if (config.dryRun) {
+        await stages.run('Dry run', () => (0,_stages_dryrun_js__WEBPACK_IMPORTED_MODULE_1__/* .showDryRun */ .W)(config, plan, taskDefinition, deps, report));
+        return;
+    }
+    const taskDefinitionArn = await (0,_stages_register_js__WEBPACK_IMPORTED_MODULE_2__/* .register */ .k)(taskDefinition, deps, stages, report);
+    let watch;
+    if (plan.strategy !== undefined && plan.service !== undefined) {
+        watch = await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .startDeployment */ .i4)(plan.strategy, {
+            cluster: config.cluster,
+            service: config.service,
+            taskDefinitionArn,
+            previousTaskDefinitionArn: plan.service.taskDefinitionArn,
+            check: { group: plan.group },
+            appspec: plan.appspec?.appspec,
+            waitForIdle: true,
+        }, { record: true, rollbackOnTimeout: config.rollbackOnTimeout }, config, deps, stages, report);
+    }
+    else {
+        stages.skip('Deploy', 'deploy-mode none: task definition registered only');
+    }
+    await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
+}
+
+
+/***/ }),
+
+/***/ 8934:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U: () => (/* binding */ runPreview)
+/* harmony export */ });
+/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4156);
+/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2636);
+/* harmony import */ var _stages_dryrun_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(738);
+/* harmony import */ var _stages_register_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9477);
+/* harmony import */ var _stages_release_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7470);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7089);
+
+
+
+
+
+
+async function runPreview(config, deps, timer, report) {
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__/* .Stages */ .e(timer, deps);
+    const { plan, taskDefinition } = await (0,_stages_release_js__WEBPACK_IMPORTED_MODULE_4__/* .prepareRelease */ .v)(config, deps, stages, report);
+    if (config.dryRun) {
+        await stages.run('Dry run', () => (0,_stages_dryrun_js__WEBPACK_IMPORTED_MODULE_2__/* .showDryRun */ .W)(config, plan, taskDefinition, deps, report));
+        return;
+    }
+    const taskDefinitionArn = await (0,_stages_register_js__WEBPACK_IMPORTED_MODULE_3__/* .register */ .k)(taskDefinition, deps, stages, report);
+    const watch = plan.preview === undefined || plan.strategy === undefined
+        ? undefined
+        : await startPreview(config, plan.preview, plan.strategy, taskDefinitionArn, deps, stages, report);
+    await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
+}
+/** Routes the preview when asked, creates or updates its service, and watches its rollout. */
+async function startPreview(config, plan, strategy, taskDefinitionArn, deps, stages, report) {
+    const { names } = plan;
+    const intent = {
+        kind: strategy.name,
+        cluster: config.cluster,
+        service: names.service,
+        region: config.region,
+        taskDefinitionArn,
+        since: deps.clock.wall().toISOString(),
+    };
+    const started = await stages.run('Preview service', () => {
+        (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .recordDeployment */ .dj)(deps, intent);
+        return (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_0__/* .startPreviewDeployment */ .sE)({ ecs: deps.clients.ecs, elbv2: deps.elbv2 }, plan, {
+            cluster: config.cluster,
+            taskDefinitionArn,
+            log: deps.log,
+        });
+    }, (s) => `${s.created ? 'created' : 'updated'} ${names.service}, deployment ${s.deploymentId}`);
+    report.service = names.service;
+    report.ecsDeploymentId = started.deploymentId;
+    deps.setOutput('preview-service', names.service);
+    deps.setOutput('ecs-deployment-id', started.deploymentId);
+    if (names.url !== undefined)
+        deps.setOutput('preview-url', names.url);
+    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .recordDeployment */ .dj)(deps, { ...intent, id: started.deploymentId });
+    const deployment = {
+        strategy: strategy.name,
+        id: started.deploymentId,
+        cluster: config.cluster,
+        service: names.service,
+        timeoutMs: config.waitForMinutes * 60_000,
+        // A new service has no earlier revision to return to; its circuit breaker handles failures.
+        previousTaskDefinitionArn: started.created ? undefined : plan.existing?.taskDefinition,
+    };
+    const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_1__/* .deployContext */ .H3)(config, deps);
+    return () => strategy.watch(deps.clients, deployment, ctx, { rollbackOnTimeout: config.rollbackOnTimeout });
+}
+
+
+/***/ }),
+
+/***/ 9964:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   el: () => (/* binding */ runRollback)
 /* harmony export */ });
-/* unused harmony exports appSpecTaskDefinition, previousFromHistory, rollingInProgress, previousRevision, shortTaskDefinition, planRollback */
-/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7507);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(212);
-/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
-/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4258);
-/* harmony import */ var _deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8221);
+/* unused harmony export planRollback */
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5825);
+/* harmony import */ var _deploy_history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8259);
 /* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
-/* harmony import */ var _deploy_watch_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2260);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3916);
-/* harmony import */ var _pipeline_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3224);
-/* harmony import */ var _render_appspec_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6272);
+/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2636);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7089);
 /**
- * Rollback (`rollback: true`): put the service back on the task definition that was live
- * before the current one, through the same deployment path as a deploy (CodeDeploy or a
- * rolling update, watched to the end). When a CodeDeploy deployment is still running, it is
- * stopped with rollback instead: CodeDeploy then returns traffic to the original task set.
- *
- * Where "before" comes from: a rolling update in progress still lists the deployment it is
- * replacing; CodeDeploy keeps the group's deployments and their appspecs; failing both, the
- * family's previous ACTIVE revision.
+ * The rollback run (`rollback: true`): put the service back on the task definition that was
+ * live before the current one, through the same strategy a deploy uses, watched to the end.
+ * When the strategy has a deployment running that it can stop with rollback (CodeDeploy),
+ * it is stopped instead. A rollback never undoes itself: it is not stopped on timeout nor by
+ * the post step when the job is cancelled (that would put back the version being left).
  */
 
 
@@ -93148,297 +92795,201 @@ function renderSummary(r) {
 
 
 
-
-
-
-const ACTIVE_STATUSES = ['Created', 'Queued', 'InProgress', 'Baking', 'Ready'];
-/** How far back the CodeDeploy history is read. */
-const HISTORY_LIMIT = 200;
-/** The TaskDefinition an ECS appspec (YAML or JSON, as CodeDeploy keeps it) deploys. */
-function appSpecTaskDefinition(content) {
-    if (content === undefined)
-        return undefined;
-    try {
-        const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(content);
-        const arn = doc?.Resources?.[0]?.TargetService?.Properties?.TaskDefinition;
-        return typeof arn === 'string' ? arn : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * The newest successful deployment of another task definition than `current`: what was live
- * before it. Deployments are ordered by their own creation time, not the listing's order.
- */
-function previousFromHistory(current, deployments) {
-    const newestFirst = [...deployments]
-        .filter((d) => d.status === 'Succeeded')
-        .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0));
-    for (const d of newestFirst) {
-        const content = d.revision?.appSpecContent?.content;
-        const arn = appSpecTaskDefinition(content);
-        if (arn !== undefined && arn !== current && content !== undefined && d.deploymentId !== undefined) {
-            return { taskDefinitionArn: arn, content, deploymentId: d.deploymentId };
-        }
-    }
-    return undefined;
-}
-/**
- * A rolling update still in progress lists the deployment it replaces (ACTIVE) next to its
- * own (PRIMARY): that one's task definition was live before.
- */
-function rollingInProgress(service) {
-    const deployments = service.deployments ?? [];
-    const primary = deployments.find((d) => d.status === 'PRIMARY');
-    if (primary?.taskDefinition === undefined || primary.rolloutState === 'COMPLETED')
-        return undefined;
-    const before = deployments
-        .filter((d) => d.status === 'ACTIVE' &&
-        d.taskDefinition !== undefined &&
-        d.taskDefinition !== primary.taskDefinition)
-        .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
-    return before?.taskDefinition === undefined
-        ? undefined
-        : { from: primary.taskDefinition, to: before.taskDefinition };
-}
-function revisionOf(arn) {
-    const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
-    return m ? { family: m[1], revision: Number(m[2]) } : undefined;
-}
-/** The highest ACTIVE revision of `current`'s family below it. */
-function previousRevision(current, activeArns) {
-    const cur = revisionOf(current);
-    if (cur === undefined)
-        return undefined;
-    let best;
-    for (const arn of activeArns) {
-        const r = revisionOf(arn);
-        if (r?.family === cur.family &&
-            r.revision < cur.revision &&
-            (best === undefined || r.revision > best.revision)) {
-            best = { arn, revision: r.revision };
-        }
-    }
-    return best?.arn;
-}
-/** `family:revision` of an ARN, for messages. */
-function shortTaskDefinition(arn) {
-    return arn === undefined ? 'unknown' : arn.replace(/^.*:task-definition\//, '');
-}
-async function familyPrevious(ecs, current) {
-    const cur = revisionOf(current);
-    if (cur === undefined)
-        return undefined;
-    const arns = [];
-    let nextToken;
-    do {
-        const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_8__/* .ListTaskDefinitionsCommand */ .Pse({ familyPrefix: cur.family, status: 'ACTIVE', sort: 'DESC', nextToken }));
-        arns.push(...(out.taskDefinitionArns ?? []));
-        nextToken = out.nextToken;
-    } while (nextToken !== undefined && previousRevision(current, arns) === undefined);
-    return previousRevision(current, arns);
-}
-async function groupDeployments(cd, group, statuses) {
-    const ids = [];
-    let nextToken;
-    do {
-        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .ListDeploymentsCommand */ .sr8({
-            applicationName: group.application,
-            deploymentGroupName: group.deploymentGroup,
-            includeOnlyStatuses: statuses,
-            nextToken,
-        }));
-        ids.push(...(out.deployments ?? []));
-        nextToken = out.nextToken;
-    } while (nextToken !== undefined && ids.length < HISTORY_LIMIT);
-    const infos = [];
-    for (let i = 0; i < Math.min(ids.length, HISTORY_LIMIT); i += 25) {
-        const out = await cd.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .BatchGetDeploymentsCommand */ .ARk({ deploymentIds: ids.slice(i, i + 25) }));
-        infos.push(...(out.deploymentsInfo ?? []));
-    }
-    return infos;
-}
-function noEarlier(service, current) {
-    return new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
-        where: 'rollback',
-        what: `There is nothing to roll ${service} back to: no earlier successful deployment and no earlier ACTIVE revision of ${shortTaskDefinition(current)} were found.`,
-        fix: 'Deploy the version you want with image (or task-definition-arn) instead.',
-    });
-}
 /** Decides the rollback: reads the service, its deployments and history; changes nothing. */
-async function planRollback(config, clients) {
-    const service = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTargetService */ .WW)(clients.ecs, config.cluster, config.service);
-    const mode = (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .resolveDeployMode */ .n2)(config.deployMode, service);
-    const current = service.taskDefinitionArn;
-    const name = `${config.cluster}/${service.serviceName}`;
-    if (mode === 'rolling') {
-        const running = rollingInProgress(service.service);
-        const to = running?.to ?? (await familyPrevious(clients.ecs, current));
-        if (to === undefined)
-            throw noEarlier(name, current);
-        await activeTaskDefinition(clients.ecs, to);
-        return running !== undefined
-            ? { kind: 'rolling', ...running, source: 'the deployment in progress replaces it' }
-            : { kind: 'rolling', from: current, to, source: 'the previous ACTIVE revision of the family' };
-    }
-    if (mode !== 'codedeploy')
-        throw new Error(`Rollback cannot use deploy mode ${mode}.`);
-    const defaults = (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultCodeDeployNames */ .eg)(config.cluster, service.serviceName);
-    const group = await (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .getDeploymentGroup */ .$o)(clients.codedeploy, {
-        application: config.codedeploy.application ?? defaults.application,
-        deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
-        deploymentConfigName: config.codedeploy.deploymentConfig,
-        cluster: config.cluster,
-        service: service.serviceName,
-    });
-    const active = (await groupDeployments(clients.codedeploy, group, ACTIVE_STATUSES))[0];
-    if (active?.deploymentId !== undefined) {
-        const from = appSpecTaskDefinition(active.revision?.appSpecContent?.content);
-        const original = (service.service.taskSets ?? []).find((ts) => ts.taskDefinition !== from)?.taskDefinition;
-        return {
-            kind: 'stop',
-            deploymentId: active.deploymentId,
-            from,
-            to: original ?? (current !== from ? current : undefined),
-            group,
-        };
-    }
-    const history = previousFromHistory(current, await groupDeployments(clients.codedeploy, group, ['Succeeded']));
-    const to = history?.taskDefinitionArn ?? (await familyPrevious(clients.ecs, current));
-    if (to === undefined)
-        throw noEarlier(name, current);
-    const taskDefinition = await activeTaskDefinition(clients.ecs, to);
-    return {
-        kind: 'codedeploy',
-        from: current,
-        to,
-        appspec: (history && historicAppSpec(history)) ?? generatedAppSpec(service, taskDefinition),
-        group,
-        source: history
-            ? `CodeDeploy deployment ${history.deploymentId} deployed it`
-            : 'the previous ACTIVE revision of the family',
-    };
+async function planRollback(config, clients, ctx) {
+    const service = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTargetService */ .W)(clients.ecs, config.cluster, config.service);
+    const strategy = (0,_deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__/* .chooseStrategy */ .$3)(config.deployMode, service);
+    if (strategy === undefined)
+        throw new Error('Rollback cannot use deploy mode none.');
+    return { strategy, plan: await strategy.previous(clients, service, { ...ctx, config }) };
 }
-/** The revision to return to; ECS and CodeDeploy deploy only ACTIVE (registered) ones. */
-async function activeTaskDefinition(ecs, arn) {
-    const { taskDefinition } = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTaskDefinition */ .oh)(ecs, arn);
-    if (taskDefinition.status !== 'ACTIVE') {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo({
-            where: 'rollback',
-            what: `${shortTaskDefinition(arn)}, the task definition to roll back to, is ${taskDefinition.status}, and ECS deploys only ACTIVE revisions.`,
-            fix: 'Deploy that version again from its image (image input), which registers a new revision.',
-        });
-    }
-    return taskDefinition;
-}
-/** The appspec that deployed it then, hooks included; undefined when it no longer parses. */
-function historicAppSpec(history) {
-    try {
-        return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_7__/* .parseAppSpec */ .WS)(history.content, `the appspec of deployment ${history.deploymentId}`, 'rollback')
-            .appspec;
-    }
-    catch (err) {
-        if (err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .yo)
-            return undefined;
-        throw err;
-    }
-}
-/** An appspec for the service's load balancer, as a deploy without codedeploy-appspec makes. */
-function generatedAppSpec(service, taskDefinition) {
-    const lb = service.service.loadBalancers?.find((l) => l.containerName !== undefined);
-    return (0,_render_appspec_js__WEBPACK_IMPORTED_MODULE_7__/* .generateAppSpec */ .As)({
-        taskDefinition: taskDefinition,
-        containerName: lb?.containerName,
-        containerPort: lb?.containerPort,
-        platformVersion: service.service.platformVersion,
-    });
-}
-/**
- * Runs the rollback. A rollback never undoes itself: it is not stopped on timeout nor by the
- * post step when the job is cancelled (that would put back the version being left).
- */
-async function runRollback(config, deps, timer, report) {
-    const { clients, log } = deps;
-    const plan = await timer.run('Validate', async () => {
-        await (0,_aws_js__WEBPACK_IMPORTED_MODULE_1__/* .checkCredentials */ .vG)(clients);
-        return planRollback(config, clients);
-    }, (p) => `${p.kind}: ${shortTaskDefinition(p.from)} → ${shortTaskDefinition(p.to)}`);
-    const mode = plan.kind === 'rolling' ? 'rolling' : 'codedeploy';
-    report.mode = mode;
-    deps.setOutput('deploy-mode', mode);
-    const target = `${config.cluster}/${config.service}`;
-    const fromTo = `from ${shortTaskDefinition(plan.from)} to ${shortTaskDefinition(plan.to)}`;
-    report.extraMarkdown = [
+function summaryTable(strategy, plan) {
+    return [
         '### Rollback',
         '',
         '| From | To | How |',
         '| --- | --- | --- |',
         `| \`${plan.from ?? 'unknown'}\` | \`${plan.to ?? 'the original task set'}\` | ${plan.kind === 'stop'
-            ? `stopped CodeDeploy deployment ${plan.deploymentId} with rollback`
+            ? `stopped ${strategy.label} ${plan.deploymentId} with rollback`
             : `redeployed (${plan.source})`} |`,
     ].join('\n');
+}
+async function runRollback(config, deps, timer, report) {
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__/* .Stages */ .e(timer, deps);
+    const { strategy, plan } = await stages.run('Validate', async () => {
+        await (0,_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .checkCredentials */ .vG)(deps.clients);
+        return planRollback(config, deps.clients, deps);
+    }, (p) => `${p.plan.kind === 'stop' ? 'stop' : p.strategy.name}: ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(p.plan.from)} → ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(p.plan.to)}`);
+    report.mode = strategy.name;
+    deps.setOutput('deploy-mode', strategy.name);
+    const target = `${config.cluster}/${config.service}`;
+    const fromTo = `from ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.from)} to ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.to)}`;
+    report.extraMarkdown = summaryTable(strategy, plan);
     if (plan.to !== undefined) {
         report.taskDefinitionArn = plan.to;
         deps.setOutput('task-definition-arn', plan.to);
     }
-    let watch;
-    if (plan.kind === 'stop') {
-        log.info(`CodeDeploy deployment ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`);
-        const rollbackId = await timer.run('Stop deployment with rollback', async () => {
-            const out = await clients.codedeploy.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .StopDeploymentCommand */ .NzN({ deploymentId: plan.deploymentId, autoRollbackEnabled: true }));
-            log.info(`StopDeployment: ${out.status ?? ''}${out.statusMessage ? ` - ${out.statusMessage}` : ''}`);
-            const info = (await clients.codedeploy.send(new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_9__/* .GetDeploymentCommand */ .Tvn({ deploymentId: plan.deploymentId }))).deploymentInfo;
-            return info?.rollbackInfo?.rollbackDeploymentId;
-        }, (id) => (id ? `rollback deployment ${id}` : 'stopped before any traffic moved'));
-        if (rollbackId !== undefined) {
-            report.codedeployDeploymentId = rollbackId;
-            deps.setOutput('codedeploy-deployment-id', rollbackId);
-            watch = () => (0,_deploy_watch_js__WEBPACK_IMPORTED_MODULE_4__/* .watchCodeDeployDeployment */ .P)(clients.codedeploy, clients.ecs, {
-                deploymentId: rollbackId,
-                cluster: config.cluster,
-                service: config.service,
-                timeoutMs: (0,_deploy_codedeploy_js__WEBPACK_IMPORTED_MODULE_2__/* .waitBudgetMs */ .nl)(plan.group, config.waitForMinutes),
-                pollIntervalMs: config.pollIntervalSeconds * 1000,
-                rollbackOnTimeout: false,
-                clock: deps.clock,
-                log,
-                signal: deps.signal,
-            });
-        }
-    }
-    else {
-        log.info(`Rolling ${target} back ${fromTo}: ${plan.source}.`);
-        watch =
-            plan.kind === 'codedeploy'
-                ? await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .startCodeDeploy */ .Fu)(config, deps, timer, report, {
-                    group: plan.group,
-                    appspec: plan.appspec,
-                    taskDefinitionArn: plan.to,
-                    record: false,
-                    rollbackOnTimeout: false,
-                    description: `Rollback by ecs-deploy-pipeline from ${shortTaskDefinition(plan.from)} to ${shortTaskDefinition(plan.to)}`,
-                })
-                : await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .startRollingUpdate */ .J0)(config, deps, timer, report, {
-                    taskDefinitionArn: plan.to,
-                    waitForIdle: false,
-                    record: false,
-                    rollbackOnTimeout: false,
-                });
-    }
+    const watch = plan.kind === 'stop'
+        ? await stopWithRollback(strategy, plan, fromTo, config, deps, stages, report)
+        : await redeploy(strategy, plan, fromTo, config, deps, stages, report);
     if (watch === undefined) {
         // Stopped before the replacement took traffic: the original task set never stopped serving.
         report.outcome = 'succeeded';
         deps.setOutput('deployment-outcome', 'succeeded');
     }
     else {
-        await (0,_pipeline_js__WEBPACK_IMPORTED_MODULE_6__/* .settleDeployment */ .Nk)(watch, config, deps, timer, report);
+        await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
     }
     report.message =
         report.outcome === 'started'
             ? `Started rolling ${target} back ${fromTo}.`
             : `Rolled ${target} back ${fromTo}.`;
-    log.notice(report.message);
+    deps.log.notice(report.message);
+}
+/** The running deployment stopped with rollback; the rollback deployment it makes, watched. */
+async function stopWithRollback(strategy, plan, fromTo, config, deps, stages, report) {
+    deps.log.info(`${strategy.label} ${plan.deploymentId} is in progress: stopping it with rollback (${fromTo}).`);
+    const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .deployContext */ .H3)(config, deps);
+    const deployment = {
+        id: plan.deploymentId,
+        cluster: config.cluster,
+        service: config.service,
+        check: plan.check,
+    };
+    const stopped = await stages.run('Stop deployment with rollback', () => strategy.stop(deps.clients, deployment, ctx), (s) => (s.rollback ? `rollback deployment ${s.rollback.id}` : 'stopped before any traffic moved'));
+    const rollback = stopped.rollback;
+    if (rollback === undefined)
+        return undefined;
+    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .reportStarted */ .yu)(deps, report, strategy, rollback);
+    return () => strategy.watch(deps.clients, rollback, ctx, { rollbackOnTimeout: false });
+}
+/** The earlier task definition deployed again through the strategy; not recorded for the post step. */
+async function redeploy(strategy, plan, fromTo, config, deps, stages, report) {
+    deps.log.info(`Rolling ${config.cluster}/${config.service} back ${fromTo}: ${plan.source}.`);
+    return (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__/* .startDeployment */ .i4)(strategy, {
+        cluster: config.cluster,
+        service: config.service,
+        taskDefinitionArn: plan.to,
+        check: plan.check,
+        appspec: plan.appspec,
+        description: `Rollback by ecs-deploy-pipeline from ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.from)} to ${(0,_deploy_history_js__WEBPACK_IMPORTED_MODULE_2__/* .shortTaskDefinition */ .P5)(plan.to)}`,
+        waitForIdle: false,
+    }, { record: false, rollbackOnTimeout: false }, config, deps, stages, report);
+}
+
+
+/***/ }),
+
+/***/ 1712:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ runPreviewDestroy)
+/* harmony export */ });
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(212);
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2932);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _preview_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9144);
+/* harmony import */ var _preview_preview_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4156);
+/* harmony import */ var _preview_routing_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8229);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7089);
+/**
+ * The preview teardown run: pull request N's preview removed, stage by stage. What is
+ * already gone is skipped, so a second teardown succeeds and says there was nothing to remove.
+ */
+
+
+
+
+
+
+
+
+/** Scales the preview's service to 0 and deletes it, when it is one of ours. */
+async function deletePreviewService(ecs, cluster, names, svc) {
+    if (svc?.status !== 'ACTIVE') {
+        return svc?.status === 'DRAINING' ? 'already draining' : 'none';
+    }
+    if (!(0,_preview_names_js__WEBPACK_IMPORTED_MODULE_2__/* .isPreviewTagged */ .xP)(svc.tags, names)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo({
+            where: 'service',
+            what: `Service ${cluster}/${names.service} is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not deleted.`,
+            fix: 'Check the service and pull-request-number inputs; delete that service yourself if it is to go.',
+        });
+    }
+    await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .UpdateServiceCommand */ .kZr({ cluster, service: names.service, desiredCount: 0 }));
+    await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .DeleteServiceCommand */ .o6q({ cluster, service: names.service, force: true }));
+    return 'deleted';
+}
+/** The outcome and the message, for the summary and the comment. */
+function finish(report, names, removed, log) {
+    report.outcome = removed.length > 0 ? 'removed' : 'nothing to remove';
+    report.message =
+        removed.length > 0
+            ? `Removed the preview of ${names.baseService} for pull request #${names.pullRequest}: ${removed.join('; ')}.`
+            : `Pull request #${names.pullRequest} has no preview of ${names.baseService} to remove (never deployed, or already removed).`;
+    if (removed.length > 0)
+        log.info(report.message);
+    else
+        log.notice(report.message);
+}
+/**
+ * Removes pull request N's preview: the service (scaled to 0, deleted), its listener rule
+ * and target group, every revision of its task definition family, and its image tags.
+ * What is already gone is skipped, so a second destroy, or one for a pull request that was
+ * never deployed, succeeds and says there was nothing to remove.
+ */
+async function runPreviewDestroy(config, deps, timer, report) {
+    const { ecs, ecr } = deps.clients;
+    const { log } = deps;
+    const preview = config.preview;
+    if (preview === undefined || config.service === undefined) {
+        throw new Error('runPreviewDestroy needs preview settings and the base service.');
+    }
+    const names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_2__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_7__/* .resourceName */ .Iy)(config.service), preview);
+    report.service = names.service;
+    deps.setOutput('preview-service', names.service);
+    const removed = [];
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_5__/* .Stages */ .e(timer, deps);
+    const stage = stages.run.bind(stages);
+    await (0,_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .checkCredentials */ .vG)(deps.clients);
+    const svc = await (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_3__/* .describePreviewService */ .jU)(ecs, config.cluster, names.service);
+    await stage('Delete preview service', async () => {
+        const done = await deletePreviewService(ecs, config.cluster, names, svc);
+        if (done === 'deleted')
+            removed.push(`service ${config.cluster}/${names.service}`);
+        return done;
+    }, (d) => d);
+    if (preview.listenerArn !== undefined) {
+        const { elbv2 } = deps;
+        if (elbv2 === undefined)
+            throw new Error('Preview routing needs an Elastic Load Balancing client.');
+        const routing = await stage('Remove preview routing', () => (0,_preview_routing_js__WEBPACK_IMPORTED_MODULE_4__/* .removeRouting */ .Jq)(elbv2, { listenerArn: preview.listenerArn, names }, log), (r) => [r.rule && 'rule', r.targetGroup && 'target group'].filter(Boolean).join(', ') || 'none');
+        if (routing.rule)
+            removed.push(`listener rule for ${names.host}`);
+        if (routing.targetGroup)
+            removed.push(`target group ${names.targetGroup}`);
+    }
+    const families = await (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_3__/* .previewFamilies */ .rg)(config, { ecs, log, readFile: deps.fs.readFile }, names, svc);
+    const revisions = await stage('Delete preview task definitions', () => (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_3__/* .deleteFamilies */ .aZ)(ecs, families, log), (n) => `${n} revision(s) of ${families.join(', ') || 'no family'}`);
+    if (revisions > 0)
+        removed.push(`${revisions} task definition revision(s) of ${families.join(', ')}`);
+    const repositories = [...new Set(config.containers.flatMap((c) => (c.build ? [c.build.repository] : [])))];
+    const tags = await stage('Delete preview image tags', async () => {
+        let count = 0;
+        for (const repository of repositories) {
+            count += await (0,_preview_preview_js__WEBPACK_IMPORTED_MODULE_3__/* .deletePreviewImages */ .q0)(ecr, repository, names.imageTagPrefix, log);
+        }
+        return count;
+    }, (n) => `${n} tag(s) ${names.imageTagPrefix}* in ${repositories.join(', ') || 'no repository'}`);
+    if (tags > 0)
+        removed.push(`${tags} image tag(s) ${names.imageTagPrefix}*`);
+    if (repositories.length === 0) {
+        log.info('No ecr-repository is given, so no image tags were looked for.');
+    }
+    finish(report, names, removed, log);
+    return { names, removed };
 }
 
 
@@ -93508,6 +93059,1433 @@ function mdLink(label, url) {
     if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol))
         return mdCode(url);
     return `[${mdText(label)}](${parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
+}
+
+
+/***/ }),
+
+/***/ 2636:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H3: () => (/* binding */ deployContext),
+/* harmony export */   Nk: () => (/* binding */ settleDeployment),
+/* harmony export */   dj: () => (/* binding */ recordDeployment),
+/* harmony export */   i4: () => (/* binding */ startDeployment),
+/* harmony export */   yu: () => (/* binding */ reportStarted)
+/* harmony export */ });
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6953);
+/**
+ * Deploy and watch, through whichever strategy the chooser picked. The safety rules live
+ * here, once for every strategy: the post step's record is written before the call that
+ * starts the deployment (intent: strategy, service, task definition) and completed with the
+ * id after; the watch runs under the run's cancellation and monotonic clock.
+ */
+
+
+function deployContext(config, deps) {
+    return { config, clock: deps.clock, log: deps.log, signal: deps.signal };
+}
+/** Hands the deployment to the post step (core.saveState), which stops it on cancel. */
+function recordDeployment(deps, record) {
+    deps.saveState('deployment', JSON.stringify(record));
+}
+/** The deployment's id in the report and the output the strategy names. */
+function reportStarted(deps, report, strategy, started) {
+    if (strategy.idOutput === 'codedeploy-deployment-id')
+        report.codedeployDeploymentId = started.id;
+    else
+        report.ecsDeploymentId = started.id;
+    deps.setOutput(strategy.idOutput, started.id);
+}
+/**
+ * Starts a deployment of a registered task definition through `strategy`. With `record`,
+ * the post step learns of it before the start call is made (see DeploymentRecord).
+ */
+async function startDeployment(strategy, request, opts, config, deps, stages, report) {
+    const ctx = deployContext(config, deps);
+    const artifacts = strategy.artifacts(request);
+    if (artifacts.length > 0)
+        await deps.fs.mkdir(config.outputDir);
+    for (const a of artifacts) {
+        const file = node_path__WEBPACK_IMPORTED_MODULE_0___default().join(config.outputDir, a.name);
+        await deps.fs.writeFile(file, a.content);
+        deps.setOutput(a.output, file);
+    }
+    const intent = {
+        kind: strategy.name,
+        cluster: request.cluster,
+        service: request.service,
+        region: config.region,
+        taskDefinitionArn: request.taskDefinitionArn,
+        application: request.check.group?.application,
+        deploymentGroup: request.check.group?.deploymentGroup,
+        since: deps.clock.wall().toISOString(),
+    };
+    const started = await stages.run(strategy.label, async () => {
+        if (opts.record)
+            recordDeployment(deps, intent);
+        return strategy.start(deps.clients, request, ctx);
+    }, (d) => d.id);
+    reportStarted(deps, report, strategy, started);
+    if (opts.record)
+        recordDeployment(deps, { ...intent, id: started.id });
+    return () => strategy.watch(deps.clients, started, ctx, { rollbackOnTimeout: opts.rollbackOnTimeout });
+}
+/** Watches a started deployment to its end (unless told not to) and records the outcome. */
+async function settleDeployment(watch, config, deps, stages, report) {
+    if (watch === undefined) {
+        report.outcome = 'registered';
+    }
+    else if (!config.waitForServiceStability) {
+        deps.saveState('settled', 'true');
+        stages.skip('Watch', 'wait-for-service-stability is false');
+        report.outcome = 'started';
+    }
+    else {
+        const result = await stages.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
+        // A watch cut short by cancellation leaves the deployment to the post step to stop.
+        if (!deps.signal?.aborted)
+            deps.saveState('settled', 'true');
+        report.outcome = result.outcome;
+        report.diagnostics.push(...result.diagnostics);
+        deps.setOutput('deployment-outcome', result.outcome);
+        if (result.outcome !== 'succeeded') {
+            throw new _deps_js__WEBPACK_IMPORTED_MODULE_1__/* .DeploymentFailed */ .N(result.message, result.diagnostics);
+        }
+        report.message = result.message;
+    }
+    if (report.outcome !== 'succeeded')
+        deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+
+/***/ }),
+
+/***/ 6953:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N: () => (/* binding */ DeploymentFailed)
+/* harmony export */ });
+/** A deployment that ran and did not succeed: the report says why. */
+class DeploymentFailed extends Error {
+    diagnostics;
+    constructor(message, diagnostics) {
+        super(message);
+        this.diagnostics = diagnostics;
+        this.name = 'DeploymentFailed';
+    }
+}
+
+
+/***/ }),
+
+/***/ 738:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  W: () => (/* binding */ showDryRun)
+});
+
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
+// EXTERNAL MODULE: ./src/deploy/service.ts
+var service = __nccwpck_require__(3432);
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/base.js
+class Diff {
+    diff(oldStr, newStr, 
+    // Type below is not accurate/complete - see above for full possibilities - but it compiles
+    options = {}) {
+        let callback;
+        if (typeof options === 'function') {
+            callback = options;
+            options = {};
+        }
+        else if ('callback' in options) {
+            callback = options.callback;
+        }
+        // Allow subclasses to massage the input prior to running
+        const oldString = this.castInput(oldStr, options);
+        const newString = this.castInput(newStr, options);
+        const oldTokens = this.removeEmpty(this.tokenize(oldString, options));
+        const newTokens = this.removeEmpty(this.tokenize(newString, options));
+        return this.diffWithOptionsObj(oldTokens, newTokens, options, callback);
+    }
+    diffWithOptionsObj(oldTokens, newTokens, options, callback) {
+        var _a;
+        const done = (value) => {
+            value = this.postProcess(value, options);
+            if (callback) {
+                setTimeout(function () { callback(value); }, 0);
+                return undefined;
+            }
+            else {
+                return value;
+            }
+        };
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let editLength = 1;
+        let maxEditLength = newLen + oldLen;
+        if (options.maxEditLength != null) {
+            maxEditLength = Math.min(maxEditLength, options.maxEditLength);
+        }
+        const maxExecutionTime = (_a = options.timeout) !== null && _a !== void 0 ? _a : Infinity;
+        const abortAfterTimestamp = Date.now() + maxExecutionTime;
+        const bestPath = [{ oldPos: -1, lastComponent: undefined }];
+        // Seed editLength = 0, i.e. the content starts with the same values
+        let newPos = this.extractCommon(bestPath[0], newTokens, oldTokens, 0, options);
+        if (bestPath[0].oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+            // Identity per the equality and tokenizer
+            return done(this.buildValues(bestPath[0].lastComponent, newTokens, oldTokens));
+        }
+        // Once we hit the right edge of the edit graph on some diagonal k, we can
+        // definitely reach the end of the edit graph in no more than k edits, so
+        // there's no point in considering any moves to diagonal k+1 any more (from
+        // which we're guaranteed to need at least k+1 more edits).
+        // Similarly, once we've reached the bottom of the edit graph, there's no
+        // point considering moves to lower diagonals.
+        // We record this fact by setting minDiagonalToConsider and
+        // maxDiagonalToConsider to some finite value once we've hit the edge of
+        // the edit graph.
+        // This optimization is not faithful to the original algorithm presented in
+        // Myers's paper, which instead pointlessly extends D-paths off the end of
+        // the edit graph - see page 7 of Myers's paper which notes this point
+        // explicitly and illustrates it with a diagram. This has major performance
+        // implications for some common scenarios. For instance, to compute a diff
+        // where the new text simply appends d characters on the end of the
+        // original text of length n, the true Myers algorithm will take O(n+d^2)
+        // time while this optimization needs only O(n+d) time.
+        let minDiagonalToConsider = -Infinity, maxDiagonalToConsider = Infinity;
+        // Main worker method. checks all permutations of a given edit length for acceptance.
+        const execEditLength = () => {
+            for (let diagonalPath = Math.max(minDiagonalToConsider, -editLength); diagonalPath <= Math.min(maxDiagonalToConsider, editLength); diagonalPath += 2) {
+                let basePath;
+                const removePath = bestPath[diagonalPath - 1], addPath = bestPath[diagonalPath + 1];
+                if (removePath) {
+                    // No one else is going to attempt to use this value, clear it
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath - 1] = undefined;
+                }
+                let canAdd = false;
+                if (addPath) {
+                    // what newPos will be after we do an insertion:
+                    const addPathNewPos = addPath.oldPos - diagonalPath;
+                    canAdd = addPath && 0 <= addPathNewPos && addPathNewPos < newLen;
+                }
+                const canRemove = removePath && removePath.oldPos + 1 < oldLen;
+                if (!canAdd && !canRemove) {
+                    // If this path is a terminal then prune
+                    // @ts-expect-error - perf optimisation. This type-violating value will never be read.
+                    bestPath[diagonalPath] = undefined;
+                    continue;
+                }
+                // Select the diagonal that we want to branch from. We select the prior
+                // path whose position in the old string is the farthest from the origin
+                // and does not pass the bounds of the diff graph
+                if (!canRemove || (canAdd && removePath.oldPos < addPath.oldPos)) {
+                    basePath = this.addToPath(addPath, true, false, 0, options);
+                }
+                else {
+                    basePath = this.addToPath(removePath, false, true, 1, options);
+                }
+                newPos = this.extractCommon(basePath, newTokens, oldTokens, diagonalPath, options);
+                if (basePath.oldPos + 1 >= oldLen && newPos + 1 >= newLen) {
+                    // If we have hit the end of both strings, then we are done
+                    return done(this.buildValues(basePath.lastComponent, newTokens, oldTokens)) || true;
+                }
+                else {
+                    bestPath[diagonalPath] = basePath;
+                    if (basePath.oldPos + 1 >= oldLen) {
+                        maxDiagonalToConsider = Math.min(maxDiagonalToConsider, diagonalPath - 1);
+                    }
+                    if (newPos + 1 >= newLen) {
+                        minDiagonalToConsider = Math.max(minDiagonalToConsider, diagonalPath + 1);
+                    }
+                }
+            }
+            editLength++;
+        };
+        // Performs the length of edit iteration. Is a bit fugly as this has to support the
+        // sync and async mode which is never fun. Loops over execEditLength until a value
+        // is produced, or until the edit length exceeds options.maxEditLength (if given),
+        // in which case it will return undefined.
+        if (callback) {
+            (function exec() {
+                setTimeout(function () {
+                    if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
+                        return callback(undefined);
+                    }
+                    if (!execEditLength()) {
+                        exec();
+                    }
+                }, 0);
+            }());
+        }
+        else {
+            while (editLength <= maxEditLength && Date.now() <= abortAfterTimestamp) {
+                const ret = execEditLength();
+                if (ret) {
+                    return ret;
+                }
+            }
+        }
+    }
+    addToPath(path, added, removed, oldPosInc, options) {
+        const last = path.lastComponent;
+        if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: last.count + 1, added: added, removed: removed, previousComponent: last.previousComponent }
+            };
+        }
+        else {
+            return {
+                oldPos: path.oldPos + oldPosInc,
+                lastComponent: { count: 1, added: added, removed: removed, previousComponent: last }
+            };
+        }
+    }
+    extractCommon(basePath, newTokens, oldTokens, diagonalPath, options) {
+        const newLen = newTokens.length, oldLen = oldTokens.length;
+        let oldPos = basePath.oldPos, newPos = oldPos - diagonalPath, commonCount = 0;
+        while (newPos + 1 < newLen && oldPos + 1 < oldLen && this.equals(oldTokens[oldPos + 1], newTokens[newPos + 1], options)) {
+            newPos++;
+            oldPos++;
+            commonCount++;
+            if (options.oneChangePerToken) {
+                basePath.lastComponent = { count: 1, previousComponent: basePath.lastComponent, added: false, removed: false };
+            }
+        }
+        if (commonCount && !options.oneChangePerToken) {
+            basePath.lastComponent = { count: commonCount, previousComponent: basePath.lastComponent, added: false, removed: false };
+        }
+        basePath.oldPos = oldPos;
+        return newPos;
+    }
+    equals(left, right, options) {
+        if (options.comparator) {
+            return options.comparator(left, right);
+        }
+        else {
+            return left === right
+                || (!!options.ignoreCase && left.toLowerCase() === right.toLowerCase());
+        }
+    }
+    removeEmpty(array) {
+        const ret = [];
+        for (let i = 0; i < array.length; i++) {
+            if (array[i]) {
+                ret.push(array[i]);
+            }
+        }
+        return ret;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    castInput(value, options) {
+        return value;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    tokenize(value, options) {
+        return Array.from(value);
+    }
+    join(chars) {
+        // Assumes ValueT is string, which is the case for most subclasses.
+        // When it's false, e.g. in diffArrays, this method needs to be overridden (e.g. with a no-op)
+        // Yes, the casts are verbose and ugly, because this pattern - of having the base class SORT OF
+        // assume tokens and values are strings, but not completely - is weird and janky.
+        return chars.join('');
+    }
+    postProcess(changeObjects, 
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    options) {
+        return changeObjects;
+    }
+    get useLongestToken() {
+        return false;
+    }
+    buildValues(lastComponent, newTokens, oldTokens) {
+        // First we convert our linked list of components in reverse order to an
+        // array in the right order:
+        const components = [];
+        let nextComponent;
+        while (lastComponent) {
+            components.push(lastComponent);
+            nextComponent = lastComponent.previousComponent;
+            delete lastComponent.previousComponent;
+            lastComponent = nextComponent;
+        }
+        components.reverse();
+        const componentLen = components.length;
+        let componentPos = 0, newPos = 0, oldPos = 0;
+        for (; componentPos < componentLen; componentPos++) {
+            const component = components[componentPos];
+            if (!component.removed) {
+                if (!component.added && this.useLongestToken) {
+                    let value = newTokens.slice(newPos, newPos + component.count);
+                    value = value.map(function (value, i) {
+                        const oldValue = oldTokens[oldPos + i];
+                        return oldValue.length > value.length ? oldValue : value;
+                    });
+                    component.value = this.join(value);
+                }
+                else {
+                    component.value = this.join(newTokens.slice(newPos, newPos + component.count));
+                }
+                newPos += component.count;
+                // Common case
+                if (!component.added) {
+                    oldPos += component.count;
+                }
+            }
+            else {
+                component.value = this.join(oldTokens.slice(oldPos, oldPos + component.count));
+                oldPos += component.count;
+            }
+        }
+        return components;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/diff/line.js
+
+
+class LineDiff extends Diff {
+    constructor() {
+        super(...arguments);
+        this.tokenize = tokenize;
+    }
+    equals(left, right, options) {
+        // If we're ignoring whitespace, we need to normalise lines by stripping
+        // whitespace before checking equality. (This has an annoying interaction
+        // with newlineIsToken that requires special handling: if newlines get their
+        // own token, then we DON'T want to trim the *newline* tokens down to empty
+        // strings, since this would cause us to treat whitespace-only line content
+        // as equal to a separator between lines, which would be weird and
+        // inconsistent with the documented behavior of the options.)
+        if (options.ignoreWhitespace) {
+            if (!options.newlineIsToken || !left.includes('\n')) {
+                left = left.trim();
+            }
+            if (!options.newlineIsToken || !right.includes('\n')) {
+                right = right.trim();
+            }
+        }
+        else if (options.ignoreNewlineAtEof && !options.newlineIsToken) {
+            if (left.endsWith('\n')) {
+                left = left.slice(0, -1);
+            }
+            if (right.endsWith('\n')) {
+                right = right.slice(0, -1);
+            }
+        }
+        return super.equals(left, right, options);
+    }
+}
+const lineDiff = new LineDiff();
+function diffLines(oldStr, newStr, options) {
+    return lineDiff.diff(oldStr, newStr, options);
+}
+function diffTrimmedLines(oldStr, newStr, options) {
+    options = generateOptions(options, { ignoreWhitespace: true });
+    return lineDiff.diff(oldStr, newStr, options);
+}
+// Exported standalone so it can be used from jsonDiff too.
+function tokenize(value, options) {
+    if (options.stripTrailingCr) {
+        // remove one \r before \n to match GNU diff's --strip-trailing-cr behavior
+        value = value.replace(/\r\n/g, '\n');
+    }
+    const retLines = [], linesAndNewlines = value.split(/(\n|\r\n)/);
+    // Ignore the final empty token that occurs if the string ends with a new line
+    if (!linesAndNewlines[linesAndNewlines.length - 1]) {
+        linesAndNewlines.pop();
+    }
+    // Merge the content and line separators into single tokens
+    for (let i = 0; i < linesAndNewlines.length; i++) {
+        const line = linesAndNewlines[i];
+        if (i % 2 && !options.newlineIsToken) {
+            retLines[retLines.length - 1] += line;
+        }
+        else {
+            retLines.push(line);
+        }
+    }
+    return retLines;
+}
+
+;// CONCATENATED MODULE: ./node_modules/diff/libesm/patch/create.js
+
+/**
+ * Returns true if the filename contains characters that require C-style
+ * quoting (as used by Git and GNU diffutils in diff output).
+ */
+function needsQuoting(s) {
+    for (let i = 0; i < s.length; i++) {
+        if (s[i] < '\x20' || s[i] > '\x7e' || s[i] === '"' || s[i] === '\\') {
+            return true;
+        }
+    }
+    return false;
+}
+/**
+ * C-style quotes a filename, encoding special characters as escape sequences
+ * and non-ASCII bytes as octal escapes. This is the inverse of
+ * `parseQuotedFileName` in parse.ts.
+ *
+ * Non-ASCII bytes are encoded as UTF-8 before being emitted as octal escapes.
+ * This matches the behaviour of both Git and GNU diffutils, which always emit
+ * UTF-8 octal escapes regardless of the underlying filesystem encoding (e.g.
+ * Git for Windows converts from NTFS's UTF-16 to UTF-8 internally).
+ *
+ * If the filename doesn't need quoting, returns it as-is.
+ */
+function quoteFileNameIfNeeded(s) {
+    if (!needsQuoting(s)) {
+        return s;
+    }
+    let result = '"';
+    const bytes = new TextEncoder().encode(s);
+    let i = 0;
+    while (i < bytes.length) {
+        const b = bytes[i];
+        // See https://en.wikipedia.org/wiki/Escape_sequences_in_C#Escape_sequences
+        if (b === 0x07) {
+            result += '\\a';
+        }
+        else if (b === 0x08) {
+            result += '\\b';
+        }
+        else if (b === 0x09) {
+            result += '\\t';
+        }
+        else if (b === 0x0a) {
+            result += '\\n';
+        }
+        else if (b === 0x0b) {
+            result += '\\v';
+        }
+        else if (b === 0x0c) {
+            result += '\\f';
+        }
+        else if (b === 0x0d) {
+            result += '\\r';
+        }
+        else if (b === 0x22) {
+            result += '\\"';
+        }
+        else if (b === 0x5c) {
+            result += '\\\\';
+        }
+        else if (b >= 0x20 && b <= 0x7e) {
+            // Just a printable ASCII character that is neither a double quote nor a
+            // backslash; no need to escape it.
+            result += String.fromCharCode(b);
+        }
+        else {
+            // Either part of a non-ASCII character or a control character without a
+            // special escape sequence; needs escaping as a 3-digit octal escape
+            result += '\\' + b.toString(8).padStart(3, '0');
+        }
+        i++;
+    }
+    result += '"';
+    return result;
+}
+const INCLUDE_HEADERS = {
+    includeIndex: true,
+    includeUnderline: true,
+    includeFileHeaders: true
+};
+const FILE_HEADERS_ONLY = {
+    includeIndex: false,
+    includeUnderline: false,
+    includeFileHeaders: true
+};
+const OMIT_HEADERS = {
+    includeIndex: false,
+    includeUnderline: false,
+    includeFileHeaders: false
+};
+function structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+    let optionsObj;
+    if (!options) {
+        optionsObj = {};
+    }
+    else if (typeof options === 'function') {
+        optionsObj = { callback: options };
+    }
+    else {
+        optionsObj = options;
+    }
+    if (typeof optionsObj.context === 'undefined') {
+        optionsObj.context = 4;
+    }
+    // We copy this into its own variable to placate TypeScript, which thinks
+    // optionsObj.context might be undefined in the callbacks below.
+    const context = optionsObj.context;
+    // @ts-expect-error (runtime check for something that is correctly a static type error)
+    if (optionsObj.newlineIsToken) {
+        throw new Error('newlineIsToken may not be used with patch-generation functions, only with diffing functions');
+    }
+    if (!optionsObj.callback) {
+        return diffLinesResultToPatch(diffLines(oldStr, newStr, optionsObj));
+    }
+    else {
+        const { callback } = optionsObj;
+        diffLines(oldStr, newStr, Object.assign(Object.assign({}, optionsObj), { callback: (diff) => {
+                const patch = diffLinesResultToPatch(diff);
+                // TypeScript is unhappy without the cast because it does not understand that `patch` may
+                // be undefined here only if `callback` is StructuredPatchCallbackAbortable:
+                callback(patch);
+            } }));
+    }
+    function diffLinesResultToPatch(diff) {
+        // STEP 1: Build up the patch with no "\ No newline at end of file" lines and with the arrays
+        //         of lines containing trailing newline characters. We'll tidy up later...
+        if (!diff) {
+            return;
+        }
+        diff.push({ value: '', lines: [] }); // Append an empty value to make cleanup easier
+        function contextLines(lines) {
+            return lines.map(function (entry) { return ' ' + entry; });
+        }
+        const hunks = [];
+        let oldRangeStart = 0, newRangeStart = 0, curRange = [], oldLine = 1, newLine = 1;
+        for (let i = 0; i < diff.length; i++) {
+            const current = diff[i], lines = current.lines || splitLines(current.value);
+            current.lines = lines;
+            if (current.added || current.removed) {
+                // If we have previous context, start with that
+                if (!oldRangeStart) {
+                    const prev = diff[i - 1];
+                    oldRangeStart = oldLine;
+                    newRangeStart = newLine;
+                    if (prev) {
+                        curRange = context > 0 ? contextLines(prev.lines.slice(-context)) : [];
+                        oldRangeStart -= curRange.length;
+                        newRangeStart -= curRange.length;
+                    }
+                }
+                // Output our changes
+                for (const line of lines) {
+                    curRange.push((current.added ? '+' : '-') + line);
+                }
+                // Track the updated file position
+                if (current.added) {
+                    newLine += lines.length;
+                }
+                else {
+                    oldLine += lines.length;
+                }
+            }
+            else {
+                // Identical context lines. Track line changes
+                if (oldRangeStart) {
+                    // Close out any changes that have been output (or join overlapping)
+                    if (lines.length <= context * 2 && i < diff.length - 2) {
+                        // Overlapping
+                        for (const line of contextLines(lines)) {
+                            curRange.push(line);
+                        }
+                    }
+                    else {
+                        // end the range and output
+                        const contextSize = Math.min(lines.length, context);
+                        for (const line of contextLines(lines.slice(0, contextSize))) {
+                            curRange.push(line);
+                        }
+                        const hunk = {
+                            oldStart: oldRangeStart,
+                            oldLines: (oldLine - oldRangeStart + contextSize),
+                            newStart: newRangeStart,
+                            newLines: (newLine - newRangeStart + contextSize),
+                            lines: curRange
+                        };
+                        hunks.push(hunk);
+                        oldRangeStart = 0;
+                        newRangeStart = 0;
+                        curRange = [];
+                    }
+                }
+                oldLine += lines.length;
+                newLine += lines.length;
+            }
+        }
+        // Step 2: eliminate the trailing `\n` from each line of each hunk, and, where needed, add
+        //         "\ No newline at end of file".
+        for (const hunk of hunks) {
+            for (let i = 0; i < hunk.lines.length; i++) {
+                if (hunk.lines[i].endsWith('\n')) {
+                    hunk.lines[i] = hunk.lines[i].slice(0, -1);
+                }
+                else {
+                    hunk.lines.splice(i + 1, 0, '\\ No newline at end of file');
+                    i++; // Skip the line we just added, then continue iterating
+                }
+            }
+        }
+        return {
+            oldFileName: oldFileName, newFileName: newFileName,
+            oldHeader: oldHeader, newHeader: newHeader,
+            hunks: hunks
+        };
+    }
+}
+/**
+ * creates a unified diff patch.
+ *
+ * @param patch either a single structured patch object (as returned by `structuredPatch`) or an
+ *   array of them (as returned by `parsePatch`).
+ * @param headerOptions behaves the same as the `headerOptions` option of `createTwoFilesPatch`.
+ *   Ignored for patches where `isGit` is `true`.
+ *
+ * When a patch has `isGit: true`, `formatPatch` output is changed to more closely match Git's
+ * output: it emits a `diff --git` header, emits Git extended headers as appropriate based on
+ * properties like `isRename`, `isCreate`, `newMode`, etc, and will omit `---`/`+++` file
+ * headers for patches with no hunks (e.g. renames without content changes).
+ */
+function formatPatch(patch, headerOptions) {
+    var _a, _b, _c, _d, _e, _f;
+    if (!headerOptions) {
+        headerOptions = INCLUDE_HEADERS;
+    }
+    if (Array.isArray(patch)) {
+        if (patch.length > 1 && !headerOptions.includeFileHeaders && !patch.every(p => p.isGit)) {
+            throw new Error('Cannot omit file headers on a multi-file patch. '
+                + '(The result would be unparseable; how would a tool trying to apply '
+                + 'the patch know which changes are to which file?)');
+        }
+        return patch.map(p => formatPatch(p, headerOptions)).join('\n');
+    }
+    const ret = [];
+    // Git patches have a fixed header format (diff --git, extended headers,
+    // and ---/+++ when hunks are present), so headerOptions is ignored.
+    if (patch.isGit) {
+        headerOptions = INCLUDE_HEADERS;
+        // Emit Git-style diff --git header and extended headers.
+        // Git never puts /dev/null in the "diff --git" line; for file
+        // creations/deletions it uses the real filename on both sides.
+        if (!patch.oldFileName) {
+            throw new Error('oldFileName must be specified for Git patches');
+        }
+        if (!patch.newFileName) {
+            throw new Error('newFileName must be specified for Git patches');
+        }
+        let gitOldName = patch.oldFileName;
+        let gitNewName = patch.newFileName;
+        if (patch.isCreate && gitOldName === '/dev/null') {
+            gitOldName = gitNewName.replace(/^b\//, 'a/');
+        }
+        else if (patch.isDelete && gitNewName === '/dev/null') {
+            gitNewName = gitOldName.replace(/^a\//, 'b/');
+        }
+        ret.push('diff --git ' + quoteFileNameIfNeeded(gitOldName) + ' ' + quoteFileNameIfNeeded(gitNewName));
+        if (patch.isDelete) {
+            ret.push('deleted file mode ' + ((_a = patch.oldMode) !== null && _a !== void 0 ? _a : '100644'));
+        }
+        if (patch.isCreate) {
+            ret.push('new file mode ' + ((_b = patch.newMode) !== null && _b !== void 0 ? _b : '100644'));
+        }
+        if (patch.oldMode && patch.newMode && !patch.isDelete && !patch.isCreate) {
+            ret.push('old mode ' + patch.oldMode);
+            ret.push('new mode ' + patch.newMode);
+        }
+        if (patch.isRename) {
+            ret.push('rename from ' + quoteFileNameIfNeeded(((_c = patch.oldFileName) !== null && _c !== void 0 ? _c : '').replace(/^a\//, '')));
+            ret.push('rename to ' + quoteFileNameIfNeeded(((_d = patch.newFileName) !== null && _d !== void 0 ? _d : '').replace(/^b\//, '')));
+        }
+        if (patch.isCopy) {
+            ret.push('copy from ' + quoteFileNameIfNeeded(((_e = patch.oldFileName) !== null && _e !== void 0 ? _e : '').replace(/^a\//, '')));
+            ret.push('copy to ' + quoteFileNameIfNeeded(((_f = patch.newFileName) !== null && _f !== void 0 ? _f : '').replace(/^b\//, '')));
+        }
+    }
+    else {
+        if (headerOptions.includeIndex && patch.oldFileName == patch.newFileName && patch.oldFileName !== undefined) {
+            ret.push('Index: ' + patch.oldFileName);
+        }
+        if (headerOptions.includeUnderline) {
+            ret.push('===================================================================');
+        }
+    }
+    // Emit --- / +++ file headers. For Git patches with no hunks (e.g.
+    // pure renames, mode-only changes), Git omits these, so we do too.
+    const hasHunks = patch.hunks.length > 0;
+    if (headerOptions.includeFileHeaders && patch.oldFileName !== undefined && patch.newFileName !== undefined
+        && (!patch.isGit || hasHunks)) {
+        ret.push('--- ' + quoteFileNameIfNeeded(patch.oldFileName) + (patch.oldHeader ? '\t' + patch.oldHeader : ''));
+        ret.push('+++ ' + quoteFileNameIfNeeded(patch.newFileName) + (patch.newHeader ? '\t' + patch.newHeader : ''));
+    }
+    for (let i = 0; i < patch.hunks.length; i++) {
+        const hunk = patch.hunks[i];
+        // Unified Diff Format quirk: If the chunk size is 0,
+        // the first number is one lower than one would expect.
+        // https://www.artima.com/weblogs/viewpost.jsp?thread=164293
+        const oldStart = hunk.oldLines === 0 ? hunk.oldStart - 1 : hunk.oldStart;
+        const newStart = hunk.newLines === 0 ? hunk.newStart - 1 : hunk.newStart;
+        ret.push('@@ -' + oldStart + ',' + hunk.oldLines
+            + ' +' + newStart + ',' + hunk.newLines
+            + ' @@');
+        for (const line of hunk.lines) {
+            ret.push(line);
+        }
+    }
+    return ret.join('\n') + '\n';
+}
+function createTwoFilesPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options) {
+    if (typeof options === 'function') {
+        options = { callback: options };
+    }
+    if (!(options === null || options === void 0 ? void 0 : options.callback)) {
+        const patchObj = structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, options);
+        if (!patchObj) {
+            return;
+        }
+        return formatPatch(patchObj, options === null || options === void 0 ? void 0 : options.headerOptions);
+    }
+    else {
+        const { callback } = options;
+        structuredPatch(oldFileName, newFileName, oldStr, newStr, oldHeader, newHeader, Object.assign(Object.assign({}, options), { callback: patchObj => {
+                if (!patchObj) {
+                    callback(undefined);
+                }
+                else {
+                    callback(formatPatch(patchObj, options.headerOptions));
+                }
+            } }));
+    }
+}
+function createPatch(fileName, oldStr, newStr, oldHeader, newHeader, options) {
+    return createTwoFilesPatch(fileName, fileName, oldStr, newStr, oldHeader, newHeader, options);
+}
+/**
+ * Split `text` into an array of lines, including the trailing newline character (where present)
+ */
+function splitLines(text) {
+    const hasTrailingNl = text.endsWith('\n');
+    const result = text.split('\n').map(line => line + '\n');
+    if (hasTrailingNl) {
+        result.pop();
+    }
+    else {
+        result.push(result.pop().slice(0, -1));
+    }
+    return result;
+}
+
+// EXTERNAL MODULE: ./src/render/appspec.ts
+var appspec = __nccwpck_require__(6272);
+// EXTERNAL MODULE: ./src/render/document.ts
+var render_document = __nccwpck_require__(7495);
+// EXTERNAL MODULE: ./src/render/taskdef.ts
+var taskdef = __nccwpck_require__(3448);
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
+;// CONCATENATED MODULE: ./src/dryrun.ts
+
+
+
+
+
+/** Lists whose order ECS does not keep, and the field that names each entry. */
+const UNORDERED_LISTS = { environment: 'name', secrets: 'name', tags: 'key' };
+/**
+ * A unified diff from the current task definition to the one to register, both with
+ * read-only fields stripped, keys sorted and empty lists and objects left out (ECS answers
+ * `[]` for lists never set). '' when they are the same.
+ */
+function taskDefinitionDiff(current, next) {
+    const described = current === undefined ? undefined : 'taskDefinition' in current ? current : { taskDefinition: current };
+    const before = described === undefined
+        ? ''
+        : comparable({ ...described.taskDefinition, ...(described.tags && { tags: described.tags }) });
+    const after = comparable(next);
+    if (before === after)
+        return '';
+    return createTwoFilesPatch(currentLabel(described?.taskDefinition), 'new', before, after, undefined, undefined, {
+        context: 3,
+        headerOptions: FILE_HEADERS_ONLY,
+    });
+}
+function currentLabel(td) {
+    if (td === undefined)
+        return 'current (none)';
+    const ref = td.family !== undefined && td.revision !== undefined
+        ? `${td.family}:${td.revision}`
+        : (td.taskDefinitionArn?.split('/').pop() ?? td.family ?? 'unknown');
+    return `current (${ref})`;
+}
+function comparable(taskDefinition) {
+    const top = {};
+    for (const [key, value] of Object.entries(taskDefinition)) {
+        if (!taskdef/* READ_ONLY_TASK_DEFINITION_FIELDS */.uY.includes(key))
+            top[key] = value;
+    }
+    return `${JSON.stringify(normalize(top) ?? {}, null, 2)}\n`;
+}
+/** Sorted keys; undefined, empty lists and empty objects dropped; name-keyed lists in name order. */
+function normalize(value, key) {
+    if (Array.isArray(value)) {
+        const items = value.map((v) => normalize(v)).filter((v) => v !== undefined);
+        const by = key === undefined ? undefined : UNORDERED_LISTS[key];
+        if (by !== undefined && items.every((i) => (0,render_document/* isRecord */.u4)(i) && typeof i[by] === 'string')) {
+            const name = (i) => i[by];
+            items.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+        }
+        return items.length > 0 ? items : undefined;
+    }
+    if ((0,render_document/* isRecord */.u4)(value)) {
+        const out = {};
+        for (const k of Object.keys(value).sort()) {
+            const v = normalize(value[k], k);
+            if (v !== undefined)
+                out[k] = v;
+        }
+        return Object.keys(out).length > 0 ? out : undefined;
+    }
+    return value;
+}
+/** The AWS calls a real run makes, in order, one line each ("ecs:RegisterTaskDefinition family=web"). */
+function describePlannedCalls(plan) {
+    const calls = [];
+    if (plan.pushes.length > 0)
+        calls.push('ecr:GetAuthorizationToken (docker login --password-stdin)');
+    for (const push of plan.pushes) {
+        if (push.createRepository)
+            calls.push(`ecr:CreateRepository repositoryName=${push.repository}`);
+        calls.push(`ecr:PutImage ${push.repository}:${push.tags.join(',')} (docker push: layers, then the manifest)`);
+    }
+    calls.push(`ecs:RegisterTaskDefinition family=${plan.taskDefinitionFamily}`);
+    const d = plan.deployment;
+    if (d.mode === 'rolling') {
+        const service = `cluster=${d.cluster} service=${d.service}`;
+        const options = [
+            ...(d.forceNewDeployment ? ['forceNewDeployment=true'] : []),
+            ...(d.desiredCount !== undefined ? [`desiredCount=${d.desiredCount}`] : []),
+        ];
+        calls.push([
+            `ecs:UpdateService ${service} taskDefinition=${plan.taskDefinitionFamily}:<new revision>`,
+            ...options,
+        ].join(' '));
+        if (plan.wait)
+            calls.push(`ecs:DescribeServices ${service}, polled until the deployment is COMPLETED or FAILED`);
+    }
+    else if (d.mode === 'codedeploy') {
+        calls.push(`codedeploy:CreateDeployment ${d.application}/${d.deploymentGroup} config=${d.deploymentConfigName} (AppSpecContent)`);
+        if (plan.wait)
+            calls.push('codedeploy:GetDeployment, polled until Succeeded, Failed or Stopped');
+    }
+    return calls;
+}
+/** The job summary of a dry run, in Markdown. */
+function renderDryRunSummary(input) {
+    const parts = [
+        '### Dry run: nothing was changed in AWS',
+        'A real run would make these calls, in order:',
+        input.calls.map((c, i) => `${i + 1}. ${(0,safe_text/* mdCode */.xs)(c)}`).join('\n'),
+        '#### Task definition',
+        input.diff === ''
+            ? 'Same as the current revision (RegisterTaskDefinition still adds an identical new revision).'
+            : (0,safe_text/* mdFence */.F)([input.diff.replace(/\n$/, '')], 'diff').join('\n'),
+    ];
+    if (input.appspec !== undefined) {
+        parts.push('#### AppSpec', `CodeDeploy receives this, with the registered revision's ARN in place of ${appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo}:`, (0,safe_text/* mdFence */.F)([(0,appspec/* renderAppSpec */.Zl)(input.appspec, appspec/* TASK_DEFINITION_PLACEHOLDER */.Uo).content.replace(/\n$/, '')], 'yaml').join('\n'));
+    }
+    return `${parts.join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/stages/dryrun.ts
+
+
+
+/** What a real run would change: the task definition diff, the calls, the appspec. */
+async function showDryRun(config, plan, next, deps, report) {
+    let current;
+    if (config.taskDefinition.kind === 'service') {
+        current = plan.source.doc;
+    }
+    else if (plan.service !== undefined) {
+        current = await (0,service/* describeTaskDefinition */.o)(deps.clients.ecs, plan.service.taskDefinitionArn);
+    }
+    const diff = taskDefinitionDiff(current, next);
+    const calls = describePlannedCalls({
+        pushes: config.containers.flatMap((c) => c.build === undefined
+            ? []
+            : [
+                {
+                    repository: c.build.repository,
+                    tags: (0,src_config/* imageTags */.rK)(config),
+                    createRepository: plan.repositories.get(c.build.repository) === undefined,
+                },
+            ]),
+        taskDefinitionFamily: next.family ?? '',
+        deployment: plan.strategy?.planned({ group: plan.group }, { config }) ?? { mode: 'none' },
+        wait: config.waitForServiceStability,
+    });
+    deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);
+    deps.log.info(diff === '' ? 'Task definition: no change from the current revision.' : `Task definition diff:\n${diff}`);
+    const markdown = renderDryRunSummary({ calls, diff, appspec: plan.appspec?.appspec });
+    report.extraMarkdown = markdown;
+    report.outcome = 'dry-run';
+    deps.setOutput('deployment-outcome', 'dry-run');
+}
+
+
+/***/ }),
+
+/***/ 9477:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  k: () => (/* binding */ register),
+  g: () => (/* binding */ renderFiles)
+});
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/plan.ts + 2 modules
+var src_plan = __nccwpck_require__(5649);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(212);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/register.ts
+/** Register: one RegisterTaskDefinition call, its ARN back. */
+
+
+async function registerTaskDefinition(ecs, input) {
+    try {
+        const out = await ecs.send(new dist_cjs/* RegisterTaskDefinitionCommand */.$Hl(input));
+        const td = out.taskDefinition;
+        if (!td?.taskDefinitionArn)
+            throw new Error('RegisterTaskDefinition returned no task definition ARN.');
+        return { arn: td.taskDefinitionArn, revision: td.revision ?? 0 };
+    }
+    catch (e) {
+        const err = e;
+        if (err.name === 'ClientException' || err.name === 'InvalidParameterException') {
+            throw new errors/* UserError */.yo({
+                where: 'task-definition',
+                what: `ECS refused the task definition: ${err.message}`,
+                fix: 'Correct the field ECS names in your task definition file.',
+            });
+        }
+        if (/iam:PassRole/.test(err.message)) {
+            throw new errors/* UserError */.yo({
+                where: 'task-definition',
+                what: err.message,
+                fix: 'Allow the deploying role iam:PassRole on the task role and execution role, with the condition iam:PassedToService = ecs-tasks.amazonaws.com.',
+            });
+        }
+        throw e;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/render/artifacts.ts
+
+/** CodePipeline refuses an imagedefinitions.json larger than this. */
+const MAX_IMAGE_DEFINITIONS_BYTES = 100 * 1024;
+/**
+ * imagedefinitions.json as CodePipeline's ECS standard (rolling) deploy action reads it: an
+ * array of {"name", "imageUri"}, one entry per container.
+ */
+function renderImageDefinitions(images) {
+    const problems = new errors/* Problems */.Zw();
+    if (images.length === 0) {
+        problems.add({
+            where: 'containers',
+            what: 'No container image was given, so imagedefinitions.json would be empty.',
+            fix: 'Name at least one container and its image with `container-name` and `image`, or `containers`.',
+        });
+    }
+    const seen = new Set();
+    for (const { containerName } of images) {
+        if (seen.has(containerName)) {
+            problems.add({
+                where: 'containers',
+                what: `Container ${JSON.stringify(containerName)} is listed twice; imagedefinitions.json names each container once.`,
+                fix: 'List each container once in `containers`.',
+            });
+        }
+        seen.add(containerName);
+    }
+    problems.throwIfAny();
+    const content = render(images.map((i) => ({ name: i.containerName, imageUri: i.imageUri })));
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > MAX_IMAGE_DEFINITIONS_BYTES) {
+        throw new errors/* UserError */.yo({
+            where: 'containers',
+            what: `imagedefinitions.json would be ${bytes} bytes; CodePipeline accepts at most 100 KB (${MAX_IMAGE_DEFINITIONS_BYTES} bytes).`,
+            fix: 'Deploy fewer containers per task definition, or shorten the image URIs.',
+        });
+    }
+    return content;
+}
+/** imageDetail.json as CodePipeline's CodeDeployToECS (blue/green) action reads it. */
+function renderImageDetail(imageUri) {
+    return render({ ImageURI: imageUri });
+}
+function render(value) {
+    return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/stages/register.ts
+/**
+ * Render and register: the task definition with the images put in (and the artifacts
+ * CodePipeline's Build stage would leave: imagedefinitions.json, imageDetail.json), written
+ * to output-dir, then RegisterTaskDefinition unless this is a dry run.
+ */
+
+
+
+
+/** The task definition to register, and the files for later steps; changes nothing in AWS. */
+async function renderFiles(config, plan, images, deps) {
+    const { log } = deps;
+    const prepared = (0,src_plan/* prepareRegistration */.Ni)(plan, images);
+    if (prepared.stripped.length > 0) {
+        log.notice(`Removed read-only fields from the task definition before registering: ${prepared.stripped.join(', ')}.`);
+    }
+    for (const c of prepared.coerced)
+        log.notice(`Task definition: ${c}`);
+    const out = (name) => external_node_path_default().join(config.outputDir, name);
+    await deps.fs.writeFile(out('task-definition.json'), JSON.stringify(prepared.input, null, 2) + '\n');
+    await deps.fs.writeFile(out('imagedefinitions.json'), renderImageDefinitions(images));
+    deps.setOutput('task-definition-path', out('task-definition.json'));
+    deps.setOutput('imagedefinitions-path', out('imagedefinitions.json'));
+    if (images[0]) {
+        await deps.fs.writeFile(out('imageDetail.json'), renderImageDetail(images[0].imageUri));
+        deps.setOutput('imagedetail-path', out('imageDetail.json'));
+    }
+    return prepared.input;
+}
+/** RegisterTaskDefinition; the new revision's ARN. */
+async function register(input, deps, stages, report) {
+    const registered = await stages.run('Register task definition', () => registerTaskDefinition(deps.clients.ecs, input), (r) => r.arn);
+    report.taskDefinitionArn = registered.arn;
+    deps.setOutput('task-definition-arn', registered.arn);
+    return registered.arn;
+}
+
+
+/***/ }),
+
+/***/ 7470:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v: () => (/* binding */ prepareRelease)
+});
+
+// EXTERNAL MODULE: ./src/plan.ts + 2 modules
+var src_plan = __nccwpck_require__(5649);
+// EXTERNAL MODULE: ./src/policy.ts + 1 modules
+var src_policy = __nccwpck_require__(787);
+// EXTERNAL MODULE: ./src/config.ts + 1 modules
+var src_config = __nccwpck_require__(7766);
+// EXTERNAL MODULE: ./src/ecr.ts
+var ecr = __nccwpck_require__(4497);
+// EXTERNAL MODULE: ./src/docker.ts
+var docker = __nccwpck_require__(3871);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+;// CONCATENATED MODULE: ./src/image.ts
+
+
+
+/** `docker buildx build … --push`: one command builds, tags and pushes every tag. */
+function buildxArgs(o, metadataFile) {
+    const args = ['buildx', 'build'];
+    if (o.spec.file)
+        args.push('--file', o.spec.file);
+    if (o.spec.target)
+        args.push('--target', o.spec.target);
+    for (const a of o.spec.buildArgs)
+        args.push('--build-arg', a);
+    if (o.platforms.length > 0)
+        args.push('--platform', o.platforms.join(','));
+    for (const c of o.cacheFrom)
+        args.push('--cache-from', c);
+    for (const c of o.cacheTo)
+        args.push('--cache-to', c);
+    if (o.network)
+        args.push('--network', o.network);
+    args.push(`--provenance=${o.provenance}`);
+    for (const t of o.tags)
+        args.push('--tag', `${o.repositoryUri}:${t}`);
+    args.push('--metadata-file', metadataFile);
+    args.push(o.push ? '--push' : '--load');
+    args.push(o.spec.context);
+    return args;
+}
+/** The classic builder: `docker build`, then one `docker push` per tag. */
+function legacyBuildArgs(o) {
+    const args = ['build'];
+    if (o.spec.file)
+        args.push('--file', o.spec.file);
+    if (o.spec.target)
+        args.push('--target', o.spec.target);
+    for (const a of o.spec.buildArgs)
+        args.push('--build-arg', a);
+    if (o.platforms.length === 1)
+        args.push('--platform', o.platforms[0]);
+    for (const c of o.cacheFrom)
+        args.push('--cache-from', c.replace(/^type=registry,ref=/, ''));
+    if (o.network)
+        args.push('--network', o.network);
+    for (const t of o.tags)
+        args.push('--tag', `${o.repositoryUri}:${t}`);
+    args.push(o.spec.context);
+    return args;
+}
+/** `<tag>: digest: sha256:… size: N` is the line docker push ends with. */
+function digestFromPushOutput(output) {
+    return /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
+}
+async function hasBuildx(docker) {
+    const r = await docker.run(['buildx', 'version'], { silent: true });
+    return r.exitCode === 0;
+}
+/**
+ * Builds and pushes one container's image. In an IMMUTABLE repository a tag cannot move:
+ * when the commit's tag already exists (a re-run of the same commit) that image is reused
+ * rather than rebuilt, and when only an extra tag exists the run stops before building,
+ * since the new image would have another digest.
+ */
+async function buildAndPushImage(ctx, spec, repo, tags, build) {
+    const [primary] = tags;
+    if (primary === undefined)
+        throw new Error('buildAndPushImage needs at least one tag.');
+    if (repo.immutable) {
+        const existing = await (0,ecr/* findImage */.F1)(ctx.ecr, repo.name, primary);
+        if (existing?.imageDigest) {
+            ctx.log.notice(`${repo.uri}:${primary} already exists in the immutable repository (digest ${existing.imageDigest}): this commit was built before, so that image is reused and nothing is rebuilt or pushed.`);
+            return {
+                repositoryUri: repo.uri,
+                imageUri: `${repo.uri}:${primary}`,
+                digest: existing.imageDigest,
+                tags: existing.imageTags ?? [primary],
+                reused: true,
+            };
+        }
+        for (const tag of tags.slice(1)) {
+            const taken = await (0,ecr/* findImage */.F1)(ctx.ecr, repo.name, tag);
+            if (taken?.imageDigest) {
+                throw new errors/* UserError */.yo({
+                    where: 'tags',
+                    what: `The tag "${tag}" already exists in the immutable repository ${repo.name} (digest ${taken.imageDigest}), and the new image would have another digest.`,
+                    fix: `Remove "${tag}" from tags (moving tags like latest need a MUTABLE repository), or make the repository's tags mutable.`,
+                });
+            }
+        }
+    }
+    const options = { ...build, spec, repositoryUri: repo.uri, tags };
+    const imageUri = `${repo.uri}:${primary}`;
+    if (ctx.buildx) {
+        const metadataFile = `${ctx.tempDir}/build-metadata-${spec.repository.replace(/\//g, '_')}.json`;
+        ctx.log.info(`Building ${imageUri} with buildx…`);
+        const r = await ctx.docker.run(buildxArgs(options, metadataFile));
+        if (r.exitCode !== 0)
+            throw buildFailed(spec, r.stderr || r.stdout);
+        let digest;
+        try {
+            const meta = JSON.parse(await ctx.readFile(metadataFile));
+            digest = typeof meta['containerimage.digest'] === 'string' ? meta['containerimage.digest'] : undefined;
+        }
+        catch {
+            digest = undefined;
+        }
+        return { repositoryUri: repo.uri, imageUri, digest, tags, reused: false };
+    }
+    if (build.platforms.length > 1) {
+        throw new errors/* UserError */.yo({
+            where: 'platforms',
+            what: `Building for several platforms (${build.platforms.join(', ')}) needs docker buildx, and it is not installed.`,
+            fix: 'Add docker/setup-buildx-action before this step, or build for one platform.',
+        });
+    }
+    if (build.cacheTo.length > 0) {
+        ctx.log.warning('cache-to needs docker buildx, which is not installed: the build cache is not exported.');
+    }
+    ctx.log.info(`Building ${imageUri} with docker build…`);
+    const r = await ctx.docker.run(legacyBuildArgs(options));
+    if (r.exitCode !== 0)
+        throw buildFailed(spec, r.stderr || r.stdout);
+    if (!build.push)
+        return { repositoryUri: repo.uri, imageUri, tags, reused: false };
+    let digest;
+    for (const tag of tags) {
+        ctx.log.info(`Pushing ${repo.uri}:${tag}…`);
+        const p = await ctx.docker.run(['push', `${repo.uri}:${tag}`]);
+        if (p.exitCode !== 0)
+            throw pushFailed(repo, tag, p.stderr || p.stdout);
+        digest ??= digestFromPushOutput(p.stdout + p.stderr);
+    }
+    return { repositoryUri: repo.uri, imageUri, digest, tags, reused: false };
+}
+function buildFailed(spec, output) {
+    return new errors/* UserError */.yo({
+        where: spec.file ? `file (${spec.file})` : 'context',
+        what: `docker build failed:\n${(0,docker/* tail */.i)(output)}`,
+        fix: 'Fix the Dockerfile or the build context; the output above shows the failing step.',
+    });
+}
+function pushFailed(repo, tag, output) {
+    const text = (0,docker/* tail */.i)(output, 8);
+    const immutable = /immutable|already exists/i.test(text);
+    return new errors/* UserError */.yo({
+        where: 'ecr-repository',
+        what: `docker push of ${repo.uri}:${tag} failed:\n${text}`,
+        fix: immutable
+            ? `The tag "${tag}" exists already and the repository's tags are immutable: push a new tag, or make tags mutable.`
+            : 'Check that the role may push to this repository (ecr:InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload, PutImage, BatchCheckLayerAvailability).',
+    });
+}
+
+;// CONCATENATED MODULE: ./src/stages/images.ts
+/**
+ * Login and build: every image to build is built (and, unless this is a dry run, pushed);
+ * existing images are taken as they are. The images' outputs are set here.
+ */
+
+
+
+/** The images' outputs: the first image's URI and digest, and every container's image. */
+function setImageOutputs(deps, report, images) {
+    const first = report.images[0];
+    if (first) {
+        deps.setOutput('image-uri', first.imageUri);
+        if (first.digest) {
+            deps.setOutput('image-digest', first.digest);
+            deps.setOutput('image-uri-digest', `${first.imageUri.replace(/:[^:/]+$/, '')}@${first.digest}`);
+        }
+    }
+    deps.setOutput('images', JSON.stringify(Object.fromEntries(images.map((i) => [i.containerName, i.imageUri]))));
+}
+/**
+ * Builds (and, unless this is a dry run, pushes) every image to build; existing images are
+ * taken as they are. A dry run neither logs in nor creates a repository nor pushes.
+ */
+async function produceImages(config, plan, deps, timer, report) {
+    const { clients, log } = deps;
+    const images = [];
+    const tags = (0,src_config/* imageTags */.rK)(config);
+    const building = config.containers.some((c) => c.build !== undefined);
+    let buildx = false;
+    if (building) {
+        if (!config.dryRun) {
+            const login = await timer.run('ECR login', () => (0,ecr/* loginToRegistry */.ai)(clients.ecr, deps.docker, log), (l) => l.registry);
+            deps.saveState('registry', login.registry);
+        }
+        buildx = await hasBuildx(deps.docker);
+    }
+    for (const [i, c] of config.containers.entries()) {
+        const name = plan.containerNames[i];
+        if (c.build === undefined) {
+            images.push({ containerName: name, imageUri: c.image });
+            report.images.push({ container: name, imageUri: c.image });
+            continue;
+        }
+        const spec = c.build;
+        const built = await timer.run(`Build ${name}`, async () => {
+            let repo = plan.repositories.get(spec.repository);
+            if (repo === undefined && config.dryRun) {
+                // Tagged with the bare name: a dry run creates no repository.
+                repo = { name: spec.repository, uri: spec.repository, immutable: false };
+            }
+            else if (repo === undefined) {
+                repo = await (0,ecr/* createRepository */.vB)(clients.ecr, spec.repository, log);
+                plan.repositories.set(spec.repository, repo);
+            }
+            return buildAndPushImage({
+                ecr: clients.ecr,
+                docker: deps.docker,
+                log,
+                buildx,
+                tempDir: config.outputDir,
+                readFile: deps.fs.readFile,
+            }, spec, repo, tags, config.dryRun ? { ...config.build, push: false } : config.build);
+        }, (b) => (b.reused ? `reused ${b.imageUri}` : b.imageUri));
+        images.push({ containerName: name, imageUri: built.imageUri });
+        report.images.push({
+            container: name,
+            imageUri: built.imageUri,
+            digest: built.digest,
+            reused: built.reused,
+        });
+    }
+    return images;
+}
+
+// EXTERNAL MODULE: ./src/stages/register.ts + 2 modules
+var register = __nccwpck_require__(9477);
+;// CONCATENATED MODULE: ./src/stages/release.ts
+
+
+
+
+async function prepareRelease(config, deps, stages, report) {
+    const plan = await stages.run('Validate', () => (0,src_plan/* validate */.tf)(config, deps), (p) => `mode ${p.mode}`);
+    report.mode = plan.mode;
+    deps.setOutput('deploy-mode', plan.mode);
+    if (config.printPolicy) {
+        const policy = plan.policy ?? (0,src_policy/* buildPolicy */.vh)(await (0,src_plan/* policyInput */.JM)(config, plan, deps.clients));
+        deps.log.info(`Least-privilege IAM policy for this deployment:\n${JSON.stringify(policy, null, 2)}`);
+        deps.setOutput('policy', JSON.stringify(policy));
+    }
+    // The rendered files, and buildx's metadata file, go here.
+    await deps.fs.mkdir(config.outputDir);
+    const images = await produceImages(config, plan, deps, stages, report);
+    setImageOutputs(deps, report, images);
+    stages.check();
+    const taskDefinition = await (0,register/* renderFiles */.g)(config, plan, images, deps);
+    return { plan, taskDefinition };
+}
+
+
+/***/ }),
+
+/***/ 7089:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ Stages)
+/* harmony export */ });
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(833);
+/**
+ * One stage of a run: the cancellation check before it starts (a wait inside it takes the
+ * signal itself), its output in one log group, and its
+ * timing for the summary. Every run goes through here, so the rule lives once.
+ */
+
+class Stages {
+    timer;
+    deps;
+    constructor(timer, deps) {
+        this.timer = timer;
+        this.deps = deps;
+    }
+    async run(name, fn, detail) {
+        (0,_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .throwIfCancelled */ .dZ)(this.deps.signal);
+        const grouped = this.deps.group ? () => this.deps.group(name, fn) : fn;
+        return this.timer.run(name, grouped, detail);
+    }
+    skip(name, why) {
+        this.timer.skip(name, why);
+    }
+    /** The check between two steps inside one stage (e.g. between two images). */
+    check() {
+        (0,_cancel_js__WEBPACK_IMPORTED_MODULE_0__/* .throwIfCancelled */ .dZ)(this.deps.signal);
+    }
 }
 
 
@@ -93755,13 +94733,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
@@ -102360,7 +103331,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 3360:
+/***/ 6257:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -102368,6 +103339,7 @@ exports.visitAsync = visitAsync;
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   z3: () => (/* binding */ error),
+  Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
   _o: () => (/* binding */ isDebug),
   lm: () => (/* binding */ notice),
@@ -102379,7 +103351,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, markdownSummary, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, markdownSummary, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -102550,8 +103522,8 @@ function file_command_prepareKeyValueMessage(key, value) {
     return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -103813,421 +104785,16 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var lib_exec = __nccwpck_require__(2876);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
-    }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-
-/***/ }),
-
-/***/ 2876:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  H: () => (/* binding */ getExecOutput)
-});
-
-// UNUSED EXPORTS: exec
-
 // EXTERNAL MODULE: external "string_decoder"
 var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(4434);
 ;// CONCATENATED MODULE: external "child_process"
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -104253,7 +104820,7 @@ const IS_WINDOWS = process.platform === 'win32';
  * backslash to all junction results on Windows.
  */
 function readlink(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return io_util_awaiter(this, void 0, void 0, function* () {
         const result = yield fs.promises.readlink(fsPath);
         // On Windows, restore Node 20 behavior: add trailing backslash to all results
         // since junctions on Windows are always directory links
@@ -104267,7 +104834,7 @@ function readlink(fsPath) {
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
         }
@@ -104281,7 +104848,7 @@ function exists(fsPath) {
     });
 }
 function isDirectory(fsPath_1) {
-    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
         const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
@@ -104308,7 +104875,7 @@ function isRooted(p) {
  * @return if file exists and is executable, returns the file path. otherwise empty string.
  */
 function tryGetExecutablePath(filePath, extensions) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return io_util_awaiter(this, void 0, void 0, function* () {
         let stats = undefined;
         try {
             // test file exists
@@ -104323,7 +104890,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -104352,11 +104919,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
+                                filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
                             }
                         }
@@ -104576,7 +105143,7 @@ function findInPath(tool) {
         // build the list of extensions to try
         const extensions = [];
         if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
@@ -104591,7 +105158,7 @@ function findInPath(tool) {
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
+        if (tool.includes(external_path_namespaceObject.sep)) {
             return [];
         }
         // build the list of directories
@@ -104602,7 +105169,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -104611,7 +105178,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -105042,7 +105609,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 (this.toolPath.includes('/') ||
                     (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
@@ -105290,16 +105857,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec(commandLine, args, options) {
+function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -105319,8 +105886,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -105336,7 +105903,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -105348,6 +105915,389 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+    }
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
 
 /***/ })
 

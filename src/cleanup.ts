@@ -4,29 +4,20 @@
  * was left unwatched, it is stopped with rollback (on-cancel: rollback), so a cancelled
  * job never leaves production half-changed. It also logs out of the registry.
  */
-import {
-  GetDeploymentCommand,
-  StopDeploymentCommand,
-  type CodeDeployClient,
-} from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { STRATEGIES } from './deploy/choose.js';
+import type { DeploymentRecord } from './deploy/strategy.js';
 import type { Docker } from './docker.js';
 import type { Log } from './log.js';
 
 export interface SavedState {
-  deployment?: {
-    kind: 'codedeploy' | 'rolling';
-    id: string;
-    cluster: string;
-    service: string;
-    region: string;
-  };
+  /** Written before the start call (intent, no id yet), completed with the id after. */
+  deployment?: DeploymentRecord;
   settled: boolean;
   registry?: string;
   onCancel: 'rollback' | 'leave';
 }
-
-const ACTIVE_CODEDEPLOY = new Set(['Created', 'Queued', 'InProgress', 'Baking', 'Ready']);
 
 export function readSavedState(get: (name: string) => string): SavedState {
   const raw = get('deployment');
@@ -51,35 +42,14 @@ export async function cleanUp(
   const { log } = deps;
   const d = state.deployment;
   if (d !== undefined && !state.settled) {
-    if (d.kind === 'codedeploy') {
-      const info = (await deps.codedeploy().send(new GetDeploymentCommand({ deploymentId: d.id })))
-        .deploymentInfo;
-      const status = info?.status ?? 'unknown';
-      if (!ACTIVE_CODEDEPLOY.has(status)) {
-        log.info(`CodeDeploy deployment ${d.id} is ${status}; nothing to stop.`);
-      } else if (state.onCancel === 'leave') {
-        log.warning(
-          `The run ended while CodeDeploy deployment ${d.id} was ${status}; on-cancel is leave, so it goes on without being watched.`,
-        );
-      } else {
-        const out = await deps
-          .codedeploy()
-          .send(new StopDeploymentCommand({ deploymentId: d.id, autoRollbackEnabled: true }));
-        log.warning(
-          `The run ended while CodeDeploy deployment ${d.id} was ${status}: stopped it with rollback (${out.status ?? ''}${out.statusMessage ? `: ${out.statusMessage}` : ''}). Production stays on the previous version.`,
-        );
-      }
-    } else {
-      const svc = (
-        await deps.ecs().send(new DescribeServicesCommand({ cluster: d.cluster, services: [d.service] }))
-      ).services?.[0];
-      const ours = svc?.deployments?.find((x) => x.id === d.id);
-      const summary = ours
-        ? `${ours.status} ${ours.rolloutState ?? ''}, ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0} tasks running`
-        : 'no longer among the service deployments (replaced or rolled back)';
+    // The strategy that started it knows how to find it (also from the intent alone) and stop it.
+    const strategy = STRATEGIES[d.kind];
+    if (strategy === undefined) {
       log.warning(
-        `The run ended before ECS deployment ${d.id} of ${d.cluster}/${d.service} finished; it is left as it is: ${summary}. ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).`,
+        `The run recorded a deployment of an unknown kind (${String(d.kind)}); it is left as it is.`,
       );
+    } else {
+      await strategy.abandon({ codedeploy: deps.codedeploy(), ecs: deps.ecs() }, d, state.onCancel, log);
     }
   }
   if (state.registry !== undefined) {

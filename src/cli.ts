@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultCodeDeployNames } from './deploy/codedeploy.js';
 import { UserError, formatProblem } from './errors.js';
-import { buildPolicy, partitionOf } from './policy.js';
+import { buildPolicy, partitionOf, type PolicyInput } from './policy.js';
 
 export interface CliResult {
   exitCode: number;
@@ -97,7 +97,7 @@ export function runCli(argv: string[]): CliResult {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseOptions(argv);
   } catch (err) {
     return usageError([(err as Error).message]);
   }
@@ -112,6 +112,47 @@ export function runCli(argv: string[]): CliResult {
   }
 
   const errors: string[] = [];
+  const o = checkOptions(values, errors);
+  if (errors.length > 0) return usageError(errors);
+
+  let policy;
+  try {
+    policy = buildPolicy(policyInputOf(values, o));
+  } catch (err) {
+    if (err instanceof UserError) return usageError(err.problems.map(formatProblem));
+    throw err;
+  }
+  return {
+    exitCode: 0,
+    stdout: `${JSON.stringify(policy, null, 2)}\n`,
+    stderr:
+      o.passRoles.length === 0
+        ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
+        : '',
+  };
+}
+
+/** The ARN of a role given by name (with or without its path) or by ARN. */
+function roleArn(role: string, region: string, account: string): string {
+  return ROLE_ARN.test(role) ? role : `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+}
+
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
+  const result = runCli(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+type Values = ReturnType<typeof parseOptions>['values'];
+
+/** Every option checked; each problem appended to `errors`. */
+function checkOptions(values: Values, errors: string[]) {
   const required = (name: 'region' | 'account' | 'family' | 'mode', pattern: RegExp, shape: string) => {
     const value = values[name];
     if (value === undefined) errors.push(`--${name} is required.`);
@@ -148,22 +189,7 @@ export function runCli(argv: string[]): CliResult {
       errors.push(`--${name} "${values[name]}" is not a CodeDeploy name.`);
     }
   }
-  const passRoles = values['pass-role'] ?? [];
-  for (const role of passRoles) {
-    if (!ROLE_ARN.test(role))
-      errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
-  }
-  const preflight = !(values['no-preflight'] ?? false);
-  const deployRole = values['deploy-role'];
-  if (deployRole !== undefined && !ROLE_ARN.test(deployRole) && !ROLE_NAME.test(deployRole)) {
-    errors.push(`--deploy-role "${deployRole}" is not a role name (NAME or PATH/NAME) or an IAM role ARN.`);
-  } else if (deployRole !== undefined && !preflight) {
-    errors.push('--deploy-role is for the preflight, and --no-preflight leaves it out: give one of them.');
-  } else if (deployRole === undefined && preflight) {
-    errors.push(
-      '--deploy-role is required: the preflight (on unless the workflow sets preflight: false) reads and simulates the role the action runs as. Name that role, or give --no-preflight.',
-    );
-  }
+  const { passRoles, preflight, deployRole } = checkRoleOptions(values, errors);
   if (values.pull && repositories.length === 0)
     errors.push('--pull needs the --repository the build pulls from.');
   const imageRepositories = values['image-repository'] ?? [];
@@ -184,64 +210,77 @@ export function runCli(argv: string[]): CliResult {
       `--preview-listener "${listenerArn}" is not an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).`,
     );
   }
-  if (errors.length > 0) return usageError(errors);
-
-  let policy;
-  try {
-    policy = buildPolicy({
-      region,
-      accountId: account,
-      repositories,
-      imageRepositories,
-      cluster,
-      service,
-      taskDefinitionFamily: family,
-      ...(mode === 'codedeploy' &&
-        codedeployNames.length > 0 && {
-          codedeploy: {
-            ...defaultCodeDeployNames(cluster, service as string),
-            ...(values.application !== undefined && { application: values.application }),
-            ...(values['deployment-group'] !== undefined && { deploymentGroup: values['deployment-group'] }),
-            deploymentConfigName: values['deployment-config'],
-          },
-        }),
-      passRoles,
-      principalArn: deployRole === undefined ? undefined : roleArn(deployRole, region, account),
-      previewListenerArn: listenerArn,
-      needs: {
-        build: repositories.length > 0,
-        createRepository: values['create-repository'] ?? false,
-        mode: mode as (typeof MODES)[number],
-        preflight,
-        existingImage: imageRepositories.length > 0,
-        pull: values.pull ?? false,
-        rollback: values.rollback ?? false,
-        ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
-      },
-    });
-  } catch (err) {
-    if (err instanceof UserError) return usageError(err.problems.map(formatProblem));
-    throw err;
-  }
   return {
-    exitCode: 0,
-    stdout: `${JSON.stringify(policy, null, 2)}\n`,
-    stderr:
-      passRoles.length === 0
-        ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
-        : '',
+    region,
+    account,
+    family,
+    mode,
+    cluster,
+    service,
+    repositories,
+    codedeployNames,
+    passRoles,
+    preflight,
+    deployRole,
+    imageRepositories,
+    listenerArn,
   };
 }
 
-/** The ARN of a role given by name (with or without its path) or by ARN. */
-function roleArn(role: string, region: string, account: string): string {
-  return ROLE_ARN.test(role) ? role : `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+/** --pass-role, --deploy-role and --no-preflight. */
+function checkRoleOptions(values: Values, errors: string[]) {
+  const passRoles = values['pass-role'] ?? [];
+  for (const role of passRoles) {
+    if (!ROLE_ARN.test(role))
+      errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
+  }
+  const preflight = !(values['no-preflight'] ?? false);
+  const deployRole = values['deploy-role'];
+  if (deployRole !== undefined && !ROLE_ARN.test(deployRole) && !ROLE_NAME.test(deployRole)) {
+    errors.push(`--deploy-role "${deployRole}" is not a role name (NAME or PATH/NAME) or an IAM role ARN.`);
+  } else if (deployRole !== undefined && !preflight) {
+    errors.push('--deploy-role is for the preflight, and --no-preflight leaves it out: give one of them.');
+  } else if (deployRole === undefined && preflight) {
+    errors.push(
+      '--deploy-role is required: the preflight (on unless the workflow sets preflight: false) reads and simulates the role the action runs as. Name that role, or give --no-preflight.',
+    );
+  }
+  return { passRoles, preflight, deployRole };
 }
 
-const invokedPath = process.argv[1];
-if (invokedPath !== undefined && import.meta.url === pathToFileURL(realpathSync(invokedPath)).href) {
-  const result = runCli(process.argv.slice(2));
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exitCode = result.exitCode;
+/** The policy's input from the checked options. */
+function policyInputOf(values: Values, o: ReturnType<typeof checkOptions>): PolicyInput {
+  const { region, account, family, mode, cluster, service, repositories, codedeployNames } = o;
+  const { passRoles, preflight, deployRole, imageRepositories, listenerArn } = o;
+  return {
+    region,
+    accountId: account,
+    repositories,
+    imageRepositories,
+    cluster,
+    service,
+    taskDefinitionFamily: family,
+    ...(mode === 'codedeploy' &&
+      codedeployNames.length > 0 && {
+        codedeploy: {
+          ...defaultCodeDeployNames(cluster, service as string),
+          ...(values.application !== undefined && { application: values.application }),
+          ...(values['deployment-group'] !== undefined && { deploymentGroup: values['deployment-group'] }),
+          deploymentConfigName: values['deployment-config'],
+        },
+      }),
+    passRoles,
+    principalArn: deployRole === undefined ? undefined : roleArn(deployRole, region, account),
+    previewListenerArn: listenerArn,
+    needs: {
+      build: repositories.length > 0,
+      createRepository: values['create-repository'] ?? false,
+      mode: mode as (typeof MODES)[number],
+      preflight,
+      existingImage: imageRepositories.length > 0,
+      pull: values.pull ?? false,
+      rollback: values.rollback ?? false,
+      ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
+    },
+  };
 }

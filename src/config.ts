@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
+import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
 
 export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
@@ -105,108 +106,71 @@ export interface Config {
   github: GitHubConfig;
 }
 
-/** Reads one input as the runner passes it (`INPUT_<NAME>`); '' when absent. */
-export type InputReader = (name: string) => string;
+export { type InputReader, parseList } from './inputs.js';
 
 export function inputsFromEnv(env: NodeJS.ProcessEnv): InputReader {
   return (name) => (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
 }
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BUILD_STAGE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const DOCKER_NETWORK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
-const TASK_DEFINITION_ARN =
-  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}:\d+$/;
-const CODEDEPLOY_NAME = /^[A-Za-z0-9_.+=,@-]{1,100}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const LISTENER_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
 const DOMAIN =
   /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const URL_PLACEHOLDERS = ['number', 'service'];
-const IMAGE_REF =
-  /^[a-z0-9]+(?:[._:-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-/** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
-export function parseList(value: string, { commas = true } = {}): string[] {
-  const items = value.split(/\r?\n/).flatMap((line) => (commas ? line.split(',') : [line]));
-  return items.map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('#'));
-}
+type Bad = (where: string, what: string, fix: string) => void;
 
 /**
  * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
- * a pull request's number and head commit come from it.
+ * a pull request's number and head commit come from it. Inputs are read in a fixed order, so
+ * the problems are always reported in it.
  */
 export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: unknown): Config {
   const problems = new Problems();
-  const bad = (where: string, what: string, fix: string) => problems.add({ where, what, fix });
-
-  const bool = (name: string, dflt: boolean): boolean => {
-    const raw = input(name);
-    if (raw === '') return dflt;
-    if (['true', 'True', 'TRUE'].includes(raw)) return true;
-    if (['false', 'False', 'FALSE'].includes(raw)) return false;
-    bad(name, `"${raw}" is not a boolean.`, `Write ${name}: true or ${name}: false.`);
-    return dflt;
-  };
-  const int = (name: string, dflt: number | undefined, min: number, max: number): number | undefined => {
-    const raw = input(name);
-    if (raw === '') return dflt;
-    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      bad(
-        name,
-        `"${raw}" is not a whole number from ${min} to ${max}.`,
-        `Set ${name} to a number in that range.`,
-      );
-      return dflt;
-    }
-    return Number(raw);
-  };
-  /** Minutes may be fractional (0.5 is 30 seconds), which short-lived previews and tests use. */
-  const minutes = (name: string, dflt: number): number => {
-    const raw = input(name);
-    if (raw === '') return dflt;
-    const n = Number(raw);
-    if (!/^\d+(\.\d+)?$/.test(raw) || n <= 0 || n > 360) {
-      bad(name, `"${raw}" is not a number of minutes above 0 and at most 360.`, `Set ${name} to e.g. 30.`);
-      return dflt;
-    }
-    return n;
-  };
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], dflt: T): T => {
-    const raw = input(name);
-    if (raw === '') return dflt;
-    if ((allowed as readonly string[]).includes(raw)) return raw as T;
-    bad(
-      name,
-      `"${raw}" is not one of ${allowed.join(', ')}.`,
-      `Set ${name} to one of: ${allowed.join(', ')}.`,
-    );
-    return dflt;
-  };
-
+  const bad: Bad = (where, what, fix) => problems.add({ where, what, fix });
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
-  const inWorkspace = (name: string, value: string): string => {
-    const resolved = path.resolve(workspace, value);
-    const rel = path.relative(workspace, resolved);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      bad(
-        name,
-        `"${value}" is outside the workspace (${workspace}).`,
-        'Use a path inside the repository checkout, relative to its root.',
-      );
-    }
-    return resolved;
+  const read = new InputValues(input, problems, workspace);
+  const region = readRegion(input, env, bad);
+  const rollback = read.bool('rollback');
+  const preview = readPreview(input, event, bad);
+  ruleRollbackIsAlone(rollback, preview, bad);
+  // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
+  const imagesNeeded = !rollback && preview?.action !== 'destroy';
+  const build = readBuildInputs(read);
+  const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
+  const source = readTaskDefinitionSource(read, bad);
+  const target = readTarget(read, region, source.arn, bad);
+  const deployMode = read.choice<DeployMode>('deploy-mode');
+  const run = { rollback, preview, imagesNeeded, deployMode, service: target.service };
+  ruleServiceNamed(run, bad);
+  rulePreviewIsRolling(run, bad);
+  ruleRollbackDeploys(run, bad);
+  ruleTaskDefinitionFound(run, source.taskDefinition, bad);
+  const description = read.text('codedeploy-deployment-description') || undefined;
+  const config: Config = {
+    region,
+    workspace,
+    sha: env.GITHUB_SHA ?? '',
+    containers,
+    ...readSettings(read, build, env),
+    taskDefinition: source.taskDefinition,
+    taskDefinitionFamily: source.taskDefinition.kind === 'file' ? source.family || undefined : undefined,
+    ...target,
+    deployMode,
+    preview,
+    rollback,
+    github: readGitHub(input, env),
   };
-  const optionalPath = (name: string): string | undefined => {
-    const raw = input(name);
-    return raw === '' ? undefined : inWorkspace(name, raw);
-  };
+  config.codedeploy.description = description;
+  for (const rule of FINAL_RULES) rule(config, imagesNeeded, bad);
+  problems.throwIfAny();
+  return config;
+}
 
+function readRegion(input: InputReader, env: NodeJS.ProcessEnv, bad: Bad): string {
   const region = input('aws-region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
   if (region === '') {
     bad(
@@ -217,123 +181,98 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   } else if (!REGION.test(region)) {
     bad('aws-region', `"${region}" is not an AWS region name.`, 'Use a region code such as us-east-1.');
   }
+  return region;
+}
 
-  const sha = env.GITHUB_SHA ?? '';
+interface BuildInputs {
+  buildArgs: string[];
+  tags: string[];
+  shaTag: ShaTag;
+  repository: string;
+  image: string;
+  context: string;
+  file: string;
+  target: string;
+  network: string;
+  platforms: string[];
+}
 
-  const rollback = bool('rollback', false);
-  const preview = readPreview(input, event, bad);
-  if (preview !== undefined && rollback) {
+/** The build inputs, checked one by one: a typo fails before the registry login, not halfway through the build. */
+function readBuildInputs(read: InputValues): BuildInputs {
+  return {
+    buildArgs: read.list('build-args'),
+    tags: read.list('tags'),
+    shaTag: read.choice<ShaTag>('sha-tag'),
+    repository: read.text('ecr-repository'),
+    image: read.text('image'),
+    context: read.text('context'),
+    file: read.text('file'),
+    target: read.text('target'),
+    network: read.text('network'),
+    platforms: read.list('platforms'),
+  };
+}
+
+/** The ECR repository an image is pushed to must be a name (not a URI). */
+function checkRepository(repo: string, where: string, problems: Problems): void {
+  const bad: Bad = (w, what, fix) => problems.add({ where: w, what, fix });
+  if (repo === '') {
     bad(
-      'rollback',
-      `rollback is true together with preview: ${preview.action}.`,
-      'Roll back a service in a run of its own (workflow_dispatch), without preview.',
+      where === 'containers' ? 'containers' : 'ecr-repository',
+      'An image is to be built but no ECR repository is named for it.',
+      where === 'containers'
+        ? 'Give the container a repository: key, or set the ecr-repository input.'
+        : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.',
+    );
+  } else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
+    const uri = repo.split('.amazonaws.com/');
+    bad(
+      where,
+      `"${repo}" is not an ECR repository name.`,
+      uri.length === 2
+        ? `Give only the repository name: ${uri[1]}.`
+        : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.',
     );
   }
-  // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-  const imagesNeeded = !rollback && preview?.action !== 'destroy';
+}
 
-  const buildArgs = parseList(input('build-args'), { commas: false });
-  for (const arg of buildArgs) {
-    const name = arg.split('=')[0] ?? '';
-    if (!arg.includes('=') || !BUILD_ARG_NAME.test(name)) {
-      bad(
-        'build-args',
-        `"${arg}" is not NAME=value.`,
-        'Write one NAME=value per line; NAME is letters, digits and _.',
-      );
-    }
-  }
-
-  const tags = parseList(input('tags'));
-  for (const tag of tags) {
-    if (!DOCKER_TAG.test(tag)) {
-      bad(
-        'tags',
-        `"${tag}" is not a valid image tag.`,
-        'A tag is up to 128 letters, digits, _, . and -, and does not start with . or -.',
-      );
-    }
-  }
-  const shaTag = oneOf('sha-tag', ['full', 'short', 'both'] as const, 'full');
-
-  const repository = input('ecr-repository');
-
-  const image = input('image');
-  if (image !== '' && !IMAGE_REF.test(image)) {
-    bad(
-      'image',
-      `"${image}" is not an image reference.`,
-      'Use REPOSITORY_URI:TAG or REPOSITORY_URI@sha256:DIGEST.',
+/** One image's build, from a container's own keys over the single-image inputs. */
+function buildSpec(
+  read: InputValues,
+  b: BuildInputs,
+  problems: Problems,
+): (spec: Partial<BuildSpec>, where: string) => BuildSpec {
+  return (spec, where) => {
+    const repo = spec.repository ?? b.repository;
+    checkRepository(repo, where, problems);
+    const ctx = read.inWorkspace(
+      where === 'containers' ? 'containers' : 'context',
+      spec.context ?? b.context,
     );
-  }
-  const context = input('context') || '.';
-  const file = input('file');
-  const target = input('target');
-  // Docker takes each as one argument, so nothing is injected; checking them here fails a typo
-  // before the registry login instead of halfway through the build.
-  if (target !== '' && !BUILD_STAGE.test(target)) {
-    bad(
-      'target',
-      `"${target}" is not a build stage name.`,
-      'Use the name after AS in a FROM line of the Dockerfile.',
-    );
-  }
-  const network = input('network');
-  if (network !== '' && !DOCKER_NETWORK.test(network)) {
-    bad(
-      'network',
-      `"${network}" is not a Docker network.`,
-      'Use host, none, default, or the name of a network.',
-    );
-  }
-  const platforms = parseList(input('platforms'));
-  for (const platform of platforms) {
-    if (!PLATFORM.test(platform)) {
-      bad(
-        'platforms',
-        `"${platform}" is not a platform.`,
-        'Use os/arch[/variant], e.g. linux/amd64 or linux/arm64.',
-      );
-    }
-  }
-  const buildFor = (spec: Partial<BuildSpec>, where: string): BuildSpec => {
-    const repo = spec.repository ?? repository;
-    if (repo === '') {
-      bad(
-        where === 'containers' ? 'containers' : 'ecr-repository',
-        'An image is to be built but no ECR repository is named for it.',
-        where === 'containers'
-          ? 'Give the container a repository: key, or set the ecr-repository input.'
-          : 'Set ecr-repository to the repository to push to, or set image to deploy an existing image.',
-      );
-    } else if (repo.includes('.amazonaws.com/') || !REPOSITORY_NAME.test(repo)) {
-      const uri = repo.split('.amazonaws.com/');
-      bad(
-        where,
-        `"${repo}" is not an ECR repository name.`,
-        uri.length === 2
-          ? `Give only the repository name: ${uri[1]}.`
-          : 'Use the ECR repository name: lower-case letters, digits, and . _ - / between them.',
-      );
-    }
-    const ctx = inWorkspace(where === 'containers' ? 'containers' : 'context', spec.context ?? context);
-    const f = spec.file ?? (file || undefined);
+    const f = spec.file ?? (b.file || undefined);
     return {
       context: ctx,
-      file: f === undefined ? undefined : inWorkspace(where === 'containers' ? 'containers' : 'file', f),
-      target: spec.target ?? (target || undefined),
-      buildArgs: spec.buildArgs ?? buildArgs,
+      file: f === undefined ? undefined : read.inWorkspace(where === 'containers' ? 'containers' : 'file', f),
+      target: spec.target ?? (b.target || undefined),
+      buildArgs: spec.buildArgs ?? b.buildArgs,
       repository: repo,
     };
   };
+}
 
-  const containerName = input('container-name');
-  if (containerName !== '' && !ECS_NAME.test(containerName)) {
-    bad('container-name', `"${containerName}" is not a container name.`, 'Use letters, digits, - and _.');
-  }
-  let containers: ContainerSpec[] = [];
-  const containersRaw = input('containers');
-  if (rollback) {
+/** What to deploy: `containers`, or one container from image / the build inputs. */
+function readContainers(
+  read: InputValues,
+  b: BuildInputs,
+  run: { rollback: boolean; imagesNeeded: boolean },
+  problems: Problems,
+): ContainerSpec[] {
+  const bad: Bad = (where, what, fix) => problems.add({ where, what, fix });
+  const buildFor = buildSpec(read, b, problems);
+  const { image } = b;
+  const containerName = read.text('container-name');
+  const containersRaw = read.raw('containers');
+  if (run.rollback) {
     if (image !== '' || containersRaw !== '') {
       bad(
         image !== '' ? 'image' : 'containers',
@@ -341,7 +280,9 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
         'Either roll back (the task definition live before the current one is redeployed), or deploy the image you name with rollback: false.',
       );
     }
-  } else if (containersRaw !== '') {
+    return [];
+  }
+  if (containersRaw !== '') {
     if (image !== '' || containerName !== '') {
       bad(
         'containers',
@@ -349,56 +290,52 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
         'Use containers alone for several containers, or container-name (and image) for one.',
       );
     }
-    containers = parseContainers(containersRaw, problems, buildFor);
-  } else if (imagesNeeded) {
-    const name = containerName || undefined;
-    containers = [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
-  } else if (repository !== '') {
-    // A destroy builds nothing; the repository tells it where the preview's image tags are.
-    containers = [{ name: containerName || undefined, build: buildFor({}, 'ecr-repository') }];
+    return parseContainers(containersRaw, problems, buildFor);
   }
+  const name = containerName || undefined;
+  if (run.imagesNeeded) {
+    return [image !== '' ? { name, image } : { name, build: buildFor({}, 'ecr-repository') }];
+  }
+  // A destroy builds nothing; the repository tells it where the preview's image tags are.
+  return b.repository !== '' ? [{ name, build: buildFor({}, 'ecr-repository') }] : [];
+}
 
-  const taskDefinitionFile = input('task-definition');
-  const family = input('task-definition-family');
-  const arn = input('task-definition-arn');
+/** Where the task definition starts from: a file, a revision ARN, a family, or the service's. */
+function readTaskDefinitionSource(
+  read: InputValues,
+  bad: Bad,
+): { taskDefinition: TaskDefinitionSource; family: string; arn: string } {
+  const file = read.raw('task-definition');
+  const family = read.raw('task-definition-family');
+  const arn = read.raw('task-definition-arn');
   let taskDefinition: TaskDefinitionSource = { kind: 'service' };
-  if (arn !== '' && (taskDefinitionFile !== '' || family !== '')) {
+  if (arn !== '' && (file !== '' || family !== '')) {
     bad(
       'task-definition-arn',
-      `task-definition-arn is set together with ${taskDefinitionFile !== '' ? 'task-definition' : 'task-definition-family'}.`,
+      `task-definition-arn is set together with ${file !== '' ? 'task-definition' : 'task-definition-family'}.`,
       'Choose one starting point: a file (optionally registered under task-definition-family), a family, or a revision ARN.',
     );
   }
-  if (taskDefinitionFile !== '') {
-    taskDefinition = { kind: 'file', path: inWorkspace('task-definition', taskDefinitionFile) };
+  if (file !== '') {
+    taskDefinition = { kind: 'file', path: read.inWorkspace('task-definition', file) };
   } else if (arn !== '') {
-    if (!TASK_DEFINITION_ARN.test(arn)) {
-      bad(
-        'task-definition-arn',
-        `"${arn}" is not a task definition ARN.`,
-        'Use arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION.',
-      );
-    }
+    read.check('task-definition-arn', arn);
     taskDefinition = { kind: 'arn', arn };
   }
-  if (family !== '' && !ECS_NAME.test(family)) {
-    bad(
-      'task-definition-family',
-      `"${family}" is not a task definition family.`,
-      'Use letters, digits, - and _.',
-    );
-  }
+  read.check('task-definition-family', family);
   if (taskDefinition.kind === 'service' && family !== '') taskDefinition = { kind: 'family', family };
+  return { taskDefinition, family, arn };
+}
 
-  const cluster = input('cluster') || 'default';
-  if (!ECS_NAME.test(cluster) && !/^arn:aws[a-z-]*:ecs:/.test(cluster)) {
-    bad('cluster', `"${cluster}" is not a cluster name or ARN.`, 'Use the cluster name, e.g. default.');
-  }
-  const service = input('service') || undefined;
-  if (service !== undefined && !ECS_NAME.test(service) && !/^arn:aws[a-z-]*:ecs:/.test(service)) {
-    bad('service', `"${service}" is not a service name or ARN.`, 'Use the ECS service name.');
-  }
-  // An ARN names its region; the clients talk to aws-region, where that resource is not.
+/** The cluster and service; an ARN names its region, and the clients talk to aws-region. */
+function readTarget(
+  read: InputValues,
+  region: string,
+  arn: string,
+  bad: Bad,
+): { cluster: string; service?: string } {
+  const cluster = read.text('cluster');
+  const service = read.text('service') || undefined;
   for (const [name, value] of [
     ['cluster', cluster],
     ['service', service],
@@ -413,7 +350,85 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
       );
     }
   }
-  const deployMode = oneOf('deploy-mode', ['auto', 'codedeploy', 'rolling', 'none'] as const, 'auto');
+  return { cluster, service };
+}
+
+/** The remaining settings, each read through its declaration. */
+function readSettings(read: InputValues, b: BuildInputs, env: NodeJS.ProcessEnv) {
+  return {
+    build: {
+      platforms: b.platforms,
+      cacheFrom: read.list('cache-from'),
+      cacheTo: read.list('cache-to'),
+      network: b.network || undefined,
+      provenance: read.bool('provenance'),
+      push: read.bool('push'),
+      tags: b.tags,
+      shaTag: b.shaTag,
+    },
+    createRepository: read.bool('create-repository'),
+    waitForServiceStability: read.bool('wait-for-service-stability'),
+    waitForMinutes: read.minutes('wait-for-minutes'),
+    waitForActiveDeploymentMinutes:
+      read.raw('wait-for-active-deployment-minutes') === '0'
+        ? 0
+        : read.minutes('wait-for-active-deployment-minutes'),
+    pollIntervalSeconds: read.int('poll-interval-seconds') ?? 5,
+    forceNewDeployment: read.bool('force-new-deployment'),
+    desiredCount: read.int('desired-count'),
+    codedeploy: {
+      appspecPath: read.path('codedeploy-appspec'),
+      application: read.text('codedeploy-application') || undefined,
+      deploymentGroup: read.text('codedeploy-deployment-group') || undefined,
+      deploymentConfig: read.text('codedeploy-deployment-config') || undefined,
+    } as Config['codedeploy'],
+    containerPort: read.int('container-port'),
+    rollbackOnTimeout: read.bool('rollback-on-timeout'),
+    preflight: read.bool('preflight'),
+    dryRun: read.bool('dry-run'),
+    printPolicy: read.bool('print-policy'),
+    onCancel: read.choice<'rollback' | 'leave'>('on-cancel'),
+    maxRetries: read.int('max-retries') ?? 5,
+    outputDir: read.raw('output-dir')
+      ? path.resolve(read.workspace, read.raw('output-dir'))
+      : path.join(env.RUNNER_TEMP || path.join(read.workspace, '.ecs-deploy'), 'ecs-deploy'),
+  };
+}
+
+function readGitHub(input: InputReader, env: NodeJS.ProcessEnv): GitHubConfig {
+  return {
+    token: input('github-token') || undefined,
+    apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+    serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+    repository: env.GITHUB_REPOSITORY || undefined,
+    runId: env.GITHUB_RUN_ID || undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Rules between inputs: each names the inputs it is about and the fix.
+
+interface RunKind {
+  rollback: boolean;
+  preview?: PreviewConfig;
+  imagesNeeded: boolean;
+  deployMode: DeployMode;
+  service?: string;
+}
+
+/** A rollback is a run of its own, never a preview. */
+function ruleRollbackIsAlone(rollback: boolean, preview: PreviewConfig | undefined, bad: Bad): void {
+  if (preview !== undefined && rollback) {
+    bad(
+      'rollback',
+      `rollback is true together with preview: ${preview.action}.`,
+      'Roll back a service in a run of its own (workflow_dispatch), without preview.',
+    );
+  }
+}
+
+/** A preview, a rollback and every deploy-mode but none need the service. */
+function ruleServiceNamed({ preview, rollback, service, deployMode }: RunKind, bad: Bad): void {
   if (service === undefined && (preview !== undefined || rollback)) {
     bad(
       'service',
@@ -431,6 +446,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
       'Set service to the ECS service to deploy, or deploy-mode: none to only register the task definition.',
     );
   }
+}
+
+/** A preview is its own service with the ECS rolling deployment controller. */
+function rulePreviewIsRolling({ preview, deployMode }: RunKind, bad: Bad): void {
   if (preview !== undefined && deployMode !== 'auto' && deployMode !== 'rolling') {
     bad(
       'deploy-mode',
@@ -438,6 +457,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
       'Leave deploy-mode at auto (or rolling) for preview runs.',
     );
   }
+}
+
+/** A rollback redeploys, so deploy-mode none makes it pointless. */
+function ruleRollbackDeploys({ rollback, deployMode }: RunKind, bad: Bad): void {
   if (rollback && deployMode === 'none') {
     bad(
       'deploy-mode',
@@ -445,135 +468,81 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
       'Leave deploy-mode at auto to roll back through the service’s own deployment controller.',
     );
   }
-  if (imagesNeeded && taskDefinition.kind === 'service' && service === undefined) {
+}
+
+/** Without a task definition input, the service's current one is the start: there must be a service. */
+function ruleTaskDefinitionFound(run: RunKind, taskDefinition: TaskDefinitionSource, bad: Bad): void {
+  if (run.imagesNeeded && taskDefinition.kind === 'service' && run.service === undefined) {
     bad(
       'task-definition',
       'No task definition is given and there is no service to take the current one from.',
       'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).',
     );
   }
+}
 
-  const codedeployNames = (name: string): string | undefined => {
-    const raw = input(name);
-    if (raw !== '' && !CODEDEPLOY_NAME.test(raw)) {
-      bad(
-        name,
-        `"${raw}" is not a valid CodeDeploy name.`,
-        'Use up to 100 letters, digits and _ . + = , @ -.',
-      );
-    }
-    return raw || undefined;
-  };
-  const description = input('codedeploy-deployment-description') || undefined;
-  if (description !== undefined && description.length > 512) {
-    bad(
-      'codedeploy-deployment-description',
-      `is ${description.length} characters long.`,
-      'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).',
-    );
-  }
+type FinalRule = (config: Config, imagesNeeded: boolean, bad: Bad) => void;
 
-  const config: Config = {
-    region,
-    workspace,
-    sha,
-    containers,
-    build: {
-      platforms,
-      cacheFrom: parseList(input('cache-from'), { commas: false }),
-      cacheTo: parseList(input('cache-to'), { commas: false }),
-      network: network || undefined,
-      provenance: bool('provenance', false),
-      push: bool('push', true),
-      tags,
-      shaTag,
-    },
-    createRepository: bool('create-repository', false),
-    taskDefinition,
-    taskDefinitionFamily: taskDefinition.kind === 'file' ? family || undefined : undefined,
-    cluster,
-    service,
-    deployMode,
-    waitForServiceStability: bool('wait-for-service-stability', true),
-    waitForMinutes: minutes('wait-for-minutes', 30),
-    waitForActiveDeploymentMinutes:
-      input('wait-for-active-deployment-minutes') === '0'
-        ? 0
-        : minutes('wait-for-active-deployment-minutes', 15),
-    pollIntervalSeconds: int('poll-interval-seconds', 5, 1, 300) ?? 5,
-    forceNewDeployment: bool('force-new-deployment', false),
-    desiredCount: int('desired-count', undefined, 0, 5000),
-    codedeploy: {
-      appspecPath: optionalPath('codedeploy-appspec'),
-      application: codedeployNames('codedeploy-application'),
-      deploymentGroup: codedeployNames('codedeploy-deployment-group'),
-      deploymentConfig: codedeployNames('codedeploy-deployment-config'),
-      description,
-    },
-    containerPort: int('container-port', undefined, 1, 65535),
-    rollbackOnTimeout: bool('rollback-on-timeout', true),
-    preflight: bool('preflight', true),
-    dryRun: bool('dry-run', false),
-    printPolicy: bool('print-policy', false),
-    onCancel: oneOf('on-cancel', ['rollback', 'leave'] as const, 'rollback'),
-    maxRetries: int('max-retries', 5, 0, 20) ?? 5,
-    outputDir: input('output-dir')
-      ? path.resolve(workspace, input('output-dir'))
-      : path.join(env.RUNNER_TEMP || path.join(workspace, '.ecs-deploy'), 'ecs-deploy'),
-    preview,
-    rollback,
-    github: {
-      token: input('github-token') || undefined,
-      apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-      serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-      repository: env.GITHUB_REPOSITORY || undefined,
-      runId: env.GITHUB_RUN_ID || undefined,
-    },
-  };
-
-  if ((preview !== undefined || rollback) && config.dryRun) {
+/** Previews and rollbacks have no dry run. */
+const ruleDryRunIsADeploy: FinalRule = ({ preview, rollback, dryRun }, _images, bad) => {
+  if ((preview !== undefined || rollback) && dryRun) {
     bad(
       'dry-run',
       `dry-run is true together with ${rollback ? 'rollback' : `preview: ${preview?.action}`}, which has no dry run.`,
       'Use dry-run on a normal deploy; run previews and rollbacks for real.',
     );
   }
-  if (preview?.action === 'deploy') {
-    if (tags.length > 0) {
-      bad(
-        'tags',
-        `tags (${tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`,
-        'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.',
-      );
-    }
-    if (sha === '' && config.containers.some((c) => c.build !== undefined)) {
-      bad(
-        'preview',
-        `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`,
-        'Run inside GitHub Actions (it sets GITHUB_SHA).',
-      );
-    }
-  }
+};
 
+/** A preview's image is tagged pr-<number>-<commit> only, so its destroy finds every tag. */
+const rulePreviewTags: FinalRule = ({ preview, build, sha, containers }, _images, bad) => {
+  if (preview?.action !== 'deploy') return;
+  if (build.tags.length > 0) {
+    bad(
+      'tags',
+      `tags (${build.tags.join(', ')}) is set for a preview, whose image is tagged only pr-${preview.pullRequest}-<commit>.`,
+      'Leave tags empty in preview runs: a destroy removes exactly the pr-<number>-* tags, and a moving tag such as latest must not point at a pull request’s image.',
+    );
+  }
+  if (sha === '' && containers.some((c) => c.build !== undefined)) {
+    bad(
+      'preview',
+      `GITHUB_SHA is not set, so the preview image cannot be tagged pr-${preview.pullRequest}-<commit>.`,
+      'Run inside GitHub Actions (it sets GITHUB_SHA).',
+    );
+  }
+};
+
+/** A built image needs a tag: the commit, or one of tags. */
+const ruleImageIsTagged: FinalRule = (config, imagesNeeded, bad) => {
   const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
-  if (building && sha === '' && tags.length === 0) {
+  if (building && config.sha === '' && config.build.tags.length === 0) {
     bad(
       'tags',
       'GITHUB_SHA is not set, so the image has no tag.',
       'Run inside GitHub Actions, or give a tag in the tags input.',
     );
   }
-  if (!config.build.push && building && deployMode !== 'none' && !config.dryRun) {
+};
+
+/** ECS can only run pushed images. */
+const rulePushWhenDeploying: FinalRule = (config, imagesNeeded, bad) => {
+  const building = imagesNeeded && config.containers.some((c) => c.build !== undefined);
+  if (!config.build.push && building && config.deployMode !== 'none' && !config.dryRun) {
     bad(
       'push',
       'push is false, but the image is to be deployed, and ECS can only run pushed images.',
       'Set deploy-mode: none to build without deploying, or leave push at true.',
     );
   }
+};
 
-  problems.throwIfAny();
-  return config;
-}
+const FINAL_RULES: FinalRule[] = [
+  ruleDryRunIsADeploy,
+  rulePreviewTags,
+  ruleImageIsTagged,
+  rulePushWhenDeploying,
+];
 
 /**
  * The image tags for a build: the commit SHA in the chosen form(s), then the extra tags. A
@@ -591,15 +560,37 @@ export function imageTags(config: Pick<Config, 'sha' | 'build' | 'preview'>): st
   return [...new Set([...shaTags, ...config.build.tags])];
 }
 
+/** pull-request-number, else the event's pull_request.number. */
+function readPullRequestNumber(
+  input: InputReader,
+  action: string,
+  fromEvent: unknown,
+  bad: Bad,
+): number | undefined {
+  const raw = input('pull-request-number');
+  if (raw !== '') {
+    if (/^[1-9]\d{0,8}$/.test(raw)) return Number(raw);
+    bad(
+      'pull-request-number',
+      `"${raw}" is not a pull request number.`,
+      'Set pull-request-number to the number of the pull request, e.g. 42.',
+    );
+    return undefined;
+  }
+  if (typeof fromEvent === 'number' && Number.isInteger(fromEvent) && fromEvent > 0) return fromEvent;
+  bad(
+    'pull-request-number',
+    `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`,
+    'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).',
+  );
+  return undefined;
+}
+
 /**
  * The preview inputs: `preview`, the pull request's number (`pull-request-number`, else the
  * event's pull_request.number), and how the preview is reached.
  */
-function readPreview(
-  input: InputReader,
-  event: unknown,
-  bad: (where: string, what: string, fix: string) => void,
-): PreviewConfig | undefined {
+function readPreview(input: InputReader, event: unknown, bad: Bad): PreviewConfig | undefined {
   const action = input('preview');
   if (action === '') return undefined;
   if (action !== 'deploy' && action !== 'destroy') {
@@ -612,27 +603,7 @@ function readPreview(
   }
   const pr = (event as { pull_request?: { number?: unknown; head?: { sha?: unknown } } } | undefined)
     ?.pull_request;
-  const raw = input('pull-request-number');
-  let pullRequest: number | undefined;
-  if (raw !== '') {
-    if (!/^[1-9]\d{0,8}$/.test(raw)) {
-      bad(
-        'pull-request-number',
-        `"${raw}" is not a pull request number.`,
-        'Set pull-request-number to the number of the pull request, e.g. 42.',
-      );
-    } else {
-      pullRequest = Number(raw);
-    }
-  } else if (typeof pr?.number === 'number' && Number.isInteger(pr.number) && pr.number > 0) {
-    pullRequest = pr.number;
-  } else {
-    bad(
-      'pull-request-number',
-      `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`,
-      'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).',
-    );
-  }
+  const pullRequest = readPullRequestNumber(input, action, pr?.number, bad);
 
   const listenerArn = input('preview-listener-arn') || undefined;
   const domain = input('preview-domain').toLowerCase() || undefined;
@@ -683,6 +654,22 @@ function readPreview(
   return { action, pullRequest: pullRequest ?? 0, headSha, listenerArn, domain, urlTemplate };
 }
 
+/** A container's string key; a problem when it is not a string. */
+function stringKey(
+  s: Record<string, unknown>,
+  name: string,
+  key: string,
+  bad: (what: string, fix: string) => void,
+): string | undefined {
+  const v = s[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') {
+    bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
+    return undefined;
+  }
+  return v;
+}
+
 function parseContainers(
   raw: string,
   problems: Problems,
@@ -723,15 +710,7 @@ function parseContainers(
     for (const key of Object.keys(s)) {
       if (!known.includes(key)) bad(`${name}: unknown key "${key}".`, `Use only: ${known.join(', ')}.`);
     }
-    const str = (key: string): string | undefined => {
-      const v = s[key];
-      if (v === undefined || v === null) return undefined;
-      if (typeof v !== 'string') {
-        bad(`${name}.${key} must be a string.`, `Quote the value of ${key}.`);
-        return undefined;
-      }
-      return v;
-    };
+    const str = (key: string) => stringKey(s, name, key, bad);
     if (s.image !== undefined) {
       const img = str('image') ?? '';
       if (!IMAGE_REF.test(img))

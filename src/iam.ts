@@ -109,7 +109,7 @@ export const CREATE_DEPLOYMENT_ALSO_CHECKS = [
 /** The actions of every run these needs describe, grouped by what they act on. */
 export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
   const groups = new Map<ResourceKind, Set<string>>();
-  const add = (resource: ResourceKind, ...actions: string[]) => {
+  const add: AddActions = (resource, ...actions) => {
     const set = groups.get(resource) ?? new Set<string>();
     for (const a of actions) set.add(a);
     groups.set(resource, set);
@@ -176,44 +176,49 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
     add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
   }
 
-  if (preview) {
-    add(
-      'PreviewServices',
-      'ecs:DescribeServices',
-      'ecs:CreateService',
-      'ecs:UpdateService',
-      'ecs:DeleteService',
-    );
-    add('TagPreviewServices', 'ecs:TagResource');
-    // A destroy deregisters every revision of the preview's family, then deletes them.
-    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
-    add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
-    if (needs.build) add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
-    if (needs.preview?.routing) {
-      add(
-        'LoadBalancers',
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:DescribeLoadBalancers',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTags',
-      );
-      add('PreviewListener', 'elasticloadbalancing:CreateRule');
-      add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
-      add('TagPreviewRules', 'elasticloadbalancing:AddTags');
-      add(
-        'PreviewTargetGroups',
-        'elasticloadbalancing:CreateTargetGroup',
-        'elasticloadbalancing:DeleteTargetGroup',
-      );
-      add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
-    }
-  }
+  if (preview) addPreviewActions(add, needs);
 
   return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
     resource,
     actions: [...(groups.get(resource) as Set<string>)].sort(),
   }));
+}
+
+type AddActions = (resource: ResourceKind, ...actions: string[]) => void;
+
+/** A preview's own service, task definition family, image tags and routing. */
+function addPreviewActions(add: AddActions, needs: PermissionNeeds): void {
+  add(
+    'PreviewServices',
+    'ecs:DescribeServices',
+    'ecs:CreateService',
+    'ecs:UpdateService',
+    'ecs:DeleteService',
+  );
+  add('TagPreviewServices', 'ecs:TagResource');
+  // A destroy deregisters every revision of the preview's family, then deletes them.
+  add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+  add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+  if (needs.build) add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+  if (needs.preview?.routing) {
+    add(
+      'LoadBalancers',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+    );
+    add('PreviewListener', 'elasticloadbalancing:CreateRule');
+    add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+    add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+    add(
+      'PreviewTargetGroups',
+      'elasticloadbalancing:CreateTargetGroup',
+      'elasticloadbalancing:DeleteTargetGroup',
+    );
+    add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+  }
 }
 
 /** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */

@@ -6,19 +6,22 @@ import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { createClients, explainAwsError } from './aws.js';
-import { systemClock } from './clock.js';
+import { Cancelled, cancelOnSignals } from './cancel.js';
+import { monotonicNow, systemClock } from './clock.js';
 import { type Config, inputsFromEnv, readConfig } from './config.js';
 import { dockerCli } from './docker.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
 import { resourceName } from './deploy/aws-errors.js';
-import { DeploymentFailed, runPipeline } from './pipeline.js';
 import { postPreviewComment, previewCommentInput } from './preview/comment.js';
 import { previewNames } from './preview/names.js';
-import { runPreviewDestroy } from './preview/preview.js';
 import { createElbClient } from './preview/routing.js';
-import { runRollback } from './rollback.js';
 import { renderSummary, type RunReport, StageTimer } from './report.js';
+import { runDeploy } from './runs/deploy.js';
+import { runPreview } from './runs/preview.js';
+import { runRollback } from './runs/rollback.js';
+import { runPreviewDestroy } from './runs/teardown.js';
+import { DeploymentFailed, type RunDeps } from './stages/deps.js';
 
 const coreLog: Log = {
   info: (m) => core.info(m),
@@ -39,7 +42,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (config.github.token) core.setSecret(config.github.token);
 
   core.saveState('on-cancel', config.onCancel);
-  const timer = new StageTimer();
+  // Stage timings on the monotonic clock: a wall-clock jump does not skew them.
+  const timer = new StageTimer(monotonicNow);
   const report: RunReport = {
     ok: false,
     region: config.region,
@@ -56,45 +60,17 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     diagnostics: [],
     stages: timer.stages,
   };
-  const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('The run was cancelled.'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  const run = config.rollback
-    ? runRollback
-    : config.preview?.action === 'destroy'
-      ? runPreviewDestroy
-      : runPipeline;
+  const cancel = cancelOnSignals();
   let removed: string[] | undefined;
   try {
-    const result = await run(
-      config,
-      {
-        clients: createClients(config.region, config.maxRetries),
-        elbv2: config.preview?.listenerArn ? createElbClient(config.region, config.maxRetries) : undefined,
-        docker: dockerCli(),
-        log: coreLog,
-        clock: systemClock,
-        fs: {
-          realpath: (f) => realpath(f),
-          readFile: (f) => readFile(f, 'utf8'),
-          writeFile: (f, d) => writeFile(f, d, 'utf8'),
-          mkdir: async (d) => {
-            await mkdir(d, { recursive: true });
-          },
-        },
-        setOutput: (name, value) => core.setOutput(name, value),
-        saveState: (name, value) => core.saveState(name, value),
-        signal: abort.signal,
-      },
-      timer,
-      report,
-    );
+    const result = await chooseRun(config)(config, runDeps(config, cancel.signal), timer, report);
     removed = result?.removed;
     report.ok = true;
   } catch (e) {
-    if (e instanceof DeploymentFailed) {
+    if (e instanceof Cancelled) {
+      report.message = e.message;
+      core.setFailed(`${e.message} The post step stops any deployment this run started.`);
+    } else if (e instanceof DeploymentFailed) {
       report.message = e.message;
       for (const line of e.diagnostics) core.error(line);
       core.setFailed(e.message);
@@ -103,11 +79,39 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       fail(e);
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.dispose();
   }
   if (config.preview !== undefined) await commentOnPullRequest(config, report, removed);
   await writeSummary(report);
+}
+
+/** The one run this configuration asks for; runs never call each other. */
+function chooseRun(config: Config) {
+  if (config.rollback) return runRollback;
+  if (config.preview?.action === 'destroy') return runPreviewDestroy;
+  return config.preview !== undefined ? runPreview : runDeploy;
+}
+
+function runDeps(config: Config, signal: AbortSignal): RunDeps {
+  return {
+    clients: createClients(config.region, config.maxRetries),
+    elbv2: config.preview?.listenerArn ? createElbClient(config.region, config.maxRetries) : undefined,
+    docker: dockerCli('docker', signal),
+    log: coreLog,
+    clock: systemClock,
+    fs: {
+      realpath: (f) => realpath(f),
+      readFile: (f) => readFile(f, 'utf8'),
+      writeFile: (f, d) => writeFile(f, d, 'utf8'),
+      mkdir: async (d) => {
+        await mkdir(d, { recursive: true });
+      },
+    },
+    setOutput: (name, value) => core.setOutput(name, value),
+    saveState: (name, value) => core.saveState(name, value),
+    signal,
+    group: (name, fn) => core.group(name, fn),
+  };
 }
 
 /** The preview's pull-request comment, and its URL in the summary; a failure here is only a warning. */

@@ -12,20 +12,14 @@ import { type AwsClients, checkCredentials } from './aws.js';
 import type { Clock } from './clock.js';
 import { type Config, imageTags, type PreviewConfig } from './config.js';
 import { isAwsError } from './deploy/aws-errors.js';
-import {
-  defaultCodeDeployNames,
-  type DeploymentGroupTarget,
-  getDeploymentGroup,
-} from './deploy/codedeploy.js';
-import {
-  describeTargetService,
-  describeTaskDefinition,
-  resolveDeployMode,
-  type ResolvedDeployMode,
-  type TargetService,
-} from './deploy/service.js';
+import { chooseStrategy, type ResolvedDeployMode } from './deploy/choose.js';
+import type { DeploymentGroupTarget } from './deploy/codedeploy.js';
+import { describeTargetService, describeTaskDefinition, type TargetService } from './deploy/service.js';
+import type { DeploymentStrategy } from './deploy/strategy.js';
+import { waitForActiveOptions } from './deploy/active.js';
 import { findRepository, missingRepository, type Repository } from './ecr.js';
 import { type Problem, UserError } from './errors.js';
+import type { FileSystem } from './fs.js';
 import type { Log } from './log.js';
 import {
   type AppSpec,
@@ -47,13 +41,7 @@ import { type Caller, preflight, resolveCaller } from './preflight.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
-export interface FileSystem {
-  /** The path with every symbolic link resolved (fs.realpath). */
-  realpath(file: string): Promise<string>;
-  readFile(file: string): Promise<string>;
-  writeFile(file: string, data: string): Promise<void>;
-  mkdir(dir: string): Promise<void>;
-}
+export type { FileSystem } from './fs.js';
 
 export interface PlanDeps {
   clients: AwsClients;
@@ -67,6 +55,8 @@ export interface PlanDeps {
 
 export interface Plan {
   mode: ResolvedDeployMode;
+  /** How the service is deployed (deploy/choose.ts decided); undefined for deploy-mode none. */
+  strategy?: DeploymentStrategy;
   service?: TargetService;
   group?: DeploymentGroupTarget;
   source: { doc: unknown; description: string; parsed?: ParsedDocument; file?: string };
@@ -147,43 +137,61 @@ async function readUserFile(deps: PlanDeps, file: string, where: string): Promis
   }
 }
 
-/** Everything that can be known before changing anything; all problems reported together. */
-export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
-  const { clients } = deps;
-  const problems: Problem[] = [];
-  const collect = async <T>(fn: () => Promise<T> | T): Promise<T | undefined> => {
+/** Problems gathered across checks, so a run reports every one of them at once. */
+class Problems {
+  readonly list: Problem[] = [];
+
+  /** Runs a check; a UserError's problems are kept and undefined returned. */
+  async collect<T>(fn: () => Promise<T> | T): Promise<T | undefined> {
     try {
       return await fn();
     } catch (e) {
       if (e instanceof UserError) {
-        problems.push(...e.problems);
+        this.list.push(...e.problems);
         return undefined;
       }
       throw e;
     }
-  };
+  }
 
-  // Local files first: a typo there should not wait on AWS.
-  const paths: [string | undefined, string][] = [
+  /** Stops here when anything was found so far. */
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new UserError(this.list);
+  }
+}
+
+/** The files a run reads, each of which must really be inside the workspace. */
+function userPaths(config: Config): [string | undefined, string][] {
+  const where = (single: string) => (config.containers.length > 1 ? 'containers' : single);
+  return [
     [config.taskDefinition.kind === 'file' ? config.taskDefinition.path : undefined, 'task-definition'],
     [config.codedeploy.appspecPath, 'codedeploy-appspec'],
     ...config.containers.flatMap((c): [string | undefined, string][] =>
       c.build === undefined
         ? []
         : [
-            [c.build.context, config.containers.length > 1 ? 'containers' : 'context'],
-            [c.build.file, config.containers.length > 1 ? 'containers' : 'file'],
+            [c.build.context, where('context')],
+            [c.build.file, where('file')],
           ],
     ),
   ];
-  for (const [file, where] of paths) {
-    if (file !== undefined) await collect(() => insideWorkspace(deps, config.workspace, file, where));
+}
+
+/** Local files first: a typo there should not wait on AWS. */
+async function readLocalFiles(
+  config: Config,
+  deps: PlanDeps,
+  problems: Problems,
+): Promise<{ source?: Plan['source']; userAppSpec?: Plan['appspec'] }> {
+  for (const [file, where] of userPaths(config)) {
+    if (file !== undefined)
+      await problems.collect(() => insideWorkspace(deps, config.workspace, file, where));
   }
-  if (problems.length > 0) throw new UserError(problems);
+  problems.throwIfAny();
   let source: Plan['source'] | undefined;
   if (config.taskDefinition.kind === 'file') {
     const file = config.taskDefinition.path;
-    source = await collect(async () => {
+    source = await problems.collect(async () => {
       const parsed = parseDocument(
         await readUserFile(deps, file, 'task-definition'),
         file,
@@ -195,15 +203,27 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   let userAppSpec: Plan['appspec'];
   if (config.codedeploy.appspecPath !== undefined) {
     const file = config.codedeploy.appspecPath;
-    userAppSpec = await collect(async () => ({
+    userAppSpec = await problems.collect(async () => ({
       ...parseAppSpec(await readUserFile(deps, file, 'codedeploy-appspec'), file, 'codedeploy-appspec'),
       file,
     }));
   }
-  if (problems.length > 0) throw new UserError(problems);
+  problems.throwIfAny();
+  return { source, userAppSpec };
+}
 
+interface Target {
+  service?: TargetService;
+  strategy?: DeploymentStrategy;
+  mode: ResolvedDeployMode;
+  group?: DeploymentGroupTarget;
+  previewing: boolean;
+}
+
+/** The service, the strategy the chooser picks for it, and what that strategy checks. */
+async function checkTarget(config: Config, deps: PlanDeps, problems: Problems): Promise<Target> {
+  const { clients } = deps;
   await checkCredentials(clients);
-
   let service: TargetService | undefined;
   if (
     config.service !== undefined &&
@@ -213,125 +233,168 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   }
   // A preview is a service of its own with the ECS controller, whatever the base service uses.
   const previewing = config.preview?.action === 'deploy';
-  const mode = previewing ? 'rolling' : resolveDeployMode(config.deployMode, service);
-
+  const strategy = chooseStrategy(config.deployMode, service, { preview: previewing });
   let group: DeploymentGroupTarget | undefined;
-  if (mode === 'codedeploy') {
-    const defaults = defaultCodeDeployNames(config.cluster, config.service as string);
-    group = await collect(() =>
-      getDeploymentGroup(clients.codedeploy, {
-        application: config.codedeploy.application ?? defaults.application,
-        deploymentGroup: config.codedeploy.deploymentGroup ?? defaults.deploymentGroup,
-        deploymentConfigName: config.codedeploy.deploymentConfig,
-        cluster: config.cluster,
-        service: config.service as string,
-      }),
-    );
+  if (strategy !== undefined && service !== undefined && !previewing) {
+    const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
+    group = (await problems.collect(() => strategy.check(clients, service, ctx)))?.group;
   }
+  return { service, strategy, mode: strategy?.name ?? 'none', group, previewing };
+}
 
-  if (source === undefined) {
-    const ref =
-      config.taskDefinition.kind === 'arn'
-        ? config.taskDefinition.arn
-        : config.taskDefinition.kind === 'family'
-          ? config.taskDefinition.family
-          : (service as TargetService).taskDefinitionArn;
-    const described = await describeTaskDefinition(clients.ecs, ref);
-    const description =
-      config.taskDefinition.kind === 'service'
-        ? `the task definition service ${config.service} runs now (${ref})`
-        : `task definition ${ref}`;
-    source = { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
-  }
+/** The task definition to start from when no file is given: by ARN, by family, or the service's. */
+async function describedSource(
+  config: Config,
+  deps: PlanDeps,
+  service?: TargetService,
+): Promise<Plan['source']> {
+  const ref =
+    config.taskDefinition.kind === 'arn'
+      ? config.taskDefinition.arn
+      : config.taskDefinition.kind === 'family'
+        ? config.taskDefinition.family
+        : (service as TargetService).taskDefinitionArn;
+  const described = await describeTaskDefinition(deps.clients.ecs, ref);
+  const description =
+    config.taskDefinition.kind === 'service'
+      ? `the task definition service ${config.service} runs now (${ref})`
+      : `task definition ${ref}`;
+  return { doc: { taskDefinition: described.taskDefinition, tags: described.tags }, description };
+}
 
+/** The repositories to push to (a missing one is a problem unless it may be created). */
+async function checkRepositories(
+  config: Config,
+  deps: PlanDeps,
+  problems: Problems,
+): Promise<Plan['repositories']> {
   const repositories = new Map<string, Repository | undefined>();
   for (const c of config.containers) {
     if (c.build === undefined || repositories.has(c.build.repository)) continue;
-    const repo = await findRepository(clients.ecr, c.build.repository);
+    const repo = await findRepository(deps.clients.ecr, c.build.repository);
     if (repo === undefined && !config.createRepository) {
-      problems.push(...missingRepository(c.build.repository, config.region).problems);
+      problems.list.push(...missingRepository(c.build.repository, config.region).problems);
     }
     repositories.set(c.build.repository, repo);
   }
+  return repositories;
+}
+
+/** Every existing image to deploy is there; the ECR repositories that hold them. */
+async function checkExistingImages(config: Config, deps: PlanDeps, problems: Problems): Promise<string[]> {
   const imageRepositories = new Set<string>();
   for (const c of config.containers) {
     if (c.image === undefined) continue;
     const where = config.containers.length > 1 ? 'containers' : 'image';
-    const checked = await collect(() =>
-      checkImageExists(clients.ecr, c.image as string, where, config.region, deps.log),
+    const checked = await problems.collect(() =>
+      checkImageExists(deps.clients.ecr, c.image as string, where, config.region, deps.log),
     );
     if (checked !== undefined) imageRepositories.add(checked);
   }
+  return [...imageRepositories];
+}
 
-  let family = config.taskDefinitionFamily;
-  let extraTags: Tag[] = [];
-  // A preview registers under <family>-pr-<N>, tagged as the preview's.
-  const baseFamily = previewing ? (family ?? familyOfDocument(source.doc)) : undefined;
-  if (previewing && baseFamily !== undefined) {
-    const names = await collect(() =>
-      previewNames(config.service as string, config.preview as PreviewConfig),
-    );
-    if (names !== undefined) {
-      family = await collect(() => previewFamily(baseFamily, names.pullRequest));
-      extraTags = names.tags;
-    }
-  }
+/** The family to register under and its extra tags: a preview's <family>-pr-<N>, tagged as the preview's. */
+async function registrationFamily(
+  config: Config,
+  source: Plan['source'],
+  previewing: boolean,
+  problems: Problems,
+): Promise<{ family?: string; extraTags: Tag[]; baseFamily?: string }> {
+  const family = config.taskDefinitionFamily;
+  if (!previewing) return { family, extraTags: [] };
+  const baseFamily = family ?? familyOfDocument(source.doc);
+  if (baseFamily === undefined) return { family, extraTags: [] };
+  const names = await problems.collect(() =>
+    previewNames(config.service as string, config.preview as PreviewConfig),
+  );
+  if (names === undefined) return { family, extraTags: [], baseFamily };
+  const previewed = await problems.collect(() => previewFamily(baseFamily, names.pullRequest));
+  return { family: previewed, extraTags: names.tags, baseFamily };
+}
 
-  const containerNames = await collect(() => resolveContainerNames(config, source as Plan['source']));
+/** The task definition as it will be registered (planned image URIs), and the appspec for it. */
+async function plannedRevision(
+  config: Config,
+  parts: { source: Plan['source']; family?: string; extraTags: Tag[]; repositories: Plan['repositories'] },
+  target: Target,
+  userAppSpec: Plan['appspec'],
+  problems: Problems,
+) {
+  const containerNames = await problems.collect(() => resolveContainerNames(config, parts.source));
+  if (containerNames === undefined) return { containerNames };
+  const tag = imageTags(config)[0] ?? 'latest';
+  const planned = config.containers.map((c, i) => ({
+    containerName: containerNames[i] as string,
+    imageUri: c.image ?? `${parts.repositories.get(c.build!.repository)?.uri ?? c.build!.repository}:${tag}`,
+  }));
+  const taskDefinition = await problems.collect(() => prepareRegistration(parts, planned).input);
   let appspec: Plan['appspec'];
-  let taskDefinition: RegisterTaskDefinitionCommandInput | undefined;
-  if (containerNames !== undefined) {
-    const tag = imageTags(config)[0] ?? 'latest';
-    const planned = config.containers.map((c, i) => ({
-      containerName: containerNames[i] as string,
-      imageUri: c.image ?? `${repositories.get(c.build!.repository)?.uri ?? c.build!.repository}:${tag}`,
-    }));
-    taskDefinition = await collect(
-      () => prepareRegistration({ source: source!, family, extraTags }, planned).input,
-    );
-    const prepared = taskDefinition;
-    if (mode === 'codedeploy' && prepared !== undefined) {
-      appspec = await collect(() => planAppSpec(config, prepared, userAppSpec, service));
-    }
+  if (target.mode === 'codedeploy' && taskDefinition !== undefined) {
+    appspec = await problems.collect(() => planAppSpec(config, taskDefinition, userAppSpec, target.service));
   }
-  let preview: PreviewPlan | undefined;
-  if (
-    previewing &&
-    service !== undefined &&
-    taskDefinition !== undefined &&
-    baseFamily !== undefined &&
-    problems.length === 0
-  ) {
-    const td = taskDefinition;
-    preview = await collect(() =>
-      planPreview(config, service, td, baseFamily, {
-        ecs: clients.ecs,
-        elbv2: deps.elbv2,
-        log: deps.log,
-        wait: {
-          timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
-          pollIntervalMs: config.pollIntervalSeconds * 1000,
-          clock: deps.clock,
-          log: deps.log,
-          signal: deps.signal,
-        },
-      }),
-    );
-  }
-  if (problems.length > 0) throw new UserError(problems);
+  return { containerNames, taskDefinition, appspec };
+}
+
+/** The pull request's preview service, when this run deploys one and nothing else is wrong. */
+async function plannedPreview(
+  config: Config,
+  deps: PlanDeps,
+  target: Target,
+  taskDefinition: RegisterTaskDefinitionCommandInput | undefined,
+  baseFamily: string | undefined,
+  problems: Problems,
+): Promise<PreviewPlan | undefined> {
+  const { service } = target;
+  if (!target.previewing || service === undefined || taskDefinition === undefined) return undefined;
+  if (baseFamily === undefined || problems.list.length > 0) return undefined;
+  return problems.collect(() =>
+    planPreview(config, service, taskDefinition, baseFamily, {
+      ecs: deps.clients.ecs,
+      elbv2: deps.elbv2,
+      log: deps.log,
+      wait: waitForActiveOptions(config, deps),
+    }),
+  );
+}
+
+/** Everything that can be known before changing anything; all problems reported together. */
+export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
+  const problems = new Problems();
+  const local = await readLocalFiles(config, deps, problems);
+  const target = await checkTarget(config, deps, problems);
+  const source = local.source ?? (await describedSource(config, deps, target.service));
+  const repositories = await checkRepositories(config, deps, problems);
+  const imageRepositories = await checkExistingImages(config, deps, problems);
+  const { family, extraTags, baseFamily } = await registrationFamily(
+    config,
+    source,
+    target.previewing,
+    problems,
+  );
+  const revision = await plannedRevision(
+    config,
+    { source, family, extraTags, repositories },
+    target,
+    local.userAppSpec,
+    problems,
+  );
+  const preview = await plannedPreview(config, deps, target, revision.taskDefinition, baseFamily, problems);
+  problems.throwIfAny();
   const plan: Plan = {
-    mode,
-    service,
-    group,
+    mode: target.mode,
+    strategy: target.strategy,
+    service: target.service,
+    group: target.group,
     source,
     repositories,
-    containerNames: containerNames as string[],
-    appspec,
-    taskDefinition: taskDefinition as RegisterTaskDefinitionCommandInput,
+    containerNames: revision.containerNames as string[],
+    appspec: revision.appspec,
+    taskDefinition: revision.taskDefinition as RegisterTaskDefinitionCommandInput,
     family,
     extraTags,
     preview,
-    imageRepositories: [...imageRepositories],
+    imageRepositories,
   };
   if (config.preflight) await checkBeforeChanging(config, plan, deps);
   return plan;

@@ -124,39 +124,75 @@ export function previewTargetGroupPatterns(service: string): string[] {
  * when the images are in the repositories the run pushes to (granted there already).
  */
 export function buildPolicy(input: PolicyInput): PolicyDocument {
-  const { region, accountId, needs } = input;
-  const partition = partitionOf(region);
-  const arn = (service: string, resource: string) =>
-    `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
-  const cluster = resourceName(input.cluster);
-  const service = input.service === undefined ? undefined : resourceName(input.service);
+  const resources = new RunResources(input);
+  const statements: PolicyStatement[] = [];
+  for (const group of requiredActions(input.needs)) {
+    const scoped = SCOPES[group.resource](resources, input);
+    if (scoped.Resource.length === 0) continue;
+    statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
 
-  const requireService = (): string => {
-    if (service === undefined) {
+type Scope = { Resource: string[]; Condition?: PolicyCondition };
+
+/** This run's resources as ARNs; each throws a named problem when what it needs is not given. */
+class RunResources {
+  readonly cluster: string;
+  private readonly service?: string;
+  private readonly partition: string;
+
+  constructor(private readonly input: PolicyInput) {
+    this.partition = partitionOf(input.region);
+    this.cluster = resourceName(input.cluster);
+    this.service = input.service === undefined ? undefined : resourceName(input.service);
+  }
+
+  arn(service: string, resource: string): string {
+    return `arn:${this.partition}:${service}:${this.input.region}:${this.input.accountId}:${resource}`;
+  }
+
+  requireService(): string {
+    if (this.service === undefined) {
+      const { needs } = this.input;
       throw new UserError({
         where: 'service',
         what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
         fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
       });
     }
-    return service;
-  };
-  const codedeploy = () => input.codedeploy ?? defaultCodeDeployNames(cluster, requireService());
-  const repositoryArns = (names: string[]) => unique(names).map((r) => arn('ecr', `repository/${r}`));
-  const principal = () => {
-    if (input.principalArn === undefined) {
+    return this.service;
+  }
+
+  codedeploy() {
+    return this.input.codedeploy ?? defaultCodeDeployNames(this.cluster, this.requireService());
+  }
+
+  repositoryArns(names: string[]): string[] {
+    return unique(names).map((r) => this.arn('ecr', `repository/${r}`));
+  }
+
+  principal() {
+    if (this.input.principalArn === undefined) {
       throw new UserError({
         where: 'deploy role',
         what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
         fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
       });
     }
-    return principalResources(input.principalArn);
-  };
-  const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
-  const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
-  const listener = () => {
-    const listenerArn = input.previewListenerArn;
+    return principalResources(this.input.principalArn);
+  }
+
+  previewServices(): string {
+    return this.arn('ecs', `service/${this.cluster}/${this.requireService()}-pr-*`);
+  }
+
+  previewFamilies(): string {
+    return this.arn('ecs', `task-definition/${this.input.taskDefinitionFamily}-pr-*:*`);
+  }
+
+  listener(): string {
+    const listenerArn = this.input.previewListenerArn;
     if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
       throw new UserError({
         where: 'preview-listener-arn',
@@ -168,120 +204,104 @@ export function buildPolicy(input: PolicyInput): PolicyDocument {
       });
     }
     return listenerArn;
-  };
-  const previewTargetGroups = () =>
-    previewTargetGroupPatterns(requireService()).map((name) =>
-      arn('elasticloadbalancing', `targetgroup/${name}/*`),
-    );
-
-  const scope = (kind: ResourceKind): { Resource: string[]; Condition?: PolicyCondition } => {
-    switch (kind) {
-      case 'EcrLogin':
-      case 'TaskDefinitions':
-      case 'LoadBalancers':
-        return { Resource: ['*'] };
-      case 'EcrRepositories':
-        if (input.repositories.length === 0) {
-          throw new UserError({
-            where: 'ecr-repository',
-            what: 'The run builds and pushes an image, but no ECR repository is named.',
-            fix: 'Name the repository the image is pushed to.',
-          });
-        }
-        return { Resource: repositoryArns(input.repositories) };
-      case 'EcrImages': {
-        const images = input.imageRepositories ?? [];
-        if (images.length === 0) {
-          throw new UserError({
-            where: 'image',
-            what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
-            fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
-          });
-        }
-        // Repositories the run pushes to have these reads granted with the push.
-        const pushed = new Set(needs.build ? input.repositories : []);
-        return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
-      }
-      case 'TagTaskDefinitions':
-        // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
-        return {
-          Resource: [
-            arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
-            ...(needs.preview ? [previewFamilies()] : []),
-          ],
-          Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-        };
-      case 'PreviewTaskDefinitions':
-        return { Resource: [previewFamilies()] };
-      case 'Cluster':
-        return { Resource: [arn('ecs', `cluster/${cluster}`)] };
-      case 'Service':
-        return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
-      case 'PreviewServices':
-        return { Resource: [previewServices()] };
-      case 'TagPreviewServices':
-        return {
-          Resource: [previewServices()],
-          Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
-        };
-      case 'ListServiceTasks':
-        // ListTasks is authorized on container instances; the cluster is its condition key.
-        return {
-          Resource: ['*'],
-          Condition: { ArnEquals: { 'ecs:cluster': arn('ecs', `cluster/${cluster}`) } },
-        };
-      case 'DescribeServiceTasks':
-        return { Resource: [arn('ecs', `task/${cluster}/*`)] };
-      case 'DeploymentGroup': {
-        const cd = codedeploy();
-        return { Resource: [arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
-      }
-      case 'ApplicationRevisions':
-        return { Resource: [arn('codedeploy', `application:${codedeploy().application}`)] };
-      case 'DeploymentConfig': {
-        // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the
-        // group's own when none is named: unknown here, so any config of the account.
-        const name = input.codedeploy?.deploymentConfigName ?? '*';
-        return { Resource: [arn('codedeploy', `deploymentconfig:${name}`)] };
-      }
-      case 'PassTaskRoles':
-        return {
-          Resource: unique(input.passRoles),
-          Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
-        };
-      case 'ReadRoles': {
-        const own = principal().role;
-        return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
-      }
-      case 'SimulateOwnPolicies':
-        return { Resource: [principal().simulated] };
-      case 'PreviewListener':
-        return { Resource: [listener()] };
-      case 'PreviewRules':
-        return { Resource: [rulesOf(listener())] };
-      case 'TagPreviewRules':
-        return {
-          Resource: [rulesOf(listener())],
-          Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
-        };
-      case 'PreviewTargetGroups':
-        return { Resource: previewTargetGroups() };
-      case 'TagPreviewTargetGroups':
-        return {
-          Resource: previewTargetGroups(),
-          Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
-        };
-    }
-  };
-
-  const statements: PolicyStatement[] = [];
-  for (const group of requiredActions(needs)) {
-    const scoped = scope(group.resource);
-    if (scoped.Resource.length === 0) continue;
-    statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
   }
-  return { Version: '2012-10-17', Statement: statements };
+
+  previewTargetGroups(): string[] {
+    return previewTargetGroupPatterns(this.requireService()).map((name) =>
+      this.arn('elasticloadbalancing', `targetgroup/${name}/*`),
+    );
+  }
 }
+
+function ecrRepositories(r: RunResources, input: PolicyInput): Scope {
+  if (input.repositories.length === 0) {
+    throw new UserError({
+      where: 'ecr-repository',
+      what: 'The run builds and pushes an image, but no ECR repository is named.',
+      fix: 'Name the repository the image is pushed to.',
+    });
+  }
+  return { Resource: r.repositoryArns(input.repositories) };
+}
+
+function ecrImages(r: RunResources, input: PolicyInput): Scope {
+  const images = input.imageRepositories ?? [];
+  if (images.length === 0) {
+    throw new UserError({
+      where: 'image',
+      what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+      fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+    });
+  }
+  // Repositories the run pushes to have these reads granted with the push.
+  const pushed = new Set(input.needs.build ? input.repositories : []);
+  return { Resource: r.repositoryArns(images.filter((name) => !pushed.has(name))) };
+}
+
+const onCreate = (key: string, action: string) => ({ StringEquals: { [key]: action } });
+
+/** The resources (and conditions) of each kind of statement, for this run. */
+const SCOPES: Record<ResourceKind, (r: RunResources, input: PolicyInput) => Scope> = {
+  EcrLogin: () => ({ Resource: ['*'] }),
+  TaskDefinitions: () => ({ Resource: ['*'] }),
+  LoadBalancers: () => ({ Resource: ['*'] }),
+  EcrRepositories: ecrRepositories,
+  EcrImages: ecrImages,
+  // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
+  TagTaskDefinitions: (r, input) => ({
+    Resource: [
+      r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+      ...(input.needs.preview ? [r.previewFamilies()] : []),
+    ],
+    Condition: onCreate('ecs:CreateAction', 'RegisterTaskDefinition'),
+  }),
+  PreviewTaskDefinitions: (r) => ({ Resource: [r.previewFamilies()] }),
+  Cluster: (r) => ({ Resource: [r.arn('ecs', `cluster/${r.cluster}`)] }),
+  Service: (r) => ({ Resource: [r.arn('ecs', `service/${r.cluster}/${r.requireService()}`)] }),
+  PreviewServices: (r) => ({ Resource: [r.previewServices()] }),
+  TagPreviewServices: (r) => ({
+    Resource: [r.previewServices()],
+    Condition: onCreate('ecs:CreateAction', 'CreateService'),
+  }),
+  // ListTasks is authorized on container instances; the cluster is its condition key.
+  ListServiceTasks: (r) => ({
+    Resource: ['*'],
+    Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+  }),
+  DescribeServiceTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+  DeploymentGroup: (r) => {
+    const cd = r.codedeploy();
+    return { Resource: [r.arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
+  },
+  ApplicationRevisions: (r) => ({
+    Resource: [r.arn('codedeploy', `application:${r.codedeploy().application}`)],
+  }),
+  // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the group's
+  // own when none is named: unknown here, so any config of the account.
+  DeploymentConfig: (r, input) => ({
+    Resource: [r.arn('codedeploy', `deploymentconfig:${input.codedeploy?.deploymentConfigName ?? '*'}`)],
+  }),
+  PassTaskRoles: (_r, input) => ({
+    Resource: unique(input.passRoles),
+    Condition: onCreate('iam:PassedToService', ECS_TASKS_PRINCIPAL),
+  }),
+  ReadRoles: (r, input) => {
+    const own = r.principal().role;
+    return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+  },
+  SimulateOwnPolicies: (r) => ({ Resource: [r.principal().simulated] }),
+  PreviewListener: (r) => ({ Resource: [r.listener()] }),
+  PreviewRules: (r) => ({ Resource: [rulesOf(r.listener())] }),
+  TagPreviewRules: (r) => ({
+    Resource: [rulesOf(r.listener())],
+    Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateRule'),
+  }),
+  PreviewTargetGroups: (r) => ({ Resource: r.previewTargetGroups() }),
+  TagPreviewTargetGroups: (r) => ({
+    Resource: r.previewTargetGroups(),
+    Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+  }),
+};
 
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
 function rulesOf(listenerArn: string): string {

@@ -17,7 +17,8 @@ import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { DeployMode } from './config.js';
 import { isAwsError } from './deploy/aws-errors.js';
 import { defaultCodeDeployNames, getDeploymentGroup } from './deploy/codedeploy.js';
-import { describeTargetService, resolveDeployMode, type TargetService } from './deploy/service.js';
+import { resolveDeployMode } from './deploy/choose.js';
+import { describeTargetService, type TargetService } from './deploy/service.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
 import { type AppSpec, checkAppSpecAgainstTaskDefinition } from './render/appspec.js';
@@ -64,7 +65,7 @@ export async function verifyDeployment(
   log: Log,
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const attempt = async <T>(what: string, action: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  const attempt: Attempt = async (what, action, fn) => {
     try {
       return await fn();
     } catch (err) {
@@ -108,22 +109,7 @@ export async function verifyDeployment(
       : undefined;
 
   if (mode === 'codedeploy' && service !== undefined) {
-    const serviceName = target.service as string;
-    const defaults = defaultCodeDeployNames(target.cluster, serviceName);
-    const actions = target.codedeploy?.deploymentConfigName
-      ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
-      : 'codedeploy:GetDeploymentGroup';
-    if (!target.known?.deploymentGroupChecked) {
-      await attempt('the CodeDeploy deployment group', actions, () =>
-        getDeploymentGroup(clients.codedeploy, {
-          application: target.codedeploy?.application ?? defaults.application,
-          deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
-          deploymentConfigName: target.codedeploy?.deploymentConfigName,
-          cluster: target.cluster,
-          service: serviceName,
-        }),
-      );
-    }
+    if (!target.known?.deploymentGroupChecked) await checkGroup(clients, target, attempt);
     if (target.appspec !== undefined) problems.push(...appSpecAgainstService(target.appspec, service));
   }
   const { appspec, taskDefinition } = target;
@@ -138,18 +124,46 @@ export async function verifyDeployment(
   }
 
   if (target.taskDefinition !== undefined) {
-    const td = target.taskDefinition;
-    const root = isRecord(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
-    const fields = new FieldProblems({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
-    for (const field of ['executionRoleArn', 'taskRoleArn'] as const) {
-      const arn = td.input[field];
-      if (arn === undefined || arn === '') continue;
-      await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
-    }
-    problems.push(...fields.problems.list);
+    problems.push(...(await checkRoles(clients, target.taskDefinition, attempt)));
   }
 
   return problems;
+}
+
+type Attempt = <T>(what: string, action: string, fn: () => Promise<T>) => Promise<T | undefined>;
+
+/** The task definition's roles exist and can be assumed by ECS tasks. */
+async function checkRoles(
+  clients: VerifyClients,
+  td: NonNullable<VerifyTarget['taskDefinition']>,
+  attempt: Attempt,
+): Promise<Problem[]> {
+  const root = isRecord(td.parsed?.value) && 'taskDefinition' in td.parsed.value ? ['taskDefinition'] : [];
+  const fields = new FieldProblems({ source: td.source, file: td.file, parsed: td.parsed, prefix: root });
+  for (const field of ['executionRoleArn', 'taskRoleArn'] as const) {
+    const arn = td.input[field];
+    if (arn === undefined || arn === '') continue;
+    await attempt(`the ${field} role`, 'iam:GetRole', () => checkRole(clients.iam, field, arn, fields));
+  }
+  return fields.problems.list;
+}
+
+/** The CodeDeploy deployment group (and config) deploy to this service. */
+async function checkGroup(clients: VerifyClients, target: VerifyTarget, attempt: Attempt): Promise<void> {
+  const serviceName = target.service as string;
+  const defaults = defaultCodeDeployNames(target.cluster, serviceName);
+  const actions = target.codedeploy?.deploymentConfigName
+    ? 'codedeploy:GetDeploymentGroup and codedeploy:GetDeploymentConfig'
+    : 'codedeploy:GetDeploymentGroup';
+  await attempt('the CodeDeploy deployment group', actions, () =>
+    getDeploymentGroup(clients.codedeploy, {
+      application: target.codedeploy?.application ?? defaults.application,
+      deploymentGroup: target.codedeploy?.deploymentGroup ?? defaults.deploymentGroup,
+      deploymentConfigName: target.codedeploy?.deploymentConfigName,
+      cluster: target.cluster,
+      service: serviceName,
+    }),
+  );
 }
 
 /** Throws a UserError for a missing or inactive cluster. */

@@ -121,6 +121,16 @@ async function active_waitUntil(check, deadline, opts) {
     }
     return undefined;
 }
+/** wait-for-active-deployment-minutes and poll-interval-seconds, as the waits take them. */
+function waitForActiveOptions(config, ctx) {
+    return {
+        timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+        pollIntervalMs: config.pollIntervalSeconds * 1000,
+        clock: ctx.clock,
+        log: ctx.log,
+        signal: ctx.signal,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/aws-errors.ts
 /**
@@ -334,6 +344,8 @@ async function createDeployment(cd, opts) {
             if (!isAwsError(err, 'DeploymentLimitExceededException'))
                 throw err;
             const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+            if (active !== undefined && (await opts.isOurs?.(active)))
+                return active;
             if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
                 throw groupBusy(opts, active, err.message);
             }
@@ -482,27 +494,30 @@ function requiredActions(needs) {
         add('ReadRoles', 'iam:GetRole');
         add('SimulateOwnPolicies', 'iam:SimulatePrincipalPolicy');
     }
-    if (preview) {
-        add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
-        add('TagPreviewServices', 'ecs:TagResource');
-        // A destroy deregisters every revision of the preview's family, then deletes them.
-        add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
-        add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
-        if (needs.build)
-            add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
-        if (needs.preview?.routing) {
-            add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
-            add('PreviewListener', 'elasticloadbalancing:CreateRule');
-            add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
-            add('TagPreviewRules', 'elasticloadbalancing:AddTags');
-            add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
-            add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
-        }
-    }
+    if (preview)
+        addPreviewActions(add, needs);
     return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
         resource,
         actions: [...groups.get(resource)].sort(),
     }));
+}
+/** A preview's own service, task definition family, image tags and routing. */
+function addPreviewActions(add, needs) {
+    add('PreviewServices', 'ecs:DescribeServices', 'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService');
+    add('TagPreviewServices', 'ecs:TagResource');
+    // A destroy deregisters every revision of the preview's family, then deletes them.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+    add('PreviewTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+    if (needs.build)
+        add('EcrRepositories', 'ecr:DescribeImages', 'ecr:BatchDeleteImage');
+    if (needs.preview?.routing) {
+        add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags');
+        add('PreviewListener', 'elasticloadbalancing:CreateRule');
+        add('PreviewRules', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule');
+        add('TagPreviewRules', 'elasticloadbalancing:AddTags');
+        add('PreviewTargetGroups', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:DeleteTargetGroup');
+        add('TagPreviewTargetGroups', 'elasticloadbalancing:AddTags');
+    }
 }
 /** Every action the runs can call, once each, sorted: for checks that a policy grants them all. */
 function allActions(needs) {
@@ -674,37 +689,66 @@ function previewTargetGroupPatterns(service) {
  * when the images are in the repositories the run pushes to (granted there already).
  */
 function buildPolicy(input) {
-    const { region, accountId, needs } = input;
-    const partition = partitionOf(region);
-    const arn = (service, resource) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
-    const cluster = aws_errors_resourceName(input.cluster);
-    const service = input.service === undefined ? undefined : aws_errors_resourceName(input.service);
-    const requireService = () => {
-        if (service === undefined) {
+    const resources = new RunResources(input);
+    const statements = [];
+    for (const group of requiredActions(input.needs)) {
+        const scoped = SCOPES[group.resource](resources, input);
+        if (scoped.Resource.length === 0)
+            continue;
+        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
+    }
+    return { Version: '2012-10-17', Statement: statements };
+}
+/** This run's resources as ARNs; each throws a named problem when what it needs is not given. */
+class RunResources {
+    input;
+    cluster;
+    service;
+    partition;
+    constructor(input) {
+        this.input = input;
+        this.partition = partitionOf(input.region);
+        this.cluster = aws_errors_resourceName(input.cluster);
+        this.service = input.service === undefined ? undefined : aws_errors_resourceName(input.service);
+    }
+    arn(service, resource) {
+        return `arn:${this.partition}:${service}:${this.input.region}:${this.input.accountId}:${resource}`;
+    }
+    requireService() {
+        if (this.service === undefined) {
+            const { needs } = this.input;
             throw new errors_UserError({
                 where: 'service',
                 what: `${needs.preview ? 'Previews copy a base service' : `Deploy mode ${needs.mode} deploys to a service`}, but no service is named.`,
                 fix: 'Name the ECS service (it scopes the service, preview and CodeDeploy statements), or use deploy mode none.',
             });
         }
-        return service;
-    };
-    const codedeploy = () => input.codedeploy ?? defaultCodeDeployNames(cluster, requireService());
-    const repositoryArns = (names) => unique(names).map((r) => arn('ecr', `repository/${r}`));
-    const principal = () => {
-        if (input.principalArn === undefined) {
+        return this.service;
+    }
+    codedeploy() {
+        return this.input.codedeploy ?? defaultCodeDeployNames(this.cluster, this.requireService());
+    }
+    repositoryArns(names) {
+        return unique(names).map((r) => this.arn('ecr', `repository/${r}`));
+    }
+    principal() {
+        if (this.input.principalArn === undefined) {
             throw new errors_UserError({
                 where: 'deploy role',
                 what: 'The preflight reads and simulates the role the action runs as, but no role is named.',
                 fix: 'Name the role the action runs as, or leave the preflight out (preflight: false).',
             });
         }
-        return principalResources(input.principalArn);
-    };
-    const previewServices = () => arn('ecs', `service/${cluster}/${requireService()}-pr-*`);
-    const previewFamilies = () => arn('ecs', `task-definition/${input.taskDefinitionFamily}-pr-*:*`);
-    const listener = () => {
-        const listenerArn = input.previewListenerArn;
+        return principalResources(this.input.principalArn);
+    }
+    previewServices() {
+        return this.arn('ecs', `service/${this.cluster}/${this.requireService()}-pr-*`);
+    }
+    previewFamilies() {
+        return this.arn('ecs', `task-definition/${this.input.taskDefinitionFamily}-pr-*:*`);
+    }
+    listener() {
+        const listenerArn = this.input.previewListenerArn;
         if (listenerArn === undefined || !/:listener\/(app|net)\/[^/]+\/[^/]+\/[^/]+$/.test(listenerArn)) {
             throw new errors_UserError({
                 where: 'preview-listener-arn',
@@ -715,116 +759,97 @@ function buildPolicy(input) {
             });
         }
         return listenerArn;
-    };
-    const previewTargetGroups = () => previewTargetGroupPatterns(requireService()).map((name) => arn('elasticloadbalancing', `targetgroup/${name}/*`));
-    const scope = (kind) => {
-        switch (kind) {
-            case 'EcrLogin':
-            case 'TaskDefinitions':
-            case 'LoadBalancers':
-                return { Resource: ['*'] };
-            case 'EcrRepositories':
-                if (input.repositories.length === 0) {
-                    throw new errors_UserError({
-                        where: 'ecr-repository',
-                        what: 'The run builds and pushes an image, but no ECR repository is named.',
-                        fix: 'Name the repository the image is pushed to.',
-                    });
-                }
-                return { Resource: repositoryArns(input.repositories) };
-            case 'EcrImages': {
-                const images = input.imageRepositories ?? [];
-                if (images.length === 0) {
-                    throw new errors_UserError({
-                        where: 'image',
-                        what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
-                        fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
-                    });
-                }
-                // Repositories the run pushes to have these reads granted with the push.
-                const pushed = new Set(needs.build ? input.repositories : []);
-                return { Resource: repositoryArns(images.filter((r) => !pushed.has(r))) };
-            }
-            case 'TagTaskDefinitions':
-                // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
-                return {
-                    Resource: [
-                        arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
-                        ...(needs.preview ? [previewFamilies()] : []),
-                    ],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-                };
-            case 'PreviewTaskDefinitions':
-                return { Resource: [previewFamilies()] };
-            case 'Cluster':
-                return { Resource: [arn('ecs', `cluster/${cluster}`)] };
-            case 'Service':
-                return { Resource: [arn('ecs', `service/${cluster}/${requireService()}`)] };
-            case 'PreviewServices':
-                return { Resource: [previewServices()] };
-            case 'TagPreviewServices':
-                return {
-                    Resource: [previewServices()],
-                    Condition: { StringEquals: { 'ecs:CreateAction': 'CreateService' } },
-                };
-            case 'ListServiceTasks':
-                // ListTasks is authorized on container instances; the cluster is its condition key.
-                return {
-                    Resource: ['*'],
-                    Condition: { ArnEquals: { 'ecs:cluster': arn('ecs', `cluster/${cluster}`) } },
-                };
-            case 'DescribeServiceTasks':
-                return { Resource: [arn('ecs', `task/${cluster}/*`)] };
-            case 'DeploymentGroup': {
-                const cd = codedeploy();
-                return { Resource: [arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
-            }
-            case 'ApplicationRevisions':
-                return { Resource: [arn('codedeploy', `application:${codedeploy().application}`)] };
-            case 'DeploymentConfig': {
-                // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the
-                // group's own when none is named: unknown here, so any config of the account.
-                const name = input.codedeploy?.deploymentConfigName ?? '*';
-                return { Resource: [arn('codedeploy', `deploymentconfig:${name}`)] };
-            }
-            case 'PassTaskRoles':
-                return {
-                    Resource: unique(input.passRoles),
-                    Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_PRINCIPAL } },
-                };
-            case 'ReadRoles': {
-                const own = principal().role;
-                return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
-            }
-            case 'SimulateOwnPolicies':
-                return { Resource: [principal().simulated] };
-            case 'PreviewListener':
-                return { Resource: [listener()] };
-            case 'PreviewRules':
-                return { Resource: [rulesOf(listener())] };
-            case 'TagPreviewRules':
-                return {
-                    Resource: [rulesOf(listener())],
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
-                };
-            case 'PreviewTargetGroups':
-                return { Resource: previewTargetGroups() };
-            case 'TagPreviewTargetGroups':
-                return {
-                    Resource: previewTargetGroups(),
-                    Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateTargetGroup' } },
-                };
-        }
-    };
-    const statements = [];
-    for (const group of requiredActions(needs)) {
-        const scoped = scope(group.resource);
-        if (scoped.Resource.length === 0)
-            continue;
-        statements.push({ Sid: group.resource, Effect: 'Allow', Action: group.actions, ...scoped });
     }
-    return { Version: '2012-10-17', Statement: statements };
+    previewTargetGroups() {
+        return previewTargetGroupPatterns(this.requireService()).map((name) => this.arn('elasticloadbalancing', `targetgroup/${name}/*`));
+    }
 }
+function ecrRepositories(r, input) {
+    if (input.repositories.length === 0) {
+        throw new errors_UserError({
+            where: 'ecr-repository',
+            what: 'The run builds and pushes an image, but no ECR repository is named.',
+            fix: 'Name the repository the image is pushed to.',
+        });
+    }
+    return { Resource: r.repositoryArns(input.repositories) };
+}
+function ecrImages(r, input) {
+    const images = input.imageRepositories ?? [];
+    if (images.length === 0) {
+        throw new errors_UserError({
+            where: 'image',
+            what: 'The run deploys existing images, checked in ECR first, but no ECR repository of theirs is named.',
+            fix: 'Name the repositories the images are in (for an image outside ECR nothing is checked: leave existing images out).',
+        });
+    }
+    // Repositories the run pushes to have these reads granted with the push.
+    const pushed = new Set(input.needs.build ? input.repositories : []);
+    return { Resource: r.repositoryArns(images.filter((name) => !pushed.has(name))) };
+}
+const onCreate = (key, action) => ({ StringEquals: { [key]: action } });
+/** The resources (and conditions) of each kind of statement, for this run. */
+const SCOPES = {
+    EcrLogin: () => ({ Resource: ['*'] }),
+    TaskDefinitions: () => ({ Resource: ['*'] }),
+    LoadBalancers: () => ({ Resource: ['*'] }),
+    EcrRepositories: ecrRepositories,
+    EcrImages: ecrImages,
+    // Tags sent with RegisterTaskDefinition, and no tagging of anything else.
+    TagTaskDefinitions: (r, input) => ({
+        Resource: [
+            r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`),
+            ...(input.needs.preview ? [r.previewFamilies()] : []),
+        ],
+        Condition: onCreate('ecs:CreateAction', 'RegisterTaskDefinition'),
+    }),
+    PreviewTaskDefinitions: (r) => ({ Resource: [r.previewFamilies()] }),
+    Cluster: (r) => ({ Resource: [r.arn('ecs', `cluster/${r.cluster}`)] }),
+    Service: (r) => ({ Resource: [r.arn('ecs', `service/${r.cluster}/${r.requireService()}`)] }),
+    PreviewServices: (r) => ({ Resource: [r.previewServices()] }),
+    TagPreviewServices: (r) => ({
+        Resource: [r.previewServices()],
+        Condition: onCreate('ecs:CreateAction', 'CreateService'),
+    }),
+    // ListTasks is authorized on container instances; the cluster is its condition key.
+    ListServiceTasks: (r) => ({
+        Resource: ['*'],
+        Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+    }),
+    DescribeServiceTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+    DeploymentGroup: (r) => {
+        const cd = r.codedeploy();
+        return { Resource: [r.arn('codedeploy', `deploymentgroup:${cd.application}/${cd.deploymentGroup}`)] };
+    },
+    ApplicationRevisions: (r) => ({
+        Resource: [r.arn('codedeploy', `application:${r.codedeploy().application}`)],
+    }),
+    // CreateDeployment needs GetDeploymentConfig on the config it uses, which is the group's
+    // own when none is named: unknown here, so any config of the account.
+    DeploymentConfig: (r, input) => ({
+        Resource: [r.arn('codedeploy', `deploymentconfig:${input.codedeploy?.deploymentConfigName ?? '*'}`)],
+    }),
+    PassTaskRoles: (_r, input) => ({
+        Resource: unique(input.passRoles),
+        Condition: onCreate('iam:PassedToService', ECS_TASKS_PRINCIPAL),
+    }),
+    ReadRoles: (r, input) => {
+        const own = r.principal().role;
+        return { Resource: unique([...input.passRoles, ...(own === undefined ? [] : [own])]) };
+    },
+    SimulateOwnPolicies: (r) => ({ Resource: [r.principal().simulated] }),
+    PreviewListener: (r) => ({ Resource: [r.listener()] }),
+    PreviewRules: (r) => ({ Resource: [rulesOf(r.listener())] }),
+    TagPreviewRules: (r) => ({
+        Resource: [rulesOf(r.listener())],
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateRule'),
+    }),
+    PreviewTargetGroups: (r) => ({ Resource: r.previewTargetGroups() }),
+    TagPreviewTargetGroups: (r) => ({
+        Resource: r.previewTargetGroups(),
+        Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+};
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
 function rulesOf(listenerArn) {
     return `${listenerArn.replace(':listener/', ':listener-rule/')}/*`;
@@ -951,7 +976,7 @@ function runCli(argv) {
     });
     let parsed;
     try {
-        parsed = (0,external_node_util_namespaceObject.parseArgs)({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+        parsed = parseOptions(argv);
     }
     catch (err) {
         return usageError([err.message]);
@@ -967,6 +992,42 @@ function runCli(argv) {
         ]);
     }
     const errors = [];
+    const o = checkOptions(values, errors);
+    if (errors.length > 0)
+        return usageError(errors);
+    let policy;
+    try {
+        policy = buildPolicy(policyInputOf(values, o));
+    }
+    catch (err) {
+        if (err instanceof errors_UserError)
+            return usageError(err.problems.map(formatProblem));
+        throw err;
+    }
+    return {
+        exitCode: 0,
+        stdout: `${JSON.stringify(policy, null, 2)}\n`,
+        stderr: o.passRoles.length === 0
+            ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
+            : '',
+    };
+}
+/** The ARN of a role given by name (with or without its path) or by ARN. */
+function roleArn(role, region, account) {
+    return ROLE_ARN.test(role) ? role : `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+}
+const invokedPath = process.argv[1];
+if (invokedPath !== undefined && import.meta.url === (0,external_node_url_namespaceObject.pathToFileURL)((0,external_node_fs_namespaceObject.realpathSync)(invokedPath)).href) {
+    const result = runCli(process.argv.slice(2));
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.exitCode;
+}
+function parseOptions(argv) {
+    return (0,external_node_util_namespaceObject.parseArgs)({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+/** Every option checked; each problem appended to `errors`. */
+function checkOptions(values, errors) {
     const required = (name, pattern, shape) => {
         const value = values[name];
         if (value === undefined)
@@ -1005,22 +1066,7 @@ function runCli(argv) {
             errors.push(`--${name} "${values[name]}" is not a CodeDeploy name.`);
         }
     }
-    const passRoles = values['pass-role'] ?? [];
-    for (const role of passRoles) {
-        if (!ROLE_ARN.test(role))
-            errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
-    }
-    const preflight = !(values['no-preflight'] ?? false);
-    const deployRole = values['deploy-role'];
-    if (deployRole !== undefined && !ROLE_ARN.test(deployRole) && !ROLE_NAME.test(deployRole)) {
-        errors.push(`--deploy-role "${deployRole}" is not a role name (NAME or PATH/NAME) or an IAM role ARN.`);
-    }
-    else if (deployRole !== undefined && !preflight) {
-        errors.push('--deploy-role is for the preflight, and --no-preflight leaves it out: give one of them.');
-    }
-    else if (deployRole === undefined && preflight) {
-        errors.push('--deploy-role is required: the preflight (on unless the workflow sets preflight: false) reads and simulates the role the action runs as. Name that role, or give --no-preflight.');
-    }
+    const { passRoles, preflight, deployRole } = checkRoleOptions(values, errors);
     if (values.pull && repositories.length === 0)
         errors.push('--pull needs the --repository the build pulls from.');
     const imageRepositories = values['image-repository'] ?? [];
@@ -1041,65 +1087,77 @@ function runCli(argv) {
     else if (listenerArn !== undefined && !LISTENER_ARN.test(listenerArn)) {
         errors.push(`--preview-listener "${listenerArn}" is not an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID).`);
     }
-    if (errors.length > 0)
-        return usageError(errors);
-    let policy;
-    try {
-        policy = buildPolicy({
-            region,
-            accountId: account,
-            repositories,
-            imageRepositories,
-            cluster,
-            service,
-            taskDefinitionFamily: family,
-            ...(mode === 'codedeploy' &&
-                codedeployNames.length > 0 && {
-                codedeploy: {
-                    ...defaultCodeDeployNames(cluster, service),
-                    ...(values.application !== undefined && { application: values.application }),
-                    ...(values['deployment-group'] !== undefined && { deploymentGroup: values['deployment-group'] }),
-                    deploymentConfigName: values['deployment-config'],
-                },
-            }),
-            passRoles,
-            principalArn: deployRole === undefined ? undefined : roleArn(deployRole, region, account),
-            previewListenerArn: listenerArn,
-            needs: {
-                build: repositories.length > 0,
-                createRepository: values['create-repository'] ?? false,
-                mode: mode,
-                preflight,
-                existingImage: imageRepositories.length > 0,
-                pull: values.pull ?? false,
-                rollback: values.rollback ?? false,
-                ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
-            },
-        });
-    }
-    catch (err) {
-        if (err instanceof errors_UserError)
-            return usageError(err.problems.map(formatProblem));
-        throw err;
-    }
     return {
-        exitCode: 0,
-        stdout: `${JSON.stringify(policy, null, 2)}\n`,
-        stderr: passRoles.length === 0
-            ? 'note: no --pass-role given, so the policy grants no iam:PassRole; registering a task definition that names a task role or execution role needs it.\n'
-            : '',
+        region,
+        account,
+        family,
+        mode,
+        cluster,
+        service,
+        repositories,
+        codedeployNames,
+        passRoles,
+        preflight,
+        deployRole,
+        imageRepositories,
+        listenerArn,
     };
 }
-/** The ARN of a role given by name (with or without its path) or by ARN. */
-function roleArn(role, region, account) {
-    return ROLE_ARN.test(role) ? role : `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+/** --pass-role, --deploy-role and --no-preflight. */
+function checkRoleOptions(values, errors) {
+    const passRoles = values['pass-role'] ?? [];
+    for (const role of passRoles) {
+        if (!ROLE_ARN.test(role))
+            errors.push(`--pass-role "${role}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`);
+    }
+    const preflight = !(values['no-preflight'] ?? false);
+    const deployRole = values['deploy-role'];
+    if (deployRole !== undefined && !ROLE_ARN.test(deployRole) && !ROLE_NAME.test(deployRole)) {
+        errors.push(`--deploy-role "${deployRole}" is not a role name (NAME or PATH/NAME) or an IAM role ARN.`);
+    }
+    else if (deployRole !== undefined && !preflight) {
+        errors.push('--deploy-role is for the preflight, and --no-preflight leaves it out: give one of them.');
+    }
+    else if (deployRole === undefined && preflight) {
+        errors.push('--deploy-role is required: the preflight (on unless the workflow sets preflight: false) reads and simulates the role the action runs as. Name that role, or give --no-preflight.');
+    }
+    return { passRoles, preflight, deployRole };
 }
-const invokedPath = process.argv[1];
-if (invokedPath !== undefined && import.meta.url === (0,external_node_url_namespaceObject.pathToFileURL)((0,external_node_fs_namespaceObject.realpathSync)(invokedPath)).href) {
-    const result = runCli(process.argv.slice(2));
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.exitCode;
+/** The policy's input from the checked options. */
+function policyInputOf(values, o) {
+    const { region, account, family, mode, cluster, service, repositories, codedeployNames } = o;
+    const { passRoles, preflight, deployRole, imageRepositories, listenerArn } = o;
+    return {
+        region,
+        accountId: account,
+        repositories,
+        imageRepositories,
+        cluster,
+        service,
+        taskDefinitionFamily: family,
+        ...(mode === 'codedeploy' &&
+            codedeployNames.length > 0 && {
+            codedeploy: {
+                ...defaultCodeDeployNames(cluster, service),
+                ...(values.application !== undefined && { application: values.application }),
+                ...(values['deployment-group'] !== undefined && { deploymentGroup: values['deployment-group'] }),
+                deploymentConfigName: values['deployment-config'],
+            },
+        }),
+        passRoles,
+        principalArn: deployRole === undefined ? undefined : roleArn(deployRole, region, account),
+        previewListenerArn: listenerArn,
+        needs: {
+            build: repositories.length > 0,
+            createRepository: values['create-repository'] ?? false,
+            mode: mode,
+            preflight,
+            existingImage: imageRepositories.length > 0,
+            pull: values.pull ?? false,
+            rollback: values.rollback ?? false,
+            ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
+        },
+    };
 }
 
 var __webpack_exports__USAGE = __webpack_exports__.u;

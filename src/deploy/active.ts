@@ -83,3 +83,17 @@ export async function waitUntil(
   }
   return undefined;
 }
+
+/** wait-for-active-deployment-minutes and poll-interval-seconds, as the waits take them. */
+export function waitForActiveOptions(
+  config: { waitForActiveDeploymentMinutes: number; pollIntervalSeconds: number },
+  ctx: { clock: Clock; log: Log; signal?: AbortSignal },
+): WaitForActiveOptions {
+  return {
+    timeoutMs: config.waitForActiveDeploymentMinutes * 60_000,
+    pollIntervalMs: config.pollIntervalSeconds * 1000,
+    clock: ctx.clock,
+    log: ctx.log,
+    signal: ctx.signal,
+  };
+}

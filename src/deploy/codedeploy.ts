@@ -172,6 +172,12 @@ export async function createDeployment(
     region: string;
     /** When the group is busy: wait this long for its active deployment, then try again. */
     waitForActive?: WaitForActiveOptions;
+    /**
+     * Whether the group's active deployment is the one this call asked for: a CreateDeployment
+     * retried after its answer was lost meets its own deployment, which is then adopted
+     * instead of waited for and started a second time.
+     */
+    isOurs?: (activeDeploymentId: string) => Promise<boolean>;
   },
 ): Promise<string> {
   const input: CreateDeploymentCommandInput = {
@@ -194,6 +200,7 @@ export async function createDeployment(
     } catch (err) {
       if (!isAwsError(err, 'DeploymentLimitExceededException')) throw err;
       const active = /active Deployment '([^']+)'/i.exec(err.message)?.[1];
+      if (active !== undefined && (await opts.isOurs?.(active))) return active;
       if (wait === undefined || active === undefined || wait.clock.now() >= deadline) {
         throw groupBusy(opts, active, err.message);
       }

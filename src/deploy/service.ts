@@ -83,55 +83,6 @@ export async function describeTargetService(
   };
 }
 
-export type ResolvedDeployMode = 'codedeploy' | 'rolling' | 'none';
-
-const CONTROLLER_MODE: Record<DeploymentControllerType, ResolvedDeployMode | undefined> = {
-  CODE_DEPLOY: 'codedeploy',
-  ECS: 'rolling',
-  EXTERNAL: undefined,
-};
-
-/**
- * Which deployment this run performs. The service's deployment controller decides what is
- * possible: ECS refuses a task definition change through UpdateService on a CODE_DEPLOY
- * service, and CodeDeploy cannot deploy to an ECS-controlled one.
- */
-export function resolveDeployMode(
-  requested: 'auto' | 'codedeploy' | 'rolling' | 'none',
-  svc: TargetService | undefined,
-): ResolvedDeployMode {
-  if (requested === 'none') return 'none';
-  if (!svc) {
-    throw new UserError({
-      where: 'deploy-mode',
-      what: `deploy-mode '${requested}' deploys to an ECS service, but no service was given.`,
-      fix: 'Set the service (and cluster) inputs, or set deploy-mode: none to only build, push and register the task definition.',
-    });
-  }
-  const name = `ECS service '${svc.serviceName}'`;
-  const supported = CONTROLLER_MODE[svc.controller];
-  if (!supported) {
-    throw new UserError({
-      where: 'deploy-mode',
-      what: `${name} uses the ${svc.controller} deployment controller, which this action cannot deploy through.`,
-      fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
-    });
-  }
-  if (requested === 'auto' || requested === supported) return supported;
-  if (requested === 'codedeploy') {
-    throw new UserError({
-      where: 'deploy-mode',
-      what: `deploy-mode is 'codedeploy' but ${name} uses the ECS deployment controller, so CodeDeploy cannot deploy to it.`,
-      fix: 'Set deploy-mode: rolling (or auto) to deploy with UpdateService, or recreate the service with deploymentController CODE_DEPLOY and a CodeDeploy application and deployment group for it.',
-    });
-  }
-  throw new UserError({
-    where: 'deploy-mode',
-    what: `deploy-mode is 'rolling' but ${name} uses the CODE_DEPLOY deployment controller, and ECS only accepts a new task definition for it through CodeDeploy.`,
-    fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
-  });
-}
-
 /** DescribeTaskDefinition with its tags: the starting point when the user gives no task-definition file. */
 export async function describeTaskDefinition(
   ecs: ECSClient,

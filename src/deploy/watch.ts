@@ -225,6 +225,7 @@ export async function watchCodeDeployDeployment(
 ): Promise<WatchResult> {
   const { clock, log, signal, deploymentId } = opts;
   const start = clock.now();
+  const startedAt = clock.wall();
   const progress = new Progress(log);
   let info: DeploymentInfo | undefined;
   let target: ECSTarget | undefined;
@@ -279,28 +280,44 @@ export async function watchCodeDeployDeployment(
     ...(await ecsDiagnostics(ecs, {
       cluster: opts.cluster,
       service: opts.service,
-      since: info?.createTime ?? new Date(start),
+      since: info?.createTime ?? startedAt,
       greenTaskSetId,
       signal,
     })),
   ];
   if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
 
-  let message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
-  let rollbackRequested = false;
-  if (opts.rollbackOnTimeout) {
-    try {
-      const stopped = await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
-      rollbackRequested = true;
-      message += ` Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`;
-    } catch (err) {
-      message += ` StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`;
-    }
-  } else {
-    message += ' It keeps running in CodeDeploy: rollback on timeout is off.';
-  }
+  const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
   log.warning(message);
   return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+/** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
+async function stopOnTimeout(
+  cd: CodeDeployClient,
+  opts: WatchOptions & { deploymentId: string },
+  status: string,
+): Promise<{ message: string; rollbackRequested: boolean }> {
+  const { deploymentId } = opts;
+  const message = `CodeDeploy deployment ${deploymentId} did not finish within ${formatDuration(opts.timeoutMs)} (last status ${status}).`;
+  if (!opts.rollbackOnTimeout) {
+    return {
+      message: `${message} It keeps running in CodeDeploy: rollback on timeout is off.`,
+      rollbackRequested: false,
+    };
+  }
+  try {
+    const stopped = await cd.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+    return {
+      message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
+      rollbackRequested: true,
+    };
+  } catch (err) {
+    return {
+      message: `${message} StopDeployment with rollback failed (${errorText(err)}), so the deployment keeps running until CodeDeploy's own timeouts end it.`,
+      rollbackRequested: false,
+    };
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,10 +384,11 @@ export async function watchRollingDeployment(
 ): Promise<WatchResult> {
   const { clock, log, signal, cluster, service, deploymentId } = opts;
   const start = clock.now();
+  const startedAt = clock.wall();
   const progress = new Progress(log);
   let ours: Deployment | undefined;
   // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
-  const since = () => ours?.createdAt ?? new Date(start);
+  const since = () => ours?.createdAt ?? startedAt;
 
   const poll = async (): Promise<Verdict | undefined> => {
     const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {

@@ -14,31 +14,26 @@ import {
 } from '@aws-sdk/client-ecr';
 import {
   CreateServiceCommand,
-  DeleteServiceCommand,
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   ListTaskDefinitionsCommand,
-  UpdateServiceCommand,
   type CreateServiceCommandInput,
   type ECSClient,
   type RegisterTaskDefinitionCommandInput,
   type Service,
 } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { checkCredentials } from '../aws.js';
 import type { Config } from '../config.js';
 import { type WaitForActiveOptions, waitUntil } from '../deploy/active.js';
-import { isAwsError, resourceName } from '../deploy/aws-errors.js';
+import { isAwsError } from '../deploy/aws-errors.js';
 import { startRollingDeployment } from '../deploy/rolling.js';
 import type { TargetService } from '../deploy/service.js';
 import { UserError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { PipelineDeps } from '../pipeline.js';
-import type { RunReport, StageTimer } from '../report.js';
 import { parseDocument } from '../render/document.js';
 import { isPreviewTagged, previewFamily, previewNames, type PreviewNames } from './names.js';
-import { ensureRouting, planRouting, removeRouting, type Routing, type RoutingPlan } from './routing.js';
+import { ensureRouting, planRouting, type Routing, type RoutingPlan } from './routing.js';
 
 export interface PreviewPlan {
   names: PreviewNames;
@@ -105,7 +100,7 @@ export async function planPreview(
   return { names, base, baseFamily, existing, routing };
 }
 
-async function describePreviewService(
+export async function describePreviewService(
   ecs: ECSClient,
   cluster: string,
   service: string,
@@ -314,105 +309,7 @@ export interface DestroyResult {
   removed: string[];
 }
 
-/**
- * Removes pull request N's preview: the service (scaled to 0, deleted), its listener rule
- * and target group, every revision of its task definition family, and its image tags.
- * What is already gone is skipped, so a second destroy, or one for a pull request that was
- * never deployed, succeeds and says there was nothing to remove.
- */
-export async function runPreviewDestroy(
-  config: Config,
-  deps: PipelineDeps,
-  timer: StageTimer,
-  report: RunReport,
-): Promise<DestroyResult> {
-  const { ecs, ecr } = deps.clients;
-  const { log } = deps;
-  const preview = config.preview;
-  if (preview === undefined || config.service === undefined) {
-    throw new Error('runPreviewDestroy needs preview settings and the base service.');
-  }
-  const names = previewNames(resourceName(config.service), preview);
-  report.service = names.service;
-  deps.setOutput('preview-service', names.service);
-  const removed: string[] = [];
-  const stage = timer.run.bind(timer);
-  await checkCredentials(deps.clients);
-
-  const svc = await describePreviewService(ecs, config.cluster, names.service);
-  await stage(
-    'Delete preview service',
-    async () => {
-      if (svc?.status !== 'ACTIVE') {
-        return svc?.status === 'DRAINING' ? 'already draining' : 'none';
-      }
-      if (!isPreviewTagged(svc.tags, names)) {
-        throw new UserError({
-          where: 'service',
-          what: `Service ${config.cluster}/${names.service} is not a preview of ${names.baseService} (it lacks the tags preview-of=${names.baseService}, pull-request=${names.pullRequest}), so it is not deleted.`,
-          fix: 'Check the service and pull-request-number inputs; delete that service yourself if it is to go.',
-        });
-      }
-      await ecs.send(
-        new UpdateServiceCommand({ cluster: config.cluster, service: names.service, desiredCount: 0 }),
-      );
-      await ecs.send(
-        new DeleteServiceCommand({ cluster: config.cluster, service: names.service, force: true }),
-      );
-      removed.push(`service ${config.cluster}/${names.service}`);
-      return 'deleted';
-    },
-    (d) => d,
-  );
-
-  if (preview.listenerArn !== undefined) {
-    const { elbv2 } = deps;
-    if (elbv2 === undefined) throw new Error('Preview routing needs an Elastic Load Balancing client.');
-    const routing = await stage(
-      'Remove preview routing',
-      () => removeRouting(elbv2, { listenerArn: preview.listenerArn as string, names }, log),
-      (r) => [r.rule && 'rule', r.targetGroup && 'target group'].filter(Boolean).join(', ') || 'none',
-    );
-    if (routing.rule) removed.push(`listener rule for ${names.host}`);
-    if (routing.targetGroup) removed.push(`target group ${names.targetGroup}`);
-  }
-
-  const families = await previewFamilies(config, { ecs, log, readFile: deps.fs.readFile }, names, svc);
-  const revisions = await stage(
-    'Delete preview task definitions',
-    () => deleteFamilies(ecs, families, log),
-    (n) => `${n} revision(s) of ${families.join(', ') || 'no family'}`,
-  );
-  if (revisions > 0) removed.push(`${revisions} task definition revision(s) of ${families.join(', ')}`);
-
-  const repositories = [...new Set(config.containers.flatMap((c) => (c.build ? [c.build.repository] : [])))];
-  const tags = await stage(
-    'Delete preview image tags',
-    async () => {
-      let count = 0;
-      for (const repository of repositories) {
-        count += await deletePreviewImages(ecr, repository, names.imageTagPrefix, log);
-      }
-      return count;
-    },
-    (n) => `${n} tag(s) ${names.imageTagPrefix}* in ${repositories.join(', ') || 'no repository'}`,
-  );
-  if (tags > 0) removed.push(`${tags} image tag(s) ${names.imageTagPrefix}*`);
-  if (repositories.length === 0) {
-    log.info('No ecr-repository is given, so no image tags were looked for.');
-  }
-
-  report.outcome = removed.length > 0 ? 'removed' : 'nothing to remove';
-  report.message =
-    removed.length > 0
-      ? `Removed the preview of ${names.baseService} for pull request #${names.pullRequest}: ${removed.join('; ')}.`
-      : `Pull request #${names.pullRequest} has no preview of ${names.baseService} to remove (never deployed, or already removed).`;
-  if (removed.length > 0) log.info(report.message);
-  else log.notice(report.message);
-  return { names, removed };
-}
-
-interface FamilyDeps {
+export interface FamilyDeps {
   ecs: ECSClient;
   log: Log;
   readFile(file: string): Promise<string>;
@@ -422,7 +319,7 @@ interface FamilyDeps {
  * The preview's task definition families: the one its service ran, and the one a deploy
  * with these inputs registers (so revisions left by a failed deploy are found too).
  */
-async function previewFamilies(
+export async function previewFamilies(
   config: Config,
   deps: FamilyDeps,
   names: PreviewNames,
@@ -484,7 +381,7 @@ async function listRevisions(
 }
 
 /** Deregisters every ACTIVE revision, then deletes every INACTIVE one (ECS deletes only those). */
-async function deleteFamilies(ecs: ECSClient, families: string[], log: Log): Promise<number> {
+export async function deleteFamilies(ecs: ECSClient, families: string[], log: Log): Promise<number> {
   let deleted = 0;
   for (const family of families) {
     for (const arn of await listRevisions(ecs, family, 'ACTIVE')) {
@@ -529,7 +426,7 @@ export function previewImageDeletions(images: ImageDetail[], prefix: string): Im
 }
 
 /** Deletes the preview's image tags from one repository; returns how many tags went. */
-async function deletePreviewImages(
+export async function deletePreviewImages(
   ecr: ECRClient,
   repository: string,
   prefix: string,

@@ -129,6 +129,32 @@ export function checkAppSpecAgainstTaskDefinition(
   problems.throwIfAny();
 }
 
+/** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
+function servingPort(
+  container: ContainerDefinition,
+  containerPort: number | undefined,
+  problems: Problems,
+): number | undefined {
+  const ports = mappedPorts(container);
+  if (containerPort !== undefined && !ports.includes(containerPort)) {
+    problems.add({
+      where: 'container-port',
+      what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
+      fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
+    });
+    return undefined;
+  }
+  if (ports.length === 0) {
+    problems.add({
+      where: 'container-port',
+      what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
+      fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
+    });
+    return undefined;
+  }
+  return containerPort ?? ports[0];
+}
+
 /**
  * The appspec for a user who wrote none. Its TaskDefinition stays `<TASK_DEFINITION>` until
  * renderAppSpec puts in the registered ARN.
@@ -185,25 +211,7 @@ export function generateAppSpec(opts: {
     }
   }
 
-  let port: number | undefined;
-  if (container) {
-    const ports = mappedPorts(container);
-    if (containerPort !== undefined && !ports.includes(containerPort)) {
-      problems.add({
-        where: 'container-port',
-        what: `Container ${container.name} has ${ports.length > 0 ? `port mappings for ${ports.join(', ')}` : 'no port mappings'}, not ${containerPort}.`,
-        fix: `Set \`container-port\` to a port ${container.name} maps, or add {"containerPort": ${containerPort}} to its portMappings.`,
-      });
-    } else if (ports.length === 0) {
-      problems.add({
-        where: 'container-port',
-        what: `Container ${container.name} has no port mappings, so the load balancer has no port to send traffic to.`,
-        fix: `Add {"containerPort": …} to the portMappings of ${container.name} and set \`container-port\` to it.`,
-      });
-    } else {
-      port = containerPort ?? ports[0];
-    }
-  }
+  const port = container === undefined ? undefined : servingPort(container, containerPort, problems);
   // Every way of leaving the container or the port unset added a problem above.
   problems.throwIfAny();
 

@@ -461,37 +461,14 @@ function parseYaml(text: string, file: string, where: string): ParsedDocument {
   }
   // A syntax error leaves a half-built tree whose shape is not worth judging.
   problems.throwIfAny();
-  visit(doc, {
-    Pair(_, pair) {
-      // yaml would turn a list or map used as a key into a string (and print a warning).
-      if (isCollection(pair.key)) {
-        problems.add({
-          where: source,
-          what: 'A list or mapping is used as a key; fields are named by plain text.',
-          fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
-          ...at(pair.key.range?.[0] ?? 0),
-        });
-      }
-    },
-  });
+  checkPlainKeys(doc, source, at, problems);
   problems.throwIfAny();
 
   const lineOf = (path: FieldPath): number | undefined => {
     const offset = yamlOffsetOf(doc, path);
     return offset === undefined ? undefined : lineCounter.linePos(offset).line;
   };
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
-    throw new UserError({
-      where: source,
-      what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
-      fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
-      ...at(firstAliasOffset(doc)),
-    });
-  }
+  const value = yamlValue(doc, source, at);
   const parsed: ParsedDocument = { value, lineOf };
   const fault = findNonJsonValue(value);
   if (fault) {
@@ -505,6 +482,40 @@ function parseYaml(text: string, file: string, where: string): ParsedDocument {
     });
   }
   return parsed;
+}
+
+type At = (offset: number) => Pick<Problem, 'file' | 'line' | 'column'>;
+type YamlDocument = ReturnType<typeof parseAllDocuments>[number];
+
+/** yaml would turn a list or map used as a key into a string (and print a warning). */
+function checkPlainKeys(doc: YamlDocument, source: string, at: At, problems: Problems): void {
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        problems.add({
+          where: source,
+          what: 'A list or mapping is used as a key; fields are named by plain text.',
+          fix: 'Write the key as plain text (a "? " line starts a complex key in YAML).',
+          ...at(pair.key.range?.[0] ?? 0),
+        });
+      }
+    },
+  });
+}
+
+/** The document as plain values; aliases that expand too far are refused. */
+function yamlValue(doc: YamlDocument, source: string, at: At): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new UserError({
+      where: source,
+      what: `The document's aliases (*name) expand too far (past yaml's limit of ${MAX_ALIAS_COUNT} weighted alias uses), the shape of a "billion laughs" attack.`,
+      fix: 'Write the repeated values out, or use fewer nested anchors (&name) and aliases.',
+      ...at(firstAliasOffset(doc)),
+    });
+  }
 }
 
 function yamlIssueProblem(

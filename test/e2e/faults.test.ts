@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { BatchDeleteImageCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -389,6 +389,74 @@ describe('failed deployments leave production on the previous version', () => {
     await expectNothingLeftRunning();
     expect((await serviceState(emulator, 'slow'))?.taskDefinition).toBe(before);
   }, 60_000);
+});
+
+describe('cancelled during docker build', () => {
+  /**
+   * A build context whose build takes half a minute (a fresh nonce defeats the layer cache),
+   * so the signal surely arrives while `docker build` runs.
+   */
+  async function slowContext(): Promise<string> {
+    const dir = path.join(workspace, 'slow-build');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      path.join(dir, 'Dockerfile'),
+      'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG NONCE\nRUN echo "$NONCE" && sleep 30\n',
+    );
+    return 'slow-build';
+  }
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s during the build: the build is killed, no AWS change follows, the post step has nothing to stop',
+    async (signal) => {
+      if (!docker) throw new Error('This test needs Docker (scripts/local-docker.sh).');
+      const context = await slowContext();
+      let killedAt = 0;
+      const started = Date.now();
+      const r = await runAction({
+        inputs: blueGreen({
+          image: '',
+          'ecr-repository': IMMUTABLE_REPOSITORY,
+          context,
+          'build-args': `BASE_IMAGE=${docker.baseImage}\nNONCE=${randomBytes(8).toString('hex')}`,
+          network: 'host',
+        }),
+        workspace,
+        // A tag of its own: the immutable repository must not already hold it.
+        sha: randomBytes(20).toString('hex'),
+        env: awsEnv(emulator),
+        timeoutMs: 120_000,
+        onStart: (child) => {
+          let seen = '';
+          child.stdout?.on('data', (b: Buffer) => {
+            seen += b.toString();
+            if (killedAt === 0 && /\[command\]docker (buildx )?build/.test(seen)) {
+              killedAt = Date.now();
+              // Let the build get going (context sent, the slow step started), then cancel.
+              setTimeout(() => child.kill(signal), 1_500);
+            }
+          });
+        },
+      });
+      runnerTemps.push(r.runnerTemp);
+      expect(killedAt).toBeGreaterThan(0);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toContain(`The run was cancelled (${signal})`);
+      // Ended well before the 30 s build would have: the docker child was killed, not awaited.
+      expect(Date.now() - started).toBeLessThan(25_000 + (killedAt - started));
+      const after = emulator.mutatingCalls().filter((c) => c.at >= killedAt);
+      expect(after.map((c) => c.operation)).toEqual([]);
+      expect(r.outputs['task-definition-arn']).toBeUndefined();
+      expect(r.state.deployment).toBeUndefined();
+
+      const post = await runPost(r, { workspace, env: awsEnv(emulator) });
+      runnerTemps.push(post.runnerTemp);
+      expect(post.code).toBe(0);
+      expect(emulator.mutatingCalls().filter((c) => c.at >= killedAt)).toEqual([]);
+      expect(await processesIn(workspace)).toEqual([]);
+    },
+    120_000,
+  );
 });
 
 describe('two runs against the same deployment group at once', () => {

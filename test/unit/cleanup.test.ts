@@ -1,5 +1,11 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { CodeDeployClient, GetDeploymentCommand, StopDeploymentCommand } from '@aws-sdk/client-codedeploy';
+import {
+  BatchGetDeploymentsCommand,
+  CodeDeployClient,
+  GetDeploymentCommand,
+  ListDeploymentsCommand,
+  StopDeploymentCommand,
+} from '@aws-sdk/client-codedeploy';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -131,5 +137,87 @@ describe('cleanUp', () => {
       deps(d, new MemoryLog()),
     );
     expect(d.calls).toEqual([['logout', '127.0.0.1:5000']]);
+  });
+});
+
+describe('cleanUp from an intent only (the run ended between the start call and its answer)', () => {
+  const TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:8';
+  const intent = {
+    kind: 'codedeploy' as const,
+    cluster: 'c',
+    service: 's',
+    region: 'us-east-1',
+    taskDefinitionArn: TD,
+    application: 'AppECS-c-s',
+    deploymentGroup: 'DgpECS-c-s',
+    since: '2026-01-01T00:00:00.000Z',
+  };
+  const appspec = (arn: string) =>
+    `version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n        TaskDefinition: ${arn}\n`;
+
+  it('finds the CodeDeploy deployment of the recorded task definition and stops it with rollback', async () => {
+    cd.on(ListDeploymentsCommand).resolves({ deployments: ['d-other', 'd-ours'] });
+    cd.on(BatchGetDeploymentsCommand).resolves({
+      deploymentsInfo: [
+        {
+          deploymentId: 'd-other',
+          status: 'InProgress',
+          createTime: new Date('2026-01-01T00:00:05Z'),
+          revision: { appSpecContent: { content: appspec(`${TD.slice(0, -1)}7`) } },
+        },
+        {
+          deploymentId: 'd-ours',
+          status: 'InProgress',
+          createTime: new Date('2026-01-01T00:00:01Z'),
+          revision: { appSpecContent: { content: appspec(TD) } },
+        },
+      ],
+    });
+    cd.on(StopDeploymentCommand).resolves({ status: 'Pending' });
+    const log = new MemoryLog();
+    await cleanUp({ deployment: intent, settled: false, onCancel: 'rollback' }, deps(docker(), log));
+    expect(cd).toHaveReceivedCommandWith(ListDeploymentsCommand, {
+      applicationName: 'AppECS-c-s',
+      deploymentGroupName: 'DgpECS-c-s',
+    });
+    expect(cd).toHaveReceivedCommandTimes(StopDeploymentCommand, 1);
+    expect(cd).toHaveReceivedCommandWith(StopDeploymentCommand, {
+      deploymentId: 'd-ours',
+      autoRollbackEnabled: true,
+    });
+    expect(log.text()).toMatch(/d-ours was InProgress: stopped it with rollback/);
+  });
+
+  it('stops nothing when no deployment of that task definition was started', async () => {
+    cd.on(ListDeploymentsCommand).resolves({ deployments: [] });
+    const log = new MemoryLog();
+    await cleanUp({ deployment: intent, settled: false, onCancel: 'rollback' }, deps(docker(), log));
+    expect(cd).not.toHaveReceivedCommand(StopDeploymentCommand);
+    expect(log.text()).toMatch(/No CodeDeploy deployment of .*app:8 is running; nothing to stop/);
+  });
+
+  it('finds a rolling update by its task definition and reports it', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          deployments: [
+            {
+              id: 'ecs-svc/9',
+              status: 'PRIMARY',
+              taskDefinition: TD,
+              rolloutState: 'IN_PROGRESS',
+              runningCount: 1,
+              desiredCount: 2,
+            },
+          ],
+        },
+      ],
+    });
+    const log = new MemoryLog();
+    await cleanUp(
+      { deployment: { ...intent, kind: 'rolling' }, settled: false, onCancel: 'rollback' },
+      deps(docker(), log),
+    );
+    expect(log.text()).toMatch(/PRIMARY IN_PROGRESS, 1\/2 tasks running/);
   });
 });

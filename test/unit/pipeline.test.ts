@@ -29,10 +29,12 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { Cancelled } from '../../src/cancel.js';
 import type { Clock } from '../../src/clock.js';
 import { readConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
-import { DeploymentFailed, runPipeline } from '../../src/pipeline.js';
+import { DeploymentFailed } from '../../src/stages/deps.js';
+import { runDeploy as runPipeline } from '../../src/runs/deploy.js';
 import { pipelineHarness } from './support/harness.js';
 
 const ecs = mockClient(ECSClient);
@@ -86,6 +88,9 @@ class FakeClock implements Clock {
   t = 0;
   now() {
     return this.t;
+  }
+  wall() {
+    return new Date(this.t);
   }
   async sleep(ms: number) {
     this.t += ms;
@@ -237,6 +242,11 @@ describe('runPipeline', () => {
       cluster: 'prod',
       service: 'web',
       region: 'us-east-1',
+      // The intent written before CreateDeployment: enough for the post step to find it.
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:8',
+      application: 'AppECS-prod-web',
+      deploymentGroup: 'DgpECS-prod-web',
+      since: '1970-01-01T00:00:00.000Z',
     });
     expect(h.report.stages.map((s) => `${s.name}:${s.result}`)).toEqual([
       'Validate:succeeded',
@@ -425,12 +435,13 @@ describe('runPipeline', () => {
 
   it('leaves a deployment unsettled when the watch is cancelled, for the post step', async () => {
     awsWorld('CODE_DEPLOY');
-    cd.on(GetDeploymentCommand).resolves({
-      deploymentInfo: { deploymentId: 'd-TEST1', status: 'InProgress' },
+    const abort = new AbortController();
+    // Cancelled while the watch polls (a cancel before a stage stops the run there instead).
+    cd.on(GetDeploymentCommand).callsFake(() => {
+      abort.abort(new Error('cancelled'));
+      return { deploymentInfo: { deploymentId: 'd-TEST1', status: 'InProgress' } };
     });
     const h = harness(files);
-    const abort = new AbortController();
-    abort.abort(new Error('cancelled'));
     h.deps.signal = abort.signal;
     await expect(runPipeline(config(base), h.deps, h.timer, h.report)).rejects.toBeInstanceOf(
       DeploymentFailed,
@@ -569,4 +580,105 @@ describe('runPipeline dry run', () => {
     );
     expect(h.report.extraMarkdown).toContain('codedeploy:CreateDeployment AppECS-prod-web/DgpECS-prod-web');
   });
+});
+
+describe('cancellation between stages', () => {
+  it.each(['CODE_DEPLOY', 'ECS'] as const)(
+    'a cancel during the build (%s) stops the run: no push, no register, no deployment',
+    async (controller) => {
+      awsWorld(controller);
+      const h = harness(files);
+      const abort = new AbortController();
+      h.deps.signal = abort.signal;
+      const docker = h.deps.docker;
+      // SIGINT arrives while `docker build` runs; the real Docker runner refuses later commands.
+      h.deps.docker = {
+        run: async (args, opts) => {
+          if (abort.signal.aborted) throw abort.signal.reason;
+          if (args[0] === 'build') abort.abort(new Cancelled('The run was cancelled (SIGINT).'));
+          return docker.run(args, opts);
+        },
+      };
+      const err = await runPipeline(config(base), h.deps, h.timer, h.report).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Cancelled);
+      expect(h.dockerCalls.some((a) => a[0] === 'push')).toBe(false);
+      expect(ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+      expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+      expect(cd).not.toHaveReceivedCommand(CreateDeploymentCommand);
+      expect(ecr).not.toHaveReceivedCommand(CreateRepositoryCommand);
+      expect(h.state.deployment).toBeUndefined();
+      expect(h.report.stages.map((s) => s.name)).not.toContain('Register task definition');
+    },
+  );
+
+  it('a run cancelled before it starts makes no AWS call at all', async () => {
+    awsWorld('ECS');
+    const h = harness(files);
+    const abort = new AbortController();
+    abort.abort(new Cancelled());
+    h.deps.signal = abort.signal;
+    await expect(runPipeline(config(base), h.deps, h.timer, h.report)).rejects.toBeInstanceOf(Cancelled);
+    for (const client of [ecs, ecr, cd, sts, iam]) expect(client.calls()).toHaveLength(0);
+    expect(h.dockerCalls).toEqual([]);
+  });
+});
+
+describe('log groups', () => {
+  it('every stage runs inside one log group of its own name, none nested', async () => {
+    awsWorld('CODE_DEPLOY');
+    const h = harness(files);
+    const groups: string[] = [];
+    let open = 0;
+    let nested = false;
+    h.deps.group = async (name, fn) => {
+      groups.push(name);
+      if (open++ > 0) nested = true;
+      try {
+        return await fn();
+      } finally {
+        open--;
+      }
+    };
+    await runPipeline(config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }), h.deps, h.timer, h.report);
+    expect(groups).toEqual(h.report.stages.filter((s) => s.result !== 'skipped').map((s) => s.name));
+    expect(groups).toEqual(
+      expect.arrayContaining([
+        'Validate',
+        'Build web',
+        'Register task definition',
+        'CodeDeploy deployment',
+        'Watch',
+      ]),
+    );
+    expect(nested).toBe(false);
+  });
+});
+
+describe("the post step's record", () => {
+  it.each(['CODE_DEPLOY', 'ECS'] as const)(
+    'is written before the start call (%s): a start that never answers still leaves the intent',
+    async (controller) => {
+      awsWorld(controller);
+      // The call went out and its answer was lost (the connection dropped, the runner died).
+      const lost = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+      cd.on(CreateDeploymentCommand).rejects(lost);
+      ecs.on(UpdateServiceCommand).rejects(lost);
+      const h = harness(files);
+      const inputs = controller === 'CODE_DEPLOY' ? { ...base, 'codedeploy-appspec': 'appspec.yaml' } : base;
+      await expect(runPipeline(config(inputs), h.deps, h.timer, h.report)).rejects.toThrow('socket hang up');
+      expect(JSON.parse(h.state.deployment as string)).toEqual({
+        kind: controller === 'CODE_DEPLOY' ? 'codedeploy' : 'rolling',
+        cluster: 'prod',
+        service: 'web',
+        region: 'us-east-1',
+        taskDefinitionArn: TD_ARN,
+        since: '1970-01-01T00:00:00.000Z',
+        ...(controller === 'CODE_DEPLOY' && {
+          application: 'AppECS-prod-web',
+          deploymentGroup: 'DgpECS-prod-web',
+        }),
+      });
+      expect(h.state.settled).toBeUndefined();
+    },
+  );
 });

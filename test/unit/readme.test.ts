@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
+import { INPUTS } from '../../src/inputs.js';
 
 interface ActionYaml {
   inputs: Record<string, { description: string; default?: string }>;
@@ -40,6 +41,24 @@ describe('README and action.yml agree', () => {
     for (const [name, spec] of Object.entries(action.inputs)) {
       const shown = rows.get(name)?.[1] ?? '';
       expect([name, shown]).toEqual([name, spec.default === undefined ? '' : `\`${spec.default}\``]);
+    }
+  });
+
+  it('declares each input once in src/inputs.ts, as action.yml does: same names, order and defaults', () => {
+    expect(INPUTS.map((i) => i.name)).toEqual(Object.keys(action.inputs));
+    expect(INPUTS.map((i) => [i.name, i.default])).toEqual(
+      Object.entries(action.inputs).map(([name, spec]) => [name, spec.default]),
+    );
+  });
+
+  it('the README table lists exactly the declared inputs, with their defaults', () => {
+    const rows = table('Inputs');
+    expect([...rows.keys()].sort()).toEqual(INPUTS.map((i) => i.name).sort());
+    for (const i of INPUTS) {
+      expect([i.name, rows.get(i.name)?.[1]]).toEqual([
+        i.name,
+        i.default === undefined ? '' : `\`${i.default}\``,
+      ]);
     }
   });
 

@@ -26,13 +26,25 @@ import { MemoryLog } from '../../src/log.js';
 import { renderSummary } from '../../src/report.js';
 import {
   appSpecTaskDefinition,
-  planRollback,
   previousFromHistory,
   previousRevision,
   rollingInProgress,
-  runRollback,
-} from '../../src/rollback.js';
+} from '../../src/deploy/history.js';
+import { planRollback as planWithStrategy, runRollback } from '../../src/runs/rollback.js';
 import { ScriptedClock } from './deploy/fakes.js';
+
+/** The rollback plan as the tests name it: a redeploy is named by its strategy. */
+async function planRollback(
+  config: Parameters<typeof planWithStrategy>[0],
+  clients: Parameters<typeof planWithStrategy>[1],
+) {
+  const { strategy, plan } = await planWithStrategy(config, clients, {
+    clock: new ScriptedClock(),
+    log: new MemoryLog(),
+  });
+  if (plan.kind === 'stop') return { ...plan, group: plan.check.group };
+  return { ...plan, kind: strategy.name, group: plan.check.group, appspec: plan.appspec! };
+}
 import { pipelineHarness } from './support/harness.js';
 
 const ecsMock = mockClient(ECSClient);

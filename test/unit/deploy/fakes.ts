@@ -12,6 +12,10 @@ export class ScriptedClock implements Clock {
     return this.t;
   }
 
+  wall(): Date {
+    return new Date(this.t);
+  }
+
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
     this.onSleep?.(this.sleeps.length);

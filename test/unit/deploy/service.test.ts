@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { resolveDeployMode } from '../../../src/deploy/choose.js';
 import {
   ClientException,
   ClusterNotFoundException,
@@ -13,7 +14,6 @@ import { UserError } from '../../../src/errors.js';
 import {
   describeTargetService,
   describeTaskDefinition,
-  resolveDeployMode,
   type DeploymentControllerType,
   type TargetService,
 } from '../../../src/deploy/service.js';

@@ -25,14 +25,15 @@ import { readConfig } from '../../../src/config.js';
 import type { TargetService } from '../../../src/deploy/service.js';
 import { UserError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { DeploymentFailed, runPipeline } from '../../../src/pipeline.js';
+import { DeploymentFailed } from '../../../src/stages/deps.js';
+import { runPreview as runPipeline } from '../../../src/runs/preview.js';
+import { runPreviewDestroy } from '../../../src/runs/teardown.js';
 import { previewNames } from '../../../src/preview/names.js';
 import {
   familyOfArn,
   planPreview,
   previewImageDeletions,
   previewServiceInput,
-  runPreviewDestroy,
   servingContainer,
   startPreviewDeployment,
 } from '../../../src/preview/preview.js';

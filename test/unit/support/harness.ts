@@ -12,7 +12,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Clock } from '../../../src/clock.js';
 import type { Docker } from '../../../src/docker.js';
 import { MemoryLog } from '../../../src/log.js';
-import type { PipelineDeps } from '../../../src/pipeline.js';
+import type { PipelineDeps } from '../../../src/stages/deps.js';
 import { type RunReport, StageTimer } from '../../../src/report.js';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };

@@ -1,0 +1,53 @@
+/**
+ * The deploy run: CodePipeline's Build and Deploy stages in order. Everything that can be
+ * checked is checked before the first change in AWS; only then does it log in, build, push,
+ * register and deploy, through the strategy the chooser picked for the service.
+ */
+import type { Config } from '../config.js';
+import type { AppSpec } from '../render/appspec.js';
+import type { RunReport, StageTimer } from '../report.js';
+import type { RunDeps } from '../stages/deps.js';
+import { settleDeployment, startDeployment, type Watch } from '../stages/deploy.js';
+import { showDryRun } from '../stages/dryrun.js';
+import { register } from '../stages/register.js';
+import { prepareRelease } from '../stages/release.js';
+import { Stages } from '../stages/stage.js';
+
+export async function runDeploy(
+  config: Config,
+  deps: RunDeps,
+  timer: StageTimer,
+  report: RunReport,
+): Promise<void> {
+  const stages = new Stages(timer, deps);
+  const { plan, taskDefinition } = await prepareRelease(config, deps, stages, report);
+  if (config.dryRun) {
+    await stages.run('Dry run', () => showDryRun(config, plan, taskDefinition, deps, report));
+    return;
+  }
+  const taskDefinitionArn = await register(taskDefinition, deps, stages, report);
+
+  let watch: Watch | undefined;
+  if (plan.strategy !== undefined && plan.service !== undefined) {
+    watch = await startDeployment(
+      plan.strategy,
+      {
+        cluster: config.cluster,
+        service: config.service as string,
+        taskDefinitionArn,
+        previousTaskDefinitionArn: plan.service.taskDefinitionArn,
+        check: { group: plan.group },
+        appspec: plan.appspec?.appspec as AppSpec | undefined,
+        waitForIdle: true,
+      },
+      { record: true, rollbackOnTimeout: config.rollbackOnTimeout },
+      config,
+      deps,
+      stages,
+      report,
+    );
+  } else {
+    stages.skip('Deploy', 'deploy-mode none: task definition registered only');
+  }
+  await settleDeployment(watch, config, deps, stages, report);
+}

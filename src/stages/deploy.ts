@@ -1,0 +1,116 @@
+/**
+ * Deploy and watch, through whichever strategy the chooser picked. The safety rules live
+ * here, once for every strategy: the post step's record is written before the call that
+ * starts the deployment (intent: strategy, service, task definition) and completed with the
+ * id after; the watch runs under the run's cancellation and monotonic clock.
+ */
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type {
+  DeployContext,
+  DeploymentRecord,
+  DeploymentStrategy,
+  StartedDeployment,
+  StartRequest,
+} from '../deploy/strategy.js';
+import type { WatchResult } from '../deploy/watch.js';
+import type { RunReport } from '../report.js';
+import { DeploymentFailed, type RunDeps } from './deps.js';
+import type { Stages } from './stage.js';
+
+/** Starts the watch of a started deployment; undefined when nothing was deployed. */
+export type Watch = () => Promise<WatchResult>;
+
+export function deployContext(config: Config, deps: RunDeps): DeployContext {
+  return { config, clock: deps.clock, log: deps.log, signal: deps.signal };
+}
+
+/** Hands the deployment to the post step (core.saveState), which stops it on cancel. */
+export function recordDeployment(deps: RunDeps, record: DeploymentRecord): void {
+  deps.saveState('deployment', JSON.stringify(record));
+}
+
+/** The deployment's id in the report and the output the strategy names. */
+export function reportStarted(
+  deps: RunDeps,
+  report: RunReport,
+  strategy: DeploymentStrategy,
+  started: StartedDeployment,
+): void {
+  if (strategy.idOutput === 'codedeploy-deployment-id') report.codedeployDeploymentId = started.id;
+  else report.ecsDeploymentId = started.id;
+  deps.setOutput(strategy.idOutput, started.id);
+}
+
+/**
+ * Starts a deployment of a registered task definition through `strategy`. With `record`,
+ * the post step learns of it before the start call is made (see DeploymentRecord).
+ */
+export async function startDeployment(
+  strategy: DeploymentStrategy,
+  request: StartRequest,
+  opts: { record: boolean; rollbackOnTimeout: boolean },
+  config: Config,
+  deps: RunDeps,
+  stages: Stages,
+  report: RunReport,
+): Promise<Watch> {
+  const ctx = deployContext(config, deps);
+  const artifacts = strategy.artifacts(request);
+  if (artifacts.length > 0) await deps.fs.mkdir(config.outputDir);
+  for (const a of artifacts) {
+    const file = path.join(config.outputDir, a.name);
+    await deps.fs.writeFile(file, a.content);
+    deps.setOutput(a.output, file);
+  }
+  const intent: DeploymentRecord = {
+    kind: strategy.name,
+    cluster: request.cluster,
+    service: request.service,
+    region: config.region,
+    taskDefinitionArn: request.taskDefinitionArn,
+    application: request.check.group?.application,
+    deploymentGroup: request.check.group?.deploymentGroup,
+    since: deps.clock.wall().toISOString(),
+  };
+  const started = await stages.run(
+    strategy.label,
+    async () => {
+      if (opts.record) recordDeployment(deps, intent);
+      return strategy.start(deps.clients, request, ctx);
+    },
+    (d) => d.id,
+  );
+  reportStarted(deps, report, strategy, started);
+  if (opts.record) recordDeployment(deps, { ...intent, id: started.id });
+  return () => strategy.watch(deps.clients, started, ctx, { rollbackOnTimeout: opts.rollbackOnTimeout });
+}
+
+/** Watches a started deployment to its end (unless told not to) and records the outcome. */
+export async function settleDeployment(
+  watch: Watch | undefined,
+  config: Config,
+  deps: RunDeps,
+  stages: Stages,
+  report: RunReport,
+): Promise<void> {
+  if (watch === undefined) {
+    report.outcome = 'registered';
+  } else if (!config.waitForServiceStability) {
+    deps.saveState('settled', 'true');
+    stages.skip('Watch', 'wait-for-service-stability is false');
+    report.outcome = 'started';
+  } else {
+    const result = await stages.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
+    // A watch cut short by cancellation leaves the deployment to the post step to stop.
+    if (!deps.signal?.aborted) deps.saveState('settled', 'true');
+    report.outcome = result.outcome;
+    report.diagnostics.push(...result.diagnostics);
+    deps.setOutput('deployment-outcome', result.outcome);
+    if (result.outcome !== 'succeeded') {
+      throw new DeploymentFailed(result.message, result.diagnostics);
+    }
+    report.message = result.message;
+  }
+  if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
