@@ -64875,42 +64875,14 @@ function prepareTaskDefinition(doc, images, opts) {
         if (!stripped.includes(key))
             input[key] = structuredClone(value);
     }
-    let tagsAt = problems;
-    const outerTags = wrapped ? doc.tags : undefined;
-    if (outerTags !== undefined && outerTags !== null) {
-        if (input.tags !== undefined) {
-            top.at(['tags'], 'Tags are given both next to taskDefinition and inside it.', 'Keep one tags list (describe-task-definition prints them next to taskDefinition).');
-        }
-        else {
-            input.tags = structuredClone(outerTags);
-            tagsAt = top;
-        }
-    }
-    checkTags(input, tagsAt);
-    if (opts.family !== undefined) {
-        if (!FAMILY_PATTERN.test(opts.family)) {
-            problems.add({
-                where: 'task-definition-family',
-                what: `The family ${JSON.stringify(opts.family)} is not a valid task definition family.`,
-                fix: 'Set `task-definition-family` to up to 255 letters, numbers, hyphens and underscores.',
-            });
-        }
-        input.family = opts.family;
-    }
-    else if (typeof input.family !== 'string' || !FAMILY_PATTERN.test(input.family)) {
-        problems.at(['family'], input.family === undefined
-            ? 'The task definition has no family.'
-            : `family is ${describeValue(input.family)}, which is not a valid task definition family.`, 'Set family to up to 255 letters, numbers, hyphens and underscores (the name every revision shares).');
-    }
+    mergeOuterTags(input, wrapped ? doc.tags : undefined, { top, problems });
+    checkFamily(input, opts.family, problems);
     const coerced = coerceTaskSize(input, problems);
     const containers = checkContainers(input.containerDefinitions, problems);
     const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
     for (const c of containers ?? [])
         checkImage(c.def.image, ['containerDefinitions', c.index, 'image'], problems);
-    const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
-    if (bytes > TASK_DEFINITION_MAX_BYTES) {
-        problems.at([], `The task definition is ${bytes} bytes as JSON; ECS accepts at most ${TASK_DEFINITION_MAX_BYTES} (64 KiB).`, 'Move large values out of it: environment files (environmentFiles) or secrets (Secrets Manager, SSM) instead of inline environment.');
-    }
+    checkSize(input, problems);
     problems.throwIfAny();
     return {
         // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
@@ -64919,6 +64891,44 @@ function prepareTaskDefinition(doc, images, opts) {
         replacedPlaceholders,
         coerced,
     };
+}
+/** The wrapped form's tags (next to taskDefinition) join the body; tags in both places are a problem. */
+function mergeOuterTags(input, outerTags, at) {
+    let tagsAt = at.problems;
+    if (outerTags !== undefined && outerTags !== null) {
+        if (input.tags !== undefined) {
+            at.top.at(['tags'], 'Tags are given both next to taskDefinition and inside it.', 'Keep one tags list (describe-task-definition prints them next to taskDefinition).');
+        }
+        else {
+            input.tags = structuredClone(outerTags);
+            tagsAt = at.top;
+        }
+    }
+    checkTags(input, tagsAt);
+}
+/** `task-definition-family` wins over the file's family; either must be a valid family name. */
+function checkFamily(input, family, problems) {
+    if (family !== undefined) {
+        if (!FAMILY_PATTERN.test(family)) {
+            problems.add({
+                where: 'task-definition-family',
+                what: `The family ${JSON.stringify(family)} is not a valid task definition family.`,
+                fix: 'Set `task-definition-family` to up to 255 letters, numbers, hyphens and underscores.',
+            });
+        }
+        input.family = family;
+    }
+    else if (typeof input.family !== 'string' || !FAMILY_PATTERN.test(input.family)) {
+        problems.at(['family'], input.family === undefined
+            ? 'The task definition has no family.'
+            : `family is ${describeValue(input.family)}, which is not a valid task definition family.`, 'Set family to up to 255 letters, numbers, hyphens and underscores (the name every revision shares).');
+    }
+}
+function checkSize(input, problems) {
+    const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+    if (bytes > TASK_DEFINITION_MAX_BYTES) {
+        problems.at([], `The task definition is ${bytes} bytes as JSON; ECS accepts at most ${TASK_DEFINITION_MAX_BYTES} (64 KiB).`, 'Move large values out of it: environment files (environmentFiles) or secrets (Secrets Manager, SSM) instead of inline environment.');
+    }
 }
 /** An empty tags list is dropped: it tags nothing, and the wrapped form often carries one. */
 function checkTags(input, problems) {

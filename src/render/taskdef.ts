@@ -89,31 +89,64 @@ export function prepareTaskDefinition(
     if (!stripped.includes(key)) input[key] = structuredClone(value);
   }
 
-  let tagsAt = problems;
-  const outerTags = wrapped ? doc.tags : undefined;
+  mergeOuterTags(input, wrapped ? doc.tags : undefined, { top, problems });
+
+  checkFamily(input, opts.family, problems);
+
+  const coerced = coerceTaskSize(input, problems);
+  const containers = checkContainers(input.containerDefinitions, problems);
+  const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
+  for (const c of containers ?? [])
+    checkImage(c.def.image, ['containerDefinitions', c.index, 'image'], problems);
+
+  checkSize(input, problems);
+  problems.throwIfAny();
+  return {
+    // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
+    input: input as unknown as RegisterTaskDefinitionCommandInput,
+    stripped,
+    replacedPlaceholders,
+    coerced,
+  };
+}
+
+/** The wrapped form's tags (next to taskDefinition) join the body; tags in both places are a problem. */
+function mergeOuterTags(
+  input: Record<string, unknown>,
+  outerTags: unknown,
+  at: { top: FieldProblems; problems: FieldProblems },
+): void {
+  let tagsAt = at.problems;
   if (outerTags !== undefined && outerTags !== null) {
     if (input.tags !== undefined) {
-      top.at(
+      at.top.at(
         ['tags'],
         'Tags are given both next to taskDefinition and inside it.',
         'Keep one tags list (describe-task-definition prints them next to taskDefinition).',
       );
     } else {
       input.tags = structuredClone(outerTags);
-      tagsAt = top;
+      tagsAt = at.top;
     }
   }
   checkTags(input, tagsAt);
+}
 
-  if (opts.family !== undefined) {
-    if (!FAMILY_PATTERN.test(opts.family)) {
+/** `task-definition-family` wins over the file's family; either must be a valid family name. */
+function checkFamily(
+  input: Record<string, unknown>,
+  family: string | undefined,
+  problems: FieldProblems,
+): void {
+  if (family !== undefined) {
+    if (!FAMILY_PATTERN.test(family)) {
       problems.add({
         where: 'task-definition-family',
-        what: `The family ${JSON.stringify(opts.family)} is not a valid task definition family.`,
+        what: `The family ${JSON.stringify(family)} is not a valid task definition family.`,
         fix: 'Set `task-definition-family` to up to 255 letters, numbers, hyphens and underscores.',
       });
     }
-    input.family = opts.family;
+    input.family = family;
   } else if (typeof input.family !== 'string' || !FAMILY_PATTERN.test(input.family)) {
     problems.at(
       ['family'],
@@ -123,13 +156,9 @@ export function prepareTaskDefinition(
       'Set family to up to 255 letters, numbers, hyphens and underscores (the name every revision shares).',
     );
   }
+}
 
-  const coerced = coerceTaskSize(input, problems);
-  const containers = checkContainers(input.containerDefinitions, problems);
-  const replacedPlaceholders = containers ? assignImages(containers, images, problems) : [];
-  for (const c of containers ?? [])
-    checkImage(c.def.image, ['containerDefinitions', c.index, 'image'], problems);
-
+function checkSize(input: Record<string, unknown>, problems: FieldProblems): void {
   const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
   if (bytes > TASK_DEFINITION_MAX_BYTES) {
     problems.at(
@@ -138,14 +167,6 @@ export function prepareTaskDefinition(
       'Move large values out of it: environment files (environmentFiles) or secrets (Secrets Manager, SSM) instead of inline environment.',
     );
   }
-  problems.throwIfAny();
-  return {
-    // Checked where this action relies on it; RegisterTaskDefinition validates the rest.
-    input: input as unknown as RegisterTaskDefinitionCommandInput,
-    stripped,
-    replacedPlaceholders,
-    coerced,
-  };
 }
 
 /** An empty tags list is dropped: it tags nothing, and the wrapped form often carries one. */
