@@ -14,12 +14,19 @@ import { StsEmulator } from './sts.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { IdGenerator } from './ids.js';
 import { RegistryClient, type RegistryConfig } from './registry.js';
-import { EmulatorServer, isMutatingOperation, type CallRecord } from './server.js';
+import {
+  EmulatorServer,
+  isMutatingOperation,
+  type CallRecord,
+  type ModelViolation,
+  type ResponseCheck,
+} from './server.js';
+import { serviceModel } from './model.js';
 import { applySeed, type Seed } from './seed.js';
 import { startDemoRuntime, type DemoRuntime, type DemoRuntimeOptions } from './runtime/index.js';
 import type { EmulatorState } from './state.js';
 
-export type { CallRecord } from './server.js';
+export type { CallRecord, ModelViolation, ResponseCheck } from './server.js';
 export type { Faults, LifecycleHook } from './faults.js';
 export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
@@ -51,6 +58,27 @@ export interface EmulatorOptions {
   timings?: Partial<Timings>;
   /** Runs tasks as Docker containers behind a local load balancer (see emulator/runtime); off by default. */
   runtime?: DemoRuntimeOptions;
+  /**
+   * Responses (and error types) the AWS model does not allow: `throw` answers 500
+   * InternalFailure naming the problem and records it in `modelViolations`; `record` only
+   * records; `off` does neither. Default: EMULATOR_CHECK_RESPONSES, else `throw` under jest
+   * (JEST_WORKER_ID set), else `off`.
+   */
+  checkResponses?: ResponseCheck;
+}
+
+export interface ServedService {
+  service: string;
+  protocol: 'json' | 'query';
+  /** The X-Amz-Target prefix (JSON) or the signing name (Query). */
+  target: string;
+  operations: readonly string[];
+}
+
+function defaultResponseCheck(): ResponseCheck {
+  const env = process.env.EMULATOR_CHECK_RESPONSES;
+  if (env === 'off' || env === 'record' || env === 'throw') return env;
+  return process.env.JEST_WORKER_ID !== undefined ? 'throw' : 'off';
 }
 
 export interface Emulator {
@@ -59,6 +87,10 @@ export interface Emulator {
   port: number;
   /** Every request with an ECS, ECR or CodeDeploy target, in order of arrival. */
   calls: CallRecord[];
+  /** What the endpoint serves, from its own dispatch tables: each service's protocol and operations. */
+  served: readonly ServedService[];
+  /** Responses that broke the AWS model (see EmulatorOptions.checkResponses), in order. */
+  modelViolations: ModelViolation[];
   /** The calls whose operation changes state (Create*, Update*, Delete*, …), successful or not. */
   mutatingCalls(): CallRecord[];
   faults: Faults;
@@ -117,17 +149,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const elbv2 = new Elbv2Emulator(ctx, state.elbv2);
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
+  const modelViolations: ModelViolation[] = [];
+  const services = [ecs, ecr, codedeploy];
+  const queryServices = [new StsEmulator(iam), iam, elbv2];
+  // Every served service has a model, loaded now: a new service without one fails here.
+  for (const s of [...services, ...queryServices]) serviceModel(s.service);
   const server = new EmulatorServer({
     port: opts.port ?? 0,
     region,
     credentials,
-    services: [ecs, ecr, codedeploy],
-    queryServices: [new StsEmulator(iam), iam, elbv2],
+    services,
+    queryServices,
     authorize: (accessKeyId, service, operation, input) =>
       iam.authorize(accessKeyId, service, operation, input),
     faults,
     calls,
     catchUp,
+    checkResponses: opts.checkResponses ?? defaultResponseCheck(),
+    violations: modelViolations,
   });
   const port = await server.listen();
 
@@ -171,6 +210,21 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
+    modelViolations,
+    served: [
+      ...services.map((s) => ({
+        service: s.service,
+        protocol: 'json' as const,
+        target: s.targetPrefix,
+        operations: Object.keys(s.operations),
+      })),
+      ...queryServices.map((s) => ({
+        service: s.service,
+        protocol: 'query' as const,
+        target: s.signingName,
+        operations: Object.keys(s.operations),
+      })),
+    ],
     mutatingCalls: () => calls.filter((c) => isMutatingOperation(c.operation)),
     faults,
     clock: {
