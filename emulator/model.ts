@@ -87,7 +87,7 @@ function enumName(type: string): string {
   return type.replace(/^Record<string, (.+)>$/, '$1').replace(/(\[\])+$/, '');
 }
 
-function operationErrors(dir: string, operation: string): Set<string> {
+function operationErrors(dir: string, operation: string, exports: PackageExports): Set<string> {
   let text = '';
   try {
     text = readFileSync(join(dir, 'dist-types', 'commands', `${operation}Command.d.ts`), 'utf8');
@@ -95,7 +95,8 @@ function operationErrors(dir: string, operation: string): Set<string> {
     return new Set();
   }
   const names = [...text.matchAll(/@throws \{@link (\w+)\}/g)].map((m) => m[1] as string);
-  return new Set(names.filter((n) => !n.endsWith('ServiceException')));
+  // The service's base exception (`ECSServiceException`) has no error schema; every real one does.
+  return new Set(names.filter((n) => isStatic(exports[`${n}$`])));
 }
 
 function isStatic(value: unknown): value is StaticSchema {
@@ -120,7 +121,7 @@ function buildModel(service: string, pkg: string): ServiceModel {
         name,
         input: NormalizedSchema.of(input as never),
         output: NormalizedSchema.of(output as never),
-        errors: operationErrors(dir, name),
+        errors: operationErrors(dir, name, exports),
       };
       operations.set(name, model);
       return model;

@@ -49,6 +49,15 @@ export const UNSUPPORTED: Readonly<Record<string, Readonly<Record<string, readon
   },
 };
 
+/**
+ * Values AWS itself sends outside a member's enum (the SDK's enums are open, so clients take
+ * them): checked responses may carry them too. Keyed `Structure.member`.
+ */
+const AWS_OUTPUT_ENUM_EXTRAS: Readonly<Record<string, readonly string[]>> = {
+  // SimulatePrincipalPolicy names a PolicyInputList document's statements' source "IAM Policy".
+  'Statement.SourcePolicyType': ['IAM Policy'],
+};
+
 interface Walk {
   model: ServiceModel;
   protocol: Protocol;
@@ -149,7 +158,7 @@ function checkStructure(value: unknown, schema: NormalizedSchema, path: string, 
       if (walk.direction === 'output') problem(walk, 'unknown', at(name), `'${at(name)}' is not a member of ${structure}.`);
       continue;
     }
-    out[name] = check(v, member, at(name), walk, walk.model.enumValues(structure, name));
+    out[name] = check(v, member, at(name), walk, enumFor(walk, structure, name));
   }
   for (const name of requiredMembers(schema)) {
     if (out[name] === undefined) {
@@ -157,6 +166,12 @@ function checkStructure(value: unknown, schema: NormalizedSchema, path: string, 
     }
   }
   return out;
+}
+
+function enumFor(walk: Walk, structure: string, member: string): readonly string[] | undefined {
+  const values = walk.model.enumValues(structure, member);
+  const extras = walk.direction === 'output' ? AWS_OUTPUT_ENUM_EXTRAS[`${structure}.${member}`] : undefined;
+  return values && extras ? [...values, ...extras] : values;
 }
 
 function capitalize(name: string): string {
