@@ -1033,7 +1033,8 @@ function parsePolicy(text: string, where: string): IamPolicyDocument {
   try {
     return validatePolicyDocument(JSON.parse(text) as unknown, where);
   } catch (err) {
-    if (err instanceof SyntaxError) throw new AwsError('InvalidInput', `${where}: the policy is not valid JSON.`);
+    if (err instanceof SyntaxError)
+      throw new AwsError('InvalidInput', `${where}: the policy is not valid JSON.`);
     if (err instanceof AwsError && err.type === 'MalformedPolicyDocument') {
       throw new AwsError('InvalidInput', err.message, err.status);
     }

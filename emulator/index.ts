@@ -27,6 +27,7 @@ import { startDemoRuntime, type DemoRuntime, type DemoRuntimeOptions } from './r
 import type { EmulatorState } from './state.js';
 
 export type { CallRecord, ModelViolation, ResponseCheck } from './server.js';
+export type { ModelProblem } from './validate.js';
 export type { Faults, LifecycleHook } from './faults.js';
 export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
@@ -70,8 +71,10 @@ export interface EmulatorOptions {
 export interface ServedService {
   service: string;
   protocol: 'json' | 'query';
-  /** The X-Amz-Target prefix (JSON) or the signing name (Query). */
-  target: string;
+  /** The X-Amz-Target prefix (JSON only). */
+  target?: string;
+  /** The SigV4 service name clients sign with. */
+  signingName: string;
   operations: readonly string[];
 }
 
@@ -216,12 +219,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         service: s.service,
         protocol: 'json' as const,
         target: s.targetPrefix,
+        signingName: s.signingNames[0] as string,
         operations: Object.keys(s.operations),
       })),
       ...queryServices.map((s) => ({
         service: s.service,
         protocol: 'query' as const,
-        target: s.signingName,
+        signingName: s.signingName,
         operations: Object.keys(s.operations),
       })),
     ],

@@ -133,7 +133,9 @@ function buildModel(service: string, pkg: string): ServiceModel {
       const candidate = type === undefined ? undefined : exports[enumName(type)];
       const values =
         candidate && typeof candidate === 'object' && !Array.isArray(candidate) && !isStatic(candidate)
-          ? Object.values(candidate as Record<string, unknown>).filter((v): v is string => typeof v === 'string')
+          ? Object.values(candidate as Record<string, unknown>).filter(
+              (v): v is string => typeof v === 'string',
+            )
           : undefined;
       const result = values && values.length > 0 ? values : undefined;
       enums.set(key, result);
@@ -144,7 +146,8 @@ function buildModel(service: string, pkg: string): ServiceModel {
       if (!isStatic(schema) || schema[0] !== -3) return undefined;
       const traits = (schema[3] ?? {}) as Record<string, unknown>;
       const query = traits.awsQueryError as [string, number] | undefined;
-      const status = typeof traits.httpError === 'number' ? traits.httpError : traits.error === 'server' ? 500 : 400;
+      const status =
+        typeof traits.httpError === 'number' ? traits.httpError : traits.error === 'server' ? 500 : 400;
       return { name, status, queryCode: query?.[0] };
     },
   };

@@ -12,7 +12,13 @@ import { verifySignature } from './auth.js';
 import type { ServiceEmulator, ServiceName } from './context.js';
 import { AwsError, isRecord } from './errors.js';
 import type { FaultInjector } from './faults.js';
-import { errorListed, responseProblems, validateRequest, type ModelProblem, type Protocol } from './validate.js';
+import {
+  errorListed,
+  responseProblems,
+  validateRequest,
+  type ModelProblem,
+  type Protocol,
+} from './validate.js';
 import {
   credentialScopeService,
   decodeQueryInput,

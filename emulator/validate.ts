@@ -93,7 +93,9 @@ function scalarFits(value: unknown, schema: NormalizedSchema, walk: Walk): boole
     return typeof value === 'number' && Number.isFinite(value);
   }
   if (schema.isNumericSchema() || schema.isBigIntegerSchema() || schema.isBigDecimalSchema()) {
-    return (typeof value === 'number' && Number.isFinite(value)) || (query && text && NUMERIC_TEXT.test(value));
+    return (
+      (typeof value === 'number' && Number.isFinite(value)) || (query && text && NUMERIC_TEXT.test(value))
+    );
   }
   return true;
 }
@@ -139,7 +141,13 @@ function check(
 }
 
 function mistyped(value: unknown, schema: NormalizedSchema, path: string, walk: Walk): unknown {
-  const got = Array.isArray(value) ? 'a list' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  const got = Array.isArray(value)
+    ? 'a list'
+    : value === null
+      ? 'null'
+      : typeof value === 'object'
+        ? 'an object'
+        : `a ${typeof value}`;
   problem(walk, 'type', path, `'${path}' must be ${typeName(schema)}, got ${got}.`);
   return value;
 }
@@ -155,14 +163,20 @@ function checkStructure(value: unknown, schema: NormalizedSchema, path: string, 
     if (v === undefined || v === null) continue;
     const member = members[name];
     if (!member) {
-      if (walk.direction === 'output') problem(walk, 'unknown', at(name), `'${at(name)}' is not a member of ${structure}.`);
+      if (walk.direction === 'output')
+        problem(walk, 'unknown', at(name), `'${at(name)}' is not a member of ${structure}.`);
       continue;
     }
     out[name] = check(v, member, at(name), walk, enumFor(walk, structure, name));
   }
   for (const name of requiredMembers(schema)) {
     if (out[name] === undefined) {
-      problem(walk, 'required', at(name), `Value null at '${at(name)}' failed to satisfy constraint: Member must not be null`);
+      problem(
+        walk,
+        'required',
+        at(name),
+        `Value null at '${at(name)}' failed to satisfy constraint: Member must not be null`,
+      );
     }
   }
   return out;
@@ -195,7 +209,8 @@ function validationErrorType(service: string, op: OperationModel, found?: ModelP
     if (specific) return specific;
     return listed('InvalidInputException') ? 'InvalidInputException' : 'ValidationException';
   }
-  if (service === 'ecs') return listed('InvalidParameterException') ? 'InvalidParameterException' : 'ClientException';
+  if (service === 'ecs')
+    return listed('InvalidParameterException') ? 'InvalidParameterException' : 'ClientException';
   if (listed('InvalidParameterException')) return 'InvalidParameterException';
   return 'ValidationException';
 }
@@ -232,30 +247,52 @@ function refuseUnsupported(service: string, operation: string, input: unknown, e
  * The request as its handler should see it, or the error AWS would answer. Operations the
  * model does not know are left to the caller (UnknownOperationException / InvalidAction).
  */
-export function validateRequest(service: string, operation: string, input: unknown, protocol: Protocol): unknown {
+export function validateRequest(
+  service: string,
+  operation: string,
+  input: unknown,
+  protocol: Protocol,
+): unknown {
   const model = serviceModel(service);
   const op = model.operation(operation);
   if (!op) return input;
   const walk: Walk = { model, protocol, direction: 'input', problems: [] };
   const cleaned = op.input.isUnitSchema() ? {} : check(input, op.input, '', walk);
   const mistyped = walk.problems.filter((p) => p.kind === 'type');
-  if (protocol === 'query' && walk.problems.length > 0) throw new AwsError('ValidationError', describe(walk.problems));
+  if (protocol === 'query' && walk.problems.length > 0)
+    throw new AwsError('ValidationError', describe(walk.problems));
   if (mistyped.length > 0) throw new AwsError('SerializationException', describe(mistyped));
   const first = walk.problems[0];
   if (first) throw new AwsError(validationErrorType(service, op, first), describe(walk.problems));
-  refuseUnsupported(service, operation, cleaned, protocol === 'query' ? 'ValidationError' : validationErrorType(service, op));
+  refuseUnsupported(
+    service,
+    operation,
+    cleaned,
+    protocol === 'query' ? 'ValidationError' : validationErrorType(service, op),
+  );
   return cleaned;
 }
 
 /** What is wrong with a response (JSON: as sent on the wire; Query: the result's members). */
-export function responseProblems(service: string, operation: string, output: unknown, protocol: Protocol): ModelProblem[] {
+export function responseProblems(
+  service: string,
+  operation: string,
+  output: unknown,
+  protocol: Protocol,
+): ModelProblem[] {
   const model = serviceModel(service);
   const op = model.operation(operation);
-  if (!op) return [{ kind: 'unknown', path: '', message: `${service} has no operation ${operation} in its model.` }];
+  if (!op)
+    return [{ kind: 'unknown', path: '', message: `${service} has no operation ${operation} in its model.` }];
   const walk: Walk = { model, protocol, direction: 'output', problems: [] };
   if (!op.output.isUnitSchema()) check(output ?? {}, op.output, '', walk);
   else if (isRecord(output) && Object.keys(output).length > 0) {
-    problem(walk, 'unknown', '', `${operation} returns nothing, got members ${Object.keys(output).join(', ')}.`);
+    problem(
+      walk,
+      'unknown',
+      '',
+      `${operation} returns nothing, got members ${Object.keys(output).join(', ')}.`,
+    );
   }
   return walk.problems;
 }
