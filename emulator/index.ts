@@ -103,7 +103,10 @@ export interface Emulator {
   readonly state: EmulatorState;
   /** With `opts.runtime`: its run id and load balancer URLs. */
   runtime?: DemoRuntime;
-  /** Closes the server and drops every pending delay; nothing keeps running afterwards. */
+  /**
+   * Closes the server and drops every pending delay; nothing keeps running afterwards. With
+   * checkResponses `throw`, then rejects when any response broke the model.
+   */
   stop(): Promise<void>;
 }
 
@@ -153,6 +156,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
   const modelViolations: ModelViolation[] = [];
+  const checkResponses = opts.checkResponses ?? defaultResponseCheck();
   const services = [ecs, ecr, codedeploy];
   const queryServices = [new StsEmulator(iam), iam, elbv2];
   // Every served service has a model, loaded now: a new service without one fails here.
@@ -168,7 +172,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults,
     calls,
     catchUp,
-    checkResponses: opts.checkResponses ?? defaultResponseCheck(),
+    checkResponses,
     violations: modelViolations,
   });
   const port = await server.listen();
@@ -254,6 +258,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       await runtime?.stop();
       scheduler.clear();
       await server.close();
+      // A client may have tolerated the 500 a broken response became (retried, polled on):
+      // the run still fails here, after everything is closed.
+      if (checkResponses === 'throw' && modelViolations.length > 0) {
+        const list = modelViolations
+          .slice(0, 10)
+          .map((v) => `${v.service} ${v.operation}: ${v.problems.map((p) => p.message).join('; ')}`);
+        throw new Error(`The local endpoint sent responses that break the AWS model:\n${list.join('\n')}`);
+      }
     },
   };
 }
