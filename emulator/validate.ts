@@ -41,11 +41,30 @@ const SERVICE_UNSUPPORTED = [
 ];
 export const UNSUPPORTED: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   ecs: {
+    CreateCluster: ['configuration', 'serviceConnectDefaults'],
     CreateService: SERVICE_UNSUPPORTED,
     UpdateService: [...SERVICE_UNSUPPORTED, 'capacityProviderStrategy', 'serviceRegistries'],
+    ListServices: ['resourceManagementType'],
+    ListTasks: ['containerInstance', 'daemonName'],
+  },
+  ecr: {
+    GetAuthorizationToken: ['registryIds'],
+    CreateRepository: ['imageTagMutabilityExclusionFilters'],
+    PutImageTagMutability: ['imageTagMutabilityExclusionFilters'],
   },
   codedeploy: {
-    CreateDeployment: ['targetInstances', 'overrideAlarmConfiguration'],
+    CreateDeploymentGroup: ['ec2TagSet', 'onPremisesTagSet'],
+    CreateDeployment: ['targetInstances', 'deploymentMode', 'overrideAlarmConfiguration'],
+    ListDeploymentTargets: ['targetFilters'],
+  },
+  iam: {
+    SimulatePrincipalPolicy: ['PolicyExclusionList'],
+  },
+  elbv2: {
+    CreateTargetGroup: ['TargetControlPort'],
+    CreateRule: ['Transforms'],
+    ModifyRule: ['Transforms', 'ResetTransforms'],
+    DescribeTargetHealth: ['Include'],
   },
 };
 

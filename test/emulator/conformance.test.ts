@@ -16,7 +16,7 @@ import type { NormalizedSchema } from '@smithy/core/schema';
 import { startEmulator, type Emulator, type ServedService } from '../../emulator/index.js';
 import { requiredMembers, serviceModel } from '../../emulator/model.js';
 import { decodeQueryInput } from '../../emulator/query.js';
-import { errorListed, responseProblems, validateRequest } from '../../emulator/validate.js';
+import { errorListed, responseProblems, UNSUPPORTED, validateRequest } from '../../emulator/validate.js';
 import { awsvpc, fargateTaskDefinition } from './clients.js';
 
 type Input = Record<string, unknown>;
@@ -567,6 +567,38 @@ describe('every operation the endpoint serves conforms to the AWS model, both wa
     }
   });
 
+  it('answers tag operations on a missing service with the errors their models list', async () => {
+    const ecs = byService.get('ecs') as ServedService;
+    const resourceArn = `${ARN}:service/demo/missing`;
+    const answers = await Promise.all([
+      send(emulator, ecs, 'TagResource', { resourceArn, tags: [{ key: 'k', value: 'v' }] }),
+      send(emulator, ecs, 'UntagResource', { resourceArn, tagKeys: ['k'] }),
+      send(emulator, ecs, 'ListTagsForResource', { resourceArn }),
+      send(emulator, ecs, 'ListTagsForResource', { resourceArn: `${ARN}:cluster/missing` }),
+    ]);
+    expect(answers.map((a) => [a.status, a.error])).toEqual([
+      [400, 'ResourceNotFoundException'],
+      [400, 'ResourceNotFoundException'],
+      [400, 'InvalidParameterException'],
+      [400, 'ClusterNotFoundException'],
+    ]);
+  });
+
+  it('refuses a model member it does not emulate, on both protocols, before the handler', async () => {
+    const ecs = await send(emulator, byService.get('ecs') as ServedService, 'ListTasks', {
+      cluster: 'demo',
+      containerInstance: 'ci-1',
+    });
+    expect([ecs.status, ecs.error]).toEqual([400, 'InvalidParameterException']);
+    expect(ecs.text).toContain("'containerInstance' is not supported by the local endpoint");
+    const elb = await send(emulator, byService.get('elbv2') as ServedService, 'DescribeTargetHealth', {
+      TargetGroupArn: 'arn:tg',
+      Include: ['AnomalyDetection'],
+    });
+    expect([elb.status, elb.error]).toEqual([400, 'ValidationError']);
+    expect(emulator.calls.at(-1)?.accepted).toBeUndefined();
+  });
+
   it('walks every operation: wrong type refused, missing required refused, unknown members dropped, valid request answered by the model', async () => {
     let requiredChecked = 0;
     const memberless: string[] = [];
@@ -699,6 +731,29 @@ describe('the model checks themselves', () => {
       ],
     };
     expect(validateRequest('ecs', 'UpdateService', blueGreen, 'json')).toEqual(blueGreen);
+  });
+
+  it('list as not emulated only members the models have', () => {
+    const memberAt = (schema: NormalizedSchema, path: string[]): boolean => {
+      const [head, ...rest] = path;
+      if (head === undefined) return true;
+      const name = head.replace(/\[\]$/, '');
+      const member = schema.getMemberSchemas()[name];
+      if (!member) return false;
+      return memberAt(head.endsWith('[]') ? member.getValueSchema() : member, rest);
+    };
+    for (const [service, operations] of Object.entries(UNSUPPORTED)) {
+      for (const [operation, paths] of Object.entries(operations)) {
+        for (const path of paths) {
+          expect([
+            service,
+            operation,
+            path,
+            memberAt(inputShape(service, operation), path.split('.')),
+          ]).toEqual([service, operation, path, true]);
+        }
+      }
+    }
   });
 
   it('find every kind of wrong response', () => {
