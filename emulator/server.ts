@@ -320,24 +320,43 @@ export class EmulatorServer {
 
     const operation = service.operations[operationName];
     if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
-    let accepted: Record<string, unknown>;
-    try {
-      accepted = validateRequest(service.service, operationName, input, 'json') as Record<string, unknown>;
-      if (call) call.accepted = accepted;
-    } catch (err) {
-      if (err instanceof AwsError) return fail(err);
-      throw err;
-    }
-    try {
+    const answer = await this.invoke(service.service, operationName, input, 'json', call, (accepted) => {
       this.opts.catchUp();
       this.opts.authorize(accessKeyId, service.service, operationName, accepted);
-      const wire = toWire((await operation(accepted)) ?? {});
-      const violation = this.checkResponse(service.service, operationName, wire, 'json');
-      if (violation) return fail(violation);
-      reply(200, wire);
+      return operation(accepted as Record<string, unknown>);
+    });
+    if (answer instanceof AwsError) return fail(answer);
+    reply(200, answer.output);
+  }
+
+  /**
+   * One call checked against the model both ways: the input validated (unknown members
+   * dropped, `call.accepted` what is left), the handler run, its answer or error type checked
+   * (see checkResponses). Returns the output to send (JSON: as on the wire) or the error.
+   */
+  private async invoke(
+    service: string,
+    operation: string,
+    input: unknown,
+    protocol: Protocol,
+    call: CallRecord | undefined,
+    run: (accepted: unknown) => unknown,
+  ): Promise<{ output: unknown } | AwsError> {
+    let accepted: unknown;
+    try {
+      accepted = validateRequest(service, operation, input, protocol);
     } catch (err) {
-      if (err instanceof AwsError) return fail(this.checkErrorType(service.service, operationName, err));
-      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
+      if (err instanceof AwsError) return err;
+      throw err;
+    }
+    if (call) call.accepted = accepted;
+    try {
+      const result = await run(accepted);
+      const output = protocol === 'json' ? toWire(result ?? {}) : result;
+      return this.checkResponse(service, operation, output ?? {}, protocol) ?? { output };
+    } catch (err) {
+      if (err instanceof AwsError) return this.checkErrorType(service, operation, err);
+      return new AwsError('InternalFailure', `The emulator failed on ${operation}: ${String(err)}`, 500);
     }
   }
 
@@ -440,25 +459,13 @@ export class EmulatorServer {
     const fault = await this.requestFault(operationName, req, res);
     if (fault === 'stop') return;
     if (fault) return fail(fault);
-    let accepted: QueryInput;
-    try {
-      accepted = validateRequest(service.service, operationName, input, 'query') as QueryInput;
-      if (call) call.accepted = accepted;
-    } catch (err) {
-      if (err instanceof AwsError) return fail(err);
-      throw err;
-    }
-    try {
+    const answer = await this.invoke(service.service, operationName, input, 'query', call, (accepted) => {
       this.opts.catchUp();
       this.opts.authorize(accessKeyId, service.service, operationName, accepted);
-      const result = await operation(accepted, { accessKeyId });
-      const violation = this.checkResponse(service.service, operationName, result ?? {}, 'query');
-      if (violation) return fail(violation);
-      if (call) call.status = 200;
-      sendQueryResult(res, service, operationName, result);
-    } catch (err) {
-      if (err instanceof AwsError) return fail(this.checkErrorType(service.service, operationName, err));
-      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
-    }
+      return operation(accepted as QueryInput, { accessKeyId });
+    });
+    if (answer instanceof AwsError) return fail(answer);
+    if (call) call.status = 200;
+    sendQueryResult(res, service, operationName, answer.output as Record<string, unknown> | undefined);
   }
 }
