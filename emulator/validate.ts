@@ -280,7 +280,10 @@ export function validateRequest(
   const mistyped = walk.problems.filter((p) => p.kind === 'type');
   if (protocol === 'query' && walk.problems.length > 0)
     throw new AwsError('ValidationError', describe(walk.problems));
-  if (mistyped.length > 0) throw new AwsError('SerializationException', describe(mistyped));
+  if (mistyped.length > 0) {
+    // The body could not be read into the shape at all: no "validation errors" count here.
+    throw new AwsError('SerializationException', mistyped.map((p) => p.message).join(' '));
+  }
   const first = walk.problems[0];
   if (first) throw new AwsError(validationErrorType(service, op, first), describe(walk.problems));
   refuseUnsupported(
