@@ -95,8 +95,12 @@ function operationErrors(dir: string, operation: string, exports: PackageExports
     return new Set();
   }
   const names = [...text.matchAll(/@throws \{@link (\w+)\}/g)].map((m) => m[1] as string);
-  // The service's base exception (`ECSServiceException`) has no error schema; every real one does.
-  return new Set(names.filter((n) => isStatic(exports[`${n}$`])));
+  // The service's base exception (`ECSServiceException`, declared in its own models file) is
+  // the SDK's, not the model's.
+  const base = readdirSync(join(dir, 'dist-types', 'models'))
+    .filter((f) => f.endsWith('ServiceException.d.ts'))
+    .map((f) => f.replace(/\.d\.ts$/, ''));
+  return new Set(names.filter((n) => !base.includes(n) && isStatic(exports[`${n}$`])));
 }
 
 function isStatic(value: unknown): value is StaticSchema {

@@ -650,6 +650,31 @@ describe('every operation the endpoint serves conforms to the AWS model, both wa
 });
 
 describe('the model checks themselves', () => {
+  it('read required members, enums and errors from the SDK packages', () => {
+    const ecs = serviceModel('ecs');
+    expect(requiredMembers(inputShape('ecs', 'CreateTaskSet'))).toEqual([
+      'service',
+      'cluster',
+      'taskDefinition',
+    ]);
+    expect(requiredMembers(inputShape('iam', 'GetRole'))).toEqual(['RoleName']);
+    expect(requiredMembers(inputShape('ecs', 'ListClusters'))).toEqual([]);
+    expect(ecs.enumValues('RegisterTaskDefinitionRequest', 'requiresCompatibilities')).toEqual(
+      expect.arrayContaining(['EC2', 'FARGATE']),
+    );
+    expect(ecs.enumValues('CreateServiceRequest', 'serviceName')).toBeUndefined();
+    expect(serviceModel('codedeploy').operation('CreateDeploymentGroup')?.errors).toContain(
+      'InvalidECSServiceException',
+    );
+    expect(ecs.operation('CreateService')?.errors).not.toContain('ECSServiceException');
+    expect(serviceModel('iam').errorShape('NoSuchEntityException')).toEqual({
+      name: 'NoSuchEntityException',
+      status: 404,
+      queryCode: 'NoSuchEntity',
+    });
+    expect(() => serviceModel('nosuchservice')).toThrow(/add it to SERVICE_PACKAGES/);
+  });
+
   it('refuse what the issue found the endpoint accepting', () => {
     const refused = (
       service: string,
