@@ -46,6 +46,7 @@ export const UNSUPPORTED: Readonly<Record<string, Readonly<Record<string, readon
     UpdateService: [...SERVICE_UNSUPPORTED, 'capacityProviderStrategy', 'serviceRegistries'],
     ListServices: ['resourceManagementType'],
     ListTasks: ['containerInstance', 'daemonName'],
+    RunTask: ['referenceId', 'volumeConfigurations'],
   },
   ecr: {
     GetAuthorizationToken: ['registryIds'],
@@ -59,6 +60,19 @@ export const UNSUPPORTED: Readonly<Record<string, Readonly<Record<string, readon
   },
   iam: {
     SimulatePrincipalPolicy: ['PolicyExclusionList'],
+  },
+  // AWS itself ignores PutLogEvents `sequenceToken` and FilterLogEvents `interleaved`: not listed.
+  logs: {
+    CreateLogGroup: ['kmsKeyId', 'deletionProtectionEnabled'],
+    DescribeLogGroups: [
+      'accountIdentifiers',
+      'logGroupNamePattern',
+      'includeLinkedAccounts',
+      'logGroupIdentifiers',
+    ],
+    PutLogEvents: ['entity'],
+    GetLogEvents: ['unmask'],
+    FilterLogEvents: ['unmask'],
   },
   elbv2: {
     CreateTargetGroup: ['TargetControlPort'],
