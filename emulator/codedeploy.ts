@@ -170,7 +170,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
       ListDeployments: (i) => this.listDeployments(i),
       StopDeployment: (i) => this.stopDeployment(i),
       ContinueDeployment: (i) => this.continueDeployment(i),
-      ListDeploymentTargets: (i) => ({ targetIds: [this.requireDeployment(i).target.targetId] }),
+      ListDeploymentTargets: (i) => ({ targetIds: [this.requireStartedDeployment(i).target.targetId] }),
       GetDeploymentTarget: (i) => this.getDeploymentTarget(i),
       BatchGetDeploymentTargets: (i) => this.batchGetDeploymentTargets(i),
     };
@@ -1124,6 +1124,15 @@ export class CodeDeployEmulator implements ServiceEmulator {
     return d;
   }
 
+  /** A deployment's targets exist once it has started: until then, DeploymentNotStartedException. */
+  private requireStartedDeployment(input: Record<string, unknown>): CodeDeployDeploymentRecord {
+    const d = this.requireDeployment(input);
+    if (d.status === 'Created' || d.status === 'Queued') {
+      throw err('DeploymentNotStartedException', `The deployment ${d.deploymentId} has not started.`);
+    }
+    return d;
+  }
+
   private stopDeployment(input: Record<string, unknown>): {
     status: 'Pending' | 'Succeeded';
     statusMessage: string;
@@ -1238,7 +1247,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
   }
 
   private getDeploymentTarget(input: Record<string, unknown>): { deploymentTarget: DeploymentTarget } {
-    const d = this.requireDeployment(input);
+    const d = this.requireStartedDeployment(input);
     const targetId = required(input, 'targetId', 'DeploymentTargetIdRequiredException', 'The target ID');
     if (targetId !== d.target.targetId) {
       throw err(
@@ -1252,7 +1261,7 @@ export class CodeDeployEmulator implements ServiceEmulator {
   private batchGetDeploymentTargets(input: Record<string, unknown>): {
     deploymentTargets: DeploymentTarget[];
   } {
-    const d = this.requireDeployment(input);
+    const d = this.requireStartedDeployment(input);
     const ids = Array.isArray(input.targetIds) ? (input.targetIds as unknown[]) : [];
     const unknown = ids.find((id) => id !== d.target.targetId);
     if (unknown !== undefined) {

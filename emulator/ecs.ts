@@ -1752,7 +1752,10 @@ export class EcsEmulator implements ServiceEmulator {
   // ------------------------------------------------------------------ tags
 
   /** The tag list of the resource an ARN names, or the AWS error. */
-  private taggable(input: Record<string, unknown>): { tags: Tag[]; set(tags: Tag[]): void } {
+  private taggable(
+    input: Record<string, unknown>,
+    operation: 'TagResource' | 'UntagResource' | 'ListTagsForResource',
+  ): { tags: Tag[]; set(tags: Tag[]): void } {
     const arn = optionalString(input, 'resourceArn', 'InvalidParameterException');
     if (!arn) throw invalidParameter('resourceArn is required.');
     const m = /^arn:aws[\w-]*:ecs:([^:]+):(\d+):([a-z-]+)\/(.+)$/.exec(arn);
@@ -1760,9 +1763,14 @@ export class EcsEmulator implements ServiceEmulator {
       throw invalidParameter(`Invalid resource ARN: ${arn}`);
     const [kind, rest] = [m[3] as string, m[4] as string];
     const parts = rest.split('/');
+    // The model lists ResourceNotFoundException for TagResource/UntagResource only;
+    // ListTagsForResource answers a missing resource as an invalid parameter.
+    const missing = () =>
+      operation === 'ListTagsForResource'
+        ? invalidParameter(`The specified resource ${arn} could not be found.`)
+        : new AwsError('ResourceNotFoundException', `The specified resource ${arn} could not be found.`);
     const holder = (record: { tags: Tag[] } | undefined) => {
-      if (!record)
-        throw new AwsError('ResourceNotFoundException', `The specified resource ${arn} could not be found.`);
+      if (!record) throw missing();
       return { tags: record.tags, set: (tags: Tag[]) => (record.tags = tags) };
     };
     if (kind === 'cluster') {
@@ -1771,9 +1779,7 @@ export class EcsEmulator implements ServiceEmulator {
       return holder(cluster);
     }
     if (kind === 'service' && parts.length === 2) {
-      const svc = this.findService(parts[0] as string, parts[1] as string);
-      if (!svc) throw new AwsError('ServiceNotFoundException', 'Service not found.');
-      return holder(svc);
+      return holder(this.findService(parts[0] as string, parts[1] as string));
     }
     if (kind === 'task' && parts.length === 2) {
       return holder(this.state.tasks.find((t) => t.clusterName === parts[0] && t.taskId === parts[1]));
@@ -1783,19 +1789,19 @@ export class EcsEmulator implements ServiceEmulator {
   }
 
   private tagResource(input: Record<string, unknown>): Record<string, never> {
-    const target = this.taggable(input);
+    const target = this.taggable(input, 'TagResource');
     target.set(mergeTags(target.tags, tagList(input.tags)));
     return {};
   }
 
   private untagResource(input: Record<string, unknown>): Record<string, never> {
-    const target = this.taggable(input);
+    const target = this.taggable(input, 'UntagResource');
     const keys = optionalStringList(input, 'tagKeys', 'InvalidParameterException') ?? [];
     target.set(target.tags.filter((t) => !keys.includes(t.key as string)));
     return {};
   }
 
   private listTagsForResource(input: Record<string, unknown>): { tags: Tag[] } {
-    return { tags: structuredClone(this.taggable(input).tags) };
+    return { tags: structuredClone(this.taggable(input, 'ListTagsForResource').tags) };
   }
 }

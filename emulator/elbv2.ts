@@ -471,7 +471,8 @@ export class Elbv2Emulator implements QueryService {
 
   private deleteTargetGroup(input: QueryInput) {
     const arn = requiredQueryString(input, 'TargetGroupArn');
-    this.targetGroup(arn);
+    // The model lists no not-found error for DeleteTargetGroup: deleting one that is gone succeeds.
+    if (!this.state.targetGroups.has(arn)) return undefined;
     if (this.actions().some((a) => targetGroupsOf(a.action).includes(arn))) {
       throw new AwsError(
         'ResourceInUse',

@@ -1132,12 +1132,19 @@ export class IamEmulator implements QueryService {
   }
 }
 
+/**
+ * A simulated document: SimulatePrincipalPolicy's model lists InvalidInput, not
+ * MalformedPolicyDocument, for a document it cannot read.
+ */
 function parsePolicy(text: string, where: string): IamPolicyDocument {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AwsError('MalformedPolicyDocument', `${where}: the policy is not valid JSON.`);
+    return validatePolicyDocument(JSON.parse(text) as unknown, where);
+  } catch (err) {
+    if (err instanceof SyntaxError)
+      throw new AwsError('InvalidInput', `${where}: the policy is not valid JSON.`);
+    if (err instanceof AwsError && err.type === 'MalformedPolicyDocument') {
+      throw new AwsError('InvalidInput', err.message, err.status);
+    }
+    throw err;
   }
-  return validatePolicyDocument(parsed, where);
 }

@@ -17,12 +17,20 @@ import { StsEmulator } from './sts.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { IdGenerator } from './ids.js';
 import { RegistryClient, type RegistryConfig } from './registry.js';
-import { EmulatorServer, isMutatingOperation, type CallRecord } from './server.js';
+import {
+  EmulatorServer,
+  isMutatingOperation,
+  type CallRecord,
+  type ModelViolation,
+  type ResponseCheck,
+} from './server.js';
+import { serviceModel } from './model.js';
 import { applySeed, type Seed } from './seed.js';
 import { startDemoRuntime, type DemoRuntime, type DemoRuntimeOptions } from './runtime/index.js';
 import type { EmulatorState } from './state.js';
 
-export type { CallRecord } from './server.js';
+export type { CallRecord, ModelViolation, ResponseCheck } from './server.js';
+export type { ModelProblem } from './validate.js';
 export type { Faults, LifecycleHook } from './faults.js';
 export type { Timings } from './context.js';
 export type { RegistryConfig } from './registry.js';
@@ -57,6 +65,29 @@ export interface EmulatorOptions {
   timings?: Partial<Timings>;
   /** Runs tasks as Docker containers behind a local load balancer (see emulator/runtime); off by default. */
   runtime?: DemoRuntimeOptions;
+  /**
+   * Responses (and error types) the AWS model does not allow: `throw` answers 500
+   * InternalFailure naming the problem and records it in `modelViolations`; `record` only
+   * records; `off` does neither. Default: EMULATOR_CHECK_RESPONSES, else `throw` under jest
+   * (JEST_WORKER_ID set), else `off`.
+   */
+  checkResponses?: ResponseCheck;
+}
+
+export interface ServedService {
+  service: string;
+  protocol: 'json' | 'query';
+  /** The X-Amz-Target prefix (JSON only). */
+  target?: string;
+  /** The SigV4 service name clients sign with. */
+  signingName: string;
+  operations: readonly string[];
+}
+
+function defaultResponseCheck(): ResponseCheck {
+  const env = process.env.EMULATOR_CHECK_RESPONSES;
+  if (env === 'off' || env === 'record' || env === 'throw') return env;
+  return process.env.JEST_WORKER_ID !== undefined ? 'throw' : 'off';
 }
 
 export interface Emulator {
@@ -65,6 +96,10 @@ export interface Emulator {
   port: number;
   /** Every request with an ECS, ECR or CodeDeploy target, in order of arrival. */
   calls: CallRecord[];
+  /** What the endpoint serves, from its own dispatch tables: each service's protocol and operations. */
+  served: readonly ServedService[];
+  /** Responses that broke the AWS model (see EmulatorOptions.checkResponses), in order. */
+  modelViolations: ModelViolation[];
   /** The calls whose operation changes state (Create*, Update*, Delete*, …), successful or not. */
   mutatingCalls(): CallRecord[];
   faults: Faults;
@@ -79,7 +114,10 @@ export interface Emulator {
   readonly state: EmulatorState;
   /** With `opts.runtime`: its run id and load balancer URLs. */
   runtime?: DemoRuntime;
-  /** Closes the server and drops every pending delay; nothing keeps running afterwards. */
+  /**
+   * Closes the server and drops every pending delay; nothing keeps running afterwards. With
+   * checkResponses `throw`, then rejects when any response broke the model.
+   */
   stop(): Promise<void>;
 }
 
@@ -143,17 +181,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   ecs.useNativeController(native);
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
+  const modelViolations: ModelViolation[] = [];
+  const checkResponses = opts.checkResponses ?? defaultResponseCheck();
+  const services = [ecs, ecr, codedeploy, logs];
+  const queryServices = [new StsEmulator(iam), iam, elbv2];
+  // Every served service has a model, loaded now: a new service without one fails here.
+  for (const s of [...services, ...queryServices]) serviceModel(s.service);
   const server = new EmulatorServer({
     port: opts.port ?? 0,
     region,
     credentials,
-    services: [ecs, ecr, codedeploy, logs],
-    queryServices: [new StsEmulator(iam), iam, elbv2],
+    services,
+    queryServices,
     authorize: (accessKeyId, service, operation, input) =>
       iam.authorize(accessKeyId, service, operation, input),
     faults,
     calls,
     catchUp,
+    checkResponses,
+    violations: modelViolations,
   });
   const port = await server.listen();
 
@@ -216,6 +262,22 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
+    modelViolations,
+    served: [
+      ...services.map((s) => ({
+        service: s.service,
+        protocol: 'json' as const,
+        target: s.targetPrefix,
+        signingName: s.signingNames[0] as string,
+        operations: Object.keys(s.operations),
+      })),
+      ...queryServices.map((s) => ({
+        service: s.service,
+        protocol: 'query' as const,
+        signingName: s.signingName,
+        operations: Object.keys(s.operations),
+      })),
+    ],
     mutatingCalls: () => calls.filter((c) => isMutatingOperation(c.operation)),
     faults,
     clock: {
@@ -242,6 +304,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       await runtime?.stop();
       scheduler.clear();
       await server.close();
+      // A client may have tolerated the 500 a broken response became (retried, polled on):
+      // the run still fails here, after everything is closed.
+      if (checkResponses === 'throw' && modelViolations.length > 0) {
+        const list = modelViolations
+          .slice(0, 10)
+          .map((v) => `${v.service} ${v.operation}: ${v.problems.map((p) => p.message).join('; ')}`);
+        throw new Error(`The local endpoint sent responses that break the AWS model:\n${list.join('\n')}`);
+      }
     },
   };
 }

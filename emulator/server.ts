@@ -13,6 +13,13 @@ import type { ServiceEmulator, ServiceName } from './context.js';
 import { AwsError, isRecord } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import {
+  errorListed,
+  responseProblems,
+  validateRequest,
+  type ModelProblem,
+  type Protocol,
+} from './validate.js';
+import {
   credentialScopeService,
   decodeQueryInput,
   queryError,
@@ -27,6 +34,8 @@ export interface CallRecord {
   service: ServiceName | QueryServiceName;
   operation: string;
   input: unknown;
+  /** The input the handler saw: checked against the model, unknown members dropped. */
+  accepted?: unknown;
   /** HTTP status sent; 0 when the connection was dropped without a response. */
   status: number;
   errorType?: string;
@@ -53,6 +62,21 @@ export interface ServerOptions {
   calls: CallRecord[];
   /** Brings emulated state up to the current emulated time before a call is handled. */
   catchUp(): void;
+  /**
+   * What to do with a response (or an error type) the service model does not allow: `off`,
+   * `record` it in `violations`, or `throw` (record it and answer 500 InternalFailure instead).
+   */
+  checkResponses: ResponseCheck;
+  violations: ModelViolation[];
+}
+
+export type ResponseCheck = 'off' | 'record' | 'throw';
+
+/** A response the endpoint sent (or would have) that its operation's model does not allow. */
+export interface ModelViolation {
+  service: string;
+  operation: string;
+  problems: ModelProblem[];
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -298,19 +322,75 @@ export class EmulatorServer {
 
     const operation = service.operations[operationName];
     if (!operation) return fail(new AwsError('UnknownOperationException', `Unknown operation ${target}`));
-    try {
+    const answer = await this.invoke(service.service, operationName, input, 'json', call, (accepted) => {
       this.opts.catchUp();
-      this.opts.authorize(accessKeyId, service.service, operationName, input);
-      const output = await operation(input);
-      if (fault === 'lose') {
-        req.socket.destroy();
-        return;
-      }
-      reply(200, toWire(output ?? {}));
-    } catch (err) {
-      if (err instanceof AwsError) return fail(err);
-      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
+      this.opts.authorize(accessKeyId, service.service, operationName, accepted);
+      return operation(accepted as Record<string, unknown>);
+    });
+    if (answer instanceof AwsError) return fail(answer);
+    if (fault === 'lose') {
+      req.socket.destroy();
+      return;
     }
+    reply(200, answer.output);
+  }
+
+  /**
+   * One call checked against the model both ways: the input validated (unknown members
+   * dropped, `call.accepted` what is left), the handler run, its answer or error type checked
+   * (see checkResponses). Returns the output to send (JSON: as on the wire) or the error.
+   */
+  private async invoke(
+    service: string,
+    operation: string,
+    input: unknown,
+    protocol: Protocol,
+    call: CallRecord | undefined,
+    run: (accepted: unknown) => unknown,
+  ): Promise<{ output: unknown } | AwsError> {
+    let accepted: unknown;
+    try {
+      accepted = validateRequest(service, operation, input, protocol);
+    } catch (err) {
+      if (err instanceof AwsError) return err;
+      throw err;
+    }
+    if (call) call.accepted = accepted;
+    try {
+      const result = await run(accepted);
+      const output = protocol === 'json' ? toWire(result ?? {}) : result;
+      return this.checkResponse(service, operation, output ?? {}, protocol) ?? { output };
+    } catch (err) {
+      if (err instanceof AwsError) return this.checkErrorType(service, operation, err);
+      return new AwsError('InternalFailure', `The emulator failed on ${operation}: ${String(err)}`, 500);
+    }
+  }
+
+  private violation(service: string, operation: string, problems: ModelProblem[]): AwsError | undefined {
+    if (this.opts.checkResponses === 'off' || problems.length === 0) return undefined;
+    this.opts.violations.push({ service, operation, problems });
+    if (this.opts.checkResponses !== 'throw') return undefined;
+    return new AwsError(
+      'InternalFailure',
+      `The local endpoint's ${service} ${operation} response breaks the AWS model: ${problems
+        .slice(0, 5)
+        .map((p) => p.message)
+        .join('; ')}`,
+      500,
+    );
+  }
+
+  /** The error to send instead of this response when it breaks the model (see checkResponses). */
+  private checkResponse(service: string, operation: string, output: unknown, protocol: Protocol) {
+    if (this.opts.checkResponses === 'off') return undefined;
+    return this.violation(service, operation, responseProblems(service, operation, output, protocol));
+  }
+
+  /** A handler's error the model does not list for the operation is a violation too. */
+  private checkErrorType(service: string, operation: string, error: AwsError): AwsError {
+    if (this.opts.checkResponses === 'off' || errorListed(service, operation, error.type)) return error;
+    const message = `${error.type} is not an error the model lists for ${operation} ("${error.message}")`;
+    return this.violation(service, operation, [{ kind: 'unknown', path: '', message }]) ?? error;
   }
   /** A Query-protocol request: the service is the one whose signing name the credential scope names. */
   private async handleQuery(
@@ -385,19 +465,17 @@ export class EmulatorServer {
     const fault = await this.requestFault(operationName, req, res);
     if (fault === 'stop') return;
     if (fault && fault !== 'lose') return fail(fault);
-    try {
+    const answer = await this.invoke(service.service, operationName, input, 'query', call, (accepted) => {
       this.opts.catchUp();
-      this.opts.authorize(accessKeyId, service.service, operationName, input);
-      const result = await operation(input, { accessKeyId });
-      if (fault === 'lose') {
-        req.socket.destroy();
-        return;
-      }
-      if (call) call.status = 200;
-      sendQueryResult(res, service, operationName, result);
-    } catch (err) {
-      if (err instanceof AwsError) return fail(err);
-      fail(new AwsError('InternalFailure', `The emulator failed on ${operationName}: ${String(err)}`, 500));
+      this.opts.authorize(accessKeyId, service.service, operationName, accepted);
+      return operation(accepted as QueryInput, { accessKeyId });
+    });
+    if (answer instanceof AwsError) return fail(answer);
+    if (fault === 'lose') {
+      req.socket.destroy();
+      return;
     }
+    if (call) call.status = 200;
+    sendQueryResult(res, service, operationName, answer.output as Record<string, unknown> | undefined);
   }
 }

@@ -66503,8 +66503,9 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
         const current = out.deploymentInfo;
         info = current;
         progress.report('status', `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`);
-        // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
-        if (!targetId) {
+        // An ECS deployment has exactly one target, the service; it appears once the deployment
+        // starts (before that CodeDeploy answers DeploymentNotStartedException).
+        if (!targetId && current.status !== 'Created' && current.status !== 'Queued') {
             const listed = await cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
                 abortSignal: signal,
             });

@@ -241,8 +241,9 @@ export async function watchCodeDeployDeployment(
       'status',
       `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
     );
-    // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
-    if (!targetId) {
+    // An ECS deployment has exactly one target, the service; it appears once the deployment
+    // starts (before that CodeDeploy answers DeploymentNotStartedException).
+    if (!targetId && current.status !== 'Created' && current.status !== 'Queued') {
       const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), {
         abortSignal: signal,
       });

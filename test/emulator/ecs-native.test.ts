@@ -555,7 +555,11 @@ describe('what CreateService and UpdateService refuse, as ECS does', () => {
       { strategy: 'BLUE_GREEN' },
       /bakeTimeInMinutes is required when the deployment strategy is BLUE_GREEN/,
     ],
-    ['an unknown strategy', { strategy: 'RED_BLACK' as 'ROLLING' }, /strategy 'RED_BLACK' is not valid/],
+    [
+      'an unknown strategy',
+      { strategy: 'RED_BLACK' as 'ROLLING' },
+      /Value 'RED_BLACK' at 'deploymentConfiguration.strategy' failed to satisfy constraint: Member must satisfy enum value set/,
+    ],
     [
       'a bake time over 1440',
       { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1441 },
@@ -649,7 +653,7 @@ describe('what CreateService and UpdateService refuse, as ECS does', () => {
         bakeTimeInMinutes: 1,
         lifecycleHooks: [{ ...LAMBDA_HOOK, lifecycleStages: ['SCALE_UP' as 'POST_SCALE_UP'] }],
       },
-      /'SCALE_UP' is not a lifecycle hook stage/,
+      /Value 'SCALE_UP' at 'deploymentConfiguration.lifecycleHooks\[0\].lifecycleStages\[0\]' failed to satisfy constraint/,
     ],
   ];
 

@@ -568,7 +568,7 @@ describe('IAM with seeded roles', () => {
       )
       .catch((e: unknown) => e);
     expect(malformed).toMatchObject({
-      name: 'MalformedPolicyDocumentException',
+      name: 'InvalidInputException',
       message: expect.stringMatching(/Effect must be Allow or Deny/),
     });
   });

@@ -243,6 +243,7 @@ describe('Query protocol services', () => {
         service: 'elbv2',
         operation: 'DescribeTargetGroups',
         input: { Names: ['nope'] },
+        accepted: { Names: ['nope'] },
         status: 400,
         errorType: 'TargetGroupNotFound',
         at: expect.any(Number),

@@ -177,7 +177,8 @@ describe('watchCodeDeployDeployment', () => {
       `CodeDeploy deployment ${ID}: Succeeded (targets: Succeeded 1)`,
     ]);
     expect(cdMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: ID });
-    expect(cdMock).toHaveReceivedCommandTimes(ListDeploymentTargetsCommand, 2);
+    // Not while Created (CodeDeploy answers DeploymentNotStartedException); once InProgress.
+    expect(cdMock).toHaveReceivedCommandTimes(ListDeploymentTargetsCommand, 1);
     expect(cdMock).toHaveReceivedCommandWith(GetDeploymentTargetCommand, {
       deploymentId: ID,
       targetId: TARGET,
