@@ -402,6 +402,7 @@ const RESOURCE_KINDS = [
     'TagPreviewRules',
     'PreviewTargetGroups',
     'TagPreviewTargetGroups',
+    'ServiceDeployments',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -480,6 +481,8 @@ function requiredActions(needs) {
         add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
         add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
     }
+    if (needs.mode === 'ecs-native')
+        addNativeActions(add);
     if (rollback) {
         // The family's previous ACTIVE revision, when nothing newer says what was live before.
         add('TaskDefinitions', 'ecs:ListTaskDefinitions');
@@ -500,6 +503,18 @@ function requiredActions(needs) {
         resource,
         actions: [...groups.get(resource)].sort(),
     }));
+}
+/**
+ * ECS-native blue/green, linear and canary: UpdateService starts the service deployment, which
+ * is found (List), watched (Describe, with its revisions' task definitions), stopped with
+ * rollback on a timeout or cancel, and continued at a PAUSE hook (paused-hook). The check
+ * reads the listener rules and target groups. No iam:PassRole: a new task definition does not
+ * pass the service's infrastructure role again (only a change of its load balancers would).
+ */
+function addNativeActions(add) {
+    add('Service', 'ecs:UpdateService', 'ecs:ListServiceDeployments');
+    add('ServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment', 'ecs:DescribeServiceRevisions');
+    add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
 }
 /** A preview's own service, task definition family, image tags and routing. */
 function addPreviewActions(add, needs) {
@@ -848,6 +863,13 @@ const SCOPES = {
     TagPreviewTargetGroups: (r) => ({
         Resource: r.previewTargetGroups(),
         Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+    // ECS-native: the service's service deployments and the service revisions they move between.
+    ServiceDeployments: (r) => ({
+        Resource: [
+            r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
+            r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
+        ],
     }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
