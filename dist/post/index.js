@@ -71660,8 +71660,14 @@ async function watchNativeDeployment(ecs, opts) {
     if (end.kind === 'cancelled') {
         return result('stopped', `Watch cancelled; ECS service deployment ${arn} was left ${status}.`, []);
     }
-    if (end.kind === 'done' && end.verdict.outcome === 'succeeded')
+    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+        // An early success (wait-until) was said as a notice already.
+        if (!(last &&
+            nativeVerdict(last, opts.waitUntil)?.outcome === 'succeeded' &&
+            last.status !== 'SUCCESSFUL'))
+            log.info(end.verdict.message);
         return result('succeeded', end.verdict.message, []);
+    }
     const explain = () => ecsDiagnostics(ecs, {
         cluster: opts.cluster,
         service: opts.service,

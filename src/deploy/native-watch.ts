@@ -95,8 +95,16 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
   if (end.kind === 'cancelled') {
     return result('stopped', `Watch cancelled; ECS service deployment ${arn} was left ${status}.`, []);
   }
-  if (end.kind === 'done' && end.verdict.outcome === 'succeeded')
+  if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+    // An early success (wait-until) was said as a notice already.
+    if (!(
+      last &&
+      nativeVerdict(last, opts.waitUntil)?.outcome === 'succeeded' &&
+      last.status !== 'SUCCESSFUL'
+    ))
+      log.info(end.verdict.message);
     return result('succeeded', end.verdict.message, []);
+  }
   const explain = () =>
     ecsDiagnostics(ecs, {
       cluster: opts.cluster,
