@@ -160,7 +160,7 @@ describe('ECS-native deployments succeed', () => {
       expect(r.outputs['deployment-outcome']).toBe('succeeded');
       expect(r.outputs['service-deployment-arn']).toMatch(ARN);
       if (process.env.SHOW_LOG) console.log(r.stdout);
-    for (const line of lines) expect(r.stdout).toContain(line);
+      for (const line of lines) expect(r.stdout).toContain(line);
       expect(r.stdout).toContain('stage: CLEAN_UP');
       expect((await deployment(r.outputs['service-deployment-arn'] as string))?.status).toBe('SUCCESSFUL');
       // The service deployment is watched, not the service's stability.
