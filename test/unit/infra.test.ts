@@ -971,7 +971,7 @@ describe('CloudFormation template example-app/infra/ecs-native.yaml', () => {
     expect(
       statements.map((s) => ({ resource: s.Sid as string, actions: list(s.Action) })).sort(byName),
     ).toEqual([...wanted].sort(byName));
-    const service = 'arn:aws:ecs:eu-west-1:111122223333:service/example-app/web-native';
+    const service = 'arn:aws:ecs:eu-west-1:111122223333:service/<ClusterName>/web-native';
     expect(statements[0]?.Resource).toBe(service);
   });
 });
