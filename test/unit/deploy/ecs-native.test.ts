@@ -119,7 +119,7 @@ describe('the verdict on our service deployment', () => {
       /Lambda hook arn:aws:lambda:us-east-1:1:function:smoke ecs-lambda-1 at POST_TEST_TRAFFIC_SHIFT: FAILED/,
     ],
   ] as const)('%s %j (wait-until %s) → %s', (status, extra, waitUntil, outcome, message) => {
-    const v = nativeVerdict(sd({ status, ...extra }), waitUntil);
+    const v = nativeVerdict(sd({ status, ...extra } as Partial<ServiceDeployment>), waitUntil);
     expect(v?.outcome).toBe(outcome);
     expect(v?.message).toMatch(message);
   });
