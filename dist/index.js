@@ -81862,7 +81862,7 @@ function errorText(err) {
 
 /***/ }),
 
-/***/ 2523:
+/***/ 6121:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -81877,121 +81877,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-elastic-load-balancing-v2/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(586);
-// EXTERNAL MODULE: ./src/deploy/aws-errors.ts
-var aws_errors = __nccwpck_require__(2932);
+// EXTERNAL MODULE: ./src/deploy/native-check.ts
+var native_check = __nccwpck_require__(4369);
 // EXTERNAL MODULE: ./src/deploy/native.ts
 var deploy_native = __nccwpck_require__(8636);
-;// CONCATENATED MODULE: ./src/deploy/native-check.ts
-
-
-
-const WHERE = 'deploy-mode';
-const GUIDE = 'See AWS\'s guide "Amazon ECS blue/green deployments" (resources), or the README\'s section ECS-native blue/green, linear and canary.';
-/** What the service's own description lacks (pure): strategy, advancedConfiguration, hooks. */
-function serviceProblems(svc) {
-    const name = `ECS service '${svc.serviceName ?? '?'}'`;
-    const problems = [];
-    const add = (what, fix) => problems.push({ where: WHERE, what: `${name} ${what}`, fix });
-    if ((svc.deploymentController?.type ?? 'ECS') !== 'ECS') {
-        add(`uses the ${svc.deploymentController?.type} deployment controller, not ECS.`, `Switch the service to the ECS deployment controller. ${GUIDE}`);
-    }
-    const strategy = svc.deploymentConfiguration?.strategy;
-    if (!(0,deploy_native/* isNativeStrategy */.VF)(strategy)) {
-        add(`has deploymentConfiguration.strategy ${strategy ?? 'ROLLING (the default)'}, not BLUE_GREEN, LINEAR or CANARY.`, 'Set deploymentConfiguration.strategy (and bakeTimeInMinutes) on the service, or use deploy-mode: auto or rolling.');
-    }
-    const lb = svc.loadBalancers?.[0];
-    const adv = lb?.advancedConfiguration;
-    const missing = [
-        ...(lb?.targetGroupArn ? [] : ['loadBalancers[0].targetGroupArn']),
-        ...(adv?.alternateTargetGroupArn ? [] : ['advancedConfiguration.alternateTargetGroupArn']),
-        ...(adv?.productionListenerRule ? [] : ['advancedConfiguration.productionListenerRule']),
-        ...(adv?.roleArn
-            ? []
-            : ['advancedConfiguration.roleArn (the ECS infrastructure role for load balancers)']),
-    ];
-    if (missing.length > 0) {
-        add(`has no ${missing.join(', ')} on its load balancer.`, `Give the service's load balancer an advancedConfiguration. ${GUIDE}`);
-    }
-    for (const [i, h] of (svc.deploymentConfiguration?.lifecycleHooks ?? []).entries()) {
-        if ((h.targetType ?? 'AWS_LAMBDA') !== 'AWS_LAMBDA')
-            continue;
-        if (!h.hookTargetArn || !h.roleArn) {
-            add(`has a Lambda lifecycle hook (lifecycleHooks[${i}]) without ${!h.hookTargetArn ? 'hookTargetArn' : 'roleArn'}.`, 'Name the Lambda function and the role ECS invokes it with, or remove the hook.');
-        }
-    }
-    return problems;
-}
-/** The target groups a rule forwards to (weighted forward or the plain TargetGroupArn). */
-function forwardTargets(rule) {
-    return (rule.Actions ?? []).flatMap((a) => a.Type !== 'forward'
-        ? []
-        : [
-            ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn ?? ''),
-            ...(a.TargetGroupArn ? [a.TargetGroupArn] : []),
-        ]);
-}
-/** The listener rules and target groups exist; both target groups are attached to each rule. */
-async function loadBalancerProblems(elb, lb) {
-    const adv = lb.advancedConfiguration;
-    const groups = [lb.targetGroupArn, adv?.alternateTargetGroupArn].filter((g) => !!g);
-    const problems = [];
-    try {
-        await elb.send(new dist_cjs/* DescribeTargetGroupsCommand */.sC7({ TargetGroupArns: groups }));
-    }
-    catch (err) {
-        if (!(0,aws_errors/* isAwsError */.m_)(err, 'TargetGroupNotFoundException'))
-            throw err;
-        problems.push({
-            where: WHERE,
-            what: `A target group of the service's load balancer does not exist (${groups.join(', ')}).`,
-            fix: `Create the target group or correct loadBalancers / alternateTargetGroupArn. ${GUIDE}`,
-        });
-    }
-    for (const [member, ruleArn] of [
-        ['productionListenerRule', adv?.productionListenerRule],
-        ['testListenerRule', adv?.testListenerRule],
-    ]) {
-        if (!ruleArn)
-            continue;
-        problems.push(...(await ruleProblems(elb, member, ruleArn, groups)));
-    }
-    return problems;
-}
-async function ruleProblems(elb, member, ruleArn, groups) {
-    let rule;
-    try {
-        rule = (await elb.send(new dist_cjs/* DescribeRulesCommand */.Ggo({ RuleArns: [ruleArn] }))).Rules?.[0];
-    }
-    catch (err) {
-        if (!(0,aws_errors/* isAwsError */.m_)(err, 'RuleNotFoundException', 'ListenerNotFoundException', 'ValidationError'))
-            throw err;
-    }
-    if (!rule) {
-        return [
-            {
-                where: WHERE,
-                what: `advancedConfiguration.${member} ${ruleArn} does not exist.`,
-                fix: `Create the listener rule, or correct ${member}. ${GUIDE}`,
-            },
-        ];
-    }
-    const attached = forwardTargets(rule);
-    const absent = groups.filter((g) => !attached.includes(g));
-    if (absent.length === 0)
-        return [];
-    return [
-        {
-            where: WHERE,
-            what: `The ${member} ${ruleArn} does not forward to ${absent.join(' and ')}; ECS requires both target groups on it and would roll the deployment back ("Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule").`,
-            fix: 'Make the rule a weighted forward to both target groups (the live one 100, the alternate 0).',
-        },
-    ];
-}
-
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
-var client_codedeploy_dist_cjs = __nccwpck_require__(7507);
+var dist_cjs = __nccwpck_require__(7507);
 // EXTERNAL MODULE: ./src/render/appspec.ts
 var appspec = __nccwpck_require__(6272);
 // EXTERNAL MODULE: ./src/deploy/active.ts
@@ -82002,6 +81893,8 @@ var codedeploy = __nccwpck_require__(8221);
 var deploy_history = __nccwpck_require__(8259);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var client_ecs_dist_cjs = __nccwpck_require__(212);
+// EXTERNAL MODULE: ./src/deploy/aws-errors.ts
+var aws_errors = __nccwpck_require__(2932);
 ;// CONCATENATED MODULE: ./src/deploy/diagnostics.ts
 
 
@@ -82278,7 +82171,7 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     let targetId;
     let greenTaskSetId;
     const poll = async () => {
-        const out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
+        const out = await cd.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
         if (!out.deploymentInfo)
             throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
         const current = out.deploymentInfo;
@@ -82286,13 +82179,13 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
         progress.report('status', `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`);
         // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
         if (!targetId) {
-            const listed = await cd.send(new client_codedeploy_dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
+            const listed = await cd.send(new dist_cjs/* ListDeploymentTargetsCommand */.$9V({ deploymentId }), {
                 abortSignal: signal,
             });
             targetId = listed.targetIds?.[0];
         }
         if (targetId) {
-            const got = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
+            const got = await cd.send(new dist_cjs/* GetDeploymentTargetCommand */.Oxg({ deploymentId, targetId }), {
                 abortSignal: signal,
             });
             target = got.deploymentTarget?.ecsTarget ?? target;
@@ -82341,7 +82234,7 @@ async function stopOnTimeout(cd, opts, status) {
         };
     }
     try {
-        const stopped = await cd.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        const stopped = await cd.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
         return {
             message: `${message} Stopped it with rollback (StopDeployment: ${stopped.status ?? 'requested'}${stopped.statusMessage ? `, ${stopped.statusMessage}` : ''}).`,
             rollbackRequested: true,
@@ -82517,7 +82410,7 @@ function defaultDescription(sha) {
 /** The group's active deployment of `record`'s task definition: the one our start began. */
 async function findOurs(clients, record) {
     if (record.id !== undefined) {
-        const info = (await clients.codedeploy.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: record.id })))
+        const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: record.id })))
             .deploymentInfo;
         const status = info?.status ?? 'unknown';
         return { id: record.id, active: ACTIVE.has(status), status };
@@ -82546,7 +82439,7 @@ async function abandon(clients, record, onCancel, log) {
         log.warning(`The run ended while CodeDeploy deployment ${id} was ${status}; on-cancel is leave, so it goes on without being watched.`);
     }
     else {
-        const out = await clients.codedeploy.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId: id, autoRollbackEnabled: true }));
+        const out = await clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId: id, autoRollbackEnabled: true }));
         log.warning(`The run ended while CodeDeploy deployment ${id} was ${status}: stopped it with rollback (${out.status ?? ''}${out.statusMessage ? `: ${out.statusMessage}` : ''}). Production stays on the previous version.`);
     }
 }
@@ -82589,7 +82482,7 @@ const codedeployStrategy = {
             region: config.region,
             waitForActive: (0,active/* waitForActiveOptions */.li)(config, ctx),
             isOurs: async (active) => {
-                const info = (await clients.codedeploy.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active })))
+                const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: active })))
                     .deploymentInfo;
                 const adopted = ACTIVE.has(info?.status ?? '') &&
                     (0,deploy_history/* appSpecTaskDefinition */.$0)(info?.revision?.appSpecContent?.content) === request.taskDefinitionArn;
@@ -82622,9 +82515,9 @@ const codedeployStrategy = {
     },
     async stop(clients, deployment, { config, log }) {
         const deploymentId = deployment.id;
-        const out = await clients.codedeploy.send(new client_codedeploy_dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
+        const out = await clients.codedeploy.send(new dist_cjs/* StopDeploymentCommand */.NzN({ deploymentId, autoRollbackEnabled: true }));
         log.info(`StopDeployment: ${out.status ?? ''}${out.statusMessage ? ` - ${out.statusMessage}` : ''}`);
-        const info = (await clients.codedeploy.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }))).deploymentInfo;
+        const info = (await clients.codedeploy.send(new dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }))).deploymentInfo;
         const id = info?.rollbackInfo?.rollbackDeploymentId;
         const rollback = id === undefined
             ? undefined
@@ -82883,11 +82776,11 @@ const ecsNativeStrategy = {
         waitUntil: config.waitUntil,
     }),
     async check(clients, service, ctx) {
-        const problems = serviceProblems(service.service);
+        const problems = (0,native_check/* serviceProblems */.gx)(service.service);
         const lb = service.service.loadBalancers?.[0];
         if (problems.length === 0 && lb) {
             const elb = clients.elbv2 ?? (0,routing/* createElbClient */.HN)(ctx.config.region, ctx.config.maxRetries);
-            problems.push(...(await loadBalancerProblems(elb, lb)));
+            problems.push(...(await (0,native_check/* loadBalancerProblems */.n8)(elb, lb)));
         }
         if (problems.length > 0)
             throw new errors/* UserError */.yo(problems);
@@ -83147,7 +83040,7 @@ function resolveDeployMode(requested, svc) {
 }
 /** deploy-mode: ecs-native on a service not set up for it is refused before any change, naming what is missing. */
 function explicitNative(svc) {
-    const problems = serviceProblems(svc.service);
+    const problems = (0,native_check/* serviceProblems */.gx)(svc.service);
     if (problems.length > 0)
         throw new errors/* UserError */.yo(problems);
     return 'ecs-native';
@@ -83557,6 +83450,126 @@ function generatedAppSpec(service, taskDefinition) {
         containerPort: lb?.containerPort,
         platformVersion: service.service.platformVersion,
     });
+}
+
+
+/***/ }),
+
+/***/ 4369:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gx: () => (/* binding */ serviceProblems),
+/* harmony export */   n8: () => (/* binding */ loadBalancerProblems)
+/* harmony export */ });
+/* unused harmony export forwardTargets */
+/* harmony import */ var _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(586);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+/* harmony import */ var _native_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8636);
+
+
+
+const WHERE = 'deploy-mode';
+const GUIDE = 'See AWS\'s guide "Amazon ECS blue/green deployments" (resources), or the README\'s section ECS-native blue/green, linear and canary.';
+/** What the service's own description lacks (pure): strategy, advancedConfiguration, hooks. */
+function serviceProblems(svc) {
+    const name = `ECS service '${svc.serviceName ?? '?'}'`;
+    const problems = [];
+    const add = (what, fix) => problems.push({ where: WHERE, what: `${name} ${what}`, fix });
+    if ((svc.deploymentController?.type ?? 'ECS') !== 'ECS') {
+        add(`uses the ${svc.deploymentController?.type} deployment controller, not ECS.`, `Switch the service to the ECS deployment controller. ${GUIDE}`);
+    }
+    const strategy = svc.deploymentConfiguration?.strategy;
+    if (!(0,_native_js__WEBPACK_IMPORTED_MODULE_0__/* .isNativeStrategy */ .VF)(strategy)) {
+        add(`has deploymentConfiguration.strategy ${strategy ?? 'ROLLING (the default)'}, not BLUE_GREEN, LINEAR or CANARY.`, 'Set deploymentConfiguration.strategy (and bakeTimeInMinutes) on the service, or use deploy-mode: auto or rolling.');
+    }
+    const lb = svc.loadBalancers?.[0];
+    const adv = lb?.advancedConfiguration;
+    const missing = [
+        ...(lb?.targetGroupArn ? [] : ['loadBalancers[0].targetGroupArn']),
+        ...(adv?.alternateTargetGroupArn ? [] : ['advancedConfiguration.alternateTargetGroupArn']),
+        ...(adv?.productionListenerRule ? [] : ['advancedConfiguration.productionListenerRule']),
+        ...(adv?.roleArn
+            ? []
+            : ['advancedConfiguration.roleArn (the ECS infrastructure role for load balancers)']),
+    ];
+    if (missing.length > 0) {
+        add(`has no ${missing.join(', ')} on its load balancer.`, `Give the service's load balancer an advancedConfiguration. ${GUIDE}`);
+    }
+    for (const [i, h] of (svc.deploymentConfiguration?.lifecycleHooks ?? []).entries()) {
+        if ((h.targetType ?? 'AWS_LAMBDA') !== 'AWS_LAMBDA')
+            continue;
+        if (!h.hookTargetArn || !h.roleArn) {
+            add(`has a Lambda lifecycle hook (lifecycleHooks[${i}]) without ${!h.hookTargetArn ? 'hookTargetArn' : 'roleArn'}.`, 'Name the Lambda function and the role ECS invokes it with, or remove the hook.');
+        }
+    }
+    return problems;
+}
+/** The target groups a rule forwards to (weighted forward or the plain TargetGroupArn). */
+function forwardTargets(rule) {
+    return (rule.Actions ?? []).flatMap((a) => a.Type !== 'forward'
+        ? []
+        : [
+            ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn ?? ''),
+            ...(a.TargetGroupArn ? [a.TargetGroupArn] : []),
+        ]);
+}
+/** The listener rules and target groups exist; both target groups are attached to each rule. */
+async function loadBalancerProblems(elb, lb) {
+    const adv = lb.advancedConfiguration;
+    const groups = [lb.targetGroupArn, adv?.alternateTargetGroupArn].filter((g) => !!g);
+    const problems = [];
+    try {
+        await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__/* .DescribeTargetGroupsCommand */ .sC7({ TargetGroupArns: groups }));
+    }
+    catch (err) {
+        if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'TargetGroupNotFoundException'))
+            throw err;
+        problems.push({
+            where: WHERE,
+            what: `A target group of the service's load balancer does not exist (${groups.join(', ')}).`,
+            fix: `Create the target group or correct loadBalancers / alternateTargetGroupArn. ${GUIDE}`,
+        });
+    }
+    for (const [member, ruleArn] of [
+        ['productionListenerRule', adv?.productionListenerRule],
+        ['testListenerRule', adv?.testListenerRule],
+    ]) {
+        if (!ruleArn)
+            continue;
+        problems.push(...(await ruleProblems(elb, member, ruleArn, groups)));
+    }
+    return problems;
+}
+async function ruleProblems(elb, member, ruleArn, groups) {
+    let rule;
+    try {
+        rule = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__/* .DescribeRulesCommand */ .Ggo({ RuleArns: [ruleArn] }))).Rules?.[0];
+    }
+    catch (err) {
+        if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'RuleNotFoundException', 'ListenerNotFoundException', 'ValidationError'))
+            throw err;
+    }
+    if (!rule) {
+        return [
+            {
+                where: WHERE,
+                what: `advancedConfiguration.${member} ${ruleArn} does not exist.`,
+                fix: `Create the listener rule, or correct ${member}. ${GUIDE}`,
+            },
+        ];
+    }
+    const attached = forwardTargets(rule);
+    const absent = groups.filter((g) => !attached.includes(g));
+    if (absent.length === 0)
+        return [];
+    return [
+        {
+            where: WHERE,
+            what: `The ${member} ${ruleArn} does not forward to ${absent.join(' and ')}; ECS requires both target groups on it and would roll the deployment back ("Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule").`,
+            fix: 'Make the rule a weighted forward to both target groups (the live one 100, the alternate 0).',
+        },
+    ];
 }
 
 
@@ -84416,8 +84429,8 @@ var aws = __nccwpck_require__(4258);
 var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
 var aws_errors = __nccwpck_require__(2932);
-// EXTERNAL MODULE: ./src/deploy/choose.ts + 7 modules
-var choose = __nccwpck_require__(2523);
+// EXTERNAL MODULE: ./src/deploy/choose.ts + 6 modules
+var choose = __nccwpck_require__(6121);
 // EXTERNAL MODULE: ./src/deploy/service.ts
 var deploy_service = __nccwpck_require__(3432);
 // EXTERNAL MODULE: ./src/deploy/active.ts
@@ -84698,7 +84711,13 @@ function answeredByAws(err) {
 var client_ecs_dist_cjs = __nccwpck_require__(212);
 // EXTERNAL MODULE: ./src/deploy/codedeploy.ts
 var codedeploy = __nccwpck_require__(8221);
+// EXTERNAL MODULE: ./src/deploy/native-check.ts
+var native_check = __nccwpck_require__(4369);
+// EXTERNAL MODULE: ./src/deploy/native.ts
+var deploy_native = __nccwpck_require__(8636);
 ;// CONCATENATED MODULE: ./src/verify.ts
+
+
 
 
 
@@ -84753,6 +84772,13 @@ async function verifyDeployment(clients, target, log) {
     const mode = target.deployMode === 'none' || service !== undefined
         ? collect(() => (0,choose/* resolveDeployMode */.n2)(target.deployMode, service))
         : undefined;
+    // ECS-native (auto on a BLUE_GREEN/LINEAR/CANARY service): what the service itself lacks for it.
+    // A run that has described the service already checked this through the strategy.
+    if (mode === 'rolling' && service !== undefined && target.known?.service === undefined) {
+        if ((0,deploy_native/* isNativeStrategy */.VF)(service.service.deploymentConfiguration?.strategy)) {
+            problems.push(...(0,native_check/* serviceProblems */.gx)(service.service));
+        }
+    }
     if (mode === 'codedeploy' && service !== undefined) {
         if (!target.known?.deploymentGroupChecked)
             await checkGroup(clients, target, attempt);
@@ -93425,7 +93451,7 @@ async function runDeploy(config, deps, timer, report) {
 /* harmony export */   v: () => (/* binding */ runPausedHook)
 /* harmony export */ });
 /* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
-/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2523);
+/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6121);
 /* harmony import */ var _deploy_native_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8636);
 /* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3916);
@@ -93578,7 +93604,7 @@ async function startPreview(config, plan, strategy, taskDefinitionArn, deps, sta
 /* harmony export */ });
 /* unused harmony export planRollback */
 /* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
-/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2523);
+/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6121);
 /* harmony import */ var _deploy_history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8259);
 /* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
 /* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2636);

@@ -59,6 +59,13 @@ describe('chooseStrategy: the one place a service gets its strategy', () => {
     expect(chooseStrategy('auto', target(controller), { preview: true })?.name).toBe('rolling');
   });
 
+  it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'])(
+    'a preview of an ECS-native (%s) service is a rolling update',
+    (s) => {
+      expect(chooseStrategy('auto', target('ECS', s), { preview: true })?.name).toBe('rolling');
+    },
+  );
+
   it('needs no service for deploy-mode none', () => {
     expect(chooseStrategy('none', undefined)).toBeUndefined();
   });
