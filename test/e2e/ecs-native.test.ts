@@ -301,3 +301,35 @@ describe('wait-until, timeout and cancel', () => {
     expect(stop?.input).toEqual({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' });
   }, 120_000);
 });
+
+describe('refusals and rollback', () => {
+  it('deploy-mode ecs-native on a rolling service is refused before any change, naming what is missing', async () => {
+    const before = emulator.mutatingCalls().length;
+    const r = await run({
+      ...inputs('rolling'),
+      'task-definition-family': 'example-rolling',
+      'deploy-mode': 'ecs-native',
+    });
+    expect(r.code).toBe(1);
+    const errors = r.errors.join('\n');
+    expect(errors).toMatch(/deploymentConfiguration.strategy .*not BLUE_GREEN, LINEAR or CANARY/);
+    expect(errors).toMatch(/advancedConfiguration.alternateTargetGroupArn/);
+    expect(emulator.mutatingCalls().length).toBe(before);
+  }, 60_000);
+
+  it('rollback: true stops an ongoing service deployment with rollback and watches it roll back', async () => {
+    const first = await run(inputs('nslow', { 'wait-until': 'BAKE_TIME' }));
+    expect(outcome(first)).toEqual({ code: 0, errors: [], log: '' });
+    const arn = first.outputs['service-deployment-arn'] as string;
+    const r = await run({
+      cluster: CLUSTER,
+      service: 'nslow',
+      rollback: 'true',
+      'poll-interval-seconds': '1',
+    });
+    expect(outcome(r)).toEqual({ code: 0, errors: [], log: '' });
+    const stop = emulator.calls.filter((c) => c.operation === 'StopServiceDeployment').at(-1);
+    expect(stop?.input).toEqual({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' });
+    expect((await deployment(arn))?.status).toBe('ROLLBACK_SUCCESSFUL');
+  }, 120_000);
+});
