@@ -8,7 +8,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
 import { DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import type { PolicyDocument } from '../../src/policy.js';
 import { startEmulator, type Emulator, type Seed } from '../../emulator/index.js';
 import { runAction, runPost, type ActionRun } from './support/action.js';
 import {
@@ -331,5 +334,59 @@ describe('refusals and rollback', () => {
     const stop = emulator.calls.filter((c) => c.operation === 'StopServiceDeployment').at(-1);
     expect(stop?.input).toEqual({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' });
     expect((await deployment(arn))?.status).toBe('ROLLBACK_SUCCESSFUL');
+  }, 120_000);
+});
+
+describe('under exactly the policy `ecs-deploy-pipeline policy --mode ecs-native` prints', () => {
+  let limited: Emulator;
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('deploys BLUE_GREEN with the preflight passing and no call denied', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      path.resolve('dist/cli/index.js'),
+      'policy',
+      ...['--region', REGION, '--account', ACCOUNT, '--cluster', CLUSTER, '--family', 'nbg'],
+      ...[
+        '--mode',
+        'ecs-native',
+        '--service',
+        'nbg',
+        '--deploy-role',
+        'deploy',
+        '--image-repository',
+        'example-app',
+      ],
+      ...['--pass-role', `arn:aws:iam::${ACCOUNT}:role/example-app-execution-role`],
+      ...['--pass-role', `arn:aws:iam::${ACCOUNT}:role/example-app-task-role`],
+    ]);
+    const policy = JSON.parse(stdout) as PolicyDocument;
+    const base = nativeSeed();
+    limited = await startEmulator({
+      region: REGION,
+      accountId: ACCOUNT,
+      credentials: [CREDENTIALS],
+      speed: SPEED,
+      seed: {
+        ...base,
+        iam: {
+          roles: [
+            { name: 'deploy', policies: [policy] },
+            { name: 'example-app-execution-role' },
+            { name: 'example-app-task-role' },
+          ],
+        },
+      },
+      registry: { host: '127.0.0.1:9', username: 'AWS', password: 'unused' },
+    });
+    const r = await runAction({ inputs: inputs('nbg'), workspace, env: awsEnv(limited) });
+    expect(outcome(r)).toEqual({ code: 0, errors: [], log: '' });
+    expect(r.stdout).toContain(`Preflight: arn:aws:iam::${ACCOUNT}:role/deploy may make all`);
+    expect(limited.calls.filter((c) => /AccessDenied/.test(c.errorType ?? ''))).toEqual([]);
+    for (const op of ['UpdateService', 'DescribeServiceDeployments', 'ListServiceDeployments']) {
+      expect(limited.calls.some((c) => c.operation === op)).toBe(true);
+    }
+    expect(limited.calls.some((c) => c.service === 'elbv2' && c.operation === 'DescribeRules')).toBe(true);
   }, 120_000);
 });
