@@ -93385,6 +93385,8 @@ function renderSummary(r) {
     }
     if (r.ecsDeploymentId)
         facts.push(`- ECS deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(r.ecsDeploymentId)}`);
+    if (r.serviceDeploymentArn)
+        facts.push(`- ECS service deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(r.serviceDeploymentArn)}`);
     if (r.outcome)
         facts.push(`- Outcome: **${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(r.outcome)}**`);
     lines.push(...facts);
@@ -93925,6 +93927,8 @@ function recordDeployment(deps, record) {
 function reportStarted(deps, report, strategy, started) {
     if (strategy.idOutput === 'codedeploy-deployment-id')
         report.codedeployDeploymentId = started.id;
+    else if (strategy.idOutput === 'service-deployment-arn')
+        report.serviceDeploymentArn = started.id;
     else
         report.ecsDeploymentId = started.id;
     deps.setOutput(strategy.idOutput, started.id);

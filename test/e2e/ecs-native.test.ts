@@ -268,6 +268,7 @@ describe('wait-until, timeout and cancel', () => {
     expect(r.stdout).toContain('the deployment goes on in AWS');
     expect(r.summary).toContain('goes on in AWS');
     expect(r.summary).toContain('describe-service-deployments');
+    expect(r.summary).toContain(`- ECS service deployment: <code>${arn}</code>`);
     const post = await runPost(r, { workspace, env: awsEnv(emulator) });
     expect(post.code).toBe(0);
     expect(emulator.calls.some((c) => c.operation === 'StopServiceDeployment')).toBe(false);
