@@ -16087,7 +16087,7 @@ __webpack_unused_export__ = ContainerOverride$;
 __webpack_unused_export__ = ContainerRestartPolicy$;
 __webpack_unused_export__ = ContainerStateChange$;
 __webpack_unused_export__ = ContinueServiceDeployment$;
-__webpack_unused_export__ = ContinueServiceDeploymentCommand;
+exports.LrH = ContinueServiceDeploymentCommand;
 __webpack_unused_export__ = ContinueServiceDeploymentRequest$;
 __webpack_unused_export__ = ContinueServiceDeploymentResponse$;
 __webpack_unused_export__ = CpuManufacturer;
@@ -16270,11 +16270,11 @@ __webpack_unused_export__ = DescribeGatewayRouteCommand;
 __webpack_unused_export__ = DescribeGatewayRouteRequest$;
 __webpack_unused_export__ = DescribeGatewayRouteResponse$;
 __webpack_unused_export__ = DescribeServiceDeployments$;
-__webpack_unused_export__ = DescribeServiceDeploymentsCommand;
+exports.A6p = DescribeServiceDeploymentsCommand;
 __webpack_unused_export__ = DescribeServiceDeploymentsRequest$;
 __webpack_unused_export__ = DescribeServiceDeploymentsResponse$;
 __webpack_unused_export__ = DescribeServiceRevisions$;
-__webpack_unused_export__ = DescribeServiceRevisionsCommand;
+exports.oF5 = DescribeServiceRevisionsCommand;
 __webpack_unused_export__ = DescribeServiceRevisionsRequest$;
 __webpack_unused_export__ = DescribeServiceRevisionsResponse$;
 __webpack_unused_export__ = DescribeServices$;
@@ -16453,7 +16453,7 @@ __webpack_unused_export__ = ListGatewaysCommand;
 __webpack_unused_export__ = ListGatewaysRequest$;
 __webpack_unused_export__ = ListGatewaysResponse$;
 __webpack_unused_export__ = ListServiceDeployments$;
-__webpack_unused_export__ = ListServiceDeploymentsCommand;
+exports.jz8 = ListServiceDeploymentsCommand;
 __webpack_unused_export__ = ListServiceDeploymentsRequest$;
 __webpack_unused_export__ = ListServiceDeploymentsResponse$;
 __webpack_unused_export__ = ListServices$;
@@ -16654,7 +16654,7 @@ __webpack_unused_export__ = StartTaskCommand;
 __webpack_unused_export__ = StartTaskRequest$;
 __webpack_unused_export__ = StartTaskResponse$;
 __webpack_unused_export__ = StopServiceDeployment$;
-__webpack_unused_export__ = StopServiceDeploymentCommand;
+exports.a8L = StopServiceDeploymentCommand;
 __webpack_unused_export__ = StopServiceDeploymentRequest$;
 __webpack_unused_export__ = StopServiceDeploymentResponse$;
 __webpack_unused_export__ = StopServiceDeploymentStopType;
@@ -81061,7 +81061,7 @@ const INPUTS = [
         name: 'deploy-mode',
         kind: 'choice',
         default: 'auto',
-        choices: ['auto', 'codedeploy', 'rolling', 'none'],
+        choices: ['auto', 'codedeploy', 'rolling', 'ecs-native', 'none'],
     },
     flag('wait-for-service-stability', 'true'),
     { name: 'wait-for-minutes', kind: 'minutes', default: '30' },
@@ -81093,6 +81093,26 @@ const INPUTS = [
     inputs_text('preview-domain'),
     inputs_text('preview-url'),
     inputs_text('github-token', { default: '${{ github.token }}' }),
+    {
+        name: 'wait-until',
+        kind: 'choice',
+        default: 'complete',
+        // ECS-native service deployments' lifecycle stages, in the order a deployment passes them.
+        choices: [
+            'complete',
+            'RECONCILE_SERVICE',
+            'PRE_SCALE_UP',
+            'SCALE_UP',
+            'POST_SCALE_UP',
+            'TEST_TRAFFIC_SHIFT',
+            'POST_TEST_TRAFFIC_SHIFT',
+            'PRODUCTION_TRAFFIC_SHIFT',
+            'POST_PRODUCTION_TRAFFIC_SHIFT',
+            'BAKE_TIME',
+            'CLEAN_UP',
+        ],
+    },
+    { name: 'paused-hook', kind: 'choice', choices: ['continue', 'rollback'] },
 ];
 const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));
 /** Lines or commas, trimmed, blanks and `#` comments dropped (build-push-action's list format). */
@@ -81246,8 +81266,11 @@ function readConfig(input, env, event) {
     const rollback = read.bool('rollback');
     const preview = readPreview(input, event, bad);
     ruleRollbackIsAlone(rollback, preview, bad);
-    // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-    const imagesNeeded = !rollback && preview?.action !== 'destroy';
+    const pausedHook = read.choice('paused-hook');
+    rulePausedHookIsAlone(pausedHook, rollback || preview !== undefined, bad);
+    // A rollback redeploys an earlier task definition, a destroy removes a preview and a paused
+    // hook's run only answers the hook: none of them builds.
+    const imagesNeeded = !rollback && preview?.action !== 'destroy' && pausedHook === undefined;
     const build = readBuildInputs(read);
     const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
     const source = readTaskDefinitionSource(read, bad);
@@ -81272,6 +81295,8 @@ function readConfig(input, env, event) {
         preview,
         rollback,
         github: readGitHub(input, env),
+        waitUntil: read.choice('wait-until'),
+        pausedHook,
     };
     config.codedeploy.description = description;
     for (const rule of FINAL_RULES)
@@ -81482,6 +81507,12 @@ function ruleRollbackDeploys({ rollback, deployMode }, bad) {
 function ruleTaskDefinitionFound(run, taskDefinition, bad) {
     if (run.imagesNeeded && taskDefinition.kind === 'service' && run.service === undefined) {
         bad('task-definition', 'No task definition is given and there is no service to take the current one from.', 'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).');
+    }
+}
+/** paused-hook answers a PAUSE hook and does nothing else: not with a rollback or a preview. */
+function rulePausedHookIsAlone(pausedHook, other, bad) {
+    if (pausedHook !== undefined && other) {
+        bad('paused-hook', `paused-hook is ${pausedHook} together with rollback or preview; a paused-hook run only continues or rolls back the service deployment waiting at a PAUSE hook.`, 'Run paused-hook in a step of its own (typically a job gated by an environment with required reviewers).');
     }
 }
 /** Previews and rollbacks have no dry run. */
@@ -81831,20 +81862,25 @@ function errorText(err) {
 
 /***/ }),
 
-/***/ 5825:
+/***/ 6121:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  YL: () => (/* binding */ STRATEGIES),
   $3: () => (/* binding */ chooseStrategy),
   n2: () => (/* binding */ resolveDeployMode)
 });
 
-// UNUSED EXPORTS: STRATEGIES, strategyFor
+// UNUSED EXPORTS: strategyFor
 
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/deploy/native-check.ts
+var native_check = __nccwpck_require__(4369);
+// EXTERNAL MODULE: ./src/deploy/native.ts
+var deploy_native = __nccwpck_require__(8636);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-codedeploy/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(7507);
 // EXTERNAL MODULE: ./src/render/appspec.ts
@@ -82526,8 +82562,305 @@ const codedeployStrategy = {
     },
 };
 
+// EXTERNAL MODULE: ./src/preview/routing.ts
+var routing = __nccwpck_require__(8229);
+;// CONCATENATED MODULE: ./src/deploy/native-watch.ts
+
+
+
+
+/** The rollback run's verdict: it stopped the deployment, so a finished rollback is what it wanted. */
+function rollbackVerdict(d) {
+    if (!(0,deploy_native/* isFinal */.dR)(d))
+        return undefined;
+    const name = `ECS service deployment ${d.serviceDeploymentArn ?? ''}`;
+    if (d.status === 'ROLLBACK_SUCCESSFUL')
+        return { outcome: 'succeeded', message: `${name} was rolled back.` };
+    return { outcome: 'failed', message: `${name} ended ${d.status ?? '?'}: ${(0,deploy_native/* failureReason */.Hr)(d)}.` };
+}
+/** The bake countdown, measured from when this watch first saw BAKE_TIME (ECS reports no stage start). */
+class BakeClock {
+    now;
+    since;
+    constructor(now) {
+        this.now = now;
+    }
+    line(d) {
+        if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS')
+            return undefined;
+        const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
+        this.since ??= this.now();
+        const left = Math.max(0, minutes * 60_000 - (this.now() - this.since));
+        return `bake time: about ${Math.ceil(left / 60_000)} of ${minutes} min left (both revisions run; blue is stopped after it)`;
+    }
+}
+async function watchNativeDeployment(ecs, opts) {
+    const { clock, log, signal, arn } = opts;
+    const start = clock.now();
+    const progress = new Progress(log);
+    const bake = new BakeClock(() => clock.now());
+    const guided = new Set();
+    let last;
+    const poll = async () => {
+        const d = await (0,deploy_native/* describeServiceDeployment */.MH)(ecs, arn, signal);
+        if (!d)
+            throw new Error(`DescribeServiceDeployments does not know ${arn}.`);
+        last = d;
+        for (const [key, line] of (0,deploy_native/* progressLines */.Ld)(d))
+            progress.report(key, line);
+        const countdown = bake.line(d);
+        if (countdown)
+            progress.report('bake', countdown);
+        for (const h of (0,deploy_native/* awaitingHooks */.xq)(d)) {
+            if (guided.has(h.hookId ?? ''))
+                continue;
+            guided.add(h.hookId ?? '');
+            const [first, ...rest] = (0,deploy_native/* pausedGuidance */.lK)(d, h, opts);
+            log.warning(first);
+            for (const line of rest)
+                log.info(line);
+        }
+        if (opts.expectRollback)
+            return rollbackVerdict(d);
+        const v = (0,deploy_native/* nativeVerdict */.$U)(d, opts.waitUntil);
+        if (v?.outcome === 'succeeded' && v.early)
+            log.notice(v.message);
+        return v && { outcome: v.outcome, message: v.message };
+    };
+    const { end, polls } = await pollLoop(opts, progress, start, poll);
+    const status = last?.status ?? 'UNKNOWN';
+    const result = resultOf(status, () => clock.now() - start, polls);
+    if (end.kind === 'cancelled') {
+        return result('stopped', `Watch cancelled; ECS service deployment ${arn} was left ${status}.`, []);
+    }
+    if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
+        // An early success (wait-until) was said as a notice already.
+        if (!(last &&
+            (0,deploy_native/* nativeVerdict */.$U)(last, opts.waitUntil)?.outcome === 'succeeded' &&
+            last.status !== 'SUCCESSFUL'))
+            log.info(end.verdict.message);
+        return result('succeeded', end.verdict.message, []);
+    }
+    const explain = () => ecsDiagnostics(ecs, {
+        cluster: opts.cluster,
+        service: opts.service,
+        since: last?.createdAt ?? clock.wall(),
+        taskDefinitionArn: opts.taskDefinitionArn,
+        signal,
+    });
+    if (end.kind === 'done')
+        return result(end.verdict.outcome, end.verdict.message, await explain());
+    const { message, rollbackRequested } = await native_watch_stopOnTimeout(ecs, opts, last);
+    log.warning(message);
+    return result('timed-out', message, await explain(), rollbackRequested);
+}
+async function native_watch_stopOnTimeout(ecs, opts, last) {
+    const where = last ? ` (last ${last.status ?? '?'} at ${last.lifecycleStage ?? '?'})` : '';
+    const message = `ECS service deployment ${opts.arn} did not finish within ${formatDuration(opts.timeoutMs)}${where}.`;
+    if (!opts.rollbackOnTimeout || opts.expectRollback) {
+        return { message: `${message} It goes on in ECS: rollback on timeout is off.`, rollbackRequested: false };
+    }
+    try {
+        await (0,deploy_native/* stopWithRollback */.DD)(ecs, opts.arn);
+        return {
+            message: `${message} Stopped it with rollback (StopServiceDeployment stopType ROLLBACK).`,
+            rollbackRequested: true,
+        };
+    }
+    catch (err) {
+        return {
+            message: `${message} StopServiceDeployment with rollback failed (${(0,aws_errors/* errorText */.kc)(err)}), so it goes on in ECS.`,
+            rollbackRequested: false,
+        };
+    }
+}
+
 // EXTERNAL MODULE: ./src/deploy/rolling.ts
 var rolling = __nccwpck_require__(4626);
+;// CONCATENATED MODULE: ./src/deploy/strategies/ecs-native.ts
+/**
+ * ECS-native blue/green, linear and canary (deploymentController ECS with
+ * deploymentConfiguration.strategy BLUE_GREEN | LINEAR | CANARY): UpdateService starts a
+ * service deployment that ECS carries through its lifecycle stages and hooks; we watch OUR
+ * service deployment with DescribeServiceDeployments and stop it with
+ * StopServiceDeployment(ROLLBACK).
+ */
+
+
+
+
+
+
+
+
+const SKEW_MS = 5_000;
+function sinceOf(record) {
+    return record.since ? new Date(Date.parse(record.since) - SKEW_MS) : undefined;
+}
+/** Our service deployment: by ARN, or (intent only) the newest whose target runs our task definition. */
+async function find(clients, record) {
+    let arn = record.id;
+    if (arn === undefined) {
+        if (record.taskDefinitionArn === undefined)
+            return undefined;
+        const brief = await (0,deploy_native/* findByTaskDefinition */.vg)(clients.ecs, {
+            cluster: record.cluster,
+            service: record.service,
+            taskDefinitionArn: record.taskDefinitionArn,
+            after: sinceOf(record),
+        });
+        arn = brief?.serviceDeploymentArn;
+    }
+    const d = arn ? await (0,deploy_native/* describeServiceDeployment */.MH)(clients.ecs, arn) : undefined;
+    if (!d?.serviceDeploymentArn)
+        return undefined;
+    return { id: d.serviceDeploymentArn, active: !(0,deploy_native/* isFinal */.dR)(d), status: d.status ?? 'UNKNOWN' };
+}
+/** A start retried after an unanswered call: the deployment of our task definition still going on. */
+async function adoptable(clients, target, taskDefinitionArn) {
+    const brief = await (0,deploy_native/* findByTaskDefinition */.vg)(clients.ecs, {
+        ...target,
+        taskDefinitionArn,
+        status: deploy_native/* ONGOING_STATUSES */.rz,
+    });
+    return brief?.serviceDeploymentArn;
+}
+async function startNative(clients, request, ctx) {
+    const { config, log } = ctx;
+    const target = { cluster: request.cluster, service: request.service };
+    const adopted = await adoptable(clients, target, request.taskDefinitionArn);
+    if (adopted) {
+        log.info(`ECS service deployment ${adopted} of ${request.taskDefinitionArn} is already under way: watching it (no second one).`);
+        return adopted;
+    }
+    if (request.waitForIdle)
+        await (0,active/* waitForServiceIdle */.m4)(clients.ecs, target, (0,active/* waitForActiveOptions */.li)(config, ctx));
+    const before = new Date(ctx.clock.wall().getTime() - SKEW_MS);
+    const { service } = await (0,rolling/* startRollingDeployment */.h)(clients.ecs, {
+        ...target,
+        taskDefinitionArn: request.taskDefinitionArn,
+        forceNewDeployment: config.forceNewDeployment,
+        desiredCount: config.desiredCount,
+    });
+    const current = service.currentServiceDeployment;
+    if (current)
+        return current;
+    // Not every answer names it: the newest service deployment of our task definition since the call.
+    const brief = await (0,deploy_native/* findByTaskDefinition */.vg)(clients.ecs, {
+        ...target,
+        taskDefinitionArn: request.taskDefinitionArn,
+        after: before,
+    });
+    if (!brief?.serviceDeploymentArn) {
+        throw new Error(`UpdateService on '${request.service}' started no service deployment of ${request.taskDefinitionArn} that ListServiceDeployments shows.`);
+    }
+    return brief.serviceDeploymentArn;
+}
+function started(arn, request, timeoutMs) {
+    return {
+        strategy: 'ecs-native',
+        id: arn,
+        cluster: request.cluster,
+        service: request.service,
+        timeoutMs,
+        previousTaskDefinitionArn: request.previousTaskDefinitionArn,
+    };
+}
+const ecsNativeStrategy = {
+    name: 'ecs-native',
+    label: 'ECS service deployment',
+    idOutput: 'service-deployment-arn',
+    planned: (_check, { config }) => ({
+        mode: 'ecs-native',
+        cluster: config.cluster,
+        service: config.service,
+        waitUntil: config.waitUntil,
+    }),
+    async check(clients, service, ctx) {
+        const problems = (0,native_check/* serviceProblems */.gx)(service.service);
+        const lb = service.service.loadBalancers?.[0];
+        if (problems.length === 0 && lb) {
+            const elb = clients.elbv2 ?? (0,routing/* createElbClient */.HN)(ctx.config.region, ctx.config.maxRetries);
+            problems.push(...(await (0,native_check/* loadBalancerProblems */.n8)(elb, lb)));
+        }
+        if (problems.length > 0)
+            throw new errors/* UserError */.yo(problems);
+        return {};
+    },
+    artifacts: () => [],
+    async start(clients, request, ctx) {
+        const arn = await startNative(clients, request, ctx);
+        ctx.log.info(`Started ECS service deployment ${arn} on ${request.cluster}/${request.service}.`);
+        return started(arn, request, ctx.config.waitForMinutes * 60_000);
+    },
+    watch(clients, deployment, ctx, opts) {
+        return watchNativeDeployment(clients.ecs, {
+            cluster: deployment.cluster,
+            service: deployment.service,
+            region: ctx.config.region,
+            arn: deployment.id,
+            waitUntil: deployment.expectRollback ? 'complete' : ctx.config.waitUntil,
+            expectRollback: deployment.expectRollback,
+            timeoutMs: deployment.timeoutMs,
+            pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
+            rollbackOnTimeout: opts.rollbackOnTimeout,
+            clock: ctx.clock,
+            log: ctx.log,
+            signal: ctx.signal,
+        });
+    },
+    async stop(clients, deployment, ctx) {
+        await (0,deploy_native/* stopWithRollback */.DD)(clients.ecs, deployment.id);
+        const rollback = {
+            ...started(deployment.id, deployment, ctx.config.waitForMinutes * 60_000),
+            expectRollback: true,
+        };
+        return { status: 'ROLLBACK_REQUESTED', rollback };
+    },
+    find,
+    async abandon(clients, record, onCancel, log) {
+        const found = await find(clients, record);
+        const name = `ECS service deployment ${found?.id ?? record.id ?? `of ${record.taskDefinitionArn}`} of ${record.cluster}/${record.service}`;
+        if (!found?.active) {
+            log.info(`${name} ${found ? `already ended (${found.status})` : 'was not found'}; nothing to stop.`);
+        }
+        else if (onCancel === 'leave') {
+            log.warning(`The run ended before ${name} finished; it is left running (${found.status}) as on-cancel: leave asks.`);
+        }
+        else {
+            await (0,deploy_native/* stopWithRollback */.DD)(clients.ecs, found.id);
+            log.warning(`The run ended before ${name} finished: stopped it with rollback (StopServiceDeployment stopType ROLLBACK); ECS moves traffic back to the earlier revision.`);
+        }
+    },
+    async previous(clients, service, ctx) {
+        const arn = service.service.currentServiceDeployment;
+        const d = arn ? await (0,deploy_native/* describeServiceDeployment */.MH)(clients.ecs, arn) : undefined;
+        if (d?.serviceDeploymentArn && (d.status === 'PENDING' || d.status === 'IN_PROGRESS')) {
+            const to = d.sourceServiceRevisions?.[0]?.arn;
+            const from = d.targetServiceRevision?.arn;
+            return {
+                kind: 'stop',
+                deploymentId: d.serviceDeploymentArn,
+                from: from && (await (0,deploy_native/* revisionTaskDefinition */.mY)(clients.ecs, from)),
+                to: to && (await (0,deploy_native/* revisionTaskDefinition */.mY)(clients.ecs, to)),
+                check: {},
+            };
+        }
+        const current = service.taskDefinitionArn;
+        const to = await (0,deploy_history/* familyPrevious */.W2)(clients.ecs, current);
+        if (to === undefined)
+            throw (0,deploy_history/* noEarlier */.Q6)(`${ctx.config.cluster}/${service.serviceName}`, current);
+        await (0,deploy_history/* activeTaskDefinition */.$8)(clients.ecs, to);
+        return {
+            kind: 'redeploy',
+            from: current,
+            to,
+            check: {},
+            source: 'the previous ACTIVE revision of the family',
+        };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/deploy/strategies/rolling.ts
 /**
  * ECS rolling update (deploymentController ECS): UpdateService to the new task definition,
@@ -82543,7 +82876,7 @@ async function describe(clients, record) {
     return (await clients.ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: record.cluster, services: [record.service] }))).services?.[0];
 }
 /** Our deployment: by id, or (intent only) the PRIMARY one running our task definition. */
-async function find(clients, record) {
+async function rolling_find(clients, record) {
     const svc = await describe(clients, record);
     const ours = svc?.deployments?.find((d) => record.id !== undefined
         ? d.id === record.id
@@ -82606,7 +82939,7 @@ const rollingStrategy = {
         // ECS has no StopDeployment with rollback for a rolling update; a rollback redeploys.
         throw new Error('An ECS rolling update is rolled back by redeploying the previous task definition.');
     },
-    find,
+    find: rolling_find,
     async abandon(clients, record, _onCancel, log) {
         const svc = await describe(clients, record);
         const ours = svc?.deployments?.find((x) => record.id !== undefined
@@ -82651,10 +82984,14 @@ const rollingStrategy = {
 
 
 
+
+
+
 /** Every strategy, by name (the post step finds a recorded deployment's strategy here). */
 const STRATEGIES = {
     codedeploy: codedeployStrategy,
     rolling: rollingStrategy,
+    'ecs-native': ecsNativeStrategy,
 };
 const CONTROLLER_MODE = {
     CODE_DEPLOY: 'codedeploy',
@@ -82685,6 +83022,8 @@ function resolveDeployMode(requested, svc) {
             fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
         });
     }
+    if (requested === 'ecs-native')
+        return explicitNative(svc);
     if (requested === 'auto' || requested === supported)
         return supported;
     if (requested === 'codedeploy') {
@@ -82700,6 +83039,13 @@ function resolveDeployMode(requested, svc) {
         fix: 'Set deploy-mode: codedeploy (or auto) for a blue/green deployment through CodeDeploy.',
     });
 }
+/** deploy-mode: ecs-native on a service not set up for it is refused before any change, naming what is missing. */
+function explicitNative(svc) {
+    const problems = (0,native_check/* serviceProblems */.gx)(svc.service);
+    if (problems.length > 0)
+        throw new errors/* UserError */.yo(problems);
+    return 'ecs-native';
+}
 /**
  * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
  * request's preview is a service of its own with the ECS controller, whatever the base
@@ -82712,11 +83058,13 @@ function chooseStrategy(requested, svc, opts = {}) {
     return mode === 'none' ? undefined : strategyFor(mode, svc?.service.deploymentConfiguration?.strategy);
 }
 /**
- * The strategy module for a controller's mode and the service's deployment strategy.
- * ECS-native blue/green, linear and canary plug in here, one line:
- *   if (mode === 'rolling' && ecsStrategy !== undefined && ecsStrategy !== 'ROLLING') return STRATEGIES['ecs-native'];
+ * The strategy module for a controller's mode and the service's deployment strategy: an ECS
+ * service whose deploymentConfiguration.strategy is BLUE_GREEN, LINEAR or CANARY is deployed
+ * (and watched) as ECS-native, since a rolling watch cannot see its stages.
  */
-function strategyFor(mode, _ecsStrategy) {
+function strategyFor(mode, ecsStrategy) {
+    if (mode === 'rolling' && (0,deploy_native/* isNativeStrategy */.VF)(ecsStrategy))
+        return STRATEGIES['ecs-native'];
     return STRATEGIES[mode];
 }
 
@@ -83103,6 +83451,358 @@ function generatedAppSpec(service, taskDefinition) {
         containerPort: lb?.containerPort,
         platformVersion: service.service.platformVersion,
     });
+}
+
+
+/***/ }),
+
+/***/ 4369:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gx: () => (/* binding */ serviceProblems),
+/* harmony export */   n8: () => (/* binding */ loadBalancerProblems)
+/* harmony export */ });
+/* unused harmony export forwardTargets */
+/* harmony import */ var _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(586);
+/* harmony import */ var _aws_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2932);
+/* harmony import */ var _native_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8636);
+
+
+
+const WHERE = 'deploy-mode';
+const GUIDE = 'See AWS\'s guide "Amazon ECS blue/green deployments" (resources), or the README\'s section ECS-native blue/green, linear and canary.';
+/** What the service's own description lacks (pure): strategy, advancedConfiguration, hooks. */
+function serviceProblems(svc) {
+    const name = `ECS service '${svc.serviceName ?? '?'}'`;
+    const problems = [];
+    const add = (what, fix) => problems.push({ where: WHERE, what: `${name} ${what}`, fix });
+    if ((svc.deploymentController?.type ?? 'ECS') !== 'ECS') {
+        add(`uses the ${svc.deploymentController?.type} deployment controller, not ECS.`, `Switch the service to the ECS deployment controller. ${GUIDE}`);
+    }
+    const strategy = svc.deploymentConfiguration?.strategy;
+    if (!(0,_native_js__WEBPACK_IMPORTED_MODULE_0__/* .isNativeStrategy */ .VF)(strategy)) {
+        add(`has deploymentConfiguration.strategy ${strategy ?? 'ROLLING (the default)'}, not BLUE_GREEN, LINEAR or CANARY.`, 'Set deploymentConfiguration.strategy (and bakeTimeInMinutes) on the service, or use deploy-mode: auto or rolling.');
+    }
+    const lb = svc.loadBalancers?.[0];
+    const adv = lb?.advancedConfiguration;
+    const missing = [
+        ...(lb?.targetGroupArn ? [] : ['loadBalancers[0].targetGroupArn']),
+        ...(adv?.alternateTargetGroupArn ? [] : ['advancedConfiguration.alternateTargetGroupArn']),
+        ...(adv?.productionListenerRule ? [] : ['advancedConfiguration.productionListenerRule']),
+        ...(adv?.roleArn
+            ? []
+            : ['advancedConfiguration.roleArn (the ECS infrastructure role for load balancers)']),
+    ];
+    if (missing.length > 0) {
+        add(`has no ${missing.join(', ')} on its load balancer.`, `Give the service's load balancer an advancedConfiguration. ${GUIDE}`);
+    }
+    for (const [i, h] of (svc.deploymentConfiguration?.lifecycleHooks ?? []).entries()) {
+        if ((h.targetType ?? 'AWS_LAMBDA') !== 'AWS_LAMBDA')
+            continue;
+        if (!h.hookTargetArn || !h.roleArn) {
+            add(`has a Lambda lifecycle hook (lifecycleHooks[${i}]) without ${!h.hookTargetArn ? 'hookTargetArn' : 'roleArn'}.`, 'Name the Lambda function and the role ECS invokes it with, or remove the hook.');
+        }
+    }
+    return problems;
+}
+/** The target groups a rule forwards to (weighted forward or the plain TargetGroupArn). */
+function forwardTargets(rule) {
+    return (rule.Actions ?? []).flatMap((a) => a.Type !== 'forward'
+        ? []
+        : [
+            ...(a.ForwardConfig?.TargetGroups ?? []).map((t) => t.TargetGroupArn ?? ''),
+            ...(a.TargetGroupArn ? [a.TargetGroupArn] : []),
+        ]);
+}
+/** The listener rules and target groups exist; both target groups are attached to each rule. */
+async function loadBalancerProblems(elb, lb) {
+    const adv = lb.advancedConfiguration;
+    const groups = [lb.targetGroupArn, adv?.alternateTargetGroupArn].filter((g) => !!g);
+    const problems = [];
+    try {
+        await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__/* .DescribeTargetGroupsCommand */ .sC7({ TargetGroupArns: groups }));
+    }
+    catch (err) {
+        if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'TargetGroupNotFoundException'))
+            throw err;
+        problems.push({
+            where: WHERE,
+            what: `A target group of the service's load balancer does not exist (${groups.join(', ')}).`,
+            fix: `Create the target group or correct loadBalancers / alternateTargetGroupArn. ${GUIDE}`,
+        });
+    }
+    for (const [member, ruleArn] of [
+        ['productionListenerRule', adv?.productionListenerRule],
+        ['testListenerRule', adv?.testListenerRule],
+    ]) {
+        if (!ruleArn)
+            continue;
+        problems.push(...(await ruleProblems(elb, member, ruleArn, groups)));
+    }
+    return problems;
+}
+async function ruleProblems(elb, member, ruleArn, groups) {
+    let rule;
+    try {
+        rule = (await elb.send(new _aws_sdk_client_elastic_load_balancing_v2__WEBPACK_IMPORTED_MODULE_1__/* .DescribeRulesCommand */ .Ggo({ RuleArns: [ruleArn] }))).Rules?.[0];
+    }
+    catch (err) {
+        if (!(0,_aws_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .isAwsError */ .m_)(err, 'RuleNotFoundException', 'ListenerNotFoundException', 'ValidationError'))
+            throw err;
+    }
+    if (!rule) {
+        return [
+            {
+                where: WHERE,
+                what: `advancedConfiguration.${member} ${ruleArn} does not exist.`,
+                fix: `Create the listener rule, or correct ${member}. ${GUIDE}`,
+            },
+        ];
+    }
+    const attached = forwardTargets(rule);
+    const absent = groups.filter((g) => !attached.includes(g));
+    if (absent.length === 0)
+        return [];
+    return [
+        {
+            where: WHERE,
+            what: `The ${member} ${ruleArn} does not forward to ${absent.join(' and ')}; ECS requires both target groups on it and would roll the deployment back ("Both targetGroup and alternateTargetGroup must be associated with the productionListenerRule or testListenerRule").`,
+            fix: 'Make the rule a weighted forward to both target groups (the live one 100, the alternate 0).',
+        },
+    ];
+}
+
+
+/***/ }),
+
+/***/ 8636:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $U: () => (/* binding */ nativeVerdict),
+/* harmony export */   C0: () => (/* binding */ listServiceDeployments),
+/* harmony export */   DD: () => (/* binding */ stopWithRollback),
+/* harmony export */   Hr: () => (/* binding */ failureReason),
+/* harmony export */   Ld: () => (/* binding */ progressLines),
+/* harmony export */   MH: () => (/* binding */ describeServiceDeployment),
+/* harmony export */   VF: () => (/* binding */ isNativeStrategy),
+/* harmony export */   dR: () => (/* binding */ isFinal),
+/* harmony export */   hd: () => (/* binding */ continueHook),
+/* harmony export */   lK: () => (/* binding */ pausedGuidance),
+/* harmony export */   mY: () => (/* binding */ revisionTaskDefinition),
+/* harmony export */   rz: () => (/* binding */ ONGOING_STATUSES),
+/* harmony export */   vg: () => (/* binding */ findByTaskDefinition),
+/* harmony export */   xq: () => (/* binding */ awaitingHooks)
+/* harmony export */ });
+/* unused harmony exports NATIVE_STRATEGIES, LIFECYCLE_STAGES, FINAL_STATUSES, shortArn, trafficLine, hookLine, reachedStage, goesOnMessage */
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(212);
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1452);
+/**
+ * ECS-native blue/green, linear and canary deployments (deploymentController ECS with
+ * deploymentConfiguration.strategy BLUE_GREEN | LINEAR | CANARY): what a service deployment
+ * says (pure: progress lines, verdicts, the reason of a failure) and the calls that find,
+ * stop and continue one. The strategy module (strategies/ecs-native.ts) puts them together.
+ */
+
+
+/** The strategies ECS runs itself (anything but ROLLING). */
+const NATIVE_STRATEGIES = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+function isNativeStrategy(strategy) {
+    return NATIVE_STRATEGIES.includes(strategy ?? '');
+}
+/** The lifecycle stages a service deployment reports, in the order it passes them. */
+const LIFECYCLE_STAGES = [
+    'RECONCILE_SERVICE',
+    'PRE_SCALE_UP',
+    'SCALE_UP',
+    'POST_SCALE_UP',
+    'TEST_TRAFFIC_SHIFT',
+    'POST_TEST_TRAFFIC_SHIFT',
+    'PRODUCTION_TRAFFIC_SHIFT',
+    'POST_PRODUCTION_TRAFFIC_SHIFT',
+    'BAKE_TIME',
+    'CLEAN_UP',
+];
+const FINAL_STATUSES = ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'];
+const ONGOING_STATUSES = [
+    'PENDING',
+    'IN_PROGRESS',
+    'STOP_REQUESTED',
+    'ROLLBACK_REQUESTED',
+    'ROLLBACK_IN_PROGRESS',
+];
+function isFinal(d) {
+    return FINAL_STATUSES.includes(d.status ?? '');
+}
+/** The last part of a service deployment ARN, short enough for a log line. */
+function shortArn(arn) {
+    return arn.slice(arn.lastIndexOf('/') + 1);
+}
+function pct(n) {
+    return `${Number((n ?? 0).toFixed(1))}%`;
+}
+/** `traffic: green 30% / blue 70%` from the target revision's requested weights. */
+function trafficLine(d, kind) {
+    const t = d.targetServiceRevision;
+    const green = kind === 'production' ? t?.requestedProductionTrafficWeight : t?.requestedTestTrafficWeight;
+    if (green === undefined)
+        return undefined;
+    const label = kind === 'production' ? 'traffic' : 'test traffic';
+    return `${label}: green ${pct(green)} / blue ${pct(100 - green)}`;
+}
+function hookLine(h, stage) {
+    const what = h.targetType === 'PAUSE' ? 'PAUSE hook' : `Lambda hook ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(h.targetArn ?? '')}`;
+    const expires = h.status === 'AWAITING_ACTION' || h.status === 'IN_PROGRESS';
+    const until = expires && h.expiresAt
+        ? ` (until ${h.expiresAt.toISOString()}, then ${h.timeoutAction ?? 'ROLLBACK'})`
+        : '';
+    return `hook ${what} ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(h.hookId ?? '')} at ${stage ?? 'an unknown stage'}: ${h.status ?? 'UNKNOWN'}${until}`;
+}
+/** Every line a poll of the deployment may print, by key: a key prints again only when its line changes. */
+function progressLines(d) {
+    const lines = [
+        ['status', `service deployment ${shortArn(d.serviceDeploymentArn ?? '')}: ${d.status ?? 'UNKNOWN'}`],
+    ];
+    if (d.lifecycleStage)
+        lines.push(['stage', `stage: ${d.lifecycleStage}`]);
+    for (const kind of ['test', 'production']) {
+        const line = trafficLine(d, kind);
+        if (line)
+            lines.push([kind, line]);
+    }
+    for (const h of d.lifecycleHookDetails ?? [])
+        lines.push([`hook:${h.hookId}`, hookLine(h, d.lifecycleStage)]);
+    const cb = d.deploymentCircuitBreaker;
+    if (cb?.failureCount) {
+        lines.push([
+            'breaker',
+            `circuit breaker: ${cb.failureCount}/${cb.threshold ?? '?'} failed tasks (${cb.status})`,
+        ]);
+    }
+    return lines;
+}
+/** Whether the deployment reached `stage` (or a later one) and is still going forward. */
+function reachedStage(d, stage) {
+    if (d.status === 'SUCCESSFUL')
+        return true;
+    if (d.status !== 'IN_PROGRESS' || !d.lifecycleStage)
+        return false;
+    const order = LIFECYCLE_STAGES;
+    return order.indexOf(d.lifecycleStage) >= order.indexOf(stage) && order.includes(stage);
+}
+/** Why a deployment failed, in one sentence: status reason, failed hook, breaker, alarms, rollback. */
+function failureReason(d) {
+    const parts = [];
+    if (d.statusReason)
+        parts.push((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(d.statusReason));
+    for (const h of d.lifecycleHookDetails ?? []) {
+        if (h.status === 'FAILED' || h.status === 'TIMED_OUT')
+            parts.push(hookLine(h, d.lifecycleStage));
+    }
+    const cb = d.deploymentCircuitBreaker;
+    if (cb?.status === 'TRIGGERED') {
+        parts.push(`the circuit breaker triggered after ${cb.failureCount ?? '?'} failed tasks (threshold ${cb.threshold ?? '?'})`);
+    }
+    const alarms = d.alarms?.triggeredAlarmNames ?? [];
+    if (alarms.length > 0)
+        parts.push(`alarms in ALARM: ${alarms.map(_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN).join(', ')}`);
+    if (d.rollback?.reason && d.rollback.reason !== d.statusReason) {
+        parts.push(`rollback: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(d.rollback.reason)}`);
+    }
+    return parts.length > 0 ? parts.join('; ') : 'ECS gave no reason';
+}
+/**
+ * The verdict on our service deployment, or undefined while it goes on. Success only when it
+ * is SUCCESSFUL, or (wait-until a stage) once it has reached that stage going forward.
+ */
+function nativeVerdict(d, waitUntil) {
+    const name = `ECS service deployment ${d.serviceDeploymentArn ?? ''}`;
+    switch (d.status) {
+        case 'SUCCESSFUL':
+            return { outcome: 'succeeded', message: `${name} succeeded.`, early: false };
+        case 'ROLLBACK_SUCCESSFUL':
+            return { outcome: 'failed', message: `${name} failed and was rolled back: ${failureReason(d)}.` };
+        case 'ROLLBACK_FAILED':
+            return {
+                outcome: 'failed',
+                message: `${name} failed and its rollback failed too: ${failureReason(d)}. Check the service in the ECS console.`,
+            };
+        case 'STOPPED':
+            return { outcome: 'stopped', message: `${name} was stopped: ${failureReason(d)}.` };
+    }
+    if (waitUntil !== 'complete' && reachedStage(d, waitUntil)) {
+        return { outcome: 'succeeded', message: goesOnMessage(d, waitUntil), early: true };
+    }
+    return undefined;
+}
+/** What a run that stops waiting early says: it goes on in AWS, and how to follow it. */
+function goesOnMessage(d, waitUntil) {
+    const arn = d.serviceDeploymentArn ?? '';
+    return `ECS service deployment ${arn} reached ${d.lifecycleStage ?? waitUntil} (wait-until: ${waitUntil}); the run stops waiting here, and the deployment goes on in AWS (not stopped by this job). Follow it with: aws ecs describe-service-deployments --service-deployment-arns ${arn}`;
+}
+/** The PAUSE hooks of the deployment waiting for ContinueServiceDeployment. */
+function awaitingHooks(d) {
+    return (d.lifecycleHookDetails ?? []).filter((h) => h.targetType === 'PAUSE' && h.status === 'AWAITING_ACTION');
+}
+/** What a deployment waiting at a PAUSE hook waits for, and the exact way to continue it. */
+function pausedGuidance(d, h, target) {
+    const expires = h.expiresAt
+        ? `${h.expiresAt.toISOString()} (then ${h.timeoutAction ?? 'ROLLBACK'})`
+        : 'its timeout';
+    return [
+        `ECS service deployment ${d.serviceDeploymentArn ?? ''} waits at a PAUSE hook (${h.hookId ?? ''}, stage ${d.lifecycleStage ?? '?'}) for someone to continue or roll it back, until ${expires}.`,
+        'To continue it from GitHub, run this action again (e.g. in a job gated by an environment with required reviewers):',
+        '  - uses: <this action>',
+        '    with:',
+        `      cluster: ${target.cluster}`,
+        `      service: ${target.service}`,
+        '      paused-hook: continue   # or: rollback',
+        `Or: aws ecs continue-service-deployment --region ${target.region} --service-deployment-arn ${d.serviceDeploymentArn ?? ''} --hook-id ${h.hookId ?? ''} --action CONTINUE`,
+    ];
+}
+// ---------------------------------------------------------------------------------------
+// The calls
+async function describeServiceDeployment(ecs, arn, signal) {
+    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServiceDeploymentsCommand */ .A6p({ serviceDeploymentArns: [arn] }), {
+        abortSignal: signal,
+    });
+    return out.serviceDeployments?.[0];
+}
+/** The service's deployments, newest first, optionally created after a time or in given statuses. */
+async function listServiceDeployments(ecs, q) {
+    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .ListServiceDeploymentsCommand */ .jz8({
+        cluster: q.cluster,
+        service: q.service,
+        ...(q.after && { createdAt: { after: q.after } }),
+        ...(q.status && { status: q.status }),
+    }));
+    return [...(out.serviceDeployments ?? [])].sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+}
+/** The task definition a service revision runs. */
+async function revisionTaskDefinition(ecs, revisionArn) {
+    const out = await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .DescribeServiceRevisionsCommand */ .oF5({ serviceRevisionArns: [revisionArn] }));
+    return out.serviceRevisions?.[0]?.taskDefinition;
+}
+/**
+ * The newest service deployment of the service whose target revision runs `taskDefinitionArn`
+ * (created after `after` when given): ours, when the start's answer did not name it or a
+ * retried start meets the deployment the first call began.
+ */
+async function findByTaskDefinition(ecs, q) {
+    for (const brief of await listServiceDeployments(ecs, q)) {
+        if (!brief.targetServiceRevisionArn)
+            continue;
+        if ((await revisionTaskDefinition(ecs, brief.targetServiceRevisionArn)) === q.taskDefinitionArn)
+            return brief;
+    }
+    return undefined;
+}
+async function stopWithRollback(ecs, arn) {
+    await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .StopServiceDeploymentCommand */ .a8L({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' }));
+}
+async function continueHook(ecs, arn, hookId, action) {
+    await ecs.send(new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_1__/* .ContinueServiceDeploymentCommand */ .LrH({ serviceDeploymentArn: arn, hookId, action }));
 }
 
 
@@ -83495,20 +84195,22 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7766);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3871);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3916);
-/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(2932);
+/* harmony import */ var _deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_19__ = __nccwpck_require__(2932);
 /* harmony import */ var _preview_comment_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(7174);
 /* harmony import */ var _preview_names_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(9144);
 /* harmony import */ var _preview_routing_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(8229);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(665);
 /* harmony import */ var _runs_deploy_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(6383);
-/* harmony import */ var _runs_preview_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(8934);
-/* harmony import */ var _runs_rollback_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(9964);
-/* harmony import */ var _runs_teardown_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(1712);
-/* harmony import */ var _stages_deps_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(6953);
+/* harmony import */ var _runs_paused_hook_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(908);
+/* harmony import */ var _runs_preview_js__WEBPACK_IMPORTED_MODULE_15__ = __nccwpck_require__(8934);
+/* harmony import */ var _runs_rollback_js__WEBPACK_IMPORTED_MODULE_16__ = __nccwpck_require__(9964);
+/* harmony import */ var _runs_teardown_js__WEBPACK_IMPORTED_MODULE_17__ = __nccwpck_require__(1712);
+/* harmony import */ var _stages_deps_js__WEBPACK_IMPORTED_MODULE_18__ = __nccwpck_require__(6953);
 /**
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
  * outputs and the job summary, and turn every failure into annotations the user can act on.
  */
+
 
 
 
@@ -83577,7 +84279,7 @@ async function main(env = process.env) {
             report.message = e.message;
             _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setFailed */ .C1(`${e.message} The post step stops any deployment this run started.`);
         }
-        else if (e instanceof _stages_deps_js__WEBPACK_IMPORTED_MODULE_17__/* .DeploymentFailed */ .N) {
+        else if (e instanceof _stages_deps_js__WEBPACK_IMPORTED_MODULE_18__/* .DeploymentFailed */ .N) {
             report.message = e.message;
             for (const line of e.diagnostics)
                 _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .error */ .z3(line);
@@ -83598,10 +84300,12 @@ async function main(env = process.env) {
 /** The one run this configuration asks for; runs never call each other. */
 function chooseRun(config) {
     if (config.rollback)
-        return _runs_rollback_js__WEBPACK_IMPORTED_MODULE_15__/* .runRollback */ .el;
+        return _runs_rollback_js__WEBPACK_IMPORTED_MODULE_16__/* .runRollback */ .el;
+    if (config.pausedHook !== undefined)
+        return _runs_paused_hook_js__WEBPACK_IMPORTED_MODULE_14__/* .runPausedHook */ .v;
     if (config.preview?.action === 'destroy')
-        return _runs_teardown_js__WEBPACK_IMPORTED_MODULE_16__/* .runPreviewDestroy */ .G;
-    return config.preview !== undefined ? _runs_preview_js__WEBPACK_IMPORTED_MODULE_14__/* .runPreview */ .U : _runs_deploy_js__WEBPACK_IMPORTED_MODULE_13__/* .runDeploy */ .z;
+        return _runs_teardown_js__WEBPACK_IMPORTED_MODULE_17__/* .runPreviewDestroy */ .G;
+    return config.preview !== undefined ? _runs_preview_js__WEBPACK_IMPORTED_MODULE_15__/* .runPreview */ .U : _runs_deploy_js__WEBPACK_IMPORTED_MODULE_13__/* .runDeploy */ .z;
 }
 function runDeps(config, signal) {
     return {
@@ -83631,7 +84335,7 @@ async function commentOnPullRequest(config, report, removed) {
         return;
     let names;
     try {
-        names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_10__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_18__/* .resourceName */ .Iy)(service), preview);
+        names = (0,_preview_names_js__WEBPACK_IMPORTED_MODULE_10__/* .previewNames */ .JY)((0,_deploy_aws_errors_js__WEBPACK_IMPORTED_MODULE_19__/* .resourceName */ .Iy)(service), preview);
     }
     catch (e) {
         _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .warning */ .$e(`The pull request was not commented on: ${e.message}`);
@@ -83726,8 +84430,8 @@ var aws = __nccwpck_require__(4258);
 var src_config = __nccwpck_require__(7766);
 // EXTERNAL MODULE: ./src/deploy/aws-errors.ts
 var aws_errors = __nccwpck_require__(2932);
-// EXTERNAL MODULE: ./src/deploy/choose.ts + 4 modules
-var choose = __nccwpck_require__(5825);
+// EXTERNAL MODULE: ./src/deploy/choose.ts + 6 modules
+var choose = __nccwpck_require__(6121);
 // EXTERNAL MODULE: ./src/deploy/service.ts
 var deploy_service = __nccwpck_require__(3432);
 // EXTERNAL MODULE: ./src/deploy/active.ts
@@ -84008,7 +84712,13 @@ function answeredByAws(err) {
 var client_ecs_dist_cjs = __nccwpck_require__(212);
 // EXTERNAL MODULE: ./src/deploy/codedeploy.ts
 var codedeploy = __nccwpck_require__(8221);
+// EXTERNAL MODULE: ./src/deploy/native-check.ts
+var native_check = __nccwpck_require__(4369);
+// EXTERNAL MODULE: ./src/deploy/native.ts
+var deploy_native = __nccwpck_require__(8636);
 ;// CONCATENATED MODULE: ./src/verify.ts
+
+
 
 
 
@@ -84063,6 +84773,13 @@ async function verifyDeployment(clients, target, log) {
     const mode = target.deployMode === 'none' || service !== undefined
         ? collect(() => (0,choose/* resolveDeployMode */.n2)(target.deployMode, service))
         : undefined;
+    // ECS-native (auto on a BLUE_GREEN/LINEAR/CANARY service): what the service itself lacks for it.
+    // A run that has described the service already checked this through the strategy.
+    if (mode === 'rolling' && service !== undefined && target.known?.service === undefined) {
+        if ((0,deploy_native/* isNativeStrategy */.VF)(service.service.deploymentConfiguration?.strategy)) {
+            problems.push(...(0,native_check/* serviceProblems */.gx)(service.service));
+        }
+    }
     if (mode === 'codedeploy' && service !== undefined) {
         if (!target.known?.deploymentGroupChecked)
             await checkGroup(clients, target, attempt);
@@ -84707,6 +85424,7 @@ const RESOURCE_KINDS = [
     'TagPreviewRules',
     'PreviewTargetGroups',
     'TagPreviewTargetGroups',
+    'ServiceDeployments',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -84785,6 +85503,8 @@ function requiredActions(needs) {
         add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
         add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
     }
+    if (needs.mode === 'ecs-native')
+        addNativeActions(add);
     if (rollback) {
         // The family's previous ACTIVE revision, when nothing newer says what was live before.
         add('TaskDefinitions', 'ecs:ListTaskDefinitions');
@@ -84805,6 +85525,18 @@ function requiredActions(needs) {
         resource,
         actions: [...groups.get(resource)].sort(),
     }));
+}
+/**
+ * ECS-native blue/green, linear and canary: UpdateService starts the service deployment, which
+ * is found (List), watched (Describe, with its revisions' task definitions), stopped with
+ * rollback on a timeout or cancel, and continued at a PAUSE hook (paused-hook). The check
+ * reads the listener rules and target groups. No iam:PassRole: a new task definition does not
+ * pass the service's infrastructure role again (only a change of its load balancers would).
+ */
+function addNativeActions(add) {
+    add('Service', 'ecs:UpdateService', 'ecs:ListServiceDeployments');
+    add('ServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment', 'ecs:DescribeServiceRevisions');
+    add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
 }
 /** A preview's own service, task definition family, image tags and routing. */
 function addPreviewActions(add, needs) {
@@ -85063,6 +85795,13 @@ const SCOPES = {
     TagPreviewTargetGroups: (r) => ({
         Resource: r.previewTargetGroups(),
         Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+    // ECS-native: the service's service deployments and the service revisions they move between.
+    ServiceDeployments: (r) => ({
+        Resource: [
+            r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
+            r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
+        ],
     }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
@@ -92647,6 +93386,8 @@ function renderSummary(r) {
     }
     if (r.ecsDeploymentId)
         facts.push(`- ECS deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(r.ecsDeploymentId)}`);
+    if (r.serviceDeploymentArn)
+        facts.push(`- ECS service deployment: ${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdCode */ .xs)(r.serviceDeploymentArn)}`);
     if (r.outcome)
         facts.push(`- Outcome: **${(0,_safe_text_js__WEBPACK_IMPORTED_MODULE_0__/* .mdText */ .bC)(r.outcome)}**`);
     lines.push(...facts);
@@ -92701,6 +93442,85 @@ async function runDeploy(config, deps, timer, report) {
         stages.skip('Deploy', 'deploy-mode none: task definition registered only');
     }
     await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .settleDeployment */ .Nk)(watch, config, deps, stages, report);
+}
+
+
+/***/ }),
+
+/***/ 908:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ runPausedHook)
+/* harmony export */ });
+/* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
+/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6121);
+/* harmony import */ var _deploy_native_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8636);
+/* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3916);
+/* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2636);
+/* harmony import */ var _stages_stage_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7089);
+
+
+
+
+
+
+
+/** The service's current service deployment, or the newest one in progress. */
+async function currentDeployment(config, deps) {
+    const { ecs } = deps.clients;
+    const service = config.service;
+    const svc = await (0,_deploy_service_js__WEBPACK_IMPORTED_MODULE_3__/* .describeTargetService */ .W)(ecs, config.cluster, service);
+    let arn = svc.service.currentServiceDeployment;
+    if (arn === undefined) {
+        const [newest] = await (0,_deploy_native_js__WEBPACK_IMPORTED_MODULE_2__/* .listServiceDeployments */ .C0)(ecs, {
+            cluster: config.cluster,
+            service,
+            status: ['IN_PROGRESS'],
+        });
+        arn = newest?.serviceDeploymentArn;
+    }
+    return arn ? (0,_deploy_native_js__WEBPACK_IMPORTED_MODULE_2__/* .describeServiceDeployment */ .MH)(ecs, arn) : undefined;
+}
+/** ContinueServiceDeployment on the PAUSE hook the deployment waits at; a clear error when none waits. */
+async function answerPausedHook(config, deps) {
+    const d = await currentDeployment(config, deps);
+    const hook = d && (0,_deploy_native_js__WEBPACK_IMPORTED_MODULE_2__/* .awaitingHooks */ .xq)(d)[0];
+    if (!d?.serviceDeploymentArn || !hook?.hookId) {
+        const state = d
+            ? `its current service deployment ${d.serviceDeploymentArn ?? ''} is ${d.status ?? '?'}${d.lifecycleStage ? ` at ${d.lifecycleStage}` : ''}`
+            : 'it has no service deployment';
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UserError */ .yo({
+            where: 'paused-hook',
+            what: `Nothing of ECS service '${config.service}' in cluster '${config.cluster}' waits at a PAUSE hook: ${state}.`,
+            fix: 'Run paused-hook only while a deployment waits at a PAUSE lifecycle hook (the deploying run prints when it does); it may have timed out or been answered already.',
+        });
+    }
+    const action = config.pausedHook === 'rollback' ? 'ROLLBACK' : 'CONTINUE';
+    await (0,_deploy_native_js__WEBPACK_IMPORTED_MODULE_2__/* .continueHook */ .hd)(deps.clients.ecs, d.serviceDeploymentArn, hook.hookId, action);
+    deps.log.info(`ContinueServiceDeployment ${action}: ECS service deployment ${d.serviceDeploymentArn}, PAUSE hook ${hook.hookId} at ${d.lifecycleStage ?? '?'}.`);
+    return { arn: d.serviceDeploymentArn, hookId: hook.hookId };
+}
+async function runPausedHook(config, deps, timer, report) {
+    const stages = new _stages_stage_js__WEBPACK_IMPORTED_MODULE_6__/* .Stages */ .e(timer, deps);
+    await (0,_aws_js__WEBPACK_IMPORTED_MODULE_0__/* .checkCredentials */ .vG)(deps.clients);
+    const strategy = _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__/* .STRATEGIES */ .YL['ecs-native'];
+    const answered = await stages.run(config.pausedHook === 'rollback' ? 'Roll back at the PAUSE hook' : 'Continue at the PAUSE hook', () => answerPausedHook(config, deps), (a) => a.hookId);
+    report.mode = strategy.name;
+    deps.setOutput('deploy-mode', strategy.name);
+    const started = {
+        strategy: strategy.name,
+        id: answered.arn,
+        cluster: config.cluster,
+        service: config.service,
+        timeoutMs: config.waitForMinutes * 60_000,
+        expectRollback: config.pausedHook === 'rollback',
+    };
+    (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_5__/* .reportStarted */ .yu)(deps, report, strategy, started);
+    const ctx = (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_5__/* .deployContext */ .H3)(config, deps);
+    // Not recorded for the post step: this run answered a deployment another run started.
+    await (0,_stages_deploy_js__WEBPACK_IMPORTED_MODULE_5__/* .settleDeployment */ .Nk)(() => strategy.watch(deps.clients, started, ctx, { rollbackOnTimeout: config.rollbackOnTimeout }), config, deps, stages, report);
 }
 
 
@@ -92787,7 +93607,7 @@ async function startPreview(config, plan, strategy, taskDefinitionArn, deps, sta
 /* harmony export */ });
 /* unused harmony export planRollback */
 /* harmony import */ var _aws_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4258);
-/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5825);
+/* harmony import */ var _deploy_choose_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6121);
 /* harmony import */ var _deploy_history_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8259);
 /* harmony import */ var _deploy_service_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3432);
 /* harmony import */ var _stages_deploy_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2636);
@@ -93011,11 +93831,12 @@ async function runPreviewDestroy(config, deps, timer, report) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F: () => (/* binding */ mdFence),
+/* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   YF: () => (/* binding */ mdLink),
 /* harmony export */   bC: () => (/* binding */ mdText),
 /* harmony export */   xs: () => (/* binding */ mdCode)
 /* harmony export */ });
-/* unused harmony exports inertLines, oneLine */
+/* unused harmony export inertLines */
 /**
  * The one way text from outside (inputs, files, pull requests, AWS answers, docker output) reaches
  * the runner's log or rendered markdown. Pure functions, so every hostile case is a table row.
@@ -93107,6 +93928,8 @@ function recordDeployment(deps, record) {
 function reportStarted(deps, report, strategy, started) {
     if (strategy.idOutput === 'codedeploy-deployment-id')
         report.codedeployDeploymentId = started.id;
+    else if (strategy.idOutput === 'service-deployment-arn')
+        report.serviceDeploymentArn = started.id;
     else
         report.ecsDeploymentId = started.id;
     deps.setOutput(strategy.idOutput, started.id);
@@ -93989,6 +94812,14 @@ function describePlannedCalls(plan) {
         calls.push(`codedeploy:CreateDeployment ${d.application}/${d.deploymentGroup} config=${d.deploymentConfigName} (AppSpecContent)`);
         if (plan.wait)
             calls.push('codedeploy:GetDeployment, polled until Succeeded, Failed or Stopped');
+    }
+    else if (d.mode === 'ecs-native') {
+        const service = `cluster=${d.cluster} service=${d.service}`;
+        calls.push(`ecs:UpdateService ${service} taskDefinition=${plan.taskDefinitionFamily}:<new revision> (the service's own BLUE_GREEN, LINEAR or CANARY)`);
+        if (plan.wait) {
+            const until = d.waitUntil === 'complete' ? 'SUCCESSFUL or rolled back' : `it reaches ${d.waitUntil}`;
+            calls.push(`ecs:DescribeServiceDeployments <service deployment>, polled until ${until}`);
+        }
     }
     return calls;
 }

@@ -8,6 +8,8 @@
  *
  *   npm run demo             then keep serving until Ctrl-C
  *   npm run demo -- --once   exit 0 once v2 is live, having removed everything the demo started
+ *   npm run demo -- --strategy blue-green|linear|canary
+ *                            an ECS-native service instead, whose listener rule weights ECS moves
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +21,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { startEmulator, type Emulator } from '../emulator/index.js';
+import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import { startEmulator, type Emulator, type Seed } from '../emulator/index.js';
 import { RUN_LABEL } from '../emulator/runtime/index.js';
 import {
   defaultLockFile,
@@ -68,12 +71,32 @@ const ACTION_TIMEOUT_MS = 10 * 60_000;
 const ACTION_STOP_WAIT_MS = 15_000;
 const LIVE_TIMEOUT_MS = 90_000;
 
-const USAGE = `Usage: npm run demo [-- --once]
+const USAGE = `Usage: npm run demo [-- --once] [-- --strategy blue-green|linear|canary]
 
 Builds the example app with the action, creates its ECS service on v1, then deploys v2 blue/green
 through CodeDeploy, on this machine (Docker engine, registry and AWS endpoint on 127.0.0.1).
-  --once   exit 0 once v2 is live, removing every container and process the demo started
-           (without it, the demo keeps serving until Ctrl-C)`;
+  --once       exit 0 once v2 is live, removing every container and process the demo started
+               (without it, the demo keeps serving until Ctrl-C)
+  --strategy   rehearse an ECS-native deployment instead of CodeDeploy: the service has the ECS
+               controller and this deploymentConfiguration.strategy, and ECS moves production
+               traffic by the weights of its listener rule (blue-green: all at once after the
+               test traffic; linear: 20% a minute; canary: 10%, then the rest two minutes later)`;
+
+/** The ECS-native strategies the demo can rehearse, as the service's deploymentConfiguration. */
+const NATIVE = {
+  'blue-green': { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 1 },
+  linear: {
+    strategy: 'LINEAR',
+    bakeTimeInMinutes: 1,
+    linearConfiguration: { stepPercent: 20, stepBakeTimeInMinutes: 1 },
+  },
+  canary: {
+    strategy: 'CANARY',
+    bakeTimeInMinutes: 1,
+    canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 2 },
+  },
+} as const;
+type NativeStrategy = keyof typeof NATIVE;
 
 // ------------------------------------------------------------------ output
 
@@ -544,7 +567,66 @@ class TrafficSampler {
 
 // ------------------------------------------------------------------ the demo
 
-async function demo(once: boolean, resources: Resources): Promise<void> {
+function howDeployed(strategy: NativeStrategy | undefined): string {
+  return strategy === undefined
+    ? `blue/green through CodeDeploy (${DEPLOYMENT_CONFIG})`
+    : `with an ECS-native ${NATIVE[strategy].strategy} deployment (ECS moves the listener rule's weights)`;
+}
+
+/** The service as the infra stack creates it once an image exists: CodeDeploy's, or an ECS-native one. */
+function serviceSeed(taskDefinition: string, strategy: NativeStrategy | undefined): Seed {
+  const service = {
+    cluster: CLUSTER,
+    serviceName: SERVICE,
+    taskDefinition,
+    desiredCount: 2,
+    launchType: 'FARGATE' as const,
+  };
+  if (strategy !== undefined) {
+    const configuration = NATIVE[strategy];
+    say(
+      `  as example-app/infra/ecs-native.yaml creates it: 2 tasks, ECS controller, ${JSON.stringify(configuration)},`,
+    );
+    say('  a production and a test listener rule forwarding to both target groups (blue 100, green 0)');
+    return {
+      services: [
+        {
+          ...service,
+          deploymentController: 'ECS',
+          deploymentConfiguration: configuration as DeploymentConfiguration,
+          nativeLoadBalancer: { containerName: 'web', containerPort: 8080 },
+        },
+      ],
+    };
+  }
+  say('  as the example-app/infra stack creates it once an image exists: 2 tasks, CODE_DEPLOY controller,');
+  say(`  a CodeDeploy deployment group with ${DEPLOYMENT_CONFIG}`);
+  return {
+    services: [
+      {
+        ...service,
+        deploymentController: 'CODE_DEPLOY',
+        loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+      },
+    ],
+    codedeploy: {
+      applications: [`AppECS-${CLUSTER}-${SERVICE}`],
+      deploymentGroups: [
+        {
+          application: `AppECS-${CLUSTER}-${SERVICE}`,
+          name: `DgpECS-${CLUSTER}-${SERVICE}`,
+          cluster: CLUSTER,
+          service: SERVICE,
+          deploymentConfigName: DEPLOYMENT_CONFIG,
+          terminationWaitMinutes: 1,
+          autoRollback: true,
+        },
+      ],
+    },
+  };
+}
+
+async function demo(once: boolean, resources: Resources, strategy?: NativeStrategy): Promise<void> {
   const steps = 6;
   stage(1, steps, 'Docker engine, registry and base image, on 127.0.0.1 (scripts/local-docker.sh up)');
   const docker = await bringUpDocker(resources);
@@ -637,63 +719,33 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
   resources.check();
 
   stage(5, steps, `v1: the ECS service ${CLUSTER}/${SERVICE} is created on ${v1TaskDefinition}`);
-  say('  as the example-app/infra stack creates it once an image exists: 2 tasks, CODE_DEPLOY controller,');
-  say(`  a CodeDeploy deployment group with ${DEPLOYMENT_CONFIG}`);
-  emulator.seed({
-    services: [
-      {
-        cluster: CLUSTER,
-        serviceName: SERVICE,
-        taskDefinition: v1TaskDefinition,
-        desiredCount: 2,
-        deploymentController: 'CODE_DEPLOY',
-        launchType: 'FARGATE',
-        loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
-      },
-    ],
-    codedeploy: {
-      applications: [`AppECS-${CLUSTER}-${SERVICE}`],
-      deploymentGroups: [
-        {
-          application: `AppECS-${CLUSTER}-${SERVICE}`,
-          name: `DgpECS-${CLUSTER}-${SERVICE}`,
-          cluster: CLUSTER,
-          service: SERVICE,
-          deploymentConfigName: DEPLOYMENT_CONFIG,
-          terminationWaitMinutes: 1,
-          autoRollback: true,
-        },
-      ],
-    },
-  });
+  emulator.seed(serviceSeed(v1TaskDefinition, strategy));
   const sampler = new TrafficSampler(lb.productionUrl);
   resources.sampler = sampler;
   sampler.start();
   await sampler.until(v1.name, LIVE_TIMEOUT_MS, 'v1');
   say(`demo: v1 is live at ${lb.productionUrl}`);
 
-  stage(
-    6,
-    steps,
-    `v2: the action builds and deploys it blue/green through CodeDeploy (${DEPLOYMENT_CONFIG})`,
-  );
+  stage(6, steps, `v2: the action builds and deploys it ${howDeployed(strategy)}`);
   const deployed = await runAction(
     resources,
     v2,
     {
       ...build,
       'task-definition': files.v2.taskDefinition,
-      'codedeploy-appspec': files.v2.appspec,
       cluster: CLUSTER,
       service: SERVICE,
+      ...(strategy === undefined
+        ? { 'codedeploy-appspec': files.v2.appspec }
+        : { 'deploy-mode': 'ecs-native' }),
     },
     awsEnv,
-    'v2 build, push and blue/green deployment',
+    `v2 build, push and ${howDeployed(strategy)}`,
   );
   await sampler.until(v2.name, LIVE_TIMEOUT_MS, 'v2');
   const moving = sampler.samples.filter((s) => (s.counts[v1.name] ?? 0) > 0 && (s.counts[v2.name] ?? 0) > 0);
   say(
-    `\ndemo: v2 is live at ${lb.productionUrl} (deployment ${deployed['codedeploy-deployment-id']}, ` +
+    `\ndemo: v2 is live at ${lb.productionUrl} (deployment ${deployed['codedeploy-deployment-id'] ?? deployed['service-deployment-arn']}, ` +
       `${deployed['deployment-outcome']}); ${moving.length} samples caught production answering both versions`,
   );
   if (once) return;
@@ -706,16 +758,21 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   let once: boolean;
+  let strategy: NativeStrategy | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { once: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: { once: { type: 'boolean' }, help: { type: 'boolean' }, strategy: { type: 'string' } },
     });
     if (values.help) {
       say(USAGE);
       return 0;
     }
     once = values.once === true;
+    if (values.strategy !== undefined && !(values.strategy in NATIVE)) {
+      throw new Error(`--strategy "${values.strategy}" is not one of ${Object.keys(NATIVE).join(', ')}.`);
+    }
+    strategy = values.strategy as NativeStrategy | undefined;
   } catch (error) {
     console.error(`demo: ${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -746,7 +803,7 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   let code: number;
   try {
-    code = await Promise.race([demo(once, resources).then(() => 0), interrupted]);
+    code = await Promise.race([demo(once, resources, strategy).then(() => 0), interrupted]);
   } catch (error) {
     console.error(
       `\ndemo: ${error instanceof DemoError ? error.message : ((error as Error).stack ?? String(error))}`,

@@ -18,7 +18,7 @@ export interface CliResult {
 }
 
 export const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --account ACCOUNT_ID --family FAMILY
-         --mode codedeploy|rolling|none [--cluster CLUSTER] [--service SERVICE]
+         --mode codedeploy|rolling|ecs-native|none [--cluster CLUSTER] [--service SERVICE]
          (--deploy-role ROLE | --no-preflight)
          [--repository NAME ...] [--create-repository] [--pull] [--image-repository NAME ...]
          [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
@@ -31,7 +31,7 @@ policy grants what all of them call, and nothing else.
   --region             AWS region, e.g. us-east-1
   --account            the 12-digit AWS account ID
   --family             the task definition family
-  --mode               codedeploy (blue/green), rolling (ECS), or none (register the task definition only)
+  --mode               codedeploy (blue/green), rolling (ECS), ecs-native (ECS blue/green, linear, canary), or none (register the task definition only)
   --cluster            the ECS cluster (default: default)
   --service            the ECS service (required unless --mode none); for previews, the base service
   --deploy-role        the role the action runs as (NAME, PATH/NAME or its ARN): the preflight reads it
@@ -74,7 +74,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const MODES = ['codedeploy', 'rolling', 'none'] as const;
+const MODES = ['codedeploy', 'rolling', 'ecs-native', 'none'] as const;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
@@ -170,7 +170,7 @@ function checkOptions(values: Values, errors: string[]) {
   if (service !== undefined && !ECS_NAME.test(service)) {
     errors.push(`--service "${service}" is not a service name or ARN.`);
   }
-  if (service === undefined && (mode === 'codedeploy' || mode === 'rolling')) {
+  if (service === undefined && (mode === 'codedeploy' || mode === 'rolling' || mode === 'ecs-native')) {
     errors.push(`--mode ${mode} deploys to a service: give --service.`);
   }
   const repositories = values.repository ?? [];

@@ -10,7 +10,7 @@ import { Problems } from './errors.js';
 import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
 
-export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
+export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'ecs-native' | 'none';
 export type ShaTag = 'full' | 'short' | 'both';
 
 /** How one container's image is produced: built from a context, or an existing image. */
@@ -104,6 +104,10 @@ export interface Config {
   /** Redeploy the task definition that was live before the current one (or stop the running deployment with rollback). */
   rollback: boolean;
   github: GitHubConfig;
+  /** ECS-native: 'complete', or the lifecycle stage at which the run stops waiting and succeeds. */
+  waitUntil: string;
+  /** ECS-native: the run only continues (or rolls back) the service deployment waiting at a PAUSE hook. */
+  pausedHook?: 'continue' | 'rollback';
 }
 
 export { type InputReader, parseList } from './inputs.js';
@@ -137,8 +141,12 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   const rollback = read.bool('rollback');
   const preview = readPreview(input, event, bad);
   ruleRollbackIsAlone(rollback, preview, bad);
-  // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-  const imagesNeeded = !rollback && preview?.action !== 'destroy';
+  const pausedHook = read.choice<'continue' | 'rollback'>('paused-hook') as
+    'continue' | 'rollback' | undefined;
+  rulePausedHookIsAlone(pausedHook, rollback || preview !== undefined, bad);
+  // A rollback redeploys an earlier task definition, a destroy removes a preview and a paused
+  // hook's run only answers the hook: none of them builds.
+  const imagesNeeded = !rollback && preview?.action !== 'destroy' && pausedHook === undefined;
   const build = readBuildInputs(read);
   const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
   const source = readTaskDefinitionSource(read, bad);
@@ -163,6 +171,8 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
     preview,
     rollback,
     github: readGitHub(input, env),
+    waitUntil: read.choice<string>('wait-until'),
+    pausedHook,
   };
   config.codedeploy.description = description;
   for (const rule of FINAL_RULES) rule(config, imagesNeeded, bad);
@@ -477,6 +487,17 @@ function ruleTaskDefinitionFound(run: RunKind, taskDefinition: TaskDefinitionSou
       'task-definition',
       'No task definition is given and there is no service to take the current one from.',
       'Set task-definition to your task definition file (or task-definition-family / task-definition-arn).',
+    );
+  }
+}
+
+/** paused-hook answers a PAUSE hook and does nothing else: not with a rollback or a preview. */
+function rulePausedHookIsAlone(pausedHook: string | undefined, other: boolean, bad: Bad): void {
+  if (pausedHook !== undefined && other) {
+    bad(
+      'paused-hook',
+      `paused-hook is ${pausedHook} together with rollback or preview; a paused-hook run only continues or rolls back the service deployment waiting at a PAUSE hook.`,
+      'Run paused-hook in a step of its own (typically a job gated by an environment with required reviewers).',
     );
   }
 }

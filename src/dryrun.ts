@@ -101,7 +101,8 @@ export interface PlannedRun {
         forceNewDeployment: boolean;
         desiredCount?: number;
       }
-    | { mode: 'codedeploy'; application: string; deploymentGroup: string; deploymentConfigName: string };
+    | { mode: 'codedeploy'; application: string; deploymentGroup: string; deploymentConfigName: string }
+    | { mode: 'ecs-native'; cluster: string; service: string; waitUntil: string };
   /** Whether the run watches the deployment to its end (wait-for-service-stability). */
   wait: boolean;
 }
@@ -137,6 +138,15 @@ export function describePlannedCalls(plan: PlannedRun): string[] {
       `codedeploy:CreateDeployment ${d.application}/${d.deploymentGroup} config=${d.deploymentConfigName} (AppSpecContent)`,
     );
     if (plan.wait) calls.push('codedeploy:GetDeployment, polled until Succeeded, Failed or Stopped');
+  } else if (d.mode === 'ecs-native') {
+    const service = `cluster=${d.cluster} service=${d.service}`;
+    calls.push(
+      `ecs:UpdateService ${service} taskDefinition=${plan.taskDefinitionFamily}:<new revision> (the service's own BLUE_GREEN, LINEAR or CANARY)`,
+    );
+    if (plan.wait) {
+      const until = d.waitUntil === 'complete' ? 'SUCCESSFUL or rolled back' : `it reaches ${d.waitUntil}`;
+      calls.push(`ecs:DescribeServiceDeployments <service deployment>, polled until ${until}`);
+    }
   }
   return calls;
 }

@@ -15,7 +15,7 @@ export interface PermissionNeeds {
   /** May create a missing repository (create-repository: true). */
   createRepository: boolean;
   /** How the service deploys: its deployment controller; none registers the task definition only. */
-  mode: 'codedeploy' | 'rolling' | 'none';
+  mode: 'codedeploy' | 'rolling' | 'ecs-native' | 'none';
   /**
    * The preflight runs (the preflight input, true by default): verify reads the cluster and
    * the roles the task definition names, and IAM simulates the caller's own policies.
@@ -65,6 +65,7 @@ export const RESOURCE_KINDS = [
   'TagPreviewRules',
   'PreviewTargetGroups',
   'TagPreviewTargetGroups',
+  'ServiceDeployments',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -160,6 +161,7 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
     add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
     add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
   }
+  if (needs.mode === 'ecs-native') addNativeActions(add);
   if (rollback) {
     // The family's previous ACTIVE revision, when nothing newer says what was live before.
     add('TaskDefinitions', 'ecs:ListTaskDefinitions');
@@ -185,6 +187,25 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
 }
 
 type AddActions = (resource: ResourceKind, ...actions: string[]) => void;
+
+/**
+ * ECS-native blue/green, linear and canary: UpdateService starts the service deployment, which
+ * is found (List), watched (Describe, with its revisions' task definitions), stopped with
+ * rollback on a timeout or cancel, and continued at a PAUSE hook (paused-hook). The check
+ * reads the listener rules and target groups. No iam:PassRole: a new task definition does not
+ * pass the service's infrastructure role again (only a change of its load balancers would).
+ */
+function addNativeActions(add: AddActions): void {
+  add('Service', 'ecs:UpdateService', 'ecs:ListServiceDeployments');
+  add(
+    'ServiceDeployments',
+    'ecs:DescribeServiceDeployments',
+    'ecs:StopServiceDeployment',
+    'ecs:ContinueServiceDeployment',
+    'ecs:DescribeServiceRevisions',
+  );
+  add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
+}
 
 /** A preview's own service, task definition family, image tags and routing. */
 function addPreviewActions(add: AddActions, needs: PermissionNeeds): void {

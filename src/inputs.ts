@@ -119,7 +119,7 @@ export const INPUTS: readonly InputSpec[] = [
     name: 'deploy-mode',
     kind: 'choice',
     default: 'auto',
-    choices: ['auto', 'codedeploy', 'rolling', 'none'],
+    choices: ['auto', 'codedeploy', 'rolling', 'ecs-native', 'none'],
   },
   flag('wait-for-service-stability', 'true'),
   { name: 'wait-for-minutes', kind: 'minutes', default: '30' },
@@ -151,6 +151,26 @@ export const INPUTS: readonly InputSpec[] = [
   text('preview-domain'),
   text('preview-url'),
   text('github-token', { default: '${{ github.token }}' }),
+  {
+    name: 'wait-until',
+    kind: 'choice',
+    default: 'complete',
+    // ECS-native service deployments' lifecycle stages, in the order a deployment passes them.
+    choices: [
+      'complete',
+      'RECONCILE_SERVICE',
+      'PRE_SCALE_UP',
+      'SCALE_UP',
+      'POST_SCALE_UP',
+      'TEST_TRAFFIC_SHIFT',
+      'POST_TEST_TRAFFIC_SHIFT',
+      'PRODUCTION_TRAFFIC_SHIFT',
+      'POST_PRODUCTION_TRAFFIC_SHIFT',
+      'BAKE_TIME',
+      'CLEAN_UP',
+    ],
+  },
+  { name: 'paused-hook', kind: 'choice', choices: ['continue', 'rollback'] },
 ];
 
 const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));

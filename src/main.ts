@@ -18,6 +18,7 @@ import { previewNames } from './preview/names.js';
 import { createElbClient } from './preview/routing.js';
 import { renderSummary, type RunReport, StageTimer } from './report.js';
 import { runDeploy } from './runs/deploy.js';
+import { runPausedHook } from './runs/paused-hook.js';
 import { runPreview } from './runs/preview.js';
 import { runRollback } from './runs/rollback.js';
 import { runPreviewDestroy } from './runs/teardown.js';
@@ -88,6 +89,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 /** The one run this configuration asks for; runs never call each other. */
 function chooseRun(config: Config) {
   if (config.rollback) return runRollback;
+  if (config.pausedHook !== undefined) return runPausedHook;
   if (config.preview?.action === 'destroy') return runPreviewDestroy;
   return config.preview !== undefined ? runPreview : runDeploy;
 }

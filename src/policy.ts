@@ -301,6 +301,13 @@ const SCOPES: Record<ResourceKind, (r: RunResources, input: PolicyInput) => Scop
     Resource: r.previewTargetGroups(),
     Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
   }),
+  // ECS-native: the service's service deployments and the service revisions they move between.
+  ServiceDeployments: (r) => ({
+    Resource: [
+      r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
+      r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
+    ],
+  }),
 };
 
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */

@@ -58,6 +58,8 @@ export interface RunReport {
   taskDefinitionArn?: string;
   codedeployDeploymentId?: string;
   ecsDeploymentId?: string;
+  /** ECS-native: the service deployment's ARN. */
+  serviceDeploymentArn?: string;
   outcome?: string;
   message?: string;
   diagnostics: string[];
@@ -124,6 +126,7 @@ export function renderSummary(r: RunReport): string {
     );
   }
   if (r.ecsDeploymentId) facts.push(`- ECS deployment: ${mdCode(r.ecsDeploymentId)}`);
+  if (r.serviceDeploymentArn) facts.push(`- ECS service deployment: ${mdCode(r.serviceDeploymentArn)}`);
   if (r.outcome) facts.push(`- Outcome: **${mdText(r.outcome)}**`);
   lines.push(...facts);
   if (r.extraMarkdown) lines.push('', r.extraMarkdown);

@@ -18,6 +18,8 @@ import type { DeployMode } from './config.js';
 import { isAwsError } from './deploy/aws-errors.js';
 import { defaultCodeDeployNames, getDeploymentGroup } from './deploy/codedeploy.js';
 import { resolveDeployMode } from './deploy/choose.js';
+import { serviceProblems } from './deploy/native-check.js';
+import { isNativeStrategy } from './deploy/native.js';
 import { describeTargetService, type TargetService } from './deploy/service.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
@@ -108,6 +110,13 @@ export async function verifyDeployment(
       ? collect(() => resolveDeployMode(target.deployMode, service))
       : undefined;
 
+  // ECS-native (auto on a BLUE_GREEN/LINEAR/CANARY service): what the service itself lacks for it.
+  // A run that has described the service already checked this through the strategy.
+  if (mode === 'rolling' && service !== undefined && target.known?.service === undefined) {
+    if (isNativeStrategy(service.service.deploymentConfiguration?.strategy)) {
+      problems.push(...serviceProblems(service.service));
+    }
+  }
   if (mode === 'codedeploy' && service !== undefined) {
     if (!target.known?.deploymentGroupChecked) await checkGroup(clients, target, attempt);
     if (target.appspec !== undefined) problems.push(...appSpecAgainstService(target.appspec, service));

@@ -402,6 +402,7 @@ const RESOURCE_KINDS = [
     'TagPreviewRules',
     'PreviewTargetGroups',
     'TagPreviewTargetGroups',
+    'ServiceDeployments',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -480,6 +481,8 @@ function requiredActions(needs) {
         add('DeploymentConfig', 'codedeploy:GetDeploymentConfig');
         add('ApplicationRevisions', 'codedeploy:RegisterApplicationRevision');
     }
+    if (needs.mode === 'ecs-native')
+        addNativeActions(add);
     if (rollback) {
         // The family's previous ACTIVE revision, when nothing newer says what was live before.
         add('TaskDefinitions', 'ecs:ListTaskDefinitions');
@@ -500,6 +503,18 @@ function requiredActions(needs) {
         resource,
         actions: [...groups.get(resource)].sort(),
     }));
+}
+/**
+ * ECS-native blue/green, linear and canary: UpdateService starts the service deployment, which
+ * is found (List), watched (Describe, with its revisions' task definitions), stopped with
+ * rollback on a timeout or cancel, and continued at a PAUSE hook (paused-hook). The check
+ * reads the listener rules and target groups. No iam:PassRole: a new task definition does not
+ * pass the service's infrastructure role again (only a change of its load balancers would).
+ */
+function addNativeActions(add) {
+    add('Service', 'ecs:UpdateService', 'ecs:ListServiceDeployments');
+    add('ServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment', 'ecs:DescribeServiceRevisions');
+    add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
 }
 /** A preview's own service, task definition family, image tags and routing. */
 function addPreviewActions(add, needs) {
@@ -849,6 +864,13 @@ const SCOPES = {
         Resource: r.previewTargetGroups(),
         Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
     }),
+    // ECS-native: the service's service deployments and the service revisions they move between.
+    ServiceDeployments: (r) => ({
+        Resource: [
+            r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
+            r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
+        ],
+    }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
 function rulesOf(listenerArn) {
@@ -902,7 +924,7 @@ function unique(values) {
 
 
 const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --account ACCOUNT_ID --family FAMILY
-         --mode codedeploy|rolling|none [--cluster CLUSTER] [--service SERVICE]
+         --mode codedeploy|rolling|ecs-native|none [--cluster CLUSTER] [--service SERVICE]
          (--deploy-role ROLE | --no-preflight)
          [--repository NAME ...] [--create-repository] [--pull] [--image-repository NAME ...]
          [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
@@ -915,7 +937,7 @@ policy grants what all of them call, and nothing else.
   --region             AWS region, e.g. us-east-1
   --account            the 12-digit AWS account ID
   --family             the task definition family
-  --mode               codedeploy (blue/green), rolling (ECS), or none (register the task definition only)
+  --mode               codedeploy (blue/green), rolling (ECS), ecs-native (ECS blue/green, linear, canary), or none (register the task definition only)
   --cluster            the ECS cluster (default: default)
   --service            the ECS service (required unless --mode none); for previews, the base service
   --deploy-role        the role the action runs as (NAME, PATH/NAME or its ARN): the preflight reads it
@@ -956,7 +978,7 @@ const OPTIONS = {
     'preview-listener': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
 };
-const MODES = ['codedeploy', 'rolling', 'none'];
+const MODES = ['codedeploy', 'rolling', 'ecs-native', 'none'];
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
 const FAMILY = /^[A-Za-z0-9_-]{1,255}$/;
@@ -1047,7 +1069,7 @@ function checkOptions(values, errors) {
     if (service !== undefined && !ECS_NAME.test(service)) {
         errors.push(`--service "${service}" is not a service name or ARN.`);
     }
-    if (service === undefined && (mode === 'codedeploy' || mode === 'rolling')) {
+    if (service === undefined && (mode === 'codedeploy' || mode === 'rolling' || mode === 'ecs-native')) {
         errors.push(`--mode ${mode} deploys to a service: give --service.`);
     }
     const repositories = values.repository ?? [];

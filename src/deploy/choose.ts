@@ -10,7 +10,10 @@
  * ECS carries out with the service's own strategy.
  */
 import { UserError } from '../errors.js';
+import { serviceProblems } from './native-check.js';
+import { isNativeStrategy } from './native.js';
 import { codedeployStrategy } from './strategies/codedeploy.js';
+import { ecsNativeStrategy } from './strategies/ecs-native.js';
 import { rollingStrategy } from './strategies/rolling.js';
 import type { DeploymentControllerType, TargetService } from './service.js';
 import type { DeploymentStrategy, StrategyName } from './strategy.js';
@@ -19,9 +22,10 @@ import type { DeploymentStrategy, StrategyName } from './strategy.js';
 export const STRATEGIES: Record<StrategyName, DeploymentStrategy> = {
   codedeploy: codedeployStrategy,
   rolling: rollingStrategy,
+  'ecs-native': ecsNativeStrategy,
 };
 
-export type ResolvedDeployMode = 'codedeploy' | 'rolling' | 'none';
+export type ResolvedDeployMode = 'codedeploy' | 'rolling' | 'ecs-native' | 'none';
 
 const CONTROLLER_MODE: Record<DeploymentControllerType, ResolvedDeployMode | undefined> = {
   CODE_DEPLOY: 'codedeploy',
@@ -35,7 +39,7 @@ const CONTROLLER_MODE: Record<DeploymentControllerType, ResolvedDeployMode | und
  * service, and CodeDeploy cannot deploy to an ECS-controlled one.
  */
 export function resolveDeployMode(
-  requested: 'auto' | 'codedeploy' | 'rolling' | 'none',
+  requested: 'auto' | 'codedeploy' | 'rolling' | 'ecs-native' | 'none',
   svc: TargetService | undefined,
 ): ResolvedDeployMode {
   if (requested === 'none') return 'none';
@@ -55,6 +59,7 @@ export function resolveDeployMode(
       fix: 'Set deploy-mode: none to only register the task definition and deploy it with your own controller, or recreate the service with the ECS or CODE_DEPLOY deployment controller.',
     });
   }
+  if (requested === 'ecs-native') return explicitNative(svc);
   if (requested === 'auto' || requested === supported) return supported;
   if (requested === 'codedeploy') {
     throw new UserError({
@@ -70,13 +75,20 @@ export function resolveDeployMode(
   });
 }
 
+/** deploy-mode: ecs-native on a service not set up for it is refused before any change, naming what is missing. */
+function explicitNative(svc: TargetService): ResolvedDeployMode {
+  const problems = serviceProblems(svc.service);
+  if (problems.length > 0) throw new UserError(problems);
+  return 'ecs-native';
+}
+
 /**
  * The strategy for a service and deploy-mode; undefined for deploy-mode none. A pull
  * request's preview is a service of its own with the ECS controller, whatever the base
  * service uses, so it is always updated with a rolling UpdateService.
  */
 export function chooseStrategy(
-  requested: 'auto' | 'codedeploy' | 'rolling' | 'none',
+  requested: 'auto' | 'codedeploy' | 'rolling' | 'ecs-native' | 'none',
   svc: TargetService | undefined,
   opts: { preview?: boolean } = {},
 ): DeploymentStrategy | undefined {
@@ -86,10 +98,14 @@ export function chooseStrategy(
 }
 
 /**
- * The strategy module for a controller's mode and the service's deployment strategy.
- * ECS-native blue/green, linear and canary plug in here, one line:
- *   if (mode === 'rolling' && ecsStrategy !== undefined && ecsStrategy !== 'ROLLING') return STRATEGIES['ecs-native'];
+ * The strategy module for a controller's mode and the service's deployment strategy: an ECS
+ * service whose deploymentConfiguration.strategy is BLUE_GREEN, LINEAR or CANARY is deployed
+ * (and watched) as ECS-native, since a rolling watch cannot see its stages.
  */
-export function strategyFor(mode: 'codedeploy' | 'rolling', _ecsStrategy?: string): DeploymentStrategy {
+export function strategyFor(
+  mode: 'codedeploy' | 'rolling' | 'ecs-native',
+  ecsStrategy?: string,
+): DeploymentStrategy {
+  if (mode === 'rolling' && isNativeStrategy(ecsStrategy)) return STRATEGIES['ecs-native'];
   return STRATEGIES[mode];
 }

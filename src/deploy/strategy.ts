@@ -10,6 +10,7 @@
  */
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PlannedRun } from '../dryrun.js';
@@ -20,11 +21,13 @@ import type { TargetService } from './service.js';
 import type { WatchResult } from './watch.js';
 
 /** The strategies there are; the chooser maps a service to one of these. */
-export type StrategyName = 'codedeploy' | 'rolling';
+export type StrategyName = 'codedeploy' | 'rolling' | 'ecs-native';
 
 export interface DeployClients {
   ecs: ECSClient;
   codedeploy: CodeDeployClient;
+  /** ECS-native: the listener rules and target groups are checked with it (made on demand when absent). */
+  elbv2?: ElasticLoadBalancingV2Client;
 }
 
 /** What a step may read and where it writes; the signal is the run's cancellation. */
@@ -64,6 +67,8 @@ export interface StartedDeployment {
   /** The watch's budget, on the monotonic clock. */
   timeoutMs: number;
   previousTaskDefinitionArn?: string;
+  /** ECS-native: a deployment this run stopped with rollback, whose success is a finished rollback. */
+  expectRollback?: boolean;
 }
 
 /**
@@ -117,7 +122,7 @@ export interface DeploymentStrategy {
   /** What one of its deployments is called, in stage names and messages: 'CodeDeploy deployment'. */
   readonly label: string;
   /** The output (and report field) that carries a started deployment's id. */
-  readonly idOutput: 'codedeploy-deployment-id' | 'ecs-deployment-id';
+  readonly idOutput: 'codedeploy-deployment-id' | 'ecs-deployment-id' | 'service-deployment-arn';
   /** What a dry run says this strategy would call (pure). */
   planned(check: TargetCheck, ctx: Pick<DeployContext, 'config'>): PlannedRun['deployment'];
   /** Before any change: what the strategy needs of the target exists and fits. */

@@ -44,7 +44,7 @@ export interface WatchResult {
   polls: number;
 }
 
-interface Verdict {
+export interface Verdict {
   outcome: 'succeeded' | 'failed' | 'stopped';
   message: string;
 }
@@ -52,7 +52,7 @@ interface Verdict {
 type LoopEnd = { kind: 'done'; verdict: Verdict } | { kind: 'deadline' } | { kind: 'cancelled' };
 
 /** Prints a line for a key only when its text differs from the last one printed for that key. */
-class Progress {
+export class Progress {
   private readonly last = new Map<string, string>();
   private changed = false;
   constructor(private readonly log: Log) {}
@@ -81,7 +81,7 @@ const BACKOFF_CAP_FLOOR_MS = 15_000;
  * back to the base interval so the next step is seen promptly. No sleep ends past the
  * deadline, and the deadline itself gets one last poll.
  */
-async function pollLoop(
+export async function pollLoop(
   opts: WatchOptions,
   progress: Progress,
   start: number,
@@ -115,7 +115,7 @@ async function pollLoop(
   }
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   return ms >= 60_000 ? `${Number((ms / 60_000).toFixed(1))} min` : `${Math.round(ms / 1000)} s`;
 }
 
@@ -454,7 +454,7 @@ export async function watchRollingDeployment(
 }
 
 /** Builds the watch's results for one deployment, with the status and counts they share. */
-function resultOf(status: string, elapsedMs: () => number, polls: number) {
+export function resultOf(status: string, elapsedMs: () => number, polls: number) {
   return (
     outcome: WatchOutcome,
     message: string,

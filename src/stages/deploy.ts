@@ -38,6 +38,7 @@ export function reportStarted(
   started: StartedDeployment,
 ): void {
   if (strategy.idOutput === 'codedeploy-deployment-id') report.codedeployDeploymentId = started.id;
+  else if (strategy.idOutput === 'service-deployment-arn') report.serviceDeploymentArn = started.id;
   else report.ecsDeploymentId = started.id;
   deps.setOutput(strategy.idOutput, started.id);
 }

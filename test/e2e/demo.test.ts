@@ -46,9 +46,9 @@ async function dockerOrSkip(test: string): Promise<boolean> {
   return false;
 }
 
-function runDemo(): Promise<{ code: number | null; output: string }> {
+function runDemo(extra: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', 'demo', '--', '--once'], {
+    const child = spawn('npm', ['run', 'demo', '--', '--once', ...extra], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -107,6 +107,25 @@ describe('npm run demo -- --once', () => {
     expect(output).toContain(`removed the containers labelled ${RUN_LABEL}=${runId}`);
     const left = await runDocker(['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runId}`]);
     expect(left.trim()).toBe('');
+  }, 300_000);
+});
+
+describe('npm run demo -- --once --strategy linear', () => {
+  it('deploys v2 with an ECS-native LINEAR deployment: production moves step by step with the rule weights', async () => {
+    if (!(await dockerOrSkip('the ECS-native demo test'))) return;
+
+    const { code, output } = await runDemo(['--strategy', 'linear']);
+    expect({ code, tail: code === 0 ? '' : output.slice(-5000) }).toEqual({ code: 0, tail: '' });
+    for (const step of [20, 40, 60, 80]) {
+      expect(output).toContain(`traffic: green ${step}% / blue ${100 - step}%`);
+    }
+    const samples = prodSamples(output);
+    expect(samples).toContainEqual({ v1: 100 });
+    expect(samples.filter((s) => (s.v1 ?? 0) > 0 && (s.v2 ?? 0) > 0).length).toBeGreaterThan(2);
+    expect(samples.at(-1)).toEqual({ v2: 100 });
+    expect(output).toMatch(
+      /demo: v2 is live at http:\/\/127\.0\.0\.1:\d+ \(deployment arn:aws:ecs:us-east-1:\d{12}:service-deployment\/demo\/web\/[\w-]+, succeeded\)/,
+    );
   }, 300_000);
 });
 

@@ -201,7 +201,23 @@ describe('readConfig', () => {
       'unknown deploy mode',
       { ...base, 'deploy-mode': 'bluegreen' },
       env,
-      ['deploy-mode: "bluegreen" is not one of auto, codedeploy, rolling, none.'],
+      ['deploy-mode: "bluegreen" is not one of auto, codedeploy, rolling, ecs-native, none.'],
+    ],
+    [
+      'unknown wait-until stage',
+      { ...base, 'wait-until': 'BAKE' },
+      env,
+      [
+        'wait-until: "BAKE" is not one of complete, RECONCILE_SERVICE, PRE_SCALE_UP, SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP.',
+      ],
+    ],
+    [
+      'paused-hook together with rollback',
+      { ...base, 'paused-hook': 'continue', rollback: 'true' },
+      env,
+      [
+        'paused-hook: paused-hook is continue together with rollback or preview; a paused-hook run only continues or rolls back the service deployment waiting at a PAUSE hook.',
+      ],
     ],
     [
       'no repository to build into',

@@ -202,6 +202,19 @@ describe('describePlannedCalls', () => {
       ],
     ],
     [
+      'an ECS-native run that stops waiting at BAKE_TIME',
+      {
+        ...base,
+        pushes: [],
+        deployment: { mode: 'ecs-native', cluster: 'demo', service: 'web', waitUntil: 'BAKE_TIME' },
+      },
+      [
+        'ecs:RegisterTaskDefinition family=example-app',
+        "ecs:UpdateService cluster=demo service=web taskDefinition=example-app:<new revision> (the service's own BLUE_GREEN, LINEAR or CANARY)",
+        'ecs:DescribeServiceDeployments <service deployment>, polled until it reaches BAKE_TIME',
+      ],
+    ],
+    [
       'a register-only run',
       { ...base, pushes: [], deployment: { mode: 'none' } },
       ['ecs:RegisterTaskDefinition family=example-app'],

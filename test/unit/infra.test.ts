@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse, parseDocument, type CollectionTag, type ScalarTag, type Tags } from 'yaml';
-import { allActions, type PermissionNeeds } from '../../src/iam.js';
+import { allActions, requiredActions, type PermissionNeeds } from '../../src/iam.js';
 
 /**
  * The CloudFormation template in example-app/infra, checked the way CloudFormation would reject it
@@ -104,6 +104,8 @@ const ATTRIBUTES: Record<string, string[]> = {
   'AWS::ECS::Service': ['Name', 'ServiceArn'],
   'AWS::ECS::TaskDefinition': ['TaskDefinitionArn'],
   'AWS::ElasticLoadBalancingV2::Listener': ['ListenerArn'],
+  'AWS::ElasticLoadBalancingV2::ListenerRule': ['IsDefault', 'RuleArn'],
+  'AWS::IAM::Policy': ['Id'],
   'AWS::ElasticLoadBalancingV2::LoadBalancer': [
     'CanonicalHostedZoneID',
     'DNSName',
@@ -909,5 +911,67 @@ describe('CloudFormation template example-app/infra/template.yaml', () => {
     expect(resolve(outputs.ProductionUrl?.Value)).toBe('http://<LoadBalancer.DNSName>/');
     expect(resolve(outputs.TestUrl?.Value)).toBe('http://<LoadBalancer.DNSName>:9000/');
     expect(outputs.DeployRoleArn?.Value).toEqual({ 'Fn::GetAtt': [deployRole().id, 'Arn'] });
+  });
+});
+
+describe('CloudFormation template example-app/infra/ecs-native.yaml', () => {
+  const native = parseTemplate(readFileSync('example-app/infra/ecs-native.yaml', 'utf8'));
+  const resolveNative = resolver(native);
+  const of = (id: string): Json => (native.Resources[id] as Resource).Properties ?? {};
+
+  it('refers only to what exists and uses every parameter', () => {
+    expect(referenceProblems(native)).toEqual([]);
+  });
+
+  it('runs the service with the ECS controller and a native strategy, both target groups through advancedConfiguration', () => {
+    const service = of('Service');
+    expect(property(service, 'DeploymentController.Type')).toBe('ECS');
+    expect(native.Parameters?.Strategy?.AllowedValues).toEqual(['BLUE_GREEN', 'LINEAR', 'CANARY']);
+    expect(property(service, 'DeploymentConfiguration.Strategy')).toEqual({ Ref: 'Strategy' });
+    expect(property(service, 'DeploymentConfiguration.BakeTimeInMinutes')).toBeGreaterThan(0);
+    const lb = property(service, 'LoadBalancers.0') as Json;
+    expect(lb.TargetGroupArn).toEqual({ Ref: 'BlueTargetGroup' });
+    expect(lb.AdvancedConfiguration).toEqual({
+      AlternateTargetGroupArn: { Ref: 'GreenTargetGroup' },
+      ProductionListenerRule: { Ref: 'ProductionRule' },
+      TestListenerRule: { Ref: 'TestRule' },
+      RoleArn: { 'Fn::GetAtt': ['EcsInfrastructureRole', 'Arn'] },
+    });
+  });
+
+  it.each(['ProductionRule', 'TestRule'])(
+    '%s forwards to both target groups (live 100, alternate 0), as ECS requires',
+    (rule) => {
+      expect(property(of(rule), 'Actions.0.ForwardConfig.TargetGroups')).toEqual([
+        { TargetGroupArn: { Ref: 'BlueTargetGroup' }, Weight: 100 },
+        { TargetGroupArn: { Ref: 'GreenTargetGroup' }, Weight: 0 },
+      ]);
+    },
+  );
+
+  it('gives ECS the infrastructure role for load balancers, and an invoke role for the optional Lambda hook', () => {
+    const infra = of('EcsInfrastructureRole');
+    expect(property(infra, 'AssumeRolePolicyDocument.Statement.0.Principal.Service')).toBe(
+      'ecs.amazonaws.com',
+    );
+    expect(resolveNative(infra.ManagedPolicyArns)).toEqual([
+      'arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers',
+    ]);
+    expect((native.Resources.HookInvokeRole as Resource).Condition).toBe('HasHook');
+  });
+
+  it('grants the deploy role exactly the ECS-native calls of src/iam.ts, on the service and its deployments', () => {
+    const statements = permissionStatements({ Policies: [of('DeployRoleNativePolicy')] }).map(
+      (s) => resolveNative(s) as Statement,
+    );
+    const wanted = requiredActions({ build: false, createRepository: false, mode: 'ecs-native' }).filter(
+      (g) => ['Service', 'ServiceDeployments', 'LoadBalancers'].includes(g.resource),
+    );
+    const byName = (a: { resource: string }, b: { resource: string }) => a.resource.localeCompare(b.resource);
+    expect(
+      statements.map((s) => ({ resource: s.Sid as string, actions: list(s.Action) })).sort(byName),
+    ).toEqual([...wanted].sort(byName));
+    const service = 'arn:aws:ecs:eu-west-1:111122223333:service/<ClusterName>/web-native';
+    expect(statements[0]?.Resource).toBe(service);
   });
 });

@@ -855,3 +855,26 @@ describe('runCli policy', () => {
     expect(usage?.startsWith('Usage: ecs-deploy-pipeline policy')).toBe(true);
   });
 });
+
+describe('ECS-native deployments', () => {
+  it('grant the service deployment calls on the service and its deployments, the ELB reads, and no extra PassRole', () => {
+    const groups = requiredActions({ build: false, createRepository: false, mode: 'ecs-native' });
+    const of = (kind: string) => groups.find((g) => g.resource === kind)?.actions;
+    expect(of('Service')).toEqual([
+      'ecs:DescribeServices',
+      'ecs:ListServiceDeployments',
+      'ecs:UpdateService',
+    ]);
+    expect(of('ServiceDeployments')).toEqual([
+      'ecs:ContinueServiceDeployment',
+      'ecs:DescribeServiceDeployments',
+      'ecs:DescribeServiceRevisions',
+      'ecs:StopServiceDeployment',
+    ]);
+    expect(of('LoadBalancers')).toEqual([
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTargetGroups',
+    ]);
+    expect(of('PassTaskRoles')).toEqual(['iam:PassRole']);
+  });
+});

@@ -328,3 +328,25 @@ describe('verifyDeployment', () => {
     await expect(verifyDeployment(clients, target(), new MemoryLog())).rejects.toThrow('internal');
   });
 });
+
+describe('verifyDeployment of an ECS-native service', () => {
+  it('names what a BLUE_GREEN service lacks for it (deploy-mode auto)', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [
+        service({
+          deploymentController: { type: 'ECS' },
+          deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 },
+        }),
+      ],
+    });
+    const problems = await verifyDeployment(clients, target({ appspec: undefined }), new MemoryLog());
+    expect(problems).toEqual([
+      expect.objectContaining({
+        where: 'deploy-mode',
+        what: expect.stringMatching(
+          /advancedConfiguration.alternateTargetGroupArn, advancedConfiguration.productionListenerRule, advancedConfiguration.roleArn/,
+        ),
+      }),
+    ]);
+  });
+});

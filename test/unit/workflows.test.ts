@@ -96,11 +96,12 @@ function actionStep(job: Job): Step {
 }
 
 describe('GitHub workflows', () => {
-  it('are ci, codeql, dependabot-dist, deploy, preview and release', () => {
+  it('are ci, codeql, dependabot-dist, deploy, deploy-native, preview and release', () => {
     expect(files.sort()).toEqual([
       'ci.yml',
       'codeql.yml',
       'dependabot-dist.yml',
+      'deploy-native.yml',
       'deploy.yml',
       'preview.yml',
       'release.yml',
@@ -536,5 +537,28 @@ describe('action.yml in the Marketplace', () => {
     expect(action.description).toMatch(/Amazon ECS/);
     expect(colors).toContain(action.branding.color);
     expect(icons).toContain(action.branding.icon);
+  });
+});
+
+describe('deploy-native.yml', () => {
+  const wf = parse(readFileSync('.github/workflows/deploy-native.yml', 'utf8')) as {
+    jobs: Record<
+      string,
+      { needs?: string; environment?: string; steps: { uses?: string; with?: Record<string, string> }[] }
+    >;
+  };
+  const action = (job: string) => wf.jobs[job]?.steps.find((s) => s.uses === './')?.with ?? {};
+
+  it('deploys with deploy-mode ecs-native and stops waiting at the PAUSE hook stage', () => {
+    expect(action('deploy')).toMatchObject({
+      'deploy-mode': 'ecs-native',
+      'wait-until': 'POST_TEST_TRAFFIC_SHIFT',
+    });
+  });
+
+  it('continues the paused hook from a second job gated by its own environment', () => {
+    expect(wf.jobs.approve).toMatchObject({ needs: 'deploy', environment: 'production-approval' });
+    expect(action('approve')).toMatchObject({ 'paused-hook': 'continue' });
+    expect(action('approve')['task-definition']).toBeUndefined();
   });
 });

@@ -8,6 +8,17 @@ function target(controller: DeploymentControllerType, ecsStrategy?: string): Tar
   const service = {
     serviceName: 'web',
     deploymentController: { type: controller },
+    // Set up for ECS-native (what explicit deploy-mode: ecs-native needs); ignored otherwise.
+    loadBalancers: [
+      {
+        targetGroupArn: 'tg-blue',
+        advancedConfiguration: {
+          alternateTargetGroupArn: 'tg-green',
+          productionListenerRule: 'rule-prod',
+          roleArn: 'arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers',
+        },
+      },
+    ],
     ...(ecsStrategy !== undefined && { deploymentConfiguration: { strategy: ecsStrategy } }),
   } as Service;
   return {
@@ -30,10 +41,13 @@ describe('chooseStrategy: the one place a service gets its strategy', () => {
     ['auto', 'ECS', undefined, 'rolling'],
     ['auto', 'ECS', 'ROLLING', 'rolling'],
     ['rolling', 'ECS', 'ROLLING', 'rolling'],
-    // Until the ECS-native module exists, ECS carries these out through UpdateService.
-    ['auto', 'ECS', 'BLUE_GREEN', 'rolling'],
-    ['auto', 'ECS', 'LINEAR', 'rolling'],
-    ['auto', 'ECS', 'CANARY', 'rolling'],
+    // ECS runs these itself; they are watched through their service deployments.
+    ['auto', 'ECS', 'BLUE_GREEN', 'ecs-native'],
+    ['auto', 'ECS', 'LINEAR', 'ecs-native'],
+    ['auto', 'ECS', 'CANARY', 'ecs-native'],
+    ['rolling', 'ECS', 'BLUE_GREEN', 'ecs-native'],
+    ['ecs-native', 'ECS', 'BLUE_GREEN', 'ecs-native'],
+    ['ecs-native', 'ECS', 'CANARY', 'ecs-native'],
     ['none', 'ECS', undefined, undefined],
     ['none', 'CODE_DEPLOY', undefined, undefined],
     ['none', 'EXTERNAL', undefined, undefined],
@@ -45,6 +59,13 @@ describe('chooseStrategy: the one place a service gets its strategy', () => {
     expect(chooseStrategy('auto', target(controller), { preview: true })?.name).toBe('rolling');
   });
 
+  it.each(['BLUE_GREEN', 'LINEAR', 'CANARY'])(
+    'a preview of an ECS-native (%s) service is a rolling update',
+    (s) => {
+      expect(chooseStrategy('auto', target('ECS', s), { preview: true })?.name).toBe('rolling');
+    },
+  );
+
   it('needs no service for deploy-mode none', () => {
     expect(chooseStrategy('none', undefined)).toBeUndefined();
   });
@@ -53,6 +74,8 @@ describe('chooseStrategy: the one place a service gets its strategy', () => {
     ['auto', 'EXTERNAL', /EXTERNAL deployment controller/],
     ['codedeploy', 'ECS', /'codedeploy' but .* uses the ECS deployment controller/],
     ['rolling', 'CODE_DEPLOY', /'rolling' but .* uses the CODE_DEPLOY deployment controller/],
+    ['ecs-native', 'ECS', /strategy ROLLING \(the default\), not BLUE_GREEN, LINEAR or CANARY/],
+    ['ecs-native', 'CODE_DEPLOY', /uses the CODE_DEPLOY deployment controller, not ECS/],
   ] as const)('refuses %s on a %s service, naming deploy-mode', (requested, controller, what) => {
     let err: unknown;
     try {
