@@ -9,6 +9,12 @@ import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
 import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
+import {
+  type OneOffTaskConfig,
+  readOneOffTask,
+  readRevisions,
+  type RevisionConfig,
+} from './task/config.js';
 
 export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
 export type ShaTag = 'full' | 'short' | 'both';
@@ -104,6 +110,10 @@ export interface Config {
   /** Redeploy the task definition that was live before the current one (or stop the running deployment with rollback). */
   rollback: boolean;
   github: GitHubConfig;
+  /** The one-off task (run-task), when one runs. */
+  task?: OneOffTaskConfig;
+  /** register, keep-revisions, task-definition-tags, service-propagate-tags. */
+  revisions: RevisionConfig;
 }
 
 export { type InputReader, parseList } from './inputs.js';
@@ -137,10 +147,14 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   const rollback = read.bool('rollback');
   const preview = readPreview(input, event, bad);
   ruleRollbackIsAlone(rollback, preview, bad);
-  // A rollback redeploys an earlier task definition and a destroy removes a preview: neither builds.
-  const imagesNeeded = !rollback && preview?.action !== 'destroy';
+  const revisions = readRevisions(read, env);
+  // A rollback redeploys an earlier task definition, a destroy removes a preview, and
+  // register: false deploys a revision as it is: none of them builds.
+  const imagesNeeded = !rollback && preview?.action !== 'destroy' && revisions.register;
   const build = readBuildInputs(read);
-  const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
+  const containers = revisions.register
+    ? readContainers(read, build, { rollback, imagesNeeded }, problems)
+    : ruleAsIsBuildsNothing(read, bad);
   const source = readTaskDefinitionSource(read, bad);
   const target = readTarget(read, region, source.arn, bad);
   const deployMode = read.choice<DeployMode>('deploy-mode');
@@ -163,6 +177,8 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
     preview,
     rollback,
     github: readGitHub(input, env),
+    task: readOneOffTask(read, env, bad),
+    revisions,
   };
   config.codedeploy.description = description;
   for (const rule of FINAL_RULES) rule(config, imagesNeeded, bad);
@@ -298,6 +314,20 @@ function readContainers(
   }
   // A destroy builds nothing; the repository tells it where the preview's image tags are.
   return b.repository !== '' ? [{ name, build: buildFor({}, 'ecr-repository') }] : [];
+}
+
+/** register: false builds nothing, so no input may name an image to build or put in. */
+function ruleAsIsBuildsNothing(read: InputValues, bad: Bad): ContainerSpec[] {
+  for (const name of ['image', 'containers', 'ecr-repository']) {
+    if (read.raw(name) !== '') {
+      bad(
+        name,
+        `${name} is set, but register is false: the revision of task-definition-arn is deployed as it is, with its own images.`,
+        `Remove ${name}, or leave register at true to register a new revision with the image.`,
+      );
+    }
+  }
+  return [];
 }
 
 /** Where the task definition starts from: a file, a revision ARN, a family, or the service's. */
@@ -537,7 +567,46 @@ const rulePushWhenDeploying: FinalRule = (config, imagesNeeded, bad) => {
   }
 };
 
+/** register: false deploys the revision task-definition-arn names, in a normal deploy. */
+const ruleAsIsNamesARevision: FinalRule = (config, _images, bad) => {
+  if (config.revisions.register) return;
+  if (config.taskDefinition.kind !== 'arn') {
+    bad(
+      'register',
+      'register is false, but no task-definition-arn names the revision to deploy as it is.',
+      'Set task-definition-arn to the ACTIVE revision to deploy (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION), or leave register at true.',
+    );
+  }
+  if (config.rollback || config.preview !== undefined) {
+    bad(
+      'register',
+      `register is false together with ${config.rollback ? 'rollback' : 'preview'}, which chooses its own revision.`,
+      'Use register: false in a normal deploy only.',
+    );
+  }
+};
+
+/** The one-off task runs in a service's network, before or after a deployment. */
+const ruleTaskHasAService: FinalRule = (config, _images, bad) => {
+  if (config.task === undefined) return;
+  if (config.preview !== undefined || config.rollback) {
+    bad(
+      'run-task',
+      `run-task is set together with ${config.rollback ? 'rollback' : 'preview'}.`,
+      'Run one-off tasks in a normal deploy (run-task: before or after).',
+    );
+  } else if (config.task.when === 'after' && config.deployMode === 'none') {
+    bad(
+      'run-task',
+      'run-task is after, but deploy-mode none deploys nothing to run it after.',
+      'Use run-task: before with deploy-mode none, or deploy to a service.',
+    );
+  }
+};
+
 const FINAL_RULES: FinalRule[] = [
+  ruleAsIsNamesARevision,
+  ruleTaskHasAService,
   ruleDryRunIsADeploy,
   rulePreviewTags,
   ruleImageIsTagged,
