@@ -9,12 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
 import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
-import {
-  type OneOffTaskConfig,
-  readOneOffTask,
-  readRevisions,
-  type RevisionConfig,
-} from './task/config.js';
+import { type OneOffTaskConfig, readOneOffTask, readRevisions, type RevisionConfig } from './task/config.js';
 
 export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'none';
 export type ShaTag = 'full' | 'short' | 'both';

@@ -81,7 +81,8 @@ export interface Plan {
 
 /** register: false deploys an existing revision: it must be ACTIVE (checked before any change). */
 export function deployableAsIs(source: Plan['source'], arn: string): string {
-  const td = (source.doc as { taskDefinition?: { status?: string; taskDefinitionArn?: string } }).taskDefinition;
+  const td = (source.doc as { taskDefinition?: { status?: string; taskDefinitionArn?: string } })
+    .taskDefinition;
   if (td?.status !== 'ACTIVE' || td.taskDefinitionArn === undefined) {
     throw new UserError({
       where: 'task-definition-arn',
@@ -393,7 +394,9 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   const registration = await registrationFamily(config, source, target.previewing, problems);
   const { family, baseFamily } = registration;
   // A preview's revision carries the preview's tags only (its destroy finds it by them).
-  const extraTags = target.previewing ? registration.extraTags : withRevisionTags(config, registration.extraTags);
+  const extraTags = target.previewing
+    ? registration.extraTags
+    : withRevisionTags(config, registration.extraTags);
   const revision = await plannedRevision(
     config,
     { source, family, extraTags, repositories },
@@ -512,7 +515,9 @@ export async function policyInput(
       task: config.task !== undefined,
       register: plan.asIsArn === undefined,
       pruneRevisions:
-        config.revisions.keepRevisions === undefined ? undefined : { delete: config.revisions.deleteDeregistered },
+        config.revisions.keepRevisions === undefined
+          ? undefined
+          : { delete: config.revisions.deleteDeregistered },
     },
   };
 }

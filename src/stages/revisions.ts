@@ -42,8 +42,11 @@ export async function cleanRevisions(
         deployed,
       });
       for (const arn of pruned.deregistered) deps.log.info(`Deregistered ${arn}.`);
-      if (pruned.deleted.length > 0) deps.log.info(`Deleted ${pruned.deleted.length} deregistered revision(s).`);
-      deps.log.info(`${family}: ${pruned.kept} ACTIVE revision(s) kept (keep-revisions: ${keep}, and any in use).`);
+      if (pruned.deleted.length > 0)
+        deps.log.info(`Deleted ${pruned.deleted.length} deregistered revision(s).`);
+      deps.log.info(
+        `${family}: ${pruned.kept} ACTIVE revision(s) kept (keep-revisions: ${keep}, and any in use).`,
+      );
     } catch (e) {
       deps.log.warning(`Old revisions of ${family} were not cleaned up: ${oneLine((e as Error).message)}`);
     }

@@ -46,7 +46,11 @@ export async function runOneOffTask(
   report: RunReport,
 ): Promise<void> {
   const name = task.when === 'after' ? 'One-off task (after the deployment)' : 'One-off task';
-  const outcome = await stages.run(name, () => runAndWait(task, target, config, deps), (o) => o.summary);
+  const outcome = await stages.run(
+    name,
+    () => runAndWait(task, target, config, deps),
+    (o) => o.summary,
+  );
   if (!outcome.ok) {
     report.outcome = 'task-failed';
     report.diagnostics.push(outcome.summary, ...outcome.lastLines);
@@ -95,7 +99,12 @@ async function runAndWait(
     deps.log.info('The container does not log with the awslogs driver: no log lines to show.');
   }
   const stopped = await waitForStop(
-    { taskArn, cluster: target.cluster, timeoutMinutes: task.timeoutMinutes, pollSeconds: config.pollIntervalSeconds },
+    {
+      taskArn,
+      cluster: target.cluster,
+      timeoutMinutes: task.timeoutMinutes,
+      pollSeconds: config.pollIntervalSeconds,
+    },
     follower,
     deps,
   );
@@ -129,7 +138,12 @@ async function waitForStop(
     }
     if (task.lastStatus === 'STOPPED') return task;
     if (clock.now() >= deadline) {
-      await stopTask(deps.clients.ecs, cluster, taskArn, `run-task-timeout-minutes (${timeoutMinutes}) ran out`);
+      await stopTask(
+        deps.clients.ecs,
+        cluster,
+        taskArn,
+        `run-task-timeout-minutes (${timeoutMinutes}) ran out`,
+      );
       deps.saveState('task-settled', 'true');
       throw new DeploymentFailed(
         `The one-off task ${taskArn} did not stop within run-task-timeout-minutes (${timeoutMinutes}); it was stopped, and nothing was deployed after it. Fix: raise run-task-timeout-minutes, or make the task finish sooner.`,
@@ -145,7 +159,10 @@ async function waitForStop(
           deps.saveState('task-settled', 'true');
           log.info(`Stopped the one-off task ${taskArn} (the run was cancelled).`);
         },
-        (err: Error) => log.warning(`Could not stop the one-off task ${taskArn}: ${oneLine(err.message)}; the post step tries again.`),
+        (err: Error) =>
+          log.warning(
+            `Could not stop the one-off task ${taskArn}: ${oneLine(err.message)}; the post step tries again.`,
+          ),
       );
       throw e;
     }

@@ -58,7 +58,11 @@ export function parseCommand(raw: string, bad: Bad): string[] | undefined {
   if (value === '') return undefined;
   if (!value.startsWith('[') && !value.startsWith('-')) {
     if (/\s/.test(value)) {
-      bad('run-task-command', `"${value}" is a plain string with spaces, which would have to be split into arguments.`, COMMAND_FIX);
+      bad(
+        'run-task-command',
+        `"${value}" is a plain string with spaces, which would have to be split into arguments.`,
+        COMMAND_FIX,
+      );
       return undefined;
     }
     return [value];
@@ -67,7 +71,11 @@ export function parseCommand(raw: string, bad: Bad): string[] | undefined {
   try {
     parsed = parseYaml(value);
   } catch (e) {
-    bad('run-task-command', `It is not a valid YAML or JSON list (${(e as Error).message.split('\n')[0]}).`, COMMAND_FIX);
+    bad(
+      'run-task-command',
+      `It is not a valid YAML or JSON list (${(e as Error).message.split('\n')[0]}).`,
+      COMMAND_FIX,
+    );
     return undefined;
   }
   const isArgv =
@@ -116,9 +124,15 @@ export function readOneOffTask(
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '1',
   };
   if (when === 'false') {
-    const set = ['run-task-command', 'run-task-container', 'run-task-environment'].find((n) => read.raw(n) !== '');
+    const set = ['run-task-command', 'run-task-container', 'run-task-environment'].find(
+      (n) => read.raw(n) !== '',
+    );
     if (set !== undefined) {
-      bad(set, `${set} is set, but run-task is false, so no task runs.`, 'Set run-task: before (or after), or remove ' + set + '.');
+      bad(
+        set,
+        `${set} is set, but run-task is false, so no task runs.`,
+        'Set run-task: before (or after), or remove ' + set + '.',
+      );
     }
     return undefined;
   }

@@ -54,7 +54,12 @@ export async function describeTask(ecs: ECSClient, cluster: string, taskArn: str
   return task;
 }
 
-export async function stopTask(ecs: ECSClient, cluster: string, taskArn: string, reason: string): Promise<void> {
+export async function stopTask(
+  ecs: ECSClient,
+  cluster: string,
+  taskArn: string,
+  reason: string,
+): Promise<void> {
   await ecs.send(new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
 }
 

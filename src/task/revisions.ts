@@ -77,7 +77,9 @@ export async function pruneRevisions(
   if (opts.del) {
     // DeleteTaskDefinitions takes at most 10 revisions a call.
     for (let i = 0; i < doomed.length; i += 10) {
-      const out = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: doomed.slice(i, i + 10) }));
+      const out = await ecs.send(
+        new DeleteTaskDefinitionsCommand({ taskDefinitions: doomed.slice(i, i + 10) }),
+      );
       deleted.push(...(out.taskDefinitions ?? []).map((t) => t.taskDefinitionArn ?? '').filter(Boolean));
     }
   }

@@ -3,12 +3,7 @@
  * the inputs say otherwise), its clientToken, and its verdict once stopped. Pure.
  */
 import { createHash } from 'node:crypto';
-import type {
-  ContainerDefinition,
-  RunTaskCommandInput,
-  Service,
-  Task,
-} from '@aws-sdk/client-ecs';
+import type { ContainerDefinition, RunTaskCommandInput, Service, Task } from '@aws-sdk/client-ecs';
 import type { OneOffTaskConfig } from './config.js';
 
 /**
@@ -111,11 +106,12 @@ export interface TaskVerdict {
 export function taskVerdict(task: Task, essential: string[], container?: string): TaskVerdict {
   const containers = task.containers ?? [];
   const reason = task.stoppedReason ?? 'no reason given';
-  const failing = containers.filter(
-    (c) => essential.includes(c.name ?? '') && c.exitCode !== 0,
-  );
+  const failing = containers.filter((c) => essential.includes(c.name ?? '') && c.exitCode !== 0);
   if (essential.every((name) => !containers.some((c) => c.name === name))) {
-    return { ok: false, summary: `The task stopped before its containers ran (${task.stopCode ?? 'no stop code'}: ${reason}).` };
+    return {
+      ok: false,
+      summary: `The task stopped before its containers ran (${task.stopCode ?? 'no stop code'}: ${reason}).`,
+    };
   }
   if (failing.length === 0) {
     const code = containers.find((c) => c.name === container)?.exitCode ?? 0;
@@ -129,7 +125,11 @@ export function taskVerdict(task: Task, essential: string[], container?: string)
         : `${c.name ?? '?'} exited with code ${c.exitCode}${c.reason ? ` (${c.reason})` : ''}`,
     )
     .join('; ');
-  return { ok: false, exitCode: first.exitCode, summary: `${how}; stopped: ${task.stopCode ?? 'no stop code'}: ${reason}.` };
+  return {
+    ok: false,
+    exitCode: first.exitCode,
+    summary: `${how}; stopped: ${task.stopCode ?? 'no stop code'}: ${reason}.`,
+  };
 }
 
 /** The essential containers of the task definition (essential is true unless said otherwise). */
