@@ -195,13 +195,11 @@ describe('runOneOffTask', () => {
 
   it('turns a refusal of RunTask into the input to fix', async () => {
     const h = harness();
-    ecs
-      .on(RunTaskCommand)
-      .rejects(
-        Object.assign(new Error('Override for container named x is not a container in the TaskDefinition.'), {
-          name: 'InvalidParameterException',
-        }),
-      );
+    ecs.on(RunTaskCommand).rejects(
+      Object.assign(new Error('Override for container named x is not a container in the TaskDefinition.'), {
+        name: 'InvalidParameterException',
+      }),
+    );
     await expect(run(h)).rejects.toThrow(
       /run-task: ECS refused to run the one-off task: Override for container named x/,
     );
