@@ -675,7 +675,7 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
   stage(
     6,
     steps,
-    `v2: the action builds and deploys it blue/green through CodeDeploy (${DEPLOYMENT_CONFIG})`,
+    `v2: the action builds it, runs its migrations (node migrate.js) as a one-off task, then deploys it blue/green through CodeDeploy (${DEPLOYMENT_CONFIG})`,
   );
   const deployed = await runAction(
     resources,
@@ -686,9 +686,17 @@ async function demo(once: boolean, resources: Resources): Promise<void> {
       'codedeploy-appspec': files.v2.appspec,
       cluster: CLUSTER,
       service: SERVICE,
+      // The release command gates the deployment: exit 0 lets v2 go live, anything else stops
+      // the run before traffic moves. The service has no network of its own to copy here.
+      'run-task': 'before',
+      'run-task-command': '["node", "migrate.js"]',
+      'run-task-subnets': 'subnet-0de30001',
     },
     awsEnv,
     'v2 build, push and blue/green deployment',
+  );
+  say(
+    `demo: v2's migrations ran as one-off task ${deployed['task-arn']} (exit code ${deployed['task-exit-code']})`,
   );
   await sampler.until(v2.name, LIVE_TIMEOUT_MS, 'v2');
   const moving = sampler.samples.filter((s) => (s.counts[v1.name] ?? 0) > 0 && (s.counts[v2.name] ?? 0) > 0);
