@@ -38,6 +38,7 @@ import { previewFamily, previewNames } from './preview/names.js';
 import { familyOfDocument, planPreview, type PreviewPlan } from './preview/preview.js';
 import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
 import { type Caller, preflight, resolveCaller } from './preflight.js';
+import { checkOneOffTask } from './task/run.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
@@ -405,6 +406,9 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     problems,
   );
   const preview = await plannedPreview(config, deps, target, revision.taskDefinition, baseFamily, problems);
+  if (config.task !== undefined && revision.taskDefinition !== undefined) {
+    problems.list.push(...checkOneOffTask(config.task, revision.taskDefinition, target.service?.service));
+  }
   problems.throwIfAny();
   const plan: Plan = {
     mode: target.mode,

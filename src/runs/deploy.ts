@@ -58,9 +58,19 @@ export async function runDeploy(
     stages.skip('Deploy', 'deploy-mode none: task definition registered only');
   }
   await settleDeployment(watch, config, deps, stages, report);
-  if (config.task?.when === 'after') await oneOffTask(config, plan, taskDefinitionArn, deps, stages, report);
+  // "After" means after a deployment seen to succeed, not one left unwatched.
+  const succeeded = report.outcome === 'succeeded' || report.outcome === 'registered';
+  if (config.task?.when === 'after') {
+    if (succeeded) await oneOffTask(config, plan, taskDefinitionArn, deps, stages, report);
+    else
+      stages.skip(
+        'One-off task (after the deployment)',
+        `the deployment was ${report.outcome ?? 'not watched'}`,
+      );
+  }
   if (config.revisions.keepRevisions !== undefined) {
-    await cleanRevisions(config, taskDefinitionArn, deps, stages);
+    if (succeeded) await cleanRevisions(config, taskDefinitionArn, deps, stages);
+    else stages.skip('Old revisions', `the deployment was ${report.outcome ?? 'not watched'}`);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ContainerDefinition, RunTaskCommandInput, Service, Task } from '@aws-sdk/client-ecs';
+import type { Problem } from '../errors.js';
 import type { OneOffTaskConfig } from './config.js';
 
 /**
@@ -135,4 +136,33 @@ export function taskVerdict(task: Task, essential: string[], container?: string)
 /** The essential containers of the task definition (essential is true unless said otherwise). */
 export function essentialContainers(containers: ContainerDefinition[]): string[] {
   return containers.filter((c) => c.essential !== false).map((c) => c.name ?? '');
+}
+
+/**
+ * What RunTask would refuse, found before any change: a container override for a container the
+ * revision does not have, and an awsvpc task with no subnets from the inputs or the service.
+ */
+export function checkOneOffTask(
+  task: OneOffTaskConfig,
+  revision: { containerDefinitions?: ContainerDefinition[]; networkMode?: string },
+  service?: Service,
+): Problem[] {
+  const problems: Problem[] = [];
+  const names = (revision.containerDefinitions ?? []).map((c) => c.name ?? '');
+  if (task.container !== undefined && !names.includes(task.container)) {
+    problems.push({
+      where: 'run-task-container',
+      what: `The task definition has no container "${task.container}" (it has ${names.join(', ') || 'none'}).`,
+      fix: `Set run-task-container to one of: ${names.join(', ')}.`,
+    });
+  }
+  const ownSubnets = service?.networkConfiguration?.awsvpcConfiguration?.subnets ?? [];
+  if (revision.networkMode === 'awsvpc' && task.subnets.length === 0 && ownSubnets.length === 0) {
+    problems.push({
+      where: 'run-task-subnets',
+      what: 'The task definition uses the awsvpc network mode, and there are no subnets to run the one-off task in: the service has no network configuration of its own to copy.',
+      fix: 'Set run-task-subnets (and run-task-security-groups) to where the task may run.',
+    });
+  }
+  return problems;
 }

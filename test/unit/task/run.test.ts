@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Service, Task } from '@aws-sdk/client-ecs';
 import type { OneOffTaskConfig } from '../../../src/task/config.js';
-import { runTaskInput, taskClientToken, taskContainer, taskVerdict } from '../../../src/task/run.js';
+import {
+  checkOneOffTask,
+  runTaskInput,
+  taskClientToken,
+  taskContainer,
+  taskVerdict,
+} from '../../../src/task/run.js';
 import { withTaskCalls } from '../../../src/task/plan.js';
 import { revisionsToDeregister } from '../../../src/task/revisions.js';
 import { awslogsStream, taskIdOf } from '../../../src/logs.js';
@@ -245,5 +251,17 @@ describe('withTaskCalls (dry run)', () => {
   it('names the revision deployed as it is instead of RegisterTaskDefinition', () => {
     const out = withTaskCalls(calls, { cluster: 'demo', revisions }, TD);
     expect(out[1]).toBe(`(register: false) no RegisterTaskDefinition: ${TD} is deployed as it is`);
+  });
+});
+
+describe('checkOneOffTask (before any change)', () => {
+  const revision = { networkMode: 'awsvpc', containerDefinitions: [{ name: 'web' }] };
+  it.each<[string, Partial<OneOffTaskConfig>, Service | undefined, string[]]>([
+    ["the service's subnets", {}, SERVICE, []],
+    ['subnets from the inputs', { subnets: ['subnet-1'] }, undefined, []],
+    ['no subnets anywhere', {}, undefined, ['run-task-subnets']],
+    ['an unknown container', { container: 'db', subnets: ['subnet-1'] }, undefined, ['run-task-container']],
+  ])('%s', (_name, extra, service, where) => {
+    expect(checkOneOffTask(task(extra), revision, service).map((p) => p.where)).toEqual(where);
   });
 });
