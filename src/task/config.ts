@@ -26,9 +26,10 @@ export interface OneOffTaskConfig {
   startedBy: string;
   tags: KeyValue[];
   timeoutMinutes: number;
-  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT: what the clientToken is derived from. */
+  /** GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT and the step (GITHUB_JOB/GITHUB_ACTION): what the clientToken is derived from. */
   runId: string;
   runAttempt: string;
+  step?: string;
 }
 
 export interface RevisionConfig {
@@ -122,6 +123,7 @@ export function readOneOffTask(
     timeoutMinutes: read.minutes('run-task-timeout-minutes'),
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '1',
+    step: [env.GITHUB_JOB, env.GITHUB_ACTION].filter(Boolean).join('/') || undefined,
   };
   if (when === 'false') {
     const set = ['run-task-command', 'run-task-container', 'run-task-environment'].find(

@@ -50,7 +50,14 @@ export async function startTask(ecs: ECSClient, input: RunTaskCommandInput): Pro
 export async function describeTask(ecs: ECSClient, cluster: string, taskArn: string): Promise<Task> {
   const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
   const task = out.tasks?.[0];
-  if (task === undefined) throw new Error(`DescribeTasks does not know the one-off task ${taskArn}.`);
+  if (task === undefined) {
+    // A clientToken ECS saw before answers the task it started then, which may be long gone.
+    throw new UserError({
+      where: 'run-task',
+      what: `ECS no longer knows the one-off task ${taskArn}: the same step of this run attempt started it earlier (same revision and command), and ECS has since forgotten it.`,
+      fix: 'Re-run the job (a new attempt runs a new task), or change run-task-command.',
+    });
+  }
   return task;
 }
 

@@ -13,12 +13,13 @@ import type { OneOffTaskConfig } from './config.js';
  * second one. A new attempt of the workflow run is a new token: re-running a job runs it again.
  */
 export function taskClientToken(
-  task: Pick<OneOffTaskConfig, 'runId' | 'runAttempt' | 'when' | 'command' | 'container'>,
+  task: Pick<OneOffTaskConfig, 'runId' | 'runAttempt' | 'step' | 'when' | 'command' | 'container'>,
   taskDefinitionArn: string,
 ): string {
   const seed = JSON.stringify([
     task.runId,
     task.runAttempt,
+    task.step ?? null,
     task.when,
     taskDefinitionArn,
     task.command ?? null,

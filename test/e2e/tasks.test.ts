@@ -198,6 +198,48 @@ describe('a one-off task before the deployment', () => {
   }, 120_000);
 });
 
+describe('migrations before a blue/green deployment (CodeDeploy)', () => {
+  it('runs the migration, then CreateDeployment; register: false promotes that revision as it is', async () => {
+    emulator.scriptContainers({ command: MIGRATE, lines: ['migrating 003_index'], durationSeconds: 10 });
+    const since = Date.now();
+    const r = await run({
+      'task-definition': 'example-app/task-definition.json',
+      'codedeploy-appspec': 'example-app/appspec.yaml',
+      image: IMAGE,
+      cluster: CLUSTER,
+      service: 'web',
+      'poll-interval-seconds': '1',
+      'run-task': 'before',
+      'run-task-command': JSON.stringify(MIGRATE),
+      'run-task-subnets': 'subnet-0a1b2c3d',
+    });
+    expect(outcome(r)).toEqual({ code: 0, errors: [], log: '' });
+    expect(r.stdout).toContain('| migrating 003_index');
+    const ops = callsSince(since, 'RegisterTaskDefinition', 'RunTask', 'CreateDeployment').map(
+      (c) => c.operation,
+    );
+    expect(ops).toEqual(['RegisterTaskDefinition', 'RunTask', 'CreateDeployment']);
+    const revision = r.outputs['task-definition-arn'] as string;
+    expect((await serviceState(emulator, 'web'))?.taskDefinition).toBe(revision);
+
+    // The same revision, promoted again as it is through CodeDeploy: nothing registered.
+    emulator.clock.advance(60 * 60_000);
+    const again = Date.now();
+    const promoted = await run({
+      register: 'false',
+      'task-definition-arn': revision,
+      cluster: CLUSTER,
+      service: 'web',
+      'poll-interval-seconds': '1',
+      'force-new-deployment': 'true',
+    });
+    expect(outcome(promoted)).toEqual({ code: 0, errors: [], log: '' });
+    expect(callsSince(again, 'RegisterTaskDefinition')).toEqual([]);
+    expect(callsSince(again, 'CreateDeployment')).toHaveLength(1);
+    expect(promoted.outputs['task-definition-arn']).toBe(revision);
+  }, 180_000);
+});
+
 describe('deploying an existing revision as it is', () => {
   it('deploys an ACTIVE revision with no RegisterTaskDefinition call, running the task from it', async () => {
     const { ecs } = sdk(emulator);
@@ -205,7 +247,10 @@ describe('deploying an existing revision as it is', () => {
       new ListTaskDefinitionsCommand({ familyPrefix: 'example-app', status: 'ACTIVE', sort: 'DESC' }),
     );
     const arn = listed.taskDefinitionArns?.[0] as string;
-    emulator.scriptContainers({ command: MIGRATE, lines: ['nothing to migrate'], durationSeconds: 5 });
+    // Another command than the blue/green test's run of the same revision: the same command from
+    // the same revision in the same step and run attempt is the same clientToken, the same task.
+    const command = [...MIGRATE, '--as-is'];
+    emulator.scriptContainers({ command, lines: ['nothing to migrate'], durationSeconds: 5 });
     const since = Date.now();
     const r = await run({
       register: 'false',
@@ -214,10 +259,11 @@ describe('deploying an existing revision as it is', () => {
       service: 'rolling',
       'poll-interval-seconds': '1',
       'run-task': 'before',
-      'run-task-command': JSON.stringify(MIGRATE),
+      'run-task-command': JSON.stringify(command),
       'run-task-subnets': 'subnet-0a1b2c3d',
     });
     expect(outcome(r)).toEqual({ code: 0, errors: [], log: '' });
+    expect(r.stdout).toContain('| nothing to migrate');
     expect(callsSince(since, 'RegisterTaskDefinition')).toEqual([]);
     expect((callsSince(since, 'RunTask')[0]?.input as { taskDefinition: string }).taskDefinition).toBe(arn);
     expect(r.outputs['task-definition-arn']).toBe(arn);

@@ -115,6 +115,7 @@ describe('taskClientToken', () => {
   it.each<[string, Partial<OneOffTaskConfig>, string]>([
     ['another attempt', { runAttempt: '2' }, TD],
     ['another run', { runId: '100' }, TD],
+    ['another step', { step: 'deploy/migrate' }, TD],
     ['after instead of before', { when: 'after' }, TD],
     ['another command', { command: ['x'] }, TD],
     ['another revision', {}, `${TD.slice(0, -1)}8`],
