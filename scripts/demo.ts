@@ -726,7 +726,11 @@ async function demo(once: boolean, resources: Resources, strategy?: NativeStrate
   await sampler.until(v1.name, LIVE_TIMEOUT_MS, 'v1');
   say(`demo: v1 is live at ${lb.productionUrl}`);
 
-  stage(6, steps, `v2: the action builds and deploys it ${howDeployed(strategy)}`);
+  stage(
+    6,
+    steps,
+    `v2: the action builds it, runs its migrations (node migrate.js) as a one-off task, then deploys it ${howDeployed(strategy)}`,
+  );
   const deployed = await runAction(
     resources,
     v2,
@@ -738,9 +742,17 @@ async function demo(once: boolean, resources: Resources, strategy?: NativeStrate
       ...(strategy === undefined
         ? { 'codedeploy-appspec': files.v2.appspec }
         : { 'deploy-mode': 'ecs-native' }),
+      // The release command gates the deployment: exit 0 lets v2 go live, anything else stops
+      // the run before traffic moves. The service has no network of its own to copy here.
+      'run-task': 'before',
+      'run-task-command': '["node", "migrate.js"]',
+      'run-task-subnets': 'subnet-0de30001',
     },
     awsEnv,
     `v2 build, push and ${howDeployed(strategy)}`,
+  );
+  say(
+    `demo: v2's migrations ran as one-off task ${deployed['task-arn']} (exit code ${deployed['task-exit-code']})`,
   );
   await sampler.until(v2.name, LIVE_TIMEOUT_MS, 'v2');
   const moving = sampler.samples.filter((s) => (s.counts[v1.name] ?? 0) > 0 && (s.counts[v2.name] ?? 0) > 0);

@@ -10,6 +10,7 @@ import { STRATEGIES } from './deploy/choose.js';
 import type { DeploymentRecord } from './deploy/strategy.js';
 import type { Docker } from './docker.js';
 import type { Log } from './log.js';
+import { recordedTasks, stopTask, type TaskRecord } from './task/ecs.js';
 
 export interface SavedState {
   /** Written before the start call (intent, no id yet), completed with the id after. */
@@ -17,6 +18,9 @@ export interface SavedState {
   settled: boolean;
   registry?: string;
   onCancel: 'rollback' | 'leave';
+  /** A one-off task the run started (recorded before RunTask) and whether it was seen to stop. */
+  task?: TaskRecord;
+  taskSettled?: boolean;
 }
 
 export function readSavedState(get: (name: string) => string): SavedState {
@@ -32,7 +36,29 @@ export function readSavedState(get: (name: string) => string): SavedState {
     settled: get('settled') === 'true',
     registry: get('registry') || undefined,
     onCancel: get('on-cancel') === 'leave' ? 'leave' : 'rollback',
+    task: parseRecord<TaskRecord>(get('task')),
+    taskSettled: get('task-settled') === 'true',
   };
+}
+
+function parseRecord<T>(raw: string): T | undefined {
+  try {
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A one-off task the run left running (cancelled, crashed) is stopped: it must not go on alone. */
+async function stopRecordedTask(record: TaskRecord, ecs: ECSClient, log: Log): Promise<void> {
+  try {
+    for (const arn of await recordedTasks(ecs, record)) {
+      await stopTask(ecs, record.cluster, arn, 'The deploy run ended before the task did');
+      log.info(`Stopped the one-off task ${arn}, which the run left running.`);
+    }
+  } catch (e) {
+    log.warning(`Could not stop the one-off task the run started: ${(e as Error).message}`);
+  }
 }
 
 export async function cleanUp(
@@ -40,6 +66,7 @@ export async function cleanUp(
   deps: { codedeploy: () => CodeDeployClient; ecs: () => ECSClient; docker: Docker; log: Log },
 ): Promise<void> {
   const { log } = deps;
+  if (state.task !== undefined && !state.taskSettled) await stopRecordedTask(state.task, deps.ecs(), log);
   const d = state.deployment;
   if (d !== undefined && !state.settled) {
     // The strategy that started it knows how to find it (also from the intent alone) and stop it.

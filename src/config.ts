@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
 import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
+import { type OneOffTaskConfig, readOneOffTask, readRevisions, type RevisionConfig } from './task/config.js';
 
 export type DeployMode = 'auto' | 'codedeploy' | 'rolling' | 'ecs-native' | 'none';
 export type ShaTag = 'full' | 'short' | 'both';
@@ -108,6 +109,10 @@ export interface Config {
   waitUntil: string;
   /** ECS-native: the run only continues (or rolls back) the service deployment waiting at a PAUSE hook. */
   pausedHook?: 'continue' | 'rollback';
+  /** The one-off task (run-task), when one runs. */
+  task?: OneOffTaskConfig;
+  /** register, keep-revisions, task-definition-tags, service-propagate-tags. */
+  revisions: RevisionConfig;
 }
 
 export { type InputReader, parseList } from './inputs.js';
@@ -144,11 +149,16 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
   const pausedHook = read.choice<'continue' | 'rollback'>('paused-hook') as
     'continue' | 'rollback' | undefined;
   rulePausedHookIsAlone(pausedHook, rollback || preview !== undefined, bad);
-  // A rollback redeploys an earlier task definition, a destroy removes a preview and a paused
-  // hook's run only answers the hook: none of them builds.
-  const imagesNeeded = !rollback && preview?.action !== 'destroy' && pausedHook === undefined;
+  const revisions = readRevisions(read, env);
+  // A rollback redeploys an earlier task definition, a destroy removes a preview, a paused
+  // hook's run only answers the hook, and register: false deploys a revision as it is: none
+  // of them builds.
+  const imagesNeeded =
+    !rollback && preview?.action !== 'destroy' && pausedHook === undefined && revisions.register;
   const build = readBuildInputs(read);
-  const containers = readContainers(read, build, { rollback, imagesNeeded }, problems);
+  const containers = revisions.register
+    ? readContainers(read, build, { rollback, imagesNeeded }, problems)
+    : ruleAsIsBuildsNothing(read, bad);
   const source = readTaskDefinitionSource(read, bad);
   const target = readTarget(read, region, source.arn, bad);
   const deployMode = read.choice<DeployMode>('deploy-mode');
@@ -173,6 +183,8 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: u
     github: readGitHub(input, env),
     waitUntil: read.choice<string>('wait-until'),
     pausedHook,
+    task: readOneOffTask(read, env, bad),
+    revisions,
   };
   config.codedeploy.description = description;
   for (const rule of FINAL_RULES) rule(config, imagesNeeded, bad);
@@ -308,6 +320,20 @@ function readContainers(
   }
   // A destroy builds nothing; the repository tells it where the preview's image tags are.
   return b.repository !== '' ? [{ name, build: buildFor({}, 'ecr-repository') }] : [];
+}
+
+/** register: false builds nothing, so no input may name an image to build or put in. */
+function ruleAsIsBuildsNothing(read: InputValues, bad: Bad): ContainerSpec[] {
+  for (const name of ['image', 'containers', 'ecr-repository']) {
+    if (read.raw(name) !== '') {
+      bad(
+        name,
+        `${name} is set, but register is false: the revision of task-definition-arn is deployed as it is, with its own images.`,
+        `Remove ${name}, or leave register at true to register a new revision with the image.`,
+      );
+    }
+  }
+  return [];
 }
 
 /** Where the task definition starts from: a file, a revision ARN, a family, or the service's. */
@@ -558,7 +584,46 @@ const rulePushWhenDeploying: FinalRule = (config, imagesNeeded, bad) => {
   }
 };
 
+/** register: false deploys the revision task-definition-arn names, in a normal deploy. */
+const ruleAsIsNamesARevision: FinalRule = (config, _images, bad) => {
+  if (config.revisions.register) return;
+  if (config.taskDefinition.kind !== 'arn') {
+    bad(
+      'register',
+      'register is false, but no task-definition-arn names the revision to deploy as it is.',
+      'Set task-definition-arn to the ACTIVE revision to deploy (arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION), or leave register at true.',
+    );
+  }
+  if (config.rollback || config.preview !== undefined) {
+    bad(
+      'register',
+      `register is false together with ${config.rollback ? 'rollback' : 'preview'}, which chooses its own revision.`,
+      'Use register: false in a normal deploy only.',
+    );
+  }
+};
+
+/** The one-off task runs in a service's network, before or after a deployment. */
+const ruleTaskHasAService: FinalRule = (config, _images, bad) => {
+  if (config.task === undefined) return;
+  if (config.preview !== undefined || config.rollback) {
+    bad(
+      'run-task',
+      `run-task is set together with ${config.rollback ? 'rollback' : 'preview'}.`,
+      'Run one-off tasks in a normal deploy (run-task: before or after).',
+    );
+  } else if (config.task.when === 'after' && config.deployMode === 'none') {
+    bad(
+      'run-task',
+      'run-task is after, but deploy-mode none deploys nothing to run it after.',
+      'Use run-task: before with deploy-mode none, or deploy to a service.',
+    );
+  }
+};
+
 const FINAL_RULES: FinalRule[] = [
+  ruleAsIsNamesARevision,
+  ruleTaskHasAService,
   ruleDryRunIsADeploy,
   rulePreviewTags,
   ruleImageIsTagged,

@@ -37,6 +37,15 @@ export interface PermissionNeeds {
    * when they are routed through a load balancer listener (preview-listener-arn).
    */
   preview?: { routing: boolean };
+  /**
+   * A one-off task (run-task): RunTask from the family (tagged as it starts), DescribeTasks
+   * and StopTask, ListTasks for the post step, and its container's log lines. Default false.
+   */
+  task?: boolean;
+  /** register: false deploys an existing revision: no RegisterTaskDefinition. Default true. */
+  register?: boolean;
+  /** keep-revisions: old revisions deregistered, and deleted when `delete`. */
+  pruneRevisions?: { delete: boolean };
 }
 
 /** What a group of actions acts on: one statement of the policy each, in this order. */
@@ -66,6 +75,11 @@ export const RESOURCE_KINDS = [
   'PreviewTargetGroups',
   'TagPreviewTargetGroups',
   'ServiceDeployments',
+  'RunTaskDefinitions',
+  'OneOffTasks',
+  'TagOneOffTasks',
+  'TaskLogs',
+  'DeleteTaskDefinitions',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -123,9 +137,13 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
   // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
   // reads the revision a run starts from when no file is given, and the live one a dry run
   // compares with.
-  add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
-  add('TagTaskDefinitions', 'ecs:TagResource');
+  add('TaskDefinitions', 'ecs:DescribeTaskDefinition');
+  if (needs.register !== false) {
+    add('TaskDefinitions', 'ecs:RegisterTaskDefinition');
+    add('TagTaskDefinitions', 'ecs:TagResource');
+  }
   add('PassTaskRoles', 'iam:PassRole');
+  addTaskActions(add, needs);
 
   if (needs.build) {
     add('EcrLogin', 'ecr:GetAuthorizationToken');
@@ -205,6 +223,25 @@ function addNativeActions(add: AddActions): void {
     'ecs:DescribeServiceRevisions',
   );
   add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
+}
+
+/** The one-off task and revision hygiene. */
+function addTaskActions(add: AddActions, needs: PermissionNeeds): void {
+  if (needs.task) {
+    // RunTask passes the task and execution roles (PassTaskRoles) and tags the task as it
+    // starts (its tags, the revision's by propagateTags, and ECS-managed ones).
+    add('RunTaskDefinitions', 'ecs:RunTask');
+    add('OneOffTasks', 'ecs:DescribeTasks', 'ecs:StopTask');
+    add('TagOneOffTasks', 'ecs:TagResource');
+    // The post step finds a task whose RunTask answer was lost by its startedBy.
+    add('ListServiceTasks', 'ecs:ListTasks');
+    add('TaskLogs', 'logs:GetLogEvents');
+  }
+  if (needs.pruneRevisions) {
+    // Which revisions the service's deployments still use: DescribeServices, granted with the deploy.
+    add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+    if (needs.pruneRevisions.delete) add('DeleteTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+  }
 }
 
 /** A preview's own service, task definition family, image tags and routing. */

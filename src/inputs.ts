@@ -171,6 +171,61 @@ export const INPUTS: readonly InputSpec[] = [
     ],
   },
   { name: 'paused-hook', kind: 'choice', choices: ['continue', 'rollback'] },
+  // One-off tasks, deploying a revision as-is, revision hygiene and tags (src/task/config.ts reads them).
+  { name: 'run-task', kind: 'choice', default: 'false', choices: ['false', 'true', 'before', 'after'] },
+  text('run-task-command'),
+  text('run-task-container', {
+    pattern: ECS_NAME,
+    what: (v) => `"${v}" is not a container name.`,
+    fix: 'Name a container of the task definition (letters, digits, _ and -).',
+  }),
+  {
+    name: 'run-task-environment',
+    kind: 'lines',
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*=/,
+    what: (v) => `"${v}" is not NAME=value.`,
+    fix: 'Write one NAME=value per line; NAME is letters, digits and _.',
+  },
+  {
+    name: 'run-task-subnets',
+    kind: 'list',
+    pattern: /^subnet-[0-9a-f]{1,17}$/,
+    what: (v) => `"${v}" is not a subnet id.`,
+    fix: 'Give subnet ids (subnet-0123abcd), or leave it empty for the service’s own.',
+  },
+  {
+    name: 'run-task-security-groups',
+    kind: 'list',
+    pattern: /^sg-[0-9a-f]{1,17}$/,
+    what: (v) => `"${v}" is not a security group id.`,
+    fix: 'Give security group ids (sg-0123abcd), or leave it empty for the service’s own.',
+  },
+  { name: 'run-task-assign-public-ip', kind: 'choice', choices: ['', 'ENABLED', 'DISABLED'] },
+  { name: 'run-task-launch-type', kind: 'choice', choices: ['', 'FARGATE', 'EC2', 'EXTERNAL'] },
+  text('run-task-started-by', {
+    pattern: /^[A-Za-z0-9_./:-]{1,128}$/,
+    what: (v) => `"${v}" is not a valid startedBy.`,
+    fix: 'Use up to 128 letters, digits, _ - . / and :.',
+  }),
+  {
+    name: 'run-task-tags',
+    kind: 'lines',
+    pattern: /^(?!aws:)[^=]{1,128}=/,
+    what: (v) => `"${v}" is not KEY=value (or its key starts with aws:).`,
+    fix: 'Write one KEY=value per line; keys starting with aws: are reserved.',
+  },
+  { name: 'run-task-timeout-minutes', kind: 'minutes', default: '30' },
+  flag('register', 'true'),
+  { name: 'keep-revisions', kind: 'int', min: 1, max: 1000 },
+  flag('delete-deregistered-revisions', 'false'),
+  {
+    name: 'task-definition-tags',
+    kind: 'lines',
+    pattern: /^(?!aws:)[^=]{1,128}=/,
+    what: (v) => `"${v}" is not KEY=value (or its key starts with aws:).`,
+    fix: 'Write one KEY=value per line; keys starting with aws: are reserved.',
+  },
+  { name: 'service-propagate-tags', kind: 'choice', choices: ['', 'SERVICE', 'TASK_DEFINITION', 'NONE'] },
 ];
 
 const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));

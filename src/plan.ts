@@ -38,6 +38,7 @@ import { previewFamily, previewNames } from './preview/names.js';
 import { familyOfDocument, planPreview, type PreviewPlan } from './preview/preview.js';
 import { buildPolicy, type PolicyDocument, type PolicyInput } from './policy.js';
 import { type Caller, preflight, resolveCaller } from './preflight.js';
+import { checkOneOffTask } from './task/run.js';
 import { verifyDeployment } from './verify.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
@@ -75,6 +76,28 @@ export interface Plan {
   preview?: PreviewPlan;
   /** ECR repositories of the existing images to deploy, each checked to hold its image. */
   imageRepositories: string[];
+  /** register: false: the ACTIVE revision deployed as it is (nothing is registered). */
+  asIsArn?: string;
+}
+
+/** register: false deploys an existing revision: it must be ACTIVE (checked before any change). */
+export function deployableAsIs(source: Plan['source'], arn: string): string {
+  const td = (source.doc as { taskDefinition?: { status?: string; taskDefinitionArn?: string } })
+    .taskDefinition;
+  if (td?.status !== 'ACTIVE' || td.taskDefinitionArn === undefined) {
+    throw new UserError({
+      where: 'task-definition-arn',
+      what: `${arn} is ${td?.status ?? 'not found'}, so it cannot be deployed as it is (ECS runs no new tasks from an INACTIVE revision).`,
+      fix: 'Name an ACTIVE revision (aws ecs list-task-definitions --family-prefix FAMILY --status ACTIVE), or leave register at true to register a new revision from it.',
+    });
+  }
+  return td.taskDefinitionArn;
+}
+
+/** The tags of a registered revision: task-definition-tags (with the commit and run), under a preview's own. */
+function withRevisionTags(config: Config, extraTags: Tag[]): Tag[] {
+  const own = new Set(extraTags.map((t) => t.key));
+  return [...config.revisions.taskDefinitionTags.filter((t) => !own.has(t.key)), ...extraTags];
 }
 
 /** The task definition to register, with `images` put in, the plan's family and its extra tags. */
@@ -364,14 +387,17 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   const local = await readLocalFiles(config, deps, problems);
   const target = await checkTarget(config, deps, problems);
   const source = local.source ?? (await describedSource(config, deps, target.service));
+  const asIsArn = config.revisions.register
+    ? undefined
+    : deployableAsIs(source, config.taskDefinition.kind === 'arn' ? config.taskDefinition.arn : '');
   const repositories = await checkRepositories(config, deps, problems);
   const imageRepositories = await checkExistingImages(config, deps, problems);
-  const { family, extraTags, baseFamily } = await registrationFamily(
-    config,
-    source,
-    target.previewing,
-    problems,
-  );
+  const registration = await registrationFamily(config, source, target.previewing, problems);
+  const { family, baseFamily } = registration;
+  // A preview's revision carries the preview's tags only (its destroy finds it by them).
+  const extraTags = target.previewing
+    ? registration.extraTags
+    : withRevisionTags(config, registration.extraTags);
   const revision = await plannedRevision(
     config,
     { source, family, extraTags, repositories },
@@ -380,6 +406,9 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     problems,
   );
   const preview = await plannedPreview(config, deps, target, revision.taskDefinition, baseFamily, problems);
+  if (config.task !== undefined && revision.taskDefinition !== undefined) {
+    problems.list.push(...checkOneOffTask(config.task, revision.taskDefinition, target.service?.service));
+  }
   problems.throwIfAny();
   const plan: Plan = {
     mode: target.mode,
@@ -395,6 +424,7 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     extraTags,
     preview,
     imageRepositories,
+    asIsArn,
   };
   if (config.preflight) await checkBeforeChanging(config, plan, deps);
   return plan;
@@ -476,6 +506,7 @@ export async function policyInput(
     passRoles: [td.taskRoleArn, td.executionRoleArn].filter((r): r is string => typeof r === 'string'),
     principalArn: caller?.arn,
     previewListenerArn: config.preview?.listenerArn,
+    taskLogGroups: taskLogGroups(td),
     needs: {
       build: config.containers.some((c) => c.build !== undefined),
       createRepository: [...plan.repositories.values()].some((r) => r === undefined),
@@ -485,8 +516,22 @@ export async function policyInput(
       preflight: caller !== undefined,
       existingImage: plan.imageRepositories.length > 0,
       preview: plan.preview && { routing: plan.preview.routing !== undefined },
+      task: config.task !== undefined,
+      register: plan.asIsArn === undefined,
+      pruneRevisions:
+        config.revisions.keepRevisions === undefined
+          ? undefined
+          : { delete: config.revisions.deleteDeregistered },
     },
   };
+}
+
+/** The awslogs groups of the task definition's containers: where a one-off task's lines are read. */
+function taskLogGroups(td: RegisterTaskDefinitionCommandInput): string[] {
+  return (td.containerDefinitions ?? [])
+    .filter((c) => c.logConfiguration?.logDriver === 'awslogs')
+    .map((c) => c.logConfiguration?.options?.['awslogs-group'] ?? '')
+    .filter((g) => g !== '');
 }
 
 /** The account, from an ARN already at hand, else from STS. */

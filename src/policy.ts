@@ -40,6 +40,8 @@ export interface PolicyInput {
   principalArn?: string;
   /** The listener previews are routed through (needs.preview.routing). */
   previewListenerArn?: string;
+  /** The awslogs groups of the one-off task's containers (needs.task). */
+  taskLogGroups?: string[];
   needs: PermissionNeeds;
 }
 
@@ -307,6 +309,22 @@ const SCOPES: Record<ResourceKind, (r: RunResources, input: PolicyInput) => Scop
       r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
       r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
     ],
+  }),
+  // RunTask from this family's revisions, in this cluster only.
+  RunTaskDefinitions: (r, input) => ({
+    Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
+    Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+  }),
+  OneOffTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+  TagOneOffTasks: (r) => ({
+    Resource: [r.arn('ecs', `task/${r.cluster}/*`)],
+    Condition: onCreate('ecs:CreateAction', 'RunTask'),
+  }),
+  TaskLogs: (r, input) => ({
+    Resource: unique(input.taskLogGroups ?? []).map((g) => r.arn('logs', `log-group:${g}:log-stream:*`)),
+  }),
+  DeleteTaskDefinitions: (r, input) => ({
+    Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
   }),
 };
 

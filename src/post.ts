@@ -8,7 +8,7 @@ import { dockerCli } from './docker.js';
 
 export async function post(): Promise<void> {
   const state = readSavedState((n) => core.getState(n));
-  const region = state.deployment?.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const region = state.deployment?.region ?? state.task?.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const config = clientConfig(region, 5);
   try {
     await cleanUp(state, {

@@ -403,6 +403,11 @@ const RESOURCE_KINDS = [
     'PreviewTargetGroups',
     'TagPreviewTargetGroups',
     'ServiceDeployments',
+    'RunTaskDefinitions',
+    'OneOffTasks',
+    'TagOneOffTasks',
+    'TaskLogs',
+    'DeleteTaskDefinitions',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -448,9 +453,13 @@ function requiredActions(needs) {
     // tags (the file's own, a preview's) are set as it is created. DescribeTaskDefinition
     // reads the revision a run starts from when no file is given, and the live one a dry run
     // compares with.
-    add('TaskDefinitions', 'ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition');
-    add('TagTaskDefinitions', 'ecs:TagResource');
+    add('TaskDefinitions', 'ecs:DescribeTaskDefinition');
+    if (needs.register !== false) {
+        add('TaskDefinitions', 'ecs:RegisterTaskDefinition');
+        add('TagTaskDefinitions', 'ecs:TagResource');
+    }
     add('PassTaskRoles', 'iam:PassRole');
+    addTaskActions(add, needs);
     if (needs.build) {
         add('EcrLogin', 'ecr:GetAuthorizationToken');
         // DescribeImages: in an immutable repository, whether this commit's tag exists already.
@@ -515,6 +524,25 @@ function addNativeActions(add) {
     add('Service', 'ecs:UpdateService', 'ecs:ListServiceDeployments');
     add('ServiceDeployments', 'ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment', 'ecs:DescribeServiceRevisions');
     add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
+}
+/** The one-off task and revision hygiene. */
+function addTaskActions(add, needs) {
+    if (needs.task) {
+        // RunTask passes the task and execution roles (PassTaskRoles) and tags the task as it
+        // starts (its tags, the revision's by propagateTags, and ECS-managed ones).
+        add('RunTaskDefinitions', 'ecs:RunTask');
+        add('OneOffTasks', 'ecs:DescribeTasks', 'ecs:StopTask');
+        add('TagOneOffTasks', 'ecs:TagResource');
+        // The post step finds a task whose RunTask answer was lost by its startedBy.
+        add('ListServiceTasks', 'ecs:ListTasks');
+        add('TaskLogs', 'logs:GetLogEvents');
+    }
+    if (needs.pruneRevisions) {
+        // Which revisions the service's deployments still use: DescribeServices, granted with the deploy.
+        add('TaskDefinitions', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition');
+        if (needs.pruneRevisions.delete)
+            add('DeleteTaskDefinitions', 'ecs:DeleteTaskDefinitions');
+    }
 }
 /** A preview's own service, task definition family, image tags and routing. */
 function addPreviewActions(add, needs) {
@@ -870,6 +898,22 @@ const SCOPES = {
             r.arn('ecs', `service-deployment/${r.cluster}/${r.requireService()}/*`),
             r.arn('ecs', `service-revision/${r.cluster}/${r.requireService()}/*`),
         ],
+    }),
+    // RunTask from this family's revisions, in this cluster only.
+    RunTaskDefinitions: (r, input) => ({
+        Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
+        Condition: { ArnEquals: { 'ecs:cluster': r.arn('ecs', `cluster/${r.cluster}`) } },
+    }),
+    OneOffTasks: (r) => ({ Resource: [r.arn('ecs', `task/${r.cluster}/*`)] }),
+    TagOneOffTasks: (r) => ({
+        Resource: [r.arn('ecs', `task/${r.cluster}/*`)],
+        Condition: onCreate('ecs:CreateAction', 'RunTask'),
+    }),
+    TaskLogs: (r, input) => ({
+        Resource: unique(input.taskLogGroups ?? []).map((g) => r.arn('logs', `log-group:${g}:log-stream:*`)),
+    }),
+    DeleteTaskDefinitions: (r, input) => ({
+        Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
     }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */

@@ -11793,7 +11793,7 @@ __webpack_unused_export__ = StopServiceDeploymentRequest$;
 __webpack_unused_export__ = StopServiceDeploymentResponse$;
 __webpack_unused_export__ = StopServiceDeploymentStopType;
 __webpack_unused_export__ = StopTask$;
-__webpack_unused_export__ = StopTaskCommand;
+exports.PP1 = StopTaskCommand;
 __webpack_unused_export__ = StopTaskRequest$;
 __webpack_unused_export__ = StopTaskResponse$;
 __webpack_unused_export__ = SubmitAttachmentStateChanges$;
@@ -68125,7 +68125,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4611:
+/***/ 4889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -71721,6 +71721,10 @@ async function startRollingDeployment(ecs, opts) {
     };
     if (opts.desiredCount !== undefined)
         input.desiredCount = opts.desiredCount;
+    if (opts.propagateTags !== undefined) {
+        input.propagateTags = opts.propagateTags;
+        input.enableECSManagedTags = true;
+    }
     let out;
     try {
         out = await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr(input));
@@ -71987,6 +71991,7 @@ const rollingStrategy = {
             taskDefinitionArn: request.taskDefinitionArn,
             forceNewDeployment: config.forceNewDeployment,
             desiredCount: config.desiredCount,
+            propagateTags: config.revisions?.servicePropagateTags,
         });
         ctx.log.info(`Started ECS deployment ${started.deploymentId} on ${request.cluster}/${request.service}.`);
         return {
@@ -72144,7 +72149,69 @@ function strategyFor(mode, ecsStrategy) {
     return STRATEGIES[mode];
 }
 
+;// CONCATENATED MODULE: ./src/task/ecs.ts
+/** The one-off task's ECS calls: start it, read it, stop it, and find a recorded one. */
+
+
+/** RunTask; ECS's refusal of the request is the user's to fix. */
+async function startTask(ecs, input) {
+    let out;
+    try {
+        out = await ecs.send(new RunTaskCommand(input));
+    }
+    catch (e) {
+        const name = e.name ?? '';
+        if (['ClientException', 'InvalidParameterException', 'PlatformUnknownException'].includes(name)) {
+            throw new UserError({
+                where: 'run-task',
+                what: `ECS refused to run the one-off task: ${e.message}`,
+                fix: 'Correct what ECS names (run-task-container, run-task-command, run-task-subnets, run-task-security-groups, run-task-launch-type), or the task definition.',
+            });
+        }
+        throw e;
+    }
+    const task = out.tasks?.[0];
+    if (task?.taskArn === undefined) {
+        const f = out.failures?.[0];
+        throw new Error(`RunTask started no task${f ? `: ${f.reason ?? 'no reason'}${f.detail ? ` (${f.detail})` : ''}` : '.'}`);
+    }
+    return task;
+}
+async function describeTask(ecs, cluster, taskArn) {
+    const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
+    const task = out.tasks?.[0];
+    if (task === undefined) {
+        // A clientToken ECS saw before answers the task it started then, which may be long gone.
+        throw new UserError({
+            where: 'run-task',
+            what: `ECS no longer knows the one-off task ${taskArn}: the same step of this run attempt started it earlier (same revision and command), and ECS has since forgotten it.`,
+            fix: 'Re-run the job (a new attempt runs a new task), or change run-task-command.',
+        });
+    }
+    return task;
+}
+async function stopTask(ecs, cluster, taskArn, reason) {
+    await ecs.send(new client_ecs_dist_cjs/* StopTaskCommand */.PP1({ cluster, task: taskArn, reason: reason.slice(0, 255) }));
+}
+/**
+ * The tasks a record names: its ARN, or (when RunTask's answer was lost) the running tasks
+ * started by the record's startedBy from its revision.
+ */
+async function recordedTasks(ecs, record) {
+    if (record.taskArn !== undefined)
+        return [record.taskArn];
+    const listed = await ecs.send(new client_ecs_dist_cjs/* ListTasksCommand */.MYg({ cluster: record.cluster, startedBy: record.startedBy, desiredStatus: 'RUNNING' }));
+    const arns = listed.taskArns ?? [];
+    if (arns.length === 0)
+        return [];
+    const described = await ecs.send(new client_ecs_dist_cjs/* DescribeTasksCommand */.z8X({ cluster: record.cluster, tasks: arns }));
+    return (described.tasks ?? [])
+        .filter((t) => t.taskDefinitionArn === record.taskDefinitionArn && t.taskArn !== undefined)
+        .map((t) => t.taskArn);
+}
+
 ;// CONCATENATED MODULE: ./src/cleanup.ts
+
 
 function readSavedState(get) {
     const raw = get('deployment');
@@ -72160,10 +72227,34 @@ function readSavedState(get) {
         settled: get('settled') === 'true',
         registry: get('registry') || undefined,
         onCancel: get('on-cancel') === 'leave' ? 'leave' : 'rollback',
+        task: parseRecord(get('task')),
+        taskSettled: get('task-settled') === 'true',
     };
+}
+function parseRecord(raw) {
+    try {
+        return raw ? JSON.parse(raw) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A one-off task the run left running (cancelled, crashed) is stopped: it must not go on alone. */
+async function stopRecordedTask(record, ecs, log) {
+    try {
+        for (const arn of await recordedTasks(ecs, record)) {
+            await stopTask(ecs, record.cluster, arn, 'The deploy run ended before the task did');
+            log.info(`Stopped the one-off task ${arn}, which the run left running.`);
+        }
+    }
+    catch (e) {
+        log.warning(`Could not stop the one-off task the run started: ${e.message}`);
+    }
 }
 async function cleanUp(state, deps) {
     const { log } = deps;
+    if (state.task !== undefined && !state.taskSettled)
+        await stopRecordedTask(state.task, deps.ecs(), log);
     const d = state.deployment;
     if (d !== undefined && !state.settled) {
         // The strategy that started it knows how to find it (also from the intent alone) and stop it.
@@ -72334,7 +72425,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7507);
 /* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(212);
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4611);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4889);
 /* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8683);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9692);
 /** The post step's entry point: read what main saved, clean up. Logic in cleanup.ts. */
@@ -72346,7 +72437,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 async function post() {
     const state = (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .readSavedState */ .r)((n) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(n));
-    const region = state.deployment?.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    const region = state.deployment?.region ?? state.task?.region ?? process.env.AWS_REGION ?? 'us-east-1';
     const config = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_3__/* .clientConfig */ .y)(region, 5);
     try {
         await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .cleanUp */ .n)(state, {

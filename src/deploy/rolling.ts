@@ -20,6 +20,8 @@ export async function startRollingDeployment(
     taskDefinitionArn: string;
     forceNewDeployment: boolean;
     desiredCount?: number;
+    /** service-propagate-tags: the tasks get the service's or the revision's tags, and ECS-managed ones. */
+    propagateTags?: 'SERVICE' | 'TASK_DEFINITION' | 'NONE';
   },
 ): Promise<{ deploymentId: string; service: Service }> {
   const input: UpdateServiceCommandInput = {
@@ -29,6 +31,10 @@ export async function startRollingDeployment(
     forceNewDeployment: opts.forceNewDeployment,
   };
   if (opts.desiredCount !== undefined) input.desiredCount = opts.desiredCount;
+  if (opts.propagateTags !== undefined) {
+    input.propagateTags = opts.propagateTags;
+    input.enableECSManagedTags = true;
+  }
   let out;
   try {
     out = await ecs.send(new UpdateServiceCommand(input));

@@ -16,7 +16,7 @@ export interface RunDeps {
   fs: FileSystem;
   setOutput(name: string, value: string): void;
   /** Hands facts to the post step (core.saveState): the registry to log out of, the deployment started, whether it settled. */
-  saveState(name: 'registry' | 'deployment' | 'settled', value: string): void;
+  saveState(name: 'registry' | 'deployment' | 'settled' | 'task' | 'task-settled', value: string): void;
   /** The run's cancellation (SIGINT/SIGTERM): checked between stages and inside every wait. */
   signal?: AbortSignal;
   /** Wraps one stage's output in a collapsible group of the runner's log (core.group). */

@@ -10,6 +10,7 @@ import {
 } from '../dryrun.js';
 import type { Plan } from '../plan.js';
 import type { RunReport } from '../report.js';
+import { withTaskCalls } from '../task/plan.js';
 import type { RunDeps } from './deps.js';
 
 /** What a real run would change: the task definition diff, the calls, the appspec. */
@@ -27,7 +28,7 @@ export async function showDryRun(
     current = await describeTaskDefinition(deps.clients.ecs, plan.service.taskDefinitionArn);
   }
   const diff = taskDefinitionDiff(current, next);
-  const calls = describePlannedCalls({
+  const planned = describePlannedCalls({
     pushes: config.containers.flatMap((c) =>
       c.build === undefined
         ? []
@@ -43,6 +44,7 @@ export async function showDryRun(
     deployment: plan.strategy?.planned({ group: plan.group }, { config }) ?? { mode: 'none' },
     wait: config.waitForServiceStability,
   });
+  const calls = withTaskCalls(planned, config, plan.asIsArn);
   deps.log.info(`Dry run: nothing is changed. A real run would make these calls:\n  ${calls.join('\n  ')}`);
   deps.log.info(
     diff === '' ? 'Task definition: no change from the current revision.' : `Task definition diff:\n${diff}`,

@@ -42,6 +42,8 @@ export async function prepareRelease(
   const images = await produceImages(config, plan, deps, stages, report);
   setImageOutputs(deps, report, images);
   stages.check();
-  const taskDefinition = await renderFiles(config, plan, images, deps);
+  // register: false deploys the revision as it is: there is nothing to render or register.
+  const taskDefinition =
+    plan.asIsArn !== undefined ? plan.taskDefinition : await renderFiles(config, plan, images, deps);
   return { plan, taskDefinition };
 }

@@ -97,6 +97,11 @@ describe('npm run demo -- --once', () => {
     expect(output).toMatch(
       /demo: v2 is live at http:\/\/127\.0\.0\.1:\d+ \(deployment d-[A-Z0-9]+, succeeded\)/,
     );
+    // v2's migrations ran as a one-off task, their lines streamed, before v2 was deployed.
+    expect(output).toMatch(
+      /demo: v2's migrations ran as one-off task arn:aws:ecs:\S+:task\/\S+ \(exit code 0\)/,
+    );
+    expect(output).toContain('| migrate: example-app');
     // The smoke test hook checked the test listener before production moved.
     expect(output).toContain('the test listener answers "Hello from ECS! version v2": pass');
     // The registry password reaches the action only to be masked; the demo never prints it.

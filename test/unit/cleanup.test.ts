@@ -50,6 +50,7 @@ describe('readSavedState', () => {
       deployment: codedeploy,
       settled: true,
       registry: 'r',
+      taskSettled: false,
       onCancel: 'leave',
     });
   });
@@ -58,6 +59,7 @@ describe('readSavedState', () => {
       deployment: undefined,
       settled: false,
       registry: undefined,
+      taskSettled: false,
       onCancel: 'rollback',
     });
   });

@@ -59,6 +59,7 @@ export const rollingStrategy: DeploymentStrategy = {
       taskDefinitionArn: request.taskDefinitionArn,
       forceNewDeployment: config.forceNewDeployment,
       desiredCount: config.desiredCount,
+      propagateTags: config.revisions?.servicePropagateTags,
     });
     ctx.log.info(`Started ECS deployment ${started.deploymentId} on ${request.cluster}/${request.service}.`);
     return {
