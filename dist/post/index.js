@@ -65203,6 +65203,7 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
     const { ContainerName, ContainerPort } = appspec.Resources[0].TargetService.Properties.LoadBalancerInfo;
     const containers = taskDefinition.containerDefinitions ?? [];
     const family = taskDefinition.family ?? 'being deployed';
+    checkTaskDefinitionFamily(appspec.Resources[0].TargetService.Properties.TaskDefinition, taskDefinition.family, problems);
     const container = containers.find((c) => c.name === ContainerName);
     if (!container) {
         const names = containers.map((c) => c.name).join(', ');
@@ -65217,6 +65218,19 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
         }
     }
     problems.throwIfAny();
+}
+/**
+ * An appspec's TaskDefinition is replaced by the revision the run registers. One that names a
+ * revision of another family is a mistake (the wrong appspec, or the wrong task definition):
+ * replacing it silently would deploy something else than the file says.
+ */
+function checkTaskDefinitionFamily(value, family, problems) {
+    if (family === undefined || value === TASK_DEFINITION_PLACEHOLDER)
+        return;
+    const named = /^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?([A-Za-z0-9_-]{1,255})(?::\d+)?$/.exec(value)?.[1];
+    if (named === undefined || named === family)
+        return;
+    problems.at([...PROPERTIES_PATH, 'TaskDefinition'], `TaskDefinition names the family ${named}, but this run deploys a revision of ${family}.`, `Write \`TaskDefinition: ${TASK_DEFINITION_PLACEHOLDER}\` (the action puts the registered ${family} revision there), or deploy the task definition of family ${named}.`);
 }
 /** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
 function servingPort(container, containerPort, problems) {
@@ -67201,10 +67215,10 @@ function clientConfig(region, maxRetries) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  R: () => (/* binding */ dockerCli)
+  RK: () => (/* binding */ dockerCli)
 });
 
-// UNUSED EXPORTS: tail
+// UNUSED EXPORTS: inertWriter, tail
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -67244,6 +67258,8 @@ function cancelOnSignals(proc = process) {
     };
 }
 
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
 ;// CONCATENATED MODULE: ./src/docker.ts
 /**
  * The Docker CLI as a parameter. Commands are argument arrays (never a shell string), and a
@@ -67252,13 +67268,18 @@ function cancelOnSignals(proc = process) {
  */
 
 
+
 function dockerCli(command = 'docker', signal) {
     return {
         async run(args, opts = {}) {
             throwIfCancelled(signal);
             const silent = opts.silent ?? false;
             if (!silent)
-                process.stdout.write(`[command]${command} ${args.join(' ')}\n`);
+                process.stdout.write(`${(0,safe_text/* inertLines */.wi)(`[command]${command} ${args.join(' ')}`)}\n`);
+            // Docker's own output (a Dockerfile's RUN can print anything) is echoed line by line
+            // through inertLines, so the runner never reads a command in it.
+            const echoOut = inertWriter((t) => process.stdout.write(t));
+            const echoErr = inertWriter((t) => process.stderr.write(t));
             return new Promise((resolve, reject) => {
                 const child = (0,external_node_child_process_.spawn)(command, args, {
                     env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
@@ -67269,12 +67290,12 @@ function dockerCli(command = 'docker', signal) {
                 child.stdout.on('data', (b) => {
                     stdout += b.toString();
                     if (!silent)
-                        process.stdout.write(b);
+                        echoOut.push(b.toString());
                 });
                 child.stderr.on('data', (b) => {
                     stderr += b.toString();
                     if (!silent)
-                        process.stderr.write(b);
+                        echoErr.push(b.toString());
                 });
                 const onAbort = () => child.kill('SIGTERM');
                 signal?.addEventListener('abort', onAbort, { once: true });
@@ -67284,6 +67305,9 @@ function dockerCli(command = 'docker', signal) {
                 });
                 child.on('close', (code) => {
                     signal?.removeEventListener('abort', onAbort);
+                    if (!silent)
+                        for (const w of [echoOut, echoErr])
+                            w.end();
                     if (signal?.aborted) {
                         try {
                             throwIfCancelled(signal);
@@ -67305,6 +67329,28 @@ function dockerCli(command = 'docker', signal) {
 function tail(text, lines = 15) {
     return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+/**
+ * A writer that passes text on in whole lines, each made inert (a command can only start at
+ * a line's start, so a line is held until its end arrives); `end` flushes the last one.
+ */
+function inertWriter(write) {
+    let pending = '';
+    return {
+        push(text) {
+            pending += text;
+            const cut = Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r'));
+            if (cut < 0)
+                return;
+            write(`${(0,safe_text/* inertLines */.wi)(pending.slice(0, cut))}\n`);
+            pending = pending.slice(cut + 1);
+        },
+        end() {
+            if (pending !== '')
+                write(`${(0,safe_text/* inertLines */.wi)(pending)}\n`);
+            pending = '';
+        },
+    };
+}
 
 
 /***/ }),
@@ -67317,12 +67363,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   b: () => (/* binding */ post)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7507);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(212);
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7507);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(212);
 /* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2468);
-/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8683);
+/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8683);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9692);
+/* harmony import */ var _runner_log_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9738);
 /** The post step's entry point: read what main saved, clean up. Logic in cleanup.ts. */
+
 
 
 
@@ -67332,19 +67380,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 async function post() {
     const state = (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .readSavedState */ .r)((n) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(n));
     const region = state.deployment?.region ?? process.env.AWS_REGION ?? 'us-east-1';
-    const config = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_3__/* .clientConfig */ .y)(region, 5);
+    const config = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_4__/* .clientConfig */ .y)(region, 5);
     try {
         await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .cleanUp */ .n)(state, {
-            codedeploy: () => new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__/* .CodeDeployClient */ .cHd(config),
-            ecs: () => new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_5__/* .ECSClient */ .Zgc(config),
-            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_2__/* .dockerCli */ .R)(),
-            log: {
-                info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m),
-                warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(m),
-                notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(m),
-                debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(m),
-                secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v),
-            },
+            codedeploy: () => new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__/* .CodeDeployClient */ .cHd(config),
+            ecs: () => new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .ECSClient */ .Zgc(config),
+            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_2__/* .dockerCli */ .RK)(),
+            log: _runner_log_js__WEBPACK_IMPORTED_MODULE_3__/* .runnerLog */ .t,
         });
     }
     catch (e) {
@@ -67355,6 +67397,98 @@ await post();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 9738:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ runnerLog)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1452);
+/**
+ * The Log the runner reads, for the main and the post step alike: the one place log lines
+ * reach @actions/core. Every line goes through inertLines, so no text from an input, a file
+ * or an AWS answer can ever be read by the runner as a workflow command.
+ */
+
+
+const runnerLog = {
+    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v),
+};
+
+
+/***/ }),
+
+/***/ 1452:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   wi: () => (/* binding */ inertLines)
+/* harmony export */ });
+/* unused harmony exports oneLine, mdText, mdCode, mdFence, mdLink */
+/**
+ * The one way text from outside (inputs, files, pull requests, AWS answers, docker output) reaches
+ * the runner's log or rendered markdown. Pure functions, so every hostile case is a table row.
+ *
+ * The runner reads a workflow command from any output line that starts with `::` after leading
+ * whitespace, and a legacy `##[command]` anywhere in a line. A zero-width space after the first
+ * character of such a marker keeps the text readable and makes it inert.
+ */
+const ZWSP = '\u200b';
+/** Text that can be printed as log lines without the runner reading a command in any of them. */
+function inertLines(text) {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):/, `$1:${ZWSP}`).replace(/##\[/g, `#${ZWSP}#[`))
+        .join('\n');
+}
+/** A single-line value for log or annotation text: line breaks shown as ⏎, never a new line. */
+function oneLine(text) {
+    return text.replace(/\r\n|\r|\n/g, ' ⏎ ');
+}
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '|': '&#124;' };
+const htmlEscape = (s) => s.replace(/[&<>"|]/g, (c) => HTML[c] ?? c);
+/**
+ * Inline markdown text: no emphasis, code, link, image, HTML or table-cell break, one line. Only
+ * what can start markup is escaped, so the raw summary stays readable.
+ */
+function mdText(text) {
+    const escaped = oneLine(text)
+        .replace(/[\\`*_[\]~]/g, (c) => `\\${c}`)
+        .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2');
+    return htmlEscape(escaped);
+}
+/** Inline code for a table cell or a sentence: HTML `<code>`, so no backtick can close it. */
+function mdCode(text) {
+    return `<code>${htmlEscape(oneLine(text))}</code>`;
+}
+/** A fenced block that no line of the text can close: the fence is longer than any run of backticks. */
+function mdFence(lines, info = '') {
+    const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}${info}`, ...lines.flatMap((l) => l.split(/\r\n|\r|\n/)), fence];
+}
+/** A link only to an http(s) address, its text escaped; anything else is shown as code. */
+function mdLink(label, url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol))
+        return mdCode(url);
+    return `[${mdText(label)}](${parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
+}
+
 
 /***/ }),
 

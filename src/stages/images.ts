@@ -2,6 +2,7 @@
  * Login and build: every image to build is built (and, unless this is a dry run, pushed);
  * existing images are taken as they are. The images' outputs are set here.
  */
+import { secretLookingBuildArgs } from '../build-args.js';
 import { type Config, imageTags } from '../config.js';
 import { createRepository, loginToRegistry } from '../ecr.js';
 import { buildAndPushImage, hasBuildx } from '../image.js';
@@ -43,6 +44,10 @@ export async function produceImages(
   const tags = imageTags(config);
   const building = config.containers.some((c) => c.build !== undefined);
   let buildx = false;
+  for (const c of config.containers) {
+    const where = `build-args${c.name !== undefined ? ` (container ${c.name})` : ''}`;
+    for (const w of secretLookingBuildArgs(c.build?.buildArgs ?? [], where)) log.warning(w);
+  }
   if (building) {
     if (!config.dryRun) {
       const login = await timer.run(
