@@ -17,7 +17,7 @@ import { resourceName } from './deploy/aws-errors.js';
 import { postPreviewComment, previewCommentInput } from './preview/comment.js';
 import { previewNames } from './preview/names.js';
 import { createElbClient } from './preview/routing.js';
-import { renderSummary, type RunReport, StageTimer } from './report.js';
+import { leftBehind, renderSummary, type RunReport, StageTimer } from './report.js';
 import { runnerLog } from './runner-log.js';
 import { oneLine } from './safe-text.js';
 import { runDeploy } from './runs/deploy.js';
@@ -78,6 +78,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   } finally {
     cancel.dispose();
   }
+  const left = leftBehind(report);
+  if (left !== undefined) core.warning(left);
   if (config.preview !== undefined) await commentOnPullRequest(config, report, removed);
   await writeSummary(report);
 }

@@ -66348,6 +66348,26 @@ async function stoppedTasks(ecs, q, taskDefinitionArn) {
 
 
 
+/**
+ * Polls in a row that failed with a server error or no answer at all, each after the SDK's own
+ * retries, before the watch stops judging: a storm that long says nothing about the deployment,
+ * and waiting it out to the deadline would roll back a deployment nobody saw fail. Throttling
+ * is AWS answering, so it never counts.
+ */
+const STORM_POLLS = 3;
+/** What went wrong with a poll, in words (never the SDK's raw error text). */
+function unreachableText(err) {
+    const e = err;
+    const status = e?.$metadata?.httpStatusCode;
+    if (typeof status === 'number' && status >= 500)
+        return `AWS answered HTTP ${status}${e.name ? ` (${e.name})` : ''}`;
+    const code = e?.code ?? e?.cause?.code;
+    return `the AWS endpoint did not answer${code ? ` (${code})` : e?.name ? ` (${e.name})` : ''}`;
+}
+function isThrottling(err) {
+    const e = err;
+    return (e?.$metadata?.httpStatusCode === 429 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e?.name ?? ''));
+}
 /** Prints a line for a key only when its text differs from the last one printed for that key. */
 class Progress {
     log;
@@ -66384,12 +66404,14 @@ async function pollLoop(opts, progress, start, poll) {
     const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
     let interval = pollIntervalMs;
     let polls = 0;
+    let failures = 0;
     for (;;) {
         if (signal?.aborted)
             return { end: { kind: 'cancelled' }, polls };
         polls++;
         try {
             const verdict = await poll();
+            failures = 0;
             if (verdict)
                 return { end: { kind: 'done', verdict }, polls };
         }
@@ -66398,7 +66420,11 @@ async function pollLoop(opts, progress, start, poll) {
                 return { end: { kind: 'cancelled' }, polls };
             if (!isTransientError(err))
                 throw err;
-            log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+            failures = isThrottling(err) ? 0 : failures + 1;
+            const why = unreachableText(err);
+            if (failures >= STORM_POLLS)
+                return { end: { kind: 'unreachable', failures, why }, polls };
+            log.warning(`Polling failed for now, trying again: ${isThrottling(err) ? errorText(err) : why}`);
         }
         const remaining = deadline - clock.now();
         if (remaining <= 0)
@@ -66559,6 +66585,11 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     ];
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
+    if (end.kind === 'unreachable') {
+        return result('unknown', lostSight(`CodeDeploy deployment ${deploymentId}`, status, end, [
+            `aws deploy get-deployment --deployment-id ${deploymentId}`,
+        ]), []);
+    }
     const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
@@ -66684,6 +66715,10 @@ async function watchRollingDeployment(ecs, opts) {
     });
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
+    if (end.kind === 'unreachable') {
+        const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
+        return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow]), []);
+    }
     const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
     let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
     let rollbackRequested = false;
@@ -66707,6 +66742,13 @@ async function watchRollingDeployment(ecs, opts) {
     }
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/**
+ * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
+ * it, and the post step decides (stop with rollback under on-cancel: rollback).
+ */
+function lostSight(what, status, end, follow) {
+    return `Lost sight of ${what}: ${end.failures} polls in a row failed (${end.why}). It is still running in AWS (last seen ${status}); this run did not see it succeed or fail. Follow it with \`${follow.join('` or `')}\` or in the AWS console. The post step stops it with rollback (on-cancel: rollback) or leaves it running (on-cancel: leave).`;
 }
 /** Builds the watch's results for one deployment, with the status and counts they share. */
 function resultOf(status, elapsedMs, polls) {
@@ -66975,6 +67017,10 @@ async function find(clients, record) {
         return undefined;
     return { id: ours.id, active: ours.rolloutState === 'IN_PROGRESS', status: ours.rolloutState ?? 'unknown' };
 }
+/** force-new-deployment matters only when the service already runs this revision (or it is not known). */
+function forceNeeded(force, request) {
+    return (force && (request.previousTaskDefinitionArn ?? request.taskDefinitionArn) === request.taskDefinitionArn);
+}
 const rollingStrategy = {
     name: 'rolling',
     label: 'ECS rolling deployment',
@@ -66995,11 +67041,13 @@ const rollingStrategy = {
         if (request.waitForIdle)
             await waitForServiceIdle(clients.ecs, target, waitForActiveOptions(config, ctx));
         // UpdateService to a task definition the PRIMARY deployment already runs returns that
-        // deployment (unless a new one is forced): a retried start adopts it.
+        // deployment (unless a new one is forced): an SDK retry after a lost answer adopts it.
+        // A new task definition starts a deployment by itself, so force-new-deployment is sent
+        // only when the revision is unchanged: a forced call retried would start a second one.
         const started = await startRollingDeployment(clients.ecs, {
             ...target,
             taskDefinitionArn: request.taskDefinitionArn,
-            forceNewDeployment: config.forceNewDeployment,
+            forceNewDeployment: forceNeeded(config.forceNewDeployment, request),
             desiredCount: config.desiredCount,
         });
         ctx.log.info(`Started ECS deployment ${started.deploymentId} on ${request.cluster}/${request.service}.`);

@@ -1,0 +1,52 @@
+/** A failed run says what it left in AWS (issue 13: half-done work). */
+import { describe, expect, it } from '@jest/globals';
+import { leftBehind, renderSummary, type RunReport } from '../../src/report.js';
+
+const ARN = 'arn:aws:ecs:us-east-1:000000000000:task-definition/example-app:12';
+const base: RunReport = {
+  ok: false,
+  region: 'us-east-1',
+  cluster: 'demo',
+  service: 'web',
+  images: [],
+  diagnostics: [],
+  stages: [],
+};
+
+describe('leftBehind', () => {
+  it.each<[string, Partial<RunReport>, string | undefined]>([
+    [
+      'registered, no deployment',
+      { taskDefinitionArn: ARN },
+      'Left behind: registered example-app:12, not deployed.',
+    ],
+    [
+      'registered and pushed',
+      {
+        taskDefinitionArn: ARN,
+        images: [
+          { container: 'web', imageUri: 'r/app:abc', digest: 'sha256:1' },
+          { container: 'side', imageUri: 'r/side:v1' },
+        ],
+      },
+      'Left behind: registered example-app:12, not deployed; pushed r/app:abc.',
+    ],
+    ['refused before registering', {}, undefined],
+    [
+      'a deployment was started (the post step owns it)',
+      { taskDefinitionArn: ARN, ecsDeploymentId: 'ecs-svc/1' },
+      undefined,
+    ],
+    ['a succeeded run', { ok: true, taskDefinitionArn: ARN }, undefined],
+  ])('%s', (_, r, expected) => {
+    const text = leftBehind({ ...base, ...r });
+    if (expected === undefined) expect(text).toBeUndefined();
+    else expect(text).toContain(expected);
+  });
+
+  it('is in the job summary', () => {
+    expect(renderSummary({ ...base, taskDefinitionArn: ARN })).toContain(
+      'Left behind: registered example-app:12, not deployed',
+    );
+  });
+});
