@@ -19,7 +19,7 @@ import { previewNames } from './preview/names.js';
 import { createElbClient } from './preview/routing.js';
 import { leftBehind, renderSummary, type RunReport, StageTimer } from './report.js';
 import { runnerLog } from './runner-log.js';
-import { oneLine } from './safe-text.js';
+import { inertLines, oneLine } from './safe-text.js';
 import { runDeploy } from './runs/deploy.js';
 import { runPreview } from './runs/preview.js';
 import { runRollback } from './runs/rollback.js';
@@ -69,8 +69,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       core.setFailed(`${e.message} The post step stops any deployment this run started.`);
     } else if (e instanceof DeploymentFailed) {
       report.message = e.message;
-      for (const line of e.diagnostics) core.error(line);
-      core.setFailed(e.message);
+      // AWS's own words (hook and event messages): escaped by core, made inert here.
+      for (const line of e.diagnostics) core.error(inertLines(line));
+      core.setFailed(inertLines(e.message));
     } else {
       report.message = (e as Error)?.message?.split('\n')[0];
       fail(e);

@@ -7,6 +7,11 @@
  * stack trace, no mutating call.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -336,7 +341,9 @@ describe('hostile and bad input: refused before any change, the input or field n
       expect(`${r.stdout}\n${r.stderr}`).not.toMatch(STACK);
       expect(emulator.mutatingCalls().slice(mutatingBefore)).toEqual([]);
       // Nothing the input smuggled in is a command the runner would read.
-      expect(commands(r).filter((l) => /hostile|stop-commands|::warning::/.test(l))).toEqual([]);
+      expect(
+        commands(r).filter((l) => /hostile-(mask|warning|stop|legacy)|stop-commands::x|::error::x/.test(l)),
+      ).toEqual([]);
     },
     60_000,
   );
@@ -372,7 +379,7 @@ describe("docker's own output cannot issue workflow commands", () => {
     // The build really printed them (inert), and none is a command.
     expect(all).toContain('hostile-mask');
     expect(all).toContain('hostile-warning');
-    expect(commands(r).filter((l) => /hostile/.test(l))).toEqual([]);
+    expect(commands(r).filter((l) => /hostile-(mask|warning|stop|legacy)/.test(l))).toEqual([]);
     // A secret-looking build arg is warned about, its value never shown.
     expect(r.stdout).toMatch(
       /::warning::build-args: the build arg NPM_TOKEN looks like a secret \(its name\)/,
@@ -581,4 +588,84 @@ describe('racing runs on one rolling service', () => {
     expect((await serviceState(emulator, 'rolling'))?.taskDefinition).toBe(ra.outputs['task-definition-arn']);
     await expectNothingLeftRunning();
   }, 150_000);
+});
+
+describe('half-done preview: killed after its routing was created, removed by a later teardown', () => {
+  it('SIGKILL right after CreateRule: the teardown finds the rule and target group by name and tags and removes them', async () => {
+    const world = await startEmulator({
+      region: REGION,
+      accountId: ACCOUNT,
+      credentials: [CREDENTIALS],
+      speed: SPEED,
+      seed: {
+        ...seed(),
+        elbv2: { loadBalancers: [{ name: 'previews', listeners: [{ port: 443, protocol: 'HTTPS' }] }] },
+      },
+    });
+    try {
+      const elb = new ElasticLoadBalancingV2Client({
+        endpoint: world.url,
+        region: REGION,
+        credentials: CREDENTIALS,
+      });
+      const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: ['previews'] })))
+        .LoadBalancers?.[0];
+      const listenerArn =
+        (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb?.LoadBalancerArn })))
+          .Listeners?.[0]?.ListenerArn ?? '';
+      const inputs = {
+        'task-definition': 'task-definition.json',
+        'container-name': 'web',
+        cluster: CLUSTER,
+        service: 'web',
+        'preview-listener-arn': listenerArn,
+        'preview-domain': 'preview.example.test',
+        'pull-request-number': '41',
+        'github-token': '',
+        'poll-interval-seconds': '1',
+      };
+      const routing = () => ({
+        rules: [...world.state.elbv2.rules.values()].filter((r) => !r.rule.IsDefault).length,
+        targetGroups: [...world.state.elbv2.targetGroups.values()].filter(
+          (t) => t.targetGroup.TargetGroupName === 'web-pr-41',
+        ).length,
+      });
+      const started = Date.now();
+      const killed = await run(
+        { ...inputs, preview: 'deploy', image },
+        {
+          on: world,
+          onStart: (child) =>
+            void when(() =>
+              world.calls.some((c) => c.at >= started && c.operation === 'CreateRule' && c.status === 200),
+            ).then(() => child.kill('SIGKILL')),
+        },
+      );
+      expect(killed.signal).toBe('SIGKILL');
+      expect(routing()).toEqual({ rules: 1, targetGroups: 1 });
+
+      const teardown = await run({ ...inputs, preview: 'destroy' }, { on: world });
+      expect({ code: teardown.code, errors: teardown.errors }).toEqual({ code: 0, errors: [] });
+      expect(routing()).toEqual({ rules: 0, targetGroups: 0 });
+    } finally {
+      await world.stop();
+    }
+  }, 150_000);
+});
+
+describe('AWS answers cannot issue workflow commands', () => {
+  it('a lifecycle hook failure whose message carries ::add-mask:: and ::warning:: lines: shown inert', async () => {
+    emulator.faults.failLifecycleEvent(
+      'AfterAllowTestTraffic',
+      'smoke test failed\n::add-mask::hostile-mask\n  ::warning::hostile-warning\n##[error]hostile-legacy',
+    );
+    const r = await run(blueGreen());
+    expect(r.code).toBe(1);
+    expect(`${r.stdout}\n${r.stderr}`).toContain('hostile-mask');
+    expect(
+      commands(r).filter((l) => /^::(add-mask|warning|stop-commands)::hostile|##\[error\]hostile/.test(l)),
+    ).toEqual([]);
+    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(STACK);
+    await expectNothingLeftRunning();
+  }, 120_000);
 });
