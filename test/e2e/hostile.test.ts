@@ -581,13 +581,29 @@ describe('racing runs on one rolling service', () => {
       .mutatingCalls()
       .filter((c) => c.at >= started && c.accessKeyId === OTHER_CREDENTIALS.accessKeyId)
       .map((c) => c.operation);
-    expect(bChanges).toEqual(['RegisterTaskDefinition']);
-    // What B left is said plainly.
-    expect(b.stdout).toMatch(/Left behind: registered example-rolling:\d+, not deployed/);
+    // Refused while validating: nothing built, nothing registered.
+    expect(bChanges).toEqual([]);
+    expect(b.stdout).not.toContain('Left behind');
     expect(b.outputs['ecs-deployment-id']).toBeUndefined();
     expect((await serviceState(emulator, 'rolling'))?.taskDefinition).toBe(ra.outputs['task-definition-arn']);
     await expectNothingLeftRunning();
   }, 150_000);
+});
+
+describe('half-done work is named', () => {
+  it('CreateDeployment refused after RegisterTaskDefinition: "Left behind: registered example-app:N, not deployed"', async () => {
+    emulator.faults.serverError('CreateDeployment', 50, 500);
+    const r = await run(blueGreen({ 'max-retries': '0' }));
+    emulator.faults.clear();
+    expect(r.code).toBe(1);
+    const arn = r.outputs['task-definition-arn'] as string;
+    const revision = arn.replace(/^.*:task-definition\//, '');
+    expect(r.stdout).toContain(`::warning::Left behind: registered ${revision}, not deployed.`);
+    expect(r.summary).toContain(`Left behind: registered ${revision}, not deployed`);
+    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(STACK);
+    expect(r.state.settled).toBeUndefined();
+    await expectNothingLeftRunning();
+  }, 120_000);
 });
 
 describe('half-done preview: killed after its routing was created, removed by a later teardown', () => {
