@@ -5,7 +5,7 @@
 import { secretLookingBuildArgs } from '../build-args.js';
 import { type Config, imageTags } from '../config.js';
 import { createRepository, loginToRegistry } from '../ecr.js';
-import { buildAndPushImage, hasBuildx } from '../image.js';
+import { buildAndPushImage, checkBuildxNeeds, hasBuildx } from '../image.js';
 import type { Plan } from '../plan.js';
 import type { RunReport } from '../report.js';
 import type { ImageAssignment } from '../render/taskdef.js';
@@ -49,6 +49,8 @@ export async function produceImages(
     for (const w of secretLookingBuildArgs(c.build?.buildArgs ?? [], where)) log.warning(w);
   }
   if (building) {
+    buildx = await hasBuildx(deps.docker);
+    checkBuildxNeeds(config.build, buildx);
     if (!config.dryRun) {
       const login = await timer.run(
         'ECR login',
@@ -57,7 +59,6 @@ export async function produceImages(
       );
       deps.saveState('registry', login.registry);
     }
-    buildx = await hasBuildx(deps.docker);
   }
   for (const [i, c] of config.containers.entries()) {
     const name = plan.containerNames[i] as string;

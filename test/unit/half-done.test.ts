@@ -1,5 +1,7 @@
 /** A failed run says what it left in AWS (issue 13: half-done work). */
 import { describe, expect, it } from '@jest/globals';
+import type { Config } from '../../src/config.js';
+import { checkBuildxNeeds } from '../../src/image.js';
 import { leftBehind, renderSummary, type RunReport } from '../../src/report.js';
 
 const ARN = 'arn:aws:ecs:us-east-1:000000000000:task-definition/example-app:12';
@@ -48,5 +50,27 @@ describe('leftBehind', () => {
     expect(renderSummary({ ...base, taskDefinitionArn: ARN })).toContain(
       'Left behind: registered example-app:12, not deployed',
     );
+  });
+});
+
+describe('checkBuildxNeeds: refused before the login and before any repository is created', () => {
+  const build = (platforms: string[]): Config['build'] => ({
+    platforms,
+    cacheFrom: [],
+    cacheTo: [],
+    provenance: false,
+    push: true,
+    tags: [],
+    shaTag: 'full',
+  });
+  it.each<[string[], boolean, boolean]>([
+    [['linux/amd64', 'linux/arm64'], false, true],
+    [['linux/amd64', 'linux/arm64'], true, false],
+    [['linux/amd64'], false, false],
+    [[], false, false],
+  ])('platforms %j, buildx %s: refused %s', (platforms, buildx, refused) => {
+    const check = () => checkBuildxNeeds(build(platforms), buildx);
+    if (refused) expect(check).toThrow(/needs docker buildx/);
+    else expect(check).not.toThrow();
   });
 });
