@@ -12,6 +12,7 @@ import {
   DescribeLoadBalancersCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,7 +22,7 @@ import { startEmulator, type CallRecord, type Emulator } from '../../emulator/in
 import { ensureDocker, type DockerEnv } from '../support/docker.js';
 import { runAction, runPost, type ActionRun } from './support/action.js';
 import { activeDeployments, processesIn, runSecrets, type Secret, secretLeaks } from './support/secrets.js';
-import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, seed, serviceState } from './support/world.js';
+import { ACCOUNT, awsEnv, CLUSTER, CREDENTIALS, REGION, sdk, seed, serviceState } from './support/world.js';
 
 const SPEED = 60;
 const OTHER_CREDENTIALS = { accessKeyId: 'AKIDE2EOTHER', secretAccessKey: 'e2e-other-secret-key' };
@@ -588,6 +589,35 @@ describe('racing runs on one rolling service', () => {
     expect((await serviceState(emulator, 'rolling'))?.taskDefinition).toBe(ra.outputs['task-definition-arn']);
     await expectNothingLeftRunning();
   }, 150_000);
+});
+
+describe('a deployment replaced by another actor is never reported as a success', () => {
+  it('rolling: another UpdateService mid-watch replaces ours: the run fails naming the other deployment', async () => {
+    emulator.clock.speed = 1;
+    const before = (await serviceState(emulator, 'rolling'))?.taskDefinition as string;
+    const started = Date.now();
+    let other: string | undefined;
+    const r = await run(rolling(), {
+      onStart: () =>
+        void when(called(started, 'UpdateService')).then(async () => {
+          const out = await sdk(emulator).ecs.send(
+            new UpdateServiceCommand({
+              cluster: CLUSTER,
+              service: 'rolling',
+              taskDefinition: before,
+              forceNewDeployment: true,
+            }),
+          );
+          other = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+        }),
+    });
+    emulator.clock.speed = SPEED;
+    expect(r.code).toBe(1);
+    expect(other).toBeDefined();
+    expect(r.outputs['deployment-outcome']).toBe('failed');
+    expect(r.errors.join('\n')).toContain(`was replaced by deployment ${other}`);
+    await expectNothingLeftRunning();
+  }, 120_000);
 });
 
 describe('half-done work is named', () => {
