@@ -56,6 +56,8 @@ export interface RunReport {
   mode?: string;
   images: { container: string; imageUri: string; digest?: string; reused?: boolean }[];
   taskDefinitionArn?: string;
+  /** This run registered taskDefinitionArn (a rollback only names an earlier one). */
+  registered?: boolean;
   codedeployDeploymentId?: string;
   ecsDeploymentId?: string;
   outcome?: string;
@@ -89,7 +91,7 @@ export const consoleLinks = {
  * images it pushed for it. Undefined when the run succeeded or got no further than its checks.
  */
 export function leftBehind(r: RunReport): string | undefined {
-  if (r.ok || r.taskDefinitionArn === undefined) return undefined;
+  if (r.ok || r.taskDefinitionArn === undefined || r.registered !== true) return undefined;
   if (r.codedeployDeploymentId !== undefined || r.ecsDeploymentId !== undefined) return undefined;
   const revision = r.taskDefinitionArn.replace(/^.*:task-definition\//, '');
   const pushed = r.images.filter((i) => i.digest !== undefined && !i.reused).map((i) => i.imageUri);

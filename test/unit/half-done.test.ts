@@ -19,13 +19,14 @@ describe('leftBehind', () => {
   it.each<[string, Partial<RunReport>, string | undefined]>([
     [
       'registered, no deployment',
-      { taskDefinitionArn: ARN },
+      { taskDefinitionArn: ARN, registered: true },
       'Left behind: registered example-app:12, not deployed.',
     ],
     [
       'registered and pushed',
       {
         taskDefinitionArn: ARN,
+        registered: true,
         images: [
           { container: 'web', imageUri: 'r/app:abc', digest: 'sha256:1' },
           { container: 'side', imageUri: 'r/side:v1' },
@@ -36,10 +37,11 @@ describe('leftBehind', () => {
     ['refused before registering', {}, undefined],
     [
       'a deployment was started (the post step owns it)',
-      { taskDefinitionArn: ARN, ecsDeploymentId: 'ecs-svc/1' },
+      { taskDefinitionArn: ARN, registered: true, ecsDeploymentId: 'ecs-svc/1' },
       undefined,
     ],
-    ['a succeeded run', { ok: true, taskDefinitionArn: ARN }, undefined],
+    ['a rollback naming an earlier revision (nothing registered)', { taskDefinitionArn: ARN }, undefined],
+    ['a succeeded run', { ok: true, taskDefinitionArn: ARN, registered: true }, undefined],
   ])('%s', (_, r, expected) => {
     const text = leftBehind({ ...base, ...r });
     if (expected === undefined) expect(text).toBeUndefined();
@@ -47,7 +49,7 @@ describe('leftBehind', () => {
   });
 
   it('is in the job summary', () => {
-    expect(renderSummary({ ...base, taskDefinitionArn: ARN })).toContain(
+    expect(renderSummary({ ...base, taskDefinitionArn: ARN, registered: true })).toContain(
       'Left behind: registered example-app:12, not deployed',
     );
   });
