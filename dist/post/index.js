@@ -66717,7 +66717,8 @@ async function watchRollingDeployment(ecs, opts) {
         return result(end.verdict.outcome, end.verdict.message, await explain());
     if (end.kind === 'unreachable') {
         const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
-        return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow]), []);
+        const after = 'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
+        return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
     }
     const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
     let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
@@ -66747,8 +66748,8 @@ async function watchRollingDeployment(ecs, opts) {
  * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
  * it, and the post step decides (stop with rollback under on-cancel: rollback).
  */
-function lostSight(what, status, end, follow) {
-    return `Lost sight of ${what}: ${end.failures} polls in a row failed (${end.why}). It is still running in AWS (last seen ${status}); this run did not see it succeed or fail. Follow it with \`${follow.join('` or `')}\` or in the AWS console. The post step stops it with rollback (on-cancel: rollback) or leaves it running (on-cancel: leave).`;
+function lostSight(what, status, end, follow, after = 'The post step stops it with rollback (on-cancel: rollback) or leaves it running (on-cancel: leave).') {
+    return `Lost sight of ${what}: ${end.failures} polls in a row failed (${end.why}). It is still running in AWS (last seen ${status}); this run did not see it succeed or fail. Follow it with \`${follow.join('` or `')}\` or in the AWS console. ${after}`;
 }
 /** Builds the watch's results for one deployment, with the status and counts they share. */
 function resultOf(status, elapsedMs, polls) {
