@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Problems } from './errors.js';
-import { IMAGE_REF, type InputReader, InputValues } from './inputs.js';
+import { IMAGE_REF, type InputReader, InputValues, singleLineInputs } from './inputs.js';
 import { previewTagPrefix } from './preview/tags.js';
 import { type OneOffTaskConfig, readOneOffTask, readRevisions, type RevisionConfig } from './task/config.js';
 
@@ -123,6 +123,7 @@ export function inputsFromEnv(env: NodeJS.ProcessEnv): InputReader {
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const LISTENER_ARN =
   /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/;
@@ -133,12 +134,23 @@ const URL_PLACEHOLDERS = ['number', 'service'];
 type Bad = (where: string, what: string, fix: string) => void;
 
 /**
+ * The workflow's event payload, read only when a run needs it (a preview): the payload, or
+ * why the file at GITHUB_EVENT_PATH could not be read. A plain value is the payload itself.
+ */
+export type EventSource = () => { payload?: unknown; problem?: string };
+
+function eventOf(event: unknown): ReturnType<EventSource> {
+  return typeof event === 'function' ? (event as EventSource)() : { payload: event };
+}
+
+/**
  * `event` is the workflow's event payload (the JSON at GITHUB_EVENT_PATH), read by the caller;
  * a pull request's number and head commit come from it. Inputs are read in a fixed order, so
  * the problems are always reported in it.
  */
-export function readConfig(input: InputReader, env: NodeJS.ProcessEnv, event?: unknown): Config {
+export function readConfig(rawInput: InputReader, env: NodeJS.ProcessEnv, event?: unknown): Config {
   const problems = new Problems();
+  const input = singleLineInputs(rawInput, problems);
   const bad: Bad = (where, what, fix) => problems.add({ where, what, fix });
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
   const read = new InputValues(input, problems, workspace);
@@ -651,6 +663,7 @@ function readPullRequestNumber(
   input: InputReader,
   action: string,
   fromEvent: unknown,
+  eventProblem: string | undefined,
   bad: Bad,
 ): number | undefined {
   const raw = input('pull-request-number');
@@ -663,10 +676,14 @@ function readPullRequestNumber(
     );
     return undefined;
   }
-  if (typeof fromEvent === 'number' && Number.isInteger(fromEvent) && fromEvent > 0) return fromEvent;
+  if (typeof fromEvent === 'number' && Number.isSafeInteger(fromEvent) && fromEvent > 0) return fromEvent;
   bad(
     'pull-request-number',
-    `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`,
+    eventProblem !== undefined
+      ? `preview: ${action} needs the pull request's number, and the event payload could not be read: ${eventProblem}.`
+      : fromEvent !== undefined
+        ? `preview: ${action} needs the pull request's number, and the event's pull_request.number (${JSON.stringify(fromEvent).slice(0, 40)}) is not a positive whole number.`
+        : `preview: ${action} needs the pull request's number, and the event that started the workflow has no pull_request.`,
     'Run preview jobs on pull_request events, or set pull-request-number (e.g. from a workflow_dispatch input).',
   );
   return undefined;
@@ -687,9 +704,10 @@ function readPreview(input: InputReader, event: unknown, bad: Bad): PreviewConfi
     );
     return undefined;
   }
-  const pr = (event as { pull_request?: { number?: unknown; head?: { sha?: unknown } } } | undefined)
+  const read = eventOf(event);
+  const pr = (read.payload as { pull_request?: { number?: unknown; head?: { sha?: unknown } } } | undefined)
     ?.pull_request;
-  const pullRequest = readPullRequestNumber(input, action, pr?.number, bad);
+  const pullRequest = readPullRequestNumber(input, action, pr?.number, read.problem, bad);
 
   const listenerArn = input('preview-listener-arn') || undefined;
   const domain = input('preview-domain').toLowerCase() || undefined;
@@ -756,6 +774,32 @@ function stringKey(
   return v;
 }
 
+/** A container's build-args: a list of NAME=value strings, each checked as the build-args input is. */
+function containerBuildArgs(
+  args: unknown,
+  name: string,
+  bad: (what: string, fix: string) => void,
+): string[] | undefined {
+  if (args === undefined) return undefined;
+  if (!Array.isArray(args)) {
+    bad(`${name}.build-args must be a list of NAME=value.`, 'Write it as a YAML list.');
+    return undefined;
+  }
+  const out: string[] = [];
+  for (const [i, a] of args.entries()) {
+    const text = typeof a === 'string' ? a : undefined;
+    if (text === undefined || !BUILD_ARG.test(text) || /[\r\n]/.test(text)) {
+      bad(
+        `${name}.build-args[${i}] ${text === undefined ? `is a ${a === null ? 'null' : typeof a}, not` : 'is not'} one NAME=value line.`,
+        'Write each build arg as a quoted string "NAME=value" on one line; NAME is letters, digits and _.',
+      );
+      continue;
+    }
+    out.push(text);
+  }
+  return out;
+}
+
 function parseContainers(
   raw: string,
   problems: Problems,
@@ -807,11 +851,7 @@ function parseContainers(
       out.push({ name, image: img });
       continue;
     }
-    const args = s['build-args'];
-    let buildArgs: string[] | undefined;
-    if (Array.isArray(args)) buildArgs = args.map(String);
-    else if (args !== undefined)
-      bad(`${name}.build-args must be a list of NAME=value.`, 'Write it as a YAML list.');
+    const buildArgs = containerBuildArgs(s['build-args'], name, bad);
     out.push({
       name,
       build: buildFor(

@@ -68,6 +68,19 @@ export async function hasBuildx(docker: Docker): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+/**
+ * What needs buildx, refused before the login and before any repository is created: a refusal
+ * halfway through the images would leave a new, empty repository behind.
+ */
+export function checkBuildxNeeds(build: Config['build'], buildx: boolean): void {
+  if (buildx || build.platforms.length <= 1) return;
+  throw new UserError({
+    where: 'platforms',
+    what: `Building for several platforms (${build.platforms.join(', ')}) needs docker buildx, and it is not installed.`,
+    fix: 'Add docker/setup-buildx-action before this step, or build for one platform.',
+  });
+}
+
 export interface ImageContext {
   ecr: ECRClient;
   docker: Docker;
@@ -135,13 +148,7 @@ export async function buildAndPushImage(
     return { repositoryUri: repo.uri, imageUri, digest, tags, reused: false };
   }
 
-  if (build.platforms.length > 1) {
-    throw new UserError({
-      where: 'platforms',
-      what: `Building for several platforms (${build.platforms.join(', ')}) needs docker buildx, and it is not installed.`,
-      fix: 'Add docker/setup-buildx-action before this step, or build for one platform.',
-    });
-  }
+  checkBuildxNeeds(build, false);
   if (build.cacheTo.length > 0) {
     ctx.log.warning('cache-to needs docker buildx, which is not installed: the build cache is not exported.');
   }

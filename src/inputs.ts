@@ -22,6 +22,8 @@ export interface InputSpec {
   /** The problem when it does not; the value is given. */
   what?: (value: string) => string;
   fix?: string;
+  /** A text input whose value may span lines; every other text input is one line. */
+  multiline?: boolean;
 }
 
 const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
@@ -103,7 +105,7 @@ export const INPUTS: readonly InputSpec[] = [
     what: (v) => `"${v}" is not a container name.`,
     fix: 'Use letters, digits, - and _.',
   }),
-  text('containers'),
+  text('containers', { multiline: true }),
   text('cluster', {
     default: 'default',
     pattern: ECS_NAME_OR_ARN,
@@ -135,6 +137,7 @@ export const INPUTS: readonly InputSpec[] = [
     pattern: /^[\s\S]{0,512}$/,
     what: (v) => `is ${v.length} characters long.`,
     fix: 'Keep it to 512 characters (CodeDeploy truncates nothing, it refuses).',
+    multiline: true,
   }),
   { name: 'container-port', kind: 'int', min: 1, max: 65535 },
   flag('rollback-on-timeout', 'true'),
@@ -238,6 +241,28 @@ export function parseList(value: string, { commas = true } = {}): string[] {
 
 /** Reads one input as the runner passes it (`INPUT_<NAME>`); '' when absent. */
 export type InputReader = (name: string) => string;
+
+/**
+ * The inputs with the kind-level rule every single-line input obeys: no line break. A value
+ * with one (a `cluster: |` block, or text smuggling `::add-mask::` onto a line of its own) is
+ * a problem naming the input, and reads as '' so that no later check or log line sees it.
+ */
+export function singleLineInputs(input: InputReader, problems: Problems): InputReader {
+  const broken = new Set<string>();
+  // Every input is checked at once, also one this run never reads, in action.yml's order.
+  for (const spec of INPUTS) {
+    const value = input(spec.name);
+    if (!/[\r\n]/.test(value) || spec.multiline === true || spec.kind === 'list' || spec.kind === 'lines')
+      continue;
+    broken.add(spec.name);
+    problems.add({
+      where: spec.name,
+      what: `The value spans ${value.split(/\r\n|\r|\n/).length} lines; ${spec.name} is a single line.`,
+      fix: `Write ${spec.name} on one line (in YAML without | or >), e.g. ${spec.name}: ${spec.default && !spec.default.startsWith('$') ? spec.default : 'my-value'}.`,
+    });
+  }
+  return (name) => (broken.has(name) ? '' : input(name));
+}
 
 /**
  * Inputs read by their declaration: the default when empty, the value checked, a problem

@@ -2,13 +2,14 @@
  * Entry point, as the runner starts it: read the inputs, run the pipeline, write the
  * outputs and the job summary, and turn every failure into annotations the user can act on.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { createClients, explainAwsError } from './aws.js';
 import { Cancelled, cancelOnSignals } from './cancel.js';
 import { monotonicNow, systemClock } from './clock.js';
-import { type Config, inputsFromEnv, readConfig } from './config.js';
+import { type Config, type EventSource, inputsFromEnv, readConfig } from './config.js';
 import { dockerCli } from './docker.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
@@ -16,7 +17,9 @@ import { resourceName } from './deploy/aws-errors.js';
 import { postPreviewComment, previewCommentInput } from './preview/comment.js';
 import { previewNames } from './preview/names.js';
 import { createElbClient } from './preview/routing.js';
-import { renderSummary, type RunReport, StageTimer } from './report.js';
+import { leftBehind, renderSummary, type RunReport, StageTimer } from './report.js';
+import { runnerLog } from './runner-log.js';
+import { inertLines, oneLine } from './safe-text.js';
 import { runDeploy } from './runs/deploy.js';
 import { runPausedHook } from './runs/paused-hook.js';
 import { runPreview } from './runs/preview.js';
@@ -24,18 +27,12 @@ import { runRollback } from './runs/rollback.js';
 import { runPreviewDestroy } from './runs/teardown.js';
 import { DeploymentFailed, type RunDeps } from './stages/deps.js';
 
-const coreLog: Log = {
-  info: (m) => core.info(m),
-  warning: (m) => core.warning(m),
-  notice: (m) => core.notice(m),
-  debug: (m) => core.debug(m),
-  secret: (v) => core.setSecret(v),
-};
+const coreLog: Log = runnerLog;
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Config;
   try {
-    config = readConfig(inputsFromEnv(env), env, await readEvent(env.GITHUB_EVENT_PATH));
+    config = readConfig(inputsFromEnv(env), env, eventSource(env.GITHUB_EVENT_PATH));
   } catch (e) {
     fail(e);
     return;
@@ -73,8 +70,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       core.setFailed(`${e.message} The post step stops any deployment this run started.`);
     } else if (e instanceof DeploymentFailed) {
       report.message = e.message;
-      for (const line of e.diagnostics) core.error(line);
-      core.setFailed(e.message);
+      // AWS's own words (hook and event messages): escaped by core, made inert here.
+      for (const line of e.diagnostics) core.error(inertLines(line));
+      core.setFailed(inertLines(e.message));
     } else {
       report.message = (e as Error)?.message?.split('\n')[0];
       fail(e);
@@ -82,6 +80,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   } finally {
     cancel.dispose();
   }
+  const left = leftBehind(report);
+  if (left !== undefined) core.warning(left);
   if (config.preview !== undefined) await commentOnPullRequest(config, report, removed);
   await writeSummary(report);
 }
@@ -138,15 +138,22 @@ async function commentOnPullRequest(config: Config, report: RunReport, removed?:
   );
 }
 
-/** The workflow's event payload; undefined outside a workflow or when it cannot be read. */
-async function readEvent(file: string | undefined): Promise<unknown> {
-  if (!file) return undefined;
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
-  } catch (e) {
-    core.warning(`The event payload ${file} could not be read (${(e as Error).message}).`);
-    return undefined;
-  }
+/**
+ * The workflow's event payload, read once and only when the run needs it (a preview without
+ * pull-request-number): a malformed file or a directory is a problem then, never a crash.
+ */
+function eventSource(file: string | undefined): EventSource {
+  let read: ReturnType<EventSource> | undefined;
+  return () => {
+    if (read !== undefined) return read;
+    if (!file) return (read = {});
+    try {
+      read = { payload: JSON.parse(readFileSync(file, 'utf8')) as unknown };
+    } catch (e) {
+      read = { problem: `GITHUB_EVENT_PATH (${file}): ${oneLine((e as Error).message)}` };
+    }
+    return read;
+  };
 }
 
 async function writeSummary(report: RunReport): Promise<void> {

@@ -381,11 +381,28 @@ async function plannedPreview(
   );
 }
 
+/**
+ * With wait-for-active-deployment-minutes 0 a rolling service busy with another deployment is
+ * refused here, before anything is built or registered (the start checks again, for a race).
+ */
+function checkServiceIdle(config: Config, target: Target, problems: Problems): void {
+  if (config.waitForActiveDeploymentMinutes !== 0 || target.previewing || config.rollback) return;
+  if (target.strategy?.name !== 'rolling') return;
+  const busy = target.service?.service.deployments?.find((d) => d.rolloutState === 'IN_PROGRESS');
+  if (busy?.id === undefined) return;
+  problems.list.push({
+    where: 'service',
+    what: `Service ${config.cluster}/${config.service ?? ''} has a deployment in progress (${busy.id}) that this run did not start.`,
+    fix: 'Let it finish, or raise wait-for-active-deployment-minutes; give the workflow job a `concurrency:` group so runs queue.',
+  });
+}
+
 /** Everything that can be known before changing anything; all problems reported together. */
 export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
   const problems = new Problems();
   const local = await readLocalFiles(config, deps, problems);
   const target = await checkTarget(config, deps, problems);
+  checkServiceIdle(config, target, problems);
   const source = local.source ?? (await describedSource(config, deps, target.service));
   const asIsArn = config.revisions.register
     ? undefined

@@ -5,6 +5,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { cleanUp, readSavedState } from './cleanup.js';
 import { clientConfig } from './client-config.js';
 import { dockerCli } from './docker.js';
+import { runnerLog } from './runner-log.js';
 
 export async function post(): Promise<void> {
   const state = readSavedState((n) => core.getState(n));
@@ -15,13 +16,7 @@ export async function post(): Promise<void> {
       codedeploy: () => new CodeDeployClient(config),
       ecs: () => new ECSClient(config),
       docker: dockerCli(),
-      log: {
-        info: (m) => core.info(m),
-        warning: (m) => core.warning(m),
-        notice: (m) => core.notice(m),
-        debug: (m) => core.debug(m),
-        secret: (v) => core.setSecret(v),
-      },
+      log: runnerLog,
     });
   } catch (e) {
     core.warning(`Clean-up after the deploy failed: ${(e as Error).message}`);

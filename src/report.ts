@@ -56,6 +56,8 @@ export interface RunReport {
   mode?: string;
   images: { container: string; imageUri: string; digest?: string; reused?: boolean }[];
   taskDefinitionArn?: string;
+  /** This run registered taskDefinitionArn (a rollback only names an earlier one). */
+  registered?: boolean;
   codedeployDeploymentId?: string;
   ecsDeploymentId?: string;
   /** ECS-native: the service deployment's ARN. */
@@ -85,6 +87,18 @@ export const consoleLinks = {
     return `https://${part(region)}.console.aws.amazon.com/codesuite/codedeploy/deployments/${part(id)}?region=${part(region)}`;
   },
 };
+
+/**
+ * What a failed run left in AWS that nothing uses: a registered revision no deployment took, the
+ * images it pushed for it. Undefined when the run succeeded or got no further than its checks.
+ */
+export function leftBehind(r: RunReport): string | undefined {
+  if (r.ok || r.taskDefinitionArn === undefined || r.registered !== true) return undefined;
+  if (r.codedeployDeploymentId !== undefined || r.ecsDeploymentId !== undefined) return undefined;
+  const revision = r.taskDefinitionArn.replace(/^.*:task-definition\//, '');
+  const pushed = r.images.filter((i) => i.digest !== undefined && !i.reused).map((i) => i.imageUri);
+  return `Left behind: registered ${revision}, not deployed${pushed.length > 0 ? `; pushed ${pushed.join(', ')}` : ''}. The service still runs what it ran before; deregister the revision or re-run to deploy it.`;
+}
 
 export function renderSummary(r: RunReport): string {
   const lines: string[] = [];
@@ -128,6 +142,8 @@ export function renderSummary(r: RunReport): string {
   if (r.ecsDeploymentId) facts.push(`- ECS deployment: ${mdCode(r.ecsDeploymentId)}`);
   if (r.serviceDeploymentArn) facts.push(`- ECS service deployment: ${mdCode(r.serviceDeploymentArn)}`);
   if (r.outcome) facts.push(`- Outcome: **${mdText(r.outcome)}**`);
+  const left = leftBehind(r);
+  if (left !== undefined) facts.push(`- ${mdText(left)}`);
   lines.push(...facts);
   if (r.extraMarkdown) lines.push('', r.extraMarkdown);
   if (r.diagnostics.length > 0) {

@@ -68125,7 +68125,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4889:
+/***/ 6093:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -68229,63 +68229,8 @@ function errorText(err) {
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecs/dist-cjs/index.js
 var client_ecs_dist_cjs = __nccwpck_require__(212);
-;// CONCATENATED MODULE: ./src/safe-text.ts
-/**
- * The one way text from outside (inputs, files, pull requests, AWS answers, docker output) reaches
- * the runner's log or rendered markdown. Pure functions, so every hostile case is a table row.
- *
- * The runner reads a workflow command from any output line that starts with `::` after leading
- * whitespace, and a legacy `##[command]` anywhere in a line. A zero-width space after the first
- * character of such a marker keeps the text readable and makes it inert.
- */
-const ZWSP = '\u200b';
-/** Text that can be printed as log lines without the runner reading a command in any of them. */
-function inertLines(text) {
-    return text
-        .split(/\r\n|\r|\n/)
-        .map((line) => line.replace(/^(\s*):/, `$1:${ZWSP}`).replace(/##\[/g, `#${ZWSP}#[`))
-        .join('\n');
-}
-/** A single-line value for log or annotation text: line breaks shown as ⏎, never a new line. */
-function oneLine(text) {
-    return text.replace(/\r\n|\r|\n/g, ' ⏎ ');
-}
-const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '|': '&#124;' };
-const htmlEscape = (s) => s.replace(/[&<>"|]/g, (c) => HTML[c] ?? c);
-/**
- * Inline markdown text: no emphasis, code, link, image, HTML or table-cell break, one line. Only
- * what can start markup is escaped, so the raw summary stays readable.
- */
-function mdText(text) {
-    const escaped = oneLine(text)
-        .replace(/[\\`*_[\]~]/g, (c) => `\\${c}`)
-        .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2');
-    return htmlEscape(escaped);
-}
-/** Inline code for a table cell or a sentence: HTML `<code>`, so no backtick can close it. */
-function mdCode(text) {
-    return `<code>${htmlEscape(oneLine(text))}</code>`;
-}
-/** A fenced block that no line of the text can close: the fence is longer than any run of backticks. */
-function mdFence(lines, info = '') {
-    const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))));
-    const fence = '`'.repeat(longest + 1);
-    return [`${fence}${info}`, ...lines.flatMap((l) => l.split(/\r\n|\r|\n/)), fence];
-}
-/** A link only to an http(s) address, its text escaped; anything else is shown as code. */
-function mdLink(label, url) {
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        parsed = undefined;
-    }
-    if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol))
-        return mdCode(url);
-    return `[${mdText(label)}](${parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
-}
-
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
 ;// CONCATENATED MODULE: ./src/deploy/native.ts
 /**
  * ECS-native blue/green, linear and canary deployments (deploymentController ECS with
@@ -68341,12 +68286,12 @@ function trafficLine(d, kind) {
     return `${label}: green ${pct(green)} / blue ${pct(100 - green)}`;
 }
 function hookLine(h, stage) {
-    const what = h.targetType === 'PAUSE' ? 'PAUSE hook' : `Lambda hook ${oneLine(h.targetArn ?? '')}`;
+    const what = h.targetType === 'PAUSE' ? 'PAUSE hook' : `Lambda hook ${(0,safe_text/* oneLine */.TN)(h.targetArn ?? '')}`;
     const expires = h.status === 'AWAITING_ACTION' || h.status === 'IN_PROGRESS';
     const until = expires && h.expiresAt
         ? ` (until ${h.expiresAt.toISOString()}, then ${h.timeoutAction ?? 'ROLLBACK'})`
         : '';
-    return `hook ${what} ${oneLine(h.hookId ?? '')} at ${stage ?? 'an unknown stage'}: ${h.status ?? 'UNKNOWN'}${until}`;
+    return `hook ${what} ${(0,safe_text/* oneLine */.TN)(h.hookId ?? '')} at ${stage ?? 'an unknown stage'}: ${h.status ?? 'UNKNOWN'}${until}`;
 }
 /** Every line a poll of the deployment may print, by key: a key prints again only when its line changes. */
 function progressLines(d) {
@@ -68384,7 +68329,7 @@ function reachedStage(d, stage) {
 function failureReason(d) {
     const parts = [];
     if (d.statusReason)
-        parts.push(oneLine(d.statusReason));
+        parts.push((0,safe_text/* oneLine */.TN)(d.statusReason));
     for (const h of d.lifecycleHookDetails ?? []) {
         if (h.status === 'FAILED' || h.status === 'TIMED_OUT')
             parts.push(hookLine(h, d.lifecycleStage));
@@ -68395,9 +68340,9 @@ function failureReason(d) {
     }
     const alarms = d.alarms?.triggeredAlarmNames ?? [];
     if (alarms.length > 0)
-        parts.push(`alarms in ALARM: ${alarms.map(oneLine).join(', ')}`);
+        parts.push(`alarms in ALARM: ${alarms.map(safe_text/* oneLine */.TN).join(', ')}`);
     if (d.rollback?.reason && d.rollback.reason !== d.statusReason) {
-        parts.push(`rollback: ${oneLine(d.rollback.reason)}`);
+        parts.push(`rollback: ${(0,safe_text/* oneLine */.TN)(d.rollback.reason)}`);
     }
     return parts.length > 0 ? parts.join('; ') : 'ECS gave no reason';
 }
@@ -69608,6 +69553,7 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
     const { ContainerName, ContainerPort } = appspec.Resources[0].TargetService.Properties.LoadBalancerInfo;
     const containers = taskDefinition.containerDefinitions ?? [];
     const family = taskDefinition.family ?? 'being deployed';
+    checkTaskDefinitionFamily(appspec.Resources[0].TargetService.Properties.TaskDefinition, taskDefinition.family, problems);
     const container = containers.find((c) => c.name === ContainerName);
     if (!container) {
         const names = containers.map((c) => c.name).join(', ');
@@ -69622,6 +69568,19 @@ function checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, ctx) {
         }
     }
     problems.throwIfAny();
+}
+/**
+ * An appspec's TaskDefinition is replaced by the revision the run registers. One that names a
+ * revision of another family is a mistake (the wrong appspec, or the wrong task definition):
+ * replacing it silently would deploy something else than the file says.
+ */
+function checkTaskDefinitionFamily(value, family, problems) {
+    if (family === undefined || value === TASK_DEFINITION_PLACEHOLDER)
+        return;
+    const named = /^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?([A-Za-z0-9_-]{1,255})(?::\d+)?$/.exec(value)?.[1];
+    if (named === undefined || named === family)
+        return;
+    problems.at([...PROPERTIES_PATH, 'TaskDefinition'], `TaskDefinition names the family ${named}, but this run deploys a revision of ${family}.`, `Write \`TaskDefinition: ${TASK_DEFINITION_PLACEHOLDER}\` (the action puts the registered ${family} revision there), or deploy the task definition of family ${named}.`);
 }
 /** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */
 function servingPort(container, containerPort, problems) {
@@ -70676,6 +70635,26 @@ async function stoppedTasks(ecs, q, taskDefinitionArn) {
 
 
 
+/**
+ * Polls in a row that failed with a server error or no answer at all, each after the SDK's own
+ * retries, before the watch stops judging: a storm that long says nothing about the deployment,
+ * and waiting it out to the deadline would roll back a deployment nobody saw fail. Throttling
+ * is AWS answering, so it never counts.
+ */
+const STORM_POLLS = 3;
+/** What went wrong with a poll, in words (never the SDK's raw error text). */
+function unreachableText(err) {
+    const e = err;
+    const status = e?.$metadata?.httpStatusCode;
+    if (typeof status === 'number' && status >= 500)
+        return `AWS answered HTTP ${status}${e.name ? ` (${e.name})` : ''}`;
+    const code = e?.code ?? e?.cause?.code;
+    return `the AWS endpoint did not answer${code ? ` (${code})` : e?.name ? ` (${e.name})` : ''}`;
+}
+function isThrottling(err) {
+    const e = err;
+    return (e?.$metadata?.httpStatusCode === 429 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e?.name ?? ''));
+}
 /** Prints a line for a key only when its text differs from the last one printed for that key. */
 class Progress {
     log;
@@ -70712,12 +70691,14 @@ async function pollLoop(opts, progress, start, poll) {
     const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
     let interval = pollIntervalMs;
     let polls = 0;
+    let failures = 0;
     for (;;) {
         if (signal?.aborted)
             return { end: { kind: 'cancelled' }, polls };
         polls++;
         try {
             const verdict = await poll();
+            failures = 0;
             if (verdict)
                 return { end: { kind: 'done', verdict }, polls };
         }
@@ -70726,7 +70707,11 @@ async function pollLoop(opts, progress, start, poll) {
                 return { end: { kind: 'cancelled' }, polls };
             if (!isTransientError(err))
                 throw err;
-            log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+            failures = isThrottling(err) ? 0 : failures + 1;
+            const why = unreachableText(err);
+            if (failures >= STORM_POLLS)
+                return { end: { kind: 'unreachable', failures, why }, polls };
+            log.warning(`Polling failed for now, trying again: ${isThrottling(err) ? errorText(err) : why}`);
         }
         const remaining = deadline - clock.now();
         if (remaining <= 0)
@@ -70888,6 +70873,11 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     ];
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
+    if (end.kind === 'unreachable') {
+        return result('unknown', lostSight(`CodeDeploy deployment ${deploymentId}`, status, end, [
+            `aws deploy get-deployment --deployment-id ${deploymentId}`,
+        ]), []);
+    }
     const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
@@ -71013,6 +71003,11 @@ async function watchRollingDeployment(ecs, opts) {
     });
     if (end.kind === 'done')
         return result(end.verdict.outcome, end.verdict.message, await explain());
+    if (end.kind === 'unreachable') {
+        const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
+        const after = 'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
+        return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
+    }
     const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
     let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
     let rollbackRequested = false;
@@ -71036,6 +71031,13 @@ async function watchRollingDeployment(ecs, opts) {
     }
     log.warning(message);
     return result('timed-out', message, await explain(), rollbackRequested);
+}
+/**
+ * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
+ * it, and the post step decides (stop with rollback under on-cancel: rollback).
+ */
+function lostSight(what, status, end, follow, after = 'The post step stops it with rollback (on-cancel: rollback) or leaves it running (on-cancel: leave).') {
+    return `Lost sight of ${what}: ${end.failures} polls in a row failed (${end.why}). It is still running in AWS (last seen ${status}); this run did not see it succeed or fail. Follow it with \`${follow.join('` or `')}\` or in the AWS console. ${after}`;
 }
 /** Builds the watch's results for one deployment, with the status and counts they share. */
 function resultOf(status, elapsedMs, polls) {
@@ -71965,6 +71967,10 @@ async function rolling_find(clients, record) {
         return undefined;
     return { id: ours.id, active: ours.rolloutState === 'IN_PROGRESS', status: ours.rolloutState ?? 'unknown' };
 }
+/** force-new-deployment matters only when the service already runs this revision (or it is not known). */
+function forceNeeded(force, request) {
+    return (force && (request.previousTaskDefinitionArn ?? request.taskDefinitionArn) === request.taskDefinitionArn);
+}
 const rollingStrategy = {
     name: 'rolling',
     label: 'ECS rolling deployment',
@@ -71985,11 +71991,13 @@ const rollingStrategy = {
         if (request.waitForIdle)
             await waitForServiceIdle(clients.ecs, target, waitForActiveOptions(config, ctx));
         // UpdateService to a task definition the PRIMARY deployment already runs returns that
-        // deployment (unless a new one is forced): a retried start adopts it.
+        // deployment (unless a new one is forced): an SDK retry after a lost answer adopts it.
+        // A new task definition starts a deployment by itself, so force-new-deployment is sent
+        // only when the revision is unchanged: a forced call retried would start a second one.
         const started = await startRollingDeployment(clients.ecs, {
             ...target,
             taskDefinitionArn: request.taskDefinitionArn,
-            forceNewDeployment: config.forceNewDeployment,
+            forceNewDeployment: forceNeeded(config.forceNewDeployment, request),
             desiredCount: config.desiredCount,
             propagateTags: config.revisions?.servicePropagateTags,
         });
@@ -72307,10 +72315,10 @@ function clientConfig(region, maxRetries) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  R: () => (/* binding */ dockerCli)
+  RK: () => (/* binding */ dockerCli)
 });
 
-// UNUSED EXPORTS: tail
+// UNUSED EXPORTS: inertWriter, tail
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -72350,6 +72358,8 @@ function cancelOnSignals(proc = process) {
     };
 }
 
+// EXTERNAL MODULE: ./src/safe-text.ts
+var safe_text = __nccwpck_require__(1452);
 ;// CONCATENATED MODULE: ./src/docker.ts
 /**
  * The Docker CLI as a parameter. Commands are argument arrays (never a shell string), and a
@@ -72358,13 +72368,18 @@ function cancelOnSignals(proc = process) {
  */
 
 
+
 function dockerCli(command = 'docker', signal) {
     return {
         async run(args, opts = {}) {
             throwIfCancelled(signal);
             const silent = opts.silent ?? false;
             if (!silent)
-                process.stdout.write(`[command]${command} ${args.join(' ')}\n`);
+                process.stdout.write(`${(0,safe_text/* inertLines */.wi)(`[command]${command} ${args.join(' ')}`)}\n`);
+            // Docker's own output (a Dockerfile's RUN can print anything) is echoed line by line
+            // through inertLines, so the runner never reads a command in it.
+            const echoOut = inertWriter((t) => process.stdout.write(t));
+            const echoErr = inertWriter((t) => process.stderr.write(t));
             return new Promise((resolve, reject) => {
                 const child = (0,external_node_child_process_.spawn)(command, args, {
                     env: { ...process.env, DOCKER_CLI_HINTS: 'false' },
@@ -72375,12 +72390,12 @@ function dockerCli(command = 'docker', signal) {
                 child.stdout.on('data', (b) => {
                     stdout += b.toString();
                     if (!silent)
-                        process.stdout.write(b);
+                        echoOut.push(b.toString());
                 });
                 child.stderr.on('data', (b) => {
                     stderr += b.toString();
                     if (!silent)
-                        process.stderr.write(b);
+                        echoErr.push(b.toString());
                 });
                 const onAbort = () => child.kill('SIGTERM');
                 signal?.addEventListener('abort', onAbort, { once: true });
@@ -72390,6 +72405,9 @@ function dockerCli(command = 'docker', signal) {
                 });
                 child.on('close', (code) => {
                     signal?.removeEventListener('abort', onAbort);
+                    if (!silent)
+                        for (const w of [echoOut, echoErr])
+                            w.end();
                     if (signal?.aborted) {
                         try {
                             throwIfCancelled(signal);
@@ -72411,6 +72429,28 @@ function dockerCli(command = 'docker', signal) {
 function tail(text, lines = 15) {
     return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+/**
+ * A writer that passes text on in whole lines, each made inert (a command can only start at
+ * a line's start, so a line is held until its end arrives); `end` flushes the last one.
+ */
+function inertWriter(write) {
+    let pending = '';
+    return {
+        push(text) {
+            pending += text;
+            const cut = Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r'));
+            if (cut < 0)
+                return;
+            write(`${(0,safe_text/* inertLines */.wi)(pending.slice(0, cut))}\n`);
+            pending = pending.slice(cut + 1);
+        },
+        end() {
+            if (pending !== '')
+                write(`${(0,safe_text/* inertLines */.wi)(pending)}\n`);
+            pending = '';
+        },
+    };
+}
 
 
 /***/ }),
@@ -72423,12 +72463,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   b: () => (/* binding */ post)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7507);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(212);
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4889);
-/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8683);
+/* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7507);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(212);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6093);
+/* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8683);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9692);
+/* harmony import */ var _runner_log_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9738);
 /** The post step's entry point: read what main saved, clean up. Logic in cleanup.ts. */
+
 
 
 
@@ -72438,19 +72480,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 async function post() {
     const state = (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .readSavedState */ .r)((n) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(n));
     const region = state.deployment?.region ?? state.task?.region ?? process.env.AWS_REGION ?? 'us-east-1';
-    const config = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_3__/* .clientConfig */ .y)(region, 5);
+    const config = (0,_client_config_js__WEBPACK_IMPORTED_MODULE_4__/* .clientConfig */ .y)(region, 5);
     try {
         await (0,_cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .cleanUp */ .n)(state, {
-            codedeploy: () => new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_4__/* .CodeDeployClient */ .cHd(config),
-            ecs: () => new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_5__/* .ECSClient */ .Zgc(config),
-            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_2__/* .dockerCli */ .R)(),
-            log: {
-                info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(m),
-                warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(m),
-                notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(m),
-                debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(m),
-                secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v),
-            },
+            codedeploy: () => new _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__/* .CodeDeployClient */ .cHd(config),
+            ecs: () => new _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__/* .ECSClient */ .Zgc(config),
+            docker: (0,_docker_js__WEBPACK_IMPORTED_MODULE_2__/* .dockerCli */ .RK)(),
+            log: _runner_log_js__WEBPACK_IMPORTED_MODULE_3__/* .runnerLog */ .t,
         });
     }
     catch (e) {
@@ -72461,6 +72497,99 @@ await post();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 9738:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ runnerLog)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _safe_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1452);
+/**
+ * The Log the runner reads, for the main and the post step alike: the one place log lines
+ * reach @actions/core. Every line goes through inertLines, so no text from an input, a file
+ * or an AWS answer can ever be read by the runner as a workflow command.
+ */
+
+
+const runnerLog = {
+    info: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    warning: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    notice: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    debug: (m) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz((0,_safe_text_js__WEBPACK_IMPORTED_MODULE_1__/* .inertLines */ .wi)(m)),
+    secret: (v) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(v),
+};
+
+
+/***/ }),
+
+/***/ 1452:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   wi: () => (/* binding */ inertLines)
+/* harmony export */ });
+/* unused harmony exports mdText, mdCode, mdFence, mdLink */
+/**
+ * The one way text from outside (inputs, files, pull requests, AWS answers, docker output) reaches
+ * the runner's log or rendered markdown. Pure functions, so every hostile case is a table row.
+ *
+ * The runner reads a workflow command from any output line that starts with `::` after leading
+ * whitespace, and a legacy `##[command]` anywhere in a line. A zero-width space after the first
+ * character of such a marker keeps the text readable and makes it inert.
+ */
+const ZWSP = '\u200b';
+/** Text that can be printed as log lines without the runner reading a command in any of them. */
+function inertLines(text) {
+    return text
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):/, `$1:${ZWSP}`).replace(/##\[/g, `#${ZWSP}#[`))
+        .join('\n');
+}
+/** A single-line value for log or annotation text: line breaks shown as ⏎, never a new line. */
+function oneLine(text) {
+    return text.replace(/\r\n|\r|\n/g, ' ⏎ ');
+}
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '|': '&#124;' };
+const htmlEscape = (s) => s.replace(/[&<>"|]/g, (c) => HTML[c] ?? c);
+/**
+ * Inline markdown text: no emphasis, code, link, image, HTML or table-cell break, one line. Only
+ * what can start markup is escaped, so the raw summary stays readable.
+ */
+function mdText(text) {
+    const escaped = oneLine(text)
+        .replace(/[\\`*_[\]~]/g, (c) => `\\${c}`)
+        .replace(/^(\s*)([#>+-]|\d+[.)])/, '$1\\$2');
+    return htmlEscape(escaped);
+}
+/** Inline code for a table cell or a sentence: HTML `<code>`, so no backtick can close it. */
+function mdCode(text) {
+    return `<code>${htmlEscape(oneLine(text))}</code>`;
+}
+/** A fenced block that no line of the text can close: the fence is longer than any run of backticks. */
+function mdFence(lines, info = '') {
+    const longest = Math.max(2, ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}${info}`, ...lines.flatMap((l) => l.split(/\r\n|\r|\n/)), fence];
+}
+/** A link only to an http(s) address, its text escaped; anything else is shown as code. */
+function mdLink(label, url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (parsed === undefined || !['http:', 'https:'].includes(parsed.protocol))
+        return mdCode(url);
+    return `[${mdText(label)}](${parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
+}
+
 
 /***/ }),
 

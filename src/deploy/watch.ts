@@ -31,7 +31,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
-export type WatchOutcome = 'succeeded' | 'failed' | 'stopped' | 'timed-out';
+/** `unknown`: the watch lost sight of the deployment (AWS unreachable); it is still running there. */
+export type WatchOutcome = 'succeeded' | 'failed' | 'stopped' | 'timed-out' | 'unknown';
 
 export interface WatchResult {
   outcome: WatchOutcome;
@@ -49,7 +50,36 @@ export interface Verdict {
   message: string;
 }
 
-type LoopEnd = { kind: 'done'; verdict: Verdict } | { kind: 'deadline' } | { kind: 'cancelled' };
+type LoopEnd =
+  | { kind: 'done'; verdict: Verdict }
+  | { kind: 'deadline' }
+  | { kind: 'cancelled' }
+  | { kind: 'unreachable'; failures: number; why: string };
+
+/**
+ * Polls in a row that failed with a server error or no answer at all, each after the SDK's own
+ * retries, before the watch stops judging: a storm that long says nothing about the deployment,
+ * and waiting it out to the deadline would roll back a deployment nobody saw fail. Throttling
+ * is AWS answering, so it never counts.
+ */
+export const STORM_POLLS = 3;
+
+/** What went wrong with a poll, in words (never the SDK's raw error text). */
+export function unreachableText(err: unknown): string {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500)
+    return `AWS answered HTTP ${status}${e.name ? ` (${e.name})` : ''}`;
+  const code = e?.code ?? (e as { cause?: { code?: string } })?.cause?.code;
+  return `the AWS endpoint did not answer${code ? ` (${code})` : e?.name ? ` (${e.name})` : ''}`;
+}
+
+function isThrottling(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    e?.$metadata?.httpStatusCode === 429 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(e?.name ?? '')
+  );
+}
 
 /** Prints a line for a key only when its text differs from the last one printed for that key. */
 export class Progress {
@@ -92,16 +122,21 @@ export async function pollLoop(
   const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
   let interval = pollIntervalMs;
   let polls = 0;
+  let failures = 0;
   for (;;) {
     if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
     polls++;
     try {
       const verdict = await poll();
+      failures = 0;
       if (verdict) return { end: { kind: 'done', verdict }, polls };
     } catch (err) {
       if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
       if (!isTransientError(err)) throw err;
-      log.warning(`Polling failed for now, trying again: ${errorText(err)}`);
+      failures = isThrottling(err) ? 0 : failures + 1;
+      const why = unreachableText(err);
+      if (failures >= STORM_POLLS) return { end: { kind: 'unreachable', failures, why }, polls };
+      log.warning(`Polling failed for now, trying again: ${isThrottling(err) ? errorText(err) : why}`);
     }
     const remaining = deadline - clock.now();
     if (remaining <= 0) return { end: { kind: 'deadline' }, polls };
@@ -287,6 +322,15 @@ export async function watchCodeDeployDeployment(
     })),
   ];
   if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+  if (end.kind === 'unreachable') {
+    return result(
+      'unknown',
+      lostSight(`CodeDeploy deployment ${deploymentId}`, status, end, [
+        `aws deploy get-deployment --deployment-id ${deploymentId}`,
+      ]),
+      [],
+    );
+  }
 
   const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
   log.warning(message);
@@ -430,7 +474,12 @@ export async function watchRollingDeployment(
       signal,
     });
   if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
-
+  if (end.kind === 'unreachable') {
+    const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
+    const after =
+      'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
+    return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
+  }
   const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
   let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
   let rollbackRequested = false;
@@ -451,6 +500,20 @@ export async function watchRollingDeployment(
   }
   log.warning(message);
   return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+/**
+ * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
+ * it, and the post step decides (stop with rollback under on-cancel: rollback).
+ */
+function lostSight(
+  what: string,
+  status: string,
+  end: { failures: number; why: string },
+  follow: string[],
+  after = 'The post step stops it with rollback (on-cancel: rollback) or leaves it running (on-cancel: leave).',
+): string {
+  return `Lost sight of ${what}: ${end.failures} polls in a row failed (${end.why}). It is still running in AWS (last seen ${status}); this run did not see it succeed or fail. Follow it with \`${follow.join('` or `')}\` or in the AWS console. ${after}`;
 }
 
 /** Builds the watch's results for one deployment, with the status and counts they share. */

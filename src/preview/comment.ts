@@ -3,7 +3,6 @@
  * and edited in place, so a pull request shows the preview's current state, not a history.
  * A comment that cannot be written is a warning: the preview itself went fine.
  */
-import { getOctokit } from '@actions/github';
 import type { Config, GitHubConfig } from '../config.js';
 import type { Log } from '../log.js';
 import type { RunReport } from '../report.js';
@@ -78,7 +77,11 @@ export interface IssueComments {
   update(id: number, body: string): Promise<void>;
 }
 
-type Octokit = ReturnType<typeof getOctokit>;
+// @actions/github reads GITHUB_EVENT_PATH when it is loaded (and throws on a malformed file),
+// so it is loaded only here, when a comment is written, never at the action's start.
+type Octokit = ReturnType<(typeof import('@actions/github'))['getOctokit']>;
+const loadOctokit = async (token: string, baseUrl: string): Promise<Octokit> =>
+  (await import('@actions/github')).getOctokit(token, { baseUrl });
 
 export function octokitComments(
   octokit: Octokit,
@@ -140,7 +143,7 @@ export async function postPreviewComment(
   pullRequest: number,
   comment: PreviewCommentInput,
   log: Log,
-  connect: (token: string, baseUrl: string) => Octokit = (token, baseUrl) => getOctokit(token, { baseUrl }),
+  connect: (token: string, baseUrl: string) => Octokit | Promise<Octokit> = loadOctokit,
 ): Promise<void> {
   const [owner, repo] = (github.repository ?? '').split('/');
   if (!github.token || !owner || !repo) {
@@ -150,7 +153,7 @@ export async function postPreviewComment(
     return;
   }
   try {
-    const comments = octokitComments(connect(github.token, github.apiUrl), {
+    const comments = octokitComments(await connect(github.token, github.apiUrl), {
       owner,
       repo,
       number: pullRequest,

@@ -106,6 +106,11 @@ export function checkAppSpecAgainstTaskDefinition(
   const { ContainerName, ContainerPort } = appspec.Resources[0].TargetService.Properties.LoadBalancerInfo;
   const containers = taskDefinition.containerDefinitions ?? [];
   const family = taskDefinition.family ?? 'being deployed';
+  checkTaskDefinitionFamily(
+    appspec.Resources[0].TargetService.Properties.TaskDefinition,
+    taskDefinition.family,
+    problems,
+  );
   const container = containers.find((c) => c.name === ContainerName);
   if (!container) {
     const names = containers.map((c) => c.name).join(', ');
@@ -127,6 +132,25 @@ export function checkAppSpecAgainstTaskDefinition(
     }
   }
   problems.throwIfAny();
+}
+
+/**
+ * An appspec's TaskDefinition is replaced by the revision the run registers. One that names a
+ * revision of another family is a mistake (the wrong appspec, or the wrong task definition):
+ * replacing it silently would deploy something else than the file says.
+ */
+function checkTaskDefinitionFamily(value: string, family: string | undefined, problems: FieldProblems): void {
+  if (family === undefined || value === TASK_DEFINITION_PLACEHOLDER) return;
+  const named =
+    /^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/)?([A-Za-z0-9_-]{1,255})(?::\d+)?$/.exec(
+      value,
+    )?.[1];
+  if (named === undefined || named === family) return;
+  problems.at(
+    [...PROPERTIES_PATH, 'TaskDefinition'],
+    `TaskDefinition names the family ${named}, but this run deploys a revision of ${family}.`,
+    `Write \`TaskDefinition: ${TASK_DEFINITION_PLACEHOLDER}\` (the action puts the registered ${family} revision there), or deploy the task definition of family ${named}.`,
+  );
 }
 
 /** The port the load balancer sends traffic to on `container`; a problem when it maps none (or not the one asked for). */

@@ -103,8 +103,9 @@ export async function settleDeployment(
     report.outcome = 'started';
   } else {
     const result = await stages.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
-    // A watch cut short by cancellation leaves the deployment to the post step to stop.
-    if (!deps.signal?.aborted) deps.saveState('settled', 'true');
+    // A watch cut short by cancellation, or one that lost sight of the deployment (AWS
+    // unreachable), leaves it to the post step to stop.
+    if (!deps.signal?.aborted && result.outcome !== 'unknown') deps.saveState('settled', 'true');
     report.outcome = result.outcome;
     report.diagnostics.push(...result.diagnostics);
     deps.setOutput('deployment-outcome', result.outcome);

@@ -2,9 +2,10 @@
  * Login and build: every image to build is built (and, unless this is a dry run, pushed);
  * existing images are taken as they are. The images' outputs are set here.
  */
+import { secretLookingBuildArgs } from '../build-args.js';
 import { type Config, imageTags } from '../config.js';
 import { createRepository, loginToRegistry } from '../ecr.js';
-import { buildAndPushImage, hasBuildx } from '../image.js';
+import { buildAndPushImage, checkBuildxNeeds, hasBuildx } from '../image.js';
 import type { Plan } from '../plan.js';
 import type { RunReport } from '../report.js';
 import type { ImageAssignment } from '../render/taskdef.js';
@@ -43,7 +44,13 @@ export async function produceImages(
   const tags = imageTags(config);
   const building = config.containers.some((c) => c.build !== undefined);
   let buildx = false;
+  for (const c of config.containers) {
+    const where = `build-args${c.name !== undefined ? ` (container ${c.name})` : ''}`;
+    for (const w of secretLookingBuildArgs(c.build?.buildArgs ?? [], where)) log.warning(w);
+  }
   if (building) {
+    buildx = await hasBuildx(deps.docker);
+    checkBuildxNeeds(config.build, buildx);
     if (!config.dryRun) {
       const login = await timer.run(
         'ECR login',
@@ -52,7 +59,6 @@ export async function produceImages(
       );
       deps.saveState('registry', login.registry);
     }
-    buildx = await hasBuildx(deps.docker);
   }
   for (const [i, c] of config.containers.entries()) {
     const name = plan.containerNames[i] as string;

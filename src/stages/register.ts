@@ -54,6 +54,7 @@ export async function register(
     (r) => r.arn,
   );
   report.taskDefinitionArn = registered.arn;
+  report.registered = true;
   deps.setOutput('task-definition-arn', registered.arn);
   return registered.arn;
 }

@@ -204,7 +204,7 @@ describe('runPipeline', () => {
     await runPipeline(config({ ...base, 'codedeploy-appspec': 'appspec.yaml' }), h.deps, h.timer, h.report);
 
     const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/app:${SHA}`;
-    expect(h.dockerCalls.map((c) => c[0])).toEqual(['login', 'buildx', 'build', 'push']);
+    expect(h.dockerCalls.map((c) => c[0])).toEqual(['buildx', 'login', 'build', 'push']);
     expect(ecs).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
       family: 'app',
       containerDefinitions: [{ name: 'web', image, portMappings: [{ containerPort: 8080 }] }],

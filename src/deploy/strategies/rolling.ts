@@ -30,6 +30,16 @@ async function find(clients: DeployClients, record: DeploymentRecord) {
   return { id: ours.id, active: ours.rolloutState === 'IN_PROGRESS', status: ours.rolloutState ?? 'unknown' };
 }
 
+/** force-new-deployment matters only when the service already runs this revision (or it is not known). */
+export function forceNeeded(
+  force: boolean,
+  request: { taskDefinitionArn: string; previousTaskDefinitionArn?: string },
+): boolean {
+  return (
+    force && (request.previousTaskDefinitionArn ?? request.taskDefinitionArn) === request.taskDefinitionArn
+  );
+}
+
 export const rollingStrategy: DeploymentStrategy = {
   name: 'rolling',
   label: 'ECS rolling deployment',
@@ -53,11 +63,13 @@ export const rollingStrategy: DeploymentStrategy = {
     const target = { cluster: request.cluster, service: request.service };
     if (request.waitForIdle) await waitForServiceIdle(clients.ecs, target, waitForActiveOptions(config, ctx));
     // UpdateService to a task definition the PRIMARY deployment already runs returns that
-    // deployment (unless a new one is forced): a retried start adopts it.
+    // deployment (unless a new one is forced): an SDK retry after a lost answer adopts it.
+    // A new task definition starts a deployment by itself, so force-new-deployment is sent
+    // only when the revision is unchanged: a forced call retried would start a second one.
     const started = await startRollingDeployment(clients.ecs, {
       ...target,
       taskDefinitionArn: request.taskDefinitionArn,
-      forceNewDeployment: config.forceNewDeployment,
+      forceNewDeployment: forceNeeded(config.forceNewDeployment, request),
       desiredCount: config.desiredCount,
       propagateTags: config.revisions?.servicePropagateTags,
     });

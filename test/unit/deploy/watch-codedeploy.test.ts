@@ -18,7 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { MemoryLog } from '../../../src/log.js';
-import { watchCodeDeployDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
+import { STORM_POLLS, watchCodeDeployDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
 import { ScriptedClock, sdkError } from './fakes.js';
 
 const cdMock = mockClient(CodeDeployClient);
@@ -458,8 +458,42 @@ describe('watchCodeDeployDeployment', () => {
     expect(result.polls).toBe(4);
     expect(log.lines.filter((l) => l.startsWith('warning:'))).toEqual([
       'warning: Polling failed for now, trying again: ThrottlingException: Rate exceeded',
-      'warning: Polling failed for now, trying again: InternalFailure: Service unavailable',
+      'warning: Polling failed for now, trying again: AWS answered HTTP 503 (InternalFailure)',
     ]);
+  });
+
+  it('a 5xx storm of STORM_POLLS polls in a row: outcome unknown, still running, no stop, how to follow it', async () => {
+    script([
+      { status: 'InProgress' },
+      ...Array.from({ length: STORM_POLLS }, () => ({
+        error: sdkError('InternalFailure', 'raw SDK words', 503),
+      })),
+    ]);
+    const log = new MemoryLog();
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), log));
+    expect(result.outcome).toBe('unknown');
+    expect(result.rollbackRequested).toBe(false);
+    expect(result.message).toMatch(
+      /^Lost sight of CodeDeploy deployment d-\w+: 3 polls in a row failed \(AWS answered HTTP 503 \(InternalFailure\)\)\. It is still running in AWS \(last seen InProgress\)/,
+    );
+    expect(result.message).toContain('aws deploy get-deployment --deployment-id');
+    expect(result.message).toContain('The post step stops it with rollback (on-cancel: rollback)');
+    expect(`${result.message}\n${log.text()}`).not.toContain('raw SDK words');
+    expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
+  });
+
+  it('a 5xx storm broken by one answer starts counting again', async () => {
+    const err = { error: sdkError('InternalFailure', 'x', 503) };
+    script([{ status: 'InProgress' }, err, err, { status: 'InProgress' }, err, err, { status: 'Succeeded' }]);
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('succeeded');
+  });
+
+  it('throttling never counts toward the storm', async () => {
+    const err = { error: sdkError('ThrottlingException', 'Rate exceeded', 400) };
+    script([{ status: 'InProgress' }, err, err, err, err, err, { status: 'Succeeded' }]);
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('succeeded');
   });
 
   it('lets other errors through', async () => {

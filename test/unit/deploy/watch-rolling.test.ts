@@ -353,6 +353,25 @@ describe('watchRollingDeployment', () => {
     expect(log.lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
   });
 
+  it('a storm of server errors and dropped connections: unknown, still running, no rollback', async () => {
+    const dropped = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    script([
+      service([ours()]),
+      sdkError('ServerException', 'raw words', 500),
+      dropped,
+      sdkError('ServiceUnavailable', 'raw words', 503),
+    ]);
+    const log = new MemoryLog();
+    const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), log));
+    expect(result.outcome).toBe('unknown');
+    expect(result.rollbackRequested).toBe(false);
+    expect(result.message).toContain('3 polls in a row failed (AWS answered HTTP 503 (ServiceUnavailable))');
+    expect(result.message).toContain('aws ecs describe-services --cluster');
+    expect(log.text()).toContain('the AWS endpoint did not answer (ECONNRESET)');
+    expect(`${result.message}\n${log.text()}`).not.toContain('raw words');
+    expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+
   it('returns stopped without rolling back when cancelled', async () => {
     script([service([ours()])]);
     const controller = new AbortController();

@@ -518,6 +518,24 @@ describe('checkAppSpecAgainstTaskDefinition', () => {
       text.replace('ContainerName: web', 'ContainerName: sidecar'),
       { line: 9, what: 'Container "sidecar" has no port mappings, not 8080.' },
     ],
+    [
+      'a TaskDefinition ARN of another family',
+      text.replace(
+        'TaskDefinition: <TASK_DEFINITION>',
+        'TaskDefinition: arn:aws:ecs:us-east-1:123456789012:task-definition/other-app:3',
+      ),
+      {
+        where: 'appspec.yaml: Resources[0].TargetService.Properties.TaskDefinition',
+        line: 6,
+        what: 'TaskDefinition names the family other-app, but this run deploys a revision of web.',
+        fix: expect.stringContaining('Write `TaskDefinition: <TASK_DEFINITION>`'),
+      },
+    ],
+    [
+      'a TaskDefinition family:revision of another family',
+      text.replace('TaskDefinition: <TASK_DEFINITION>', 'TaskDefinition: other-app:3'),
+      { line: 6, what: 'TaskDefinition names the family other-app, but this run deploys a revision of web.' },
+    ],
   ])('refuses %s, at the appspec line', (_, source, expected) => {
     const { appspec, parsed } = parseAppSpec(source, 'appspec.yaml', 'codedeploy-appspec');
     const problems = problemsOf(() =>
@@ -528,6 +546,33 @@ describe('checkAppSpecAgainstTaskDefinition', () => {
       }),
     );
     expect(problems).toEqual([expect.objectContaining({ file: 'appspec.yaml', ...expected })]);
+  });
+
+  it.each([
+    ['the placeholder', 'TaskDefinition: <TASK_DEFINITION>'],
+    ['an ARN of the same family', `TaskDefinition: ${ARN}`],
+    ['the family name alone', 'TaskDefinition: web'],
+    ['a family:revision of the same family', 'TaskDefinition: web:7'],
+  ])('accepts %s as TaskDefinition (replaced by the registered revision)', (_, line) => {
+    const { appspec, parsed } = parseAppSpec(
+      text.replace('TaskDefinition: <TASK_DEFINITION>', line),
+      'appspec.yaml',
+      'codedeploy-appspec',
+    );
+    expect(() =>
+      checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, { where: 'x', parsed }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['a byte order mark', `\ufeff${text}`],
+    ['tabs after the values', text.replace('ContainerPort: 8080', 'ContainerPort: 8080\t')],
+    ['CRLF line ends', text.replace(/\n/g, '\r\n')],
+  ])('accepts an appspec with %s, as AWS does', (_, source) => {
+    const { appspec, parsed } = parseAppSpec(source, 'appspec.yaml', 'codedeploy-appspec');
+    expect(() =>
+      checkAppSpecAgainstTaskDefinition(appspec, taskDefinition, { where: 'x', parsed }),
+    ).not.toThrow();
   });
 
   it('names the input when there is no file', () => {
