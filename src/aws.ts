@@ -3,6 +3,7 @@
  * 5xx are absorbed by the SDK), and our user agent. The SDK itself honours
  * AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_ECS, …), which is how the local endpoint is used.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -19,6 +20,8 @@ export interface AwsClients {
   codedeploy: CodeDeployClient;
   sts: STSClient;
   iam: IAMClient;
+  /** CloudWatch Logs: the container logs of a failed deployment's stopped tasks. */
+  logs?: CloudWatchLogsClient;
 }
 
 export function createClients(region: string, maxRetries: number): AwsClients {
@@ -29,6 +32,7 @@ export function createClients(region: string, maxRetries: number): AwsClients {
     codedeploy: new CodeDeployClient(common),
     sts: new STSClient(common),
     iam: new IAMClient(common),
+    logs: new CloudWatchLogsClient(common),
   };
 }
 

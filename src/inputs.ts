@@ -151,6 +151,7 @@ export const INPUTS: readonly InputSpec[] = [
   text('preview-domain'),
   text('preview-url'),
   text('github-token', { default: '${{ github.token }}' }),
+  { name: 'container-log-lines', kind: 'int', default: '50', min: 0, max: 10000 },
 ];
 
 const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));

@@ -71,8 +71,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       report.message = e.message;
       core.setFailed(`${e.message} The post step stops any deployment this run started.`);
     } else if (e instanceof DeploymentFailed) {
+      // One annotation per failure, the cause first; the detail went to the log's
+      // "What went wrong" group and the summary (GitHub shows only 10 errors per step).
       report.message = e.message;
-      for (const line of e.diagnostics) core.error(line);
       core.setFailed(e.message);
     } else {
       report.message = (e as Error)?.message?.split('\n')[0];
