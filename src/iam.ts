@@ -37,6 +37,11 @@ export interface PermissionNeeds {
    * when they are routed through a load balancer listener (preview-listener-arn).
    */
   preview?: { routing: boolean };
+  /**
+   * The log groups whose last lines a failed deployment shows (container-log-lines > 0, the
+   * task definition's awslogs containers). Default none: no logs permission.
+   */
+  containerLogGroups?: string[];
 }
 
 /** What a group of actions acts on: one statement of the policy each, in this order. */
@@ -65,6 +70,7 @@ export const RESOURCE_KINDS = [
   'TagPreviewRules',
   'PreviewTargetGroups',
   'TagPreviewTargetGroups',
+  'ContainerLogs',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -177,6 +183,9 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
   }
 
   if (preview) addPreviewActions(add, needs);
+  // A failed deployment's stopped containers: their last lines, read from their log streams.
+  if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)
+    add('ContainerLogs', 'logs:GetLogEvents');
 
   return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
     resource,

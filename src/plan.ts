@@ -4,6 +4,7 @@
  * deployment controller, the CodeDeploy group, the starting task definition, the ECR
  * repositories, and the task definition and appspec as they will be deployed.
  */
+import { awslogsGroups } from './deploy/container-logs.js';
 import path from 'node:path';
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
 import type { RegisterTaskDefinitionCommandInput, Tag } from '@aws-sdk/client-ecs';
@@ -485,6 +486,7 @@ export async function policyInput(
       preflight: caller !== undefined,
       existingImage: plan.imageRepositories.length > 0,
       preview: plan.preview && { routing: plan.preview.routing !== undefined },
+      containerLogGroups: config.containerLogLines > 0 ? awslogsGroups(td.containerDefinitions) : [],
     },
   };
 }

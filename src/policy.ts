@@ -301,6 +301,12 @@ const SCOPES: Record<ResourceKind, (r: RunResources, input: PolicyInput) => Scop
     Resource: r.previewTargetGroups(),
     Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
   }),
+  // GetLogEvents is authorized on the log stream: every stream of the groups the task definition names.
+  ContainerLogs: (r, input) => ({
+    Resource: unique(input.needs.containerLogGroups ?? []).map((g) =>
+      r.arn('logs', `log-group:${g}:log-stream:*`),
+    ),
+  }),
 };
 
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */

@@ -111,7 +111,13 @@ async function readOne(
       { abortSignal: signal },
     );
     const lines = (got.events ?? []).map((e) => (e.message ?? '').replace(/\r?\n$/, ''));
-    out.logs.push({ ...where, lines });
+    // Crashing tasks print the same lines over and over: each output is shown once.
+    const same = out.logs.find((l) => l.container === where.container && sameLines(l.lines, lines));
+    if (same)
+      out.notes.push(
+        `container ${where.container} of task ${where.taskId} printed the same ${lines.length} lines as task ${same.taskId}`,
+      );
+    else out.logs.push({ ...where, lines });
   } catch (err) {
     if (isAwsError(err, 'AccessDeniedException') || isAwsError(err, 'AccessDenied')) {
       if (!out.denied.includes(where.logGroup)) out.denied.push(where.logGroup);
@@ -125,4 +131,8 @@ async function readOne(
       );
     }
   }
+}
+
+function sameLines(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((l, i) => l === b[i]);
 }

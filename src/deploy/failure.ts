@@ -105,7 +105,7 @@ const ROUTINE_EVENTS: RegExp[] = [
   /(registered|deregistered) \d+ targets?/i,
   /has reached a steady state/i,
   /has begun draining connections/i,
-  /deployment \S+ (has )?completed/i,
+  /deployment (has )?completed\.?$/i,
   /updated computedDesiredCount/i,
 ];
 

@@ -304,6 +304,14 @@ export async function watchCodeDeployDeployment(
   return { ...result('timed-out', message, details, rollbackRequested), failure };
 }
 
+const HOOK_EVENTS = new Set([
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+]);
+
 async function rollbackIdOf(cd: CodeDeployClient, deploymentId: string, signal?: AbortSignal) {
   try {
     const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
@@ -347,14 +355,17 @@ async function codeDeployFailure(
     follow: FollowOptions;
   },
 ): Promise<Failure> {
-  const hook = failedEvents(p.target)[0];
+  const failed = failedEvents(p.target)[0];
   const appSpec = p.info?.revision?.appSpecContent?.content;
+  // Install, AllowTestTraffic and AllowTraffic are CodeDeploy's own steps, not hooks: their
+  // failure is explained by what ECS says about the tasks.
+  const hook = failed && HOOK_EVENTS.has(failed.lifecycleEventName ?? '') ? failed : undefined;
   const event = hook?.lifecycleEventName;
   const cause =
     p.kind === 'timeout'
       ? p.message
       : event
-        ? hookCause(event, hookFunction(appSpec, event), hook.diagnostics?.message)
+        ? hookCause(event, hookFunction(appSpec, event), hook?.diagnostics?.message)
         : p.info?.status === 'Stopped'
           ? p.message
           : undefined;
@@ -371,7 +382,10 @@ async function codeDeployFailure(
     kind:
       p.kind === 'timeout' ? 'timeout' : event ? 'hook' : p.info?.status === 'Stopped' ? 'stopped' : 'other',
     cause,
-    fallback: p.message,
+    fallback:
+      failed && !hook && p.kind !== 'timeout'
+        ? `CodeDeploy's ${failed.lifecycleEventName} step failed: ${hookFailure(failed)}`
+        : p.message,
     findings: p.findings,
     deployed: appSpecTaskDefinition(appSpec),
     previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
@@ -544,7 +558,7 @@ async function explainRolling(
   kind: 'ended' | 'timeout',
   rollbackId?: string,
 ): Promise<{ details: string[]; failure: Failure }> {
-  const { cluster, service, ours, primary, follow } = p;
+  const { cluster, service, ours, follow } = p;
   const findings = await readFindings(ecs, {
     cluster,
     service,
@@ -552,10 +566,18 @@ async function explainRolling(
     taskDefinitionArn: ours?.taskDefinition,
     signal: follow.signal,
   });
-  // The circuit breaker's rollback is the PRIMARY deployment that replaced ours.
+  // The circuit breaker's rollback is the PRIMARY deployment that replaced ours (read again:
+  // ECS may start it just after it marks ours FAILED).
+  // The circuit breaker's rollback: a PRIMARY deployment that replaced ours after ours failed
+  // (or, between two polls, already replaced it), on a service whose breaker rolls back.
+  const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
+  const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
+  const stillOurs = now?.deployments?.find((d) => d.id === p.deploymentId) ?? ours;
   const breaker =
     kind === 'ended' &&
-    ours?.rolloutState === 'FAILED' &&
+    (now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true ||
+      (primary?.taskDefinition !== undefined && primary.taskDefinition === p.previousTaskDefinitionArn)) &&
+    (stillOurs === undefined || stillOurs.rolloutState === 'FAILED' || stillOurs.status !== 'PRIMARY') &&
     primary !== undefined &&
     primary.id !== p.deploymentId;
   const followId = rollbackId ?? (breaker ? primary?.id : undefined);
@@ -575,6 +597,14 @@ async function explainRolling(
     target: { cluster, service, signal: follow.signal },
   });
   return { details: findings.lines, failure };
+}
+
+async function serviceNow(ecs: ECSClient, cluster: string, service: string) {
+  try {
+    return (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] })))?.services?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Past the deadline: UpdateService back to the previous task definition when rollback-on-timeout is on. */

@@ -15,6 +15,8 @@ import type {
 } from '../deploy/strategy.js';
 import { readContainerLogs } from '../deploy/container-logs.js';
 import { failureSentence } from '../deploy/failure.js';
+import { deploymentUrl } from '../deploy/url.js';
+import { errorText, isAwsError } from '../deploy/aws-errors.js';
 import type { WatchResult } from '../deploy/watch.js';
 import { containerLogText, detailLines, logsDeniedNotice, type RunReport } from '../report.js';
 import { inertLines } from '../safe-text.js';
@@ -170,4 +172,32 @@ async function failDeployment(
   }
   if (logs !== undefined && logs.denied.length > 0) deps.log.notice(logsDeniedNotice(logs.denied));
   throw new DeploymentFailed(sentence, result.diagnostics, failure);
+}
+
+/**
+ * The `url` output: where the deployed version answers. Read after a successful deployment;
+ * a target without a load balancer has none, and a failed read is a notice, never the run's error.
+ */
+export async function outputUrl(
+  target: { listenerArn?: string; targetGroupArn?: string; url?: string },
+  deps: RunDeps,
+  report: RunReport,
+): Promise<void> {
+  let url = target.url;
+  const elb = deps.elbv2 ?? deps.clients.elbv2;
+  if (url === undefined && elb !== undefined) {
+    try {
+      url = await deploymentUrl(elb, target);
+    } catch (err) {
+      // Denied: say which permission gives the URL; anything else (no such target group) is no URL.
+      if (isAwsError(err, 'AccessDenied', 'AccessDeniedException')) {
+        deps.log.notice(
+          `No url output: reading the load balancer was denied (${errorText(err)}). Grant elasticloadbalancing:DescribeListeners, DescribeLoadBalancers and DescribeTargetGroups to get it.`,
+        );
+      } else deps.log.debug(`No url output: ${errorText(err)}`);
+    }
+  }
+  if (url === undefined) return;
+  report.url = url;
+  deps.setOutput('url', url);
 }
