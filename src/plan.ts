@@ -441,8 +441,11 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
   plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
   const result = await preflight(clients, plan.policy, log, caller);
   if (result.checked) {
+    const undecided = result.undecided.length;
     log.info(
-      `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`,
+      undecided === 0
+        ? `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`
+        : `Preflight: ${result.principal} may make ${result.allowed} of the calls this run needs; IAM could not decide the other ${undecided} (see the warning). ${result.note}`,
     );
   }
 }

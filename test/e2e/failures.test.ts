@@ -194,7 +194,12 @@ describe('ECS rolling update', () => {
     });
     emulator.faults.crashTasks('example-rolling', 'Essential container in task exited');
     const r = await run(rolling());
-    console.log(r.stdout.split('\n').filter((l) => /deployment|rollback|production/i.test(l)).join('\n'));
+    console.log(
+      r.stdout
+        .split('\n')
+        .filter((l) => /deployment|rollback|production/i.test(l))
+        .join('\n'),
+    );
     expect(r.code).toBe(1);
     expect(r.outputs['deployment-outcome']).toBe('failed');
     const error = onlyError(r);

@@ -469,6 +469,33 @@ describe('buildPolicy', () => {
     expect(statement(codedeploy, 'TaskDefinitions')?.Action).toContain('ecs:ListTaskDefinitions');
   });
 
+  it.each([
+    [
+      'the task definition names log groups',
+      ['/ecs/example-app', '/ecs/sidecar', '/ecs/example-app'],
+      'rolling',
+      [
+        'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/example-app:log-stream:*',
+        'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/sidecar:log-stream:*',
+      ],
+    ],
+    ['none (container-log-lines 0, or no awslogs container)', [], 'codedeploy', undefined],
+    ['log groups, but nothing is deployed', ['/ecs/example-app'], 'none', undefined],
+  ] as const)('reads container logs only when needed: %s', (_n, groups, mode, resources) => {
+    const policy = buildPolicy(
+      exampleApp({ needs: { build: false, createRepository: false, mode, containerLogGroups: [...groups] } }),
+    );
+    const logs = statement(policy, 'ContainerLogs');
+    if (resources === undefined) expect(logs).toBeUndefined();
+    else
+      expect(logs).toEqual({
+        Sid: 'ContainerLogs',
+        Effect: 'Allow',
+        Action: ['logs:GetLogEvents'],
+        Resource: resources,
+      });
+  });
+
   it("scopes previews to the base service's -pr- services, families, listener rules and target groups", () => {
     const policy = buildPolicy(
       everything({ build: true, createRepository: false, mode: 'none', preview: { routing: true } }),
