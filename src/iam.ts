@@ -42,6 +42,8 @@ export interface PermissionNeeds {
    * task definition's awslogs containers). Default none: no logs permission.
    */
   containerLogGroups?: string[];
+  /** The service is behind a load balancer: its production listener is read for the `url` output. Default false. */
+  url?: boolean;
 }
 
 /** What a group of actions acts on: one statement of the policy each, in this order. */
@@ -183,6 +185,14 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
   }
 
   if (preview) addPreviewActions(add, needs);
+  if (deploys && needs.url) {
+    add(
+      'LoadBalancers',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroups',
+    );
+  }
   // A failed deployment's stopped containers: their last lines, read from their log streams.
   if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)
     add('ContainerLogs', 'logs:GetLogEvents');

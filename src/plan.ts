@@ -490,6 +490,9 @@ export async function policyInput(
       existingImage: plan.imageRepositories.length > 0,
       preview: plan.preview && { routing: plan.preview.routing !== undefined },
       containerLogGroups: config.containerLogLines > 0 ? awslogsGroups(td.containerDefinitions) : [],
+      url:
+        (plan.group?.info.loadBalancerInfo?.targetGroupPairInfoList?.length ?? 0) > 0 ||
+        (plan.service?.service.loadBalancers ?? []).some((lb) => lb.targetGroupArn !== undefined),
     },
   };
 }

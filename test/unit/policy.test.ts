@@ -496,6 +496,21 @@ describe('buildPolicy', () => {
       });
   });
 
+  it('reads the load balancer for the url output only when the service is behind one', () => {
+    const needs = { build: false, createRepository: false, mode: 'codedeploy' } as const;
+    expect(statement(buildPolicy(exampleApp({ needs: { ...needs, url: true } })), 'LoadBalancers')).toEqual({
+      Sid: 'LoadBalancers',
+      Effect: 'Allow',
+      Action: [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeLoadBalancers',
+        'elasticloadbalancing:DescribeTargetGroups',
+      ],
+      Resource: ['*'],
+    });
+    expect(statement(buildPolicy(exampleApp({ needs })), 'LoadBalancers')).toBeUndefined();
+  });
+
   it("scopes previews to the base service's -pr- services, families, listener rules and target groups", () => {
     const policy = buildPolicy(
       everything({ build: true, createRepository: false, mode: 'none', preview: { routing: true } }),
