@@ -402,6 +402,7 @@ const RESOURCE_KINDS = [
     'TagPreviewRules',
     'PreviewTargetGroups',
     'TagPreviewTargetGroups',
+    'ContainerLogs',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -496,6 +497,12 @@ function requiredActions(needs) {
     }
     if (preview)
         addPreviewActions(add, needs);
+    if (deploys && needs.url) {
+        add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeTargetGroups');
+    }
+    // A failed deployment's stopped containers: their last lines, read from their log streams.
+    if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)
+        add('ContainerLogs', 'logs:GetLogEvents');
     return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
         resource,
         actions: [...groups.get(resource)].sort(),
@@ -848,6 +855,10 @@ const SCOPES = {
     TagPreviewTargetGroups: (r) => ({
         Resource: r.previewTargetGroups(),
         Condition: onCreate('elasticloadbalancing:CreateAction', 'CreateTargetGroup'),
+    }),
+    // GetLogEvents is authorized on the log stream: every stream of the groups the task definition names.
+    ContainerLogs: (r, input) => ({
+        Resource: unique(input.needs.containerLogGroups ?? []).map((g) => r.arn('logs', `log-group:${g}:log-stream:*`)),
     }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */

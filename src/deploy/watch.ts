@@ -572,7 +572,8 @@ async function explainRolling(
   // (or, between two polls, already replaced it), on a service whose breaker rolls back.
   const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
   const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
-  const stillOurs = now?.deployments?.find((d) => d.id === p.deploymentId) ?? ours;
+  // Gone from the service (ECS drops a replaced deployment) counts as replaced, not as still ours.
+  const stillOurs = now !== undefined ? now.deployments?.find((d) => d.id === p.deploymentId) : ours;
   const breaker =
     kind === 'ended' &&
     (now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true ||

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Emulator } from '../../emulator/index.js';
+import type { CallRecord, Emulator } from '../../emulator/index.js';
 import { runAction, type ActionRun } from './support/action.js';
 import { awsEnv, CLUSTER, serviceState, startWorld } from './support/world.js';
 
@@ -163,10 +163,11 @@ describe('CodeDeploy blue/green', () => {
       (s) => s.status === 'PRIMARY',
     )?.taskDefinition;
     // Once the action has stopped the deployment, let the rollback run at the usual speed.
-    const speedUp = setInterval(() => {
-      if (emulator.calls.some((c) => c.operation === 'StopDeployment')) emulator.clock.speed = SPEED;
-    }, 50);
     const from = emulator.calls.length;
+    const speedUp = setInterval(() => {
+      if (emulator.calls.slice(from).some((c) => c.operation === 'StopDeployment'))
+        emulator.clock.speed = SPEED;
+    }, 50);
     const r = await run(blueGreen({ service: 'slow', 'wait-for-minutes': '0.05' })).finally(() =>
       clearInterval(speedUp),
     );
@@ -194,12 +195,6 @@ describe('ECS rolling update', () => {
     });
     emulator.faults.crashTasks('example-rolling', 'Essential container in task exited');
     const r = await run(rolling());
-    console.log(
-      r.stdout
-        .split('\n')
-        .filter((l) => /deployment|rollback|production/i.test(l))
-        .join('\n'),
-    );
     expect(r.code).toBe(1);
     expect(r.outputs['deployment-outcome']).toBe('failed');
     const error = onlyError(r);
@@ -223,16 +218,12 @@ describe('ECS rolling update', () => {
   it('a timeout: rolled back with UpdateService, the rollback followed to its end', async () => {
     emulator.clock.speed = 1;
     const before = (await serviceState(emulator, 'rolling'))?.taskDefinition;
+    // Once the action has rolled back (UpdateService to the previous revision), run at the usual speed.
+    const from = emulator.calls.length;
+    const rolledBack = (c: CallRecord) =>
+      c.operation === 'UpdateService' && (c.input as { taskDefinition?: string }).taskDefinition === before;
     const speedUp = setInterval(() => {
-      if (
-        emulator.calls.some(
-          (c, i) =>
-            i > 0 &&
-            c.operation === 'UpdateService' &&
-            (c.input as { taskDefinition?: string }).taskDefinition === before,
-        )
-      )
-        emulator.clock.speed = SPEED;
+      if (emulator.calls.slice(from).some(rolledBack)) emulator.clock.speed = SPEED;
     }, 50);
     const r = await run(rolling({ 'wait-for-minutes': '0.05' })).finally(() => clearInterval(speedUp));
     expect(r.code).toBe(1);
