@@ -435,7 +435,7 @@ describe('runPipeline', () => {
     const failed = err as DeploymentFailed;
     expect(failed.failure?.cause).toBe('CodeDeploy deployment d-TEST1 failed: tasks failed');
     expect(failed.message).toBe(
-      `${failed.failure?.cause}; production serves ${OLD_TD.replace(/^.*task-definition\//, '')}.`,
+      `${failed.failure?.cause}; production still serves ${OLD_TD.replace(/^.*task-definition\//, '')}.`,
     );
     expect(h.timer.stages.find((st) => st.name === 'Watch')).toMatchObject({
       result: 'failed',
