@@ -566,21 +566,21 @@ async function explainRolling(
     taskDefinitionArn: ours?.taskDefinition,
     signal: follow.signal,
   });
-  // The circuit breaker's rollback is the PRIMARY deployment that replaced ours (read again:
-  // ECS may start it just after it marks ours FAILED).
-  // The circuit breaker's rollback: a PRIMARY deployment that replaced ours after ours failed
-  // (or, between two polls, already replaced it), on a service whose breaker rolls back.
+  // The circuit breaker's rollback: a PRIMARY deployment of the previous revision that replaced
+  // ours once ours FAILED (read again: ECS may start it just after; and between two polls it
+  // may already have dropped ours). Another run's deployment is not mistaken for it.
   const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
   const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
-  // Gone from the service (ECS drops a replaced deployment) counts as replaced, not as still ours.
   const stillOurs = now !== undefined ? now.deployments?.find((d) => d.id === p.deploymentId) : ours;
+  const previous = p.previousTaskDefinitionArn;
   const breaker =
     kind === 'ended' &&
-    (now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true ||
-      (primary?.taskDefinition !== undefined && primary.taskDefinition === p.previousTaskDefinitionArn)) &&
-    (stillOurs === undefined || stillOurs.rolloutState === 'FAILED' || stillOurs.status !== 'PRIMARY') &&
     primary !== undefined &&
-    primary.id !== p.deploymentId;
+    primary.id !== p.deploymentId &&
+    (stillOurs === undefined || stillOurs.rolloutState === 'FAILED') &&
+    (previous !== undefined
+      ? primary.taskDefinition === previous
+      : now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true);
   const followId = rollbackId ?? (breaker ? primary?.id : undefined);
   const by = `${breaker ? "the circuit breaker's rollback" : 'the rollback'} (ECS deployment ${followId})`;
   const rollback =
