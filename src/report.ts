@@ -110,7 +110,7 @@ export function detailLines(
   if (failure?.deployed) lines.push(`deployed: ${shortTaskDefinition(failure.deployed)}`);
   if (failure?.production) lines.push(`production now: ${shortTaskDefinition(failure.production)}`);
   const rollback = rollbackPhrase(failure?.rollback);
-  if (rollback) lines.push(`rollback: ${rollback}`);
+  if (rollback) lines.push(`rollback outcome: ${rollback}`);
   return [...lines, ...result.diagnostics];
 }
 

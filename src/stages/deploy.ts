@@ -126,7 +126,8 @@ async function watchStage(watch: Watch, stages: Stages): Promise<WatchResult> {
       async () => {
         result = await watch();
         if (result.outcome !== 'succeeded') {
-          throw new Error(result.failure ? failureSentence(result.failure) : result.message);
+          // The stage row names the cause; the headline and "What went wrong" say the rest.
+          throw new Error(result.failure?.cause ?? result.message);
         }
         return result;
       },

@@ -113,7 +113,7 @@ describe('CodeDeploy blue/green', () => {
     expect(r.summary).toContain(`**Production still serves ${short(before)} (rolled back).**`);
     expect(stageMarks(r.summary)).toContainEqual(['Watch', '❌']);
     expect(r.summary).toMatch(
-      /\| Watch \| ❌ failed \| [^|]+ \| The AfterAllowTestTraffic hook example-app-smoke-test failed/,
+      /\| Watch \| ❌ failed \| [^|]+ \| The AfterAllowTestTraffic hook example-app-smoke-test failed: smoke test: GET \/health returned 503 \|$/m,
     );
     expect(r.summary).toContain('### What went wrong');
     expect(r.stdout).toContain('::group::What went wrong');

@@ -439,7 +439,7 @@ describe('runPipeline', () => {
     );
     expect(h.timer.stages.find((st) => st.name === 'Watch')).toMatchObject({
       result: 'failed',
-      detail: failed.message,
+      detail: failed.failure?.cause,
     });
     expect(h.report.failure).toBe(failed.failure);
     expect(h.log.text()).toContain('errorInformation: ECS_UPDATE_ERROR: tasks failed');

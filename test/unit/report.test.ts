@@ -203,7 +203,7 @@ describe('renderSummary: a failed deployment reads right', () => {
     expect(section.split('\n')[2]).toBe(mdText(sentence));
     // The message equals the sentence: not repeated under the headline.
     expect(md.split(mdText(sentence)).length - 1).toBe(2);
-    expect(section).toContain('rollback: the rollback deployment d-RB1 to example-app:11 succeeded');
+    expect(section).toContain('rollback outcome: the rollback deployment d-RB1 to example-app:11 succeeded');
   });
 
   it('container logs are fenced and escaped: nothing a container printed becomes markup', () => {
