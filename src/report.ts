@@ -96,8 +96,10 @@ export const consoleLinks = {
 /** The summary's headline under the title: the state production is in now. */
 export function headline(r: RunReport): string | undefined {
   if (r.failure !== undefined) return productionHeadline(false, r.failure);
-  if (r.ok && r.outcome === 'succeeded' && r.taskDefinitionArn)
+  // A preview is not production: its summary has its own URL line instead.
+  if (r.ok && r.outcome === 'succeeded' && r.taskDefinitionArn && !r.action?.startsWith('Preview')) {
     return productionHeadline(true, undefined, r.taskDefinitionArn);
+  }
   return undefined;
 }
 

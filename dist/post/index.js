@@ -66234,12 +66234,13 @@ const failure_short = (arn) => shortTaskDefinition(arn);
 function productionPhrase(f) {
     if (f.production === undefined)
         return undefined;
+    const who = f.subject ?? 'production';
     if (f.previous !== undefined && f.production === f.previous)
-        return `production still serves ${failure_short(f.production)}`;
+        return `${who} still serves ${failure_short(f.production)}`;
     if (f.deployed !== undefined && f.production === f.deployed) {
-        return `production serves ${failure_short(f.production)}, the new revision`;
+        return `${who} serves ${failure_short(f.production)}, the new revision`;
     }
-    return `production serves ${failure_short(f.production)}`;
+    return `${who} serves ${failure_short(f.production)}`;
 }
 function rollbackPhrase(r) {
     if (r === undefined)
@@ -66266,14 +66267,15 @@ function productionHeadline(ok, f, deployed) {
     if (f === undefined)
         return undefined;
     if (f.rollback?.status === 'in-progress') {
-        return `Production is being rolled back${f.rollback.taskDefinitionArn ? ` to ${failure_short(f.rollback.taskDefinitionArn)}` : ''}; the rollback had not ended when the wait did.`;
+        return `${capital(f.subject ?? 'production')} is being rolled back${f.rollback.taskDefinitionArn ? ` to ${failure_short(f.rollback.taskDefinitionArn)}` : ''}; the rollback had not ended when the wait did.`;
     }
     const phrase = productionPhrase(f);
     if (phrase === undefined)
-        return 'Production state unknown: check the service in the console.';
+        return `${capital(f.subject ?? 'production')} state unknown: check the service in the console.`;
     const back = f.rollback?.status === 'succeeded' ? ' (rolled back)' : '';
-    return `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}${back}.`;
+    return `${capital(phrase)}${back}.`;
 }
+const capital = (s) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 /**
  * Service events that only report routine progress; a failure's detail leaves them out so
  * the events that explain it are seen.

@@ -42,21 +42,24 @@ export interface Failure {
   rollback?: RollbackOutcome;
   /** Stopped tasks of the deployment, newest last; container logs are read from these. */
   tasks: FailedTask[];
+  /** What the service is to the reader: 'production' (default), 'the preview'. */
+  subject?: string;
 }
 
 const short = (arn: string | undefined) => shortTaskDefinition(arn);
 
 /** Production's state in words: "production still serves app:11", "production serves app:12". */
 export function productionPhrase(
-  f: Pick<Failure, 'production' | 'previous' | 'deployed'>,
+  f: Pick<Failure, 'production' | 'previous' | 'deployed' | 'subject'>,
 ): string | undefined {
   if (f.production === undefined) return undefined;
+  const who = f.subject ?? 'production';
   if (f.previous !== undefined && f.production === f.previous)
-    return `production still serves ${short(f.production)}`;
+    return `${who} still serves ${short(f.production)}`;
   if (f.deployed !== undefined && f.production === f.deployed) {
-    return `production serves ${short(f.production)}, the new revision`;
+    return `${who} serves ${short(f.production)}, the new revision`;
   }
-  return `production serves ${short(f.production)}`;
+  return `${who} serves ${short(f.production)}`;
 }
 
 export function rollbackPhrase(r: RollbackOutcome | undefined): string | undefined {
@@ -87,13 +90,16 @@ export function productionHeadline(
   if (ok) return deployed ? `Production serves ${short(deployed)}.` : undefined;
   if (f === undefined) return undefined;
   if (f.rollback?.status === 'in-progress') {
-    return `Production is being rolled back${f.rollback.taskDefinitionArn ? ` to ${short(f.rollback.taskDefinitionArn)}` : ''}; the rollback had not ended when the wait did.`;
+    return `${capital(f.subject ?? 'production')} is being rolled back${f.rollback.taskDefinitionArn ? ` to ${short(f.rollback.taskDefinitionArn)}` : ''}; the rollback had not ended when the wait did.`;
   }
   const phrase = productionPhrase(f);
-  if (phrase === undefined) return 'Production state unknown: check the service in the console.';
+  if (phrase === undefined)
+    return `${capital(f.subject ?? 'production')} state unknown: check the service in the console.`;
   const back = f.rollback?.status === 'succeeded' ? ' (rolled back)' : '';
-  return `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}${back}.`;
+  return `${capital(phrase)}${back}.`;
 }
+
+const capital = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 
 /**
  * Service events that only report routine progress; a failure's detail leaves them out so

@@ -149,7 +149,10 @@ async function failDeployment(
   deps: RunDeps,
   report: RunReport,
 ): Promise<never> {
-  const failure = result.failure;
+  const failure =
+    result.failure && config.preview !== undefined
+      ? { ...result.failure, subject: 'the preview' }
+      : result.failure;
   const sentence = failure ? failureSentence(failure) : result.message;
   report.failure = failure;
   report.diagnostics.push(...result.diagnostics);

@@ -133,6 +133,12 @@ describe('productionHeadline: the state production is in now', () => {
       'Production is being rolled back to example-app:11; the rollback had not ended when the wait did.',
     ],
     ['unknown', false, f({}), 'Production state unknown: check the service in the console.'],
+    [
+      'a preview',
+      false,
+      f({ production: td(11), subject: 'the preview' }),
+      'The preview still serves example-app:11.',
+    ],
   ])('%s', (_n, ok, failure, text) => expect(productionHeadline(ok, failure, td(12))).toBe(text));
 });
 
