@@ -43,7 +43,8 @@ function firstLine(e: unknown): string {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
+  // Monotonic-clock durations are fractional: whole milliseconds are enough to read.
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 100) / 10;
   if (s < 60) return `${s} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;

@@ -66369,10 +66369,19 @@ const HINTS = [
         hint: 'the tasks started but were reported unhealthy: check the health check path and port of the target group or container against what the application serves, and its start-up time (healthCheckGracePeriodSeconds).',
     },
 ];
+/**
+ * A task the scheduler stopped to scale a task set or deployment down (a rollback's cleanup):
+ * routine, and no explanation of a failure. One stopped for failed health checks is kept.
+ */
+function isRoutineStop(task) {
+    return (task.stopCode === 'ServiceSchedulerInitiated' &&
+        /^Scaling activity initiated by/i.test(task.stoppedReason ?? '') &&
+        !(task.containers ?? []).some((c) => c.exitCode !== undefined && c.exitCode !== 0));
+}
 /** Stop reasons grouped and counted, then one hint per well-known cause. */
 function stoppedTaskLines(tasks) {
     const counts = new Map();
-    for (const t of tasks) {
+    for (const t of tasks.filter((x) => !isRoutineStop(x))) {
         const reason = stoppedTaskReason(t);
         counts.set(reason, (counts.get(reason) ?? 0) + 1);
     }
@@ -66411,7 +66420,8 @@ async function ecsFindings(ecs, q) {
     catch (err) {
         lines.push(`could not read the stopped tasks: ${errorText(err)}`);
     }
-    return { lines, tasks: tasks.map(failedTask), topReason: topReason(tasks), taskDefinitionArn };
+    const failed = tasks.filter((t) => !isRoutineStop(t));
+    return { lines, tasks: failed.map(failedTask), topReason: topReason(failed), taskDefinitionArn };
 }
 function failedTask(t) {
     const stopped = (t.containers ?? []).filter((c) => c.exitCode !== undefined && c.exitCode !== 0);
@@ -66730,7 +66740,10 @@ function codeDeployDiagnostics(info, target) {
         lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
     }
     for (const e of failedEvents(target)) {
-        lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+        // CodeDeploy often repeats its error as the event's message: said once is enough.
+        if (!(error?.message && e.diagnostics?.message === error.message)) {
+            lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+        }
         const tail = e.diagnostics?.logTail?.trim();
         if (tail)
             lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);

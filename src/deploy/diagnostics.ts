@@ -60,10 +60,22 @@ const HINTS: { pattern: RegExp; hint: string }[] = [
   },
 ];
 
+/**
+ * A task the scheduler stopped to scale a task set or deployment down (a rollback's cleanup):
+ * routine, and no explanation of a failure. One stopped for failed health checks is kept.
+ */
+export function isRoutineStop(task: Task): boolean {
+  return (
+    task.stopCode === 'ServiceSchedulerInitiated' &&
+    /^Scaling activity initiated by/i.test(task.stoppedReason ?? '') &&
+    !(task.containers ?? []).some((c) => c.exitCode !== undefined && c.exitCode !== 0)
+  );
+}
+
 /** Stop reasons grouped and counted, then one hint per well-known cause. */
 export function stoppedTaskLines(tasks: Task[]): string[] {
   const counts = new Map<string, number>();
-  for (const t of tasks) {
+  for (const t of tasks.filter((x) => !isRoutineStop(x))) {
     const reason = stoppedTaskReason(t);
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
@@ -123,7 +135,8 @@ export async function ecsFindings(ecs: ECSClient, q: EcsDiagnosticsQuery): Promi
   } catch (err) {
     lines.push(`could not read the stopped tasks: ${errorText(err)}`);
   }
-  return { lines, tasks: tasks.map(failedTask), topReason: topReason(tasks), taskDefinitionArn };
+  const failed = tasks.filter((t) => !isRoutineStop(t));
+  return { lines, tasks: failed.map(failedTask), topReason: topReason(failed), taskDefinitionArn };
 }
 
 function failedTask(t: Task): FailedTask {

@@ -218,7 +218,10 @@ function codeDeployDiagnostics(info: DeploymentInfo | undefined, target: ECSTarg
     lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
   }
   for (const e of failedEvents(target)) {
-    lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+    // CodeDeploy often repeats its error as the event's message: said once is enough.
+    if (!(error?.message && e.diagnostics?.message === error.message)) {
+      lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+    }
     const tail = e.diagnostics?.logTail?.trim();
     if (tail) lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
   }

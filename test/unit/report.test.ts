@@ -33,6 +33,7 @@ describe('StageTimer', () => {
 describe('formatDuration', () => {
   it.each([
     [250, '250 ms'],
+    [110.95710100000002, '111 ms'],
     [1500, '1.5 s'],
     [61_000, '1 min 1 s'],
     [3_600_000, '60 min 0 s'],
