@@ -186,12 +186,13 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
 
   if (preview) addPreviewActions(add, needs);
   if (deploys && needs.url) {
+    // CodeDeploy names the production listener; a rolling service names its target group.
     add(
       'LoadBalancers',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeLoadBalancers',
-      'elasticloadbalancing:DescribeTargetGroups',
     );
+    if (needs.mode === 'rolling') add('LoadBalancers', 'elasticloadbalancing:DescribeTargetGroups');
   }
   // A failed deployment's stopped containers: their last lines, read from their log streams.
   if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)

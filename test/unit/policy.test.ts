@@ -501,13 +501,13 @@ describe('buildPolicy', () => {
     expect(statement(buildPolicy(exampleApp({ needs: { ...needs, url: true } })), 'LoadBalancers')).toEqual({
       Sid: 'LoadBalancers',
       Effect: 'Allow',
-      Action: [
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:DescribeLoadBalancers',
-        'elasticloadbalancing:DescribeTargetGroups',
-      ],
+      Action: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers'],
       Resource: ['*'],
     });
+    const rolling = buildPolicy(exampleApp({ needs: { ...needs, mode: 'rolling', url: true } }));
+    expect(statement(rolling, 'LoadBalancers')?.Action).toContain(
+      'elasticloadbalancing:DescribeTargetGroups',
+    );
     expect(statement(buildPolicy(exampleApp({ needs })), 'LoadBalancers')).toBeUndefined();
   });
 
