@@ -439,7 +439,12 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
   if (problems.length > 0) throw new UserError(problems);
   const caller = await resolveCaller(clients, log);
   plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
-  const result = await preflight(clients, plan.policy, log, caller);
+  const result = await preflight(
+    clients,
+    requiredPart(plan.policy, plan.preview?.routing !== undefined),
+    log,
+    caller,
+  );
   if (result.checked) {
     const undecided = result.undecided.length;
     log.info(
@@ -448,6 +453,16 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
         : `Preflight: ${result.principal} may make ${result.allowed} of the calls this run needs; IAM could not decide the other ${undecided} (see the warning). ${result.note}`,
     );
   }
+}
+
+/**
+ * The statements a run cannot do without. The container-log and url reads only add to a
+ * report: a role without them still deploys (a denied read becomes a notice), so the
+ * preflight does not stop the run for them. Preview routing needs the ELB reads itself.
+ */
+export function requiredPart(policy: PolicyDocument, routing: boolean): PolicyDocument {
+  const optional = new Set(routing ? ['ContainerLogs'] : ['ContainerLogs', 'LoadBalancers']);
+  return { ...policy, Statement: policy.Statement.filter((st) => !optional.has(st.Sid)) };
 }
 
 /** What the least-privilege policy for this run is built from. */

@@ -1,3 +1,4 @@
+import { requiredPart } from '../../src/plan.js';
 import { describe, expect, it } from '@jest/globals';
 import { runCli, USAGE } from '../../src/cli.js';
 import { UserError } from '../../src/errors.js';
@@ -895,5 +896,28 @@ describe('runCli policy', () => {
     expect(head?.split('\n').map((l) => l.replace(/(Unknown option '[^']+'\.).*/, '$1'))).toEqual(errors);
     expect(result.stderr.endsWith(USAGE)).toBe(true);
     expect(usage?.startsWith('Usage: ecs-deploy-pipeline policy')).toBe(true);
+  });
+});
+
+describe('requiredPart: what the preflight insists on', () => {
+  const needs = {
+    build: false,
+    createRepository: false,
+    mode: 'rolling',
+    url: true,
+    containerLogGroups: ['/ecs/example-app'],
+  } as const;
+  it.each([
+    [false, false],
+    [true, true],
+  ])('preview routing %s → the load balancer reads required %s', (routing, lbRequired) => {
+    const policy = buildPolicy(
+      exampleApp({ needs: { ...needs, containerLogGroups: [...needs.containerLogGroups] } }),
+    );
+    const sids = requiredPart(policy, routing).Statement.map((st) => st.Sid);
+    // The container-log and url reads only add to the report: a role without them still deploys.
+    expect(sids).not.toContain('ContainerLogs');
+    expect(sids.includes('LoadBalancers')).toBe(lbRequired);
+    expect(sids).toContain('Service');
   });
 });
