@@ -7,6 +7,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import { clientConfig } from './client-config.js';
@@ -22,6 +23,8 @@ export interface AwsClients {
   iam: IAMClient;
   /** CloudWatch Logs: a container's awslogs output (one-off tasks, failure diagnostics). */
   logs?: CloudWatchLogsClient;
+  /** Elastic Load Balancing, read only: the production listener's address (the `url` output). */
+  elbv2?: ElasticLoadBalancingV2Client;
 }
 
 export function createClients(region: string, maxRetries: number): AwsClients {
@@ -33,6 +36,7 @@ export function createClients(region: string, maxRetries: number): AwsClients {
     sts: new STSClient(common),
     iam: new IAMClient(common),
     logs: new CloudWatchLogsClient(common),
+    elbv2: new ElasticLoadBalancingV2Client(common),
   };
 }
 

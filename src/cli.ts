@@ -23,6 +23,7 @@ export const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --accoun
          [--repository NAME ...] [--create-repository] [--pull] [--image-repository NAME ...]
          [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
          [--pass-role ROLE_ARN ...] [--rollback] [--preview [--preview-listener LISTENER_ARN]]
+         [--log-group GROUP ...] [--load-balanced]
 
 Prints the IAM policy (JSON) that the role running the action needs, scoped to these resources.
 Give every kind of run the role makes (a build, an existing image, a rollback, previews): the
@@ -49,6 +50,9 @@ policy grants what all of them call, and nothing else.
   --rollback           rollback runs too (rollback: true)
   --preview            pull-request previews too (preview: deploy and destroy), next to --service
   --preview-listener   the load balancer listener previews are routed through (preview-listener-arn)
+  --log-group          an awslogs-group of the task definition: a failed deployment's container logs are
+                       read from it (container-log-lines); repeat for several
+  --load-balanced      the service is behind a load balancer: its production listener is read for the url output
 `;
 
 const OPTIONS = {
@@ -71,6 +75,8 @@ const OPTIONS = {
   rollback: { type: 'boolean' },
   preview: { type: 'boolean' },
   'preview-listener': { type: 'string' },
+  'log-group': { type: 'string', multiple: true },
+  'load-balanced': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -281,6 +287,8 @@ function policyInputOf(values: Values, o: ReturnType<typeof checkOptions>): Poli
       pull: values.pull ?? false,
       rollback: values.rollback ?? false,
       ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
+      containerLogGroups: values['log-group'] ?? [],
+      url: values['load-balanced'] ?? false,
     },
   };
 }

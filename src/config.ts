@@ -101,6 +101,8 @@ export interface Config {
   onCancel: 'rollback' | 'leave';
   maxRetries: number;
   outputDir: string;
+  /** Last lines per stopped container shown when a deployment fails (container-log-lines); 0: none. */
+  containerLogLines: number;
   preview?: PreviewConfig;
   /** Redeploy the task definition that was live before the current one (or stop the running deployment with rollback). */
   rollback: boolean;
@@ -437,6 +439,7 @@ function readSettings(read: InputValues, b: BuildInputs, env: NodeJS.ProcessEnv)
     printPolicy: read.bool('print-policy'),
     onCancel: read.choice<'rollback' | 'leave'>('on-cancel'),
     maxRetries: read.int('max-retries') ?? 5,
+    containerLogLines: read.int('container-log-lines') ?? 50,
     outputDir: read.raw('output-dir')
       ? path.resolve(read.workspace, read.raw('output-dir'))
       : path.join(env.RUNNER_TEMP || path.join(read.workspace, '.ecs-deploy'), 'ecs-deploy'),

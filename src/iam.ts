@@ -46,6 +46,13 @@ export interface PermissionNeeds {
   register?: boolean;
   /** keep-revisions: old revisions deregistered, and deleted when `delete`. */
   pruneRevisions?: { delete: boolean };
+  /**
+   * The log groups whose last lines a failed deployment shows (container-log-lines > 0, the
+   * task definition's awslogs containers). Default none: no logs permission.
+   */
+  containerLogGroups?: string[];
+  /** The service is behind a load balancer: its production listener is read for the `url` output. Default false. */
+  url?: boolean;
 }
 
 /** What a group of actions acts on: one statement of the policy each, in this order. */
@@ -80,6 +87,7 @@ export const RESOURCE_KINDS = [
   'TagOneOffTasks',
   'TaskLogs',
   'DeleteTaskDefinitions',
+  'ContainerLogs',
 ] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -197,6 +205,18 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
   }
 
   if (preview) addPreviewActions(add, needs);
+  if (deploys && needs.url) {
+    // CodeDeploy names the production listener; a rolling service names its target group.
+    add(
+      'LoadBalancers',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+    );
+    if (needs.mode === 'rolling') add('LoadBalancers', 'elasticloadbalancing:DescribeTargetGroups');
+  }
+  // A failed deployment's stopped containers: their last lines, read from their log streams.
+  if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)
+    add('ContainerLogs', 'logs:GetLogEvents');
 
   return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
     resource,

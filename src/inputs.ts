@@ -229,6 +229,7 @@ export const INPUTS: readonly InputSpec[] = [
     fix: 'Write one KEY=value per line; keys starting with aws: are reserved.',
   },
   { name: 'service-propagate-tags', kind: 'choice', choices: ['', 'SERVICE', 'TASK_DEFINITION', 'NONE'] },
+  { name: 'container-log-lines', kind: 'int', default: '50', min: 0, max: 10000 },
 ];
 
 const BY_NAME = new Map(INPUTS.map((spec) => [spec.name, spec]));

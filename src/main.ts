@@ -69,9 +69,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       report.message = e.message;
       core.setFailed(`${e.message} The post step stops any deployment this run started.`);
     } else if (e instanceof DeploymentFailed) {
+      // One annotation per failure, the cause first; the detail went to the log's
+      // "What went wrong" group and the summary (GitHub shows only 10 errors per step).
       report.message = e.message;
-      // AWS's own words (hook and event messages): escaped by core, made inert here.
-      for (const line of e.diagnostics) core.error(inertLines(line));
+      // One annotation, the cause first; AWS's own words in it made inert (core escapes the rest).
       core.setFailed(inertLines(e.message));
     } else {
       report.message = (e as Error)?.message?.split('\n')[0];

@@ -4,6 +4,7 @@
  * deployment controller, the CodeDeploy group, the starting task definition, the ECR
  * repositories, and the task definition and appspec as they will be deployed.
  */
+import { awslogsGroups } from './deploy/container-logs.js';
 import path from 'node:path';
 import { DescribeImagesCommand, type ECRClient, type ImageIdentifier } from '@aws-sdk/client-ecr';
 import type { RegisterTaskDefinitionCommandInput, Tag } from '@aws-sdk/client-ecs';
@@ -485,12 +486,30 @@ async function checkBeforeChanging(config: Config, plan: Plan, deps: PlanDeps): 
   if (problems.length > 0) throw new UserError(problems);
   const caller = await resolveCaller(clients, log);
   plan.policy = buildPolicy(await policyInput(config, plan, clients, caller));
-  const result = await preflight(clients, plan.policy, log, caller);
+  const result = await preflight(
+    clients,
+    requiredPart(plan.policy, plan.preview?.routing !== undefined),
+    log,
+    caller,
+  );
   if (result.checked) {
+    const undecided = result.undecided.length;
     log.info(
-      `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`,
+      undecided === 0
+        ? `Preflight: ${result.principal} may make all ${result.allowed} calls this run needs. ${result.note}`
+        : `Preflight: ${result.principal} may make ${result.allowed} of the calls this run needs; IAM could not decide the other ${undecided} (see the warning). ${result.note}`,
     );
   }
+}
+
+/**
+ * The statements a run cannot do without. The container-log and url reads only add to a
+ * report: a role without them still deploys (a denied read becomes a notice), so the
+ * preflight does not stop the run for them. Preview routing needs the ELB reads itself.
+ */
+export function requiredPart(policy: PolicyDocument, routing: boolean): PolicyDocument {
+  const optional = new Set(routing ? ['ContainerLogs'] : ['ContainerLogs', 'LoadBalancers']);
+  return { ...policy, Statement: policy.Statement.filter((st) => !optional.has(st.Sid)) };
 }
 
 /** What the least-privilege policy for this run is built from. */
@@ -539,6 +558,10 @@ export async function policyInput(
         config.revisions.keepRevisions === undefined
           ? undefined
           : { delete: config.revisions.deleteDeregistered },
+      containerLogGroups: config.containerLogLines > 0 ? awslogsGroups(td.containerDefinitions) : [],
+      url:
+        (plan.group?.info.loadBalancerInfo?.targetGroupPairInfoList?.length ?? 0) > 0 ||
+        (plan.service?.service.loadBalancers ?? []).some((lb) => lb.targetGroupArn !== undefined),
     },
   };
 }

@@ -326,6 +326,12 @@ const SCOPES: Record<ResourceKind, (r: RunResources, input: PolicyInput) => Scop
   DeleteTaskDefinitions: (r, input) => ({
     Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
   }),
+  // GetLogEvents is authorized on the log stream: every stream of the groups the task definition names.
+  ContainerLogs: (r, input) => ({
+    Resource: unique(input.needs.containerLogGroups ?? []).map((g) =>
+      r.arn('logs', `log-group:${g}:log-stream:*`),
+    ),
+  }),
 };
 
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */

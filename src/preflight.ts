@@ -141,9 +141,7 @@ export async function preflight(
     );
   }
   const allowed = decisions.length - denied.length;
-  log.info(
-    `Preflight: ${source} is allowed ${allowed} of ${decisions.length} checked action/resource pairs${undecided.length > 0 ? ` (the other ${undecided.length} are undecided, see the warning)` : ''}. ${SIMULATION_NOTE}`,
-  );
+  // The caller prints the one line that says so (plan.ts), with the undecided count.
   return { checked: true, principal: source, allowed, undecided, note: SIMULATION_NOTE };
 }
 

@@ -1,3 +1,6 @@
+import type { ContainerLog, ContainerLogs } from './deploy/container-logs.js';
+import { type Failure, failureSentence, productionHeadline, rollbackPhrase } from './deploy/failure.js';
+import { shortTaskDefinition } from './deploy/history.js';
 import { mdCode, mdFence, mdLink, mdText } from './safe-text.js';
 
 /**
@@ -40,7 +43,8 @@ function firstLine(e: unknown): string {
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
+  // Monotonic-clock durations are fractional: whole milliseconds are enough to read.
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 100) / 10;
   if (s < 60) return `${s} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
@@ -65,6 +69,12 @@ export interface RunReport {
   outcome?: string;
   message?: string;
   diagnostics: string[];
+  /** What failed and where production is now (a failed deployment). */
+  failure?: Failure;
+  /** The last lines the failed deployment's stopped containers printed. */
+  containerLogs?: ContainerLog[];
+  /** Where the deployed version answers (the `url` output). */
+  url?: string;
   stages: StageRecord[];
   /** A section of its own, e.g. the dry run's diff. */
   extraMarkdown?: string;
@@ -88,42 +98,71 @@ export const consoleLinks = {
   },
 };
 
+/** The summary's headline under the title: the state production is in now. */
+export function headline(r: RunReport): string | undefined {
+  if (r.failure !== undefined) return productionHeadline(false, r.failure);
+  // A preview is not production: its summary has its own URL line instead.
+  if (r.ok && r.outcome === 'succeeded' && r.taskDefinitionArn && !r.action?.startsWith('Preview')) {
+    return productionHeadline(true, undefined, r.taskDefinitionArn);
+  }
+  return undefined;
+}
+
+/** The supporting detail of a failure: where production is, the rollback, then what AWS said. */
+export function detailLines(
+  result: { diagnostics: readonly string[] },
+  failure: Failure | undefined,
+): string[] {
+  const lines: string[] = [];
+  if (failure?.deployed) lines.push(`deployed: ${shortTaskDefinition(failure.deployed)}`);
+  if (failure?.production) lines.push(`production now: ${shortTaskDefinition(failure.production)}`);
+  const rollback = rollbackPhrase(failure?.rollback);
+  if (rollback) lines.push(`rollback outcome: ${rollback}`);
+  return [...lines, ...result.diagnostics];
+}
+
+/** Container logs for the run's log: a header per container, then its lines. */
+export function containerLogText(logs: Pick<ContainerLogs, 'logs' | 'notes'>): string[] {
+  const lines: string[] = [];
+  for (const l of logs.logs) {
+    lines.push(
+      `--- ${containerTitle(l)}: ${l.lines.length === 0 ? 'nothing printed' : `last ${l.lines.length} lines`}`,
+    );
+    lines.push(...l.lines);
+  }
+  return [...lines, ...logs.notes];
+}
+
+export function logsDeniedNotice(groups: readonly string[]): string {
+  return `Container logs not shown: reading ${groups.join(', ')} was denied. Give the deploying role logs:GetLogEvents on ${groups.map((g) => `log-group:${g}:*`).join(', ')} (print-policy includes it) to see what the containers printed.`;
+}
+
+function containerTitle(l: ContainerLog): string {
+  return `container ${l.container} of task ${l.taskId} (${l.logGroup} ${l.logStream})`;
+}
+
+function stageRows(stages: readonly StageRecord[]): string[] {
+  const lines = ['| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |'];
+  for (const s of stages) {
+    const mark = s.result === 'succeeded' ? '✅' : s.result === 'failed' ? '❌' : '⏭️';
+    lines.push(`| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${mdText(s.detail ?? '')} |`);
+  }
+  return lines;
+}
+
 /**
  * What a failed run left in AWS that nothing uses: a registered revision no deployment took, the
  * images it pushed for it. Undefined when the run succeeded or got no further than its checks.
  */
 export function leftBehind(r: RunReport): string | undefined {
   if (r.ok || r.taskDefinitionArn === undefined || r.registered !== true) return undefined;
-  if (r.codedeployDeploymentId !== undefined || r.ecsDeploymentId !== undefined) return undefined;
+  if (r.codedeployDeploymentId ?? r.ecsDeploymentId ?? r.serviceDeploymentArn) return undefined;
   const revision = r.taskDefinitionArn.replace(/^.*:task-definition\//, '');
   const pushed = r.images.filter((i) => i.digest !== undefined && !i.reused).map((i) => i.imageUri);
   return `Left behind: registered ${revision}, not deployed${pushed.length > 0 ? `; pushed ${pushed.join(', ')}` : ''}. The service still runs what it ran before; deregister the revision or re-run to deploy it.`;
 }
 
-export function renderSummary(r: RunReport): string {
-  const lines: string[] = [];
-  const icon = r.ok ? '✅' : '❌';
-  const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
-  lines.push(
-    `## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${mdText(target)}`,
-    '',
-  );
-  if (r.message) lines.push(mdText(r.message), '');
-  lines.push('| Stage | Result | Duration | Detail |', '| --- | --- | --- | --- |');
-  for (const s of r.stages) {
-    const mark = s.result === 'succeeded' ? '✅' : s.result === 'failed' ? '❌' : '⏭️';
-    lines.push(`| ${s.name} | ${mark} ${s.result} | ${formatDuration(s.ms)} | ${mdText(s.detail ?? '')} |`);
-  }
-  lines.push('');
-  if (r.images.length > 0) {
-    lines.push('| Container | Image | Digest |', '| --- | --- | --- |');
-    for (const i of r.images) {
-      lines.push(
-        `| ${mdText(i.container)} | ${mdCode(i.imageUri)}${i.reused ? ' (reused)' : ''} | ${mdCode(i.digest ?? '-')} |`,
-      );
-    }
-    lines.push('');
-  }
+function facts(r: RunReport, target: string): string[] {
   const facts: string[] = [];
   if (r.mode) facts.push(`- Deploy mode: **${mdText(r.mode)}**`);
   if (r.taskDefinitionArn) {
@@ -142,12 +181,51 @@ export function renderSummary(r: RunReport): string {
   if (r.ecsDeploymentId) facts.push(`- ECS deployment: ${mdCode(r.ecsDeploymentId)}`);
   if (r.serviceDeploymentArn) facts.push(`- ECS service deployment: ${mdCode(r.serviceDeploymentArn)}`);
   if (r.outcome) facts.push(`- Outcome: **${mdText(r.outcome)}**`);
+  if (r.url) facts.push(`- URL: ${mdLink(r.url, r.url)}`);
   const left = leftBehind(r);
   if (left !== undefined) facts.push(`- ${mdText(left)}`);
-  lines.push(...facts);
-  if (r.extraMarkdown) lines.push('', r.extraMarkdown);
-  if (r.diagnostics.length > 0) {
-    lines.push('', '### What went wrong', '', ...mdFence(r.diagnostics));
+  return facts;
+}
+
+/** "What went wrong": the cause, the detail, then each container's last lines, all escaped or fenced. */
+function wentWrong(r: RunReport): string[] {
+  const details = detailLines(r, r.failure);
+  const logs = r.containerLogs ?? [];
+  if (details.length === 0 && logs.length === 0 && r.failure === undefined) return [];
+  const lines = ['', '### What went wrong', ''];
+  if (r.failure) lines.push(mdText(failureSentence(r.failure)), '');
+  if (details.length > 0) lines.push(...mdFence(details), '');
+  for (const l of logs) {
+    lines.push(`**${mdText(containerTitle(l))}**, last ${l.lines.length} lines:`, '');
+    lines.push(...mdFence(l.lines.length > 0 ? l.lines : ['(nothing printed)']), '');
   }
+  return lines.slice(0, lines[lines.length - 1] === '' ? -1 : undefined);
+}
+
+export function renderSummary(r: RunReport): string {
+  const lines: string[] = [];
+  const icon = r.ok ? '✅' : '❌';
+  const target = r.service ? `${r.cluster}/${r.service}` : r.cluster;
+  lines.push(
+    `## ${icon} ${r.action ?? 'ECS deploy'} ${r.ok ? 'succeeded' : 'failed'}: ${mdText(target)}`,
+    '',
+  );
+  const head = headline(r);
+  if (head) lines.push(`**${mdText(head)}**`, '');
+  if (r.message && !(r.failure && r.message === failureSentence(r.failure)))
+    lines.push(mdText(r.message), '');
+  lines.push(...stageRows(r.stages), '');
+  if (r.images.length > 0) {
+    lines.push('| Container | Image | Digest |', '| --- | --- | --- |');
+    for (const i of r.images) {
+      lines.push(
+        `| ${mdText(i.container)} | ${mdCode(i.imageUri)}${i.reused ? ' (reused)' : ''} | ${mdCode(i.digest ?? '-')} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(...facts(r, target));
+  if (r.extraMarkdown) lines.push('', r.extraMarkdown);
+  lines.push(...wentWrong(r));
   return lines.join('\n') + '\n';
 }

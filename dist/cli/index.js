@@ -408,6 +408,7 @@ const RESOURCE_KINDS = [
     'TagOneOffTasks',
     'TaskLogs',
     'DeleteTaskDefinitions',
+    'ContainerLogs',
 ];
 /**
  * docker push, as AWS documents its permissions ("IAM permissions for pushing an image to
@@ -508,6 +509,15 @@ function requiredActions(needs) {
     }
     if (preview)
         addPreviewActions(add, needs);
+    if (deploys && needs.url) {
+        // CodeDeploy names the production listener; a rolling service names its target group.
+        add('LoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers');
+        if (needs.mode === 'rolling')
+            add('LoadBalancers', 'elasticloadbalancing:DescribeTargetGroups');
+    }
+    // A failed deployment's stopped containers: their last lines, read from their log streams.
+    if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)
+        add('ContainerLogs', 'logs:GetLogEvents');
     return RESOURCE_KINDS.filter((kind) => groups.has(kind)).map((resource) => ({
         resource,
         actions: [...groups.get(resource)].sort(),
@@ -915,6 +925,10 @@ const SCOPES = {
     DeleteTaskDefinitions: (r, input) => ({
         Resource: [r.arn('ecs', `task-definition/${input.taskDefinitionFamily}:*`)],
     }),
+    // GetLogEvents is authorized on the log stream: every stream of the groups the task definition names.
+    ContainerLogs: (r, input) => ({
+        Resource: unique(input.needs.containerLogGroups ?? []).map((g) => r.arn('logs', `log-group:${g}:log-stream:*`)),
+    }),
 };
 /** Every rule of a listener: `listener-rule/app/<lb>/<lb id>/<listener id>/*`. */
 function rulesOf(listenerArn) {
@@ -973,6 +987,7 @@ const USAGE = `Usage: ecs-deploy-pipeline policy --region REGION --account ACCOU
          [--repository NAME ...] [--create-repository] [--pull] [--image-repository NAME ...]
          [--application APP] [--deployment-group GROUP] [--deployment-config CONFIG]
          [--pass-role ROLE_ARN ...] [--rollback] [--preview [--preview-listener LISTENER_ARN]]
+         [--log-group GROUP ...] [--load-balanced]
 
 Prints the IAM policy (JSON) that the role running the action needs, scoped to these resources.
 Give every kind of run the role makes (a build, an existing image, a rollback, previews): the
@@ -999,6 +1014,9 @@ policy grants what all of them call, and nothing else.
   --rollback           rollback runs too (rollback: true)
   --preview            pull-request previews too (preview: deploy and destroy), next to --service
   --preview-listener   the load balancer listener previews are routed through (preview-listener-arn)
+  --log-group          an awslogs-group of the task definition: a failed deployment's container logs are
+                       read from it (container-log-lines); repeat for several
+  --load-balanced      the service is behind a load balancer: its production listener is read for the url output
 `;
 const OPTIONS = {
     region: { type: 'string' },
@@ -1020,6 +1038,8 @@ const OPTIONS = {
     rollback: { type: 'boolean' },
     preview: { type: 'boolean' },
     'preview-listener': { type: 'string' },
+    'log-group': { type: 'string', multiple: true },
+    'load-balanced': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
 };
 const MODES = ['codedeploy', 'rolling', 'ecs-native', 'none'];
@@ -1222,6 +1242,8 @@ function policyInputOf(values, o) {
             pull: values.pull ?? false,
             rollback: values.rollback ?? false,
             ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
+            containerLogGroups: values['log-group'] ?? [],
+            url: values['load-balanced'] ?? false,
         },
     };
 }

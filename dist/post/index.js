@@ -68125,7 +68125,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6093:
+/***/ 745:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70522,7 +70522,105 @@ function generatedAppSpec(service, taskDefinition) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/deploy/failure.ts
+/**
+ * What a failed deployment means for the person reading the run, decided apart from the AWS
+ * calls that found it out (pure). Every strategy's watch fills the same `Failure`; the stage
+ * around it turns it into ONE annotation (the cause first, then where production is and how
+ * the rollback ended), one log group and the summary's "What went wrong".
+ */
+
+const failure_short = (arn) => shortTaskDefinition(arn);
+/** Production's state in words: "production still serves app:11", "production serves app:12". */
+function productionPhrase(f) {
+    if (f.production === undefined)
+        return undefined;
+    const who = f.subject ?? 'production';
+    if (f.previous !== undefined && f.production === f.previous)
+        return `${who} still serves ${failure_short(f.production)}`;
+    if (f.deployed !== undefined && f.production === f.deployed) {
+        return `${who} serves ${failure_short(f.production)}, the new revision`;
+    }
+    return `${who} serves ${failure_short(f.production)}`;
+}
+function rollbackPhrase(r) {
+    if (r === undefined)
+        return undefined;
+    const to = r.taskDefinitionArn ? ` to ${failure_short(r.taskDefinitionArn)}` : '';
+    switch (r.status) {
+        case 'succeeded':
+            return `${r.by}${to} succeeded`;
+        case 'failed':
+            return `${r.by}${to} failed too: check the service in the console`;
+        default:
+            return `${r.by}${to} was still running when the wait ended`;
+    }
+}
+/** The one annotation: the cause, where production is, how the rollback ended. */
+function failureSentence(f) {
+    const parts = [f.cause.replace(/[.\s]+$/, ''), productionPhrase(f), rollbackPhrase(f.rollback)];
+    return `${parts.filter((p) => p !== undefined && p !== '').join('; ')}.`;
+}
+/** The summary's headline: the state production is in now. */
+function productionHeadline(ok, f, deployed) {
+    if (ok)
+        return deployed ? `Production serves ${failure_short(deployed)}.` : undefined;
+    if (f === undefined)
+        return undefined;
+    if (f.rollback?.status === 'in-progress') {
+        return `${capital(f.subject ?? 'production')} is being rolled back${f.rollback.taskDefinitionArn ? ` to ${failure_short(f.rollback.taskDefinitionArn)}` : ''}; the rollback had not ended when the wait did.`;
+    }
+    const phrase = productionPhrase(f);
+    if (phrase === undefined)
+        return `${capital(f.subject ?? 'production')} state unknown: check the service in the console.`;
+    const back = f.rollback?.status === 'succeeded' ? ' (rolled back)' : '';
+    return `${capital(phrase)}${back}.`;
+}
+const capital = (s) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
+/**
+ * Service events that only report routine progress; a failure's detail leaves them out so
+ * the events that explain it are seen.
+ */
+const ROUTINE_EVENTS = [
+    /has started \d+ tasks?/i,
+    /has stopped \d+ running tasks?/i,
+    /(registered|deregistered) \d+ targets?/i,
+    /has reached a steady state/i,
+    /has begun draining connections/i,
+    /deployment (has )?completed\.?$/i,
+    /updated computedDesiredCount/i,
+];
+function isRoutineEvent(message) {
+    return ROUTINE_EVENTS.some((p) => p.test(message));
+}
+/** The hook's Lambda function, read from the deployed AppSpec (YAML or JSON). */
+function hookFunction(appSpec, event) {
+    if (appSpec === undefined)
+        return undefined;
+    const m = new RegExp(`["']?${event}["']?\\s*:\\s*["']?([A-Za-z0-9_:.\\-/]+)`).exec(appSpec);
+    return m?.[1];
+}
+/** The hook's own words, without CodeDeploy's preamble that repeats the event name. */
+function hookMessage(message, fn) {
+    const text = (message ?? '').replace(/^The deployment failed because a specified lifecycle event hook failed:\s*/i, '');
+    const withoutName = fn ? text.replace(new RegExp(`^\\S+ \\(${escapeRe(fn)}\\)\\.?\\s*`), '') : text;
+    return withoutName.trim() || 'no message';
+}
+function escapeRe(s) {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/** The cause of a failed lifecycle hook: "The AfterAllowTestTraffic hook fn failed: …". */
+function hookCause(event, fn, message) {
+    return `The ${event} hook${fn ? ` ${fn}` : ''} failed: ${hookMessage(message, fn)}`;
+}
+/** The cause when the new tasks stopped: the most common stop reason, named once. */
+function tasksCause(deployed, reason, count) {
+    const what = deployed ? `of ${failure_short(deployed)} ` : '';
+    return `${count === 1 ? 'A new task' : `${count} new tasks`} ${what}stopped: ${reason}`;
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/diagnostics.ts
+
 
 
 /**
@@ -70532,10 +70630,11 @@ function generatedAppSpec(service, taskDefinition) {
  */
 const MAX_EVENTS = 10;
 const MAX_STOP_REASONS = 5;
-/** Events at or after `since`, newest last. */
+/** Events at or after `since` that explain something (routine progress left out), newest last. */
 function serviceEventLines(events, since) {
     return (events ?? [])
         .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= since.getTime())
+        .filter((e) => !isRoutineEvent(e.message ?? ''))
         .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))
         .slice(-MAX_EVENTS)
         .map((e) => `service event ${e.createdAt?.toISOString()}: ${e.message ?? ''}`);
@@ -70571,10 +70670,19 @@ const HINTS = [
         hint: 'the tasks started but were reported unhealthy: check the health check path and port of the target group or container against what the application serves, and its start-up time (healthCheckGracePeriodSeconds).',
     },
 ];
+/**
+ * A task the scheduler stopped to scale a task set or deployment down (a rollback's cleanup):
+ * routine, and no explanation of a failure. One stopped for failed health checks is kept.
+ */
+function isRoutineStop(task) {
+    return (task.stopCode === 'ServiceSchedulerInitiated' &&
+        /^Scaling activity initiated by/i.test(task.stoppedReason ?? '') &&
+        !(task.containers ?? []).some((c) => c.exitCode !== undefined && c.exitCode !== 0));
+}
 /** Stop reasons grouped and counted, then one hint per well-known cause. */
 function stoppedTaskLines(tasks) {
     const counts = new Map();
-    for (const t of tasks) {
+    for (const t of tasks.filter((x) => !isRoutineStop(x))) {
         const reason = stoppedTaskReason(t);
         counts.set(reason, (counts.get(reason) ?? 0) + 1);
     }
@@ -70588,6 +70696,9 @@ function stoppedTaskLines(tasks) {
     return lines;
 }
 async function ecsDiagnostics(ecs, q) {
+    return (await ecsFindings(ecs, q)).lines;
+}
+async function ecsFindings(ecs, q) {
     const lines = [];
     let svc;
     try {
@@ -70602,14 +70713,49 @@ async function ecsDiagnostics(ecs, q) {
     }
     const taskDefinitionArn = q.taskDefinitionArn ??
         svc?.taskSets?.find((s) => q.greenTaskSetId && s.id === q.greenTaskSetId)?.taskDefinition;
+    let tasks = [];
     try {
-        const tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
+        tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
         lines.push(...stoppedTaskLines(tasks));
     }
     catch (err) {
         lines.push(`could not read the stopped tasks: ${errorText(err)}`);
     }
-    return lines;
+    const failed = tasks.filter((t) => !isRoutineStop(t));
+    return { lines, tasks: failed.map(failedTask), topReason: topReason(failed), taskDefinitionArn };
+}
+function failedTask(t) {
+    const stopped = (t.containers ?? []).filter((c) => c.exitCode !== undefined && c.exitCode !== 0);
+    const containers = (stopped.length > 0 ? stopped : (t.containers ?? [])).map((c) => c.name ?? '');
+    return {
+        taskArn: t.taskArn ?? '',
+        taskDefinitionArn: t.taskDefinitionArn,
+        containers: containers.filter(Boolean),
+    };
+}
+function topReason(tasks) {
+    const counts = new Map();
+    for (const t of tasks)
+        counts.set(stoppedTaskReason(t), (counts.get(stoppedTaskReason(t)) ?? 0) + 1);
+    const [reason, count] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
+    return reason === undefined || count === undefined ? undefined : { reason, count };
+}
+/**
+ * What production serves now: the PRIMARY task set's task definition (CodeDeploy), else the
+ * PRIMARY deployment's once it completed; undefined while that deployment is still rolling.
+ */
+async function productionNow(ecs, q) {
+    const svc = (await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: q.cluster, services: [q.service] }), {
+        abortSignal: q.signal,
+    })).services?.[0];
+    const set = svc?.taskSets?.find((s) => s.status === 'PRIMARY');
+    if (set)
+        return { taskDefinitionArn: set.taskDefinition, settled: set.stabilityStatus !== 'STABILIZING' };
+    const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+    return {
+        taskDefinitionArn: primary?.taskDefinition ?? svc?.taskDefinition,
+        settled: primary === undefined || primary.rolloutState === 'COMPLETED' || primary.rolloutState === undefined,
+    };
 }
 async function stoppedTasks(ecs, q, taskDefinitionArn) {
     const listed = await ecs.send(new client_ecs_dist_cjs/* ListTasksCommand */.MYg({
@@ -70630,7 +70776,125 @@ async function stoppedTasks(ecs, q, taskDefinitionArn) {
         .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0));
 }
 
+;// CONCATENATED MODULE: ./src/deploy/explain.ts
+/**
+ * After a deployment failed: what ECS and CodeDeploy know about why, how the rollback AWS
+ * made ended (followed to its end within the wait), and what production serves now. The
+ * AWS calls live here; the words are `failure.ts`'s. Each strategy's watch calls these once,
+ * at the end, and hands the `Failure` back in its WatchResult.
+ */
+
+
+
+
+
+
+/** A rollback started at (or after) the deadline is still followed this long, so its end is reported. */
+const ROLLBACK_GRACE_MS = 2 * 60_000;
+/** Polls `check` until it answers or the (graced) deadline passes; undefined at the deadline. */
+async function followUntil(opts, check) {
+    const { clock, signal } = opts;
+    const deadline = Math.max(opts.deadline, clock.now() + ROLLBACK_GRACE_MS);
+    for (;;) {
+        if (signal?.aborted)
+            return undefined;
+        try {
+            const done = await check();
+            if (done !== undefined)
+                return done;
+        }
+        catch {
+            // A failed read while following is not the deployment's failure: try again until the deadline.
+        }
+        const remaining = deadline - clock.now();
+        if (remaining <= 0)
+            return undefined;
+        try {
+            await clock.sleep(Math.min(opts.pollIntervalMs, remaining), signal);
+        }
+        catch {
+            return undefined;
+        }
+    }
+}
+const CODEDEPLOY_END = {
+    Succeeded: 'succeeded',
+    Failed: 'failed',
+    Stopped: 'failed',
+};
+/** Follows a CodeDeploy rollback deployment to its end (or the deadline). */
+async function followCodeDeployRollback(cd, rollbackId, previous, opts) {
+    let taskDefinitionArn = previous;
+    const status = await followUntil(opts, async () => {
+        const info = (await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId: rollbackId }), { abortSignal: opts.signal })).deploymentInfo;
+        taskDefinitionArn = appSpecTaskDefinition(info?.revision?.appSpecContent?.content) ?? taskDefinitionArn;
+        return CODEDEPLOY_END[info?.status ?? ''];
+    });
+    return {
+        by: `the rollback deployment ${rollbackId}`,
+        id: rollbackId,
+        status: status ?? 'in-progress',
+        taskDefinitionArn,
+    };
+}
+/** Follows an ECS deployment that rolls back (circuit breaker, or ours on timeout) to its end. */
+async function followEcsRollback(ecs, target, opts) {
+    let taskDefinitionArn;
+    const status = await followUntil(opts, async () => {
+        const svc = (await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster: target.cluster, services: [target.service] }), {
+            abortSignal: opts.signal,
+        })).services?.[0];
+        const d = svc?.deployments?.find((x) => x.id === target.deploymentId);
+        taskDefinitionArn = d?.taskDefinition ?? taskDefinitionArn;
+        if (d === undefined)
+            return 'failed';
+        if (d.rolloutState === 'FAILED')
+            return 'failed';
+        return d.rolloutState === 'COMPLETED' && d.runningCount === d.desiredCount ? 'succeeded' : undefined;
+    });
+    return { by: target.by, id: target.deploymentId, status: status ?? 'in-progress', taskDefinitionArn };
+}
+/** Reads ECS's side of the failure; a failed read becomes a detail line, never the run's error. */
+async function readFindings(ecs, q) {
+    try {
+        return await ecsFindings(ecs, q);
+    }
+    catch (err) {
+        return { lines: [`could not read what ECS knows: ${errorText(err)}`], tasks: [] };
+    }
+}
+/** Puts together the Failure: the cause (the tasks' reason when nothing more specific is known), production now. */
+async function buildFailure(ecs, parts) {
+    const { findings } = parts;
+    const top = findings.topReason;
+    let kind = parts.kind;
+    let cause = parts.cause;
+    if (cause === undefined && top !== undefined) {
+        cause = tasksCause(parts.deployed ?? findings.taskDefinitionArn, top.reason, top.count);
+        if (kind === 'other')
+            kind = 'tasks';
+    }
+    let production;
+    try {
+        production = (await productionNow(ecs, parts.target)).taskDefinitionArn;
+    }
+    catch {
+        production = undefined;
+    }
+    return {
+        kind,
+        cause: cause ?? parts.fallback,
+        deployed: parts.deployed ?? findings.taskDefinitionArn,
+        previous: parts.previous,
+        production,
+        rollback: parts.rollback,
+        tasks: findings.tasks,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/watch.ts
+
+
 
 
 
@@ -70803,7 +71067,10 @@ function codeDeployDiagnostics(info, target) {
         lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
     }
     for (const e of failedEvents(target)) {
-        lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+        // CodeDeploy often repeats its error as the event's message: said once is enough.
+        if (!(error?.message && e.diagnostics?.message === error.message)) {
+            lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+        }
         const tail = e.diagnostics?.logTail?.trim();
         if (tail)
             lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
@@ -70861,26 +71128,85 @@ async function watchCodeDeployDeployment(cd, ecs, opts) {
     if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
         return result('succeeded', end.verdict.message, []);
     }
-    const explain = async () => [
-        ...codeDeployDiagnostics(info, target),
-        ...(await ecsDiagnostics(ecs, {
-            cluster: opts.cluster,
-            service: opts.service,
-            since: info?.createTime ?? startedAt,
-            greenTaskSetId,
-            signal,
-        })),
-    ];
-    if (end.kind === 'done')
-        return result(end.verdict.outcome, end.verdict.message, await explain());
+    const follow = { clock, pollIntervalMs: opts.pollIntervalMs, deadline: start + opts.timeoutMs, signal };
+    const since = info?.createTime ?? startedAt;
+    const explain = (kind, message) => explainCodeDeploy(cd, ecs, { ...opts, info, target, message, kind, follow, since, greenTaskSetId });
+    if (end.kind === 'done') {
+        const { details, failure } = await explain('ended', end.verdict.message);
+        return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
+    }
     if (end.kind === 'unreachable') {
         return result('unknown', lostSight(`CodeDeploy deployment ${deploymentId}`, status, end, [
             `aws deploy get-deployment --deployment-id ${deploymentId}`,
         ]), []);
     }
     const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
-    log.warning(message);
-    return result('timed-out', message, await explain(), rollbackRequested);
+    const { details, failure } = await explain('timeout', message);
+    return { ...result('timed-out', message, details, rollbackRequested), failure };
+}
+const HOOK_EVENTS = new Set([
+    'BeforeInstall',
+    'AfterInstall',
+    'AfterAllowTestTraffic',
+    'BeforeAllowTraffic',
+    'AfterAllowTraffic',
+]);
+async function rollbackIdOf(cd, deploymentId, signal) {
+    try {
+        const out = await cd.send(new client_codedeploy_dist_cjs/* GetDeploymentCommand */.Tvn({ deploymentId }), { abortSignal: signal });
+        return out?.deploymentInfo?.rollbackInfo?.rollbackDeploymentId;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What CodeDeploy and ECS say about a failed CodeDeploy deployment: the detail lines and the Failure. */
+async function explainCodeDeploy(cd, ecs, p) {
+    const findings = await readFindings(ecs, {
+        cluster: p.cluster,
+        service: p.service,
+        since: p.since,
+        greenTaskSetId: p.greenTaskSetId,
+        signal: p.follow.signal,
+    });
+    const failure = await codeDeployFailure(cd, ecs, { ...p, findings });
+    return { details: [...codeDeployDiagnostics(p.info, p.target), ...findings.lines], failure };
+}
+/** The Failure of a CodeDeploy deployment: the failed hook first, the rollback followed to its end. */
+async function codeDeployFailure(cd, ecs, p) {
+    const failed = failedEvents(p.target)[0];
+    const appSpec = p.info?.revision?.appSpecContent?.content;
+    // Install, AllowTestTraffic and AllowTraffic are CodeDeploy's own steps, not hooks: their
+    // failure is explained by what ECS says about the tasks.
+    const hook = failed && HOOK_EVENTS.has(failed.lifecycleEventName ?? '') ? failed : undefined;
+    const event = hook?.lifecycleEventName;
+    const cause = p.kind === 'timeout'
+        ? p.message
+        : event
+            ? hookCause(event, hookFunction(appSpec, event), hook?.diagnostics?.message)
+            : p.info?.status === 'Stopped'
+                ? p.message
+                : undefined;
+    // The rollback deployment appears on the failed deployment once CodeDeploy starts it.
+    let rollbackId = p.info?.rollbackInfo?.rollbackDeploymentId;
+    if (rollbackId === undefined) {
+        rollbackId = await rollbackIdOf(cd, p.deploymentId, p.follow.signal);
+    }
+    const rollback = rollbackId === undefined
+        ? undefined
+        : await followCodeDeployRollback(cd, rollbackId, p.previousTaskDefinitionArn, p.follow);
+    return buildFailure(ecs, {
+        kind: p.kind === 'timeout' ? 'timeout' : event ? 'hook' : p.info?.status === 'Stopped' ? 'stopped' : 'other',
+        cause,
+        fallback: failed && !hook && p.kind !== 'timeout'
+            ? `CodeDeploy's ${failed.lifecycleEventName} step failed: ${hookFailure(failed)}`
+            : p.message,
+        findings: p.findings,
+        deployed: appSpecTaskDefinition(appSpec),
+        previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
+        rollback,
+        target: { cluster: p.cluster, service: p.service, signal: p.follow.signal },
+    });
 }
 /** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
 async function stopOnTimeout(cd, opts, status) {
@@ -70961,6 +71287,7 @@ async function watchRollingDeployment(ecs, opts) {
     const startedAt = clock.wall();
     const progress = new Progress(log);
     let ours;
+    let primary;
     // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
     const since = () => ours?.createdAt ?? startedAt;
     const poll = async () => {
@@ -70975,6 +71302,7 @@ async function watchRollingDeployment(ecs, opts) {
             };
         }
         ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
+        primary = svc.deployments?.find((d) => d.status === 'PRIMARY') ?? primary;
         if (ours)
             progress.report('deployment', deploymentLine(ours));
         const from = since().getTime();
@@ -70994,43 +71322,108 @@ async function watchRollingDeployment(ecs, opts) {
     if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
         return result('succeeded', end.verdict.message, []);
     }
-    const explain = () => ecsDiagnostics(ecs, {
-        cluster,
-        service,
-        since: since(),
-        taskDefinitionArn: ours?.taskDefinition,
+    const follow = {
+        clock,
+        pollIntervalMs: opts.pollIntervalMs,
+        deadline: start + opts.timeoutMs,
         signal,
-    });
-    if (end.kind === 'done')
-        return result(end.verdict.outcome, end.verdict.message, await explain());
+    };
+    const explain = (message, kind, rollbackId) => explainRolling(ecs, { ...opts, ours, primary, since: since(), follow }, message, kind, rollbackId);
+    if (end.kind === 'done') {
+        const { details, failure } = await explain(end.verdict.message, 'ended');
+        return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
+    }
     if (end.kind === 'unreachable') {
         const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
         const after = 'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
         return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
     }
+    const { message, rollbackRequested, rollbackId } = await rollBackOnTimeout(ecs, opts, ours, status);
+    const { details, failure } = await explain(message, 'timeout', rollbackId);
+    return { ...result('timed-out', message, details, rollbackRequested), failure };
+}
+/** A rolling deployment's Failure: ECS's findings, the rollback (circuit breaker's or ours) followed to its end. */
+async function explainRolling(ecs, p, message, kind, rollbackId) {
+    const { cluster, service, ours, follow } = p;
+    const findings = await readFindings(ecs, {
+        cluster,
+        service,
+        since: p.since,
+        taskDefinitionArn: ours?.taskDefinition,
+        signal: follow.signal,
+    });
+    // The circuit breaker's rollback: a PRIMARY deployment of the previous revision that replaced
+    // ours once ours FAILED (read again: ECS may start it just after; and between two polls it
+    // may already have dropped ours). Another run's deployment is not mistaken for it.
+    const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
+    const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
+    const stillOurs = now !== undefined ? now.deployments?.find((d) => d.id === p.deploymentId) : ours;
+    const previous = p.previousTaskDefinitionArn;
+    const breaker = kind === 'ended' &&
+        primary !== undefined &&
+        primary.id !== p.deploymentId &&
+        (stillOurs === undefined || stillOurs.rolloutState === 'FAILED') &&
+        (previous !== undefined
+            ? primary.taskDefinition === previous
+            : now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true);
+    const followId = rollbackId ?? (breaker ? primary?.id : undefined);
+    const by = `${breaker ? "the circuit breaker's rollback" : 'the rollback'} (ECS deployment ${followId})`;
+    const rollback = followId === undefined
+        ? undefined
+        : await followEcsRollback(ecs, { cluster, service, deploymentId: followId, by }, follow);
+    const failure = await buildFailure(ecs, {
+        kind: kind === 'timeout' ? 'timeout' : breaker ? 'circuit-breaker' : 'other',
+        cause: kind === 'timeout' ? message : undefined,
+        fallback: message,
+        findings,
+        deployed: ours?.taskDefinition,
+        previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
+        rollback,
+        target: { cluster, service, signal: follow.signal },
+    });
+    return { details: findings.lines, failure };
+}
+async function serviceNow(ecs, cluster, service) {
+    try {
+        return (await ecs.send(new client_ecs_dist_cjs/* DescribeServicesCommand */.H7c({ cluster, services: [service] })))?.services?.[0];
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Past the deadline: UpdateService back to the previous task definition when rollback-on-timeout is on. */
+async function rollBackOnTimeout(ecs, opts, ours, status) {
+    const { cluster, service, deploymentId } = opts;
     const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
-    let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
-    let rollbackRequested = false;
+    const message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
     const previous = opts.previousTaskDefinitionArn;
-    if (opts.rollbackOnTimeout && previous) {
-        try {
-            await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
-            rollbackRequested = true;
-            message += ` Rolled the service back to ${previous} (UpdateService).`;
-        }
-        catch (err) {
-            message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
-        }
+    if (!opts.rollbackOnTimeout) {
+        return {
+            message: `${message} The deployment continues in ECS: rollback on timeout is off.`,
+            rollbackRequested: false,
+        };
     }
-    else if (opts.rollbackOnTimeout) {
-        message +=
-            ' No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.';
+    if (!previous) {
+        return {
+            message: `${message} No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.`,
+            rollbackRequested: false,
+        };
     }
-    else {
-        message += ' The deployment continues in ECS: rollback on timeout is off.';
+    try {
+        const out = await ecs.send(new client_ecs_dist_cjs/* UpdateServiceCommand */.kZr({ cluster, service, taskDefinition: previous }));
+        const rollbackId = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+        return {
+            message: `${message} Rolled the service back to ${previous} (UpdateService).`,
+            rollbackRequested: true,
+            rollbackId,
+        };
     }
-    log.warning(message);
-    return result('timed-out', message, await explain(), rollbackRequested);
+    catch (err) {
+        return {
+            message: `${message} Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`,
+            rollbackRequested: false,
+        };
+    }
 }
 /**
  * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
@@ -71169,6 +71562,7 @@ const codedeployStrategy = {
             cluster: request.cluster,
             service: request.service,
             timeoutMs: waitBudgetMs(group, config.waitForMinutes),
+            previousTaskDefinitionArn: request.previousTaskDefinitionArn,
         };
     },
     watch(clients, started, ctx, opts) {
@@ -71176,6 +71570,7 @@ const codedeployStrategy = {
             deploymentId: started.id,
             cluster: started.cluster,
             service: started.service,
+            previousTaskDefinitionArn: started.previousTaskDefinitionArn,
             timeoutMs: started.timeoutMs,
             pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
             rollbackOnTimeout: opts.rollbackOnTimeout,
@@ -72465,7 +72860,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _aws_sdk_client_codedeploy__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7507);
 /* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(212);
-/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6093);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(745);
 /* harmony import */ var _client_config_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8683);
 /* harmony import */ var _docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9692);
 /* harmony import */ var _runner_log_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9738);

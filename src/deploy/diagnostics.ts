@@ -8,6 +8,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { errorText, resourceName } from './aws-errors.js';
+import { type FailedTask, isRoutineEvent } from './failure.js';
 
 /**
  * What ECS knows about a failed deployment that the user cannot see from the CI log:
@@ -18,10 +19,11 @@ import { errorText, resourceName } from './aws-errors.js';
 const MAX_EVENTS = 10;
 const MAX_STOP_REASONS = 5;
 
-/** Events at or after `since`, newest last. */
+/** Events at or after `since` that explain something (routine progress left out), newest last. */
 export function serviceEventLines(events: ServiceEvent[] | undefined, since: Date): string[] {
   return (events ?? [])
     .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= since.getTime())
+    .filter((e) => !isRoutineEvent(e.message ?? ''))
     .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))
     .slice(-MAX_EVENTS)
     .map((e) => `service event ${e.createdAt?.toISOString()}: ${e.message ?? ''}`);
@@ -58,10 +60,22 @@ const HINTS: { pattern: RegExp; hint: string }[] = [
   },
 ];
 
+/**
+ * A task the scheduler stopped to scale a task set or deployment down (a rollback's cleanup):
+ * routine, and no explanation of a failure. One stopped for failed health checks is kept.
+ */
+export function isRoutineStop(task: Task): boolean {
+  return (
+    task.stopCode === 'ServiceSchedulerInitiated' &&
+    /^Scaling activity initiated by/i.test(task.stoppedReason ?? '') &&
+    !(task.containers ?? []).some((c) => c.exitCode !== undefined && c.exitCode !== 0)
+  );
+}
+
 /** Stop reasons grouped and counted, then one hint per well-known cause. */
 export function stoppedTaskLines(tasks: Task[]): string[] {
   const counts = new Map<string, number>();
-  for (const t of tasks) {
+  for (const t of tasks.filter((x) => !isRoutineStop(x))) {
     const reason = stoppedTaskReason(t);
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
@@ -85,7 +99,21 @@ export interface EcsDiagnosticsQuery {
   signal?: AbortSignal;
 }
 
+/** What ECS says about a failure: detail lines, the stopped tasks and their most common reason. */
+export interface EcsFindings {
+  lines: string[];
+  tasks: FailedTask[];
+  /** The most common stop reason and how many tasks stopped with it. */
+  topReason?: { reason: string; count: number };
+  /** The task definition the failed tasks ran. */
+  taskDefinitionArn?: string;
+}
+
 export async function ecsDiagnostics(ecs: ECSClient, q: EcsDiagnosticsQuery): Promise<string[]> {
+  return (await ecsFindings(ecs, q)).lines;
+}
+
+export async function ecsFindings(ecs: ECSClient, q: EcsDiagnosticsQuery): Promise<EcsFindings> {
   const lines: string[] = [];
   let svc: Service | undefined;
   try {
@@ -100,13 +128,55 @@ export async function ecsDiagnostics(ecs: ECSClient, q: EcsDiagnosticsQuery): Pr
   const taskDefinitionArn =
     q.taskDefinitionArn ??
     svc?.taskSets?.find((s) => q.greenTaskSetId && s.id === q.greenTaskSetId)?.taskDefinition;
+  let tasks: Task[] = [];
   try {
-    const tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
+    tasks = await stoppedTasks(ecs, q, taskDefinitionArn);
     lines.push(...stoppedTaskLines(tasks));
   } catch (err) {
     lines.push(`could not read the stopped tasks: ${errorText(err)}`);
   }
-  return lines;
+  const failed = tasks.filter((t) => !isRoutineStop(t));
+  return { lines, tasks: failed.map(failedTask), topReason: topReason(failed), taskDefinitionArn };
+}
+
+function failedTask(t: Task): FailedTask {
+  const stopped = (t.containers ?? []).filter((c) => c.exitCode !== undefined && c.exitCode !== 0);
+  const containers = (stopped.length > 0 ? stopped : (t.containers ?? [])).map((c) => c.name ?? '');
+  return {
+    taskArn: t.taskArn ?? '',
+    taskDefinitionArn: t.taskDefinitionArn,
+    containers: containers.filter(Boolean),
+  };
+}
+
+function topReason(tasks: Task[]): EcsFindings['topReason'] {
+  const counts = new Map<string, number>();
+  for (const t of tasks) counts.set(stoppedTaskReason(t), (counts.get(stoppedTaskReason(t)) ?? 0) + 1);
+  const [reason, count] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
+  return reason === undefined || count === undefined ? undefined : { reason, count };
+}
+
+/**
+ * What production serves now: the PRIMARY task set's task definition (CodeDeploy), else the
+ * PRIMARY deployment's once it completed; undefined while that deployment is still rolling.
+ */
+export async function productionNow(
+  ecs: ECSClient,
+  q: { cluster: string; service: string; signal?: AbortSignal },
+): Promise<{ taskDefinitionArn?: string; settled: boolean }> {
+  const svc = (
+    await ecs.send(new DescribeServicesCommand({ cluster: q.cluster, services: [q.service] }), {
+      abortSignal: q.signal,
+    })
+  ).services?.[0];
+  const set = svc?.taskSets?.find((s) => s.status === 'PRIMARY');
+  if (set) return { taskDefinitionArn: set.taskDefinition, settled: set.stabilityStatus !== 'STABILIZING' };
+  const primary = svc?.deployments?.find((d) => d.status === 'PRIMARY');
+  return {
+    taskDefinitionArn: primary?.taskDefinition ?? svc?.taskDefinition,
+    settled:
+      primary === undefined || primary.rolloutState === 'COMPLETED' || primary.rolloutState === undefined,
+  };
 }
 
 async function stoppedTasks(

@@ -20,7 +20,15 @@ import {
 import type { Clock } from '../clock.js';
 import type { Log } from '../log.js';
 import { errorText, isTransientError } from './aws-errors.js';
-import { ecsDiagnostics } from './diagnostics.js';
+import {
+  buildFailure,
+  followCodeDeployRollback,
+  followEcsRollback,
+  type FollowOptions,
+  readFindings,
+} from './explain.js';
+import { type Failure, hookCause, hookFunction } from './failure.js';
+import { appSpecTaskDefinition } from './history.js';
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -39,7 +47,10 @@ export interface WatchResult {
   /** The last status AWS reported: the CodeDeploy status, or our ECS deployment's rolloutState. */
   status: string;
   message: string;
+  /** Supporting detail of a failure (lifecycle events, service events that matter, stopped tasks). */
   diagnostics: string[];
+  /** What failed and where production is now; every strategy fills it when the outcome is not succeeded. */
+  failure?: Failure;
   rollbackRequested: boolean;
   elapsedMs: number;
   polls: number;
@@ -242,7 +253,10 @@ function codeDeployDiagnostics(info: DeploymentInfo | undefined, target: ECSTarg
     lines.push(`rollback: ${rollback.rollbackMessage ?? 'started'}${id}`);
   }
   for (const e of failedEvents(target)) {
-    lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+    // CodeDeploy often repeats its error as the event's message: said once is enough.
+    if (!(error?.message && e.diagnostics?.message === error.message)) {
+      lines.push(`lifecycle event ${e.lifecycleEventName} failed: ${hookFailure(e)}`);
+    }
     const tail = e.diagnostics?.logTail?.trim();
     if (tail) lines.push(`lifecycle event ${e.lifecycleEventName} log tail: ${tail}`);
   }
@@ -256,7 +270,12 @@ function codeDeployDiagnostics(info: DeploymentInfo | undefined, target: ECSTarg
 export async function watchCodeDeployDeployment(
   cd: CodeDeployClient,
   ecs: ECSClient,
-  opts: WatchOptions & { deploymentId: string; cluster: string; service: string },
+  opts: WatchOptions & {
+    deploymentId: string;
+    cluster: string;
+    service: string;
+    previousTaskDefinitionArn?: string;
+  },
 ): Promise<WatchResult> {
   const { clock, log, signal, deploymentId } = opts;
   const start = clock.now();
@@ -311,17 +330,14 @@ export async function watchCodeDeployDeployment(
   if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
     return result('succeeded', end.verdict.message, []);
   }
-  const explain = async () => [
-    ...codeDeployDiagnostics(info, target),
-    ...(await ecsDiagnostics(ecs, {
-      cluster: opts.cluster,
-      service: opts.service,
-      since: info?.createTime ?? startedAt,
-      greenTaskSetId,
-      signal,
-    })),
-  ];
-  if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+  const follow = { clock, pollIntervalMs: opts.pollIntervalMs, deadline: start + opts.timeoutMs, signal };
+  const since = info?.createTime ?? startedAt;
+  const explain = (kind: 'ended' | 'timeout', message: string) =>
+    explainCodeDeploy(cd, ecs, { ...opts, info, target, message, kind, follow, since, greenTaskSetId });
+  if (end.kind === 'done') {
+    const { details, failure } = await explain('ended', end.verdict.message);
+    return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
+  }
   if (end.kind === 'unreachable') {
     return result(
       'unknown',
@@ -331,10 +347,99 @@ export async function watchCodeDeployDeployment(
       [],
     );
   }
-
   const { message, rollbackRequested } = await stopOnTimeout(cd, opts, status);
-  log.warning(message);
-  return result('timed-out', message, await explain(), rollbackRequested);
+  const { details, failure } = await explain('timeout', message);
+  return { ...result('timed-out', message, details, rollbackRequested), failure };
+}
+
+const HOOK_EVENTS = new Set([
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+]);
+
+async function rollbackIdOf(cd: CodeDeployClient, deploymentId: string, signal?: AbortSignal) {
+  try {
+    const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
+    return out?.deploymentInfo?.rollbackInfo?.rollbackDeploymentId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What CodeDeploy and ECS say about a failed CodeDeploy deployment: the detail lines and the Failure. */
+async function explainCodeDeploy(
+  cd: CodeDeployClient,
+  ecs: ECSClient,
+  p: Omit<Parameters<typeof codeDeployFailure>[2], 'findings'> & { since: Date; greenTaskSetId?: string },
+): Promise<{ details: string[]; failure: Failure }> {
+  const findings = await readFindings(ecs, {
+    cluster: p.cluster,
+    service: p.service,
+    since: p.since,
+    greenTaskSetId: p.greenTaskSetId,
+    signal: p.follow.signal,
+  });
+  const failure = await codeDeployFailure(cd, ecs, { ...p, findings });
+  return { details: [...codeDeployDiagnostics(p.info, p.target), ...findings.lines], failure };
+}
+
+/** The Failure of a CodeDeploy deployment: the failed hook first, the rollback followed to its end. */
+async function codeDeployFailure(
+  cd: CodeDeployClient,
+  ecs: ECSClient,
+  p: {
+    deploymentId: string;
+    cluster: string;
+    service: string;
+    previousTaskDefinitionArn?: string;
+    info: DeploymentInfo | undefined;
+    target: ECSTarget | undefined;
+    message: string;
+    kind: 'ended' | 'timeout';
+    findings: Awaited<ReturnType<typeof readFindings>>;
+    follow: FollowOptions;
+  },
+): Promise<Failure> {
+  const failed = failedEvents(p.target)[0];
+  const appSpec = p.info?.revision?.appSpecContent?.content;
+  // Install, AllowTestTraffic and AllowTraffic are CodeDeploy's own steps, not hooks: their
+  // failure is explained by what ECS says about the tasks.
+  const hook = failed && HOOK_EVENTS.has(failed.lifecycleEventName ?? '') ? failed : undefined;
+  const event = hook?.lifecycleEventName;
+  const cause =
+    p.kind === 'timeout'
+      ? p.message
+      : event
+        ? hookCause(event, hookFunction(appSpec, event), hook?.diagnostics?.message)
+        : p.info?.status === 'Stopped'
+          ? p.message
+          : undefined;
+  // The rollback deployment appears on the failed deployment once CodeDeploy starts it.
+  let rollbackId = p.info?.rollbackInfo?.rollbackDeploymentId;
+  if (rollbackId === undefined) {
+    rollbackId = await rollbackIdOf(cd, p.deploymentId, p.follow.signal);
+  }
+  const rollback =
+    rollbackId === undefined
+      ? undefined
+      : await followCodeDeployRollback(cd, rollbackId, p.previousTaskDefinitionArn, p.follow);
+  return buildFailure(ecs, {
+    kind:
+      p.kind === 'timeout' ? 'timeout' : event ? 'hook' : p.info?.status === 'Stopped' ? 'stopped' : 'other',
+    cause,
+    fallback:
+      failed && !hook && p.kind !== 'timeout'
+        ? `CodeDeploy's ${failed.lifecycleEventName} step failed: ${hookFailure(failed)}`
+        : p.message,
+    findings: p.findings,
+    deployed: appSpecTaskDefinition(appSpec),
+    previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
+    rollback,
+    target: { cluster: p.cluster, service: p.service, signal: p.follow.signal },
+  });
 }
 
 /** Past the deadline: StopDeployment with rollback when rollback-on-timeout is on; the message says what happened. */
@@ -432,6 +537,7 @@ export async function watchRollingDeployment(
   const startedAt = clock.wall();
   const progress = new Progress(log);
   let ours: Deployment | undefined;
+  let primary: Deployment | undefined;
   // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
   const since = () => ours?.createdAt ?? startedAt;
 
@@ -447,6 +553,7 @@ export async function watchRollingDeployment(
       };
     }
     ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
+    primary = svc.deployments?.find((d) => d.status === 'PRIMARY') ?? primary;
     if (ours) progress.report('deployment', deploymentLine(ours));
     const from = since().getTime();
     const events = (svc.events ?? [])
@@ -465,41 +572,138 @@ export async function watchRollingDeployment(
   if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
     return result('succeeded', end.verdict.message, []);
   }
-  const explain = () =>
-    ecsDiagnostics(ecs, {
-      cluster,
-      service,
-      since: since(),
-      taskDefinitionArn: ours?.taskDefinition,
-      signal,
-    });
-  if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+  const follow: FollowOptions = {
+    clock,
+    pollIntervalMs: opts.pollIntervalMs,
+    deadline: start + opts.timeoutMs,
+    signal,
+  };
+  const explain = (message: string, kind: 'ended' | 'timeout', rollbackId?: string) =>
+    explainRolling(ecs, { ...opts, ours, primary, since: since(), follow }, message, kind, rollbackId);
+  if (end.kind === 'done') {
+    const { details, failure } = await explain(end.verdict.message, 'ended');
+    return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
+  }
   if (end.kind === 'unreachable') {
     const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
     const after =
       'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
     return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
   }
-  const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
-  let message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
-  let rollbackRequested = false;
-  const previous = opts.previousTaskDefinitionArn;
-  if (opts.rollbackOnTimeout && previous) {
-    try {
-      await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: previous }));
-      rollbackRequested = true;
-      message += ` Rolled the service back to ${previous} (UpdateService).`;
-    } catch (err) {
-      message += ` Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`;
-    }
-  } else if (opts.rollbackOnTimeout) {
-    message +=
-      ' No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.';
-  } else {
-    message += ' The deployment continues in ECS: rollback on timeout is off.';
+  const { message, rollbackRequested, rollbackId } = await rollBackOnTimeout(ecs, opts, ours, status);
+  const { details, failure } = await explain(message, 'timeout', rollbackId);
+  return { ...result('timed-out', message, details, rollbackRequested), failure };
+}
+
+/** A rolling deployment's Failure: ECS's findings, the rollback (circuit breaker's or ours) followed to its end. */
+async function explainRolling(
+  ecs: ECSClient,
+  p: {
+    cluster: string;
+    service: string;
+    deploymentId: string;
+    previousTaskDefinitionArn?: string;
+    ours?: Deployment;
+    primary?: Deployment;
+    since: Date;
+    follow: FollowOptions;
+  },
+  message: string,
+  kind: 'ended' | 'timeout',
+  rollbackId?: string,
+): Promise<{ details: string[]; failure: Failure }> {
+  const { cluster, service, ours, follow } = p;
+  const findings = await readFindings(ecs, {
+    cluster,
+    service,
+    since: p.since,
+    taskDefinitionArn: ours?.taskDefinition,
+    signal: follow.signal,
+  });
+  // The circuit breaker's rollback: a PRIMARY deployment of the previous revision that replaced
+  // ours once ours FAILED (read again: ECS may start it just after; and between two polls it
+  // may already have dropped ours). Another run's deployment is not mistaken for it.
+  const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
+  const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
+  const stillOurs = now !== undefined ? now.deployments?.find((d) => d.id === p.deploymentId) : ours;
+  const previous = p.previousTaskDefinitionArn;
+  const breaker =
+    kind === 'ended' &&
+    primary !== undefined &&
+    primary.id !== p.deploymentId &&
+    (stillOurs === undefined || stillOurs.rolloutState === 'FAILED') &&
+    (previous !== undefined
+      ? primary.taskDefinition === previous
+      : now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true);
+  const followId = rollbackId ?? (breaker ? primary?.id : undefined);
+  const by = `${breaker ? "the circuit breaker's rollback" : 'the rollback'} (ECS deployment ${followId})`;
+  const rollback =
+    followId === undefined
+      ? undefined
+      : await followEcsRollback(ecs, { cluster, service, deploymentId: followId, by }, follow);
+  const failure = await buildFailure(ecs, {
+    kind: kind === 'timeout' ? 'timeout' : breaker ? 'circuit-breaker' : 'other',
+    cause: kind === 'timeout' ? message : undefined,
+    fallback: message,
+    findings,
+    deployed: ours?.taskDefinition,
+    previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
+    rollback,
+    target: { cluster, service, signal: follow.signal },
+  });
+  return { details: findings.lines, failure };
+}
+
+async function serviceNow(ecs: ECSClient, cluster: string, service: string) {
+  try {
+    return (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] })))?.services?.[0];
+  } catch {
+    return undefined;
   }
-  log.warning(message);
-  return result('timed-out', message, await explain(), rollbackRequested);
+}
+
+/** Past the deadline: UpdateService back to the previous task definition when rollback-on-timeout is on. */
+async function rollBackOnTimeout(
+  ecs: ECSClient,
+  opts: WatchOptions & {
+    cluster: string;
+    service: string;
+    deploymentId: string;
+    previousTaskDefinitionArn?: string;
+  },
+  ours: Deployment | undefined,
+  status: string,
+): Promise<{ message: string; rollbackRequested: boolean; rollbackId?: string }> {
+  const { cluster, service, deploymentId } = opts;
+  const counts = ours ? `, running ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0}` : '';
+  const message = `ECS deployment ${deploymentId} did not complete within ${formatDuration(opts.timeoutMs)} (last rolloutState ${status}${counts}).`;
+  const previous = opts.previousTaskDefinitionArn;
+  if (!opts.rollbackOnTimeout) {
+    return {
+      message: `${message} The deployment continues in ECS: rollback on timeout is off.`,
+      rollbackRequested: false,
+    };
+  }
+  if (!previous) {
+    return {
+      message: `${message} No previous task definition is known, so nothing was rolled back; the deployment continues in ECS.`,
+      rollbackRequested: false,
+    };
+  }
+  try {
+    const out = await ecs.send(new UpdateServiceCommand({ cluster, service, taskDefinition: previous }));
+    const rollbackId = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+    return {
+      message: `${message} Rolled the service back to ${previous} (UpdateService).`,
+      rollbackRequested: true,
+      rollbackId,
+    };
+  } catch (err) {
+    return {
+      message: `${message} Rolling back to ${previous} failed (${errorText(err)}); the deployment continues in ECS.`,
+      rollbackRequested: false,
+    };
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Plan } from '../plan.js';
 import type { AppSpec } from '../render/appspec.js';
 import type { RunReport, StageTimer } from '../report.js';
 import type { RunDeps } from '../stages/deps.js';
-import { settleDeployment, startDeployment, type Watch } from '../stages/deploy.js';
+import { outputUrl, settleDeployment, startDeployment, type Watch } from '../stages/deploy.js';
 import { showDryRun } from '../stages/dryrun.js';
 import { register } from '../stages/register.js';
 import { prepareRelease } from '../stages/release.js';
@@ -58,6 +58,17 @@ export async function runDeploy(
     stages.skip('Deploy', 'deploy-mode none: task definition registered only');
   }
   await settleDeployment(watch, config, deps, stages, report);
+  if (report.outcome === 'succeeded') {
+    const route = plan.group?.info.loadBalancerInfo?.targetGroupPairInfoList?.[0]?.prodTrafficRoute;
+    await outputUrl(
+      {
+        listenerArn: route?.listenerArns?.[0],
+        targetGroupArn: plan.service?.service.loadBalancers?.[0]?.targetGroupArn,
+      },
+      deps,
+      report,
+    );
+  }
   // "After" means after a deployment seen to succeed, not one left unwatched.
   const succeeded = report.outcome === 'succeeded' || report.outcome === 'registered';
   if (config.task?.when === 'after') {

@@ -69,7 +69,11 @@ async function startPreview(
   report.ecsDeploymentId = started.deploymentId;
   deps.setOutput('preview-service', names.service);
   deps.setOutput('ecs-deployment-id', started.deploymentId);
-  if (names.url !== undefined) deps.setOutput('preview-url', names.url);
+  if (names.url !== undefined) {
+    deps.setOutput('preview-url', names.url);
+    // The same address as the `url` output, for the job's `environment: url`.
+    deps.setOutput('url', names.url);
+  }
   recordDeployment(deps, { ...intent, id: started.deploymentId });
   const deployment = {
     strategy: strategy.name,

@@ -13,8 +13,13 @@ import type {
   StartedDeployment,
   StartRequest,
 } from '../deploy/strategy.js';
+import { readContainerLogs } from '../deploy/container-logs.js';
+import { failureSentence } from '../deploy/failure.js';
+import { deploymentUrl } from '../deploy/url.js';
+import { errorText, isAwsError } from '../deploy/aws-errors.js';
 import type { WatchResult } from '../deploy/watch.js';
-import type { RunReport } from '../report.js';
+import { containerLogText, detailLines, logsDeniedNotice, type RunReport } from '../report.js';
+import { inertLines } from '../safe-text.js';
 import { DeploymentFailed, type RunDeps } from './deps.js';
 import type { Stages } from './stage.js';
 
@@ -102,17 +107,103 @@ export async function settleDeployment(
     stages.skip('Watch', 'wait-for-service-stability is false');
     report.outcome = 'started';
   } else {
-    const result = await stages.run('Watch', watch, (r) => `${r.outcome}: ${r.status}`);
+    const result = await watchStage(watch, stages);
     // A watch cut short by cancellation, or one that lost sight of the deployment (AWS
     // unreachable), leaves it to the post step to stop.
     if (!deps.signal?.aborted && result.outcome !== 'unknown') deps.saveState('settled', 'true');
     report.outcome = result.outcome;
-    report.diagnostics.push(...result.diagnostics);
     deps.setOutput('deployment-outcome', result.outcome);
-    if (result.outcome !== 'succeeded') {
-      throw new DeploymentFailed(result.message, result.diagnostics);
-    }
+    if (result.outcome !== 'succeeded') await failDeployment(result, config, deps, report);
     report.message = result.message;
   }
   if (report.outcome !== 'succeeded') deps.setOutput('deployment-outcome', report.outcome ?? '');
+}
+
+/** The Watch stage: ✅ only when the deployment succeeded; a failed one is ❌ with its cause. */
+async function watchStage(watch: Watch, stages: Stages): Promise<WatchResult> {
+  let result: WatchResult | undefined;
+  try {
+    return await stages.run(
+      'Watch',
+      async () => {
+        result = await watch();
+        if (result.outcome !== 'succeeded') {
+          // The stage row names the cause; the headline and "What went wrong" say the rest.
+          throw new Error(result.failure?.cause ?? result.message);
+        }
+        return result;
+      },
+      (r) => `${r.outcome}: ${r.status}`,
+    );
+  } catch (e) {
+    if (result === undefined) throw e;
+    return result;
+  }
+}
+
+/**
+ * A deployment that did not succeed: its detail and its containers' last lines in log groups
+ * and the report, then the one error (the cause first) for main to annotate.
+ */
+async function failDeployment(
+  result: WatchResult,
+  config: Config,
+  deps: RunDeps,
+  report: RunReport,
+): Promise<never> {
+  const failure =
+    result.failure && config.preview !== undefined
+      ? { ...result.failure, subject: 'the preview' }
+      : result.failure;
+  const sentence = failure ? failureSentence(failure) : result.message;
+  report.failure = failure;
+  report.diagnostics.push(...result.diagnostics);
+  const logs =
+    failure && deps.clients.logs
+      ? await readContainerLogs(
+          { ecs: deps.clients.ecs, logs: deps.clients.logs },
+          failure.tasks,
+          config.containerLogLines,
+          deps.signal,
+        ).catch(() => undefined)
+      : undefined;
+  report.containerLogs = logs?.logs;
+  const group = deps.group ?? ((_name: string, fn: () => Promise<void>) => fn());
+  const details = detailLines(result, failure);
+  if (details.length > 0) {
+    await group('What went wrong', async () => deps.log.info(inertLines(details.join('\n'))));
+  }
+  if (logs !== undefined && logs.logs.length + logs.notes.length > 0) {
+    await group('Container logs', async () => deps.log.info(inertLines(containerLogText(logs).join('\n'))));
+  }
+  if (logs !== undefined && logs.denied.length > 0) deps.log.notice(logsDeniedNotice(logs.denied));
+  throw new DeploymentFailed(sentence, result.diagnostics, failure);
+}
+
+/**
+ * The `url` output: where the deployed version answers. Read after a successful deployment;
+ * a target without a load balancer has none, and a failed read is a notice, never the run's error.
+ */
+export async function outputUrl(
+  target: { listenerArn?: string; targetGroupArn?: string; url?: string },
+  deps: RunDeps,
+  report: RunReport,
+): Promise<void> {
+  let url = target.url;
+  const elb = deps.elbv2 ?? deps.clients.elbv2;
+  if (url === undefined && elb !== undefined) {
+    try {
+      url = await deploymentUrl(elb, target);
+    } catch (err) {
+      // Denied: say which permission gives the URL; anything else (no such target group) is no URL.
+      if (isAwsError(err, 'AccessDenied', 'AccessDeniedException')) {
+        deps.log.notice(
+          `No url output: reading the load balancer was denied (${errorText(err)}). Grant elasticloadbalancing:DescribeListeners, DescribeLoadBalancers and DescribeTargetGroups to get it.`,
+        );
+      } else deps.log.debug(`No url output: ${errorText(err)}`);
+    }
+  }
+  if (url === undefined) return;
+  report.url = url;
+  deps.setOutput('url', url);
 }

@@ -1,6 +1,7 @@
 /** What every run and stage is given: its clients and its side effects, as parameters. */
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws.js';
+import type { Failure } from '../deploy/failure.js';
 import type { Clock } from '../clock.js';
 import type { Docker } from '../docker.js';
 import type { FileSystem } from '../fs.js';
@@ -33,6 +34,8 @@ export class DeploymentFailed extends Error {
   constructor(
     message: string,
     readonly diagnostics: string[],
+    /** What failed and where production is now, when the strategy could tell. */
+    readonly failure?: Failure,
   ) {
     super(message);
     this.name = 'DeploymentFailed';

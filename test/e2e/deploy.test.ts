@@ -160,7 +160,15 @@ describe('blue/green through CodeDeploy', () => {
 
   it('stops the deployment with rollback when the wait runs out', async () => {
     emulator.clock.speed = 1;
-    const r = await run(blueGreen({ image: deployable(), service: 'slow', 'wait-for-minutes': '0.05' }));
+    // Once stopped, the rollback the action follows to its end runs at the usual speed.
+    const from = emulator.calls.length;
+    const speedUp = setInterval(() => {
+      if (emulator.calls.slice(from).some((c) => c.operation === 'StopDeployment'))
+        emulator.clock.speed = SPEED;
+    }, 50);
+    const r = await run(
+      blueGreen({ image: deployable(), service: 'slow', 'wait-for-minutes': '0.05' }),
+    ).finally(() => clearInterval(speedUp));
     expect(r.code).toBe(1);
     expect(r.outputs['deployment-outcome']).toBe('timed-out');
     const id = r.outputs['codedeploy-deployment-id'];

@@ -203,6 +203,10 @@ withDocker('a blue/green deploy that builds, under exactly its printed policy', 
     'example-app',
     '--deployment-config',
     'CodeDeployDefault.ECSAllAtOnce',
+    // The url output reads the group's production listener; a failure reads the containers' logs.
+    '--load-balanced',
+    '--log-group',
+    '/ecs/example-app',
   ];
   // The service's own task definition gets the new image; the appspec is the example's.
   const inputs = () => ({
@@ -280,7 +284,15 @@ withDocker('a blue/green deploy that builds, under exactly its printed policy', 
     // docker push goes to the registry, not the ECR API. CreateDeployment's own check of
     // RegisterApplicationRevision is AWS's, which the endpoint does not make; GetDeploymentConfig,
     // its other one, the runs call themselves, as they name the config.
-    const unseen = new Set<string>([...ECR_PUSH_ACTIONS, 'codedeploy:RegisterApplicationRevision']);
+    // The seeded group's production listener is not one the endpoint's ELB has, so the url
+    // lookup ends at DescribeListeners and never reads a load balancer.
+    const unseen = new Set<string>([
+      ...ECR_PUSH_ACTIONS,
+      'codedeploy:RegisterApplicationRevision',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      // No container stops on its own in these runs (a failed hook scales the new tasks down).
+      'logs:GetLogEvents',
+    ]);
     const expected = [...granted(policy)].filter((a) => !unseen.has(a)).sort();
     expect([...authorizedActions(calls.seen)].sort()).toEqual(expected);
   });
@@ -323,6 +335,9 @@ withDocker('a rolling deploy of an existing image, under exactly its printed pol
     'rolling',
     '--image-repository',
     'example-app',
+    // The circuit-breaker test's crashed containers: their last lines are read from here.
+    '--log-group',
+    '/ecs/example-app',
   ];
   let image = '';
   // The family's latest revision gets the image, as CodePipeline's ECS deploy action does it.

@@ -431,6 +431,18 @@ describe('runPipeline', () => {
     expect((err as DeploymentFailed).diagnostics.join('\n')).toMatch(/ECS_UPDATE_ERROR/);
     expect(h.outputs['deployment-outcome']).toBe('failed');
     expect(h.state.settled).toBe('true');
+    // The one error is the failure's sentence; the Watch stage is ❌ with it, never ✅.
+    const failed = err as DeploymentFailed;
+    expect(failed.failure?.cause).toBe('CodeDeploy deployment d-TEST1 failed: tasks failed');
+    expect(failed.message).toBe(
+      `${failed.failure?.cause}; production still serves ${OLD_TD.replace(/^.*task-definition\//, '')}.`,
+    );
+    expect(h.timer.stages.find((st) => st.name === 'Watch')).toMatchObject({
+      result: 'failed',
+      detail: failed.failure?.cause,
+    });
+    expect(h.report.failure).toBe(failed.failure);
+    expect(h.log.text()).toContain('errorInformation: ECS_UPDATE_ERROR: tasks failed');
   });
 
   it('leaves a deployment unsettled when the watch is cancelled, for the post step', async () => {

@@ -1,3 +1,4 @@
+import { requiredPart } from '../../src/plan.js';
 import { describe, expect, it } from '@jest/globals';
 import { runCli, USAGE } from '../../src/cli.js';
 import { UserError } from '../../src/errors.js';
@@ -469,6 +470,48 @@ describe('buildPolicy', () => {
     expect(statement(codedeploy, 'TaskDefinitions')?.Action).toContain('ecs:ListTaskDefinitions');
   });
 
+  it.each([
+    [
+      'the task definition names log groups',
+      ['/ecs/example-app', '/ecs/sidecar', '/ecs/example-app'],
+      'rolling',
+      [
+        'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/example-app:log-stream:*',
+        'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/sidecar:log-stream:*',
+      ],
+    ],
+    ['none (container-log-lines 0, or no awslogs container)', [], 'codedeploy', undefined],
+    ['log groups, but nothing is deployed', ['/ecs/example-app'], 'none', undefined],
+  ] as const)('reads container logs only when needed: %s', (_n, groups, mode, resources) => {
+    const policy = buildPolicy(
+      exampleApp({ needs: { build: false, createRepository: false, mode, containerLogGroups: [...groups] } }),
+    );
+    const logs = statement(policy, 'ContainerLogs');
+    if (resources === undefined) expect(logs).toBeUndefined();
+    else
+      expect(logs).toEqual({
+        Sid: 'ContainerLogs',
+        Effect: 'Allow',
+        Action: ['logs:GetLogEvents'],
+        Resource: resources,
+      });
+  });
+
+  it('reads the load balancer for the url output only when the service is behind one', () => {
+    const needs = { build: false, createRepository: false, mode: 'codedeploy' } as const;
+    expect(statement(buildPolicy(exampleApp({ needs: { ...needs, url: true } })), 'LoadBalancers')).toEqual({
+      Sid: 'LoadBalancers',
+      Effect: 'Allow',
+      Action: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers'],
+      Resource: ['*'],
+    });
+    const rolling = buildPolicy(exampleApp({ needs: { ...needs, mode: 'rolling', url: true } }));
+    expect(statement(rolling, 'LoadBalancers')?.Action).toContain(
+      'elasticloadbalancing:DescribeTargetGroups',
+    );
+    expect(statement(buildPolicy(exampleApp({ needs })), 'LoadBalancers')).toBeUndefined();
+  });
+
   it("scopes previews to the base service's -pr- services, families, listener rules and target groups", () => {
     const policy = buildPolicy(
       everything({ build: true, createRepository: false, mode: 'none', preview: { routing: true } }),
@@ -876,5 +919,28 @@ describe('ECS-native deployments', () => {
       'elasticloadbalancing:DescribeTargetGroups',
     ]);
     expect(of('PassTaskRoles')).toEqual(['iam:PassRole']);
+  });
+});
+
+describe('requiredPart: what the preflight insists on', () => {
+  const needs = {
+    build: false,
+    createRepository: false,
+    mode: 'rolling',
+    url: true,
+    containerLogGroups: ['/ecs/example-app'],
+  } as const;
+  it.each([
+    [false, false],
+    [true, true],
+  ])('preview routing %s → the load balancer reads required %s', (routing, lbRequired) => {
+    const policy = buildPolicy(
+      exampleApp({ needs: { ...needs, containerLogGroups: [...needs.containerLogGroups] } }),
+    );
+    const sids = requiredPart(policy, routing).Statement.map((st) => st.Sid);
+    // The container-log and url reads only add to the report: a role without them still deploys.
+    expect(sids).not.toContain('ContainerLogs');
+    expect(sids.includes('LoadBalancers')).toBe(lbRequired);
+    expect(sids).toContain('Service');
   });
 });

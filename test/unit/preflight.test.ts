@@ -147,7 +147,8 @@ describe('preflight', () => {
       'ecs:RegisterTaskDefinition',
     ]);
     expect(calls).toHaveLength(policy.Statement.length - 1);
-    expect(log.text()).toContain(`Preflight: ${ROLE} is allowed ${pairCount} of ${pairCount}`);
+    // The one "may make all N calls" line is printed by the plan, not here as well.
+    expect(log.text()).not.toContain('Preflight:');
   });
 
   it('fails on a denied PassRole with the table and only the statement to add', async () => {
@@ -275,7 +276,7 @@ describe('preflight', () => {
       },
     ]);
     expect(log.text()).toContain('warning: Preflight: IAM could not decide 1 call(s)');
-    expect(log.text()).toContain(`is allowed ${pairCount - 1} of ${pairCount}`);
+    expect(result.allowed).toBe(pairCount - 1);
   });
 
   it.each(['AccessDenied', 'AccessDeniedException'])(

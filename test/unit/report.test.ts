@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { consoleLinks, formatDuration, renderSummary, StageTimer } from '../../src/report.js';
+import { type Failure, failureSentence } from '../../src/deploy/failure.js';
+import { consoleLinks, formatDuration, renderSummary, type RunReport, StageTimer } from '../../src/report.js';
+import { mdText } from '../../src/safe-text.js';
 
 describe('StageTimer', () => {
   it('records results and durations, and rethrows failures', async () => {
@@ -31,6 +33,7 @@ describe('StageTimer', () => {
 describe('formatDuration', () => {
   it.each([
     [250, '250 ms'],
+    [110.95710100000002, '111 ms'],
     [1500, '1.5 s'],
     [61_000, '1 min 1 s'],
     [3_600_000, '60 min 0 s'],
@@ -126,5 +129,90 @@ describe('renderSummary titles', () => {
       stages: [],
     });
     expect(md.split('\n')[0]).toBe(title);
+  });
+});
+
+describe('renderSummary: a failed deployment reads right', () => {
+  const td = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/example-app:${n}`;
+  const failure: Failure = {
+    kind: 'hook',
+    cause: 'The AfterAllowTestTraffic hook example-app-smoke-test failed: GET /health returned 503',
+    deployed: td(12),
+    previous: td(11),
+    production: td(11),
+    rollback: {
+      by: 'the rollback deployment d-RB1',
+      id: 'd-RB1',
+      status: 'succeeded',
+      taskDefinitionArn: td(11),
+    },
+    tasks: [],
+  };
+  const sentence = failureSentence(failure);
+  const failed = (over: Partial<RunReport> = {}): RunReport => ({
+    ok: false,
+    region: 'us-east-1',
+    cluster: 'demo',
+    service: 'web',
+    images: [],
+    taskDefinitionArn: td(12),
+    outcome: 'failed',
+    message: sentence,
+    failure,
+    diagnostics: ['lifecycle event AfterAllowTestTraffic failed: UnknownError: …'],
+    containerLogs: [
+      {
+        container: 'web',
+        taskId: 'abc',
+        logGroup: '/ecs/example-app',
+        logStream: 'web/web/abc',
+        lines: ['Error: <b>boom</b>', '```', '::error::x'],
+      },
+    ],
+    stages: [
+      { name: 'Register', result: 'succeeded', ms: 10 },
+      { name: 'CodeDeploy deployment', result: 'succeeded', ms: 10, detail: 'd-1' },
+      { name: 'Watch', result: 'failed', ms: 10, detail: sentence },
+    ],
+    ...over,
+  });
+
+  it.each<[string, RunReport, string | undefined]>([
+    ['rolled back', failed(), '**Production still serves example-app:11 (rolled back).**'],
+    [
+      'succeeded',
+      { ...failed({ ok: true, outcome: 'succeeded', failure: undefined }) },
+      '**Production serves example-app:12.**',
+    ],
+    [
+      'a failure without a Failure (e.g. a build error)',
+      failed({ failure: undefined, outcome: undefined }),
+      undefined,
+    ],
+  ])('headline: %s', (_n, report, line) => {
+    const md = renderSummary(report);
+    const third = md.split('\n')[2];
+    if (line === undefined) expect(third).not.toMatch(/^\*\*Production/);
+    else expect(third).toBe(line);
+  });
+
+  it('the Watch of a failed deployment is ❌ with its cause; the cause is said once above the detail', () => {
+    const md = renderSummary(failed());
+    expect(md).toContain(`| Watch | ❌ failed | 10 ms | ${mdText(sentence)} |`);
+    expect(md).toContain('| CodeDeploy deployment | ✅ succeeded |');
+    const section = md.slice(md.indexOf('### What went wrong'));
+    expect(section.split('\n')[2]).toBe(mdText(sentence));
+    // The message equals the sentence: not repeated under the headline.
+    expect(md.split(mdText(sentence)).length - 1).toBe(2);
+    expect(section).toContain('rollback outcome: the rollback deployment d-RB1 to example-app:11 succeeded');
+  });
+
+  it('container logs are fenced and escaped: nothing a container printed becomes markup', () => {
+    const md = renderSummary(failed());
+    expect(md).toContain('**container web of task abc (/ecs/example-app web/web/abc)**, last 3 lines:');
+    const start = md.indexOf('Error: <b>boom</b>');
+    expect(start).toBeGreaterThan(0);
+    const fence = md.slice(0, start).split('\n').at(-2);
+    expect(fence).toBe('````');
   });
 });

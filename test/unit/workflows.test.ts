@@ -22,7 +22,7 @@ interface Step {
 interface Job {
   if?: string;
   'runs-on'?: string;
-  environment?: string | { name: string };
+  environment?: string | { name: string; url?: string };
   permissions?: Record<string, string> | string;
   'timeout-minutes'?: number;
   needs?: string[] | string;
@@ -354,7 +354,8 @@ describe('GitHub workflows', () => {
 
     it('deploys one run at a time and never cancels one under way', () => {
       expect(deploy.concurrency).toEqual({ group: 'deploy-production', 'cancel-in-progress': false });
-      expect(job.environment).toBe('production');
+      // Its url is the action's url output: GitHub's "View deployment" link.
+      expect(job.environment).toEqual({ name: 'production', url: '${{ steps.deploy.outputs.url }}' });
     });
 
     it('assumes the role from the variables for an hour, within the role’s maximum and beyond the job’s timeout', () => {

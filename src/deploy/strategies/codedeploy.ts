@@ -165,6 +165,7 @@ export const codedeployStrategy: DeploymentStrategy = {
       cluster: request.cluster,
       service: request.service,
       timeoutMs: waitBudgetMs(group, config.waitForMinutes),
+      previousTaskDefinitionArn: request.previousTaskDefinitionArn,
     };
   },
 
@@ -173,6 +174,7 @@ export const codedeployStrategy: DeploymentStrategy = {
       deploymentId: started.id,
       cluster: started.cluster,
       service: started.service,
+      previousTaskDefinitionArn: started.previousTaskDefinitionArn,
       timeoutMs: started.timeoutMs,
       pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
       rollbackOnTimeout: opts.rollbackOnTimeout,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Task } from '@aws-sdk/client-ecs';
-import { serviceEventLines, stoppedTaskLines, stoppedTaskReason } from '../../../src/deploy/diagnostics.js';
+import {
+  isRoutineStop,
+  serviceEventLines,
+  stoppedTaskLines,
+  stoppedTaskReason,
+} from '../../../src/deploy/diagnostics.js';
 
 const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
 
@@ -82,5 +87,39 @@ describe('stoppedTaskLines', () => {
     expect(stoppedTaskLines([{ stoppedReason: 'Scaling activity initiated by deployment' }])).toEqual([
       'stopped task: Scaling activity initiated by deployment',
     ]);
+  });
+});
+
+describe('isRoutineStop: tasks the scheduler scaled down explain nothing', () => {
+  it.each<[Task, boolean]>([
+    [
+      {
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: 'Scaling activity initiated by (taskSet ecs-svc/1)',
+      },
+      true,
+    ],
+    [
+      {
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)',
+        containers: [{ name: 'web', exitCode: 137 }],
+      },
+      false,
+    ],
+    [
+      {
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: 'Task failed ELB health checks in (target-group x)',
+      },
+      false,
+    ],
+    [{ stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }, false],
+  ])('%j → %s', (task, routine) => {
+    expect(isRoutineStop(task)).toBe(routine);
+    // A routine stop is left out of the detail; the others are listed (with a hint when one fits).
+    expect(stoppedTaskLines([task]).filter((l) => l.startsWith('stopped task'))).toHaveLength(
+      routine ? 0 : 1,
+    );
   });
 });

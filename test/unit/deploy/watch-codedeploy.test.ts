@@ -262,10 +262,23 @@ describe('watchCodeDeployDeployment', () => {
           ],
           taskSets: [
             { id: 'ecs-svc/green', taskDefinition: NEW },
-            { id: 'ecs-svc/blue', taskDefinition: OLD },
+            { id: 'ecs-svc/blue', taskDefinition: OLD, status: 'PRIMARY' },
           ],
         },
       ],
+    });
+    // CodeDeploy's rollback deployment, followed to its end: it redeployed the old revision.
+    cdMock.on(GetDeploymentCommand, { deploymentId: 'd-ROLLBACK1' }).resolves({
+      deploymentInfo: {
+        deploymentId: 'd-ROLLBACK1',
+        status: 'Succeeded',
+        revision: {
+          revisionType: 'AppSpecContent',
+          appSpecContent: {
+            content: `Resources:\n  - TargetService:\n      Properties:\n        TaskDefinition: ${OLD}\n`,
+          },
+        },
+      },
     });
     ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2', 't3'] });
     const pullSecrets =
@@ -310,13 +323,29 @@ describe('watchCodeDeployDeployment', () => {
       'rollback: Automatic rollback triggered. (rollback deployment d-ROLLBACK1)',
       `lifecycle event AfterAllowTestTraffic failed: ScriptFailed: ${hookMessage}`,
       'lifecycle event AfterAllowTestTraffic log tail: expected 200, got 500',
-      `service event ${new Date(T0).toISOString()}: (service web) registered 2 targets in (target-group green)`,
-      `service event ${new Date(T0 + 20_000).toISOString()}: (service web) has stopped 2 running tasks.`,
+      // The routine events (registered 2 targets, has stopped 2 running tasks) are left out.
       `2 stopped tasks: TaskFailedToStart: ${pullSecrets}`,
       expect.stringMatching(
         /^hint: the task execution role .*ssm:GetParameters.*secretsmanager:GetSecretValue.*kms:Decrypt/,
       ),
     ]);
+    expect(result.failure).toEqual({
+      kind: 'hook',
+      cause: `The AfterAllowTestTraffic hook failed: ${hookMessage}`,
+      deployed: NEW,
+      previous: OLD,
+      production: OLD,
+      rollback: {
+        by: 'the rollback deployment d-ROLLBACK1',
+        id: 'd-ROLLBACK1',
+        status: 'succeeded',
+        taskDefinitionArn: OLD,
+      },
+      tasks: [
+        { taskArn: 't1', taskDefinitionArn: NEW, containers: [] },
+        { taskArn: 't2', taskDefinitionArn: NEW, containers: [] },
+      ],
+    });
     expect(log.lines).toContain(`  AfterAllowTestTraffic: Failed - ScriptFailed: ${hookMessage}`);
     expect(ecsMock).toHaveReceivedCommandWith(DescribeServicesCommand, {
       cluster: 'prod',
@@ -411,7 +440,10 @@ describe('watchCodeDeployDeployment', () => {
       expect(result.message).toBe(
         `CodeDeploy deployment ${ID} did not finish within 1 min (last status InProgress). Stopped it with rollback (StopDeployment: Pending, Stop request pending).`,
       );
-      expect(log.lines).toContain(`warning: ${result.message}`);
+      // Said once, as the failure's cause (main annotates it), not also as a warning.
+      expect(log.lines).not.toContain(`warning: ${result.message}`);
+      expect(result.failure?.kind).toBe('timeout');
+      expect(result.failure?.cause).toBe(result.message);
     });
 
     it('leaves the deployment running when rollback on timeout is off', async () => {
@@ -520,7 +552,8 @@ describe('watchCodeDeployDeployment', () => {
       );
       expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375, 5062.5, 7593.75, 11390.625, 15000, 12828.125]);
       expect(result.polls).toBe(10);
-      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 10);
+      // Ten polls, and one read after the deadline for the rollback deployment it may have.
+      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 11);
       expect(result.elapsedMs).toBe(60_000);
     });
 

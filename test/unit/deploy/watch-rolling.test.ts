@@ -238,6 +238,46 @@ describe('watchRollingDeployment', () => {
       expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
     });
 
+    it("follows the circuit breaker's rollback to its end: production back on the old revision", async () => {
+      const failedOurs = ours({ status: 'ACTIVE', failedTasks: 3, rolloutState: 'FAILED' });
+      script([
+        service([ours({ failedTasks: 1 }), old()]),
+        service([rollback, failedOurs]), // the verdict
+        service([rollback, failedOurs]), // the findings
+        service([rollback, failedOurs]), // who replaced ours
+        service([rollback, failedOurs]), // the rollback, still rolling
+        service([{ ...rollback, rolloutState: 'COMPLETED', runningCount: 2 }]),
+      ]);
+      const clock = new ScriptedClock(T0);
+      const result = await watchRollingDeployment(ecs, options(clock, new MemoryLog()));
+      expect(result.failure).toMatchObject({
+        kind: 'circuit-breaker',
+        cause: `2 new tasks of web:7 stopped: TaskFailedToStart: ${pull}`,
+        deployed: NEW,
+        previous: OLD,
+        production: OLD,
+        rollback: {
+          by: "the circuit breaker's rollback (ECS deployment ecs-svc/2222)",
+          id: 'ecs-svc/2222',
+          status: 'succeeded',
+          taskDefinitionArn: OLD,
+        },
+      });
+      expect(result.failure?.tasks.map((t) => t.taskArn)).toEqual(['t1', 't2']);
+    });
+
+    it('another run replacing ours is not taken for a rollback', async () => {
+      const other = {
+        ...rollback,
+        taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:8',
+      };
+      script([service([ours(), old()]), service([other, ours({ status: 'ACTIVE' })])]);
+      const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));
+      expect(result.outcome).toBe('failed');
+      expect(result.failure?.rollback).toBeUndefined();
+      expect(result.failure?.kind).not.toBe('circuit-breaker');
+    });
+
     it('reports our deployment vanishing behind another PRIMARY as a rollback', async () => {
       script([service([ours(), old()]), service([{ ...rollback, rolloutState: 'COMPLETED' }])]);
       const result = await watchRollingDeployment(ecs, options(new ScriptedClock(T0), new MemoryLog()));

@@ -1,0 +1,149 @@
+/**
+ * After a deployment failed: what ECS and CodeDeploy know about why, how the rollback AWS
+ * made ended (followed to its end within the wait), and what production serves now. The
+ * AWS calls live here; the words are `failure.ts`'s. Each strategy's watch calls these once,
+ * at the end, and hands the `Failure` back in its WatchResult.
+ */
+import { GetDeploymentCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { Clock } from '../clock.js';
+import { errorText } from './aws-errors.js';
+import { ecsFindings, type EcsDiagnosticsQuery, type EcsFindings, productionNow } from './diagnostics.js';
+import type { Failure, FailureKind, RollbackOutcome } from './failure.js';
+import { tasksCause } from './failure.js';
+import { appSpecTaskDefinition } from './history.js';
+
+export interface FollowOptions {
+  clock: Clock;
+  pollIntervalMs: number;
+  /** The watch's deadline on the monotonic clock; a rollback seen late still gets ROLLBACK_GRACE_MS. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+/** A rollback started at (or after) the deadline is still followed this long, so its end is reported. */
+export const ROLLBACK_GRACE_MS = 2 * 60_000;
+
+/** Polls `check` until it answers or the (graced) deadline passes; undefined at the deadline. */
+async function followUntil<T>(
+  opts: FollowOptions,
+  check: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const { clock, signal } = opts;
+  const deadline = Math.max(opts.deadline, clock.now() + ROLLBACK_GRACE_MS);
+  for (;;) {
+    if (signal?.aborted) return undefined;
+    try {
+      const done = await check();
+      if (done !== undefined) return done;
+    } catch {
+      // A failed read while following is not the deployment's failure: try again until the deadline.
+    }
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) return undefined;
+    try {
+      await clock.sleep(Math.min(opts.pollIntervalMs, remaining), signal);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const CODEDEPLOY_END: Record<string, RollbackOutcome['status']> = {
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Stopped: 'failed',
+};
+
+/** Follows a CodeDeploy rollback deployment to its end (or the deadline). */
+export async function followCodeDeployRollback(
+  cd: CodeDeployClient,
+  rollbackId: string,
+  previous: string | undefined,
+  opts: FollowOptions,
+): Promise<RollbackOutcome> {
+  let taskDefinitionArn = previous;
+  const status = await followUntil(opts, async () => {
+    const info = (
+      await cd.send(new GetDeploymentCommand({ deploymentId: rollbackId }), { abortSignal: opts.signal })
+    ).deploymentInfo;
+    taskDefinitionArn = appSpecTaskDefinition(info?.revision?.appSpecContent?.content) ?? taskDefinitionArn;
+    return CODEDEPLOY_END[info?.status ?? ''];
+  });
+  return {
+    by: `the rollback deployment ${rollbackId}`,
+    id: rollbackId,
+    status: status ?? 'in-progress',
+    taskDefinitionArn,
+  };
+}
+
+/** Follows an ECS deployment that rolls back (circuit breaker, or ours on timeout) to its end. */
+export async function followEcsRollback(
+  ecs: ECSClient,
+  target: { cluster: string; service: string; deploymentId: string; by: string },
+  opts: FollowOptions,
+): Promise<RollbackOutcome> {
+  let taskDefinitionArn: string | undefined;
+  const status = await followUntil<RollbackOutcome['status']>(opts, async () => {
+    const svc = (
+      await ecs.send(new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }), {
+        abortSignal: opts.signal,
+      })
+    ).services?.[0];
+    const d = svc?.deployments?.find((x) => x.id === target.deploymentId);
+    taskDefinitionArn = d?.taskDefinition ?? taskDefinitionArn;
+    if (d === undefined) return 'failed';
+    if (d.rolloutState === 'FAILED') return 'failed';
+    return d.rolloutState === 'COMPLETED' && d.runningCount === d.desiredCount ? 'succeeded' : undefined;
+  });
+  return { by: target.by, id: target.deploymentId, status: status ?? 'in-progress', taskDefinitionArn };
+}
+
+/** Reads ECS's side of the failure; a failed read becomes a detail line, never the run's error. */
+export async function readFindings(ecs: ECSClient, q: EcsDiagnosticsQuery): Promise<EcsFindings> {
+  try {
+    return await ecsFindings(ecs, q);
+  } catch (err) {
+    return { lines: [`could not read what ECS knows: ${errorText(err)}`], tasks: [] };
+  }
+}
+
+/** Puts together the Failure: the cause (the tasks' reason when nothing more specific is known), production now. */
+export async function buildFailure(
+  ecs: ECSClient,
+  parts: {
+    kind: FailureKind;
+    cause?: string;
+    fallback: string;
+    findings: EcsFindings;
+    deployed?: string;
+    previous?: string;
+    rollback?: RollbackOutcome;
+    target: { cluster: string; service: string; signal?: AbortSignal };
+  },
+): Promise<Failure> {
+  const { findings } = parts;
+  const top = findings.topReason;
+  let kind = parts.kind;
+  let cause = parts.cause;
+  if (cause === undefined && top !== undefined) {
+    cause = tasksCause(parts.deployed ?? findings.taskDefinitionArn, top.reason, top.count);
+    if (kind === 'other') kind = 'tasks';
+  }
+  let production: string | undefined;
+  try {
+    production = (await productionNow(ecs, parts.target)).taskDefinitionArn;
+  } catch {
+    production = undefined;
+  }
+  return {
+    kind,
+    cause: cause ?? parts.fallback,
+    deployed: parts.deployed ?? findings.taskDefinitionArn,
+    previous: parts.previous,
+    production,
+    rollback: parts.rollback,
+    tasks: findings.tasks,
+  };
+}
