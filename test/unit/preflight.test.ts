@@ -114,6 +114,7 @@ describe('principalOf', () => {
 
 describe('batches', () => {
   const check = (actions: string[], resources: string[], context: Record<string, string> = {}) => ({
+    sid: 'S',
     actions,
     resources,
     context: Object.entries(context).map(([key, value]) => ({ key, values: [value] })),
