@@ -263,6 +263,37 @@ function codeDeployDue(info: DeploymentInfo, previousPoll: number, thisPoll: num
   return undefined;
 }
 
+/** The deployment's one ECS target as last read, and the green task set it named. */
+interface TargetState {
+  targetId?: string;
+  target?: ECSTarget;
+  greenTaskSetId?: string;
+}
+
+/** Reads the target (lifecycle events, traffic weights, green tasks) and prints what changed. */
+async function readTarget(
+  cd: CodeDeployClient,
+  deploymentId: string,
+  t: TargetState,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
+  if (!t.targetId) {
+    const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), { abortSignal: signal });
+    t.targetId = listed.targetIds?.[0];
+  }
+  if (!t.targetId) return;
+  const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: t.targetId }), {
+    abortSignal: signal,
+  });
+  t.target = got.deploymentTarget?.ecsTarget ?? t.target;
+  if (t.target) {
+    reportTarget(progress, t.target);
+    t.greenTaskSetId = taskSet(t.target, 'Green')?.identifer ?? t.greenTaskSetId;
+  }
+}
+
 /**
  * Watches one CodeDeploy deployment to its end: GetDeployment for the status, and the
  * deployment's ECS target for lifecycle events and traffic weights.
@@ -277,14 +308,13 @@ export async function watchCodeDeployDeployment(
   const startedAt = clock.wall();
   const progress = new Progress(log);
   let info: DeploymentInfo | undefined;
-  let target: ECSTarget | undefined;
-  let targetId: string | undefined;
-  let greenTaskSetId: string | undefined;
-
-  // What GetDeployment said last time, to tell a stage change from more of the same.
-  let lastSeen: string | undefined;
-  let lastPollAt = start;
-  let due: Due | undefined;
+  const t: TargetState = {};
+  // What GetDeployment said last time (a stage change is news), when, and what is due next.
+  let [lastSeen, lastPollAt, due]: [string | undefined, number, Due | undefined] = [
+    undefined,
+    start,
+    undefined,
+  ];
 
   const poll = async (): Promise<Verdict | undefined> => {
     const polledAt = clock.now();
@@ -296,38 +326,17 @@ export async function watchCodeDeployDeployment(
       'status',
       `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
     );
-    const seen = stageOf(current);
-    const stageChanged = seen !== lastSeen;
+    const stageChanged = stageOf(current) !== lastSeen;
     if (stageChanged) due = codeDeployDue(current, lastPollAt, polledAt) ?? due;
-    lastSeen = seen;
-    lastPollAt = polledAt;
+    [lastSeen, lastPollAt] = [stageOf(current), polledAt];
     // GetDeployment alone carries the verdict; the target (lifecycle events, traffic, green
     // tasks) is read only when it can say something new: at a stage change, while a task set
     // or traffic is moving, and once the deployment failed (which event failed, and why).
-    if (stageChanged || inMotion(target) || current.status === 'Failed' || current.status === 'Stopped') {
-      await readTarget();
+    if (stageChanged || inMotion(t.target) || current.status === 'Failed' || current.status === 'Stopped') {
+      await readTarget(cd, deploymentId, t, progress, signal);
     }
     if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
-    return codeDeployVerdict(deploymentId, current, target);
-  };
-
-  const readTarget = async (): Promise<void> => {
-    // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
-    if (!targetId) {
-      const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), {
-        abortSignal: signal,
-      });
-      targetId = listed.targetIds?.[0];
-    }
-    if (!targetId) return;
-    const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
-      abortSignal: signal,
-    });
-    target = got.deploymentTarget?.ecsTarget ?? target;
-    if (target) {
-      reportTarget(progress, target);
-      greenTaskSetId = taskSet(target, 'Green')?.identifer ?? greenTaskSetId;
-    }
+    return codeDeployVerdict(deploymentId, current, t.target);
   };
 
   const { end, polls } = await pollLoop(opts, progress, start, poll, () => due);
@@ -344,12 +353,12 @@ export async function watchCodeDeployDeployment(
     return result('succeeded', end.verdict.message, []);
   }
   const explain = async () => [
-    ...codeDeployDiagnostics(info, target),
+    ...codeDeployDiagnostics(info, t.target),
     ...(await ecsDiagnostics(ecs, {
       cluster: opts.cluster,
       service: opts.service,
       since: info?.createTime ?? startedAt,
-      greenTaskSetId,
+      greenTaskSetId: t.greenTaskSetId,
       signal,
     })),
   ];

@@ -4,7 +4,6 @@ import {
   nextPollDelay,
   nextQuiet,
   type PollKnowledge,
-  stepMinutes,
   waitDue,
 } from '../../../src/deploy/poll.js';
 
