@@ -4,7 +4,7 @@
  * engine and registry for the build part). Several runs each; median, min and max; written
  * to bench/results.md. Numbers only: nothing here passes or fails.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,16 @@ import { ACCOUNT, awsEnv, CLUSTER, seed } from '../test/e2e/support/world.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const maxRssPreload = path.join(root, 'bench', 'maxrss.mjs');
+/** The previous main's committed dist/, measured side by side with this one (BENCH_BASELINE_REF). */
+const BASELINE_REF = process.env.BENCH_BASELINE_REF ?? 'b738756';
+/** Runs of the ~100 s real-time deployments (each ~100 s, all of one version run at once). */
+const LONG_RUNS = Number(process.env.BENCH_LONG_RUNS ?? RUNS);
+
+interface Version {
+  name: string;
+  /** The dist/ folder: the working tree's, or the baseline's checked out into a temp folder. */
+  dist: string;
+}
 
 interface Stats {
   median: number;
@@ -65,7 +75,7 @@ let image = '127.0.0.1:9/example-app:bench';
 let registry: DockerEnv | undefined;
 
 async function withEmulator<T>(
-  opts: { manual?: boolean; speed?: number },
+  opts: { manual?: boolean; speed?: number; timings?: Record<string, number> },
   fn: (e: Emulator) => Promise<T>,
 ): Promise<T> {
   const emulator = await startEmulator({
@@ -78,6 +88,7 @@ async function withEmulator<T>(
     credentials: [{ accessKeyId: 'AKIDE2ETEST', secretAccessKey: 'e2e-secret-key' }],
     manualClock: opts.manual,
     speed: opts.speed,
+    timings: opts.timings,
     seed: seed(),
   });
   try {
@@ -144,8 +155,95 @@ async function detectionLag(kind: 'codedeploy' | 'rolling', outcome: 'success' |
   return { lag: stats(lags), polls: stats(polls) };
 }
 
+/** Emulated timings that make one deployment last about 100 s of wall time at speed 1. */
+const LONG_TIMINGS = {
+  taskProvisioning: 3_000,
+  taskStart: 30_000,
+  taskStop: 20_000,
+  hook: 10_000,
+  trafficShift: 3_000,
+};
+
+/**
+ * 1b. Detection lag on ~100 s deployments in real time (speed 1): the endpoint runs the whole
+ * deployment on its own timings (tasks starting, hooks, traffic shifts, a 1 min termination
+ * wait), so what the action may predict from AWS's answers is there to predict. Lag = the
+ * action's exit minus the moment the deployment ended in the endpoint (its completeTime, or our
+ * ECS deployment's updatedAt when it turned COMPLETED or FAILED). Calls = AWS calls from the
+ * start call to the exit. All runs of one version and scenario run at once (they mostly sleep).
+ */
+async function longLag(version: Version, kind: 'codedeploy' | 'rolling', outcome: 'success' | 'failure') {
+  const one = () =>
+    withEmulator(
+      {
+        speed: 1,
+        timings:
+          outcome === 'failure' && kind === 'codedeploy' ? { ...LONG_TIMINGS, hook: 70_000 } : LONG_TIMINGS,
+      },
+      async (emulator) => {
+        if (outcome === 'failure') {
+          if (kind === 'codedeploy')
+            emulator.faults.failLifecycleEvent('AfterAllowTestTraffic', 'bench: hook fails');
+          else emulator.faults.crashTasks('example-rolling');
+        }
+        const t0 = Date.now();
+        // Reading the state brings the endpoint up to now; the end is taken from its own timestamps.
+        let endedAt: number | undefined;
+        const watcher = setInterval(() => (endedAt ??= endOf(emulator, kind, t0)), 100);
+        const inputs = kind === 'codedeploy' ? blueGreen(image) : rolling(image);
+        // The default poll interval (5 s): what users get.
+        delete (inputs as Record<string, string>)['poll-interval-seconds'];
+        const r = await runAction({
+          inputs: { ...inputs, 'wait-for-minutes': '10', preflight: 'false' },
+          workspace: root,
+          env: awsEnv(emulator),
+          entry: path.join(version.dist, 'index.js'),
+          timeoutMs: 600_000,
+        }).finally(() => clearInterval(watcher));
+        const exitedAt = Date.now();
+        endedAt ??= endOf(emulator, kind, t0);
+        if (endedAt === undefined)
+          throw new Error(`long lag ${version.name} ${kind}/${outcome}: no end seen`);
+        if ((r.code === 0) !== (outcome === 'success')) {
+          throw new Error(
+            `long lag ${version.name} ${kind}/${outcome}: exit ${r.code}\n${r.stdout.slice(-2000)}`,
+          );
+        }
+        const startOp = kind === 'codedeploy' ? 'CreateDeployment' : 'UpdateService';
+        const started = emulator.calls.find((c) => c.operation === startOp)?.at ?? t0;
+        const watchCalls = emulator.calls.filter((c) => c.at > started).length;
+        return { lag: exitedAt - endedAt, calls: watchCalls, duration: endedAt - started };
+      },
+    );
+  const runs = await Promise.all(Array.from({ length: LONG_RUNS }, one));
+  log(
+    `  ${version.name} ${kind}/${outcome}: lags ${runs.map((r) => r.lag).join(', ')} ms; calls ${runs.map((r) => r.calls).join(', ')}`,
+  );
+  return {
+    lag: stats(runs.map((r) => r.lag)),
+    calls: stats(runs.map((r) => r.calls)),
+    duration: stats(runs.map((r) => r.duration / 1000)),
+  };
+}
+
+/** When the deployment the run started ended in the endpoint (its own timestamps). */
+function endOf(emulator: Emulator, kind: 'codedeploy' | 'rolling', since: number): number | undefined {
+  if (kind === 'codedeploy') {
+    const d = [...emulator.state.codedeploy.deployments.values()].find(
+      (x) => x.createTime.getTime() >= since,
+    );
+    return d?.completeTime?.getTime();
+  }
+  const svc = emulator.state.ecs.services.find((x) => x.serviceName === 'rolling');
+  // Ours is the first deployment created after the start (a circuit-breaker rollback comes later).
+  const ours = (svc?.deployments ?? [])
+    .filter((d) => d.createdAt.getTime() >= since)
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0];
+  return ours && ours.rolloutState !== 'IN_PROGRESS' ? ours.updatedAt.getTime() : undefined;
+}
+
 /** 2. API calls per deploy, by operation, at speed 60 so the whole deployment runs. */
-async function callsPerDeploy(kind: 'codedeploy' | 'rolling') {
+async function callsPerDeploy(kind: 'codedeploy' | 'rolling', version: Version) {
   return withEmulator({ speed: 60 }, async (emulator) => {
     const inputs = kind === 'codedeploy' ? blueGreen(image) : rolling(image);
     const rssFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'bench-rss-')), 'rss');
@@ -153,6 +251,7 @@ async function callsPerDeploy(kind: 'codedeploy' | 'rolling') {
       inputs,
       workspace: root,
       env: { ...awsEnv(emulator), NODE_OPTIONS: `--import=${maxRssPreload}`, BENCH_MAXRSS_FILE: rssFile },
+      entry: path.join(version.dist, 'index.js'),
     });
     expectOk(r, `${kind} deploy`);
     const maxRssMiB = Number(await readFile(rssFile, 'utf8')) / 1024;
@@ -166,49 +265,55 @@ async function callsPerDeploy(kind: 'codedeploy' | 'rolling') {
 }
 
 /** Starts the action once and times the first AWS request and the first line of output. */
-async function coldStart() {
-  const toRequest: number[] = [];
-  const toOutput: number[] = [];
-  const toExit: number[] = [];
-  const maxRss: number[] = [];
+async function coldStart(versions: Version[]) {
+  const per = versions.map(() => ({
+    toRequest: [] as number[],
+    toOutput: [] as number[],
+    toExit: [] as number[],
+    maxRss: [] as number[],
+  }));
+  // Interleaved (run 1 of each version, then run 2 …), so a busy moment hits both alike.
   for (let i = 0; i < RUNS; i++) {
-    await withEmulator({ speed: 60 }, async (emulator) => {
-      const rssFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'bench-rss-')), 'rss');
-      const env = {
-        ...process.env,
-        ...awsEnv(emulator),
-        ...inputEnv(rolling(image, { 'deploy-mode': 'none' })),
-        GITHUB_WORKSPACE: root,
-        GITHUB_SHA: '0000000000000000000000000000000000000001',
-        RUNNER_TEMP: path.dirname(rssFile),
-        AWS_EC2_METADATA_DISABLED: 'true',
-        NODE_OPTIONS: `--import=${maxRssPreload}`,
-        BENCH_MAXRSS_FILE: rssFile,
-      };
-      const t0 = performance.now();
-      const child = spawn(process.execPath, [path.join(root, 'dist/index.js')], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+    for (const [v, version] of versions.entries()) {
+      const { toRequest, toOutput, toExit, maxRss } = per[v] as (typeof per)[number];
+      await withEmulator({ speed: 60 }, async (emulator) => {
+        const rssFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'bench-rss-')), 'rss');
+        const env = {
+          ...process.env,
+          ...awsEnv(emulator),
+          ...inputEnv(rolling(image, { 'deploy-mode': 'none' })),
+          GITHUB_WORKSPACE: root,
+          GITHUB_SHA: '0000000000000000000000000000000000000001',
+          RUNNER_TEMP: path.dirname(rssFile),
+          AWS_EC2_METADATA_DISABLED: 'true',
+          NODE_OPTIONS: `--import=${maxRssPreload}`,
+          BENCH_MAXRSS_FILE: rssFile,
+        };
+        const t0 = performance.now();
+        const child = spawn(process.execPath, [path.join(version.dist, 'index.js')], {
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let firstOutput = 0;
+        child.stdout.once('data', () => (firstOutput = performance.now()));
+        const wallStart = Date.now() - (performance.now() - t0);
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        const exit = performance.now();
+        if (code !== 0) throw new Error(`cold start run exited ${code}`);
+        const first = emulator.calls[0];
+        if (first) toRequest.push(first.at - wallStart);
+        toOutput.push(firstOutput - t0);
+        toExit.push(exit - t0);
+        maxRss.push(Number(await readFile(rssFile, 'utf8')) / 1024);
       });
-      let firstOutput = 0;
-      child.stdout.once('data', () => (firstOutput = performance.now()));
-      const wallStart = Date.now() - (performance.now() - t0);
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      const exit = performance.now();
-      if (code !== 0) throw new Error(`cold start run exited ${code}`);
-      const first = emulator.calls[0];
-      if (first) toRequest.push(first.at - wallStart);
-      toOutput.push(firstOutput - t0);
-      toExit.push(exit - t0);
-      maxRss.push(Number(await readFile(rssFile, 'utf8')) / 1024);
-    });
+    }
   }
-  return {
-    toRequest: stats(toRequest),
-    toOutput: stats(toOutput),
-    toExit: stats(toExit),
-    maxRss: stats(maxRss),
-  };
+  return per.map((p) => ({
+    toRequest: stats(p.toRequest),
+    toOutput: stats(p.toOutput),
+    toExit: stats(p.toExit),
+    maxRss: stats(p.maxRss),
+  }));
 }
 
 function inputEnv(inputs: Record<string, string>): Record<string, string> {
@@ -216,13 +321,13 @@ function inputEnv(inputs: Record<string, string>): Record<string, string> {
 }
 
 /** 4. Bundle: size on disk, and the time node takes to load and run it to its first check. */
-async function bundle() {
+async function bundle(version: Version) {
   const files: { file: string; bytes: number }[] = [];
-  for (const dir of ['dist', 'dist/post', 'dist/cli']) {
-    for (const name of await readdir(path.join(root, dir))) {
-      if (!name.endsWith('.js')) continue;
-      const file = path.join(dir, name);
-      files.push({ file, bytes: (await stat(path.join(root, file))).size });
+  for (const dir of ['', 'post', 'cli']) {
+    for (const name of await readdir(path.join(version.dist, dir))) {
+      if (!name.endsWith('.js') && !name.endsWith('.txt')) continue;
+      const file = path.join('dist', dir, name);
+      files.push({ file, bytes: (await stat(path.join(version.dist, dir, name))).size });
     }
   }
   const loads: number[] = [];
@@ -230,7 +335,7 @@ async function bundle() {
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
       // No inputs: the action loads, validates, reports and exits without any AWS call.
-      const child = spawn(process.execPath, [path.join(root, 'dist/index.js')], {
+      const child = spawn(process.execPath, [path.join(version.dist, 'index.js')], {
         env: { PATH: process.env.PATH ?? '' },
         stdio: 'ignore',
       });
@@ -365,6 +470,21 @@ async function wholeDemo() {
   return { ms: performance.now() - t0, code };
 }
 
+const range = (s: Stats, unit: string, digits = 0) =>
+  `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, ${s.n} runs)`;
+const met = (ok: boolean) => (ok ? 'yes' : '**no**');
+
+/** This working tree's dist/, and the baseline's committed dist/ checked out into a temp folder. */
+async function prepareVersions(): Promise<Version[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-baseline-'));
+  const tar = execFileSync('git', ['archive', BASELINE_REF, 'dist'], { cwd: root, maxBuffer: 64 * 2 ** 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  return [
+    { name: 'this version', dist: path.join(root, 'dist') },
+    { name: `${BASELINE_REF} (previous main)`, dist: path.join(dir, 'dist') },
+  ];
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const sections: string[] = [];
@@ -413,50 +533,116 @@ async function main(): Promise<void> {
     ...lagRows,
   );
 
+  log('~100 s deployments in real time, both versions');
+  const versions = await prepareVersions();
+  const longRows: string[] = [];
+  const targetRows: string[] = [];
+  for (const kind of ['codedeploy', 'rolling'] as const) {
+    for (const outcome of ['success', 'failure'] as const) {
+      const [now, before] = await Promise.all(versions.map((v) => longLag(v, kind, outcome)));
+      if (!now || !before) throw new Error('bench: two versions expected');
+      const budget = kind === 'codedeploy' ? 15 : 10;
+      for (const [v, r] of [now, before].entries()) {
+        longRows.push(
+          `| ${versions[v]?.name} | ${kind} | ${outcome} | ${r.duration.median.toFixed(0)} s | ${fmt(r.lag, 'ms')} | ${r.calls.median} (${r.calls.min}–${r.calls.max}) |`,
+        );
+      }
+      targetRows.push(
+        `| lag p50, ${kind} ${outcome}, ~100 s | ≤ 2000 ms | ${range(now.lag, 'ms')} | ${before.lag.median.toFixed(0)} ms | ${(now.lag.median / before.lag.median).toFixed(2)} | ${met(now.lag.median <= 2000)} |`,
+        `| calls during the watch, ${kind} ${outcome} | ≤ ${budget} | ${range(now.calls, 'calls')} | ${before.calls.median} | ${(now.calls.median / before.calls.median).toFixed(2)} | ${met(now.calls.median <= budget)} |`,
+      );
+    }
+  }
+  sections.push(
+    '',
+    '## 1b. Detection lag and calls on ~100 s deployments (real time)',
+    `The endpoint at speed 1 with task start ${LONG_TIMINGS.taskStart / 1000} s, task stop ${LONG_TIMINGS.taskStop / 1000} s, hooks ${LONG_TIMINGS.hook / 1000} s (the failing AfterAllowTestTraffic hook: 70 s), traffic shifts ${LONG_TIMINGS.trafficShift / 1000} s and the deployment group's 1 min termination wait; default poll interval (5 s), preflight off. A failed rolling deployment is the circuit breaker after tasks crash at start. Lag: the action's exit minus the deployment's end in the endpoint (its own timestamp). Calls: every AWS call from the start call to the exit. The ${LONG_RUNS} runs of one scenario run at the same time, this version and ${BASELINE_REF} side by side.`,
+    '',
+    '| Version | Deployment | Outcome | Deployment length | Lag median | Min | Max | Runs | Calls median (min–max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...longRows,
+  );
+
   log('API calls per deploy');
   for (const kind of ['codedeploy', 'rolling'] as const) {
-    const { counts, maxRssMiB } = await callsPerDeploy(kind);
-    const total = counts.reduce((s, [, n]) => s + n, 0);
-    sections.push(
-      '',
-      `## 2. API calls per deploy: ${kind === 'codedeploy' ? 'CodeDeploy blue/green' : 'ECS rolling'} (${total} in all)`,
-      `One deploy of an existing image with the default inputs (preflight on), the endpoint at 60× speed. Peak memory of the action process: ${maxRssMiB.toFixed(1)} MiB.`,
-      '',
-      '| Operation | Calls |',
-      '| --- | --- |',
-      ...counts.map(([op, n]) => `| ${op} | ${n} |`),
-    );
+    for (const version of versions) {
+      const { counts, maxRssMiB } = await callsPerDeploy(kind, version);
+      const total = counts.reduce((sum, [, n]) => sum + n, 0);
+      const preflightCalls = counts
+        .filter(([op]) => /SimulatePrincipalPolicy|GetCallerIdentity|iam:GetRole/.test(op))
+        .reduce((sum, [op, n]) => sum + (op === 'iam:GetRole' ? Math.min(n, 1) : n), 0);
+      if (version === versions[0]) {
+        targetRows.push(
+          `| preflight calls, ${kind} deploy | ≤ 3 | ${preflightCalls} | see below | | ${met(preflightCalls <= 3)} |`,
+        );
+      }
+      sections.push(
+        '',
+        `## 2. API calls per deploy: ${kind === 'codedeploy' ? 'CodeDeploy blue/green' : 'ECS rolling'}, ${version.name} (${total} in all)`,
+        `One deploy of an existing image with the default inputs (preflight on, poll-interval-seconds 1), the endpoint at 60× speed. Peak memory of the action process: ${maxRssMiB.toFixed(1)} MiB. Preflight: ${preflightCalls} calls (GetCallerIdentity, the caller's GetRole, SimulatePrincipalPolicy; the other GetRole calls check the task's roles exist).`,
+        '',
+        '| Operation | Calls |',
+        '| --- | --- |',
+        ...counts.map(([op, n]) => `| ${op} | ${n} |`),
+      );
+    }
   }
 
-  log('cold start');
-  const cold = await coldStart();
+  log('cold start, both versions');
+  const [cold, coldBefore] = await coldStart(versions);
+  if (!cold || !coldBefore) throw new Error('bench: two versions expected');
   sections.push(
     '',
     '## 3. Cold start and memory',
-    'A register-only run (deploy-mode none). From process start.',
+    `A register-only run (deploy-mode none), from process start; the two versions' runs interleaved.`,
     '',
-    '| Measure | Median | Min | Max | Runs |',
-    '| --- | --- | --- | --- | --- |',
-    `| First AWS request | ${fmt(cold.toRequest, 'ms')} |`,
-    `| First line of output | ${fmt(cold.toOutput, 'ms')} |`,
-    `| Exit | ${fmt(cold.toExit, 'ms')} |`,
-    `| Peak memory (max RSS) | ${fmt(cold.maxRss, 'MiB', 1)} |`,
+    '| Version | Measure | Median | Min | Max | Runs |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...[cold, coldBefore].flatMap((c, v) => [
+      `| ${versions[v]?.name} | First AWS request | ${fmt(c.toRequest, 'ms')} |`,
+      `| ${versions[v]?.name} | First line of output | ${fmt(c.toOutput, 'ms')} |`,
+      `| ${versions[v]?.name} | Exit | ${fmt(c.toExit, 'ms')} |`,
+      `| ${versions[v]?.name} | Peak memory (max RSS) | ${fmt(c.maxRss, 'MiB', 1)} |`,
+    ]),
+  );
+  targetRows.push(
+    `| start → first AWS call (register run) | ≤ 330 ms | ${range(cold.toRequest, 'ms')} | ${coldBefore.toRequest.median.toFixed(0)} ms | ${(cold.toRequest.median / coldBefore.toRequest.median).toFixed(2)} | ${met(cold.toRequest.median <= 330)} |`,
+    `| peak RSS (register run) | ≤ 80 MiB | ${range(cold.maxRss, 'MiB', 1)} | ${coldBefore.maxRss.median.toFixed(1)} MiB | ${(cold.maxRss.median / coldBefore.maxRss.median).toFixed(2)} | ${met(cold.maxRss.median <= 80)} |`,
   );
 
-  log('bundle');
-  const b = await bundle();
-  sections.push(
+  log('bundle, both versions');
+  const bundles = [];
+  for (const version of versions) bundles.push(await bundle(version));
+  const totals = bundles.map((b) => b.files.reduce((sum, f) => sum + f.bytes, 0));
+  sections.push('', '## 4. Bundle');
+  for (const [v, b] of bundles.entries()) {
+    sections.push(
+      '',
+      `${versions[v]?.name}: ${((totals[v] as number) / 1e6).toFixed(2)} MB in all.`,
+      '',
+      '| File | Size |',
+      '| --- | --- |',
+      ...b.files.map((f) => `| ${f.file} | ${(f.bytes / 1024).toFixed(0)} KiB |`),
+      '',
+      `Load and run to the first check (no inputs, no AWS call): ${fmt(b.load, 'ms')
+        .split(' | ')
+        .map((x, i) => ['median ', 'min ', 'max ', 'runs '][i] + x)
+        .join(', ')}.`,
+    );
+  }
+  targetRows.push(
+    `| dist/ total (.js and licenses) | ≤ 3.0 MB | ${((totals[0] as number) / 1e6).toFixed(2)} MB | ${((totals[1] as number) / 1e6).toFixed(2)} MB | ${((totals[0] as number) / (totals[1] as number)).toFixed(2)} | ${met((totals[0] as number) <= 3e6)} |`,
+  );
+  sections.unshift(
+    '## 0. Targets (issue 18)',
+    `Every figure measured in this one run, this version next to ${BASELINE_REF}'s committed dist/ (the previous main), on the same machine at the same time: the machine has 2 cores shared with other work, so the ratio is the figure to trust, the absolute numbers move with the load. Median (min–max) over the runs.`,
     '',
-    '## 4. Bundle',
+    '| Target | Goal | This version: median (min–max, runs) | Previous main (median) | Ratio | Met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...targetRows,
     '',
-    '| File | Size |',
-    '| --- | --- |',
-    ...b.files.map((f) => `| ${f.file} | ${(f.bytes / 1024).toFixed(0)} KiB |`),
+    '~10 min deployments: not measured (five runs of both versions did not fit the time the bench may hold the shared lock). ECS-native deployments: not measured (the strategy had not landed on main).',
     '',
-    `Load and run to the first check (no inputs, no AWS call): ${fmt(b.load, 'ms')
-      .split(' | ')
-      .map((x, i) => ['median ', 'min ', 'max ', 'runs '][i] + x)
-      .join(', ')}.`,
   );
 
   if (docker) {
@@ -500,6 +686,7 @@ async function main(): Promise<void> {
     `Measured by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Against the local AWS endpoint; these are this machine’s numbers, for comparison between versions, not promises.`,
     '',
   ];
+  await rm(path.dirname(versions[1]?.dist ?? ''), { recursive: true, force: true });
   const out = path.join(root, 'bench', 'results.md');
   await writeFile(out, `${[...header, ...sections].join('\n')}\n`);
   log(`wrote ${path.relative(root, out)}`);

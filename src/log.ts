@@ -1,6 +1,6 @@
 /**
- * The narrow logging surface the stages use. `main` passes one backed by @actions/core;
- * tests pass a recorder. Stages never import @actions/core for logging, so they stay
+ * The narrow logging surface the stages use. `main` passes one backed by the runner protocol (runner-log.ts);
+ * tests pass a recorder. Stages never write to the runner themselves, so they stay
  * testable and their output is easy to assert.
  */
 export interface Log {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { createClients, explainAwsError } from './aws.js';
 import { Cancelled, cancelOnSignals } from './cancel.js';
 import { monotonicNow, systemClock } from './clock.js';
@@ -14,17 +14,11 @@ import { dockerCli } from './docker.js';
 import { type Problem, UserError } from './errors.js';
 import type { Log } from './log.js';
 import { resourceName } from './deploy/aws-errors.js';
-import { postPreviewComment, previewCommentInput } from './preview/comment.js';
 import { previewNames } from './preview/names.js';
-import { createElbClient } from './preview/routing.js';
 import { leftBehind, renderSummary, type RunReport, StageTimer } from './report.js';
 import { runnerLog } from './runner-log.js';
 import { inertLines, oneLine } from './safe-text.js';
 import { runDeploy } from './runs/deploy.js';
-import { runPausedHook } from './runs/paused-hook.js';
-import { runPreview } from './runs/preview.js';
-import { runRollback } from './runs/rollback.js';
-import { runPreviewDestroy } from './runs/teardown.js';
 import { DeploymentFailed, type RunDeps } from './stages/deps.js';
 
 const coreLog: Log = runnerLog;
@@ -61,7 +55,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const cancel = cancelOnSignals();
   let removed: string[] | undefined;
   try {
-    const result = await chooseRun(config)(config, runDeps(config, cancel.signal), timer, report);
+    const run = await chooseRun(config);
+    const result = await run(config, await runDeps(config, cancel.signal), timer, report);
     removed = result?.removed;
     report.ok = true;
   } catch (e) {
@@ -87,18 +82,23 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   await writeSummary(report);
 }
 
-/** The one run this configuration asks for; runs never call each other. */
-function chooseRun(config: Config) {
-  if (config.rollback) return runRollback;
-  if (config.pausedHook !== undefined) return runPausedHook;
-  if (config.preview?.action === 'destroy') return runPreviewDestroy;
-  return config.preview !== undefined ? runPreview : runDeploy;
+/**
+ * The one run this configuration asks for; runs never call each other. Only the deploy run
+ * is loaded up front: the others (and the load balancer client and GitHub client that only
+ * previews use) are loaded when asked for, so a deploy starts sooner and holds less memory.
+ */
+async function chooseRun(config: Config) {
+  if (config.rollback) return (await import('./runs/rollback.js')).runRollback;
+  if (config.pausedHook !== undefined) return (await import('./runs/paused-hook.js')).runPausedHook;
+  if (config.preview?.action === 'destroy') return (await import('./runs/teardown.js')).runPreviewDestroy;
+  return config.preview !== undefined ? (await import('./runs/preview.js')).runPreview : runDeploy;
 }
 
-function runDeps(config: Config, signal: AbortSignal): RunDeps {
+async function runDeps(config: Config, signal: AbortSignal): Promise<RunDeps> {
+  const elb = config.preview?.listenerArn ? await import('./preview/routing.js') : undefined;
   return {
     clients: createClients(config.region, config.maxRetries),
-    elbv2: config.preview?.listenerArn ? createElbClient(config.region, config.maxRetries) : undefined,
+    elbv2: elb?.createElbClient(config.region, config.maxRetries),
     docker: dockerCli('docker', signal),
     log: coreLog,
     clock: systemClock,
@@ -131,6 +131,7 @@ async function commentOnPullRequest(config: Config, report: RunReport, removed?:
   if (names.url !== undefined && preview.action === 'deploy') {
     report.extraMarkdown = [report.extraMarkdown, `Preview: ${names.url}`].filter(Boolean).join('\n\n');
   }
+  const { postPreviewComment, previewCommentInput } = await import('./preview/comment.js');
   await postPreviewComment(
     config.github,
     preview.pullRequest,
@@ -200,5 +201,3 @@ function fail(e: unknown): void {
   const err = e as Error;
   core.setFailed(err?.stack && core.isDebug() ? err.stack : (err?.message ?? String(e)));
 }
-
-await main();

@@ -1,5 +1,5 @@
 /** The post step's entry point: read what main saved, clean up. Logic in cleanup.ts. */
-import * as core from '@actions/core';
+import * as core from './runner.js';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { cleanUp, readSavedState } from './cleanup.js';
@@ -22,5 +22,3 @@ export async function post(): Promise<void> {
     core.warning(`Clean-up after the deploy failed: ${(e as Error).message}`);
   }
 }
-
-await post();

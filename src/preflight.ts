@@ -188,23 +188,45 @@ async function roleArn(
   }
 }
 
-/** Checks on the same resources with the same context share one simulation. */
-function batches(checks: PermissionCheck[]): PermissionCheck[] {
-  const byKey = new Map<string, PermissionCheck>();
+/**
+ * As few simulations as possible: IAM evaluates every action of a call on every resource of
+ * it, so checks merge into one call unless they give the same context key different values
+ * (a context entry only matters to statements that test that key, such as iam:PassRole's
+ * iam:PassedToService). Each merged call remembers which action/resource pairs were asked
+ * for, and only those are read from the answer (the cross product is not).
+ */
+export function batches(checks: PermissionCheck[]): Batch[] {
+  const out: Batch[] = [];
   for (const check of checks) {
-    const key = JSON.stringify([check.resources, check.context]);
-    const batch = byKey.get(key);
-    if (batch) batch.actions = [...new Set([...batch.actions, ...check.actions])];
-    else byKey.set(key, { ...check, actions: [...check.actions] });
+    const fits = out.find((b) =>
+      check.context.every((c) => {
+        const same = b.context.find((x) => x.key === c.key);
+        return same === undefined || JSON.stringify(same.values) === JSON.stringify(c.values);
+      }),
+    );
+    const batch = fits ?? { actions: [], resources: [], context: [], pairs: new Set<string>() };
+    if (!fits) out.push(batch);
+    for (const a of check.actions) if (!batch.actions.includes(a)) batch.actions.push(a);
+    for (const r of check.resources) if (!batch.resources.includes(r)) batch.resources.push(r);
+    for (const c of check.context) {
+      if (!batch.context.some((x) => x.key === c.key)) batch.context.push(c);
+    }
+    for (const a of check.actions) for (const r of check.resources) batch.pairs.add(pairKey(a, r));
   }
-  return [...byKey.values()];
+  return out;
 }
 
-async function simulate(
-  iam: IAMClient,
-  source: string,
-  check: PermissionCheck,
-): Promise<SimulatedDecision[]> {
+export interface Batch {
+  actions: string[];
+  resources: string[];
+  context: PermissionCheck['context'];
+  /** The action/resource pairs the policy grants, as pairKey; the rest of the product is ignored. */
+  pairs: Set<string>;
+}
+
+const pairKey = (action: string, resource: string) => `${action}\u0000${resource}`;
+
+async function simulate(iam: IAMClient, source: string, check: Batch): Promise<SimulatedDecision[]> {
   const anyResource = check.resources.length === 1 && check.resources[0] === '*';
   const decisions: SimulatedDecision[] = [];
   let marker: string | undefined;
@@ -221,10 +243,18 @@ async function simulate(
             ContextKeyType: 'string' as const,
           })),
         }),
+        // IAM's largest page: one answer for up to 1000 actions.
+        MaxItems: 1000,
         ...(marker !== undefined && { Marker: marker }),
       }),
     );
-    for (const result of out.EvaluationResults ?? []) decisions.push(...perResource(result, check.resources));
+    for (const result of out.EvaluationResults ?? []) {
+      // An answer naming a resource that was not asked for is kept: never drop what cannot be placed.
+      const asked = perResource(result, check.resources).filter(
+        (d) => check.pairs.has(pairKey(d.action, d.resource)) || !check.resources.includes(d.resource),
+      );
+      decisions.push(...asked);
+    }
     marker = out.IsTruncated ? out.Marker : undefined;
   } while (marker !== undefined);
   return decisions;

@@ -29,6 +29,7 @@ import {
 } from './explain.js';
 import { type Failure, hookCause, hookFunction } from './failure.js';
 import { appSpecTaskDefinition } from './history.js';
+import { cadenceDue, type Due, nextPollDelay, nextQuiet, waitDue } from './poll.js';
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -113,25 +114,29 @@ export class Progress {
   }
 }
 
-const BACKOFF_FACTOR = 1.5;
 const BACKOFF_CAP_FLOOR_MS = 15_000;
+/** The longest sleep during a wait AWS announced: a stop or rollback in it is still seen. */
+const WAIT_CAP_MS = 30_000;
+/** Inside a predicted window the watch polls at most this far apart, whatever the base interval. */
+const DENSE_MS = 1_000;
 
 /**
- * Polls until a verdict, the deadline or cancellation. A quiet deployment is polled less
- * and less often (×1.5 per unchanged poll, up to max(4×interval, 15 s)); any change snaps
- * back to the base interval so the next step is seen promptly. No sleep ends past the
- * deadline, and the deadline itself gets one last poll.
+ * Polls until a verdict, the deadline or cancellation; when to poll next is nextPollDelay's
+ * (poll.ts): the base interval after a change, ×1.5 per quiet poll up to max(4×interval,
+ * 15 s), and densely (≤ 1 s) around a change `due` predicts from what AWS said. No sleep
+ * ends past the deadline, and the deadline itself gets one last poll.
  */
 export async function pollLoop(
   opts: WatchOptions,
   progress: Progress,
   start: number,
   poll: () => Promise<Verdict | undefined>,
+  due: () => Due | undefined = () => undefined,
 ): Promise<{ end: LoopEnd; polls: number }> {
   const { clock, log, signal, pollIntervalMs } = opts;
   const deadline = start + opts.timeoutMs;
   const cap = Math.max(4 * pollIntervalMs, BACKOFF_CAP_FLOOR_MS);
-  let interval = pollIntervalMs;
+  let quiet = pollIntervalMs;
   let polls = 0;
   let failures = 0;
   for (;;) {
@@ -149,11 +154,19 @@ export async function pollLoop(
       if (failures >= STORM_POLLS) return { end: { kind: 'unreachable', failures, why }, polls };
       log.warning(`Polling failed for now, trying again: ${isThrottling(err) ? errorText(err) : why}`);
     }
-    const remaining = deadline - clock.now();
-    if (remaining <= 0) return { end: { kind: 'deadline' }, polls };
-    interval = progress.takeChanged() ? pollIntervalMs : Math.min(interval * BACKOFF_FACTOR, cap);
+    const now = clock.now();
+    if (deadline - now <= 0) return { end: { kind: 'deadline' }, polls };
+    quiet = nextQuiet(quiet, pollIntervalMs, progress.takeChanged(), cap);
+    const wait = nextPollDelay({
+      now,
+      base: Math.min(pollIntervalMs, DENSE_MS),
+      quiet,
+      due: due(),
+      waitCap: Math.max(WAIT_CAP_MS, pollIntervalMs),
+      deadline,
+    });
     try {
-      await clock.sleep(Math.min(interval, remaining), signal);
+      await clock.sleep(wait, signal);
     } catch (err) {
       if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
       throw err;
@@ -263,6 +276,118 @@ function codeDeployDiagnostics(info: DeploymentInfo | undefined, target: ECSTarg
   return lines;
 }
 
+/** What GetDeployment says about the deployment's stage; a new value is a stage change. */
+function stageOf(info: DeploymentInfo): string {
+  return JSON.stringify([info.status, info.deploymentOverview, info.instanceTerminationWaitTimeStarted]);
+}
+
+/** Lifecycle events that are CodeDeploy's own steps (not a user's hook, which may run for an hour). */
+const MOVING_EVENTS = new Set(['Install', 'AllowTestTraffic', 'AllowTraffic']);
+
+/** Whether the target's last state shows a step under way whose progress is worth reading. */
+function inMotion(target: ECSTarget | undefined): boolean {
+  return (target?.lifecycleEvents ?? []).some(
+    (e) => e.status === 'InProgress' && MOVING_EVENTS.has(e.lifecycleEventName ?? ''),
+  );
+}
+
+/**
+ * When CodeDeploy's next change is due, from the waits it announced: once the termination
+ * wait has started (instanceTerminationWaitTimeStarted), Succeeded comes when it ends; a
+ * Ready deployment that continues on its own moves on when the ready wait ends. The wait
+ * started between the previous poll and this one.
+ */
+function codeDeployDue(info: DeploymentInfo, previousPoll: number, thisPoll: number): Due | undefined {
+  const config = info.blueGreenDeploymentConfiguration;
+  if (info.status === 'InProgress' && info.instanceTerminationWaitTimeStarted) {
+    const minutes = config?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
+    return (
+      waitDue(previousPoll, thisPoll, minutes * 60_000) ?? { from: thisPoll, to: thisPoll, kind: 'wait' }
+    );
+  }
+  const ready = config?.deploymentReadyOption;
+  if (info.status === 'Ready' && ready?.actionOnTimeout === 'CONTINUE_DEPLOYMENT') {
+    return waitDue(previousPoll, thisPoll, (ready.waitTimeInMinutes ?? 0) * 60_000);
+  }
+  return undefined;
+}
+
+/** The deployment's one ECS target as last read, and the green task set it named. */
+interface TargetState {
+  targetId?: string;
+  target?: ECSTarget;
+  greenTaskSetId?: string;
+}
+
+/** Reads the target (lifecycle events, traffic weights, green tasks) and prints what changed. */
+async function readTarget(
+  cd: CodeDeployClient,
+  deploymentId: string,
+  t: TargetState,
+  progress: Progress,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
+  if (!t.targetId) {
+    const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), { abortSignal: signal });
+    t.targetId = listed.targetIds?.[0];
+  }
+  if (!t.targetId) return;
+  const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: t.targetId }), {
+    abortSignal: signal,
+  });
+  t.target = got.deploymentTarget?.ecsTarget ?? t.target;
+  if (t.target) {
+    reportTarget(progress, t.target);
+    t.greenTaskSetId = taskSet(t.target, 'Green')?.identifer ?? t.greenTaskSetId;
+  }
+}
+
+/**
+ * One CodeDeploy poll: GetDeployment for the verdict, and the deployment's ECS target only when
+ * it can say something new. Keeps what it saw (the deployment, what is due next) for the watch.
+ */
+function codeDeployPoller(
+  cd: CodeDeployClient,
+  deploymentId: string,
+  t: TargetState,
+  progress: Progress,
+  at: { clock: Clock; signal?: AbortSignal; start: number },
+) {
+  const { clock, signal } = at;
+  // What GetDeployment said last time (a stage change is news), when, and what is due next.
+  let [lastSeen, lastPollAt]: [string | undefined, number] = [undefined, at.start];
+  const seen: { info?: DeploymentInfo; due?: Due; poll: () => Promise<Verdict | undefined> } = {
+    poll: async () => {
+      const polledAt = clock.now();
+      const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
+      if (!out.deploymentInfo)
+        throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
+      const current = out.deploymentInfo;
+      seen.info = current;
+      progress.report(
+        'status',
+        `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
+      );
+      const stageChanged = stageOf(current) !== lastSeen;
+      if (stageChanged) seen.due = codeDeployDue(current, lastPollAt, polledAt) ?? seen.due;
+      [lastSeen, lastPollAt] = [stageOf(current), polledAt];
+      // GetDeployment alone carries the verdict; the target (lifecycle events, traffic, green
+      // tasks) is read only when it can say something new: at a stage change, while a task set
+      // or traffic is moving, and once the deployment failed (which event failed, and why). It
+      // has no target before it starts: CodeDeploy answers DeploymentNotStartedException.
+      const started = current.status !== 'Created' && current.status !== 'Queued';
+      const failed = current.status === 'Failed' || current.status === 'Stopped';
+      if (started && (stageChanged || inMotion(t.target) || failed)) {
+        await readTarget(cd, deploymentId, t, progress, signal);
+      }
+      if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
+      return codeDeployVerdict(deploymentId, current, t.target);
+    },
+  };
+  return seen;
+}
+
 /**
  * Watches one CodeDeploy deployment to its end: GetDeployment for the status, and the
  * deployment's ECS target for lifecycle events and traffic weights.
@@ -281,43 +406,10 @@ export async function watchCodeDeployDeployment(
   const start = clock.now();
   const startedAt = clock.wall();
   const progress = new Progress(log);
-  let info: DeploymentInfo | undefined;
-  let target: ECSTarget | undefined;
-  let targetId: string | undefined;
-  let greenTaskSetId: string | undefined;
-
-  const poll = async (): Promise<Verdict | undefined> => {
-    const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
-    if (!out.deploymentInfo) throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
-    const current = out.deploymentInfo;
-    info = current;
-    progress.report(
-      'status',
-      `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
-    );
-    // An ECS deployment has exactly one target, the service; it appears once the deployment
-    // starts (before that CodeDeploy answers DeploymentNotStartedException).
-    if (!targetId && current.status !== 'Created' && current.status !== 'Queued') {
-      const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), {
-        abortSignal: signal,
-      });
-      targetId = listed.targetIds?.[0];
-    }
-    if (targetId) {
-      const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), {
-        abortSignal: signal,
-      });
-      target = got.deploymentTarget?.ecsTarget ?? target;
-      if (target) {
-        reportTarget(progress, target);
-        greenTaskSetId = taskSet(target, 'Green')?.identifer ?? greenTaskSetId;
-      }
-    }
-    if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
-    return codeDeployVerdict(deploymentId, current, target);
-  };
-
-  const { end, polls } = await pollLoop(opts, progress, start, poll);
+  const t: TargetState = {};
+  const seen = codeDeployPoller(cd, deploymentId, t, progress, { clock, signal, start });
+  const { end, polls } = await pollLoop(opts, progress, start, seen.poll, () => seen.due);
+  const info = seen.info;
   const status = info?.status ?? 'Unknown';
   const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {
@@ -333,7 +425,16 @@ export async function watchCodeDeployDeployment(
   const follow = { clock, pollIntervalMs: opts.pollIntervalMs, deadline: start + opts.timeoutMs, signal };
   const since = info?.createTime ?? startedAt;
   const explain = (kind: 'ended' | 'timeout', message: string) =>
-    explainCodeDeploy(cd, ecs, { ...opts, info, target, message, kind, follow, since, greenTaskSetId });
+    explainCodeDeploy(cd, ecs, {
+      ...opts,
+      info,
+      target: t.target,
+      message,
+      kind,
+      follow,
+      since,
+      greenTaskSetId: t.greenTaskSetId,
+    });
   if (end.kind === 'done') {
     const { details, failure } = await explain('ended', end.verdict.message);
     return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
@@ -541,7 +642,13 @@ export async function watchRollingDeployment(
   // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
   const since = () => ours?.createdAt ?? startedAt;
 
+  // When our deployment's counts last changed (watch clock): its steps (tasks starting,
+  // failing, draining) keep a cadence, so the next one is predicted from them.
+  const changes: number[] = [];
+  let lastState: string | undefined;
+
   const poll = async (): Promise<Verdict | undefined> => {
+    const polledAt = clock.now();
     const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {
       abortSignal: signal,
     });
@@ -555,6 +662,9 @@ export async function watchRollingDeployment(
     ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
     primary = svc.deployments?.find((d) => d.status === 'PRIMARY') ?? primary;
     if (ours) progress.report('deployment', deploymentLine(ours));
+    const state = ours && deploymentLine(ours);
+    if (lastState !== undefined && state !== lastState) changes.push(polledAt);
+    lastState = state;
     const from = since().getTime();
     const events = (svc.events ?? [])
       .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
@@ -563,7 +673,7 @@ export async function watchRollingDeployment(
     return rollingVerdict(svc, deploymentId);
   };
 
-  const { end, polls } = await pollLoop(opts, progress, start, poll);
+  const { end, polls } = await pollLoop(opts, progress, start, poll, () => cadenceDue(changes.slice(-2)));
   const status = ours?.rolloutState ?? 'UNKNOWN';
   const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {

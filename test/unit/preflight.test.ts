@@ -12,7 +12,7 @@ import 'aws-sdk-client-mock-jest';
 import { UserError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { buildPolicy } from '../../src/policy.js';
-import { preflight, principalOf, SIMULATION_NOTE } from '../../src/preflight.js';
+import { batches, preflight, principalOf, SIMULATION_NOTE } from '../../src/preflight.js';
 import { sdkError } from './deploy/fakes.js';
 
 const stsMock = mockClient(STSClient);
@@ -112,6 +112,29 @@ describe('principalOf', () => {
   );
 });
 
+describe('batches', () => {
+  const check = (actions: string[], resources: string[], context: Record<string, string> = {}) => ({
+    sid: 'S',
+    actions,
+    resources,
+    context: Object.entries(context).map(([key, value]) => ({ key, values: [value] })),
+  });
+  it.each([
+    ['no context', [check(['a:X'], ['*']), check(['a:Y'], ['r1'])], 1],
+    ['different keys', [check(['a:X'], ['*'], { k1: 'v' }), check(['a:Y'], ['r1'], { k2: 'w' })], 1],
+    ['one key, one value', [check(['a:X'], ['*'], { k: 'v' }), check(['a:Y'], ['r1'], { k: 'v' })], 1],
+    ['one key, two values', [check(['a:X'], ['*'], { k: 'v' }), check(['a:Y'], ['r1'], { k: 'w' })], 2],
+  ])('%s: %#', (_, checks, calls) => {
+    const out = batches(checks);
+    expect(out).toHaveLength(calls);
+    // Every granted pair is asked for exactly once, and only those are read.
+    const pairs = out.flatMap((b) => [...b.pairs]).sort();
+    expect(pairs).toEqual(
+      checks.flatMap((c) => c.actions.flatMap((a) => c.resources.map((r) => `${a}\u0000${r}`))).sort(),
+    );
+  });
+});
+
 describe('preflight', () => {
   it('simulates every statement for the role behind the session and passes when all is allowed', async () => {
     iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input) => answer(input));
@@ -125,28 +148,20 @@ describe('preflight', () => {
       note: SIMULATION_NOTE,
     });
     expect(iamMock).toHaveReceivedCommandWith(GetRoleCommand, { RoleName: 'github-deploy' });
-    expect(iamMock).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, {
-      PolicySourceArn: ROLE,
-      ActionNames: ['iam:PassRole'],
-      ResourceArns: [EXECUTION_ROLE, TASK_ROLE],
-      ContextEntries: [
-        {
-          ContextKeyName: 'iam:PassedToService',
-          ContextKeyValues: ['ecs-tasks.amazonaws.com'],
-          ContextKeyType: 'string',
-        },
-      ],
-    });
-    // The two statements on "*" without a condition share one call, without ResourceArns.
+    // One call for the whole policy: every action, every resource, the context keys merged
+    // (no two statements give one key different values), IAM's largest page.
     const calls = iamMock.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
-    const star = calls.filter((i) => i.ResourceArns === undefined && i.ContextEntries === undefined);
-    expect(star).toHaveLength(1);
-    expect(star[0]?.ActionNames).toEqual([
-      'ecr:GetAuthorizationToken',
-      'ecs:DescribeTaskDefinition',
-      'ecs:RegisterTaskDefinition',
-    ]);
-    expect(calls).toHaveLength(policy.Statement.length - 1);
+    expect(calls).toHaveLength(1);
+    const call = calls[0] as SimulatePrincipalPolicyCommandInput;
+    expect(call.PolicySourceArn).toBe(ROLE);
+    expect(call.MaxItems).toBe(1000);
+    expect(new Set(call.ActionNames)).toEqual(new Set(policy.Statement.flatMap((s) => s.Action)));
+    expect(new Set(call.ResourceArns)).toEqual(new Set(policy.Statement.flatMap((s) => s.Resource)));
+    expect(call.ContextEntries).toContainEqual({
+      ContextKeyName: 'iam:PassedToService',
+      ContextKeyValues: ['ecs-tasks.amazonaws.com'],
+      ContextKeyType: 'string',
+    });
     // The one "may make all N calls" line is printed by the plan, not here as well.
     expect(log.text()).not.toContain('Preflight:');
   });
@@ -185,16 +200,15 @@ describe('preflight', () => {
   });
 
   it('reads the older answer shape too, one result per action and resource', async () => {
-    iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => {
-      if (input.ActionNames?.[0] !== 'iam:PassRole') return answer(input);
-      return {
-        EvaluationResults: [EXECUTION_ROLE, TASK_ROLE].map((role) => ({
-          EvalActionName: 'iam:PassRole',
-          EvalResourceName: role,
-          EvalDecision: role === TASK_ROLE ? 'implicitDeny' : 'allowed',
+    iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => ({
+      EvaluationResults: (input.ActionNames ?? []).flatMap((action) =>
+        (input.ResourceArns ?? ['*']).map((resource) => ({
+          EvalActionName: action,
+          EvalResourceName: resource,
+          EvalDecision: action === 'iam:PassRole' && resource === TASK_ROLE ? 'implicitDeny' : 'allowed',
         })),
-      };
-    });
+      ),
+    }));
     const err = await userError(preflight(clients, policy, new MemoryLog()));
     expect(err.problems[0]?.what.split('\n').slice(3)).toEqual([
       `| iam:PassRole | ${TASK_ROLE} | implicitDeny |`,
@@ -335,20 +349,20 @@ describe('preflight', () => {
 
   it('follows IsTruncated/Marker and judges the results of every page', async () => {
     iamMock.on(SimulatePrincipalPolicyCommand).callsFake((input: SimulatePrincipalPolicyCommandInput) => {
-      if (input.ActionNames?.includes('ecs:DescribeServices') !== true) return answer(input);
-      if (input.Marker === undefined) return { ...answer(input), IsTruncated: true, Marker: 'page-2' };
-      return answer({ ...input, ActionNames: ['ecs:UpdateService'] }, () => ({
+      const first = (input.ActionNames ?? []).filter((a) => a !== 'ecs:DescribeServices');
+      if (input.Marker === undefined) {
+        return { ...answer({ ...input, ActionNames: first }), IsTruncated: true, Marker: 'page-2' };
+      }
+      return answer({ ...input, ActionNames: ['ecs:DescribeServices'] }, () => ({
         EvalDecision: 'implicitDeny',
       }));
     });
     const err = await userError(preflight(clients, policy, new MemoryLog()));
-    expect(iamMock).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, {
-      ActionNames: ['ecs:DescribeServices'],
-      Marker: 'page-2',
-    });
-    expect(err.problems[0]?.what).toContain(
-      '| ecs:UpdateService | arn:aws:ecs:us-east-1:123456789012:service/demo/web | implicitDeny |',
-    );
+    expect(iamMock).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { Marker: 'page-2' });
+    // Only the pair the policy grants is judged, not the cross product of the merged call.
+    expect(err.problems[0]?.what.split('\n').slice(3)).toEqual([
+      '| ecs:DescribeServices | arn:aws:ecs:us-east-1:123456789012:service/demo/web | implicitDeny |',
+    ]);
   });
 
   it('skips with a warning for the root user, which IAM cannot simulate', async () => {

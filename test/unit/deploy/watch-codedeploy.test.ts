@@ -592,6 +592,40 @@ describe('watchCodeDeployDeployment', () => {
     });
   });
 
+  it('reads only GetDeployment during the termination wait, sleeps through it and polls densely when it ends', async () => {
+    const info = {
+      blueGreenDeploymentConfiguration: {
+        terminateBlueInstancesOnDeploymentSuccess: {
+          action: 'TERMINATE' as const,
+          terminationWaitTimeInMinutes: 1,
+        },
+      },
+    };
+    const waiting = { ...info, instanceTerminationWaitTimeStarted: true };
+    const done = lifecycle('AfterAllowTraffic', 'Succeeded');
+    script([
+      { status: 'InProgress', info, events: lifecycle('AfterAllowTestTraffic', 'InProgress') },
+      { status: 'InProgress', info, events: lifecycle('AfterAllowTestTraffic', 'InProgress') },
+      { status: 'InProgress', info: waiting, events: done },
+      { status: 'InProgress', info: waiting, events: done },
+      { status: 'InProgress', info: waiting, events: done },
+      { status: 'InProgress', info: waiting, events: done },
+      { status: 'Succeeded', info: waiting, events: done },
+    ]);
+    const clock = new ScriptedClock(T0);
+    const result = await watchCodeDeployDeployment(
+      cd,
+      ecs,
+      options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
+    );
+    // The wait started between the polls at 1 s and 2.5 s: Succeeded is due between 61 s and 62.5 s.
+    expect(clock.sleeps).toEqual([1000, 1500, 30_000, 27_500, 1000, 1000]);
+    expect(result.outcome).toBe('succeeded');
+    // A user's hook running and a wait: nothing new in the target, so no GetDeploymentTarget.
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 7);
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 3);
+  });
+
   it('stops watching when cancelled and leaves the decision to the caller', async () => {
     script([{ status: 'InProgress' }]);
     const controller = new AbortController();
