@@ -19,6 +19,7 @@ import {
 } from './native.js';
 import {
   formatDuration,
+  lostSight,
   pollLoop,
   Progress,
   resultOf,
@@ -114,6 +115,12 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
       signal,
     });
   if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
+  if (end.kind === 'unreachable') {
+    // AWS stopped answering: this run cannot judge the deployment, and must not stop it on a
+    // guess; the post step decides (on-cancel).
+    const follow = `aws ecs describe-service-deployments --service-deployment-arns ${arn}`;
+    return result('unknown', lostSight(`ECS service deployment ${arn}`, status, end, [follow]), []);
+  }
   const { message, rollbackRequested } = await stopOnTimeout(ecs, opts, last);
   log.warning(message);
   return result('timed-out', message, await explain(), rollbackRequested);

@@ -820,7 +820,7 @@ async function rollBackOnTimeout(
  * The watch lost sight of a deployment: it is still running in AWS, this run does not judge
  * it, and the post step decides (stop with rollback under on-cancel: rollback).
  */
-function lostSight(
+export function lostSight(
   what: string,
   status: string,
   end: { failures: number; why: string },

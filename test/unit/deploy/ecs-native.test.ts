@@ -260,6 +260,24 @@ describe('watch', () => {
     });
   });
 
+  it('a storm of server errors: unknown, still running in AWS, and never stopped on a guess', async () => {
+    const c = ctx();
+    const storm = Object.assign(new Error('raw words'), {
+      name: 'ServiceUnavailable',
+      $metadata: { httpStatusCode: 503 },
+    });
+    ecsMock
+      .on(DescribeServiceDeploymentsCommand)
+      .resolvesOnce({ serviceDeployments: [sd({ lifecycleStage: 'SCALE_UP' })] })
+      .rejects(storm);
+    const r = await ecsNativeStrategy.watch(clients, started, c, { rollbackOnTimeout: true });
+    expect(r).toMatchObject({ outcome: 'unknown', rollbackRequested: false });
+    expect(r.message).toContain('3 polls in a row failed');
+    expect(r.message).toContain(`aws ecs describe-service-deployments --service-deployment-arns ${ARN}`);
+    expect(r.message).not.toContain('raw words');
+    expect(ecsMock).not.toHaveReceivedCommand(StopServiceDeploymentCommand);
+  });
+
   it('a rollback run watching a deployment it stopped succeeds at ROLLBACK_SUCCESSFUL', async () => {
     ecsMock
       .on(DescribeServiceDeploymentsCommand)
