@@ -5,6 +5,7 @@
  * and the README's table. Rules between inputs are named functions in config.ts.
  */
 import path from 'node:path';
+import { LIFECYCLE_STAGES } from './deploy/native.js';
 import type { Problems } from './errors.js';
 
 export type InputKind = 'text' | 'bool' | 'int' | 'minutes' | 'choice' | 'list' | 'lines' | 'path';
@@ -159,19 +160,7 @@ export const INPUTS: readonly InputSpec[] = [
     kind: 'choice',
     default: 'complete',
     // ECS-native service deployments' lifecycle stages, in the order a deployment passes them.
-    choices: [
-      'complete',
-      'RECONCILE_SERVICE',
-      'PRE_SCALE_UP',
-      'SCALE_UP',
-      'POST_SCALE_UP',
-      'TEST_TRAFFIC_SHIFT',
-      'POST_TEST_TRAFFIC_SHIFT',
-      'PRODUCTION_TRAFFIC_SHIFT',
-      'POST_PRODUCTION_TRAFFIC_SHIFT',
-      'BAKE_TIME',
-      'CLEAN_UP',
-    ],
+    choices: ['complete', ...LIFECYCLE_STAGES],
   },
   { name: 'paused-hook', kind: 'choice', choices: ['continue', 'rollback'] },
   // One-off tasks, deploying a revision as-is, revision hygiene and tags (src/task/config.ts reads them).
