@@ -53,6 +53,7 @@ policy grants what all of them call, and nothing else.
   --log-group          an awslogs-group of the task definition: a failed deployment's container logs are
                        read from it (container-log-lines); repeat for several
   --load-balanced      the service is behind a load balancer: its production listener is read for the url output
+                       (implied by --mode ecs-native)
 `;
 
 const OPTIONS = {
@@ -288,7 +289,8 @@ function policyInputOf(values: Values, o: ReturnType<typeof checkOptions>): Poli
       rollback: values.rollback ?? false,
       ...(values.preview && { preview: { routing: listenerArn !== undefined } }),
       containerLogGroups: values['log-group'] ?? [],
-      url: values['load-balanced'] ?? false,
+      // An ECS-native service is always behind a load balancer: its listener gives the url output.
+      url: (values['load-balanced'] ?? false) || mode === 'ecs-native',
     },
   };
 }

@@ -32,7 +32,8 @@ let emulator: Emulator;
 let workspace: string;
 let secrets: Secret[] = [];
 const runnerTemps: string[] = [];
-const image = '127.0.0.1:5000/example-app:v0';
+/** The image the deploy cases run: with Docker, one built in beforeAll (the registry must have it). */
+let image = '127.0.0.1:5000/example-app:v0';
 
 async function makeWorkspace(): Promise<string> {
   const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'ecs-deploy-hostile-')));
@@ -82,6 +83,20 @@ beforeAll(async () => {
       ? { host: docker.registryHost, username: docker.registryUser, password: docker.registryPassword }
       : undefined,
   });
+  if (docker) {
+    const built = await run(
+      blueGreen({
+        image: '',
+        'ecr-repository': 'example-app',
+        context: 'inject',
+        'build-args': `BASE_IMAGE=${docker.baseImage}\nNONCE=before-all`,
+        network: 'host',
+        'deploy-mode': 'none',
+      }),
+    );
+    if (built.code !== 0) throw new Error(`Building the image failed:\n${built.stdout.slice(-4000)}`);
+    image = built.outputs['image-uri'] as string;
+  }
 }, 300_000);
 
 afterAll(async () => {

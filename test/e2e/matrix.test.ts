@@ -204,7 +204,7 @@ const inputCases: [string, Case][] = [
       inputs: { 'deploy-mode': 'blue-green' },
       where: 'deploy-mode',
       message: [
-        /"blue-green" is not one of auto, codedeploy, rolling, none/,
+        /"blue-green" is not one of auto, codedeploy, rolling, ecs-native, none/,
         /Fix: Set deploy-mode to one of/,
       ],
       awsCalls: 'none',
