@@ -2,38 +2,15 @@
  * The AWS CLI against the local endpoint, as a user rehearsing by hand would use it: register
  * a task definition, run a CodeDeploy blue/green deployment and wait for it with the CLI's own
  * waiter, update a rolling service and wait until it is stable. Every command names the
- * endpoint with --endpoint-url (older CLIs ignore AWS_ENDPOINT_URL and would go to AWS).
+ * endpoint with --endpoint-url and --region (test/support/aws-cli.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Emulator } from '../../emulator/index.js';
+import { awsCli, awsCliAvailable } from '../support/aws-cli.js';
 import { ACCOUNT, CLUSTER, CREDENTIALS, REGION, liveTaskDefinition, startWorld } from './support/world.js';
 
-const run = promisify(execFile);
-/**
- * One AWS CLI for every call and for the version check: `E2E_AWS_CLI` when set (a path), else the
- * `aws` on PATH, v1 or v2. Region and endpoint are passed as arguments on every call, since v1
- * ignores AWS_REGION and older CLIs ignore AWS_ENDPOINT_URL (and would go to AWS).
- */
-const AWS = process.env.E2E_AWS_CLI || 'aws';
-
-async function cliAvailable(): Promise<boolean> {
-  try {
-    await run(AWS, ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = await cliAvailable();
-if (!available) {
-  if (process.env.E2E_REQUIRE_AWS_CLI)
-    throw new Error('The AWS CLI is not installed (apt-get install awscli).');
-  console.warn('SKIPPED: the AWS CLI tests did not run: no `aws` command (apt-get install awscli).');
-}
+const available = await awsCliAvailable('the AWS CLI tests');
 const withCli = available ? describe : describe.skip;
 
 let emulator: Emulator;
@@ -45,24 +22,13 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-async function aws(args: string[], secret = CREDENTIALS.secretAccessKey): Promise<unknown> {
-  const global = ['--endpoint-url', emulator.url, '--region', REGION, '--output', 'json'];
-  const { stdout } = await run(AWS, [...global, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: '/nonexistent',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: secret,
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_ENDPOINT_URL: emulator.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    },
+function aws(args: string[], secret = CREDENTIALS.secretAccessKey): Promise<unknown> {
+  return awsCli(args, {
+    endpoint: emulator.url,
+    region: REGION,
+    accessKeyId: CREDENTIALS.accessKeyId,
+    secretAccessKey: secret,
   });
-  return stdout.trim() === '' ? undefined : JSON.parse(stdout);
 }
 
 withCli('the AWS CLI against the local endpoint', () => {

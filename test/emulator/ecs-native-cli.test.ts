@@ -4,32 +4,12 @@
  * --endpoint-url and --region. No Docker: the emulator runs on its manual clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { startEmulator, type Emulator, type ServiceDeploymentRecord } from '../../emulator/index.js';
+import { awsCli, awsCliAvailable } from '../support/aws-cli.js';
 import { nativeWorld } from './native-support.js';
 
-const run = promisify(execFile);
-const AWS = process.env.E2E_AWS_CLI || 'aws';
 const REGION = 'us-east-1';
-
-async function cliAvailable(): Promise<boolean> {
-  try {
-    await run(AWS, ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = await cliAvailable();
-if (!available) {
-  if (process.env.E2E_REQUIRE_AWS_CLI)
-    throw new Error('The AWS CLI is not installed (apt-get install awscli).');
-  console.warn(
-    'SKIPPED: the ECS-native AWS CLI tests did not run: no `aws` command (apt-get install awscli).',
-  );
-}
+const available = await awsCliAvailable('the ECS-native AWS CLI tests');
 const withCli = available ? describe : describe.skip;
 
 let emulator: Emulator;
@@ -55,22 +35,8 @@ afterAll(async () => {
 });
 
 async function aws(args: string[]): Promise<Record<string, unknown>> {
-  const global = ['--endpoint-url', emulator.url, '--region', REGION, '--output', 'json'];
-  const { stdout } = await run(AWS, [...global, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: '/nonexistent',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_PAGER: '',
-    },
-  });
-  return stdout.trim() === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
+  const to = { endpoint: emulator.url, region: REGION, accessKeyId: 'test', secretAccessKey: 'test' };
+  return ((await awsCli(args, to)) ?? {}) as Record<string, unknown>;
 }
 
 interface CliDeployment {
