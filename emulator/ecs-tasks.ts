@@ -11,6 +11,7 @@ import type {
   NetworkConfiguration,
   Tag,
   Task,
+  TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
 import type { EmulatorContext } from './context.js';
@@ -25,13 +26,12 @@ export interface EcsTaskHooks {
   clusterName(input: Record<string, unknown>): string;
   findTaskDefinition(ref: string): TaskDefinitionRecord | undefined;
   taskArn(cluster: string, taskId: string): string;
-  containerArn(cluster: string, taskId: string): string;
+  /** What every new task of a revision starts with: its containers, and why it will crash (if it will). */
+  launch(td: TaskDefinition, cluster: string, taskId: string): Pick<TaskRecord, 'containers' | 'crashReason'>;
   projectTask(task: TaskRecord, withTags: boolean): Task;
   /** StopTask on a task a service started: it stops as the scheduler stops tasks, then is replaced. */
   stopServiceTask(task: TaskRecord, reason: string): void;
   runtime(): TaskRuntime | undefined;
-  /** A family-wide crash fault spares revisions that have run successfully. */
-  proven(taskDefinitionArn: string): boolean;
 }
 
 const MAX_COUNT = 10;
@@ -255,17 +255,7 @@ export class OneOffTasks {
       platformVersion: plan.launchType === 'FARGATE' ? '1.4.0' : undefined,
       cpu: plan.overrides.cpu ?? td.cpu,
       memory: plan.overrides.memory ?? td.memory,
-      containers: (td.containerDefinitions ?? []).map((c) => ({
-        containerArn: this.hooks.containerArn(cluster, taskId),
-        name: c.name as string,
-        image: c.image as string,
-        lastStatus: 'PENDING',
-      })),
-      crashReason: this.ctx.faults.crashReason(
-        td.family as string,
-        td.revision as number,
-        this.hooks.proven(td.taskDefinitionArn as string),
-      ),
+      ...this.hooks.launch(td, cluster, taskId),
       version: 1,
       tags: plan.tags,
       overrides: plan.overrides,

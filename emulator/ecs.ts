@@ -184,14 +184,13 @@ export class EcsEmulator implements ServiceEmulator {
         clusterName: (input) => this.clusterName(input),
         findTaskDefinition: (ref) => this.findTaskDefinition(ref),
         taskArn: (cluster, taskId) => this.arn(`task/${cluster}/${taskId}`),
-        containerArn: (cluster, taskId) => this.arn(`container/${cluster}/${taskId}/${ctx.ids.uuid()}`),
+        launch: (td, cluster, taskId) => this.launch(td, cluster, taskId),
         projectTask: (task, withTags) => this.projectTask(task, withTags),
         stopServiceTask: (task, reason) => {
           this.stopTask(task, reason);
           task.stopCode = 'UserInitiated';
         },
         runtime: () => this.runtime,
-        proven: (arn) => this.provenTaskDefinitions.has(arn),
       },
       taskOutput,
     );
@@ -1364,6 +1363,29 @@ export class EcsEmulator implements ServiceEmulator {
     );
   }
 
+  /**
+   * What every new task of `td` starts with, a service's or a one-off: its containers PENDING,
+   * and why it will crash (a family-wide crash fault spares revisions that have run successfully).
+   */
+  private launch(
+    td: TaskDefinition,
+    cluster: string,
+    taskId: string,
+  ): Pick<TaskRecord, 'containers' | 'crashReason'> {
+    return {
+      containers: (td.containerDefinitions ?? []).map((c) => ({
+        containerArn: this.arn(`container/${cluster}/${taskId}/${this.ctx.ids.uuid()}`),
+        name: c.name as string,
+        image: c.image as string,
+        lastStatus: 'PENDING',
+      })),
+      crashReason: this.ctx.faults.crashReason(
+        td.family as string,
+        td.revision as number,
+        this.provenTaskDefinitions.has(td.taskDefinitionArn as string),
+      ),
+    };
+  }
   private launchTask(svc: ServiceRecord, ownerId: string, td: TaskDefinition, startedBy: string): TaskRecord {
     const now = this.now();
     const taskId = this.ctx.ids.taskId();
@@ -1385,17 +1407,7 @@ export class EcsEmulator implements ServiceEmulator {
       platformVersion: svc.launchType === 'FARGATE' ? '1.4.0' : undefined,
       cpu: td.cpu,
       memory: td.memory,
-      containers: (td.containerDefinitions ?? []).map((c) => ({
-        containerArn: this.arn(`container/${svc.clusterName}/${taskId}/${this.ctx.ids.uuid()}`),
-        name: c.name as string,
-        image: c.image as string,
-        lastStatus: 'PENDING',
-      })),
-      crashReason: this.ctx.faults.crashReason(
-        td.family as string,
-        td.revision as number,
-        this.provenTaskDefinitions.has(td.taskDefinitionArn as string),
-      ),
+      ...this.launch(td, svc.clusterName, taskId),
       version: 1,
       tags: svc.propagateTags === 'SERVICE' ? svc.tags : [],
     };
