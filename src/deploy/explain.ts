@@ -5,13 +5,14 @@
  * at the end, and hands the `Failure` back in its WatchResult.
  */
 import { GetDeploymentCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type ECSClient, type ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Clock } from '../clock.js';
 import { errorText } from './aws-errors.js';
 import { ecsFindings, type EcsDiagnosticsQuery, type EcsFindings, productionNow } from './diagnostics.js';
 import type { Failure, FailureKind, RollbackOutcome } from './failure.js';
 import { tasksCause } from './failure.js';
 import { appSpecTaskDefinition } from './history.js';
+import { describeServiceDeployment, isFinal } from './native.js';
 
 export interface FollowOptions {
   clock: Clock;
@@ -100,6 +101,34 @@ export async function followEcsRollback(
   return { by: target.by, id: target.deploymentId, status: status ?? 'in-progress', taskDefinitionArn };
 }
 
+/** How ECS's own rollback of a service deployment stands; undefined when it did not roll back. */
+export function nativeRollbackStatus(d: ServiceDeployment): RollbackOutcome['status'] | undefined {
+  if (d.status === 'ROLLBACK_SUCCESSFUL') return 'succeeded';
+  if (d.status === 'ROLLBACK_FAILED') return 'failed';
+  if (d.status === 'ROLLBACK_REQUESTED' || d.status === 'ROLLBACK_IN_PROGRESS') return 'in-progress';
+  return undefined;
+}
+
+/**
+ * Follows an ECS-native service deployment that rolls back (ECS's own rollback, or ours on
+ * timeout: the same service deployment) to its final status (ROLLBACK_SUCCESSFUL,
+ * ROLLBACK_FAILED) or the deadline. Returns the deployment as last read.
+ */
+export async function followNativeRollback(
+  ecs: ECSClient,
+  last: ServiceDeployment,
+  opts: FollowOptions,
+): Promise<ServiceDeployment> {
+  const arn = last.serviceDeploymentArn ?? '';
+  let seen = last;
+  if (isFinal(last)) return last;
+  await followUntil(opts, async () => {
+    seen = (await describeServiceDeployment(ecs, arn, opts.signal)) ?? seen;
+    return isFinal(seen) ? seen : undefined;
+  });
+  return seen;
+}
+
 /** Reads ECS's side of the failure; a failed read becomes a detail line, never the run's error. */
 export async function readFindings(ecs: ECSClient, q: EcsDiagnosticsQuery): Promise<EcsFindings> {
   try {
@@ -121,6 +150,8 @@ export async function buildFailure(
     previous?: string;
     rollback?: RollbackOutcome;
     target: { cluster: string; service: string; signal?: AbortSignal };
+    /** What production serves, when the strategy knows it better than the service's PRIMARY deployment. */
+    production?: { taskDefinitionArn?: string };
   },
 ): Promise<Failure> {
   const { findings } = parts;
@@ -131,9 +162,10 @@ export async function buildFailure(
     cause = tasksCause(parts.deployed ?? findings.taskDefinitionArn, top.reason, top.count);
     if (kind === 'other') kind = 'tasks';
   }
-  let production: string | undefined;
+  let production = parts.production?.taskDefinitionArn;
   try {
-    production = (await productionNow(ecs, parts.target)).taskDefinitionArn;
+    if (parts.production === undefined)
+      production = (await productionNow(ecs, parts.target)).taskDefinitionArn;
   } catch {
     production = undefined;
   }

@@ -7,7 +7,8 @@
 import { shortTaskDefinition } from './history.js';
 
 /** Why it failed, as far as the strategy can tell; each kind has its own sentence. */
-export type FailureKind = 'hook' | 'tasks' | 'circuit-breaker' | 'timeout' | 'stopped' | 'replaced' | 'other';
+export type FailureKind =
+  'hook' | 'tasks' | 'circuit-breaker' | 'alarm' | 'timeout' | 'stopped' | 'replaced' | 'other';
 
 /** How a rollback AWS made (CodeDeploy auto-rollback, the ECS circuit breaker, our own on timeout) ended. */
 export interface RollbackOutcome {
@@ -110,6 +111,7 @@ const ROUTINE_EVENTS: RegExp[] = [
   /has stopped \d+ running tasks?/i,
   /(registered|deregistered) \d+ targets?/i,
   /has reached a steady state/i,
+  /has started an? \w+ service deployment/i,
   /has begun draining connections/i,
   /deployment (has )?completed\.?$/i,
   /updated computedDesiredCount/i,

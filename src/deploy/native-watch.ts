@@ -2,11 +2,14 @@
  * Watches OUR ECS-native service deployment with DescribeServiceDeployments: a line per change
  * of status, lifecycle stage, hook status and traffic weights, the bake countdown, what a
  * PAUSE hook waits for; the verdict (or wait-until's early success); on timeout
- * StopServiceDeployment with rollback.
+ * StopServiceDeployment with rollback. A failure comes back as a `Failure` (native-failure.ts),
+ * ECS's rollback followed to its end.
  */
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
 import { errorText } from './aws-errors.js';
 import { ecsDiagnostics } from './diagnostics.js';
+import { type FollowOptions, nativeRollbackStatus } from './explain.js';
+import { explainNative, type HookStages } from './native-failure.js';
 import {
   awaitingHooks,
   describeServiceDeployment,
@@ -15,6 +18,7 @@ import {
   nativeVerdict,
   pausedGuidance,
   progressLines,
+  shortArn,
   stopWithRollback,
 } from './native.js';
 import {
@@ -38,6 +42,8 @@ export interface NativeWatchOptions extends WatchOptions {
   /** A rollback run watches a stopped deployment: ROLLBACK_SUCCESSFUL is its success. */
   expectRollback?: boolean;
   taskDefinitionArn?: string;
+  /** What the service ran before, when the service deployment's source revision cannot be read. */
+  previousTaskDefinitionArn?: string;
 }
 
 /** The rollback run's verdict: it stopped the deployment, so a finished rollback is what it wanted. */
@@ -62,12 +68,22 @@ class BakeClock {
   }
 }
 
+/** The stage each hook was first seen at while the deployment went forward (the API does not say). */
+function noteHookStages(d: ServiceDeployment, stages: Map<string, string>): void {
+  if (d.status !== 'IN_PROGRESS' || !d.lifecycleStage) return;
+  for (const h of d.lifecycleHookDetails ?? []) {
+    if (h.hookId && !stages.has(h.hookId)) stages.set(h.hookId, d.lifecycleStage);
+  }
+}
+
 export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOptions): Promise<WatchResult> {
   const { clock, log, signal, arn } = opts;
   const start = clock.now();
+  const startedAt = clock.wall();
   const progress = new Progress(log);
   const bake = new BakeClock(() => clock.now());
   const guided = new Set<string>();
+  const hookStages = new Map<string, string>();
   let last: ServiceDeployment | undefined;
 
   const poll = async (): Promise<Verdict | undefined> => {
@@ -75,6 +91,7 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
     if (!d) throw new Error(`DescribeServiceDeployments does not know ${arn}.`);
     last = d;
     for (const [key, line] of progressLines(d)) progress.report(key, line);
+    noteHookStages(d, hookStages);
     const countdown = bake.line(d);
     if (countdown) progress.report('bake', countdown);
     for (const h of awaitingHooks(d)) {
@@ -91,8 +108,24 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
   };
 
   const { end, polls } = await pollLoop(opts, progress, start, poll);
+  return watchEnded(ecs, opts, { end, polls, last, hookStages, start, startedAt });
+}
+
+interface WatchEnd {
+  end: Awaited<ReturnType<typeof pollLoop>>['end'];
+  polls: number;
+  last: ServiceDeployment | undefined;
+  hookStages: HookStages;
+  start: number;
+  startedAt: Date;
+}
+
+/** What the watch ended with: success, lost sight, or a failure explained (watchFailed). */
+async function watchEnded(ecs: ECSClient, opts: NativeWatchOptions, w: WatchEnd): Promise<WatchResult> {
+  const { clock, log, arn } = opts;
+  const { end, last } = w;
   const status = last?.status ?? 'UNKNOWN';
-  const result = resultOf(status, () => clock.now() - start, polls);
+  const result = resultOf(status, () => clock.now() - w.start, w.polls);
   if (end.kind === 'cancelled') {
     return result('stopped', `Watch cancelled; ECS service deployment ${arn} was left ${status}.`, []);
   }
@@ -106,24 +139,73 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
       log.info(end.verdict.message);
     return result('succeeded', end.verdict.message, []);
   }
-  const explain = () =>
-    ecsDiagnostics(ecs, {
-      cluster: opts.cluster,
-      service: opts.service,
-      since: last?.createdAt ?? clock.wall(),
-      taskDefinitionArn: opts.taskDefinitionArn,
-      signal,
-    });
-  if (end.kind === 'done') return result(end.verdict.outcome, end.verdict.message, await explain());
   if (end.kind === 'unreachable') {
     // AWS stopped answering: this run cannot judge the deployment, and must not stop it on a
     // guess; the post step decides (on-cancel).
     const follow = `aws ecs describe-service-deployments --service-deployment-arns ${arn}`;
     return result('unknown', lostSight(`ECS service deployment ${arn}`, status, end, [follow]), []);
   }
+  return watchFailed(ecs, opts, w, result);
+}
+
+/**
+ * A failed, stopped or timed-out deployment: its Failure, with ECS's rollback (or ours, on
+ * timeout) followed to its end. A rollback run's watch reports as it always did.
+ */
+async function watchFailed(
+  ecs: ECSClient,
+  opts: NativeWatchOptions,
+  w: WatchEnd,
+  result: ReturnType<typeof resultOf>,
+): Promise<WatchResult> {
+  const { clock, log, signal, arn } = opts;
+  const { end, last } = w;
+  const diagnostics = () =>
+    ecsDiagnostics(ecs, {
+      cluster: opts.cluster,
+      service: opts.service,
+      since: last?.createdAt ?? w.startedAt,
+      taskDefinitionArn: opts.taskDefinitionArn,
+      signal,
+    });
+  const follow: FollowOptions = {
+    clock,
+    pollIntervalMs: opts.pollIntervalMs,
+    deadline: w.start + opts.timeoutMs,
+    signal,
+  };
+  const explain = (
+    d: ServiceDeployment,
+    kind: 'ended' | 'timeout',
+    message: string,
+    rollbackRequested = false,
+  ) => {
+    if (rollbackRequested || nativeRollbackStatus(d) === 'in-progress')
+      log.info(`ECS is rolling service deployment ${shortArn(arn)} back: following the rollback to its end.`);
+    const q = { ...opts, last: d, end: kind, message, rollbackRequested, hookStages: w.hookStages };
+    return explainNative(ecs, { ...q, since: w.startedAt, follow });
+  };
+  if (end.kind === 'done') {
+    if (opts.expectRollback || !last)
+      return result(end.verdict.outcome, end.verdict.message, await diagnostics());
+    const { details, failure } = await explain(last, 'ended', end.verdict.message);
+    return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
+  }
+  if (!opts.expectRollback && last && nativeRollbackStatus(last) === 'in-progress') {
+    // ECS was already rolling it back: a failure, not a timeout; its rollback is followed a while longer.
+    const message = `ECS service deployment ${shortArn(arn)} failed; ECS was rolling it back when the wait ended: ${failureReason(last)}.`;
+    const { details, failure } = await explain(last, 'ended', message);
+    return { ...result('failed', message, details), failure };
+  }
   const { message, rollbackRequested } = await stopOnTimeout(ecs, opts, last);
-  log.warning(message);
-  return result('timed-out', message, await explain(), rollbackRequested);
+  if (opts.expectRollback || !last) {
+    log.warning(message);
+    return result('timed-out', message, await diagnostics(), rollbackRequested);
+  }
+  // Said once, as the run's error (the cause first); here only what happened, as it happens.
+  log.info(message);
+  const { details, failure } = await explain(last, 'timeout', message, rollbackRequested);
+  return { ...result('timed-out', message, details, rollbackRequested), failure };
 }
 
 async function stopOnTimeout(
@@ -132,7 +214,7 @@ async function stopOnTimeout(
   last: ServiceDeployment | undefined,
 ): Promise<{ message: string; rollbackRequested: boolean }> {
   const where = last ? ` (last ${last.status ?? '?'} at ${last.lifecycleStage ?? '?'})` : '';
-  const message = `ECS service deployment ${opts.arn} did not finish within ${formatDuration(opts.timeoutMs)}${where}.`;
+  const message = `ECS service deployment ${shortArn(opts.arn)} did not finish within ${formatDuration(opts.timeoutMs)}${where}.`;
   if (!opts.rollbackOnTimeout || opts.expectRollback) {
     return { message: `${message} It goes on in ECS: rollback on timeout is off.`, rollbackRequested: false };
   }

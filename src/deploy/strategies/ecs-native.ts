@@ -152,6 +152,7 @@ export const ecsNativeStrategy: DeploymentStrategy = {
       arn: deployment.id,
       waitUntil: deployment.expectRollback ? 'complete' : ctx.config.waitUntil,
       expectRollback: deployment.expectRollback,
+      previousTaskDefinitionArn: deployment.previousTaskDefinitionArn,
       timeoutMs: deployment.timeoutMs,
       pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
       rollbackOnTimeout: opts.rollbackOnTimeout,
