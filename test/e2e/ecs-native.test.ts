@@ -19,34 +19,19 @@ import {
   awsEnv,
   CLUSTER,
   CREDENTIALS,
-  liveTaskDefinition,
+  HOOK_LAMBDA,
+  HOOK_ROLE,
   REGION,
   sdk,
   seed,
+  withNativeServices,
 } from './support/world.js';
 
 const workspace = path.resolve('.');
 const SPEED = 60;
 const IMAGE = '127.0.0.1:5000/example-app:v0';
-const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:smoke-test';
-const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-hook-invoker';
 
 let emulator: Emulator;
-
-function nativeService(
-  name: string,
-  deploymentConfiguration: DeploymentConfiguration,
-): NonNullable<Seed['services']>[number] {
-  return {
-    cluster: CLUSTER,
-    serviceName: name,
-    taskDefinition: name,
-    desiredCount: 2,
-    launchType: 'FARGATE',
-    deploymentConfiguration,
-    nativeLoadBalancer: { containerName: 'web', containerPort: 8080 },
-  };
-}
 
 const pause = (stage: 'POST_TEST_TRAFFIC_SHIFT') => ({
   targetType: 'PAUSE' as const,
@@ -66,7 +51,7 @@ const SERVICES: [string, DeploymentConfiguration][] = [
       lifecycleHooks: [
         {
           targetType: 'AWS_LAMBDA',
-          hookTargetArn: LAMBDA,
+          hookTargetArn: HOOK_LAMBDA,
           roleArn: HOOK_ROLE,
           lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
         },
@@ -89,15 +74,7 @@ const SERVICES: [string, DeploymentConfiguration][] = [
 ];
 
 function nativeSeed(): Seed {
-  const base = seed(IMAGE);
-  return {
-    ...base,
-    taskDefinitions: [
-      ...(base.taskDefinitions ?? []),
-      ...SERVICES.map(([name]) => liveTaskDefinition(name, IMAGE)),
-    ],
-    services: [...(base.services ?? []), ...SERVICES.map(([name, config]) => nativeService(name, config))],
-  };
+  return withNativeServices(seed(IMAGE), SERVICES, IMAGE);
 }
 
 beforeAll(async () => {
@@ -181,7 +158,7 @@ describe('ECS-native failures are rolled back and reported', () => {
     expect(r.outputs['deployment-outcome']).toBe('failed');
     const all = `${r.errors.join('\n')}\n${r.stdout}`;
     expect(all).toContain('smoke test: GET /health returned 500');
-    expect(all).toMatch(/failed and was rolled back/);
+    expect(all).toMatch(/the rollback to nhooked:\d+ succeeded/);
     expect(all).toContain('smoke-test');
     expect((await deployment(r.outputs['service-deployment-arn'] as string))?.status).toBe(
       'ROLLBACK_SUCCESSFUL',

@@ -1,6 +1,7 @@
 /**
  * A failed deployment, read as its user reads it: the built action (dist/index.js) against
- * the local endpoint, for CodeDeploy blue/green and an ECS rolling update. Each failure must
+ * the local endpoint, for CodeDeploy blue/green, an ECS rolling update and ECS-native
+ * blue/green. Each failure must
  * give ONE `::error` whose first words are the cause, followed by where production is and how
  * the rollback ended; the summary's headline says the state production is in, the Watch
  * stage is ❌ with that cause, and a crashed container's own lines appear in the log and the
@@ -10,9 +11,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { cp, mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { DeploymentConfiguration } from '@aws-sdk/client-ecs';
+import { DescribeServiceDeploymentsCommand } from '@aws-sdk/client-ecs';
 import type { CallRecord, Emulator } from '../../emulator/index.js';
 import { runAction, type ActionRun } from './support/action.js';
-import { awsEnv, CLUSTER, serviceState, startWorld } from './support/world.js';
+import {
+  awsEnv,
+  CLUSTER,
+  HOOK_LAMBDA,
+  HOOK_ROLE,
+  sdk,
+  seed,
+  serviceState,
+  startWorld,
+  withNativeServices,
+} from './support/world.js';
 
 const SPEED = 60;
 let emulator: Emulator;
@@ -30,6 +43,45 @@ const blueGreen = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** ECS-native blue/green services, one per failure. */
+const NATIVE: [string, DeploymentConfiguration][] = [
+  [
+    'nhooked',
+    {
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 1,
+      lifecycleHooks: [
+        {
+          targetType: 'AWS_LAMBDA',
+          hookTargetArn: HOOK_LAMBDA,
+          roleArn: HOOK_ROLE,
+          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+        },
+      ],
+    },
+  ],
+  [
+    'ncrash',
+    {
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 1,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    },
+  ],
+  [
+    'nbreaker',
+    {
+      strategy: 'BLUE_GREEN',
+      bakeTimeInMinutes: 1,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    },
+  ],
+  ['nslow', { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 40 }],
+];
+
+const native = (service: string, extra: Record<string, string> = {}) =>
+  blueGreen({ 'codedeploy-appspec': '', 'task-definition-family': service, service, ...extra });
+
 const rolling = (extra: Record<string, string> = {}) =>
   blueGreen({
     'codedeploy-appspec': '',
@@ -44,7 +96,7 @@ beforeAll(async () => {
     recursive: true,
     filter: (src) => !/\/example-app\/(node_modules|infra)(\/|$)/.test(src),
   });
-  emulator = await startWorld(undefined, SPEED);
+  emulator = await startWorld(undefined, SPEED, withNativeServices(seed(IMAGE), NATIVE, IMAGE));
 }, 60_000);
 
 afterAll(async () => {
@@ -66,8 +118,21 @@ async function run(inputs: Record<string, string>): Promise<ActionRun> {
 const short = (arn: string | undefined) => (arn ?? '').replace(/^.*:task-definition\//, '');
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+async function serviceDeployment(arn: string | undefined) {
+  const out = await sdk(emulator).ecs.send(
+    new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn ?? ''] }),
+  );
+  return out.serviceDeployments?.[0];
+}
+
+/** SHOW_LOG=1 prints what a user reads: the run's log and its summary. */
+function show(r: ActionRun): void {
+  if (process.env.SHOW_LOG) console.log(`${r.stdout}\n----- summary -----\n${r.summary}`);
+}
+
 /** The `::error` lines: one, the cause first. */
 function onlyError(r: ActionRun): string {
+  show(r);
   expect({ errors: r.errors.length, log: r.errors.length === 1 ? '' : r.stdout.slice(-3000) }).toEqual({
     errors: 1,
     log: '',
@@ -243,5 +308,102 @@ describe('ECS rolling update', () => {
     expect(stageMarks(r.summary)).toContainEqual(['Watch', '✅']);
     expect(r.summary).toContain(`**Production serves ${short(r.outputs['task-definition-arn'])}.**`);
     expect(repeatedLines(r.stdout)).toEqual([]);
+  }, 90_000);
+});
+
+describe('ECS-native blue/green', () => {
+  it('a failing Lambda hook: the stage, the function and its message first; production still on the old revision; the rollback succeeded', async () => {
+    const before = (await serviceState(emulator, 'nhooked'))?.taskDefinition;
+    emulator.faults.failLifecycleEvent('POST_TEST_TRAFFIC_SHIFT', 'smoke test: GET /health returned 500');
+    const r = await run(native('nhooked'));
+    expect(r.code).toBe(1);
+    expect(r.outputs['deployment-outcome']).toBe('failed');
+    const error = onlyError(r);
+    expect(error).toBe(
+      `The POST_TEST_TRAFFIC_SHIFT hook smoke-test failed: smoke test: GET /health returned 500; production still serves ${short(before)}; the rollback to ${short(before)} succeeded.`,
+    );
+    expect(r.summary).toContain(`**Production still serves ${short(before)} (rolled back).**`);
+    expect(r.summary).toMatch(
+      /\| Watch \| ❌ failed \| [^|]+ \| The POST\\_TEST\\_TRAFFIC\\_SHIFT hook smoke-test failed: smoke test: GET \/health returned 500 \|$/m,
+    );
+    expect(r.summary).toContain('### What went wrong');
+    expect(r.stdout).toContain('::group::What went wrong');
+    expect(r.stdout).toMatch(
+      /Lambda hook arn:aws:lambda:\S+:function:smoke-test \S+ at POST_TEST_TRAFFIC_SHIFT: FAILED/,
+    );
+    expect((await serviceDeployment(r.outputs['service-deployment-arn']))?.status).toBe(
+      'ROLLBACK_SUCCESSFUL',
+    );
+    expect((await serviceState(emulator, 'nhooked'))?.taskDefinition).toBe(before);
+    expect(repeatedLines(r.stdout)).toEqual([]);
+  }, 90_000);
+
+  it("a crashing container: the breaker rolls back; the container's own last lines in the log and the summary", async () => {
+    const before = (await serviceState(emulator, 'ncrash'))?.taskDefinition;
+    emulator.scriptContainers({
+      family: 'ncrash',
+      container: 'web',
+      lines: ['starting ncrash', 'Error: connect ECONNREFUSED 10.0.0.5:5432', '::error::not a command'],
+    });
+    emulator.faults.crashTasks('ncrash', 'Essential container in task exited');
+    const r = await run(native('ncrash'));
+    expect(r.code).toBe(1);
+    const error = onlyError(r);
+    expect(error).toMatch(/^\d+ new tasks? of ncrash:\d+ stopped: .*Essential container in task exited/);
+    expect(error).toContain(`production still serves ${short(before)}`);
+    expect(error).toMatch(
+      new RegExp(`the circuit breaker's rollback to ${esc(short(before))} succeeded\\.$`),
+    );
+    expect(r.stdout).toContain('::group::Container logs');
+    expect(r.stdout).toMatch(/--- container web of task \w+ \(\/ecs\/example-app web\/web\/\w+\)/);
+    expect(r.stdout).toContain('Error: connect ECONNREFUSED 10.0.0.5:5432');
+    expect(r.stdout).not.toMatch(/^::error::not a command/m);
+    expect(r.summary).toContain('Error: connect ECONNREFUSED 10.0.0.5:5432');
+    expect(r.summary).toContain(`**Production still serves ${short(before)} (rolled back).**`);
+    expect(stageMarks(r.summary)).toContainEqual(['Watch', '❌']);
+    expect(repeatedLines(r.stdout)).toEqual([]);
+  }, 90_000);
+
+  it("the circuit breaker: tasks that never start are named with a hint; the breaker's rollback followed to its end", async () => {
+    const before = (await serviceState(emulator, 'nbreaker'))?.taskDefinition;
+    emulator.faults.crashTasks('nbreaker', 'CannotPullContainerError: pull access denied');
+    const r = await run(native('nbreaker'));
+    expect(r.code).toBe(1);
+    expect(r.outputs['deployment-outcome']).toBe('failed');
+    const error = onlyError(r);
+    expect(error).toMatch(
+      /^\d+ new tasks? of nbreaker:\d+ stopped: .*CannotPullContainerError: pull access denied/,
+    );
+    expect(error).toMatch(
+      new RegExp(
+        `; production still serves ${esc(short(before))}; the circuit breaker's rollback to ${esc(short(before))} succeeded\\.$`,
+      ),
+    );
+    expect(r.stdout).toMatch(/circuit breaker: \d+\/\d+ failed tasks \(TRIGGERED\)/);
+    expect(r.stdout).toContain('hint: the image could not be pulled');
+    expect(r.summary).toContain(`**Production still serves ${short(before)} (rolled back).**`);
+    expect(stageMarks(r.summary)).toContainEqual(['Watch', '❌']);
+    expect((await serviceDeployment(r.outputs['service-deployment-arn']))?.status).toBe(
+      'ROLLBACK_SUCCESSFUL',
+    );
+  }, 90_000);
+
+  it('a timeout: stopped with rollback (StopServiceDeployment), the rollback followed to its end', async () => {
+    const before = (await serviceState(emulator, 'nslow'))?.taskDefinition;
+    const from = emulator.calls.length;
+    const r = await run(native('nslow', { 'wait-for-minutes': '0.1' }));
+    expect(r.code).toBe(1);
+    expect(r.outputs['deployment-outcome']).toBe('timed-out');
+    const arn = r.outputs['service-deployment-arn'];
+    expect(emulator.calls.slice(from).filter((c) => c.operation === 'StopServiceDeployment')).toHaveLength(1);
+    const error = onlyError(r);
+    expect(error).toMatch(
+      /^ECS service deployment \S+ did not finish within 6 s \(last IN_PROGRESS at \w+\)\. Stopped it with rollback/,
+    );
+    expect(error).toContain(`production still serves ${short(before)}`);
+    expect(error).toMatch(new RegExp(`the rollback to ${esc(short(before))} succeeded\\.$`));
+    expect(stageMarks(r.summary)).toContainEqual(['Watch', '❌']);
+    expect(r.summary).toContain(`**Production still serves ${short(before)} (rolled back).**`);
+    expect((await serviceDeployment(arn))?.status).toBe('ROLLBACK_SUCCESSFUL');
   }, 90_000);
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, type DeploymentConfiguration } from '@aws-sdk/client-ecs';
 import path from 'node:path';
 import { startEmulator, type Emulator, type Seed } from '../../../emulator/index.js';
 import type { DockerEnv } from '../../support/docker.js';
@@ -111,13 +111,53 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
   };
 }
 
-export async function startWorld(docker: DockerEnv | undefined, speed = 60): Promise<Emulator> {
+/** An ECS-native service (BLUE_GREEN, LINEAR or CANARY) of its own family, behind its own load balancer. */
+export function nativeService(
+  name: string,
+  deploymentConfiguration: DeploymentConfiguration,
+): NonNullable<Seed['services']>[number] {
+  return {
+    cluster: CLUSTER,
+    serviceName: name,
+    taskDefinition: name,
+    desiredCount: 2,
+    launchType: 'FARGATE',
+    deploymentConfiguration,
+    nativeLoadBalancer: { containerName: 'web', containerPort: 8080 },
+  };
+}
+
+/** The world's seed with ECS-native services added, each with a task definition family named after it. */
+export function withNativeServices(
+  base: Seed,
+  services: [string, DeploymentConfiguration][],
+  image = '127.0.0.1:5000/example-app:v0',
+): Seed {
+  return {
+    ...base,
+    taskDefinitions: [
+      ...(base.taskDefinitions ?? []),
+      ...services.map(([name]) => liveTaskDefinition(name, image)),
+    ],
+    services: [...(base.services ?? []), ...services.map(([name, config]) => nativeService(name, config))],
+  };
+}
+
+/** A Lambda lifecycle hook of an ECS-native service, and the role ECS invokes it with. */
+export const HOOK_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:smoke-test';
+export const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-hook-invoker';
+
+export async function startWorld(
+  docker: DockerEnv | undefined,
+  speed = 60,
+  worldSeed: Seed = seed(),
+): Promise<Emulator> {
   return startEmulator({
     region: REGION,
     accountId: ACCOUNT,
     credentials: [CREDENTIALS],
     speed,
-    seed: seed(),
+    seed: worldSeed,
     // Without Docker, a closed loopback port: repository URIs must never name a host off this
     // machine, or a docker login would look it up.
     registry: docker
