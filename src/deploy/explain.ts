@@ -13,6 +13,7 @@ import type { Failure, FailureKind, RollbackOutcome } from './failure.js';
 import { tasksCause } from './failure.js';
 import { appSpecTaskDefinition } from './history.js';
 import { describeServiceDeployment, isFinal } from './native.js';
+import { nextQuiet } from './poll.js';
 
 export interface FollowOptions {
   clock: Clock;
@@ -25,13 +26,21 @@ export interface FollowOptions {
 /** A rollback started at (or after) the deadline is still followed this long, so its end is reported. */
 export const ROLLBACK_GRACE_MS = 2 * 60_000;
 
-/** Polls `check` until it answers or the (graced) deadline passes; undefined at the deadline. */
+/** The first follow poll comes this soon: a rollback that only moves traffic back ends in seconds. */
+const FOLLOW_FIRST_MS = 1_000;
+
+/**
+ * Polls `check` until it answers or the (graced) deadline passes; undefined at the deadline.
+ * The first poll comes after a second and each next one ×1.5 later, up to the poll interval:
+ * a quick rollback is reported at once, a slow one costs no more calls than before.
+ */
 async function followUntil<T>(
   opts: FollowOptions,
   check: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   const { clock, signal } = opts;
   const deadline = Math.max(opts.deadline, clock.now() + ROLLBACK_GRACE_MS);
+  let interval = Math.min(FOLLOW_FIRST_MS, opts.pollIntervalMs);
   for (;;) {
     if (signal?.aborted) return undefined;
     try {
@@ -43,7 +52,8 @@ async function followUntil<T>(
     const remaining = deadline - clock.now();
     if (remaining <= 0) return undefined;
     try {
-      await clock.sleep(Math.min(opts.pollIntervalMs, remaining), signal);
+      await clock.sleep(Math.min(interval, remaining), signal);
+      interval = nextQuiet(interval, interval, false, opts.pollIntervalMs);
     } catch {
       return undefined;
     }

@@ -6,7 +6,9 @@
  * ECS's rollback followed to its end.
  */
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
+import type { Clock } from '../clock.js';
 import { errorText } from './aws-errors.js';
+import { announcedWaitDue, type Due, onWatchClock } from './poll.js';
 import { ecsDiagnostics } from './diagnostics.js';
 import { type FollowOptions, nativeRollbackStatus } from './explain.js';
 import { explainNative, type HookStages } from './native-failure.js';
@@ -55,15 +57,41 @@ function rollbackVerdict(d: ServiceDeployment): Verdict | undefined {
   return { outcome: 'failed', message: `${name} ended ${d.status ?? '?'}: ${failureReason(d)}.` };
 }
 
-/** The bake countdown, measured from when this watch first saw BAKE_TIME (ECS reports no stage start). */
-class BakeClock {
-  private since?: number;
-  constructor(private readonly now: () => number) {}
-  line(d: ServiceDeployment): string | undefined {
-    if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS') return undefined;
+/**
+ * The bake: when it began (ECS's updatedAt as the deployment entered BAKE_TIME, when that lies
+ * between the last poll before it and the poll that saw it; else that poll), its countdown,
+ * and its end as the change due next, so the watch sleeps through it and looks again right
+ * when it ends.
+ */
+class Bake {
+  private began?: number;
+  private before: number;
+  due?: Due;
+  constructor(
+    private readonly clock: Clock,
+    start: number,
+  ) {
+    this.before = start;
+  }
+
+  seen(d: ServiceDeployment, polledAt: number): void {
+    if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS') {
+      if (this.began === undefined) this.before = polledAt;
+      return;
+    }
+    if (this.began !== undefined) return;
     const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
-    this.since ??= this.now();
-    const left = Math.max(0, minutes * 60_000 - (this.now() - this.since));
+    const at = onWatchClock(d.updatedAt, this.clock.now(), this.clock.wall());
+    const bounds = { after: this.before, seenAt: polledAt, startedAt: at };
+    this.due = announcedWaitDue(bounds, minutes * 60_000);
+    this.began = at !== undefined && at >= this.before - 1_000 && at <= polledAt ? at : polledAt;
+  }
+
+  line(d: ServiceDeployment): string | undefined {
+    if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS' || this.began === undefined)
+      return undefined;
+    const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
+    const left = Math.max(0, minutes * 60_000 - (this.clock.now() - this.began));
     return `bake time: about ${Math.ceil(left / 60_000)} of ${minutes} min left (both revisions run; blue is stopped after it)`;
   }
 }
@@ -81,15 +109,17 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
   const start = clock.now();
   const startedAt = clock.wall();
   const progress = new Progress(log);
-  const bake = new BakeClock(() => clock.now());
+  const bake = new Bake(clock, start);
   const guided = new Set<string>();
   const hookStages = new Map<string, string>();
   let last: ServiceDeployment | undefined;
 
   const poll = async (): Promise<Verdict | undefined> => {
+    const polledAt = clock.now();
     const d = await describeServiceDeployment(ecs, arn, signal);
     if (!d) throw new Error(`DescribeServiceDeployments does not know ${arn}.`);
     last = d;
+    bake.seen(d, polledAt);
     for (const [key, line] of progressLines(d)) progress.report(key, line);
     noteHookStages(d, hookStages);
     const countdown = bake.line(d);
@@ -107,7 +137,7 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
     return v && { outcome: v.outcome, message: v.message };
   };
 
-  const { end, polls } = await pollLoop(opts, progress, start, poll);
+  const { end, polls } = await pollLoop(opts, progress, start, poll, () => bake.due);
   return watchEnded(ecs, opts, { end, polls, last, hookStages, start, startedAt });
 }
 

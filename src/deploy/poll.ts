@@ -86,3 +86,27 @@ export function waitDue(startedAfter: number, seenAt: number, waitMs: number): D
   if (!(waitMs > 0)) return undefined;
   return { from: startedAfter + waitMs, to: seenAt + waitMs, kind: 'wait' };
 }
+
+/**
+ * A wait AWS announced, timed from the moment AWS says it started (an event's endTime, a
+ * deployment's updatedAt, converted to the watch clock) when that moment lies between the
+ * last poll that saw it not started (`after`, give or take a second of clock skew) and the
+ * poll that saw it (`seenAt`); otherwise between those two polls, as waitDue. A runner clock
+ * that is off AWS's cannot move the window outside what the polls saw.
+ */
+export function announcedWaitDue(
+  bounds: { after: number; seenAt: number; startedAt?: number },
+  waitMs: number,
+): Due | undefined {
+  const { after, seenAt, startedAt } = bounds;
+  if (!(waitMs > 0)) return undefined;
+  if (startedAt !== undefined && startedAt >= after - 1_000 && startedAt <= seenAt) {
+    return { from: startedAt + waitMs, to: startedAt + waitMs + 2_000, kind: 'wait' };
+  }
+  return waitDue(after, seenAt, waitMs);
+}
+
+/** An AWS timestamp on the watch's monotonic clock, from one reading of both clocks. */
+export function onWatchClock(at: Date | undefined, now: number, wall: Date): number | undefined {
+  return at === undefined ? undefined : now - (wall.getTime() - at.getTime());
+}

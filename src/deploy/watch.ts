@@ -29,7 +29,7 @@ import {
 } from './explain.js';
 import { type Failure, hookCause, hookFunction } from './failure.js';
 import { appSpecTaskDefinition } from './history.js';
-import { cadenceDue, type Due, nextPollDelay, nextQuiet, waitDue } from './poll.js';
+import { announcedWaitDue, cadenceDue, type Due, nextPollDelay, nextQuiet, onWatchClock } from './poll.js';
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -116,7 +116,7 @@ export class Progress {
 
 const BACKOFF_CAP_FLOOR_MS = 15_000;
 /** The longest sleep during a wait AWS announced: a stop or rollback in it is still seen. */
-const WAIT_CAP_MS = 30_000;
+const WAIT_CAP_MS = 60_000;
 /** Inside a predicted window the watch polls at most this far apart, whatever the base interval. */
 const DENSE_MS = 1_000;
 
@@ -281,33 +281,64 @@ function stageOf(info: DeploymentInfo): string {
   return JSON.stringify([info.status, info.deploymentOverview, info.instanceTerminationWaitTimeStarted]);
 }
 
-/** Lifecycle events that are CodeDeploy's own steps (not a user's hook, which may run for an hour). */
-const MOVING_EVENTS = new Set(['Install', 'AllowTestTraffic', 'AllowTraffic']);
+const ended = (e: LifecycleEvent) => e.status !== 'Pending' && e.status !== 'InProgress';
 
-/** Whether the target's last state shows a step under way whose progress is worth reading. */
-function inMotion(target: ECSTarget | undefined): boolean {
-  return (target?.lifecycleEvents ?? []).some(
-    (e) => e.status === 'InProgress' && MOVING_EVENTS.has(e.lifecycleEventName ?? ''),
-  );
+/**
+ * Whether the target has nothing more to tell until GetDeployment moves on: it ended, an event
+ * failed, or every lifecycle event ended (what remains is a wait GetDeployment announces).
+ * A Ready target is not settled: after ContinueDeployment its events move again.
+ */
+export function targetSettled(target: ECSTarget | undefined): boolean {
+  if (!target) return false;
+  if (['Succeeded', 'Failed', 'Skipped'].includes(target.status ?? '')) return true;
+  const events = target.lifecycleEvents ?? [];
+  return events.some((e) => e.status === 'Failed') || (events.length > 0 && events.every(ended));
+}
+
+/**
+ * Which one call the next poll makes. GetDeploymentTarget carries what changes while the
+ * deployment moves (lifecycle events with their times, traffic weights, green tasks), so it is
+ * read while events are pending or running; GetDeployment carries the verdict and the waits
+ * CodeDeploy announces (ready wait, termination wait), so it is read before the deployment
+ * started and once the target has settled.
+ */
+export function nextRead(
+  info: DeploymentInfo | undefined,
+  target: ECSTarget | undefined,
+): 'deployment' | 'target' {
+  if (info?.status !== 'InProgress' || info.instanceTerminationWaitTimeStarted) return 'deployment';
+  return targetSettled(target) ? 'deployment' : 'target';
+}
+
+/** When the last lifecycle event ended (AWS's time), as the newest endTime of the target's events. */
+function lastEventEnd(target: ECSTarget | undefined): Date | undefined {
+  const ends = (target?.lifecycleEvents ?? [])
+    .map((e) => e.endTime?.getTime() ?? NaN)
+    .filter(Number.isFinite);
+  return ends.length > 0 ? new Date(Math.max(...ends)) : undefined;
 }
 
 /**
  * When CodeDeploy's next change is due, from the waits it announced: once the termination
  * wait has started (instanceTerminationWaitTimeStarted), Succeeded comes when it ends; a
  * Ready deployment that continues on its own moves on when the ready wait ends. The wait
- * started between the previous poll and this one.
+ * started between `after` (the last poll that saw it not started) and `seenAt`; the last
+ * lifecycle event's endTime (AWS's clock, converted to the watch's) narrows that to a moment
+ * when it falls inside those bounds, so a runner clock that is off cannot move it outside.
  */
-function codeDeployDue(info: DeploymentInfo, previousPoll: number, thisPoll: number): Due | undefined {
+export function codeDeployDue(
+  info: DeploymentInfo,
+  bounds: { after: number; seenAt: number; lastEventEnd?: number },
+): Due | undefined {
   const config = info.blueGreenDeploymentConfiguration;
+  const at = { after: bounds.after, seenAt: bounds.seenAt, startedAt: bounds.lastEventEnd };
   if (info.status === 'InProgress' && info.instanceTerminationWaitTimeStarted) {
     const minutes = config?.terminateBlueInstancesOnDeploymentSuccess?.terminationWaitTimeInMinutes ?? 0;
-    return (
-      waitDue(previousPoll, thisPoll, minutes * 60_000) ?? { from: thisPoll, to: thisPoll, kind: 'wait' }
-    );
+    return announcedWaitDue(at, minutes * 60_000) ?? { from: at.seenAt, to: at.seenAt, kind: 'wait' };
   }
   const ready = config?.deploymentReadyOption;
   if (info.status === 'Ready' && ready?.actionOnTimeout === 'CONTINUE_DEPLOYMENT') {
-    return waitDue(previousPoll, thisPoll, (ready.waitTimeInMinutes ?? 0) * 60_000);
+    return announcedWaitDue(at, (ready.waitTimeInMinutes ?? 0) * 60_000);
   }
   return undefined;
 }
@@ -319,24 +350,38 @@ interface TargetState {
   greenTaskSetId?: string;
 }
 
-/** Reads the target (lifecycle events, traffic weights, green tasks) and prints what changed. */
+/** The longest the watch goes without reading the deployment itself. */
+const DEPLOYMENT_READ_MAX_MS = 60_000;
+
+const TARGET_UNKNOWN = /DeploymentTargetDoesNotExist|InvalidDeploymentTargetId/;
+
+/**
+ * Reads the target (lifecycle events, traffic weights, green tasks) and prints what changed.
+ * An ECS deployment has exactly one target, the service, whose id is `cluster:service`; only
+ * when CodeDeploy does not know that id is it listed.
+ */
 async function readTarget(
   cd: CodeDeployClient,
-  deploymentId: string,
+  ids: { deploymentId: string; cluster: string; service: string },
   t: TargetState,
   progress: Progress,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  // An ECS deployment has exactly one target, the service; it appears once the deployment starts.
-  if (!t.targetId) {
+  const { deploymentId } = ids;
+  const get = (targetId: string) =>
+    cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId }), { abortSignal: signal });
+  let got;
+  try {
+    got = await get(t.targetId ?? `${ids.cluster.replace(/^arn:.*:cluster\//, '')}:${ids.service}`);
+  } catch (err) {
+    if (t.targetId !== undefined || !TARGET_UNKNOWN.test((err as Error)?.name ?? '')) throw err;
     const listed = await cd.send(new ListDeploymentTargetsCommand({ deploymentId }), { abortSignal: signal });
     t.targetId = listed.targetIds?.[0];
+    if (t.targetId === undefined) return;
+    got = await get(t.targetId);
   }
-  if (!t.targetId) return;
-  const got = await cd.send(new GetDeploymentTargetCommand({ deploymentId, targetId: t.targetId }), {
-    abortSignal: signal,
-  });
-  t.target = got.deploymentTarget?.ecsTarget ?? t.target;
+  t.targetId = got?.deploymentTarget?.ecsTarget?.targetId ?? t.targetId;
+  t.target = got?.deploymentTarget?.ecsTarget ?? t.target;
   if (t.target) {
     reportTarget(progress, t.target);
     t.greenTaskSetId = taskSet(t.target, 'Green')?.identifer ?? t.greenTaskSetId;
@@ -344,43 +389,61 @@ async function readTarget(
 }
 
 /**
- * One CodeDeploy poll: GetDeployment for the verdict, and the deployment's ECS target only when
- * it can say something new. Keeps what it saw (the deployment, what is due next) for the watch.
+ * One CodeDeploy poll, one call as a rule (nextRead): the target while its events move, the
+ * deployment for the verdict and the waits. The poll that finds the target settled reads the
+ * deployment too, so a failure or the start of a wait is judged at once. Keeps what it saw
+ * (the deployment, what is due next) for the watch.
  */
 function codeDeployPoller(
   cd: CodeDeployClient,
-  deploymentId: string,
+  ids: { deploymentId: string; cluster: string; service: string },
   t: TargetState,
   progress: Progress,
   at: { clock: Clock; signal?: AbortSignal; start: number },
 ) {
   const { clock, signal } = at;
-  // What GetDeployment said last time (a stage change is news), when, and what is due next.
-  let [lastSeen, lastPollAt]: [string | undefined, number] = [undefined, at.start];
+  const { deploymentId } = ids;
+  // What GetDeployment said last time (a stage change is news), and the last poll before the
+  // current stage began (a wait that started is bounded by it).
+  let [lastSeen, stageBefore, deploymentReadAt]: [string | undefined, number, number] = [
+    undefined,
+    at.start,
+    at.start,
+  ];
+  const toWatchClock = (d: Date | undefined) => onWatchClock(d, clock.now(), clock.wall());
   const seen: { info?: DeploymentInfo; due?: Due; poll: () => Promise<Verdict | undefined> } = {
     poll: async () => {
       const polledAt = clock.now();
+      if (nextRead(seen.info, t.target) === 'target') {
+        await readTarget(cd, ids, t, progress, signal);
+        // The deployment is read at least once a minute whatever the target shows: a stop
+        // that leaves the target's events where they were is still seen.
+        const fresh = polledAt - deploymentReadAt < DEPLOYMENT_READ_MAX_MS;
+        if (fresh && !targetSettled(t.target) && t.target?.status !== 'Ready') {
+          stageBefore = polledAt;
+          return undefined;
+        }
+      }
       const out = await cd.send(new GetDeploymentCommand({ deploymentId }), { abortSignal: signal });
       if (!out.deploymentInfo)
         throw new Error(`GetDeployment returned no deploymentInfo for ${deploymentId}.`);
       const current = out.deploymentInfo;
-      seen.info = current;
+      [seen.info, deploymentReadAt] = [current, polledAt];
       progress.report(
         'status',
         `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
       );
-      const stageChanged = stageOf(current) !== lastSeen;
-      if (stageChanged) seen.due = codeDeployDue(current, lastPollAt, polledAt) ?? seen.due;
-      [lastSeen, lastPollAt] = [stageOf(current), polledAt];
-      // GetDeployment alone carries the verdict; the target (lifecycle events, traffic, green
-      // tasks) is read only when it can say something new: at a stage change, while a task set
-      // or traffic is moving, and once the deployment failed (which event failed, and why). It
-      // has no target before it starts: CodeDeploy answers DeploymentNotStartedException.
-      const started = current.status !== 'Created' && current.status !== 'Queued';
-      const failed = current.status === 'Failed' || current.status === 'Stopped';
-      if (started && (stageChanged || inMotion(t.target) || failed)) {
-        await readTarget(cd, deploymentId, t, progress, signal);
+      if (stageOf(current) !== lastSeen) {
+        const lastEnd = toWatchClock(lastEventEnd(t.target));
+        seen.due =
+          codeDeployDue(current, { after: stageBefore, seenAt: polledAt, lastEventEnd: lastEnd }) ?? seen.due;
+        lastSeen = stageOf(current);
       }
+      stageBefore = polledAt;
+      // A failed deployment's target says which event failed, and why: read it once more
+      // when the last read is older than the failure.
+      const failed = current.status === 'Failed' || current.status === 'Stopped';
+      if (failed && !targetSettled(t.target)) await readTarget(cd, ids, t, progress, signal);
       if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
       return codeDeployVerdict(deploymentId, current, t.target);
     },
@@ -407,7 +470,8 @@ export async function watchCodeDeployDeployment(
   const startedAt = clock.wall();
   const progress = new Progress(log);
   const t: TargetState = {};
-  const seen = codeDeployPoller(cd, deploymentId, t, progress, { clock, signal, start });
+  const ids = { deploymentId, cluster: opts.cluster, service: opts.service };
+  const seen = codeDeployPoller(cd, ids, t, progress, { clock, signal, start });
   const { end, polls } = await pollLoop(opts, progress, start, seen.poll, () => seen.due);
   const info = seen.info;
   const status = info?.status ?? 'Unknown';

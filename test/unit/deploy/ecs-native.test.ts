@@ -232,6 +232,26 @@ describe('watch', () => {
     expect(ecsMock).not.toHaveReceivedCommand(StopServiceDeploymentCommand);
   });
 
+  it('sleeps through the bake, timed from when ECS entered BAKE_TIME, and looks again as it ends', async () => {
+    const c = ctx({ 'poll-interval-seconds': '1' });
+    const t0 = c.clock.t;
+    // Entered BAKE_TIME at t0 + 2 s (ECS's updatedAt), seen by the poll at t0 + 2.5 s; bake 3 min.
+    const baking = sd({ lifecycleStage: 'BAKE_TIME', updatedAt: new Date(t0 + 2_000) });
+    ecsMock
+      .on(DescribeServiceDeploymentsCommand)
+      .resolvesOnce({ serviceDeployments: [sd()] })
+      .resolvesOnce({ serviceDeployments: [sd()] })
+      .resolvesOnce({ serviceDeployments: [baking] })
+      .resolvesOnce({ serviceDeployments: [baking] })
+      .resolvesOnce({ serviceDeployments: [baking] })
+      .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
+    const r = await ecsNativeStrategy.watch(clients, started, c, { rollbackOnTimeout: true });
+    expect(r.outcome).toBe('succeeded');
+    // Polls at 0, 1 s, 2.5 s (BAKE_TIME); the bake ends at 182 s: a minute at most per sleep
+    // (a stop in between is still seen), then the poll a base interval before the end.
+    expect(c.clock.sleeps).toEqual([1_000, 1_500, 60_000, 60_000, 58_500]);
+  });
+
   it('wait-until BAKE_TIME succeeds there and says the deployment goes on', async () => {
     const c = ctx({ 'wait-until': 'BAKE_TIME' });
     ecsMock

@@ -1,6 +1,9 @@
 import type { Clock } from '../../../src/clock.js';
 
 /** Virtual time for watch loops: sleep records the delay and advances `now` at once. */
+/** Sleeps of every ScriptedClock so far: a script steps once per poll, and a poll ends in a sleep. */
+export const allSleeps = { count: 0 };
+
 export class ScriptedClock implements Clock {
   readonly sleeps: number[] = [];
   constructor(
@@ -18,6 +21,7 @@ export class ScriptedClock implements Clock {
 
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
+    allSleeps.count++;
     this.onSleep?.(this.sleeps.length);
     if (signal?.aborted) throw signal.reason;
     this.t += ms;

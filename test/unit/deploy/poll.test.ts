@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  announcedWaitDue,
   cadenceDue,
+  onWatchClock,
   nextPollDelay,
   nextQuiet,
   type PollKnowledge,
@@ -98,5 +100,42 @@ describe('predictions', () => {
     [[4_000, 4_000], undefined],
   ])('the next step of %j', (changes, expected) => {
     expect(cadenceDue(changes)).toEqual(expected);
+  });
+});
+
+describe('announcedWaitDue: a wait timed from when AWS says it began', () => {
+  it.each([
+    [
+      'began between the polls: timed from it',
+      { after: 10_000, seenAt: 20_000, startedAt: 14_000 },
+      { from: 74_000, to: 76_000 },
+    ],
+    [
+      'a second before the last poll (clock skew): still trusted',
+      { after: 10_000, seenAt: 20_000, startedAt: 9_500 },
+      { from: 69_500, to: 71_500 },
+    ],
+    ['no time from AWS: between the polls', { after: 10_000, seenAt: 20_000 }, { from: 70_000, to: 80_000 }],
+    [
+      'after the poll that saw it (a clock off): between the polls',
+      { after: 10_000, seenAt: 20_000, startedAt: 25_000 },
+      { from: 70_000, to: 80_000 },
+    ],
+    [
+      'long before the last poll: between the polls',
+      { after: 10_000, seenAt: 20_000, startedAt: 2_000 },
+      { from: 70_000, to: 80_000 },
+    ],
+  ])('%s', (_name, bounds, expected) => {
+    expect(announcedWaitDue(bounds, 60_000)).toEqual({ ...expected, kind: 'wait' });
+  });
+
+  it('no wait, nothing due', () => {
+    expect(announcedWaitDue({ after: 0, seenAt: 1_000, startedAt: 500 }, 0)).toBeUndefined();
+  });
+
+  it('an AWS time on the watch clock', () => {
+    expect(onWatchClock(new Date(9_000), 500_000, new Date(10_000))).toBe(499_000);
+    expect(onWatchClock(undefined, 500_000, new Date(10_000))).toBeUndefined();
   });
 });

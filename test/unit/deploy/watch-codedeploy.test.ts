@@ -6,6 +6,7 @@ import {
   ListDeploymentTargetsCommand,
   StopDeploymentCommand,
   type DeploymentInfo,
+  type ECSTarget,
   type ECSTaskSet,
   type LifecycleEvent,
 } from '@aws-sdk/client-codedeploy';
@@ -18,8 +19,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { MemoryLog } from '../../../src/log.js';
-import { STORM_POLLS, watchCodeDeployDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
-import { ScriptedClock, sdkError } from './fakes.js';
+import {
+  codeDeployDue,
+  nextRead,
+  STORM_POLLS,
+  targetSettled,
+  watchCodeDeployDeployment,
+  type WatchOptions,
+} from '../../../src/deploy/watch.js';
+import { allSleeps, ScriptedClock, sdkError } from './fakes.js';
 
 const cdMock = mockClient(CodeDeployClient);
 const ecsMock = mockClient(ECSClient);
@@ -85,28 +93,41 @@ interface Step {
   error?: Error;
 }
 
-/** One Step per poll; the last one repeats. */
+const TARGET_STATUS: Record<string, string> = {
+  Created: 'Pending',
+  Queued: 'Pending',
+  Ready: 'Ready',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Stopped: 'Failed',
+};
+
+/** One Step per poll (a poll may read the deployment, the target or both); the last one repeats. */
 function script(steps: Step[]): void {
-  let i = -1;
-  const step = () => steps[Math.min(i, steps.length - 1)] as Step;
+  const base = allSleeps.count;
+  const step = () => steps[Math.min(allSleeps.count - base, steps.length - 1)] as Step;
   cdMock.on(GetDeploymentCommand).callsFake(() => {
-    i++;
     const s = step();
     if (s.error) throw s.error;
     return { deploymentInfo: { deploymentId: ID, status: s.status, createTime: CREATED, ...s.info } };
   });
   cdMock.on(ListDeploymentTargetsCommand).callsFake(() => ({ targetIds: step().events ? [TARGET] : [] }));
-  cdMock.on(GetDeploymentTargetCommand).callsFake(() => ({
-    deploymentTarget: {
-      deploymentTargetType: 'ECSTarget',
-      ecsTarget: {
-        deploymentId: ID,
-        targetId: TARGET,
-        lifecycleEvents: step().events,
-        taskSetsInfo: step().sets,
+  cdMock.on(GetDeploymentTargetCommand).callsFake(() => {
+    if (step().error) throw step().error;
+    return {
+      deploymentTarget: {
+        deploymentTargetType: 'ECSTarget',
+        ecsTarget: {
+          deploymentId: ID,
+          targetId: TARGET,
+          // The target's own status follows the deployment's, as CodeDeploy reports it.
+          status: TARGET_STATUS[step().status ?? ''] ?? 'InProgress',
+          lifecycleEvents: step().events,
+          taskSetsInfo: step().sets,
+        },
       },
-    },
-  }));
+    };
+  });
 }
 
 function options(clock: ScriptedClock, log: MemoryLog, o: Partial<WatchOptions> = {}) {
@@ -132,6 +153,8 @@ describe('watchCodeDeployDeployment', () => {
   it('follows lifecycle events and traffic shifting to Succeeded, printing only changes', async () => {
     script([
       { status: 'Created' },
+      // The poll that sees InProgress read the deployment; the next one reads the target.
+      { status: 'InProgress', events: lifecycle('Install', 'InProgress'), sets: taskSets(0, 100, 0) },
       { status: 'InProgress', events: lifecycle('Install', 'InProgress'), sets: taskSets(0, 100, 0) },
       { status: 'InProgress', events: lifecycle('AllowTraffic', 'InProgress'), sets: taskSets(10, 90) },
       { status: 'InProgress', events: lifecycle('AllowTraffic', 'InProgress'), sets: taskSets(10, 90) },
@@ -154,7 +177,7 @@ describe('watchCodeDeployDeployment', () => {
       diagnostics: [],
       rollbackRequested: false,
       elapsedMs: clock.t - T0,
-      polls: 6,
+      polls: 7,
     });
     expect(log.lines).toEqual([
       `CodeDeploy deployment ${ID}: Created`,
@@ -177,11 +200,11 @@ describe('watchCodeDeployDeployment', () => {
       `CodeDeploy deployment ${ID}: Succeeded (targets: Succeeded 1)`,
     ]);
     expect(cdMock).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: ID });
-    // Not while Created (CodeDeploy answers DeploymentNotStartedException); once InProgress.
-    expect(cdMock).toHaveReceivedCommandTimes(ListDeploymentTargetsCommand, 1);
+    // An ECS deployment's one target is `cluster:service`: read without listing.
+    expect(cdMock).not.toHaveReceivedCommand(ListDeploymentTargetsCommand);
     expect(cdMock).toHaveReceivedCommandWith(GetDeploymentTargetCommand, {
       deploymentId: ID,
-      targetId: TARGET,
+      targetId: 'prod:web',
     });
     expect(cdMock).not.toHaveReceivedCommand(StopDeploymentCommand);
     expect(ecsMock.calls()).toHaveLength(0);
@@ -552,18 +575,24 @@ describe('watchCodeDeployDeployment', () => {
       );
       expect(clock.sleeps).toEqual([1000, 1500, 2250, 3375, 5062.5, 7593.75, 11390.625, 15000, 12828.125]);
       expect(result.polls).toBe(10);
-      // Ten polls, and one read after the deadline for the rollback deployment it may have.
-      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 11);
+      // The deployment at the start, once more when a minute passed without reading it (the
+      // target's events never moved), and after the deadline for the rollback deployment it
+      // may have; the target in every other poll.
+      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 3);
+      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 9);
       expect(result.elapsedMs).toBe(60_000);
     });
 
     it('goes back to the base interval as soon as something changes', async () => {
+      const install = lifecycle('Install', 'InProgress');
+      const testTraffic = lifecycle('AllowTestTraffic', 'InProgress');
       script([
         { status: 'InProgress' },
-        { status: 'InProgress' },
-        { status: 'InProgress' },
-        { status: 'InProgress', info: { deploymentOverview: { InProgress: 1 } } },
-        { status: 'InProgress', info: { deploymentOverview: { InProgress: 1 } } },
+        { status: 'InProgress', events: install },
+        { status: 'InProgress', events: install },
+        { status: 'InProgress', events: install },
+        { status: 'InProgress', events: testTraffic },
+        { status: 'InProgress', events: testTraffic },
         { status: 'Succeeded' },
       ]);
       const clock = new ScriptedClock(T0);
@@ -572,8 +601,9 @@ describe('watchCodeDeployDeployment', () => {
         ecs,
         options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
       );
-      expect(clock.sleeps).toEqual([1000, 1500, 2250, 1000, 1500]);
-      expect(result.polls).toBe(6);
+      // Changes: the status (poll 1), Install under way (2), AllowTestTraffic (5).
+      expect(clock.sleeps).toEqual([1000, 1000, 1500, 2250, 1000, 1500]);
+      expect(result.polls).toBe(7);
     });
 
     it('caps at four intervals when that is more than 15 s', async () => {
@@ -592,7 +622,7 @@ describe('watchCodeDeployDeployment', () => {
     });
   });
 
-  it('reads only GetDeployment during the termination wait, sleeps through it and polls densely when it ends', async () => {
+  it('one call per poll: the target while a hook runs, the deployment through the termination wait, timed from the last event’s end', async () => {
     const info = {
       blueGreenDeploymentConfiguration: {
         terminateBlueInstancesOnDeploymentSuccess: {
@@ -602,12 +632,11 @@ describe('watchCodeDeployDeployment', () => {
       },
     };
     const waiting = { ...info, instanceTerminationWaitTimeStarted: true };
-    const done = lifecycle('AfterAllowTraffic', 'Succeeded');
+    // AfterAllowTraffic ended at 2 s (AWS's clock), between the polls at 1 s and 2.5 s.
+    const done = lifecycle('AfterAllowTraffic', 'Succeeded', { endTime: new Date(T0 + 2_000) });
     script([
       { status: 'InProgress', info, events: lifecycle('AfterAllowTestTraffic', 'InProgress') },
       { status: 'InProgress', info, events: lifecycle('AfterAllowTestTraffic', 'InProgress') },
-      { status: 'InProgress', info: waiting, events: done },
-      { status: 'InProgress', info: waiting, events: done },
       { status: 'InProgress', info: waiting, events: done },
       { status: 'InProgress', info: waiting, events: done },
       { status: 'Succeeded', info: waiting, events: done },
@@ -618,12 +647,11 @@ describe('watchCodeDeployDeployment', () => {
       ecs,
       options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
     );
-    // The wait started between the polls at 1 s and 2.5 s: Succeeded is due between 61 s and 62.5 s.
-    expect(clock.sleeps).toEqual([1000, 1500, 30_000, 27_500, 1000, 1000]);
+    // Succeeded is due at 62 s: one sleep to a base interval before it, then dense polls.
+    expect(clock.sleeps).toEqual([1000, 1000, 59_000, 1000]);
     expect(result.outcome).toBe('succeeded');
-    // A user's hook running and a wait: nothing new in the target, so no GetDeploymentTarget.
-    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 7);
-    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 3);
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 4);
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 2);
   });
 
   it('stops watching when cancelled and leaves the decision to the caller', async () => {
@@ -660,5 +688,120 @@ describe('watchCodeDeployDeployment', () => {
     expect(result.outcome).toBe('stopped');
     expect(result.polls).toBe(0);
     expect(cdMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('which one call a CodeDeploy poll makes', () => {
+  const ev = (status: LifecycleEvent['status']): LifecycleEvent[] => lifecycle('AllowTraffic', status);
+  it.each([
+    ['not read yet', undefined, undefined, 'deployment'],
+    ['Created', { status: 'Created' }, undefined, 'deployment'],
+    ['InProgress, target not read', { status: 'InProgress' }, undefined, 'target'],
+    [
+      'InProgress, an event running',
+      { status: 'InProgress' },
+      { lifecycleEvents: ev('InProgress') },
+      'target',
+    ],
+    [
+      'InProgress, every event ended',
+      { status: 'InProgress' },
+      { lifecycleEvents: lifecycle('AfterAllowTraffic', 'Succeeded') },
+      'deployment',
+    ],
+    [
+      'InProgress, an event failed',
+      { status: 'InProgress' },
+      { lifecycleEvents: ev('Failed') },
+      'deployment',
+    ],
+    [
+      'termination wait',
+      { status: 'InProgress', instanceTerminationWaitTimeStarted: true },
+      {},
+      'deployment',
+    ],
+    ['Ready', { status: 'Ready' }, { status: 'Ready' }, 'deployment'],
+    // Continued after Ready: the target's Ready is stale, its events move again.
+    [
+      'InProgress after Ready',
+      { status: 'InProgress' },
+      { status: 'Ready', lifecycleEvents: ev('Pending') },
+      'target',
+    ],
+    ['Succeeded', { status: 'Succeeded' }, { status: 'Succeeded' }, 'deployment'],
+  ] as const)('%s: %s', (_name, info, target, expected) => {
+    expect(nextRead(info as DeploymentInfo | undefined, target as ECSTarget | undefined)).toBe(expected);
+  });
+
+  it('a target that ended or failed is settled; a Ready one is not', () => {
+    expect(targetSettled({ status: 'Failed' })).toBe(true);
+    expect(targetSettled({ status: 'Ready', lifecycleEvents: ev('Pending') })).toBe(false);
+    expect(targetSettled({ status: 'InProgress', lifecycleEvents: [] })).toBe(false);
+  });
+});
+
+describe('codeDeployDue: when the termination or ready wait ends', () => {
+  const terminate = (minutes: number): DeploymentInfo => ({
+    status: 'InProgress',
+    instanceTerminationWaitTimeStarted: true,
+    blueGreenDeploymentConfiguration: {
+      terminateBlueInstancesOnDeploymentSuccess: {
+        action: 'TERMINATE',
+        terminationWaitTimeInMinutes: minutes,
+      },
+    },
+  });
+  it.each([
+    [
+      'the last event ended inside the bounds: timed from it',
+      10_000,
+      20_000,
+      15_000,
+      { from: 75_000, to: 77_000 },
+    ],
+    ['no end time: between the bounds', 10_000, 20_000, undefined, { from: 70_000, to: 80_000 }],
+    // A runner clock far off AWS's would put the end outside what the polls saw: the polls win.
+    [
+      'an end time outside the bounds: between the bounds',
+      10_000,
+      20_000,
+      40_000,
+      { from: 70_000, to: 80_000 },
+    ],
+  ])('%s', (_name, after, seenAt, lastEventEnd, expected) => {
+    expect(codeDeployDue(terminate(1), { after, seenAt, lastEventEnd })).toEqual({
+      ...expected,
+      kind: 'wait',
+    });
+  });
+
+  it('a ready wait that continues on its own', () => {
+    const info: DeploymentInfo = {
+      status: 'Ready',
+      blueGreenDeploymentConfiguration: {
+        deploymentReadyOption: { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 2 },
+      },
+    };
+    expect(codeDeployDue(info, { after: 0, seenAt: 5_000, lastEventEnd: 3_000 })).toEqual({
+      from: 123_000,
+      to: 125_000,
+      kind: 'wait',
+    });
+  });
+
+  it('a target CodeDeploy does not know as cluster:service is listed, then read', async () => {
+    script([{ status: 'InProgress' }, { status: 'Succeeded' }]);
+    cdMock
+      .on(GetDeploymentTargetCommand, { targetId: 'prod:web' })
+      .rejects(Object.assign(new Error('no such target'), { name: 'DeploymentTargetDoesNotExistException' }));
+    cdMock.on(ListDeploymentTargetsCommand).resolves({ targetIds: ['other:id'] });
+    cdMock.on(GetDeploymentTargetCommand, { targetId: 'other:id' }).resolves({
+      deploymentTarget: { ecsTarget: { targetId: 'other:id', status: 'Succeeded' } },
+    });
+    const result = await watchCodeDeployDeployment(cd, ecs, options(new ScriptedClock(T0), new MemoryLog()));
+    expect(result.outcome).toBe('succeeded');
+    expect(cdMock).toHaveReceivedCommandTimes(ListDeploymentTargetsCommand, 1);
+    expect(cdMock).toHaveReceivedCommandWith(GetDeploymentTargetCommand, { targetId: 'other:id' });
   });
 });
