@@ -46,6 +46,15 @@ export function nextPollDelay(k: PollKnowledge): number {
   return Math.max(0, Math.min(remaining, delay(k)));
 }
 
+/**
+ * Whether `now` lies in the window where `due` makes polls dense (from a base interval before
+ * it opens to two after it closes). Dense polls there are not quiet polls: they do not grow
+ * the back-off, so a wrong prediction falls back to the back-off where it was.
+ */
+export function inDueWindow(due: Due | undefined, now: number, base: number): boolean {
+  return due !== undefined && now >= due.from - base && now <= due.to + 2 * base;
+}
+
 function delay(k: PollKnowledge): number {
   const { due } = k;
   // Past the window (plus two base intervals of grace) the prediction was wrong: quiet polling.

@@ -29,7 +29,15 @@ import {
 } from './explain.js';
 import { type Failure, hookCause, hookFunction } from './failure.js';
 import { appSpecTaskDefinition } from './history.js';
-import { announcedWaitDue, cadenceDue, type Due, nextPollDelay, nextQuiet, onWatchClock } from './poll.js';
+import {
+  announcedWaitDue,
+  cadenceDue,
+  type Due,
+  inDueWindow,
+  nextPollDelay,
+  nextQuiet,
+  onWatchClock,
+} from './poll.js';
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -142,6 +150,7 @@ export async function pollLoop(
   for (;;) {
     if (signal?.aborted) return { end: { kind: 'cancelled' }, polls };
     polls++;
+    const polledAt = clock.now();
     try {
       const verdict = await poll();
       failures = 0;
@@ -156,12 +165,17 @@ export async function pollLoop(
     }
     const now = clock.now();
     if (deadline - now <= 0) return { end: { kind: 'deadline' }, polls };
-    quiet = nextQuiet(quiet, pollIntervalMs, progress.takeChanged(), cap);
+    const base = Math.min(pollIntervalMs, DENSE_MS);
+    const expected = due();
+    const changed = progress.takeChanged();
+    if (changed || !inDueWindow(expected, polledAt, base)) {
+      quiet = nextQuiet(quiet, pollIntervalMs, changed, cap);
+    }
     const wait = nextPollDelay({
       now,
-      base: Math.min(pollIntervalMs, DENSE_MS),
+      base,
       quiet,
-      due: due(),
+      due: expected,
       waitCap: Math.max(WAIT_CAP_MS, pollIntervalMs),
       deadline,
     });

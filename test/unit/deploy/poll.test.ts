@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   announcedWaitDue,
   cadenceDue,
+  inDueWindow,
   onWatchClock,
   nextPollDelay,
   nextQuiet,
@@ -137,5 +138,19 @@ describe('announcedWaitDue: a wait timed from when AWS says it began', () => {
   it('an AWS time on the watch clock', () => {
     expect(onWatchClock(new Date(9_000), 500_000, new Date(10_000))).toBe(499_000);
     expect(onWatchClock(undefined, 500_000, new Date(10_000))).toBeUndefined();
+  });
+});
+
+describe('inDueWindow: where polls are dense and do not grow the back-off', () => {
+  const due = { from: 10_000, to: 12_000, kind: 'wait' as const };
+  it.each([
+    [undefined, 10_000, false],
+    [due, 8_999, false],
+    [due, 9_000, true],
+    [due, 12_000, true],
+    [due, 14_000, true],
+    [due, 14_001, false],
+  ])('%j at %d: %s', (d, now, expected) => {
+    expect(inDueWindow(d, now, 1_000)).toBe(expected);
   });
 });
