@@ -12,7 +12,11 @@ export interface Timings {
   taskProvisioning: number;
   /** A new task reaches RUNNING (or, when it crashes, STOPPED) this long after launch. */
   taskStart: number;
-  /** A task asked to stop reaches STOPPED after this (connection draining included). */
+  /**
+   * A task asked to stop reaches STOPPED after this (connection draining included). Also the
+   * compressed default deregistration delay of a new target group (whole seconds): a service
+   * task behind a target group drains for that group's delay instead.
+   */
   taskStop: number;
   /** A deleted service stays DRAINING this long after its last task stopped, then turns INACTIVE. */
   serviceDrain: number;

@@ -171,6 +171,7 @@ export class EcsEmulator implements ServiceEmulator {
   /** RunTask and StopTask (ecs-tasks.ts). */
   private readonly oneOff: OneOffTasks;
   private native?: NativeDeploymentController;
+  private deregistrationDelayMs: (targetGroupArn: string) => number | undefined = () => undefined;
 
   constructor(
     private readonly ctx: EmulatorContext,
@@ -227,6 +228,11 @@ export class EcsEmulator implements ServiceEmulator {
   /** ECS-native deployments are driven by `controller` from now on. */
   useNativeController(controller: NativeDeploymentController): void {
     this.native = controller;
+  }
+
+  /** Where a target group's deregistration delay is read (ELB's), for service tasks behind one. */
+  useDeregistrationDelays(delayMs: (targetGroupArn: string) => number | undefined): void {
+    this.deregistrationDelayMs = delayMs;
   }
 
   private nativeOperation(name: string, input: Record<string, unknown>): unknown {
@@ -1587,6 +1593,22 @@ export class EcsEmulator implements ServiceEmulator {
     }
   }
 
+  /**
+   * How long a RUNNING task takes to stop: a service task behind a load balancer drains for its
+   * target groups' deregistration delay (the longest; ELB's attribute, as in AWS), any other
+   * task (or one whose group ELB does not have) for `timings.taskStop`.
+   */
+  private stopDelay(task: TaskRecord): number {
+    const svc = this.serviceOf(task);
+    if (!svc) return this.ctx.timings.taskStop;
+    const taskSetId = svc.taskSets.some((ts) => ts.id === task.ownerId) ? task.ownerId : undefined;
+    const delays = this.loadBalancersOf(svc, taskSetId).flatMap((lb) => {
+      const delay = lb.targetGroupArn ? this.deregistrationDelayMs(lb.targetGroupArn) : undefined;
+      return delay === undefined ? [] : [delay];
+    });
+    return delays.length > 0 ? Math.max(...delays) : this.ctx.timings.taskStop;
+  }
+
   private stopTask(task: TaskRecord, reason: string): void {
     if (task.desiredStatus === 'STOPPED') return;
     const wasRunning = task.lastStatus === 'RUNNING';
@@ -1597,7 +1619,7 @@ export class EcsEmulator implements ServiceEmulator {
     task.stoppedReason = reason;
     task.version += 1;
     this.runtime?.stop(task);
-    this.ctx.scheduler.after(wasRunning ? this.ctx.timings.taskStop : 0, () => {
+    this.ctx.scheduler.after(wasRunning ? this.stopDelay(task) : 0, () => {
       const now = this.now();
       task.lastStatus = 'STOPPED';
       task.stoppedAt = now;

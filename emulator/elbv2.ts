@@ -65,8 +65,61 @@ const SECURITY_GROUP = 'sg-0e0000000000000a1';
 
 export const MAX_RULES_PER_LISTENER = 100;
 const MAX_TAGS = 50;
-/** deregistration_delay.timeout_seconds, ELB's default. */
+/** deregistration_delay.timeout_seconds, ELB's default (a target group here starts with `defaultDeregistrationDelay`). */
 export const DEREGISTRATION_DELAY_SECONDS = 300;
+export const DEREGISTRATION_DELAY = 'deregistration_delay.timeout_seconds';
+/**
+ * The attributes an Application Load Balancer's target group has (instance or ip targets), with
+ * ELB's defaults; ModifyTargetGroupAttributes checks a new value with its rule.
+ */
+const TARGET_GROUP_ATTRIBUTES: Record<
+  string,
+  { value: string; valid: (v: string) => boolean; rule: string }
+> = {
+  [DEREGISTRATION_DELAY]: {
+    value: String(DEREGISTRATION_DELAY_SECONDS),
+    valid: (v) => intIn(v, 0, 3600),
+    rule: 'an integer from 0 to 3600',
+  },
+  'stickiness.enabled': {
+    value: 'false',
+    valid: (v) => v === 'true' || v === 'false',
+    rule: 'true or false',
+  },
+  'stickiness.type': {
+    value: 'lb_cookie',
+    valid: (v) => v === 'lb_cookie' || v === 'app_cookie',
+    rule: 'lb_cookie or app_cookie',
+  },
+  'stickiness.lb_cookie.duration_seconds': {
+    value: '86400',
+    valid: (v) => intIn(v, 1, 604800),
+    rule: 'an integer from 1 to 604800',
+  },
+  'slow_start.duration_seconds': {
+    value: '0',
+    valid: (v) => v === '0' || intIn(v, 30, 900),
+    rule: '0 or an integer from 30 to 900',
+  },
+  'load_balancing.algorithm.type': {
+    value: 'round_robin',
+    valid: (v) => ['round_robin', 'least_outstanding_requests', 'weighted_random'].includes(v),
+    rule: 'round_robin, least_outstanding_requests or weighted_random',
+  },
+};
+
+function intIn(value: string, min: number, max: number): boolean {
+  return /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max;
+}
+
+/**
+ * A new target group's deregistration delay here: the emulator's compressed `timings.taskStop`
+ * (whole seconds), so a task behind a load balancer stops as fast as one that is not, and
+ * ECS's stop of a service task follows its group's delay (ModifyTargetGroupAttributes changes it).
+ */
+export function defaultDeregistrationDelay(taskStopMs: number): number {
+  return Math.max(0, Math.round(taskStopMs / 1000));
+}
 const TARGET_TYPES = ['instance', 'ip'];
 const PROTOCOLS = ['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP'];
 
@@ -133,6 +186,8 @@ export class Elbv2Emulator implements QueryService {
     RegisterTargets: (input: QueryInput) => this.registerTargets(input),
     DeregisterTargets: (input: QueryInput) => this.deregisterTargets(input),
     DescribeTargetHealth: (input: QueryInput) => this.describeTargetHealth(input),
+    DescribeTargetGroupAttributes: (input: QueryInput) => this.describeTargetGroupAttributes(input),
+    ModifyTargetGroupAttributes: (input: QueryInput) => this.modifyTargetGroupAttributes(input),
   };
 
   constructor(
@@ -443,7 +498,11 @@ export class Elbv2Emulator implements QueryService {
     }
     const tags = this.tagsFrom(input, 'Tags');
     targetGroup.TargetGroupArn = this.arn(`targetgroup/${name}/${this.ctx.ids.hex(16)}`);
-    const record: TargetGroupRecord = { targetGroup, tags, targets: [] };
+    const attributes = Object.fromEntries(
+      Object.entries(TARGET_GROUP_ATTRIBUTES).map(([key, a]) => [key, a.value]),
+    );
+    attributes[DEREGISTRATION_DELAY] = String(defaultDeregistrationDelay(this.ctx.timings.taskStop));
+    const record: TargetGroupRecord = { targetGroup, tags, targets: [], attributes };
     this.state.targetGroups.set(targetGroup.TargetGroupArn, record);
     return { TargetGroups: [this.describeTargetGroup(record)] };
   }
@@ -481,6 +540,47 @@ export class Elbv2Emulator implements QueryService {
     }
     this.state.targetGroups.delete(arn);
     return undefined;
+  }
+
+  /** A target group's deregistration delay in ms, or undefined when there is no such group. */
+  deregistrationDelayMs(targetGroupArn: string): number | undefined {
+    const record = this.state.targetGroups.get(targetGroupArn);
+    return record && Number(record.attributes[DEREGISTRATION_DELAY]) * 1000;
+  }
+
+  private attributeList(record: TargetGroupRecord) {
+    return { Attributes: Object.entries(record.attributes).map(([Key, Value]) => ({ Key, Value })) };
+  }
+
+  private describeTargetGroupAttributes(input: QueryInput) {
+    return this.attributeList(this.targetGroup(requiredQueryString(input, 'TargetGroupArn')));
+  }
+
+  /** All or nothing: every attribute is checked before any changes. */
+  private modifyTargetGroupAttributes(input: QueryInput) {
+    const record = this.targetGroup(requiredQueryString(input, 'TargetGroupArn'));
+    const changes = (optionalQueryStructList(input, 'Attributes') ?? []).map((a) => ({
+      key: optionalQueryString(a, 'Key') ?? '',
+      value: optionalQueryString(a, 'Value') ?? '',
+    }));
+    if (changes.length === 0) throw validation('At least one attribute must be specified');
+    for (const { key, value } of changes) {
+      const attribute = TARGET_GROUP_ATTRIBUTES[key];
+      if (attribute === undefined) {
+        throw new AwsError(
+          'InvalidConfigurationRequest',
+          `Target group attribute key '${key}' is not recognized`,
+        );
+      }
+      if (!attribute.valid(value)) {
+        throw new AwsError(
+          'InvalidConfigurationRequest',
+          `Target group attribute '${key}' value '${value}' is not valid: it must be ${attribute.rule}`,
+        );
+      }
+    }
+    for (const { key, value } of changes) record.attributes[key] = value;
+    return this.attributeList(record);
   }
 
   // ------------------------------------------------------------ rules
@@ -809,10 +909,9 @@ export class Elbv2Emulator implements QueryService {
   /** Draining targets leave once the deregistration delay is over. */
   private pruneDrained(record: TargetGroupRecord): void {
     const now = this.ctx.scheduler.now();
+    const delay = Number(record.attributes[DEREGISTRATION_DELAY]) * 1000;
     record.targets = record.targets.filter(
-      (t) =>
-        t.deregisteredAt === undefined ||
-        now < t.deregisteredAt.getTime() + DEREGISTRATION_DELAY_SECONDS * 1000,
+      (t) => t.deregisteredAt === undefined || now < t.deregisteredAt.getTime() + delay,
     );
   }
 

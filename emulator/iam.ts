@@ -737,6 +737,7 @@ function elbv2Authorization(operation: string, input: unknown, arn: ArnOf): Auth
       ];
     }
     case 'DeleteTargetGroup':
+    case 'ModifyTargetGroupAttributes':
     case 'RegisterTargets':
     case 'DeregisterTargets':
       return [{ action, resource: str(input, 'TargetGroupArn') ?? '*' }];

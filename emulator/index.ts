@@ -179,6 +179,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const elbv2 = new Elbv2Emulator(ctx, state.elbv2);
   const native = new EcsNativeDeployments(ctx, state.ecs, ecs, state.elbv2);
   ecs.useNativeController(native);
+  ecs.useDeregistrationDelays((arn) => elbv2.deregistrationDelayMs(arn));
   const catchUp = () => scheduler.runUntil(clock.now());
   const calls: CallRecord[] = [];
   const modelViolations: ModelViolation[] = [];

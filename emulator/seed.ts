@@ -7,7 +7,7 @@ import type { EmulatorContext } from './context.js';
 import type { CodeDeployEmulator } from './codedeploy.js';
 import type { EcrEmulator } from './ecr.js';
 import type { EcsEmulator } from './ecs.js';
-import type { Elbv2Emulator, SeedElbv2 } from './elbv2.js';
+import { DEREGISTRATION_DELAY, EMULATED_VPC, type Elbv2Emulator, type SeedElbv2 } from './elbv2.js';
 import type { IamEmulator, SeedIam } from './iam.js';
 import type { ContainerScript } from './task-output.js';
 import { AwsError } from './errors.js';
@@ -42,12 +42,17 @@ export interface SeedService {
   /** Default ECS. */
   deploymentController?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
   launchType?: string;
-  /** A missing targetGroupArn gets a made-up one (the emulator has no load balancers). */
+  /**
+   * A missing targetGroupArn gets a target group created in ELB (ip targets on the container
+   * port, no load balancer forwarding to it), whose deregistration delay the service's tasks
+   * drain for when they stop: `deregistrationDelaySeconds`, else the emulator's default.
+   */
   loadBalancers?: {
     targetGroupArn?: string;
     containerName: string;
     containerPort: number;
     advancedConfiguration?: Record<string, unknown>;
+    deregistrationDelaySeconds?: number;
   }[];
   /**
    * For an ECS-native strategy (deploymentConfiguration.strategy BLUE_GREEN, LINEAR, CANARY):
@@ -111,6 +116,30 @@ export function seedTargetGroupArn(
   return `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.accountId}:targetgroup/${name}-tg${index}/${ctx.ids.hex(16)}`;
 }
 
+/** Creates the target group a made-up ARN names (by its name) in ELB; answers its real ARN. */
+function seedTargetGroup(
+  elbv2: Elbv2Emulator,
+  madeUpArn: string,
+  opts: { port: number; deregistrationDelaySeconds?: number },
+): string {
+  const name = /targetgroup\/([^/]+)\//.exec(madeUpArn)?.[1] as string;
+  const created = elbv2.operations.CreateTargetGroup({
+    Name: name,
+    Protocol: 'HTTP',
+    Port: String(opts.port),
+    VpcId: EMULATED_VPC,
+    TargetType: 'ip',
+  }) as { TargetGroups: { TargetGroupArn: string }[] };
+  const arn = created.TargetGroups[0]?.TargetGroupArn as string;
+  if (opts.deregistrationDelaySeconds !== undefined) {
+    elbv2.operations.ModifyTargetGroupAttributes({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: DEREGISTRATION_DELAY, Value: String(opts.deregistrationDelaySeconds) }],
+    });
+  }
+  return arn;
+}
+
 export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy, iam, elbv2 }: SeedTargets): void {
   for (const repo of seed.repositories ?? []) {
     seeding(`repositories '${repo.name}'`, () =>
@@ -147,9 +176,14 @@ export function applySeed(seed: Seed, { ctx, ecs, ecr, codedeploy, iam, elbv2 }:
         launchType: s.launchType,
         loadBalancers: s.nativeLoadBalancer
           ? [seedNativeLoadBalancer(ctx, elbv2, s.serviceName, s.nativeLoadBalancer).loadBalancer]
-          : s.loadBalancers?.map((lb) => ({
+          : s.loadBalancers?.map(({ deregistrationDelaySeconds, ...lb }) => ({
               ...lb,
-              targetGroupArn: lb.targetGroupArn ?? seedTargetGroupArn(ctx, s.cluster, s.serviceName, 1),
+              targetGroupArn:
+                lb.targetGroupArn ??
+                seedTargetGroup(elbv2, seedTargetGroupArn(ctx, s.cluster, s.serviceName, 1), {
+                  port: lb.containerPort,
+                  deregistrationDelaySeconds,
+                }),
             })),
         deploymentConfiguration: s.deploymentConfiguration,
         networkConfiguration,

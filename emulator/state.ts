@@ -471,6 +471,8 @@ export interface TargetGroupRecord {
   tags: Elbv2Tag[];
   /** Registered targets; a deregistered one stays (draining) until the deregistration delay is over. */
   targets: ElbTargetRecord[];
+  /** DescribeTargetGroupAttributes' keys and values (deregistration_delay.timeout_seconds, …). */
+  attributes: Record<string, string>;
 }
 
 export interface ElbTargetRecord {

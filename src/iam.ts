@@ -212,7 +212,13 @@ export function requiredActions(needs: PermissionNeeds): ActionGroup[] {
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeLoadBalancers',
     );
-    if (needs.mode === 'rolling') add('LoadBalancers', 'elasticloadbalancing:DescribeTargetGroups');
+    // Rolling: the target group's deregistration delay tells when the old tasks finish draining.
+    if (needs.mode === 'rolling')
+      add(
+        'LoadBalancers',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetGroupAttributes',
+      );
   }
   // A failed deployment's stopped containers: their last lines, read from their log streams.
   if ((deploys || preview) && (needs.containerLogGroups ?? []).length > 0)

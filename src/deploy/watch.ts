@@ -17,6 +17,7 @@ import {
   type ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Clock } from '../clock.js';
 import type { Log } from '../log.js';
 import { errorText, isTransientError } from './aws-errors.js';
@@ -28,6 +29,7 @@ import {
   readFindings,
 } from './explain.js';
 import { type Failure, hookCause, hookFunction } from './failure.js';
+import { drainWatch } from './drain.js';
 import { appSpecTaskDefinition } from './history.js';
 import {
   announcedWaitDue,
@@ -701,6 +703,11 @@ function rollingVerdict(svc: Service, deploymentId: string): Verdict | undefined
   };
 }
 
+/** Our deployment runs every task it wants, none pending. */
+function allRunning(d: Deployment | undefined): boolean {
+  return d !== undefined && (d.runningCount ?? 0) === (d.desiredCount ?? 0) && (d.pendingCount ?? 0) === 0;
+}
+
 /** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
 export async function watchRollingDeployment(
   ecs: ECSClient,
@@ -709,6 +716,8 @@ export async function watchRollingDeployment(
     service: string;
     deploymentId: string;
     previousTaskDefinitionArn?: string;
+    /** Reads the target group's deregistration delay, to poll right after the old tasks drain. */
+    elb?: ElasticLoadBalancingV2Client;
   },
 ): Promise<WatchResult> {
   const { clock, log, signal, cluster, service, deploymentId } = opts;
@@ -724,6 +733,8 @@ export async function watchRollingDeployment(
   // failing, draining) keep a cadence, so the next one is predicted from them.
   const changes: number[] = [];
   let lastState: string | undefined;
+  // Behind a load balancer the old tasks stop once the target group's delay is over (drain.ts).
+  const drain = drainWatch({ elb: opts.elb, service, clock, log, signal });
 
   const poll = async (): Promise<Verdict | undefined> => {
     const polledAt = clock.now();
@@ -748,10 +759,13 @@ export async function watchRollingDeployment(
       .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
       .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
     for (const e of events) progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
-    return rollingVerdict(svc, deploymentId);
+    const verdict = rollingVerdict(svc, deploymentId);
+    if (!verdict) await drain.observe(svc, from, allRunning(ours));
+    return verdict;
   };
 
-  const { end, polls } = await pollLoop(opts, progress, start, poll, () => cadenceDue(changes.slice(-2)));
+  const due = () => drain.due() ?? cadenceDue(changes.slice(-2));
+  const { end, polls } = await pollLoop(opts, progress, start, poll, due);
   const status = ours?.rolloutState ?? 'UNKNOWN';
   const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {

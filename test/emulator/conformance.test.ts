@@ -473,6 +473,19 @@ const CASES: Case[] = [
   },
   {
     service: 'elbv2',
+    operation: 'ModifyTargetGroupAttributes',
+    input: () => ({
+      TargetGroupArn: ctx.targetGroupArn,
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+    }),
+  },
+  {
+    service: 'elbv2',
+    operation: 'DescribeTargetGroupAttributes',
+    input: () => ({ TargetGroupArn: ctx.targetGroupArn }),
+  },
+  {
+    service: 'elbv2',
     operation: 'DeregisterTargets',
     input: () => ({ TargetGroupArn: ctx.targetGroupArn, Targets: [{ Id: '10.0.0.7', Port: '80' }] }),
   },

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   CreateServiceCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
   AddTagsCommand,
@@ -16,8 +19,11 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  InvalidConfigurationRequestException,
+  ModifyTargetGroupAttributesCommand,
   DuplicateTagKeysException,
   DuplicateTargetGroupNameException,
   ElasticLoadBalancingV2Client,
@@ -461,12 +467,21 @@ describe('Elastic Load Balancing v2', () => {
     emulator.clock.advance(120_000);
     expect(await state()).toEqual(['10.0.1.7:8080=healthy', '10.0.2.9:9000=healthy']);
 
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: tg,
+        Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '45' }],
+      }),
+    );
     await elb.send(new DeregisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: '10.0.1.7' }] }));
     expect(await state()).toEqual([
       '10.0.1.7:8080=draining/Target.DeregistrationInProgress',
       '10.0.2.9:9000=healthy',
     ]);
-    emulator.clock.advance(300_000);
+    // Draining for exactly the group's deregistration delay.
+    emulator.clock.advance(44_999);
+    expect((await state())?.[0]).toBe('10.0.1.7:8080=draining/Target.DeregistrationInProgress');
+    emulator.clock.advance(1);
     expect(await state()).toEqual(['10.0.2.9:9000=healthy']);
 
     const notRegistered = await elb.send(
@@ -485,6 +500,62 @@ describe('Elastic Load Balancing v2', () => {
       .send(new RegisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: 'i-0123456789abcdef0' }] }))
       .catch((e: unknown) => e);
     expect(badIp).toBeInstanceOf(InvalidTargetException);
+  });
+
+  it('answers and changes target group attributes; the deregistration delay starts at the compressed task stop', async () => {
+    const tg = (await elb.send(targetGroup('attrs-1'))).TargetGroups?.[0]?.TargetGroupArn as string;
+    const attributes = async () =>
+      Object.fromEntries(
+        (
+          (await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg }))).Attributes ?? []
+        ).map((a) => [a.Key, a.Value]),
+      );
+    // DEFAULT_TIMINGS.taskStop is 5 s: the emulator's compressed stand-in for ELB's 300 s.
+    expect(await attributes()).toMatchObject({
+      'deregistration_delay.timeout_seconds': '5',
+      'stickiness.enabled': 'false',
+      'load_balancing.algorithm.type': 'round_robin',
+    });
+    const modified = await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: tg,
+        Attributes: [
+          { Key: 'deregistration_delay.timeout_seconds', Value: '0' },
+          { Key: 'stickiness.enabled', Value: 'true' },
+        ],
+      }),
+    );
+    expect(modified.Attributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '0' });
+    expect(await attributes()).toMatchObject({
+      'deregistration_delay.timeout_seconds': '0',
+      'stickiness.enabled': 'true',
+    });
+    const refused = async (Attributes: { Key: string; Value: string }[]) =>
+      elb
+        .send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tg, Attributes }))
+        .catch((e: unknown) => e);
+    for (const bad of [
+      [{ Key: 'deregistration_delay.timeout_seconds', Value: '3601' }],
+      [{ Key: 'deregistration_delay.timeout_seconds', Value: '-1' }],
+      [{ Key: 'deregistration_delay.timeout_seconds', Value: '1.5' }],
+      [{ Key: 'no.such.attribute', Value: '1' }],
+      // All or nothing: the valid first change is not made either.
+      [
+        { Key: 'deregistration_delay.timeout_seconds', Value: '60' },
+        { Key: 'stickiness.enabled', Value: 'yes' },
+      ],
+    ]) {
+      expect(await refused(bad)).toBeInstanceOf(InvalidConfigurationRequestException);
+    }
+    expect((await attributes())['deregistration_delay.timeout_seconds']).toBe('0');
+    const missing = await elb
+      .send(
+        new DescribeTargetGroupAttributesCommand({
+          TargetGroupArn: `${ARN_PREFIX}targetgroup/gone/0123456789abcdef`,
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(TargetGroupNotFoundException);
   });
 
   it('lets an ECS service use a created target group', async () => {
@@ -612,6 +683,89 @@ describe('Elastic Load Balancing v2 under IAM', () => {
         /not authorized to perform: elasticloadbalancing:AddTags on resource: .*targetgroup\/pr-2\/\*/,
       );
       expect(emulator.state.elbv2.targetGroups.size).toBe(1);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('ECS service tasks behind a target group', () => {
+  it('drain for the group’s deregistration delay (seeded or modified), others stop after taskStop', async () => {
+    const emulator = await startEmulator({
+      manualClock: true,
+      seed: {
+        clusters: ['demo'],
+        taskDefinitions: [fargateTaskDefinition('app')],
+        services: [
+          {
+            cluster: 'demo',
+            serviceName: 'behind',
+            taskDefinition: 'app',
+            loadBalancers: [{ containerName: 'web', containerPort: 8080, deregistrationDelaySeconds: 12 }],
+          },
+          { cluster: 'demo', serviceName: 'alone', taskDefinition: 'app' },
+          {
+            cluster: 'demo',
+            serviceName: 'modified',
+            taskDefinition: 'app',
+            loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
+          },
+        ],
+      },
+    });
+    try {
+      const { ecs } = clients(emulator);
+      const elb = elbClient(emulator);
+      const groupOf = async (service: string) =>
+        (await ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: [service] }))).services?.[0]
+          ?.loadBalancers?.[0]?.targetGroupArn as string;
+      const delayOf = async (service: string) =>
+        (
+          await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: await groupOf(service) }))
+        ).Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+      expect([await delayOf('behind'), await delayOf('modified')]).toEqual(['12', '5']);
+      await elb.send(
+        new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: await groupOf('modified'),
+          Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
+        }),
+      );
+      const services = ['behind', 'alone', 'modified'];
+      const taskArns = Object.fromEntries(
+        await Promise.all(
+          services.map(async (s) => [
+            s,
+            (await ecs.send(new ListTasksCommand({ cluster: 'demo', serviceName: s })))
+              .taskArns?.[0] as string,
+          ]),
+        ),
+      );
+      for (const s of services) {
+        await ecs.send(new UpdateServiceCommand({ cluster: 'demo', service: s, desiredCount: 0 }));
+      }
+      const states = async () => {
+        const out = [];
+        for (const s of services) {
+          const task = (
+            await ecs.send(new DescribeTasksCommand({ cluster: 'demo', tasks: [taskArns[s] as string] }))
+          ).tasks?.[0];
+          out.push(`${s}=${task?.lastStatus}`);
+        }
+        return out;
+      };
+      expect(await states()).toEqual(['behind=STOPPING', 'alone=STOPPING', 'modified=STOPPING']);
+      emulator.clock.advance(5_000);
+      expect(await states()).toEqual(['behind=STOPPING', 'alone=STOPPED', 'modified=STOPPING']);
+      emulator.clock.advance(6_999);
+      expect(await states()).toEqual(['behind=STOPPING', 'alone=STOPPED', 'modified=STOPPING']);
+      emulator.clock.advance(1);
+      expect(await states()).toEqual(['behind=STOPPED', 'alone=STOPPED', 'modified=STOPPING']);
+      emulator.clock.advance(18_000);
+      expect(await states()).toEqual(['behind=STOPPED', 'alone=STOPPED', 'modified=STOPPED']);
+      const events = (
+        await ecs.send(new DescribeServicesCommand({ cluster: 'demo', services: ['behind'] }))
+      ).services?.[0]?.events?.map((e) => e.message);
+      expect(events).toContain('(service behind) has begun draining connections on 1 tasks.');
     } finally {
       await emulator.stop();
     }

@@ -497,7 +497,7 @@ describe('buildPolicy', () => {
       });
   });
 
-  it('reads the load balancer for the url output only when the service is behind one', () => {
+  it('reads the load balancer (url output, rolling drain) only when the service is behind one', () => {
     const needs = { build: false, createRepository: false, mode: 'codedeploy' } as const;
     expect(statement(buildPolicy(exampleApp({ needs: { ...needs, url: true } })), 'LoadBalancers')).toEqual({
       Sid: 'LoadBalancers',
@@ -506,9 +506,13 @@ describe('buildPolicy', () => {
       Resource: ['*'],
     });
     const rolling = buildPolicy(exampleApp({ needs: { ...needs, mode: 'rolling', url: true } }));
-    expect(statement(rolling, 'LoadBalancers')?.Action).toContain(
+    // Rolling: the url output's target group, and its deregistration delay (the drain's end).
+    expect(statement(rolling, 'LoadBalancers')?.Action).toEqual([
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeTargetGroupAttributes',
       'elasticloadbalancing:DescribeTargetGroups',
-    );
+    ]);
     expect(statement(buildPolicy(exampleApp({ needs })), 'LoadBalancers')).toBeUndefined();
   });
 

@@ -89,6 +89,7 @@ export const rollingStrategy: DeploymentStrategy = {
       service: started.service,
       deploymentId: started.id,
       previousTaskDefinitionArn: started.previousTaskDefinitionArn,
+      elb: clients.elbv2,
       timeoutMs: started.timeoutMs,
       pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
       rollbackOnTimeout: opts.rollbackOnTimeout,

@@ -64,6 +64,8 @@ export function seed(image = '127.0.0.1:5000/example-app:v0'): Seed {
         desiredCount: 2,
         deploymentController: 'ECS',
         launchType: 'FARGATE',
+        // Behind a target group, as most rolling services are: old tasks drain for its delay.
+        loadBalancers: [{ containerName: 'web', containerPort: 8080 }],
         deploymentConfiguration: {
           deploymentCircuitBreaker: { enable: true, rollback: true },
           maximumPercent: 200,

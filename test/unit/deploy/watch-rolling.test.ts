@@ -9,6 +9,10 @@ import {
   type Service,
   type ServiceEvent,
 } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetGroupAttributesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { MemoryLog } from '../../../src/log.js';
@@ -429,5 +433,97 @@ describe('watchRollingDeployment', () => {
       status: 'IN_PROGRESS',
     });
     expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+  });
+});
+
+describe('watchRollingDeployment behind a load balancer', () => {
+  const elbMock = mockClient(ElasticLoadBalancingV2Client);
+  const elb = new ElasticLoadBalancingV2Client({ region: 'us-east-1' });
+  const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-tg1/0123456789abcdef';
+  // The timeline the issue measured: new tasks run at 30 s, the old ones drain for 20 s, and the
+  // deployment completes at 50 s (T0 = our deployment's start on AWS's clock).
+  const RUNNING_AT = 30_000;
+  const DELAY_S = 20;
+  const COMPLETED_AT = RUNNING_AT + DELAY_S * 1000;
+
+  /** The runner's monotonic clock has its own origin, and its wall clock may be a little off AWS's. */
+  class RunnerClock extends ScriptedClock {
+    constructor(private readonly skewMs = 0) {
+      super(5_000_000);
+    }
+    override wall(): Date {
+      return new Date(T0 + (this.t - 5_000_000) + this.skewMs);
+    }
+    /** AWS time now. */
+    aws(): number {
+      return T0 + (this.t - 5_000_000);
+    }
+  }
+
+  /** DescribeServices answers from AWS's time, whatever the poll count. */
+  function timeline(clock: RunnerClock): void {
+    ecsMock.on(DescribeServicesCommand).callsFake(() => {
+      const at = clock.aws() - T0;
+      const events = [event('e1', 500, '(service web) has started 2 tasks: (task a) (task b).')];
+      if (at >= RUNNING_AT)
+        events.push(event('e2', RUNNING_AT, '(service web) has begun draining connections on 2 tasks.'));
+      const deployments =
+        at >= COMPLETED_AT
+          ? [ours({ runningCount: 2, rolloutState: 'COMPLETED', createdAt: new Date(T0) })]
+          : at >= RUNNING_AT
+            ? [ours({ runningCount: 2, createdAt: new Date(T0) }), old()]
+            : [ours({ pendingCount: 2, createdAt: new Date(T0) }), old()];
+      return {
+        services: [
+          service(deployments, events, {
+            loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 8080 }],
+          }),
+        ],
+        failures: [],
+      };
+    });
+  }
+
+  beforeEach(() => {
+    elbMock.reset();
+    elbMock.on(DescribeTargetGroupAttributesCommand).resolves({
+      Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(DELAY_S) }],
+    });
+  });
+
+  // Polls at 0, 5, 12.5, 23.8 and 40.6 s (the quiet back-off; the last one sees the drain), then
+  // one as the window opens (49.25 s) and one just after the predicted end (50.25 s).
+  it.each([
+    ['clocks agree', 0, 7],
+    ['the runner’s clock 600 ms behind', -600, 7],
+    ['the runner’s clock 200 ms ahead', 200, 7],
+    // Further ahead the aimed poll comes too early: the window's next poll, 1 s later, sees it.
+    ['the runner’s clock 800 ms ahead', 800, 8],
+  ])('polls within 1 s after the drain ends (%s), reading the delay once', async (_name, skew, polls) => {
+    const clock = new RunnerClock(skew);
+    timeline(clock);
+    const result = await watchRollingDeployment(ecs, { ...options(clock, new MemoryLog()), elb });
+    expect(result.outcome).toBe('succeeded');
+    const lag = clock.aws() - T0 - COMPLETED_AT;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(1_000);
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetGroupAttributesCommand, 1);
+    expect(elbMock).toHaveReceivedCommandWith(DescribeTargetGroupAttributesCommand, { TargetGroupArn: TG });
+    expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(polls);
+  });
+
+  it('without the delay (no ELB client, or the read denied) polls as before: later, and still succeeds', async () => {
+    for (const client of [undefined, elb]) {
+      ecsMock.reset();
+      elbMock.reset();
+      elbMock.on(DescribeTargetGroupAttributesCommand).rejects(sdkError('AccessDenied', 'denied', 403));
+      const clock = new RunnerClock();
+      timeline(clock);
+      const log = new MemoryLog();
+      const result = await watchRollingDeployment(ecs, { ...options(clock, log), elb: client });
+      expect(result.outcome).toBe('succeeded');
+      expect(clock.aws() - T0 - COMPLETED_AT).toBeGreaterThan(1_000);
+      expect(log.lines.filter((l) => l.startsWith('debug:'))).toHaveLength(client ? 1 : 0);
+    }
   });
 });
