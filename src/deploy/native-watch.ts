@@ -66,7 +66,8 @@ function rollbackVerdict(d: ServiceDeployment): Verdict | undefined {
 class Bake {
   private began?: number;
   private before: number;
-  due?: Due;
+  private ending?: Due;
+  private baking = false;
   constructor(
     private readonly clock: Clock,
     start: number,
@@ -74,8 +75,14 @@ class Bake {
     this.before = start;
   }
 
+  /** The bake's end while it bakes: once the stage moved on, the prediction came true. */
+  get due(): Due | undefined {
+    return this.baking ? this.ending : undefined;
+  }
+
   seen(d: ServiceDeployment, polledAt: number): void {
-    if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS') {
+    this.baking = d.lifecycleStage === 'BAKE_TIME' && d.status === 'IN_PROGRESS';
+    if (!this.baking) {
       if (this.began === undefined) this.before = polledAt;
       return;
     }
@@ -83,7 +90,7 @@ class Bake {
     const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
     const at = onWatchClock(d.updatedAt, this.clock.now(), this.clock.wall());
     const bounds = { after: this.before, seenAt: polledAt, startedAt: at };
-    this.due = announcedWaitDue(bounds, minutes * 60_000);
+    this.ending = announcedWaitDue(bounds, minutes * 60_000);
     this.began = at !== undefined && at >= this.before - 1_000 && at <= polledAt ? at : polledAt;
   }
 
