@@ -636,7 +636,9 @@ async function main(): Promise<void> {
   for (const kind of longKinds) {
     for (const outcome of ['success', 'failure'] as const) {
       // The previous main has no ECS-native strategy: this version alone.
-      const measured = kind === 'native' ? versions.slice(0, 1) : versions;
+      // BENCH_BASELINE=off: this version alone (a quick look).
+      const alone = kind === 'native' || process.env.BENCH_BASELINE === 'off';
+      const measured = alone ? versions.slice(0, 1) : versions;
       const results = await Promise.all(measured.map((v) => longLag(v, kind, outcome)));
       const [now, before] = results;
       if (!now) throw new Error('bench: this version expected');
