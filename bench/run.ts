@@ -667,6 +667,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_ONLY === 'long') {
     // A quick look at one section: printed, results.md left as it is.
     process.stdout.write(`${[...sections, '', ...targetRows].join('\n')}\n`);
+    await docker?.stop();
     return;
   }
 
