@@ -126,7 +126,7 @@ export class Progress {
 
 const BACKOFF_CAP_FLOOR_MS = 15_000;
 /** The longest sleep during a wait AWS announced: a stop or rollback in it is still seen. */
-const WAIT_CAP_MS = 60_000;
+const WAIT_CAP_MS = 30_000;
 /** Inside a predicted window the watch polls at most this far apart, whatever the base interval. */
 const DENSE_MS = 1_000;
 

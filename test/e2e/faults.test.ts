@@ -221,7 +221,8 @@ describe('transient AWS faults are survived', () => {
   it('5xx answers (ServiceUnavailable, InternalFailure): retried to success', async () => {
     emulator.faults.serverError('RegisterTaskDefinition', 2, 503);
     emulator.faults.serverError('CreateDeployment', 1, 503);
-    emulator.faults.serverError('GetDeploymentTarget', 2, 500);
+    // The watch's first read is the deployment itself (one call per poll, nextRead).
+    emulator.faults.serverError('GetDeployment', 2, 500);
     const from = emulator.calls.length;
     const r = await run(blueGreen());
     expect(outcome(r)).toEqual({ code: 0, errors: [], log: '' });
@@ -232,11 +233,7 @@ describe('transient AWS faults are survived', () => {
       200,
     ]);
     expect(attempts(calls, 'CreateDeployment')).toEqual(['ServiceUnavailable', 200]);
-    expect(attempts(calls, 'GetDeploymentTarget').slice(0, 3)).toEqual([
-      'InternalFailure',
-      'InternalFailure',
-      200,
-    ]);
+    expect(attempts(calls, 'GetDeployment').slice(0, 3)).toEqual(['InternalFailure', 'InternalFailure', 200]);
     await expectNothingLeftRunning();
   }, 60_000);
 

@@ -292,6 +292,8 @@ withDocker('a blue/green deploy that builds, under exactly its printed policy', 
       'elasticloadbalancing:DescribeLoadBalancers',
       // No container stops on its own in these runs (a failed hook scales the new tasks down).
       'logs:GetLogEvents',
+      // The target is read as cluster:service; it is listed only when CodeDeploy does not know that id.
+      'codedeploy:ListDeploymentTargets',
     ]);
     const expected = [...granted(policy)].filter((a) => !unseen.has(a)).sort();
     expect([...authorizedActions(calls.seen)].sort()).toEqual(expected);

@@ -244,12 +244,15 @@ describe('watch', () => {
       .resolvesOnce({ serviceDeployments: [baking] })
       .resolvesOnce({ serviceDeployments: [baking] })
       .resolvesOnce({ serviceDeployments: [baking] })
+      .resolvesOnce({ serviceDeployments: [baking] })
+      .resolvesOnce({ serviceDeployments: [baking] })
+      .resolvesOnce({ serviceDeployments: [baking] })
       .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
     const r = await ecsNativeStrategy.watch(clients, started, c, { rollbackOnTimeout: true });
     expect(r.outcome).toBe('succeeded');
-    // Polls at 0, 1 s, 2.5 s (BAKE_TIME); the bake ends at 182 s: a minute at most per sleep
+    // Polls at 0, 1 s, 2.5 s (BAKE_TIME); the bake ends at 182 s: 30 s at most per sleep
     // (a stop in between is still seen), then the poll a base interval before the end.
-    expect(c.clock.sleeps).toEqual([1_000, 1_500, 60_000, 60_000, 58_500]);
+    expect(c.clock.sleeps).toEqual([1_000, 1_500, 30_000, 30_000, 30_000, 30_000, 30_000, 28_500]);
   });
 
   it('wait-until BAKE_TIME succeeds there and says the deployment goes on', async () => {

@@ -639,6 +639,7 @@ describe('watchCodeDeployDeployment', () => {
       { status: 'InProgress', info, events: lifecycle('AfterAllowTestTraffic', 'InProgress') },
       { status: 'InProgress', info: waiting, events: done },
       { status: 'InProgress', info: waiting, events: done },
+      { status: 'InProgress', info: waiting, events: done },
       { status: 'Succeeded', info: waiting, events: done },
     ]);
     const clock = new ScriptedClock(T0);
@@ -648,9 +649,9 @@ describe('watchCodeDeployDeployment', () => {
       options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
     );
     // Succeeded is due at 62 s: one sleep to a base interval before it, then dense polls.
-    expect(clock.sleeps).toEqual([1000, 1000, 59_000, 1000]);
+    expect(clock.sleeps).toEqual([1000, 1000, 30_000, 29_000, 1000]);
     expect(result.outcome).toBe('succeeded');
-    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 4);
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 5);
     expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 2);
   });
 
