@@ -449,7 +449,8 @@ function codeDeployPoller(
         'status',
         `CodeDeploy deployment ${deploymentId}: ${current.status ?? 'Unknown'}${overviewText(current.deploymentOverview)}`,
       );
-      if (stageOf(current) !== lastSeen) {
+      const changed = stageOf(current) !== lastSeen;
+      if (changed) {
         const lastEnd = toWatchClock(lastEventEnd(t.target));
         seen.due =
           codeDeployDue(current, { after: stageBefore, seenAt: polledAt, lastEventEnd: lastEnd }) ?? seen.due;
@@ -458,8 +459,13 @@ function codeDeployPoller(
       stageBefore = polledAt;
       // A failed deployment's target says which event failed, and why: read it once more
       // when the last read is older than the failure.
+      // So does a stage change the target's last read predates (a fast deployment may be past
+      // its traffic shift at the poll that first sees it started).
       const failed = current.status === 'Failed' || current.status === 'Stopped';
-      if (failed && !targetSettled(t.target)) await readTarget(cd, ids, t, progress, signal);
+      const started = current.status !== 'Created' && current.status !== 'Queued';
+      if (started && (failed || changed) && !targetSettled(t.target)) {
+        await readTarget(cd, ids, t, progress, signal);
+      }
       if (current.status === 'Ready') progress.report('ready', readyLine(deploymentId, current));
       return codeDeployVerdict(deploymentId, current, t.target);
     },

@@ -579,7 +579,7 @@ describe('watchCodeDeployDeployment', () => {
       // target's events never moved), and after the deadline for the rollback deployment it
       // may have; the target in every other poll.
       expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 3);
-      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 9);
+      expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 10);
       expect(result.elapsedMs).toBe(60_000);
     });
 
@@ -649,10 +649,10 @@ describe('watchCodeDeployDeployment', () => {
       options(clock, new MemoryLog(), { pollIntervalMs: 1_000 }),
     );
     // Succeeded is due at 62 s: one sleep to a base interval before it, then dense polls.
-    expect(clock.sleeps).toEqual([1000, 1000, 30_000, 29_000, 1000]);
+    expect(clock.sleeps).toEqual([1000, 1500, 30_000, 28_500, 1000]);
     expect(result.outcome).toBe('succeeded');
     expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentCommand, 5);
-    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 2);
+    expect(cdMock).toHaveReceivedCommandTimes(GetDeploymentTargetCommand, 3);
   });
 
   it('stops watching when cancelled and leaves the decision to the caller', async () => {
