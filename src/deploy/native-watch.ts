@@ -8,7 +8,7 @@
 import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Clock } from '../clock.js';
 import { errorText } from './aws-errors.js';
-import { announcedWaitDue, type Due, onWatchClock } from './poll.js';
+import { announcedWaitDue, type Due, onWatchClock, trustedStart } from './poll.js';
 import { ecsDiagnostics } from './diagnostics.js';
 import { type FollowOptions, nativeRollbackStatus } from './explain.js';
 import { explainNative, type HookStages } from './native-failure.js';
@@ -91,7 +91,7 @@ class Bake {
     const at = onWatchClock(d.updatedAt, this.clock.now(), this.clock.wall());
     const bounds = { after: this.before, seenAt: polledAt, startedAt: at };
     this.ending = announcedWaitDue(bounds, minutes * 60_000);
-    this.began = at !== undefined && at >= this.before - 1_000 && at <= polledAt ? at : polledAt;
+    this.began = trustedStart(bounds) ?? polledAt;
   }
 
   line(d: ServiceDeployment): string | undefined {

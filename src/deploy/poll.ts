@@ -107,12 +107,20 @@ export function announcedWaitDue(
   bounds: { after: number; seenAt: number; startedAt?: number },
   waitMs: number,
 ): Due | undefined {
-  const { after, seenAt, startedAt } = bounds;
   if (!(waitMs > 0)) return undefined;
-  if (startedAt !== undefined && startedAt >= after - 1_000 && startedAt <= seenAt) {
-    return { from: startedAt + waitMs, to: startedAt + waitMs + 2_000, kind: 'wait' };
-  }
-  return waitDue(after, seenAt, waitMs);
+  const began = trustedStart(bounds);
+  if (began !== undefined) return { from: began + waitMs, to: began + waitMs + 2_000, kind: 'wait' };
+  return waitDue(bounds.after, bounds.seenAt, waitMs);
+}
+
+/** AWS's start time of a wait when it lies between the polls that bound it (a second of skew allowed). */
+export function trustedStart(bounds: {
+  after: number;
+  seenAt: number;
+  startedAt?: number;
+}): number | undefined {
+  const { after, seenAt, startedAt } = bounds;
+  return startedAt !== undefined && startedAt >= after - 1_000 && startedAt <= seenAt ? startedAt : undefined;
 }
 
 /** An AWS timestamp on the watch's monotonic clock, from one reading of both clocks. */
