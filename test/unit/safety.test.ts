@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { Cancelled, cancelOnSignals, throwIfCancelled } from '../../src/cancel.js';
 import { systemClock } from '../../src/clock.js';
 import { waitUntil } from '../../src/deploy/active.js';
-import { watchRollingDeployment } from '../../src/deploy/watch.js';
+import { watchRollingDeployment } from '../../src/deploy/rolling-watch.js';
 import { dockerCli } from '../../src/docker.js';
 import { MemoryLog } from '../../src/log.js';
 

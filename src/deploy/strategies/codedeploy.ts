@@ -29,7 +29,7 @@ import {
   previousFromHistory,
 } from '../history.js';
 import type { DeployClients, DeploymentRecord, DeploymentStrategy, StartRequest } from '../strategy.js';
-import { watchCodeDeployDeployment } from '../watch.js';
+import { watchCodeDeployDeployment } from '../codedeploy-watch.js';
 
 const ACTIVE = new Set<string>(ACTIVE_STATUSES);
 

@@ -8,7 +8,7 @@ import { waitForActiveOptions, waitForServiceIdle } from '../active.js';
 import { activeTaskDefinition, familyPrevious, noEarlier, rollingInProgress } from '../history.js';
 import { startRollingDeployment } from '../rolling.js';
 import type { DeployClients, DeploymentRecord, DeploymentStrategy } from '../strategy.js';
-import { watchRollingDeployment } from '../watch.js';
+import { watchRollingDeployment } from '../rolling-watch.js';
 
 async function describe(clients: DeployClients, record: { cluster: string; service: string }) {
   return (

@@ -22,11 +22,10 @@ import { MemoryLog } from '../../../src/log.js';
 import {
   codeDeployDue,
   nextRead,
-  STORM_POLLS,
   targetSettled,
   watchCodeDeployDeployment,
-  type WatchOptions,
-} from '../../../src/deploy/watch.js';
+} from '../../../src/deploy/codedeploy-watch.js';
+import { STORM_POLLS, type WatchOptions } from '../../../src/deploy/watch.js';
 import { allSleeps, ScriptedClock, sdkError } from './fakes.js';
 
 const cdMock = mockClient(CodeDeployClient);

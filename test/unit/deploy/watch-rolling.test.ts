@@ -16,7 +16,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { MemoryLog } from '../../../src/log.js';
-import { watchRollingDeployment, type WatchOptions } from '../../../src/deploy/watch.js';
+import { watchRollingDeployment } from '../../../src/deploy/rolling-watch.js';
+import type { WatchOptions } from '../../../src/deploy/watch.js';
 import { ScriptedClock, sdkError } from './fakes.js';
 
 const ecsMock = mockClient(ECSClient);
