@@ -236,7 +236,7 @@ type AddActions = (resource: ResourceKind, ...actions: string[]) => void;
  * ECS-native blue/green, linear and canary: UpdateService starts the service deployment, which
  * is found (List), watched (Describe, with its revisions' task definitions), stopped with
  * rollback on a timeout or cancel, and continued at a PAUSE hook (paused-hook). The check
- * reads the listener rules and target groups. No iam:PassRole: a new task definition does not
+ * reads the listener rules and target groups (and their deregistration delay). No iam:PassRole: a new task definition does not
  * pass the service's infrastructure role again (only a change of its load balancers would).
  */
 function addNativeActions(add: AddActions): void {
@@ -248,7 +248,13 @@ function addNativeActions(add: AddActions): void {
     'ecs:ContinueServiceDeployment',
     'ecs:DescribeServiceRevisions',
   );
-  add('LoadBalancers', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetGroups');
+  // DescribeTargetGroupAttributes: how long CLEAN_UP drains (the deregistration delay).
+  add(
+    'LoadBalancers',
+    'elasticloadbalancing:DescribeRules',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetGroupAttributes',
+  );
 }
 
 /** The one-off task and revision hygiene. */

@@ -16,7 +16,7 @@ import { isAwsError } from './deploy/aws-errors.js';
 import { chooseStrategy, type ResolvedDeployMode } from './deploy/choose.js';
 import type { DeploymentGroupTarget } from './deploy/codedeploy.js';
 import { describeTargetService, describeTaskDefinition, type TargetService } from './deploy/service.js';
-import type { DeploymentStrategy } from './deploy/strategy.js';
+import type { DeploymentStrategy, TargetCheck } from './deploy/strategy.js';
 import { waitForActiveOptions } from './deploy/active.js';
 import { findRepository, missingRepository, type Repository } from './ecr.js';
 import { type Problem, UserError } from './errors.js';
@@ -61,6 +61,8 @@ export interface Plan {
   strategy?: DeploymentStrategy;
   service?: TargetService;
   group?: DeploymentGroupTarget;
+  /** What the strategy's check found (the group above, ECS-native's drain time), handed to its start. */
+  check: TargetCheck;
   source: { doc: unknown; description: string; parsed?: ParsedDocument; file?: string };
   repositories: Map<string, Repository | undefined>;
   containerNames: string[];
@@ -240,7 +242,7 @@ interface Target {
   service?: TargetService;
   strategy?: DeploymentStrategy;
   mode: ResolvedDeployMode;
-  group?: DeploymentGroupTarget;
+  check: TargetCheck;
   previewing: boolean;
 }
 
@@ -258,12 +260,12 @@ async function checkTarget(config: Config, deps: PlanDeps, problems: Problems): 
   // A preview is a service of its own with the ECS controller, whatever the base service uses.
   const previewing = config.preview?.action === 'deploy';
   const strategy = chooseStrategy(config.deployMode, service, { preview: previewing });
-  let group: DeploymentGroupTarget | undefined;
+  let check: TargetCheck = {};
   if (strategy !== undefined && service !== undefined && !previewing) {
     const ctx = { config, clock: deps.clock, log: deps.log, signal: deps.signal };
-    group = (await problems.collect(() => strategy.check(clients, service, ctx)))?.group;
+    check = (await problems.collect(() => strategy.check(clients, service, ctx))) ?? {};
   }
-  return { service, strategy, mode: strategy?.name ?? 'none', group, previewing };
+  return { service, strategy, mode: strategy?.name ?? 'none', check, previewing };
 }
 
 /** The task definition to start from when no file is given: by ARN, by family, or the service's. */
@@ -432,7 +434,8 @@ export async function validate(config: Config, deps: PlanDeps): Promise<Plan> {
     mode: target.mode,
     strategy: target.strategy,
     service: target.service,
-    group: target.group,
+    group: target.check.group,
+    check: target.check,
     source,
     repositories,
     containerNames: revision.containerNames as string[],

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { errorText } from './aws-errors.js';
 import { announcedWaitDue, type Due, onWatchClock, trustedStart } from './poll.js';
 import { ecsDiagnostics } from './diagnostics.js';
+import { DRAIN_SETTLE_MS } from './drain.js';
 import { type FollowOptions, nativeRollbackStatus } from './explain.js';
 import { explainNative, type HookStages } from './native-failure.js';
 import {
@@ -46,6 +47,8 @@ export interface NativeWatchOptions extends WatchOptions {
   taskDefinitionArn?: string;
   /** What the service ran before, when the service deployment's source revision cannot be read. */
   previousTaskDefinitionArn?: string;
+  /** The longest deregistration delay of the service's target groups (ms): how long CLEAN_UP drains. */
+  drainMs?: number;
 }
 
 /** The rollback run's verdict: it stopped the deployment, so a finished rollback is what it wanted. */
@@ -58,49 +61,97 @@ function rollbackVerdict(d: ServiceDeployment): Verdict | undefined {
 }
 
 /**
- * The bake: when it began (ECS's updatedAt as the deployment entered BAKE_TIME, when that lies
- * between the last poll before it and the poll that saw it; else that poll), its countdown,
- * and its end as the change due next, so the watch sleeps through it and looks again right
- * when it ends.
+ * A wait ECS announces by entering a state: the bake (BAKE_TIME, bakeTimeInMinutes), the
+ * source revision's tasks draining at CLEAN_UP, and the target revision's draining once a
+ * rollback moved the traffic back (both the target groups' deregistration delay, read by the
+ * check). When it began: ECS's updatedAt as the deployment entered the state, when that lies
+ * between the last poll before it and the poll that saw it; else that poll. Its end is the
+ * change due next, so the watch sleeps through the wait (`wait`) or polls densely around its
+ * end (`cadence`, where an earlier end is possible), and looks again right as it ends.
  */
-class Bake {
-  private began?: number;
+class StageWait {
+  began?: number;
   private before: number;
   private ending?: Due;
-  private baking = false;
+  private inStage = false;
   constructor(
     private readonly clock: Clock,
     start: number,
+    private readonly entered: (d: ServiceDeployment) => boolean,
+    private readonly waitMs: (d: ServiceDeployment) => number | undefined,
+    private readonly kind: () => Due['kind'] = () => 'wait',
   ) {
     this.before = start;
   }
 
-  /** The bake's end while it bakes: once the stage moved on, the prediction came true. */
+  /** The wait's end while the deployment is in the stage: once it moved on, the prediction came true. */
   get due(): Due | undefined {
-    return this.baking ? this.ending : undefined;
+    return this.inStage ? this.ending : undefined;
   }
 
   seen(d: ServiceDeployment, polledAt: number): void {
-    this.baking = d.lifecycleStage === 'BAKE_TIME' && d.status === 'IN_PROGRESS';
-    if (!this.baking) {
+    this.inStage = this.entered(d);
+    if (!this.inStage) {
       if (this.began === undefined) this.before = polledAt;
       return;
     }
     if (this.began !== undefined) return;
-    const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
     const at = onWatchClock(d.updatedAt, this.clock.now(), this.clock.wall());
     const bounds = { after: this.before, seenAt: polledAt, startedAt: at };
-    this.ending = announcedWaitDue(bounds, minutes * 60_000);
+    const waitMs = this.waitMs(d);
+    const ending = waitMs === undefined ? undefined : announcedWaitDue(bounds, waitMs);
+    this.ending = ending && { ...ending, kind: this.kind() };
     this.began = trustedStart(bounds) ?? polledAt;
   }
+}
 
-  line(d: ServiceDeployment): string | undefined {
-    if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS' || this.began === undefined)
-      return undefined;
-    const minutes = d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
-    const left = Math.max(0, minutes * 60_000 - (this.clock.now() - this.began));
-    return `bake time: about ${Math.ceil(left / 60_000)} of ${minutes} min left (both revisions run; blue is stopped after it)`;
-  }
+const bakeMinutes = (d: ServiceDeployment): number => d.deploymentConfiguration?.bakeTimeInMinutes ?? 0;
+
+const inStage = (stage: string) => (d: ServiceDeployment) =>
+  d.lifecycleStage === stage && d.status === 'IN_PROGRESS';
+
+/** ECS rolls back and has moved all traffic off the target revision: its tasks drain now. */
+const rollbackDraining = (d: ServiceDeployment): boolean =>
+  d.status === 'ROLLBACK_IN_PROGRESS' &&
+  (d.targetServiceRevision?.requestedProductionTrafficWeight ?? 0) === 0 &&
+  (d.targetServiceRevision?.requestedTestTrafficWeight ?? 0) === 0;
+
+/** Whether the target revision takes (or took) traffic: then its tasks are registered in a target group. */
+const takesTraffic = (d: ServiceDeployment): boolean =>
+  (d.targetServiceRevision?.requestedProductionTrafficWeight ?? 0) > 0 ||
+  (d.targetServiceRevision?.requestedTestTrafficWeight ?? 0) > 0;
+
+/**
+ * The waits the watch can time: the bake, CLEAN_UP's drain and a rollback's drain (the drains
+ * only when the check read the deregistration delay). A rollback's drain is slept through
+ * only when the watch saw the target revision take traffic (its tasks were registered, so ECS
+ * drains them); else it is a `cadence`: unregistered tasks stop at once.
+ */
+function stageWaits(clock: Clock, start: number, drainMs: number | undefined) {
+  const drain = () => (drainMs === undefined ? undefined : drainMs + DRAIN_SETTLE_MS);
+  let registered = false;
+  const waits = [
+    new StageWait(clock, start, inStage('BAKE_TIME'), (d) => bakeMinutes(d) * 60_000),
+    new StageWait(clock, start, inStage('CLEAN_UP'), drain),
+    new StageWait(clock, start, rollbackDraining, drain, () => (registered ? 'wait' : 'cadence')),
+  ];
+  return {
+    bake: waits[0] as StageWait,
+    seen(d: ServiceDeployment, polledAt: number): void {
+      registered ||= takesTraffic(d);
+      for (const w of waits) w.seen(d, polledAt);
+    },
+    due: (): Due | undefined => waits.find((w) => w.due)?.due,
+  };
+}
+
+/** The bake countdown line, while the deployment bakes. */
+function bakeLine(bake: StageWait, d: ServiceDeployment, now: number): string | undefined {
+  if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS' || bake.began === undefined)
+    return undefined;
+  const minutes = bakeMinutes(d);
+  const left = Math.max(0, minutes * 60_000 - (now - bake.began));
+  return `bake time: about ${Math.ceil(left / 60_000)} of ${minutes} min left (both revisions run; blue is stopped after it)`;
 }
 
 /** The stage each hook was first seen at while the deployment went forward (the API does not say). */
@@ -116,7 +167,7 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
   const start = clock.now();
   const startedAt = clock.wall();
   const progress = new Progress(log);
-  const bake = new Bake(clock, start);
+  const waits = stageWaits(clock, start, opts.drainMs);
   const guided = new Set<string>();
   const hookStages = new Map<string, string>();
   let last: ServiceDeployment | undefined;
@@ -126,10 +177,10 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
     const d = await describeServiceDeployment(ecs, arn, signal);
     if (!d) throw new Error(`DescribeServiceDeployments does not know ${arn}.`);
     last = d;
-    bake.seen(d, polledAt);
+    waits.seen(d, polledAt);
     for (const [key, line] of progressLines(d)) progress.report(key, line);
     noteHookStages(d, hookStages);
-    const countdown = bake.line(d);
+    const countdown = bakeLine(waits.bake, d, clock.now());
     if (countdown) progress.report('bake', countdown);
     for (const h of awaitingHooks(d)) {
       if (guided.has(h.hookId ?? '')) continue;
@@ -144,7 +195,7 @@ export async function watchNativeDeployment(ecs: ECSClient, opts: NativeWatchOpt
     return v && { outcome: v.outcome, message: v.message };
   };
 
-  const { end, polls } = await pollLoop(opts, progress, start, poll, () => bake.due);
+  const { end, polls } = await pollLoop(opts, progress, start, poll, waits.due);
   return watchEnded(ecs, opts, { end, polls, last, hookStages, start, startedAt });
 }
 

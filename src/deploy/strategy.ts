@@ -42,6 +42,11 @@ export interface DeployContext {
 export interface TargetCheck {
   /** CodeDeploy: the application and deployment group that deploy to the service. */
   group?: DeploymentGroupTarget;
+  /**
+   * ECS-native: the longest deregistration delay of the service's target groups (ms), when it
+   * could be read: CLEAN_UP ends that long after the source revision's tasks begin draining.
+   */
+  drainMs?: number;
 }
 
 export interface StartRequest {
@@ -69,6 +74,8 @@ export interface StartedDeployment {
   previousTaskDefinitionArn?: string;
   /** ECS-native: a deployment this run stopped with rollback, whose success is a finished rollback. */
   expectRollback?: boolean;
+  /** ECS-native: the check's drainMs, for the watch's prediction of CLEAN_UP's end. */
+  drainMs?: number;
 }
 
 /**

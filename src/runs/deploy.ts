@@ -44,7 +44,7 @@ export async function runDeploy(
         service: config.service as string,
         taskDefinitionArn,
         previousTaskDefinitionArn: plan.service.taskDefinitionArn,
-        check: { group: plan.group },
+        check: plan.check,
         appspec: plan.appspec?.appspec as AppSpec | undefined,
         waitForIdle: true,
       },

@@ -918,8 +918,10 @@ describe('ECS-native deployments', () => {
       'ecs:DescribeServiceRevisions',
       'ecs:StopServiceDeployment',
     ]);
+    // The check's reads: the listener rules, the target groups and their deregistration delay.
     expect(of('LoadBalancers')).toEqual([
       'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTargetGroupAttributes',
       'elasticloadbalancing:DescribeTargetGroups',
     ]);
     expect(of('PassTaskRoles')).toEqual(['iam:PassRole']);

@@ -5,9 +5,13 @@
  * service deployment with DescribeServiceDeployments and stop it with
  * StopServiceDeployment(ROLLBACK).
  */
+import type { LoadBalancer } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { UserError } from '../../errors.js';
 import { createElbClient } from '../../preview/routing.js';
 import { waitForActiveOptions, waitForServiceIdle } from '../active.js';
+import { errorText } from '../aws-errors.js';
+import { readDeregistrationDelay } from '../drain.js';
 import { activeTaskDefinition, familyPrevious, noEarlier } from '../history.js';
 import { loadBalancerProblems, serviceProblems } from '../native-check.js';
 import { watchNativeDeployment } from '../native-watch.js';
@@ -20,9 +24,41 @@ import {
   stopWithRollback,
 } from '../native.js';
 import { startRollingDeployment } from '../rolling.js';
-import type { DeployClients, DeploymentRecord, DeploymentStrategy, StartedDeployment } from '../strategy.js';
+import type {
+  DeployClients,
+  DeployContext,
+  DeploymentRecord,
+  DeploymentStrategy,
+  StartedDeployment,
+  TargetCheck,
+} from '../strategy.js';
 
 const SKEW_MS = 5_000;
+
+/**
+ * How long the service's tasks drain when they leave a target group (the longest
+ * deregistration delay of both), read once before the start so that the watch predicts
+ * CLEAN_UP's end without calls of its own; a failed or denied read only loses the prediction.
+ */
+async function drainDelay(
+  elb: ElasticLoadBalancingV2Client,
+  lb: LoadBalancer,
+  ctx: DeployContext,
+): Promise<number | undefined> {
+  const groups = [lb.targetGroupArn, lb.advancedConfiguration?.alternateTargetGroupArn];
+  try {
+    return await readDeregistrationDelay(
+      elb,
+      groups.filter((g): g is string => !!g),
+      ctx.signal,
+    );
+  } catch (err) {
+    ctx.log.debug(
+      `No CLEAN_UP prediction: reading the target groups' deregistration delay failed (${errorText(err)}).`,
+    );
+    return undefined;
+  }
+}
 
 function sinceOf(record: DeploymentRecord): Date | undefined {
   return record.since ? new Date(Date.parse(record.since) - SKEW_MS) : undefined;
@@ -100,7 +136,7 @@ async function startNative(
 
 function started(
   arn: string,
-  request: { cluster: string; service: string; previousTaskDefinitionArn?: string },
+  request: { cluster: string; service: string; previousTaskDefinitionArn?: string; check: TargetCheck },
   timeoutMs: number,
 ): StartedDeployment {
   return {
@@ -110,6 +146,7 @@ function started(
     service: request.service,
     timeoutMs,
     previousTaskDefinitionArn: request.previousTaskDefinitionArn,
+    drainMs: request.check.drainMs,
   };
 }
 
@@ -128,12 +165,11 @@ export const ecsNativeStrategy: DeploymentStrategy = {
   async check(clients, service, ctx) {
     const problems = serviceProblems(service.service);
     const lb = service.service.loadBalancers?.[0];
-    if (problems.length === 0 && lb) {
-      const elb = clients.elbv2 ?? createElbClient(ctx.config.region, ctx.config.maxRetries);
-      problems.push(...(await loadBalancerProblems(elb, lb)));
-    }
+    if (problems.length > 0 || !lb) throw new UserError(problems);
+    const elb = clients.elbv2 ?? createElbClient(ctx.config.region, ctx.config.maxRetries);
+    problems.push(...(await loadBalancerProblems(elb, lb)));
     if (problems.length > 0) throw new UserError(problems);
-    return {};
+    return { drainMs: await drainDelay(elb, lb, ctx) };
   },
 
   artifacts: () => [],
@@ -153,6 +189,7 @@ export const ecsNativeStrategy: DeploymentStrategy = {
       waitUntil: deployment.expectRollback ? 'complete' : ctx.config.waitUntil,
       expectRollback: deployment.expectRollback,
       previousTaskDefinitionArn: deployment.previousTaskDefinitionArn,
+      drainMs: deployment.drainMs,
       timeoutMs: deployment.timeoutMs,
       pollIntervalMs: ctx.config.pollIntervalSeconds * 1000,
       rollbackOnTimeout: opts.rollbackOnTimeout,

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -28,7 +29,7 @@ import type { TargetService } from '../../../src/deploy/service.js';
 import type { DeployContext } from '../../../src/deploy/strategy.js';
 import { UserError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { ScriptedClock } from './fakes.js';
+import { ScriptedClock, sdkError } from './fakes.js';
 
 const ecsMock = mockClient(ECSClient);
 const elbMock = mockClient(ElasticLoadBalancingV2Client);
@@ -255,6 +256,39 @@ describe('watch', () => {
     expect(c.clock.sleeps).toEqual([1_000, 1_500, 30_000, 30_000, 30_000, 30_000, 30_000, 28_500]);
   });
 
+  it("sleeps through CLEAN_UP for the check's deregistration delay, timed from when ECS entered it", async () => {
+    const c = ctx({ 'poll-interval-seconds': '5' });
+    const t0 = c.clock.t;
+    // Entered CLEAN_UP at t0 + 4 s (updatedAt), seen by the poll at t0 + 5 s; blue drains 20 s.
+    const cleaning = sd({ lifecycleStage: 'CLEAN_UP', updatedAt: new Date(t0 + 4_000) });
+    ecsMock
+      .on(DescribeServiceDeploymentsCommand)
+      .resolvesOnce({ serviceDeployments: [sd({ lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT' })] })
+      .resolvesOnce({ serviceDeployments: [cleaning] })
+      .resolvesOnce({ serviceDeployments: [cleaning] })
+      .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
+    const r = await ecsNativeStrategy.watch(clients, { ...started, drainMs: 20_000 }, c, {
+      rollbackOnTimeout: true,
+    });
+    expect(r).toMatchObject({ outcome: 'succeeded', polls: 4 });
+    // The drain ends at 24 s (+ 0.25 s to settle): one sleep to a base interval (1 s) before
+    // it, then one poll a second later sees the deployment done; without the delay, 7.5 s.
+    expect(c.clock.sleeps).toEqual([5_000, 18_250, 1_000]);
+  });
+
+  it('without the delay, CLEAN_UP is polled on the quiet back-off', async () => {
+    const c = ctx({ 'poll-interval-seconds': '5' });
+    const cleaning = sd({ lifecycleStage: 'CLEAN_UP', updatedAt: new Date(c.clock.t + 4_000) });
+    ecsMock
+      .on(DescribeServiceDeploymentsCommand)
+      .resolvesOnce({ serviceDeployments: [sd({ lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT' })] })
+      .resolvesOnce({ serviceDeployments: [cleaning] })
+      .resolvesOnce({ serviceDeployments: [cleaning] })
+      .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
+    await ecsNativeStrategy.watch(clients, started, c, { rollbackOnTimeout: true });
+    expect(c.clock.sleeps).toEqual([5_000, 5_000, 7_500]);
+  });
+
   it('wait-until BAKE_TIME succeeds there and says the deployment goes on', async () => {
     const c = ctx({ 'wait-until': 'BAKE_TIME' });
     ecsMock
@@ -309,6 +343,42 @@ describe('watch', () => {
       rollbackOnTimeout: false,
     });
     expect(r.outcome).toBe('succeeded');
+  });
+
+  it.each([
+    // Traffic back at 3 s (updatedAt), the drain over at 23 s: the target took traffic, so its
+    // tasks drain for the whole delay; slept through, a poll a second before the end and one after.
+    ['took traffic: slept through its drain', 100, 20_000, 23_000, [5_000, 17_250, 1_000]],
+    // Rolled back before any traffic moved: its tasks were never registered and stop at once
+    // (here at 8 s); the predicted end only makes polls denser, the back-off still runs.
+    ['took no traffic: the back-off, denser near the end', 0, 20_000, 8_000, [5_000, 7_500]],
+    ['no delay known: the quiet back-off alone', 100, undefined, 23_000, [5_000, 5_000, 7_500, 11_250]],
+  ])('a rollback once its traffic is back: %s', async (_name, weight, drainMs, endAt, sleeps) => {
+    const c = ctx({ 'poll-interval-seconds': '5' });
+    const t0 = c.clock.t;
+    const rolling = (w: number, at: number) =>
+      sd({
+        status: 'ROLLBACK_IN_PROGRESS',
+        lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+        targetServiceRevision: { arn: REV_NEW, requestedTestTrafficWeight: w },
+        updatedAt: new Date(t0 + at),
+      });
+    // The world on the clock: traffic back at 3 s, the target's tasks stopped at endAt.
+    ecsMock.on(DescribeServiceDeploymentsCommand).callsFake(() => {
+      const at = c.clock.t - t0;
+      const d =
+        at >= endAt
+          ? sd({ status: 'ROLLBACK_SUCCESSFUL' })
+          : at < 3_000
+            ? rolling(weight, -1_000)
+            : rolling(0, weight > 0 ? 3_000 : -1_000);
+      return { serviceDeployments: [d] };
+    });
+    const r = await ecsNativeStrategy.watch(clients, { ...started, expectRollback: true, drainMs }, c, {
+      rollbackOnTimeout: false,
+    });
+    expect(r.outcome).toBe('succeeded');
+    expect(c.clock.sleeps).toEqual(sleeps);
   });
 });
 
@@ -408,11 +478,38 @@ const forward = (...groups: string[]) => ({
 });
 
 describe('check: the service is set up for ECS-native', () => {
-  it('passes with both target groups on both rules', async () => {
+  const delay = (seconds: string) => ({
+    Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: seconds }],
+  });
+
+  it('passes with both target groups on both rules, and reads how long their targets drain', async () => {
     elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
     elbMock.on(DescribeRulesCommand).resolves(forward('tg-blue', 'tg-green'));
-    await expect(ecsNativeStrategy.check(clients, native(), ctx())).resolves.toEqual({});
+    elbMock.on(DescribeTargetGroupAttributesCommand, { TargetGroupArn: 'tg-blue' }).resolves(delay('30'));
+    elbMock.on(DescribeTargetGroupAttributesCommand, { TargetGroupArn: 'tg-green' }).resolves(delay('45'));
+    // The longest of the two: blue's tasks may be in either group by the time CLEAN_UP drains them.
+    await expect(ecsNativeStrategy.check(clients, native(), ctx())).resolves.toEqual({ drainMs: 45_000 });
     expect(elbMock).toHaveReceivedCommandWith(DescribeRulesCommand, { RuleArns: ['rule-test'] });
+  });
+
+  it.each([
+    [
+      'denied',
+      () =>
+        elbMock
+          .on(DescribeTargetGroupAttributesCommand)
+          .rejects(sdkError('AccessDenied', 'not authorized', 403)),
+    ],
+    [
+      'without the attribute',
+      () => elbMock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [] }),
+    ],
+  ])('a delay read %s only loses the prediction', async (_name, arrange) => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
+    elbMock.on(DescribeRulesCommand).resolves(forward('tg-blue', 'tg-green'));
+    arrange();
+    const c = ctx();
+    await expect(ecsNativeStrategy.check(clients, native(), c)).resolves.toEqual({ drainMs: undefined });
   });
 
   it('names a rule that does not forward to the alternate target group', async () => {
