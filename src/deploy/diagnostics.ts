@@ -97,6 +97,8 @@ export interface EcsDiagnosticsQuery {
   /** For CodeDeploy: the green task set, whose task definition is the new one while it exists. */
   greenTaskSetId?: string;
   signal?: AbortSignal;
+  /** The service as the watch just read it (its events): then it is not read again. */
+  read?: Service;
 }
 
 /** What ECS says about a failure: detail lines, the stopped tasks and their most common reason. */
@@ -117,10 +119,13 @@ export async function ecsFindings(ecs: ECSClient, q: EcsDiagnosticsQuery): Promi
   const lines: string[] = [];
   let svc: Service | undefined;
   try {
-    const out = await ecs.send(new DescribeServicesCommand({ cluster: q.cluster, services: [q.service] }), {
-      abortSignal: q.signal,
-    });
-    svc = out.services?.[0];
+    svc =
+      q.read ??
+      (
+        await ecs.send(new DescribeServicesCommand({ cluster: q.cluster, services: [q.service] }), {
+          abortSignal: q.signal,
+        })
+      ).services?.[0];
     lines.push(...serviceEventLines(svc?.events, q.since));
   } catch (err) {
     lines.push(`could not read the service's events: ${errorText(err)}`);

@@ -5,7 +5,7 @@
  * at the end, and hands the `Failure` back in its WatchResult.
  */
 import { GetDeploymentCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
-import { DescribeServicesCommand, type ECSClient, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import type { ECSClient, ServiceDeployment } from '@aws-sdk/client-ecs';
 import type { Clock } from '../clock.js';
 import { errorText } from './aws-errors.js';
 import { ecsFindings, type EcsDiagnosticsQuery, type EcsFindings, productionNow } from './diagnostics.js';
@@ -87,28 +87,6 @@ export async function followCodeDeployRollback(
     status: status ?? 'in-progress',
     taskDefinitionArn,
   };
-}
-
-/** Follows an ECS deployment that rolls back (circuit breaker, or ours on timeout) to its end. */
-export async function followEcsRollback(
-  ecs: ECSClient,
-  target: { cluster: string; service: string; deploymentId: string; by: string },
-  opts: FollowOptions,
-): Promise<RollbackOutcome> {
-  let taskDefinitionArn: string | undefined;
-  const status = await followUntil<RollbackOutcome['status']>(opts, async () => {
-    const svc = (
-      await ecs.send(new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }), {
-        abortSignal: opts.signal,
-      })
-    ).services?.[0];
-    const d = svc?.deployments?.find((x) => x.id === target.deploymentId);
-    taskDefinitionArn = d?.taskDefinition ?? taskDefinitionArn;
-    if (d === undefined) return 'failed';
-    if (d.rolloutState === 'FAILED') return 'failed';
-    return d.rolloutState === 'COMPLETED' && d.runningCount === d.desiredCount ? 'succeeded' : undefined;
-  });
-  return { by: target.by, id: target.deploymentId, status: status ?? 'in-progress', taskDefinitionArn };
 }
 
 /** How ECS's own rollback of a service deployment stands; undefined when it did not roll back. */

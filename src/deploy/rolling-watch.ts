@@ -13,9 +13,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { errorText } from './aws-errors.js';
-import { drainWatch } from './drain.js';
-import { buildFailure, followEcsRollback, type FollowOptions, readFindings } from './explain.js';
-import type { Failure } from './failure.js';
+import type { Clock } from '../clock.js';
+import type { Log } from '../log.js';
+import { type DrainWatch, drainWatch } from './drain.js';
+import { buildFailure, type FollowOptions, readFindings, ROLLBACK_GRACE_MS } from './explain.js';
+import type { Failure, RollbackOutcome } from './failure.js';
 import { cadenceDue } from './poll.js';
 import {
   formatDuration,
@@ -82,6 +84,72 @@ function allRunning(d: Deployment | undefined): boolean {
   return d !== undefined && (d.runningCount ?? 0) === (d.desiredCount ?? 0) && (d.pendingCount ?? 0) === 0;
 }
 
+interface RollingTarget {
+  cluster: string;
+  service: string;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+/**
+ * One rolling deployment polled with DescribeServices (ours, or the rollback that replaces
+ * it): a line per change of it and per new service event, the moments its counts changed
+ * (its steps keep a cadence, so the next is predicted from them) and the old tasks' drain.
+ * `first` is an answer already read: the first poll uses it instead of a call.
+ */
+function rollingPoller(
+  ecs: ECSClient,
+  t: RollingTarget,
+  deploymentId: string,
+  deps: { progress: Progress; drain: DrainWatch; since: Date },
+  verdictOf: (svc: Service) => Verdict | undefined,
+  first?: Service,
+) {
+  const { cluster, service, clock, signal } = t;
+  const changes: number[] = [];
+  let lastState: string | undefined;
+  let pending = first;
+  let last: Service | undefined;
+  let mine: Deployment | undefined;
+  const poll = async (): Promise<Verdict | undefined> => {
+    const polledAt = clock.now();
+    const svc =
+      pending ??
+      (await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), { abortSignal: signal }))
+        .services?.[0];
+    pending = undefined;
+    if (!svc || svc.status !== 'ACTIVE') {
+      return {
+        outcome: 'failed',
+        message: `ECS service '${service}' ${svc ? `became ${svc.status}` : 'no longer exists'} in cluster '${cluster}', so deployment ${deploymentId} cannot complete.`,
+      };
+    }
+    last = svc;
+    mine = svc.deployments?.find((d) => d.id === deploymentId) ?? mine;
+    const state = mine && deploymentLine(mine);
+    if (state) deps.progress.report(`deployment:${deploymentId}`, state);
+    if (lastState !== undefined && state !== lastState) changes.push(polledAt);
+    lastState = state;
+    // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
+    const from = (mine?.createdAt ?? deps.since).getTime();
+    const events = (svc.events ?? [])
+      .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
+      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+    for (const e of events)
+      deps.progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
+    const verdict = verdictOf(svc);
+    if (!verdict) await deps.drain.observe(svc, from, allRunning(mine));
+    return verdict;
+  };
+  return {
+    poll,
+    due: () => deps.drain.due() ?? cadenceDue(changes.slice(-2)),
+    /** The service as last read, and the deployment as last seen in it. */
+    last: () => last,
+    deployment: () => mine,
+  };
+}
+
 /** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
 export async function watchRollingDeployment(
   ecs: ECSClient,
@@ -94,53 +162,16 @@ export async function watchRollingDeployment(
     elb?: ElasticLoadBalancingV2Client;
   },
 ): Promise<WatchResult> {
-  const { clock, log, signal, cluster, service, deploymentId } = opts;
+  const { clock, log, signal, service, deploymentId } = opts;
   const start = clock.now();
-  const startedAt = clock.wall();
   const progress = new Progress(log);
-  let ours: Deployment | undefined;
-  let primary: Deployment | undefined;
-  // ECS's own timestamps, so a skewed runner clock cannot hide or repeat events.
-  const since = () => ours?.createdAt ?? startedAt;
-
-  // When our deployment's counts last changed (watch clock): its steps (tasks starting,
-  // failing, draining) keep a cadence, so the next one is predicted from them.
-  const changes: number[] = [];
-  let lastState: string | undefined;
   // Behind a load balancer the old tasks stop once the target group's delay is over (drain.ts).
   const drain = drainWatch({ elb: opts.elb, service, clock, log, signal });
-
-  const poll = async (): Promise<Verdict | undefined> => {
-    const polledAt = clock.now();
-    const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {
-      abortSignal: signal,
-    });
-    const svc = out.services?.[0];
-    if (!svc || svc.status !== 'ACTIVE') {
-      return {
-        outcome: 'failed',
-        message: `ECS service '${service}' ${svc ? `became ${svc.status}` : 'no longer exists'} in cluster '${cluster}', so deployment ${deploymentId} cannot complete.`,
-      };
-    }
-    ours = svc.deployments?.find((d) => d.id === deploymentId) ?? ours;
-    primary = svc.deployments?.find((d) => d.status === 'PRIMARY') ?? primary;
-    if (ours) progress.report('deployment', deploymentLine(ours));
-    const state = ours && deploymentLine(ours);
-    if (lastState !== undefined && state !== lastState) changes.push(polledAt);
-    lastState = state;
-    const from = since().getTime();
-    const events = (svc.events ?? [])
-      .filter((e) => e.createdAt !== undefined && e.createdAt.getTime() >= from)
-      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
-    for (const e of events) progress.report(`event:${e.id ?? e.createdAt?.toISOString()}`, `  ${e.message}`);
-    const verdict = rollingVerdict(svc, deploymentId);
-    if (!verdict) await drain.observe(svc, from, allRunning(ours));
-    return verdict;
-  };
-
-  const due = () => drain.due() ?? cadenceDue(changes.slice(-2));
-  const { end, polls } = await pollLoop(opts, progress, start, poll, due);
-  const status = ours?.rolloutState ?? 'UNKNOWN';
+  const deps = { progress, drain, since: clock.wall() };
+  const ours = rollingPoller(ecs, opts, deploymentId, deps, (svc) => rollingVerdict(svc, deploymentId));
+  const { end, polls } = await pollLoop(opts, progress, start, ours.poll, ours.due);
+  const deployment = ours.deployment();
+  const status = deployment?.rolloutState ?? 'UNKNOWN';
   const result = resultOf(status, () => clock.now() - start, polls);
   if (end.kind === 'cancelled') {
     return result('stopped', `Watch cancelled; ECS deployment ${deploymentId} was left ${status}.`, []);
@@ -148,27 +179,91 @@ export async function watchRollingDeployment(
   if (end.kind === 'done' && end.verdict.outcome === 'succeeded') {
     return result('succeeded', end.verdict.message, []);
   }
-  const follow: FollowOptions = {
+  const follow: RollbackFollow = {
     clock,
+    log,
     pollIntervalMs: opts.pollIntervalMs,
     deadline: start + opts.timeoutMs,
     signal,
+    progress,
+    drain,
+  };
+  const seen = {
+    ours: deployment,
+    lastRead: ours.last(),
+    since: deployment?.createdAt ?? deps.since,
   };
   const explain = (message: string, kind: 'ended' | 'timeout', rollbackId?: string) =>
-    explainRolling(ecs, { ...opts, ours, primary, since: since(), follow }, message, kind, rollbackId);
+    explainRolling(ecs, { ...opts, ...seen, follow }, message, kind, rollbackId);
   if (end.kind === 'done') {
     const { details, failure } = await explain(end.verdict.message, 'ended');
     return { ...result(end.verdict.outcome, end.verdict.message, details), failure };
   }
   if (end.kind === 'unreachable') {
-    const follow = `aws ecs describe-services --cluster ${cluster} --services ${service}`;
+    const follow = `aws ecs describe-services --cluster ${opts.cluster} --services ${service}`;
     const after =
       'The post step reports its state; ECS goes on with it (its circuit breaker, when enabled, rolls back a failure).';
     return result('unknown', lostSight(`ECS deployment ${deploymentId}`, status, end, [follow], after), []);
   }
-  const { message, rollbackRequested, rollbackId } = await rollBackOnTimeout(ecs, opts, ours, status);
+  const { message, rollbackRequested, rollbackId } = await rollBackOnTimeout(ecs, opts, deployment, status);
   const { details, failure } = await explain(message, 'timeout', rollbackId);
   return { ...result('timed-out', message, details, rollbackRequested), failure };
+}
+
+/** How the rollback is followed: the watch's own progress lines and drain prediction, a graced deadline. */
+interface RollbackFollow extends FollowOptions {
+  log: Log;
+  progress: Progress;
+  drain: DrainWatch;
+}
+
+/** The rollback deployment's end: COMPLETED with every task running, or FAILED (or gone). */
+function rollbackVerdict(svc: Service, id: string): Verdict | undefined {
+  const d = svc.deployments?.find((x) => x.id === id);
+  if (d === undefined)
+    return { outcome: 'failed', message: `ECS deployment ${id} is no longer in the service.` };
+  if (d.rolloutState === 'FAILED')
+    return { outcome: 'failed', message: `ECS deployment ${id} failed: ${d.rolloutStateReason ?? '?'}` };
+  return d.rolloutState === 'COMPLETED' && d.runningCount === d.desiredCount
+    ? { outcome: 'succeeded', message: `ECS deployment ${id} completed.` }
+    : undefined;
+}
+
+/**
+ * Follows a rolling rollback (the circuit breaker's, or ours on timeout) to its end as the
+ * watch follows a deployment: the same back-off, step cadence and drain prediction, its lines
+ * printed. The answer the failure was seen in serves as the first poll. At the (graced)
+ * deadline, or when AWS stops answering, it is reported still in progress.
+ */
+async function followRollingRollback(
+  ecs: ECSClient,
+  target: RollingTarget & { deploymentId: string; by: string; first?: Service },
+  f: RollbackFollow,
+): Promise<{ rollback: RollbackOutcome; service?: Service }> {
+  const { deploymentId: id } = target;
+  const poller = rollingPoller(
+    ecs,
+    target,
+    id,
+    { progress: f.progress, drain: f.drain, since: target.clock.wall() },
+    (svc) => rollbackVerdict(svc, id),
+    target.first,
+  );
+  const start = f.clock.now();
+  const deadline = Math.max(f.deadline, start + ROLLBACK_GRACE_MS);
+  const opts = { ...f, timeoutMs: deadline - start, rollbackOnTimeout: false };
+  const end = await pollLoop(opts, f.progress, start, poller.poll, poller.due)
+    .then((r) => r.end)
+    .catch(() => undefined);
+  const status: RollbackOutcome['status'] =
+    end?.kind === 'done' ? (end.verdict.outcome === 'succeeded' ? 'succeeded' : 'failed') : 'in-progress';
+  const rollback = {
+    by: target.by,
+    id,
+    status,
+    taskDefinitionArn: poller.deployment()?.taskDefinition,
+  };
+  return { rollback, service: end?.kind === 'done' ? poller.last() : undefined };
 }
 
 /** A rolling deployment's Failure: ECS's findings, the rollback (circuit breaker's or ours) followed to its end. */
@@ -180,9 +275,10 @@ async function explainRolling(
     deploymentId: string;
     previousTaskDefinitionArn?: string;
     ours?: Deployment;
-    primary?: Deployment;
+    /** The service as the watch last read it. */
+    lastRead?: Service;
     since: Date;
-    follow: FollowOptions;
+    follow: RollbackFollow;
   },
   message: string,
   kind: 'ended' | 'timeout',
@@ -195,12 +291,21 @@ async function explainRolling(
     since: p.since,
     taskDefinitionArn: ours?.taskDefinition,
     signal: follow.signal,
+    read: kind === 'ended' ? p.lastRead : undefined,
   });
   // The circuit breaker's rollback: a PRIMARY deployment of the previous revision that replaced
-  // ours once ours FAILED (read again: ECS may start it just after; and between two polls it
-  // may already have dropped ours). Another run's deployment is not mistaken for it.
-  const now = kind === 'ended' ? await serviceNow(ecs, cluster, service) : undefined;
-  const primary = now?.deployments?.find((d) => d.status === 'PRIMARY') ?? p.primary;
+  // ours once ours FAILED. The answer the failure was seen in shows it when ECS started it in
+  // the same step; else the service is read again (ECS may start it just after). Another run's
+  // deployment is not mistaken for it.
+  const replaced = (s?: Service) =>
+    s?.deployments?.some((d) => d.status === 'PRIMARY' && d.id !== p.deploymentId);
+  const now =
+    kind !== 'ended'
+      ? undefined
+      : replaced(p.lastRead)
+        ? p.lastRead
+        : await serviceNow(ecs, cluster, service);
+  const primary = now?.deployments?.find((d) => d.status === 'PRIMARY');
   const stillOurs = now !== undefined ? now.deployments?.find((d) => d.id === p.deploymentId) : ours;
   const previous = p.previousTaskDefinitionArn;
   const breaker =
@@ -213,10 +318,25 @@ async function explainRolling(
       : now?.deploymentConfiguration?.deploymentCircuitBreaker?.rollback === true);
   const followId = rollbackId ?? (breaker ? primary?.id : undefined);
   const by = `${breaker ? "the circuit breaker's rollback" : 'the rollback'} (ECS deployment ${followId})`;
-  const rollback =
+  const followed =
     followId === undefined
       ? undefined
-      : await followEcsRollback(ecs, { cluster, service, deploymentId: followId, by }, follow);
+      : await followRollingRollback(
+          ecs,
+          {
+            cluster,
+            service,
+            clock: follow.clock,
+            signal: follow.signal,
+            deploymentId: followId,
+            by,
+            first: breaker ? now : undefined,
+          },
+          follow,
+        );
+  const rollback = followed?.rollback;
+  const after = followed?.service;
+  const serving = after?.deployments?.find((d) => d.status === 'PRIMARY')?.taskDefinition;
   const failure = await buildFailure(ecs, {
     kind: kind === 'timeout' ? 'timeout' : breaker ? 'circuit-breaker' : 'other',
     cause: kind === 'timeout' ? message : undefined,
@@ -226,6 +346,8 @@ async function explainRolling(
     previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
     rollback,
     target: { cluster, service, signal: follow.signal },
+    // The rollback's last answer says what serves, when the follow saw it end.
+    production: serving === undefined ? undefined : { taskDefinitionArn: serving },
   });
   return { details: findings.lines, failure };
 }

@@ -247,9 +247,9 @@ describe('watchRollingDeployment', () => {
       const failedOurs = ours({ status: 'ACTIVE', failedTasks: 3, rolloutState: 'FAILED' });
       script([
         service([ours({ failedTasks: 1 }), old()]),
-        service([rollback, failedOurs]), // the verdict
-        service([rollback, failedOurs]), // the findings
-        service([rollback, failedOurs]), // who replaced ours
+        // The verdict; the same answer serves the findings' events, shows who replaced ours
+        // and is the follow's first look at the rollback: no second read of it.
+        service([rollback, failedOurs]),
         service([rollback, failedOurs]), // the rollback, still rolling
         service([{ ...rollback, rolloutState: 'COMPLETED', runningCount: 2 }]),
       ]);
@@ -269,6 +269,8 @@ describe('watchRollingDeployment', () => {
         },
       });
       expect(result.failure?.tasks.map((t) => t.taskArn)).toEqual(['t1', 't2']);
+      // What production serves is the follow's last answer: no read of the service after it.
+      expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(4);
     });
 
     it('another run replacing ours is not taken for a rollback', async () => {
@@ -511,6 +513,52 @@ describe('watchRollingDeployment behind a load balancer', () => {
     expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetGroupAttributesCommand, 1);
     expect(elbMock).toHaveReceivedCommandWith(DescribeTargetGroupAttributesCommand, { TargetGroupArn: TG });
     expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(polls);
+  });
+
+  it("follows the circuit breaker's rollback like a deployment: its drain's end seen within a second", async () => {
+    // Ours fails at 20 s; the rollback's tasks run at 50 s, the failed revision's drain for
+    // 20 s, and the rollback completes at 70 s (AWS time from our deployment's start).
+    const FAILED_AT = 20_000;
+    const ROLLED_BACK_AT = 70_000;
+    const clock = new RunnerClock();
+    const back = (d: Partial<Deployment>) =>
+      old({ id: 'ecs-svc/2222', status: 'PRIMARY', createdAt: new Date(T0 + FAILED_AT), ...d });
+    ecsMock.on(DescribeServicesCommand).callsFake(() => {
+      const at = clock.aws() - T0;
+      const failed = ours({
+        status: 'ACTIVE',
+        failedTasks: 3,
+        rolloutState: 'FAILED',
+        createdAt: new Date(T0),
+      });
+      const events = [
+        event('e1', FAILED_AT, `(service web) (deployment ${ID}) deployment failed: tasks failed to start.`),
+      ];
+      if (at >= 50_000)
+        events.push(event('e2', 50_000, '(service web) has begun draining connections on 2 tasks.'));
+      const deployments =
+        at < FAILED_AT
+          ? [ours({ pendingCount: 2, failedTasks: 1, createdAt: new Date(T0) }), old()]
+          : at < 50_000
+            ? [back({ runningCount: 0, pendingCount: 2, rolloutState: 'IN_PROGRESS' }), failed, old()]
+            : at < ROLLED_BACK_AT
+              ? [back({ runningCount: 2, rolloutState: 'IN_PROGRESS' }), failed, old()]
+              : [back({ runningCount: 2, rolloutState: 'COMPLETED' })];
+      const lbs = [{ targetGroupArn: TG, containerName: 'web', containerPort: 8080 }];
+      return { services: [service(deployments, events, { loadBalancers: lbs })], failures: [] };
+    });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+    const log = new MemoryLog();
+    const result = await watchRollingDeployment(ecs, { ...options(clock, log), elb });
+    expect(result.failure?.rollback).toMatchObject({ status: 'succeeded', taskDefinitionArn: OLD });
+    expect(result.failure?.production).toBe(OLD);
+    const lag = clock.aws() - T0 - ROLLED_BACK_AT;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(1_000);
+    // The rollback's progress is printed as it goes.
+    expect(log.lines).toContain('ECS deployment ecs-svc/2222 (PRIMARY): IN_PROGRESS, running 2/2, pending 0');
+    expect(elbMock).toHaveReceivedCommandTimes(DescribeTargetGroupAttributesCommand, 1);
+    expect(ecsMock.commandCalls(DescribeServicesCommand)).toHaveLength(10);
   });
 
   it('without the delay (no ELB client, or the read denied) polls as before: later, and still succeeds', async () => {
