@@ -16,7 +16,7 @@ import {
 import type { Clock } from '../clock.js';
 import type { Log } from '../log.js';
 import { errorText } from './aws-errors.js';
-import type { Due } from './poll.js';
+import { type Due, onWatchClock, trustedStart } from './poll.js';
 
 export const DEREGISTRATION_DELAY = 'deregistration_delay.timeout_seconds';
 
@@ -54,26 +54,34 @@ export function targetGroupsOf(svc: Pick<Service, 'loadBalancers'>): string[] {
 }
 
 export interface DrainFacts {
-  /** When the draining began (AWS time, ms). */
-  drainedAt: number;
+  /** When the draining began, AWS's time on the watch clock (onWatchClock). */
+  drainedAt: number | undefined;
+  /**
+   * The last poll that did not show this draining (-Infinity when the first poll did), and
+   * the poll that first did (watch clock).
+   */
+  after: number;
+  seenAt: number;
   /** The longest deregistration delay of the service's target groups (ms). */
   delayMs: number;
-  /** The watch clock's now and the wall clock at the same moment, to convert AWS time. */
-  now: number;
-  wall: number;
   /** Whether our deployment runs all its tasks: then nothing else is due during the drain. */
   settled: boolean;
 }
 
 /**
- * The drain's end as a window on the watch clock: AWS time converted through the wall clock,
- * the first poll aimed DRAIN_SETTLE_MS after the end. A `wait` when our tasks all run (nothing
- * else changes before the old ones stop), else a `cadence` (new tasks may still start or fail).
+ * The drain's end as a window on the watch clock, the first poll aimed DRAIN_SETTLE_MS after
+ * it. Timed from the event's own time when it lies between the two polls that bound it (a
+ * runner clock off AWS's cannot move it further), else from those polls. A `wait` when our
+ * tasks all run (nothing else changes before the old ones stop), else a `cadence` (new tasks
+ * may still start or fail).
  */
-export function drainDue(f: DrainFacts): Due {
-  const end = f.now + (f.drainedAt + f.delayMs - f.wall);
-  const from = end + DRAIN_SETTLE_MS;
-  return { from, to: from + DRAIN_MARGIN_MS, kind: f.settled ? 'wait' : 'cadence' };
+export function drainDue(f: DrainFacts): Due | undefined {
+  const began = trustedStart({ after: f.after, seenAt: f.seenAt, startedAt: f.drainedAt });
+  // Seen by the watch's first poll with a time the runner's clock puts ahead: no bound.
+  if (began === undefined && !Number.isFinite(f.after)) return undefined;
+  const from = (began ?? f.after) + f.delayMs + DRAIN_SETTLE_MS;
+  const to = (began === undefined ? f.seenAt + f.delayMs + DRAIN_SETTLE_MS : from) + DRAIN_MARGIN_MS;
+  return { from, to, kind: f.settled ? 'wait' : 'cadence' };
 }
 
 /** The longest deregistration delay (ms) of these target groups; throws when a read fails. */
@@ -116,6 +124,9 @@ export function drainWatch(opts: {
   const { elb, service, clock, log, signal } = opts;
   let delay: Promise<number | undefined> | undefined;
   let predicted: Due | undefined;
+  // The polls that bound the newest draining: the last one before it showed, the first that did.
+  let lastPoll: number | undefined;
+  let seen: { event: number; after: number; seenAt: number } | undefined;
   const read = (groups: string[]) =>
     readDeregistrationDelay(elb as ElasticLoadBalancingV2Client, groups, signal).catch((err: unknown) => {
       log.debug(
@@ -125,13 +136,18 @@ export function drainWatch(opts: {
     });
   return {
     async observe(svc, since, settled) {
-      const drainedAt = drainEvent(svc.events ?? [], service, since);
+      const polledAt = clock.now();
+      const event = drainEvent(svc.events ?? [], service, since);
+      if (event !== undefined && event !== seen?.event)
+        seen = { event, after: lastPoll ?? Number.NEGATIVE_INFINITY, seenAt: polledAt };
+      lastPoll = polledAt;
       const groups = targetGroupsOf(svc);
-      if (drainedAt === undefined || elb === undefined || groups.length === 0) return;
+      if (seen === undefined || elb === undefined || groups.length === 0) return;
       delay ??= read(groups);
       const delayMs = await delay;
       if (delayMs === undefined) return;
-      predicted = drainDue({ drainedAt, delayMs, now: clock.now(), wall: clock.wall().getTime(), settled });
+      const drainedAt = onWatchClock(new Date(seen.event), clock.now(), clock.wall());
+      predicted = drainDue({ drainedAt, after: seen.after, seenAt: seen.seenAt, delayMs, settled });
     },
     due() {
       return predicted !== undefined && clock.now() <= predicted.to + DRAIN_MARGIN_MS ? predicted : undefined;

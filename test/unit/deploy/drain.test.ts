@@ -75,25 +75,31 @@ describe('targetGroupsOf', () => {
 });
 
 describe('drainDue', () => {
-  // The watch clock is monotonic (any origin); AWS times convert through the wall clock.
-  const MONO = 1_000_000;
+  // Watch clock (any origin): the poll before the drain showed at 35 s, the one that saw it at 40 s.
+  const bounds = { after: 35_000, seenAt: 40_000, delayMs: 20_000 };
+  const window = (start: number, end = start) => ({
+    from: start + 20_000 + DRAIN_SETTLE_MS,
+    to: end + 20_000 + DRAIN_SETTLE_MS + DRAIN_MARGIN_MS,
+  });
   it.each([
-    { name: 'all tasks running: a wait', settled: true, wall: T0 + 40_000, kind: 'wait', endIn: 10_000 },
-    {
-      name: 'tasks still starting: a cadence',
-      settled: false,
-      wall: T0 + 40_000,
-      kind: 'cadence',
-      endIn: 10_000,
-    },
-    { name: 'seen after the end already', settled: true, wall: T0 + 55_000, kind: 'wait', endIn: -5_000 },
-  ] as const)('$name', ({ settled, wall, kind, endIn }) => {
-    const due = drainDue({ drainedAt: T0 + 30_000, delayMs: 20_000, now: MONO, wall, settled });
-    expect(due).toEqual({
-      from: MONO + endIn + DRAIN_SETTLE_MS,
-      to: MONO + endIn + DRAIN_SETTLE_MS + DRAIN_MARGIN_MS,
-      kind,
-    });
+    ['all tasks running: a wait', 38_000, true, { ...window(38_000), kind: 'wait' }],
+    ['tasks still starting: a cadence', 38_000, false, { ...window(38_000), kind: 'cadence' }],
+    ['a second of skew before the last poll is allowed', 34_200, true, { ...window(34_200), kind: 'wait' }],
+    // A runner clock far off AWS's: the polls that bound the event decide.
+    ['the event time far before the last poll', 10_000, true, { ...window(35_000, 40_000), kind: 'wait' }],
+    ['the event time after the poll that saw it', 45_000, true, { ...window(35_000, 40_000), kind: 'wait' }],
+    ['no event time', undefined, true, { ...window(35_000, 40_000), kind: 'wait' }],
+  ] as const)('%s', (_name, drainedAt, settled, expected) => {
+    expect(drainDue({ ...bounds, drainedAt, settled })).toEqual(expected);
+  });
+
+  it('seen by the first poll with a time past it: no bound, no prediction', () => {
+    expect(
+      drainDue({ ...bounds, after: Number.NEGATIVE_INFINITY, drainedAt: 45_000, settled: true }),
+    ).toBeUndefined();
+    expect(
+      drainDue({ ...bounds, after: Number.NEGATIVE_INFINITY, drainedAt: 12_000, settled: true }),
+    ).toEqual({ ...window(12_000), kind: 'wait' });
   });
 });
 
