@@ -16,8 +16,7 @@ import {
   ACCOUNT,
   awsEnv,
   CLUSTER,
-  HOOK_LAMBDA,
-  HOOK_ROLE,
+  hookedBlueGreen,
   seed,
   withNativeServices,
 } from '../test/e2e/support/world.js';
@@ -208,27 +207,7 @@ type LongKind = 'codedeploy' | 'rolling' | 'native';
 /** The ECS-native service of the long runs: blue/green, a Lambda hook after test traffic, a 1 min bake (× the scale). */
 const NATIVE_BENCH = 'nbench';
 const nativeSeed = (): Seed =>
-  withNativeServices(
-    seed(),
-    [
-      [
-        NATIVE_BENCH,
-        {
-          strategy: 'BLUE_GREEN',
-          bakeTimeInMinutes: LONG_SCALE,
-          lifecycleHooks: [
-            {
-              targetType: 'AWS_LAMBDA',
-              hookTargetArn: HOOK_LAMBDA,
-              roleArn: HOOK_ROLE,
-              lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
-            },
-          ],
-        },
-      ],
-    ],
-    image,
-  );
+  withNativeServices(seed(), [[NATIVE_BENCH, hookedBlueGreen(LONG_SCALE)]], image);
 
 const longInputs = (kind: LongKind): Record<string, string> => {
   const inputs: Record<string, string> =

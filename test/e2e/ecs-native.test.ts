@@ -19,8 +19,7 @@ import {
   awsEnv,
   CLUSTER,
   CREDENTIALS,
-  HOOK_LAMBDA,
-  HOOK_ROLE,
+  hookedBlueGreen,
   REGION,
   sdk,
   seed,
@@ -43,21 +42,7 @@ const SERVICES: [string, DeploymentConfiguration][] = [
   ['nbg', { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 2 }],
   ['nlinear', { strategy: 'LINEAR', linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 1 } }],
   ['ncanary', { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 20, canaryBakeTimeInMinutes: 1 } }],
-  [
-    'nhooked',
-    {
-      strategy: 'BLUE_GREEN',
-      bakeTimeInMinutes: 1,
-      lifecycleHooks: [
-        {
-          targetType: 'AWS_LAMBDA',
-          hookTargetArn: HOOK_LAMBDA,
-          roleArn: HOOK_ROLE,
-          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
-        },
-      ],
-    },
-  ],
+  ['nhooked', hookedBlueGreen()],
   [
     'nbreaker',
     {

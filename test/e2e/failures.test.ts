@@ -18,8 +18,7 @@ import { runAction, type ActionRun } from './support/action.js';
 import {
   awsEnv,
   CLUSTER,
-  HOOK_LAMBDA,
-  HOOK_ROLE,
+  hookedBlueGreen,
   sdk,
   seed,
   serviceState,
@@ -45,21 +44,7 @@ const blueGreen = (extra: Record<string, string> = {}) => ({
 
 /** ECS-native blue/green services, one per failure. */
 const NATIVE: [string, DeploymentConfiguration][] = [
-  [
-    'nhooked',
-    {
-      strategy: 'BLUE_GREEN',
-      bakeTimeInMinutes: 1,
-      lifecycleHooks: [
-        {
-          targetType: 'AWS_LAMBDA',
-          hookTargetArn: HOOK_LAMBDA,
-          roleArn: HOOK_ROLE,
-          lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
-        },
-      ],
-    },
-  ],
+  ['nhooked', hookedBlueGreen()],
   [
     'ncrash',
     {

@@ -149,6 +149,22 @@ export function withNativeServices(
 export const HOOK_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:smoke-test';
 export const HOOK_ROLE = 'arn:aws:iam::123456789012:role/ecs-hook-invoker';
 
+/** ECS-native blue/green with the Lambda hook after test traffic (a smoke test), then the bake. */
+export function hookedBlueGreen(bakeTimeInMinutes = 1): DeploymentConfiguration {
+  return {
+    strategy: 'BLUE_GREEN',
+    bakeTimeInMinutes,
+    lifecycleHooks: [
+      {
+        targetType: 'AWS_LAMBDA',
+        hookTargetArn: HOOK_LAMBDA,
+        roleArn: HOOK_ROLE,
+        lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+      },
+    ],
+  };
+}
+
 export async function startWorld(
   docker: DockerEnv | undefined,
   speed = 60,
