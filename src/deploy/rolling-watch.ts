@@ -150,17 +150,20 @@ function rollingPoller(
   };
 }
 
+/** What the rolling watch is given: our deployment on its service. */
+export type RollingWatchOptions = WatchOptions & {
+  cluster: string;
+  service: string;
+  deploymentId: string;
+  previousTaskDefinitionArn?: string;
+  /** Reads the target group's deregistration delay, to poll right after the old tasks drain. */
+  elb?: ElasticLoadBalancingV2Client;
+};
+
 /** Watches the deployment an UpdateService started, by its id, with DescribeServices. */
 export async function watchRollingDeployment(
   ecs: ECSClient,
-  opts: WatchOptions & {
-    cluster: string;
-    service: string;
-    deploymentId: string;
-    previousTaskDefinitionArn?: string;
-    /** Reads the target group's deregistration delay, to poll right after the old tasks drain. */
-    elb?: ElasticLoadBalancingV2Client;
-  },
+  opts: RollingWatchOptions,
 ): Promise<WatchResult> {
   const { clock, log, signal, service, deploymentId } = opts;
   const start = clock.now();
@@ -363,12 +366,7 @@ async function serviceNow(ecs: ECSClient, cluster: string, service: string) {
 /** Past the deadline: UpdateService back to the previous task definition when rollback-on-timeout is on. */
 async function rollBackOnTimeout(
   ecs: ECSClient,
-  opts: WatchOptions & {
-    cluster: string;
-    service: string;
-    deploymentId: string;
-    previousTaskDefinitionArn?: string;
-  },
+  opts: RollingWatchOptions,
   ours: Deployment | undefined,
   status: string,
 ): Promise<{ message: string; rollbackRequested: boolean; rollbackId?: string }> {
