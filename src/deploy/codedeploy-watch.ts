@@ -462,6 +462,11 @@ async function codeDeployFailure(
     previous: p.previousTaskDefinitionArn ?? rollback?.taskDefinitionArn,
     rollback,
     target: { cluster: p.cluster, service: p.service, signal: p.follow.signal },
+    // A rollback that succeeded routes production back to its revision's task definition.
+    production:
+      rollback?.status === 'succeeded' && rollback.taskDefinitionArn !== undefined
+        ? { taskDefinitionArn: rollback.taskDefinitionArn }
+        : undefined,
   });
 }
 

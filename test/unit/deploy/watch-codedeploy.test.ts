@@ -373,6 +373,9 @@ describe('watchCodeDeployDeployment', () => {
       cluster: 'prod',
       services: ['web'],
     });
+    // The service is read once, for its events: production is where the rollback that
+    // succeeded routed it (its revision's task definition), not read again.
+    expect(ecsMock).toHaveReceivedCommandTimes(DescribeServicesCommand, 1);
     expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, {
       cluster: 'prod',
       serviceName: 'web',
