@@ -116,7 +116,12 @@ function expectOk(r: ActionRun, what: string): void {
  * and then seen nothing change for `quietMs` (as in a real deployment, where minutes pass
  * between changes). Lag = the action's exit minus that moment.
  */
-async function detectionLag(kind: 'codedeploy' | 'rolling', outcome: 'success' | 'failure', quietMs: number) {
+async function detectionLag(
+  version: Version,
+  kind: 'codedeploy' | 'rolling',
+  outcome: 'success' | 'failure',
+  quietMs: number,
+) {
   const lags: number[] = [];
   const polls: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -134,6 +139,7 @@ async function detectionLag(kind: 'codedeploy' | 'rolling', outcome: 'success' |
         inputs: { ...inputs, 'wait-for-minutes': '10' },
         workspace: root,
         env: awsEnv(emulator),
+        entry: path.join(version.dist, 'index.js'),
         onStart: (child) => {
           const timer = setInterval(() => {
             if (started === 0 && emulator.calls.some((c) => c.operation === startOp && c.status === 200)) {
@@ -580,13 +586,18 @@ const range = (s: Stats, unit: string, digits = 0) =>
   `${s.median.toFixed(digits)} ${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, ${s.n} runs)`;
 const met = (ok: boolean) => (ok ? 'yes' : '**no**');
 
-/** This working tree's dist/, and the baseline's committed dist/ checked out into a temp folder. */
+/**
+ * This working tree's dist/, copied as it is now (a rebuild while the bench runs must not
+ * change or break what it measures), and the baseline's committed dist/, both in temp folders.
+ */
 async function prepareVersions(): Promise<Version[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-baseline-'));
   const tar = execFileSync('git', ['archive', BASELINE_REF, 'dist'], { cwd: root, maxBuffer: 64 * 2 ** 20 });
   execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  const current = await mkdtemp(path.join(os.tmpdir(), 'bench-current-'));
+  await cp(path.join(root, 'dist'), path.join(current, 'dist'), { recursive: true });
   return [
-    { name: 'this version', dist: path.join(root, 'dist') },
+    { name: 'this version', dist: path.join(current, 'dist') },
     { name: `${BASELINE_REF} (previous main)`, dist: path.join(dir, 'dist') },
   ];
 }
@@ -618,12 +629,17 @@ async function main(): Promise<void> {
     }
   }
 
-  log('detection lag');
+  const versions = await prepareVersions();
+  const cleanUp = () =>
+    Promise.all(versions.map((v) => rm(path.dirname(v.dist), { recursive: true, force: true })));
   const lagRows: string[] = [];
-  for (const kind of ['codedeploy', 'rolling'] as const) {
+  // BENCH_ONLY=long: straight to the real-time deployments.
+  const lagKinds = process.env.BENCH_ONLY === 'long' ? [] : (['codedeploy', 'rolling'] as const);
+  if (lagKinds.length > 0) log('detection lag');
+  for (const kind of lagKinds) {
     for (const outcome of ['success', 'failure'] as const) {
       for (const quietMs of [1_000, 10_000]) {
-        const r = await detectionLag(kind, outcome, quietMs);
+        const r = await detectionLag(versions[0] as Version, kind, outcome, quietMs);
         lagRows.push(
           `| ${kind} | ${outcome} | ${quietMs / 1000} s | ${fmt(r.lag, 'ms')} | ${r.polls.median} |`,
         );
@@ -640,7 +656,6 @@ async function main(): Promise<void> {
   );
 
   log(`${LONG_LENGTH} deployments in real time`);
-  const versions = await prepareVersions();
   const longRows: string[] = [];
   const targetRows: string[] = [];
   const longKinds = (process.env.BENCH_LONG_KINDS ?? 'codedeploy,rolling,native').split(',') as LongKind[];
@@ -690,6 +705,7 @@ async function main(): Promise<void> {
     // A quick look at one section: printed, results.md left as it is.
     process.stdout.write(`${[...sections, '', ...targetRows].join('\n')}\n`);
     await docker?.stop();
+    await cleanUp();
     return;
   }
 
@@ -771,7 +787,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
     ...targetRows,
     '',
-    '~10 min deployments: not measured in this run (see the README). Lag for a failure is measured to the end of the rollback the action follows; when the action first saw the failure is the Seen column of section 1b.',
+    `Section 1b's deployments last ${LONG_LENGTH} (BENCH_LONG_SCALE=${LONG_SCALE}). Lag for a failure is measured to the end of the rollback the action follows; when the action first saw the failure is the Seen column of section 1b.`,
     '',
   );
 
@@ -816,7 +832,7 @@ async function main(): Promise<void> {
     `Measured by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Against the local AWS endpoint; these are this machine’s numbers, for comparison between versions, not promises.`,
     '',
   ];
-  await rm(path.dirname(versions[1]?.dist ?? ''), { recursive: true, force: true });
+  await cleanUp();
   const out = path.join(root, 'bench', 'results.md');
   await writeFile(out, `${[...header, ...sections].join('\n')}\n`);
   log(`wrote ${path.relative(root, out)}`);
