@@ -680,7 +680,9 @@ async function main(): Promise<void> {
     const results = measuredAll[i] ?? [];
     const [now, before] = results;
     if (!now) throw new Error('bench: this version expected');
-    const budget = kind === 'rolling' ? 10 : 15;
+    // The issue's budget is per ~100 s deployment (≤ 15 CodeDeploy and ECS-native, ≤ 10 rolling),
+    // for the watch: the calls up to the read that saw the end. A longer deployment gets it per 100 s.
+    const budget = (kind === 'rolling' ? 10 : 15) * LONG_SCALE;
     for (const [v, r] of results.entries()) {
       longRows.push(
         `| ${versions[v]?.name} | ${kind} | ${outcome} | ${r.duration.median.toFixed(0)} s | ${fmt(r.lag, 'ms')} | ${r.seen.median.toFixed(0)} ms (${r.seen.min.toFixed(0)}–${r.seen.max.toFixed(0)}) | ${r.toSeen.median} (${r.toSeen.min}–${r.toSeen.max}) | ${r.calls.median} (${r.calls.min}–${r.calls.max}) |`,
@@ -689,7 +691,7 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '—');
     targetRows.push(
       `| lag p50, ${kind} ${outcome}, ${LONG_LENGTH} | ≤ 2000 ms | ${range(now.lag, 'ms')} | ${before ? `${before.lag.median.toFixed(0)} ms` : '—'} | ${ratio(now.lag.median, before?.lag.median)} | ${met(now.lag.median <= 2000)} |`,
-      `| calls during the watch, ${kind} ${outcome}, ${LONG_LENGTH} (to the end seen) | ≤ ${budget} | ${range(now.calls, 'calls')} (${now.toSeen.median}) | ${before?.calls.median ?? '—'} | ${ratio(now.calls.median, before?.calls.median)} | ${met(now.calls.median <= budget)} |`,
+      `| calls during the watch (to the end seen), ${kind} ${outcome}, ${LONG_LENGTH}; in all | ≤ ${budget} | ${range(now.toSeen, 'calls')}; in all ${now.calls.median} | ${before ? `${before.toSeen.median}; ${before.calls.median}` : '—'} | ${ratio(now.toSeen.median, before?.toSeen.median)} | ${met(now.toSeen.median <= budget)} |`,
     );
   }
   sections.push(
