@@ -102,6 +102,24 @@ export async function readDeregistrationDelay(
   return longest;
 }
 
+/**
+ * readDeregistrationDelay for a prediction: a denied or failed read is a debug line and no
+ * delay (the watch then polls as it would without one), never the run's error.
+ */
+export function deregistrationDelayOrNone(
+  elb: ElasticLoadBalancingV2Client,
+  targetGroupArns: readonly string[],
+  log: Log,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  return readDeregistrationDelay(elb, targetGroupArns, signal).catch((err: unknown) => {
+    log.debug(
+      `No drain prediction: reading the target group's deregistration delay failed (${errorText(err)}).`,
+    );
+    return undefined;
+  });
+}
+
 export interface DrainWatch {
   /** Looks at one DescribeServices answer; reads the delay the first time a drain shows. */
   observe(svc: Service, since: number, settled: boolean): Promise<void>;
@@ -127,13 +145,6 @@ export function drainWatch(opts: {
   // The polls that bound the newest draining: the last one before it showed, the first that did.
   let lastPoll: number | undefined;
   let seen: { event: number; after: number; seenAt: number } | undefined;
-  const read = (groups: string[]) =>
-    readDeregistrationDelay(elb as ElasticLoadBalancingV2Client, groups, signal).catch((err: unknown) => {
-      log.debug(
-        `No drain prediction: reading the target group's deregistration delay failed (${errorText(err)}).`,
-      );
-      return undefined;
-    });
   return {
     async observe(svc, since, settled) {
       const polledAt = clock.now();
@@ -143,7 +154,7 @@ export function drainWatch(opts: {
       lastPoll = polledAt;
       const groups = targetGroupsOf(svc);
       if (seen === undefined || elb === undefined || groups.length === 0) return;
-      delay ??= read(groups);
+      delay ??= deregistrationDelayOrNone(elb, groups, log, signal);
       const delayMs = await delay;
       if (delayMs === undefined) return;
       const drainedAt = onWatchClock(new Date(seen.event), clock.now(), clock.wall());

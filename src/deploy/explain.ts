@@ -26,6 +26,11 @@ export interface FollowOptions {
 /** A rollback started at (or after) the deadline is still followed this long, so its end is reported. */
 export const ROLLBACK_GRACE_MS = 2 * 60_000;
 
+/** A follow's deadline: the watch's, or the grace from now when that is later. */
+export function followDeadline(opts: Pick<FollowOptions, 'clock' | 'deadline'>): number {
+  return Math.max(opts.deadline, opts.clock.now() + ROLLBACK_GRACE_MS);
+}
+
 /** The first follow poll comes this soon: a rollback that only moves traffic back ends in seconds. */
 const FOLLOW_FIRST_MS = 1_000;
 
@@ -39,7 +44,7 @@ async function followUntil<T>(
   check: () => Promise<T | undefined>,
 ): Promise<T | undefined> {
   const { clock, signal } = opts;
-  const deadline = Math.max(opts.deadline, clock.now() + ROLLBACK_GRACE_MS);
+  const deadline = followDeadline(opts);
   let interval = Math.min(FOLLOW_FIRST_MS, opts.pollIntervalMs);
   for (;;) {
     if (signal?.aborted) return undefined;

@@ -77,13 +77,20 @@ export function forwardTargets(rule: Rule): string[] {
   );
 }
 
+/** The service's two target groups: the one it names and advancedConfiguration's alternate. */
+export function nativeTargetGroups(lb: LoadBalancer): string[] {
+  return [lb.targetGroupArn, lb.advancedConfiguration?.alternateTargetGroupArn].filter(
+    (g): g is string => !!g,
+  );
+}
+
 /** The listener rules and target groups exist; both target groups are attached to each rule. */
 export async function loadBalancerProblems(
   elb: ElasticLoadBalancingV2Client,
   lb: LoadBalancer,
 ): Promise<Problem[]> {
   const adv = lb.advancedConfiguration;
-  const groups = [lb.targetGroupArn, adv?.alternateTargetGroupArn].filter((g): g is string => !!g);
+  const groups = nativeTargetGroups(lb);
   const problems: Problem[] = [];
   try {
     await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: groups }));

@@ -110,16 +110,14 @@ const bakeMinutes = (d: ServiceDeployment): number => d.deploymentConfiguration?
 const inStage = (stage: string) => (d: ServiceDeployment) =>
   d.lifecycleStage === stage && d.status === 'IN_PROGRESS';
 
-/** ECS rolls back and has moved all traffic off the target revision: its tasks drain now. */
-const rollbackDraining = (d: ServiceDeployment): boolean =>
-  d.status === 'ROLLBACK_IN_PROGRESS' &&
-  (d.targetServiceRevision?.requestedProductionTrafficWeight ?? 0) === 0 &&
-  (d.targetServiceRevision?.requestedTestTrafficWeight ?? 0) === 0;
-
 /** Whether the target revision takes (or took) traffic: then its tasks are registered in a target group. */
 const takesTraffic = (d: ServiceDeployment): boolean =>
   (d.targetServiceRevision?.requestedProductionTrafficWeight ?? 0) > 0 ||
   (d.targetServiceRevision?.requestedTestTrafficWeight ?? 0) > 0;
+
+/** ECS rolls back and has moved all traffic off the target revision: its tasks drain now. */
+const rollbackDraining = (d: ServiceDeployment): boolean =>
+  d.status === 'ROLLBACK_IN_PROGRESS' && !takesTraffic(d);
 
 /**
  * The waits the watch can time: the bake, CLEAN_UP's drain and a rollback's drain (the drains
@@ -147,8 +145,7 @@ function stageWaits(clock: Clock, start: number, drainMs: number | undefined) {
 
 /** The bake countdown line, while the deployment bakes. */
 function bakeLine(bake: StageWait, d: ServiceDeployment, now: number): string | undefined {
-  if (d.lifecycleStage !== 'BAKE_TIME' || d.status !== 'IN_PROGRESS' || bake.began === undefined)
-    return undefined;
+  if (!inStage('BAKE_TIME')(d) || bake.began === undefined) return undefined;
   const minutes = bakeMinutes(d);
   const left = Math.max(0, minutes * 60_000 - (now - bake.began));
   return `bake time: about ${Math.ceil(left / 60_000)} of ${minutes} min left (both revisions run; blue is stopped after it)`;

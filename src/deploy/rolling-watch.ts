@@ -16,7 +16,7 @@ import { errorText } from './aws-errors.js';
 import type { Clock } from '../clock.js';
 import type { Log } from '../log.js';
 import { type DrainWatch, drainWatch } from './drain.js';
-import { buildFailure, type FollowOptions, readFindings, ROLLBACK_GRACE_MS } from './explain.js';
+import { buildFailure, followDeadline, type FollowOptions, readFindings } from './explain.js';
 import type { Failure, RollbackOutcome } from './failure.js';
 import { cadenceDue } from './poll.js';
 import {
@@ -240,21 +240,20 @@ function rollbackVerdict(svc: Service, id: string): Verdict | undefined {
  */
 async function followRollingRollback(
   ecs: ECSClient,
-  target: RollingTarget & { deploymentId: string; by: string; first?: Service },
+  target: { cluster: string; service: string; deploymentId: string; by: string; first?: Service },
   f: RollbackFollow,
 ): Promise<{ rollback: RollbackOutcome; service?: Service }> {
   const { deploymentId: id } = target;
   const poller = rollingPoller(
     ecs,
-    target,
+    { ...target, clock: f.clock, signal: f.signal },
     id,
-    { progress: f.progress, drain: f.drain, since: target.clock.wall() },
+    { progress: f.progress, drain: f.drain, since: f.clock.wall() },
     (svc) => rollbackVerdict(svc, id),
     target.first,
   );
   const start = f.clock.now();
-  const deadline = Math.max(f.deadline, start + ROLLBACK_GRACE_MS);
-  const opts = { ...f, timeoutMs: deadline - start, rollbackOnTimeout: false };
+  const opts = { ...f, timeoutMs: followDeadline(f) - start, rollbackOnTimeout: false };
   const end = await pollLoop(opts, f.progress, start, poller.poll, poller.due)
     .then((r) => r.end)
     .catch(() => undefined);
@@ -326,15 +325,7 @@ async function explainRolling(
       ? undefined
       : await followRollingRollback(
           ecs,
-          {
-            cluster,
-            service,
-            clock: follow.clock,
-            signal: follow.signal,
-            deploymentId: followId,
-            by,
-            first: breaker ? now : undefined,
-          },
+          { cluster, service, deploymentId: followId, by, first: breaker ? now : undefined },
           follow,
         );
   const rollback = followed?.rollback;

@@ -5,15 +5,12 @@
  * service deployment with DescribeServiceDeployments and stop it with
  * StopServiceDeployment(ROLLBACK).
  */
-import type { LoadBalancer } from '@aws-sdk/client-ecs';
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { UserError } from '../../errors.js';
 import { createElbClient } from '../../preview/routing.js';
 import { waitForActiveOptions, waitForServiceIdle } from '../active.js';
-import { errorText } from '../aws-errors.js';
-import { readDeregistrationDelay } from '../drain.js';
+import { deregistrationDelayOrNone } from '../drain.js';
 import { activeTaskDefinition, familyPrevious, noEarlier } from '../history.js';
-import { loadBalancerProblems, serviceProblems } from '../native-check.js';
+import { loadBalancerProblems, nativeTargetGroups, serviceProblems } from '../native-check.js';
 import { watchNativeDeployment } from '../native-watch.js';
 import {
   describeServiceDeployment,
@@ -26,7 +23,6 @@ import {
 import { startRollingDeployment } from '../rolling.js';
 import type {
   DeployClients,
-  DeployContext,
   DeploymentRecord,
   DeploymentStrategy,
   StartedDeployment,
@@ -34,31 +30,6 @@ import type {
 } from '../strategy.js';
 
 const SKEW_MS = 5_000;
-
-/**
- * How long the service's tasks drain when they leave a target group (the longest
- * deregistration delay of both), read once before the start so that the watch predicts
- * CLEAN_UP's end without calls of its own; a failed or denied read only loses the prediction.
- */
-async function drainDelay(
-  elb: ElasticLoadBalancingV2Client,
-  lb: LoadBalancer,
-  ctx: DeployContext,
-): Promise<number | undefined> {
-  const groups = [lb.targetGroupArn, lb.advancedConfiguration?.alternateTargetGroupArn];
-  try {
-    return await readDeregistrationDelay(
-      elb,
-      groups.filter((g): g is string => !!g),
-      ctx.signal,
-    );
-  } catch (err) {
-    ctx.log.debug(
-      `No CLEAN_UP prediction: reading the target groups' deregistration delay failed (${errorText(err)}).`,
-    );
-    return undefined;
-  }
-}
 
 function sinceOf(record: DeploymentRecord): Date | undefined {
   return record.since ? new Date(Date.parse(record.since) - SKEW_MS) : undefined;
@@ -169,7 +140,9 @@ export const ecsNativeStrategy: DeploymentStrategy = {
     const elb = clients.elbv2 ?? createElbClient(ctx.config.region, ctx.config.maxRetries);
     problems.push(...(await loadBalancerProblems(elb, lb)));
     if (problems.length > 0) throw new UserError(problems);
-    return { drainMs: await drainDelay(elb, lb, ctx) };
+    // How long the service's tasks drain when they leave a target group (the longer of the
+    // two), read once before the start: the watch predicts CLEAN_UP's end without calls of its own.
+    return { drainMs: await deregistrationDelayOrNone(elb, nativeTargetGroups(lb), ctx.log, ctx.signal) };
   },
 
   artifacts: () => [],
