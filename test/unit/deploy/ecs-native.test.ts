@@ -256,7 +256,12 @@ describe('watch', () => {
     expect(c.clock.sleeps).toEqual([1_000, 1_500, 30_000, 30_000, 30_000, 30_000, 30_000, 28_500]);
   });
 
-  it("sleeps through CLEAN_UP for the check's deregistration delay, timed from when ECS entered it", async () => {
+  it.each([
+    // The drain ends at 24 s (+ 0.25 s to settle): one sleep to a base interval (1 s) before
+    // it, then one poll a second later sees the deployment done.
+    ["the check's deregistration delay: slept through", 20_000, [5_000, 18_250, 1_000]],
+    ['without the delay: polled on the quiet back-off', undefined, [5_000, 5_000, 7_500]],
+  ])('CLEAN_UP, timed from when ECS entered it: %s', async (_name, drainMs, sleeps) => {
     const c = ctx({ 'poll-interval-seconds': '5' });
     const t0 = c.clock.t;
     // Entered CLEAN_UP at t0 + 4 s (updatedAt), seen by the poll at t0 + 5 s; blue drains 20 s.
@@ -267,26 +272,11 @@ describe('watch', () => {
       .resolvesOnce({ serviceDeployments: [cleaning] })
       .resolvesOnce({ serviceDeployments: [cleaning] })
       .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
-    const r = await ecsNativeStrategy.watch(clients, { ...started, drainMs: 20_000 }, c, {
+    const r = await ecsNativeStrategy.watch(clients, { ...started, drainMs }, c, {
       rollbackOnTimeout: true,
     });
     expect(r).toMatchObject({ outcome: 'succeeded', polls: 4 });
-    // The drain ends at 24 s (+ 0.25 s to settle): one sleep to a base interval (1 s) before
-    // it, then one poll a second later sees the deployment done; without the delay, 7.5 s.
-    expect(c.clock.sleeps).toEqual([5_000, 18_250, 1_000]);
-  });
-
-  it('without the delay, CLEAN_UP is polled on the quiet back-off', async () => {
-    const c = ctx({ 'poll-interval-seconds': '5' });
-    const cleaning = sd({ lifecycleStage: 'CLEAN_UP', updatedAt: new Date(c.clock.t + 4_000) });
-    ecsMock
-      .on(DescribeServiceDeploymentsCommand)
-      .resolvesOnce({ serviceDeployments: [sd({ lifecycleStage: 'POST_PRODUCTION_TRAFFIC_SHIFT' })] })
-      .resolvesOnce({ serviceDeployments: [cleaning] })
-      .resolvesOnce({ serviceDeployments: [cleaning] })
-      .resolves({ serviceDeployments: [sd({ status: 'SUCCESSFUL', lifecycleStage: 'CLEAN_UP' })] });
-    await ecsNativeStrategy.watch(clients, started, c, { rollbackOnTimeout: true });
-    expect(c.clock.sleeps).toEqual([5_000, 5_000, 7_500]);
+    expect(c.clock.sleeps).toEqual(sleeps);
   });
 
   it('wait-until BAKE_TIME succeeds there and says the deployment goes on', async () => {
